@@ -1,0 +1,192 @@
+//! Dispatch and output: parse arguments, run the command, print the report
+//! in the chosen format, and return the exit code.
+//!
+//! This is the only place that writes to stdout. Errors become reports too,
+//! so `--json` consumers always get one valid JSON document, and `probe`'s
+//! exit code is folded into 0/1 here whatever went wrong.
+
+use crate::cli::{Cli, Command, Format};
+use crate::error::AppError;
+use crate::report::{json, table, Report};
+use crate::{commands, exit};
+use clap::Parser;
+use std::ffi::OsString;
+use std::io::{IsTerminal, Write};
+
+/// Runs gpuctl with the process arguments; returns the exit code.
+pub fn main() -> i32 {
+    // One line instead of a backtrace, should a bug ever panic.
+    std::panic::set_hook(Box::new(|info| {
+        eprintln!("gpuctl: internal error: {info}");
+    }));
+    let args: Vec<OsString> = std::env::args_os().collect();
+    let sniffed = Sniffed::from_args(&args);
+    match std::panic::catch_unwind(|| run(args)) {
+        Ok(code) => code,
+        Err(_) => {
+            let error = AppError::internal("gpuctl hit an internal error (see the line above)");
+            finish(
+                sniffed.command,
+                &Report::from_error(sniffed.command, &error),
+                sniffed.format,
+                sniffed.is_probe(),
+            )
+        }
+    }
+}
+
+/// Parses `args` and runs the command.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let sniffed = Sniffed::from_args(&args);
+    let cli = match Cli::try_parse_from(&args) {
+        Ok(cli) => cli,
+        Err(e) => {
+            use clap::error::ErrorKind as K;
+            if matches!(e.kind(), K::DisplayHelp | K::DisplayVersion) {
+                let _ = write_stdout(&e.to_string());
+                return exit::SUCCESS;
+            }
+            if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+                let _ = e.print();
+                return if sniffed.is_probe() {
+                    exit::CHECK_FAILED
+                } else {
+                    exit::USAGE
+                };
+            }
+            let error = AppError::usage(first_line(&e.to_string()));
+            return finish(
+                sniffed.command,
+                &Report::from_error(sniffed.command, &error),
+                sniffed.format,
+                sniffed.is_probe(),
+            );
+        }
+    };
+    let format = cli.global.format();
+    let (name, result) = match &cli.command {
+        Command::List => ("list", commands::list::run(&cli.global)),
+        Command::Probe(args) => ("probe", commands::probe::run(&cli.global, args)),
+    };
+    let report = result.unwrap_or_else(|e| Report::from_error(name, &e));
+    finish(
+        name,
+        &report,
+        format,
+        matches!(cli.command, Command::Probe(_)),
+    )
+}
+
+/// Prints the report and returns its exit code (0/1 only for probe).
+fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32 {
+    if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gpuctl {command}: error: {}",
+            err.message
+        );
+    }
+    let text = match (format, &report.error) {
+        (Format::Json, _) => json::render(report),
+        // The probe's one line says why it is unhealthy, whatever happened.
+        (Format::Table, Some(err)) if is_probe => format!("unhealthy: {}\n", err.message),
+        (Format::Table, Some(_)) => String::new(),
+        (Format::Table, None) if is_probe => format!("{}\n", report.summary),
+        (Format::Table, None) => {
+            table::render(report, table::color_wanted(std::io::stdout().is_terminal()))
+        }
+    };
+    // A closed pipe (`| head`) is not an error: the reader chose to stop.
+    let _ = write_stdout(&text);
+    if is_probe {
+        exit::for_probe(report.exit_code)
+    } else {
+        report.exit_code
+    }
+}
+
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())?;
+    out.flush()
+}
+
+/// clap's first line without its `error: ` prefix.
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or("invalid arguments");
+    line.strip_prefix("error: ").unwrap_or(line).to_string()
+}
+
+/// What can be told from raw arguments before (or without) parsing them:
+/// enough to answer a parse error in the right format and exit code.
+struct Sniffed {
+    command: &'static str,
+    format: Format,
+}
+
+impl Sniffed {
+    fn from_args(args: &[OsString]) -> Self {
+        let args: Vec<String> = args
+            .iter()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned())
+            .collect();
+        let mut format = Format::Table;
+        let mut command = "gpuctl";
+        let mut i = 0;
+        while i < args.len() {
+            let a = args[i].as_str();
+            match a {
+                "--json" | "--format=json" => format = Format::Json,
+                "--format" if args.get(i + 1).map(String::as_str) == Some("json") => {
+                    format = Format::Json
+                }
+                _ => {}
+            }
+            let takes_value = matches!(a, "-i" | "--gpu" | "--format");
+            if !a.starts_with('-') && command == "gpuctl" {
+                command = known_command(a);
+            }
+            i += if takes_value { 2 } else { 1 };
+        }
+        Self { command, format }
+    }
+
+    fn is_probe(&self) -> bool {
+        self.command == "probe"
+    }
+}
+
+fn known_command(word: &str) -> &'static str {
+    match word {
+        "list" => "list",
+        "probe" => "probe",
+        _ => "gpuctl",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sniff(args: &[&str]) -> Sniffed {
+        let mut v = vec![OsString::from("gpuctl")];
+        v.extend(args.iter().map(OsString::from));
+        Sniffed::from_args(&v)
+    }
+
+    #[test]
+    fn finds_the_command_past_global_options_with_values() {
+        assert!(sniff(&["-i", "0", "probe", "--expect", "x"]).is_probe());
+        assert!(sniff(&["--format", "json", "probe"]).is_probe());
+        assert!(!sniff(&["list"]).is_probe());
+    }
+
+    #[test]
+    fn finds_json_in_every_spelling() {
+        assert_eq!(sniff(&["list", "--json"]).format, Format::Json);
+        assert_eq!(sniff(&["list", "--format", "json"]).format, Format::Json);
+        assert_eq!(sniff(&["list", "--format=json"]).format, Format::Json);
+        assert_eq!(sniff(&["list"]).format, Format::Table);
+    }
+}

@@ -1,0 +1,193 @@
+//! The checks `probe` runs (and `health` runs too): presence, lost GPUs,
+//! uncorrectable memory errors, remap failure, temperature, self-test.
+
+use super::{remedy, unreadable};
+use crate::device::{EccCounts, QueryError, Reading, RowRemap, SelfTestOutcome};
+use crate::report::{Check, CheckStatus};
+
+/// The expected number of GPUs is present.
+pub fn gpu_count(expected: Option<u32>, found: u32) -> Check {
+    match expected {
+        None => Check::new(
+            "gpu_count",
+            CheckStatus::Pass,
+            format!("{found} GPU(s) found"),
+        )
+        .value(found, None),
+        Some(n) if n == found => Check::new(
+            "gpu_count",
+            CheckStatus::Pass,
+            format!("{found} GPU(s) found as expected"),
+        )
+        .value(found, None)
+        .threshold(n),
+        Some(n) => Check::new(
+            "gpu_count",
+            CheckStatus::Fail,
+            format!("expected {n} GPU(s), found {found}"),
+        )
+        .value(found, None)
+        .threshold(n)
+        .remedy(remedy::COUNT),
+    }
+}
+
+/// NVML can still reach the GPU.
+pub fn on_bus(lost: Option<&str>) -> Check {
+    match lost {
+        None => Check::new("on_bus", CheckStatus::Pass, "GPU answers NVML"),
+        Some(why) => Check::new("on_bus", CheckStatus::Fail, why).remedy(remedy::RESET),
+    }
+}
+
+/// Any volatile (since last reset) uncorrectable ECC error fails.
+pub fn ecc_volatile_uncorrected(reading: &Reading<EccCounts>) -> Check {
+    const NAME: &str = "ecc_volatile_uncorrected";
+    match reading.as_result() {
+        Err(e) => unreadable(NAME, "volatile ECC counters", e),
+        Ok(c) if c.uncorrected > 0 => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!(
+                "{} uncorrectable ECC error(s) since the last reset",
+                c.uncorrected
+            ),
+        )
+        .value(c.uncorrected, Some("errors"))
+        .threshold(0)
+        .remedy(remedy::RESET),
+        Ok(c) => Check::new(
+            NAME,
+            CheckStatus::Pass,
+            "no uncorrectable ECC errors since reset",
+        )
+        .value(c.uncorrected, Some("errors"))
+        .threshold(0),
+    }
+}
+
+/// A row-remap failure means memory the GPU could not repair.
+pub fn row_remap_failure(reading: &Reading<RowRemap>) -> Check {
+    const NAME: &str = "row_remap_failure";
+    match reading.as_result() {
+        Err(e) => unreadable(NAME, "row remapping", e),
+        Ok(r) if r.failure => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            "a row remap failed: the GPU ran out of spare rows or could not remap",
+        )
+        .value(true, None)
+        .threshold(false)
+        .remedy(remedy::RMA),
+        Ok(_) => Check::new(NAME, CheckStatus::Pass, "no row remap failure").value(false, None),
+    }
+}
+
+/// GPU temperature stays below the card's slowdown threshold.
+pub fn temperature_below_slowdown(temp: &Reading<u32>, slowdown: &Reading<u32>) -> Check {
+    const NAME: &str = "temperature";
+    let t = match temp.as_result() {
+        Err(e) => return unreadable(NAME, "GPU temperature", e),
+        Ok(t) => *t,
+    };
+    match slowdown.get() {
+        None => Check::new(
+            NAME,
+            CheckStatus::Skip,
+            format!("{t} °C; slowdown threshold unknown"),
+        )
+        .value(t, Some("°C")),
+        Some(s) if t >= s => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!("{t} °C is at or above the slowdown threshold {s} °C"),
+        )
+        .value(t, Some("°C"))
+        .threshold(s)
+        .remedy(remedy::COOLING),
+        Some(s) => Check::new(
+            NAME,
+            CheckStatus::Pass,
+            format!("{t} °C, slowdown at {s} °C"),
+        )
+        .value(t, Some("°C"))
+        .threshold(s),
+    }
+}
+
+/// The self-test kernel ran and every element matched the host.
+pub fn self_test(device: &str, outcome: &Result<SelfTestOutcome, QueryError>) -> Check {
+    const NAME: &str = "compute_self_test";
+    match outcome {
+        Err(e) => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!("{device}: self-test could not run: {e}"),
+        )
+        .remedy(remedy::RESET),
+        Ok(o) if o.mismatches > 0 => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!("{device}: {} of {} results wrong", o.mismatches, o.checked),
+        )
+        .value(o.mismatches, Some("mismatches"))
+        .threshold(0)
+        .remedy(remedy::RMA),
+        Ok(o) => Check::new(
+            NAME,
+            CheckStatus::Pass,
+            format!(
+                "{device}: {} results correct, kernel {:.2} ms",
+                o.checked, o.kernel_ms
+            ),
+        )
+        .value(0, Some("mismatches"))
+        .threshold(0),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_uncorrectable_ecc_error_fails() {
+        let ok = Reading::Value(EccCounts {
+            corrected: 5,
+            uncorrected: 0,
+        });
+        let bad = Reading::Value(EccCounts {
+            corrected: 0,
+            uncorrected: 1,
+        });
+        assert_eq!(ecc_volatile_uncorrected(&ok).status, CheckStatus::Pass);
+        assert_eq!(ecc_volatile_uncorrected(&bad).status, CheckStatus::Fail);
+        assert_eq!(
+            ecc_volatile_uncorrected(&Reading::default()).status,
+            CheckStatus::Skip
+        );
+    }
+
+    #[test]
+    fn temperature_fails_at_slowdown_and_skips_without_threshold() {
+        let at = temperature_below_slowdown(&Reading::Value(89), &Reading::Value(89));
+        assert_eq!(at.status, CheckStatus::Fail);
+        let below = temperature_below_slowdown(&Reading::Value(88), &Reading::Value(89));
+        assert_eq!(below.status, CheckStatus::Pass);
+        let unknown = temperature_below_slowdown(&Reading::Value(88), &Reading::default());
+        assert_eq!(unknown.status, CheckStatus::Skip);
+    }
+
+    #[test]
+    fn lost_gpu_reading_fails_rather_than_skips() {
+        let lost: Reading<RowRemap> = Reading::err(QueryError::GpuLost);
+        assert_eq!(row_remap_failure(&lost).status, CheckStatus::Fail);
+    }
+
+    #[test]
+    fn count_mismatch_fails() {
+        assert_eq!(gpu_count(Some(8), 7).status, CheckStatus::Fail);
+        assert_eq!(gpu_count(Some(8), 8).status, CheckStatus::Pass);
+        assert_eq!(gpu_count(None, 0).status, CheckStatus::Pass);
+    }
+}

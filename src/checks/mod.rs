@@ -1,0 +1,44 @@
+//! Health checks as pure functions: readings in, [`Check`] out.
+//!
+//! No check prints or touches a device; commands read the device layer and
+//! hand the readings here, so `probe` and `health` share one judgement and
+//! tests can drive every branch with plain values.
+
+pub mod basic;
+
+use crate::device::QueryError;
+use crate::report::{Check, CheckStatus};
+
+/// The SKIP (or FAIL, for a lost GPU) a check gives when its reading failed.
+pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
+    match error {
+        QueryError::NotSupported => Check::new(
+            name,
+            CheckStatus::Skip,
+            format!("{what}: not supported on this GPU"),
+        ),
+        QueryError::NoPermission => Check::new(
+            name,
+            CheckStatus::Skip,
+            format!("{what}: no permission to read it (run as root)"),
+        ),
+        QueryError::GpuLost => Check::new(name, CheckStatus::Fail, format!("{what}: GPU is lost"))
+            .remedy(remedy::RESET),
+        QueryError::Failed(msg) => Check::new(
+            name,
+            CheckStatus::Fail,
+            format!("{what}: could not be read: {msg}"),
+        ),
+    }
+}
+
+/// Remedies, worded once so every command gives the same advice.
+pub mod remedy {
+    pub const RESET: &str = "reset the GPU (nvidia-smi -r) or reboot the node; RMA if it recurs";
+    pub const RMA: &str = "drain the node and open an RMA";
+    pub const COOLING: &str = "check airflow, fans and inlet temperature";
+    pub const COUNT: &str = "check `nvidia-smi`, the PCIe slots and `dmesg` for a missing GPU";
+    pub const DRIVER: &str =
+        "install the NVIDIA driver, or in a container run with --gpus all and \
+                              NVIDIA_DRIVER_CAPABILITIES=compute,utility";
+}

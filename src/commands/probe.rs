@@ -1,0 +1,145 @@
+//! `gpuctl probe`: the fast yes/no for Docker HEALTHCHECK and Kubernetes
+//! exec probes.
+//!
+//! NVML only by default (no CUDA context: that alone costs 200+ ms), bounded
+//! by `--timeout` so a hung driver call cannot hang the probe. Every outcome,
+//! errors and timeouts included, is folded into exit 0 or 1 by the caller.
+
+use super::Selected;
+use crate::checks::basic;
+use crate::cli::{GlobalArgs, ProbeArgs};
+use crate::device::inventory::Enumerate;
+use crate::error::AppError;
+use crate::exit;
+use crate::report::{CheckStatus, GpuReport, Outcome, Report};
+use std::sync::mpsc;
+
+pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
+    let (tx, rx) = mpsc::channel();
+    let (global_c, args_c) = (global.clone(), args.clone());
+    // The worker may block forever inside the driver; on timeout we answer
+    // without it and the process exits, abandoning the thread.
+    std::thread::spawn(move || {
+        let _ = tx.send(probe(&global_c, &args_c));
+    });
+    match rx.recv_timeout(args.timeout) {
+        Ok(result) => result,
+        Err(_) => {
+            let mut report = Report::new("probe");
+            report.outcome = Outcome::Fail;
+            report.exit_code = exit::CHECK_FAILED;
+            report.summary = format!(
+                "unhealthy: probe timed out after {} (a driver call hung)",
+                humantime::format_duration(args.timeout)
+            );
+            Ok(report)
+        }
+    }
+}
+
+fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
+    let mode = if args.compute {
+        Enumerate::Full
+    } else {
+        Enumerate::NvmlOnly
+    };
+    let selected = Selected::open(global, mode)?;
+    let nvml = selected.backend.nvml().ok();
+    let mut report = Report::new("probe");
+    report.driver = Some(selected.inventory.driver.clone());
+    report.warnings = selected.inventory.warnings.clone();
+    let present = selected.gpus().filter(|g| g.lost.is_none()).count() as u32;
+    report
+        .host_checks
+        .push(basic::gpu_count(args.expect, present));
+
+    let cuda = if args.compute {
+        Some(selected.backend.cuda())
+    } else {
+        None
+    };
+    let gpus: Vec<_> = selected.gpus().collect();
+    // Self-tests are independent per GPU: run them side by side.
+    report.gpus = std::thread::scope(|scope| {
+        let handles: Vec<_> = gpus
+            .iter()
+            .map(|gpu| {
+                let cuda = cuda.clone();
+                scope.spawn(move || {
+                    let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
+                    if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
+                        let (ecc, remap) = api.probe_counters(gpu.index);
+                        checks.push(basic::ecc_volatile_uncorrected(&ecc));
+                        checks.push(basic::row_remap_failure(&remap));
+                        let thresholds = api.temperature_thresholds(gpu.index);
+                        checks.push(basic::temperature_below_slowdown(
+                            &api.temperature_gpu(gpu.index),
+                            &thresholds.slowdown_c,
+                        ));
+                    }
+                    match cuda {
+                        None => {}
+                        Some(Err(e)) => checks.push(crate::report::Check::new(
+                            "compute_self_test",
+                            CheckStatus::Fail,
+                            format!("--compute needs the CUDA driver: {e}"),
+                        )),
+                        Some(Ok(_)) if gpu.cuda.is_empty() => {
+                            checks.push(crate::report::Check::new(
+                                "compute_self_test",
+                                CheckStatus::Fail,
+                                "CUDA does not see this GPU",
+                            ))
+                        }
+                        Some(Ok(api)) => {
+                            for device in &gpu.cuda {
+                                let label = format!("CUDA device {}", device.ordinal);
+                                checks
+                                    .push(basic::self_test(&label, &api.self_test(device.ordinal)));
+                            }
+                        }
+                    }
+                    GpuReport::with_checks(gpu, checks)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .zip(&gpus)
+            .map(|(h, gpu)| {
+                h.join().unwrap_or_else(|_| {
+                    GpuReport::with_checks(
+                        gpu,
+                        vec![crate::report::Check::new(
+                            "probe",
+                            CheckStatus::Fail,
+                            "probe thread panicked",
+                        )],
+                    )
+                })
+            })
+            .collect()
+    });
+
+    let failing: Vec<String> = report
+        .host_checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .map(|c| c.message.clone())
+        .chain(report.gpus.iter().flat_map(|g| {
+            g.checks
+                .iter()
+                .flatten()
+                .filter(|c| c.status == CheckStatus::Fail)
+                .map(move |c| format!("GPU {}: {}", g.index, c.message))
+        }))
+        .collect();
+    if failing.is_empty() {
+        report.summary = format!("healthy: {present} GPU(s) OK");
+    } else {
+        report.outcome = Outcome::Fail;
+        report.exit_code = exit::CHECK_FAILED;
+        report.summary = format!("unhealthy: {}", failing.join("; "));
+    }
+    Ok(report)
+}

@@ -1,0 +1,353 @@
+//! Joins what NVML and the CUDA driver each enumerate into one list of GPUs.
+//!
+//! NVML numbers GPUs in PCI order and ignores `CUDA_VISIBLE_DEVICES`; CUDA
+//! orders them fastest first and filters and renumbers them by that variable.
+//! Position means nothing across the two, so the join is by PCI bus id, then
+//! UUID. With one library missing, the other still lists the GPUs and the
+//! inventory says what is unavailable.
+
+use super::{visible, Backend, CudaDevice, NvmlApi, QueryError};
+use crate::error::AppError;
+use serde::Serialize;
+
+/// One physical GPU (or a CUDA-only device when NVML is missing).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gpu {
+    /// NVML index (what `nvidia-smi` shows); the CUDA ordinal when NVML is
+    /// unavailable.
+    pub index: u32,
+    /// True when `index` is an NVML index, so NVML queries can use it.
+    #[serde(skip)]
+    pub has_nvml: bool,
+    pub name: String,
+    pub uuid: String,
+    /// As NVML prints it (`00000000:18:00.0`), else as CUDA does.
+    pub pci_bus_id: String,
+    /// The CUDA devices backed by this GPU in this process: one, several MIG
+    /// instances, or none when CUDA is unavailable or the GPU is hidden.
+    #[serde(skip)]
+    pub cuda: Vec<CudaDevice>,
+    /// Why NVML cannot reach the GPU (fallen off the bus), if so.
+    #[serde(skip)]
+    pub lost: Option<String>,
+}
+
+impl Gpu {
+    /// The CUDA ordinal of the whole GPU (not of a MIG instance).
+    pub fn cuda_index(&self) -> Option<u32> {
+        match self.cuda.as_slice() {
+            [one] if !one.uuid.starts_with("MIG-") => Some(one.ordinal),
+            _ => None,
+        }
+    }
+
+    /// Short label for messages: `GPU 0 (0000:18:00.0)`.
+    pub fn label(&self) -> String {
+        format!("GPU {} ({})", self.index, self.pci_bus_id)
+    }
+}
+
+/// Whether a driver library could be used, and if not, why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "status", content = "message")]
+pub enum LibraryState {
+    Available,
+    Unavailable(String),
+    /// Not needed by this command, so never opened.
+    NotLoaded,
+}
+
+/// Driver-wide facts shown in every report.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DriverInfo {
+    pub driver_version: Option<String>,
+    /// CUDA version the driver supports, as `13.0`.
+    pub cuda_driver_version: Option<String>,
+    pub nvml: LibraryState,
+    pub cuda: LibraryState,
+}
+
+/// The GPUs this process may use, joined across NVML and CUDA.
+#[derive(Debug, Clone)]
+pub struct Inventory {
+    pub gpus: Vec<Gpu>,
+    pub driver: DriverInfo,
+    /// Things an operator should know that are not failures.
+    pub warnings: Vec<String>,
+}
+
+/// How much of the driver to wake up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enumerate {
+    /// NVML only: fast, for `probe`. `CUDA_VISIBLE_DEVICES` is applied by
+    /// gpuctl itself, with indices in PCI order.
+    NvmlOnly,
+    /// NVML and CUDA, joined.
+    Full,
+}
+
+/// Formats a CUDA version integer (13000) as `13.0`.
+pub fn format_cuda_version(v: i32) -> String {
+    format!("{}.{}", v / 1000, (v % 1000) / 10)
+}
+
+/// Canonical `domain:bus:device.function` (lowercase, 4-digit domain) for
+/// comparing NVML's `00000000:18:00.0` with CUDA's `0000:18:00.0`.
+pub fn canonical_pci(id: &str) -> Option<String> {
+    let id = id.trim();
+    let (head, function) = id.rsplit_once('.')?;
+    let mut parts: Vec<&str> = head.split(':').collect();
+    if parts.len() == 2 {
+        parts.insert(0, "0");
+    }
+    let [domain, bus, device] = parts.as_slice() else {
+        return None;
+    };
+    let num = |s: &str| u32::from_str_radix(s, 16).ok();
+    Some(format!(
+        "{:04x}:{:02x}:{:02x}.{:x}",
+        num(domain)?,
+        num(bus)?,
+        num(device)?,
+        num(function)?
+    ))
+}
+
+fn same_device(nvml_pci: &str, nvml_uuid: &str, cuda: &CudaDevice) -> bool {
+    match (canonical_pci(nvml_pci), canonical_pci(&cuda.pci_bus_id)) {
+        (Some(a), Some(b)) => a == b,
+        _ => nvml_uuid.eq_ignore_ascii_case(&cuda.uuid),
+    }
+}
+
+/// Enumerates and joins; fails only when no driver library can be used.
+pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppError> {
+    let nvml = backend.nvml();
+    let cuda = match mode {
+        Enumerate::Full => Some(backend.cuda()),
+        Enumerate::NvmlOnly => None,
+    };
+    let mut warnings = Vec::new();
+
+    let nvml_state = match &nvml {
+        Ok(_) => LibraryState::Available,
+        Err(e) => LibraryState::Unavailable(e.to_string()),
+    };
+    let mut cuda_devices: Option<Vec<CudaDevice>> = None;
+    let mut cuda_version = None;
+    let cuda_state = match &cuda {
+        None => LibraryState::NotLoaded,
+        Some(Err(e)) => LibraryState::Unavailable(e.to_string()),
+        Some(Ok(api)) => match api.devices() {
+            Ok(list) => {
+                cuda_version = api.driver_version().ok();
+                cuda_devices = Some(list);
+                LibraryState::Available
+            }
+            Err(e) => LibraryState::Unavailable(format!("CUDA driver failed to enumerate: {e}")),
+        },
+    };
+
+    let Ok(nvml) = nvml else {
+        let nvml_error = nvml.err().unwrap_or_default();
+        return match (cuda_devices, &cuda_state) {
+            (Some(devices), _) => {
+                warnings.push(format!(
+                    "{nvml_error}: GPUs listed from CUDA only; telemetry and health counters \
+                     are unavailable"
+                ));
+                Ok(cuda_only(
+                    devices,
+                    cuda_version,
+                    nvml_state,
+                    cuda_state,
+                    warnings,
+                ))
+            }
+            (None, LibraryState::Unavailable(cuda_error)) => Err(AppError::environment(
+                super::no_driver_message(nvml_error, cuda_error),
+            )),
+            (None, _) => Err(AppError::environment(format!(
+                "{nvml_error}. Install the NVIDIA driver, or in a container run with `--gpus \
+                 all` and NVIDIA_DRIVER_CAPABILITIES=compute,utility"
+            ))),
+        };
+    };
+
+    let nvml_gpus = nvml_gpus(nvml.as_ref())?;
+    let driver = DriverInfo {
+        driver_version: nvml.driver_version().ok(),
+        cuda_driver_version: nvml
+            .cuda_driver_version()
+            .ok()
+            .or(cuda_version)
+            .map(format_cuda_version),
+        nvml: nvml_state,
+        cuda: cuda_state.clone(),
+    };
+    let visible_spec = visible::visible_devices_env();
+
+    let gpus = match cuda_devices {
+        Some(devices) => join(nvml_gpus, devices, visible_spec.is_none(), &mut warnings),
+        None => {
+            if let LibraryState::Unavailable(e) = &cuda_state {
+                warnings.push(format!("{e}: CUDA checks are unavailable"));
+            }
+            filter_like_cuda(nvml_gpus, visible_spec.as_deref())
+        }
+    };
+    Ok(Inventory {
+        gpus,
+        driver,
+        warnings,
+    })
+}
+
+fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
+    let count = nvml
+        .device_count()
+        .map_err(|e| AppError::environment(format!("NVML could not count GPUs: {e}")))?;
+    Ok((0..count)
+        .map(|index| match nvml.identity(index) {
+            Ok(id) => Gpu {
+                index,
+                has_nvml: true,
+                name: id.name,
+                uuid: id.uuid,
+                pci_bus_id: id.pci_bus_id,
+                cuda: Vec::new(),
+                lost: None,
+            },
+            Err(e) => Gpu {
+                index,
+                has_nvml: true,
+                name: "unknown".into(),
+                uuid: "unknown".into(),
+                pci_bus_id: "unknown".into(),
+                cuda: Vec::new(),
+                lost: Some(match e {
+                    QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
+                    other => format!("NVML cannot reach the GPU: {other}"),
+                }),
+            },
+        })
+        .collect())
+}
+
+/// NVML GPUs that CUDA also sees, each with its CUDA devices; CUDA devices
+/// NVML does not know are kept as CUDA-only entries.
+fn join(
+    nvml_gpus: Vec<Gpu>,
+    mut devices: Vec<CudaDevice>,
+    all_visible: bool,
+    warnings: &mut Vec<String>,
+) -> Vec<Gpu> {
+    let mut out = Vec::new();
+    for mut gpu in nvml_gpus {
+        if gpu.lost.is_some() {
+            // A lost GPU cannot be matched; show it unless the user narrowed
+            // the view with CUDA_VISIBLE_DEVICES.
+            if all_visible {
+                out.push(gpu);
+            } else {
+                warnings.push(format!(
+                    "NVML index {} is unreachable ({}); CUDA_VISIBLE_DEVICES is set, so it is \
+                     not shown",
+                    gpu.index,
+                    gpu.lost.as_deref().unwrap_or_default()
+                ));
+            }
+            continue;
+        }
+        let (mine, rest): (Vec<_>, Vec<_>) = devices
+            .into_iter()
+            .partition(|d| same_device(&gpu.pci_bus_id, &gpu.uuid, d));
+        devices = rest;
+        if mine.is_empty() {
+            if all_visible {
+                warnings.push(format!(
+                    "{} is seen by NVML but not by CUDA: compute checks will skip it",
+                    gpu.label()
+                ));
+                out.push(gpu);
+            }
+            continue;
+        }
+        gpu.cuda = mine;
+        out.push(gpu);
+    }
+    for d in devices {
+        warnings.push(format!(
+            "CUDA device {} ({}) has no NVML match: telemetry unavailable for it",
+            d.ordinal, d.pci_bus_id
+        ));
+        out.push(from_cuda(d));
+    }
+    out
+}
+
+fn from_cuda(d: CudaDevice) -> Gpu {
+    Gpu {
+        index: d.ordinal,
+        has_nvml: false,
+        name: d.name.clone(),
+        uuid: d.uuid.clone(),
+        pci_bus_id: d.pci_bus_id.clone(),
+        cuda: vec![d],
+        lost: None,
+    }
+}
+
+fn cuda_only(
+    devices: Vec<CudaDevice>,
+    cuda_version: Option<i32>,
+    nvml: LibraryState,
+    cuda: LibraryState,
+    warnings: Vec<String>,
+) -> Inventory {
+    Inventory {
+        gpus: devices.into_iter().map(from_cuda).collect(),
+        driver: DriverInfo {
+            driver_version: None,
+            cuda_driver_version: cuda_version.map(format_cuda_version),
+            nvml,
+            cuda,
+        },
+        warnings,
+    }
+}
+
+/// Without CUDA, apply `CUDA_VISIBLE_DEVICES` ourselves (indices in PCI
+/// order), so NVML-only commands see the GPUs a CUDA program would.
+fn filter_like_cuda(nvml_gpus: Vec<Gpu>, spec: Option<&str>) -> Vec<Gpu> {
+    if spec.is_none() {
+        return nvml_gpus;
+    }
+    let reachable: Vec<Gpu> = nvml_gpus.into_iter().filter(|g| g.lost.is_none()).collect();
+    let uuids: Vec<&str> = reachable.iter().map(|g| g.uuid.as_str()).collect();
+    let mut picked: Vec<usize> = visible::apply(spec, &uuids);
+    picked.sort_unstable();
+    picked.into_iter().map(|p| reachable[p].clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pci_ids_from_nvml_and_cuda_compare_equal() {
+        assert_eq!(
+            canonical_pci("00000000:1B:00.0"),
+            canonical_pci("0000:1b:00.0")
+        );
+        assert_eq!(canonical_pci("1b:00.0").as_deref(), Some("0000:1b:00.0"));
+        assert_ne!(canonical_pci("0000:1b:00.0"), canonical_pci("0000:1c:00.0"));
+        assert_eq!(canonical_pci("garbage"), None);
+    }
+
+    #[test]
+    fn cuda_versions_format_as_major_minor() {
+        assert_eq!(format_cuda_version(13000), "13.0");
+        assert_eq!(format_cuda_version(12020), "12.2");
+    }
+}

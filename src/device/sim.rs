@@ -1,0 +1,375 @@
+//! The simulated backend: GPUs, telemetry and injected faults read from a
+//! JSON fixture named by `GPUCTL_SIMULATE`, so every command runs end to end
+//! in tests on a machine with no GPU.
+//!
+//! The fixture lists GPUs in NVML (PCI) order. The simulated CUDA driver
+//! orders them by `cuda.rank` (fastest first) or PCI order, then applies
+//! `CUDA_VISIBLE_DEVICES` as the real driver does, so the inventory's join is
+//! exercised for real. See `tests/fixtures/` for examples.
+
+use super::types::*;
+use super::{visible, CudaApi, NvmlApi};
+use crate::error::AppError;
+use serde::Deserialize;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// A whole simulated host.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Fixture {
+    #[serde(default)]
+    pub nvml: SimLibrary,
+    #[serde(default)]
+    pub cuda: SimLibrary,
+    #[serde(default)]
+    pub gpus: Vec<SimGpu>,
+    /// Kernel log lines (`dmesg`), or why they cannot be read.
+    #[serde(default)]
+    pub kernel_log: Reading<Vec<String>>,
+}
+
+/// A driver library as the fixture describes it.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimLibrary {
+    /// When set, opening the library fails with this message.
+    #[serde(default)]
+    pub missing: Option<String>,
+    #[serde(default)]
+    pub driver_version: Option<String>,
+    /// CUDA version integer, e.g. 13000.
+    #[serde(default)]
+    pub cuda_driver_version: Option<i32>,
+}
+
+/// One simulated GPU and the faults injected into it.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimGpu {
+    pub name: String,
+    pub uuid: String,
+    /// NVML form, `00000000:18:00.0`.
+    pub pci_bus_id: String,
+    /// Fallen off the bus: NVML answers `GpuLost`, CUDA does not list it.
+    #[serde(default)]
+    pub lost: bool,
+    /// NVML calls on this GPU block for this many milliseconds (a hung
+    /// driver), to exercise timeouts.
+    #[serde(default)]
+    pub hang_ms: u64,
+    /// How CUDA sees it; absent means CUDA does not enumerate it.
+    #[serde(default)]
+    pub cuda: Option<SimCuda>,
+    #[serde(default)]
+    pub details: NvmlDetails,
+    #[serde(default)]
+    pub telemetry: Telemetry,
+    #[serde(default)]
+    pub errors: ErrorCounters,
+    #[serde(default)]
+    pub nvlinks: Reading<Vec<NvLinkStatus>>,
+    /// XIDs delivered as NVML events during a watch.
+    #[serde(default)]
+    pub xid_events: Vec<u64>,
+    #[serde(default)]
+    pub self_test: SimSelfTest,
+}
+
+/// The CUDA driver's view of a simulated GPU.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimCuda {
+    /// Position in CUDA's default fastest-first order.
+    #[serde(default)]
+    pub rank: u32,
+    pub compute_capability: (u32, u32),
+    pub sm_count: u32,
+    pub total_memory_bytes: u64,
+    /// With MIG on, CUDA enumerates these instances instead of the GPU.
+    #[serde(default)]
+    pub mig_uuids: Vec<String>,
+    /// CUDA's spelling of the bus id, when it should differ from NVML's.
+    #[serde(default)]
+    pub pci_bus_id: Option<String>,
+}
+
+/// Faults for the compute self-test.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimSelfTest {
+    /// Elements the kernel gets wrong.
+    #[serde(default)]
+    pub mismatches: u64,
+    /// The test fails with this CUDA error.
+    #[serde(default)]
+    pub error: Option<String>,
+    /// The kernel never finishes (sleeps this long).
+    #[serde(default)]
+    pub hang_ms: u64,
+}
+
+impl Fixture {
+    pub fn load(path: &Path) -> Result<Self, AppError> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            AppError::usage(format!(
+                "cannot read simulation fixture '{}': {e}",
+                path.display()
+            ))
+        })?;
+        serde_json::from_str(&text).map_err(|e| {
+            AppError::usage(format!(
+                "invalid simulation fixture '{}': {e}",
+                path.display()
+            ))
+        })
+    }
+}
+
+pub fn open_nvml(fixture: &Arc<Fixture>) -> Result<Arc<dyn NvmlApi>, String> {
+    match &fixture.nvml.missing {
+        Some(msg) => Err(msg.clone()),
+        None => Ok(Arc::new(SimNvml(fixture.clone()))),
+    }
+}
+
+pub fn open_cuda(fixture: &Arc<Fixture>) -> Result<Arc<dyn CudaApi>, String> {
+    match &fixture.cuda.missing {
+        Some(msg) => Err(msg.clone()),
+        None => Ok(Arc::new(SimCuda_(fixture.clone()))),
+    }
+}
+
+struct SimNvml(Arc<Fixture>);
+
+impl SimNvml {
+    /// The GPU at `index`, after any injected hang; `GpuLost` if it fell off.
+    fn gpu(&self, index: u32) -> Result<&SimGpu, QueryError> {
+        let gpu = self
+            .0
+            .gpus
+            .get(index as usize)
+            .ok_or_else(|| QueryError::Failed(format!("no GPU at NVML index {index}")))?;
+        if gpu.hang_ms > 0 {
+            std::thread::sleep(Duration::from_millis(gpu.hang_ms));
+        }
+        if gpu.lost {
+            return Err(QueryError::GpuLost);
+        }
+        Ok(gpu)
+    }
+}
+
+impl NvmlApi for SimNvml {
+    fn driver_version(&self) -> Result<String, QueryError> {
+        self.0
+            .nvml
+            .driver_version
+            .clone()
+            .ok_or(QueryError::NotSupported)
+    }
+
+    fn cuda_driver_version(&self) -> Result<i32, QueryError> {
+        self.0
+            .nvml
+            .cuda_driver_version
+            .ok_or(QueryError::NotSupported)
+    }
+
+    fn device_count(&self) -> Result<u32, QueryError> {
+        Ok(self.0.gpus.len() as u32)
+    }
+
+    fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError> {
+        let gpu = self.gpu(index)?;
+        Ok(NvmlIdentity {
+            index,
+            name: gpu.name.clone(),
+            uuid: gpu.uuid.clone(),
+            pci_bus_id: gpu.pci_bus_id.clone(),
+        })
+    }
+
+    fn details(&self, index: u32) -> NvmlDetails {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.details.clone(),
+            Err(e) => lost_details(e),
+        }
+    }
+
+    fn temperature_thresholds(&self, index: u32) -> TemperatureThresholds {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.details.temperature_thresholds.clone(),
+            Err(e) => TemperatureThresholds {
+                slowdown_c: Reading::err(e.clone()),
+                shutdown_c: Reading::err(e.clone()),
+                gpu_max_c: Reading::err(e.clone()),
+                memory_max_c: Reading::err(e),
+            },
+        }
+    }
+
+    fn telemetry(&self, index: u32) -> Telemetry {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.telemetry.clone(),
+            Err(e) => Telemetry {
+                temperature_gpu_c: Reading::err(e.clone()),
+                power_draw_w: Reading::err(e),
+                ..Telemetry::default()
+            },
+        }
+    }
+
+    fn error_counters(&self, index: u32) -> ErrorCounters {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.errors.clone(),
+            Err(e) => ErrorCounters {
+                ecc_volatile: Reading::err(e.clone()),
+                row_remap: Reading::err(e),
+                ..ErrorCounters::default()
+            },
+        }
+    }
+
+    fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.nvlinks.clone(),
+            Err(e) => Reading::err(e),
+        }
+    }
+
+    fn watch_xids(
+        &self,
+        indices: &[u32],
+        window: Duration,
+        stop: &AtomicBool,
+    ) -> Result<Vec<XidEvent>, QueryError> {
+        // Events arrive at once; the watch still lasts its window (or until
+        // stopped) so commands are timed as on real hardware.
+        let start = Instant::now();
+        while start.elapsed() < window && !stop.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20).min(window));
+        }
+        let mut events = Vec::new();
+        for &index in indices {
+            let gpu = self.gpu(index)?;
+            events.extend(gpu.xid_events.iter().map(|&xid| XidEvent {
+                gpu_index: Some(index),
+                pci_bus_id: Some(gpu.pci_bus_id.clone()),
+                xid,
+                source: "nvml_event".into(),
+                detail: String::new(),
+            }));
+        }
+        Ok(events)
+    }
+}
+
+fn lost_details(e: QueryError) -> NvmlDetails {
+    NvmlDetails {
+        memory: Reading::err(e.clone()),
+        serial: Reading::err(e),
+        ..Default::default()
+    }
+}
+
+// The trailing underscore keeps this type apart from the fixture's `SimCuda`.
+#[allow(non_camel_case_types)]
+struct SimCuda_(Arc<Fixture>);
+
+impl CudaApi for SimCuda_ {
+    fn driver_version(&self) -> Result<i32, QueryError> {
+        self.0
+            .cuda
+            .cuda_driver_version
+            .or(self.0.nvml.cuda_driver_version)
+            .ok_or(QueryError::NotSupported)
+    }
+
+    fn devices(&self) -> Result<Vec<CudaDevice>, QueryError> {
+        // (rank, pci order, device) for every device CUDA would enumerate.
+        let mut all: Vec<(u32, usize, CudaDevice)> = Vec::new();
+        for (pci_order, gpu) in self.0.gpus.iter().enumerate() {
+            let Some(c) = gpu.cuda.as_ref().filter(|_| !gpu.lost) else {
+                continue;
+            };
+            let bus = c
+                .pci_bus_id
+                .clone()
+                .unwrap_or_else(|| cuda_style_pci(&gpu.pci_bus_id));
+            let device = |uuid: &str| CudaDevice {
+                ordinal: 0,
+                name: gpu.name.clone(),
+                uuid: uuid.to_string(),
+                pci_bus_id: bus.clone(),
+                compute_capability: c.compute_capability,
+                sm_count: c.sm_count,
+                total_memory_bytes: c.total_memory_bytes,
+            };
+            if c.mig_uuids.is_empty() {
+                all.push((c.rank, pci_order, device(&gpu.uuid)));
+            } else {
+                for mig in &c.mig_uuids {
+                    all.push((c.rank, pci_order, device(mig)));
+                }
+            }
+        }
+        match visible::DeviceOrder::from_env() {
+            visible::DeviceOrder::FastestFirst => all.sort_by_key(|(rank, pci, _)| (*rank, *pci)),
+            visible::DeviceOrder::PciBusId => all.sort_by_key(|(_, pci, _)| *pci),
+        }
+        let uuids: Vec<&str> = all.iter().map(|(_, _, d)| d.uuid.as_str()).collect();
+        let picked = visible::apply(visible::visible_devices_env().as_deref(), &uuids);
+        Ok(picked
+            .into_iter()
+            .enumerate()
+            .map(|(ordinal, p)| CudaDevice {
+                ordinal: ordinal as u32,
+                ..all[p].2.clone()
+            })
+            .collect())
+    }
+
+    fn self_test(&self, ordinal: u32) -> Result<SelfTestOutcome, QueryError> {
+        let devices = self.devices()?;
+        let device = devices
+            .get(ordinal as usize)
+            .ok_or_else(|| QueryError::Failed(format!("no CUDA device {ordinal}")))?;
+        let gpu = self
+            .0
+            .gpus
+            .iter()
+            .find(|g| {
+                g.uuid == device.uuid
+                    || g.cuda
+                        .as_ref()
+                        .is_some_and(|c| c.mig_uuids.contains(&device.uuid))
+            })
+            .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))?;
+        let t = &gpu.self_test;
+        if t.hang_ms > 0 {
+            std::thread::sleep(Duration::from_millis(t.hang_ms));
+        }
+        if let Some(e) = &t.error {
+            return Err(QueryError::Failed(e.clone()));
+        }
+        Ok(SelfTestOutcome {
+            mismatches: t.mismatches,
+            checked: 270_336,
+            kernel_ms: 0.5,
+            total_ms: 250.0,
+        })
+    }
+}
+
+/// `00000000:18:00.0` → `0000:18:00.0`, as cuDeviceGetPCIBusId prints it.
+fn cuda_style_pci(nvml: &str) -> String {
+    match nvml.split_once(':') {
+        Some((domain, rest)) if domain.len() > 4 => {
+            format!("{}:{rest}", &domain[domain.len() - 4..])
+        }
+        _ => nvml.to_string(),
+    }
+}

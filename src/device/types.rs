@@ -1,0 +1,358 @@
+//! Plain data that the device backends return: readings that may be
+//! unsupported, per-GPU identity, details, telemetry and error counters.
+//!
+//! Every field a GPU may not support is a [`Reading`], so "not supported"
+//! travels as data and becomes a SKIP, never a silent pass or a panic. The
+//! simulated backend deserializes these same types from a fixture file.
+
+use serde::{Deserialize, Serialize};
+
+/// Why a single NVML or CUDA query gave no value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum QueryError {
+    /// The GPU or driver does not implement it (NVML `NotSupported`).
+    NotSupported,
+    /// The caller lacks the privilege (NVML `NoPermission`).
+    NoPermission,
+    /// The GPU stopped answering: fallen off the bus.
+    GpuLost,
+    /// Anything else, with the library's message.
+    Failed(String),
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            QueryError::NotSupported => f.write_str("not supported"),
+            QueryError::NoPermission => f.write_str("no permission"),
+            QueryError::GpuLost => f.write_str("GPU is lost (fallen off the bus)"),
+            QueryError::Failed(msg) => f.write_str(msg),
+        }
+    }
+}
+
+/// A value read from the device, or why it could not be read.
+///
+/// In fixtures a reading is written as the bare value, or as
+/// `{"error": "not_supported"}` / `{"error": {"failed": "msg"}}`; a field
+/// left out of a fixture reads as not supported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reading<T> {
+    Value(T),
+    Error { error: QueryError },
+}
+
+impl<T> Default for Reading<T> {
+    fn default() -> Self {
+        Reading::Error {
+            error: QueryError::NotSupported,
+        }
+    }
+}
+
+impl<T> Reading<T> {
+    pub fn err(error: QueryError) -> Self {
+        Reading::Error { error }
+    }
+
+    /// The value, if there is one.
+    pub fn value(&self) -> Option<&T> {
+        match self {
+            Reading::Value(v) => Some(v),
+            Reading::Error { .. } => None,
+        }
+    }
+
+    pub fn as_result(&self) -> Result<&T, &QueryError> {
+        match self {
+            Reading::Value(v) => Ok(v),
+            Reading::Error { error } => Err(error),
+        }
+    }
+
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Reading<U> {
+        match self {
+            Reading::Value(v) => Reading::Value(f(v)),
+            Reading::Error { error } => Reading::Error { error },
+        }
+    }
+}
+
+impl<T: Copy> Reading<T> {
+    pub fn get(&self) -> Option<T> {
+        self.value().copied()
+    }
+}
+
+impl<T> From<Result<T, QueryError>> for Reading<T> {
+    fn from(r: Result<T, QueryError>) -> Self {
+        match r {
+            Ok(v) => Reading::Value(v),
+            Err(error) => Reading::Error { error },
+        }
+    }
+}
+
+/// What NVML needs to name a GPU and join it with CUDA: cheap to read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NvmlIdentity {
+    /// NVML index: PCI order, the number `nvidia-smi` shows.
+    pub index: u32,
+    pub name: String,
+    /// `GPU-xxxxxxxx-...` as NVML prints it.
+    pub uuid: String,
+    /// PCI bus id as NVML prints it (`00000000:18:00.0`).
+    pub pci_bus_id: String,
+}
+
+/// Memory totals in bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemoryInfo {
+    pub total_bytes: u64,
+    pub used_bytes: u64,
+    pub free_bytes: u64,
+}
+
+/// PCIe link generation and width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PcieLink {
+    pub gen: u32,
+    pub width: u32,
+}
+
+/// MIG mode: current and pending (takes effect after a reset).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigMode {
+    pub current: bool,
+    pub pending: bool,
+}
+
+/// Board power limits in watts.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PowerLimits {
+    pub enforced_w: f64,
+    pub default_w: f64,
+    pub min_w: f64,
+    pub max_w: f64,
+}
+
+/// The card's own temperature thresholds, degrees Celsius.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TemperatureThresholds {
+    pub slowdown_c: Reading<u32>,
+    pub shutdown_c: Reading<u32>,
+    pub gpu_max_c: Reading<u32>,
+    pub memory_max_c: Reading<u32>,
+}
+
+/// One MIG instance of a GPU with MIG enabled.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigInstance {
+    pub index: u32,
+    pub uuid: String,
+    pub gpu_instance_id: Option<u32>,
+    pub compute_instance_id: Option<u32>,
+    pub memory_total_bytes: Option<u64>,
+    pub sm_count: Option<u32>,
+}
+
+/// Everything `list` shows that NVML knows; slower to read than identity.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NvmlDetails {
+    pub serial: Reading<String>,
+    pub memory: Reading<MemoryInfo>,
+    pub compute_capability: Reading<(u32, u32)>,
+    pub persistence_mode: Reading<bool>,
+    /// `default`, `exclusive_process` or `prohibited`.
+    pub compute_mode: Reading<String>,
+    pub mig_mode: Reading<MigMode>,
+    pub mig_instances: Reading<Vec<MigInstance>>,
+    pub power_limits: Reading<PowerLimits>,
+    pub temperature_thresholds: TemperatureThresholds,
+    pub pcie_current: Reading<PcieLink>,
+    pub pcie_max: Reading<PcieLink>,
+    /// GPU architecture name as NVML reports it (`Hopper`).
+    pub architecture: Reading<String>,
+}
+
+/// Clock event (throttle) reasons, the raw NVML bitmask.
+///
+/// Bits as NVML defines them; test with [`ClockEvents::contains`], never by
+/// equality of the whole value, or combined reasons get lost.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct ClockEvents(pub u64);
+
+impl ClockEvents {
+    pub const GPU_IDLE: u64 = 0x1;
+    pub const APPLICATIONS_CLOCKS_SETTING: u64 = 0x2;
+    pub const SW_POWER_CAP: u64 = 0x4;
+    pub const HW_SLOWDOWN: u64 = 0x8;
+    pub const SYNC_BOOST: u64 = 0x10;
+    pub const SW_THERMAL_SLOWDOWN: u64 = 0x20;
+    pub const HW_THERMAL_SLOWDOWN: u64 = 0x40;
+    pub const HW_POWER_BRAKE_SLOWDOWN: u64 = 0x80;
+    pub const DISPLAY_CLOCK_SETTING: u64 = 0x100;
+
+    /// Every known bit with its stable name, in bit order.
+    pub const NAMES: [(u64, &'static str); 9] = [
+        (Self::GPU_IDLE, "gpu_idle"),
+        (
+            Self::APPLICATIONS_CLOCKS_SETTING,
+            "applications_clocks_setting",
+        ),
+        (Self::SW_POWER_CAP, "sw_power_cap"),
+        (Self::HW_SLOWDOWN, "hw_slowdown"),
+        (Self::SYNC_BOOST, "sync_boost"),
+        (Self::SW_THERMAL_SLOWDOWN, "sw_thermal_slowdown"),
+        (Self::HW_THERMAL_SLOWDOWN, "hw_thermal_slowdown"),
+        (Self::HW_POWER_BRAKE_SLOWDOWN, "hw_power_brake_slowdown"),
+        (Self::DISPLAY_CLOCK_SETTING, "display_clock_setting"),
+    ];
+
+    pub fn contains(self, bit: u64) -> bool {
+        self.0 & bit == bit
+    }
+
+    pub fn intersects(self, bits: u64) -> bool {
+        self.0 & bits != 0
+    }
+
+    /// Names of every active reason; unknown bits as `0x...`.
+    pub fn names(self) -> Vec<String> {
+        let mut known = 0;
+        let mut out = Vec::new();
+        for (bit, name) in Self::NAMES {
+            known |= bit;
+            if self.contains(bit) {
+                out.push(name.to_string());
+            }
+        }
+        let unknown = self.0 & !known;
+        if unknown != 0 {
+            out.push(format!("{unknown:#x}"));
+        }
+        out
+    }
+}
+
+/// Fast-changing sensors, sampled by `health`, `burn` and `monitor`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Telemetry {
+    pub temperature_gpu_c: Reading<u32>,
+    pub temperature_memory_c: Reading<u32>,
+    pub power_draw_w: Reading<f64>,
+    pub sm_clock_mhz: Reading<u32>,
+    pub memory_clock_mhz: Reading<u32>,
+    pub clock_events: Reading<ClockEvents>,
+    pub utilization_gpu_pct: Reading<u32>,
+    pub memory_used_bytes: Reading<u64>,
+    pub pcie_current: Reading<PcieLink>,
+}
+
+/// ECC error counts for one location class.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EccCounts {
+    pub corrected: u64,
+    pub uncorrected: u64,
+}
+
+/// Row remapping state (Ampere and later).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RowRemap {
+    pub correctable: u64,
+    pub uncorrectable: u64,
+    pub pending: bool,
+    pub failure: bool,
+}
+
+/// Retired pages (pre-Ampere).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetiredPages {
+    pub single_bit: u64,
+    pub double_bit: u64,
+    pub pending: bool,
+}
+
+/// One NVLink's state and error counters.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NvLinkStatus {
+    pub link: u32,
+    pub active: bool,
+    pub crc_errors: u64,
+    pub replay_errors: u64,
+    pub recovery_errors: u64,
+}
+
+/// Error counters that decide whether memory and links are healthy.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ErrorCounters {
+    pub ecc_enabled: Reading<bool>,
+    pub ecc_volatile: Reading<EccCounts>,
+    pub ecc_aggregate: Reading<EccCounts>,
+    pub row_remap: Reading<RowRemap>,
+    pub retired_pages: Reading<RetiredPages>,
+    pub pcie_replay_count: Reading<u64>,
+    /// Links that exist on this GPU; NotSupported on PCIe-only GPUs.
+    pub nvlinks: Reading<Vec<NvLinkStatus>>,
+}
+
+/// An XID error reported by the driver.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct XidEvent {
+    /// NVML index of the GPU, when known.
+    pub gpu_index: Option<u32>,
+    /// PCI bus id from the kernel log line, when known.
+    pub pci_bus_id: Option<String>,
+    pub xid: u64,
+    /// Where it was seen: `nvml_event` or `kernel_log`.
+    pub source: String,
+    pub detail: String,
+}
+
+/// What the CUDA driver says about one device it enumerates.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CudaDevice {
+    /// Ordinal in this process, after `CUDA_VISIBLE_DEVICES`.
+    pub ordinal: u32,
+    pub name: String,
+    /// `GPU-...` or `MIG-...`, formatted like NVML's.
+    pub uuid: String,
+    /// PCI bus id as CUDA prints it (`0000:18:00.0`).
+    pub pci_bus_id: String,
+    pub compute_capability: (u32, u32),
+    pub sm_count: u32,
+    pub total_memory_bytes: u64,
+}
+
+/// Result of the compute self-test kernel on one device.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SelfTestOutcome {
+    /// Elements whose value differed from the host's reference.
+    pub mismatches: u64,
+    /// Elements checked.
+    pub checked: u64,
+    /// Kernel time, milliseconds.
+    pub kernel_ms: f64,
+    /// Wall time including context creation and module load, milliseconds.
+    pub total_ms: f64,
+}

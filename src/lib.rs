@@ -1,0 +1,16 @@
+//! gpuctl: NVIDIA GPU fleet diagnostics and burn-in.
+//!
+//! Layout (see ARCHITECTURE.md): [`cli`] defines arguments, [`app`]
+//! dispatches and prints, [`commands`] hold one module per subcommand,
+//! [`checks`] judge readings, [`device`] is the only code that talks to the
+//! driver (real or simulated), and [`report`] is the one output model.
+
+pub mod app;
+pub mod checks;
+pub mod cli;
+pub mod commands;
+pub mod device;
+pub mod error;
+pub mod exit;
+pub mod kernels;
+pub mod report;
