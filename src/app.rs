@@ -67,6 +67,22 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
         Command::Probe(args) => ("probe", commands::probe::run(&cli.global, args)),
+        Command::Completions { shell } => {
+            let _ = std::io::stdout()
+                .lock()
+                .write_all(&crate::docs::completions(*shell));
+            return exit::SUCCESS;
+        }
+        Command::GenerateDocs { dir } => match crate::docs::generate(dir) {
+            Ok(()) => return exit::SUCCESS,
+            Err(e) => (
+                "generate-docs",
+                Err(AppError::environment(format!(
+                    "cannot write docs under '{}': {e}",
+                    dir.display()
+                ))),
+            ),
+        },
     };
     let report = result.unwrap_or_else(|e| Report::from_error(name, &e));
     finish(

@@ -18,7 +18,8 @@ use std::time::Duration;
 )]
 #[command(
     after_help = "Exit codes: 0 passed, 1 a check failed, 2 usage error, 3 environment \
-                        error (no driver, no GPU), 130 interrupted. `probe` exits only 0 or 1."
+                        error (no driver, no GPU), 130 interrupted. `probe` exits only 0 or 1.",
+    after_long_help = TOP_LONG_HELP
 )]
 pub struct Cli {
     #[command(flatten)]
@@ -26,6 +27,48 @@ pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
 }
+
+const TOP_LONG_HELP: &str = "\
+EXIT CODES
+  0    every check passed (warnings allowed unless --fail-on warn)
+  1    a check failed: unhealthy GPU, below threshold, corrupted result
+  2    usage or configuration error: bad selector, number, duration, flag combination
+  3    environment error: no driver library, no GPU matched, no permission, internal error
+  130  interrupted by SIGINT/SIGTERM after printing the partial report
+`gpuctl probe` folds all of these into 0 (healthy) or 1 (unhealthy).
+
+GPU SELECTION
+-i/--gpu takes NVML indices (as nvidia-smi numbers GPUs), UUIDs or unique prefixes
+(GPU-8932f937), PCI bus ids (0000:18:00.0), comma lists of these, or `all`.
+  CUDA_VISIBLE_DEVICES (indices or UUIDs) and CUDA_DEVICE_ORDER are honoured: GPUs a CUDA
+program here could not see are not listed. NVML and CUDA are joined by PCI bus id.
+
+JSON
+--json prints one document: schema_version, tool, command, host, timestamp, outcome,
+exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on stdout
+too. The JSON Schema is src/report/schema.json in the source tree.
+
+ENVIRONMENT
+  NO_COLOR             never colour output (colour is used only on a terminal)
+  CUDA_VISIBLE_DEVICES which GPUs CUDA programs see; gpuctl follows it
+  CUDA_DEVICE_ORDER    FASTEST_FIRST (default) or PCI_BUS_ID
+  GPUCTL_SIMULATE      path to a fixture that replaces the driver (testing only)";
+
+const PROBE_LONG_HELP: &str = "\
+CHECKS (NVML only, no CUDA context)
+the driver answers; --expect N GPUs are present; no GPU has fallen off the bus; no
+volatile uncorrectable ECC error; no row-remap failure; GPU temperature below the card's
+slowdown threshold. A check the GPU does not support is skipped, not failed.
+--compute also creates a context and runs a self-test kernel on each GPU, checking every
+result on the host.
+
+OUTPUT AND EXIT
+One line: `healthy: ...` (exit 0) or `unhealthy: <why>` (exit 1). Anything else that can
+go wrong (no driver, bad arguments, a hung driver call past --timeout, an internal
+error) is also exit 1, never 2, which Docker reserves.
+
+EXAMPLE
+  HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -99,7 +142,16 @@ pub enum Command {
     List,
     /// Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes:
     /// exits 0 (healthy) or 1 (unhealthy), never anything else.
+    #[command(after_long_help = PROBE_LONG_HELP)]
     Probe(ProbeArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Write man pages and completions under DIR (for packagers and CI).
+    #[command(hide = true)]
+    GenerateDocs { dir: std::path::PathBuf },
 }
 
 #[derive(Debug, Clone, Args)]

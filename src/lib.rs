@@ -10,6 +10,7 @@ pub mod checks;
 pub mod cli;
 pub mod commands;
 pub mod device;
+pub mod docs;
 pub mod error;
 pub mod exit;
 pub mod kernels;

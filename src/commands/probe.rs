@@ -64,7 +64,6 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         let handles: Vec<_> = gpus
             .iter()
             .map(|gpu| {
-                let cuda = cuda.clone();
                 scope.spawn(move || {
                     let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {

@@ -1,0 +1,617 @@
+//! The real NVML backend (libnvidia-ml.so.1, loaded at run time).
+//!
+//! One [`Nvml`] handle is opened per process and shared (it is `Send + Sync`).
+//! Every per-device read is independent: a field the GPU does not support
+//! becomes a [`Reading`] error, never a panic and never a made-up value. The
+//! few queries nvml-wrapper 0.13 does not wrap (remapped rows, raw clock event
+//! reasons, MIG instance ids, event registration that keeps the set alive) go
+//! through the raw symbols, always looked up with `nvml_sym` so a driver that
+//! lacks one gives an error instead of the panic the `NvmlLib` methods raise.
+
+use super::{
+    ClockEvents, EccCounts, ErrorCounters, MemoryInfo, MigInstance, MigMode, NvLinkStatus, NvmlApi,
+    NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading, RetiredPages, RowRemap,
+    Telemetry, TemperatureThresholds, XidEvent,
+};
+use nvml_wrapper::bitmasks::event::EventTypes;
+use nvml_wrapper::enum_wrappers::device::{
+    Clock, ComputeMode, EccCounter, MemoryError, RetirementCause, TemperatureSensor,
+    TemperatureThreshold,
+};
+use nvml_wrapper::enum_wrappers::nv_link::ErrorCounter;
+use nvml_wrapper::enums::device::SampleValue;
+use nvml_wrapper::enums::event::XidError;
+use nvml_wrapper::error::{nvml_sym, nvml_try, NvmlError};
+use nvml_wrapper::struct_wrappers::device::MemoryInfo as NvmlMemoryInfo;
+use nvml_wrapper::structs::device::FieldId;
+use nvml_wrapper::sys_exports::field_id::NVML_FI_DEV_MEMORY_TEMP;
+use nvml_wrapper::{Device, Nvml};
+use std::os::raw::c_uint;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// `NVML_NVLINK_MAX_LINKS` in nvml.h (18 since NVLink 4).
+const NVLINK_MAX_LINKS: u32 = 18;
+
+/// Longest single wait on the event set, so `stop` is noticed quickly.
+const EVENT_POLL_MS: u64 = 200;
+
+/// NVML's own value for "XID unknown" (`XidError::Unknown` in the wrapper).
+const XID_UNKNOWN: u64 = 999;
+
+/// Opens NVML, or says plainly which library is missing.
+pub fn open() -> Result<Arc<dyn NvmlApi>, String> {
+    match Nvml::init() {
+        Ok(nvml) => Ok(Arc::new(RealNvml { nvml })),
+        Err(NvmlError::LibloadingError(e)) => {
+            Err(format!("libnvidia-ml.so.1 (NVML) not found: {e}"))
+        }
+        Err(NvmlError::FailedToLoadSymbol(e)) => {
+            Err(format!("NVML (libnvidia-ml.so.1) is missing a symbol: {e}"))
+        }
+        Err(NvmlError::DriverNotLoaded) => {
+            Err("NVML could not initialize: the NVIDIA kernel driver is not loaded".into())
+        }
+        Err(NvmlError::NoPermission) => {
+            Err("NVML could not initialize: no permission to talk to the NVIDIA driver".into())
+        }
+        Err(NvmlError::LibRmVersionMismatch) => Err(
+            "NVML could not initialize: libnvidia-ml.so.1 and the loaded kernel driver are \
+             different versions (reboot or reload the driver)"
+                .into(),
+        ),
+        Err(e) => Err(format!("NVML could not initialize: {e}")),
+    }
+}
+
+/// NVML opened once for the whole process.
+pub struct RealNvml {
+    nvml: Nvml,
+}
+
+/// The one place an NVML error becomes a [`QueryError`].
+fn query_error(e: NvmlError) -> QueryError {
+    match e {
+        NvmlError::NotSupported => QueryError::NotSupported,
+        NvmlError::NoPermission => QueryError::NoPermission,
+        NvmlError::GpuLost => QueryError::GpuLost,
+        other => QueryError::Failed(format!("NVML: {other}")),
+    }
+}
+
+/// An NVML result as a [`Reading`].
+fn reading<T>(r: Result<T, NvmlError>) -> Reading<T> {
+    match r {
+        Ok(v) => Reading::Value(v),
+        Err(e) => Reading::err(query_error(e)),
+    }
+}
+
+fn milliwatts(mw: u32) -> f64 {
+    f64::from(mw) / 1000.0
+}
+
+impl RealNvml {
+    fn device(&self, index: u32) -> Result<Device<'_>, NvmlError> {
+        self.nvml.device_by_index(index)
+    }
+}
+
+/// The four thresholds: four cheap calls, nothing else.
+fn thresholds(device: &Device<'_>) -> TemperatureThresholds {
+    let read = |t| reading(device.temperature_threshold(t));
+    TemperatureThresholds {
+        slowdown_c: read(TemperatureThreshold::Slowdown),
+        shutdown_c: read(TemperatureThreshold::Shutdown),
+        gpu_max_c: read(TemperatureThreshold::GpuMax),
+        memory_max_c: read(TemperatureThreshold::MemoryMax),
+    }
+}
+
+fn thresholds_error(e: &QueryError) -> TemperatureThresholds {
+    TemperatureThresholds {
+        slowdown_c: Reading::err(e.clone()),
+        shutdown_c: Reading::err(e.clone()),
+        gpu_max_c: Reading::err(e.clone()),
+        memory_max_c: Reading::err(e.clone()),
+    }
+}
+
+fn pcie_current(device: &Device<'_>) -> Result<PcieLink, NvmlError> {
+    Ok(PcieLink {
+        gen: device.current_pcie_link_gen()?,
+        width: device.current_pcie_link_width()?,
+    })
+}
+
+fn pcie_max(device: &Device<'_>) -> Result<PcieLink, NvmlError> {
+    Ok(PcieLink {
+        gen: device.max_pcie_link_gen()?,
+        width: device.max_pcie_link_width()?,
+    })
+}
+
+fn memory(info: NvmlMemoryInfo) -> MemoryInfo {
+    MemoryInfo {
+        total_bytes: info.total,
+        used_bytes: info.used,
+        free_bytes: info.free,
+    }
+}
+
+fn compute_mode_name(mode: ComputeMode) -> String {
+    match mode {
+        ComputeMode::Default => "default",
+        ComputeMode::ExclusiveThread => "exclusive_thread",
+        ComputeMode::Prohibited => "prohibited",
+        ComputeMode::ExclusiveProcess => "exclusive_process",
+    }
+    .to_string()
+}
+
+fn power_limits(device: &Device<'_>) -> Result<PowerLimits, NvmlError> {
+    let constraints = device.power_management_limit_constraints()?;
+    Ok(PowerLimits {
+        enforced_w: milliwatts(device.enforced_power_limit()?),
+        default_w: milliwatts(device.power_management_limit_default()?),
+        min_w: milliwatts(constraints.min_limit),
+        max_w: milliwatts(constraints.max_limit),
+    })
+}
+
+/// `nvmlDeviceGetGpuInstanceId` / `nvmlDeviceGetComputeInstanceId` on a MIG
+/// handle; the wrapper has neither.
+fn mig_ids(device: &Device<'_>) -> (Option<u32>, Option<u32>) {
+    let lib = device.nvml().lib();
+    let read = |sym: Result<&unsafe extern "C" fn(_, *mut c_uint) -> _, _>| -> Option<u32> {
+        let sym = nvml_sym(sym).ok()?;
+        let mut id: c_uint = 0;
+        // SAFETY: the handle comes from NVML and outlives the call; `id` is a
+        // valid out-pointer for the duration of the call.
+        nvml_try(unsafe { sym(device.handle(), &mut id) }).ok()?;
+        Some(id)
+    };
+    (
+        read(lib.nvmlDeviceGetGpuInstanceId.as_ref()),
+        read(lib.nvmlDeviceGetComputeInstanceId.as_ref()),
+    )
+}
+
+/// The MIG devices of a GPU with MIG enabled; empty when MIG is off.
+fn mig_instances(device: &Device<'_>, mode: &Reading<MigMode>) -> Reading<Vec<MigInstance>> {
+    let mode = match mode {
+        Reading::Value(m) => *m,
+        Reading::Error { error } => return Reading::err(error.clone()),
+    };
+    if !mode.current {
+        return Reading::Value(Vec::new());
+    }
+    let max = match device.mig_device_count() {
+        Ok(n) => n,
+        Err(e) => return Reading::err(query_error(e)),
+    };
+    let mut out = Vec::new();
+    for index in 0..max {
+        let mig = match device.mig_device_by_index(index) {
+            Ok(m) => m,
+            // Slots without an instance are holes, not failures.
+            Err(NvmlError::NotFound | NvmlError::InvalidArg) => continue,
+            Err(e) => return Reading::err(query_error(e)),
+        };
+        let uuid = match mig.uuid() {
+            Ok(u) => u,
+            Err(e) => return Reading::err(query_error(e)),
+        };
+        let (gpu_instance_id, compute_instance_id) = mig_ids(&mig);
+        let attributes = mig.attributes().ok();
+        let memory_total_bytes = mig
+            .memory_info()
+            .map(|m| m.total)
+            .ok()
+            .or_else(|| attributes.as_ref().map(|a| a.memory_size_mb * 1024 * 1024));
+        out.push(MigInstance {
+            index,
+            uuid,
+            gpu_instance_id,
+            compute_instance_id,
+            memory_total_bytes,
+            sm_count: attributes.map(|a| a.multiprocessor_count),
+        });
+    }
+    Reading::Value(out)
+}
+
+/// The raw clock event reason bitmask, unknown bits kept (the wrapper's
+/// `ThrottleReasons` drops bits it does not know).
+fn clock_events(device: &Device<'_>) -> Result<ClockEvents, NvmlError> {
+    let lib = device.nvml().lib();
+    // The "ClocksEvent" name replaced "ClocksThrottle" in R535; same function.
+    let sym = nvml_sym(lib.nvmlDeviceGetCurrentClocksEventReasons.as_ref())
+        .or_else(|_| nvml_sym(lib.nvmlDeviceGetCurrentClocksThrottleReasons.as_ref()))?;
+    let mut reasons: u64 = 0;
+    // SAFETY: the handle comes from NVML and outlives the call; `reasons` is a
+    // valid out-pointer for the duration of the call.
+    nvml_try(unsafe { sym(device.handle(), &mut reasons) })?;
+    Ok(ClockEvents(reasons))
+}
+
+/// HBM temperature from field `NVML_FI_DEV_MEMORY_TEMP` (no dedicated call).
+fn memory_temperature(device: &Device<'_>) -> Result<u32, NvmlError> {
+    let samples = device.field_values_for(&[FieldId(NVML_FI_DEV_MEMORY_TEMP)])?;
+    let sample = samples
+        .into_iter()
+        .next()
+        .ok_or(NvmlError::NotSupported)??;
+    let celsius = match sample.value? {
+        SampleValue::U32(v) => u64::from(v),
+        SampleValue::U64(v) => v,
+        SampleValue::I64(v) => u64::try_from(v).map_err(|_| NvmlError::NotSupported)?,
+        // Truncation is fine: whole degrees, like every other NVML temperature.
+        SampleValue::F64(v) if v >= 0.0 => v as u64,
+        SampleValue::F64(_) => return Err(NvmlError::NotSupported),
+    };
+    // Boards without a memory sensor can answer SUCCESS with 0; no HBM on a
+    // running GPU is at 0 °C, so that is "not supported", not a reading.
+    match u32::try_from(celsius) {
+        Ok(0) | Err(_) => Err(NvmlError::NotSupported),
+        Ok(c) => Ok(c),
+    }
+}
+
+fn ecc_counts(device: &Device<'_>, counter: EccCounter) -> Result<EccCounts, NvmlError> {
+    Ok(EccCounts {
+        corrected: device.total_ecc_errors(MemoryError::Corrected, counter)?,
+        uncorrected: device.total_ecc_errors(MemoryError::Uncorrected, counter)?,
+    })
+}
+
+/// `nvmlDeviceGetRemappedRows`: no safe wrapper in nvml-wrapper 0.13.
+fn row_remap(device: &Device<'_>) -> Result<RowRemap, NvmlError> {
+    let sym = nvml_sym(device.nvml().lib().nvmlDeviceGetRemappedRows.as_ref())?;
+    let (mut corr, mut unc, mut pending, mut failure): (c_uint, c_uint, c_uint, c_uint) =
+        (0, 0, 0, 0);
+    // SAFETY: the handle comes from NVML and outlives the call; the four
+    // out-pointers are valid, distinct locals for the duration of the call.
+    nvml_try(unsafe {
+        sym(
+            device.handle(),
+            &mut corr,
+            &mut unc,
+            &mut pending,
+            &mut failure,
+        )
+    })?;
+    Ok(RowRemap {
+        correctable: u64::from(corr),
+        uncorrectable: u64::from(unc),
+        pending: pending != 0,
+        failure: failure != 0,
+    })
+}
+
+fn retired_pages(device: &Device<'_>) -> Result<RetiredPages, NvmlError> {
+    let single = device.retired_pages(RetirementCause::MultipleSingleBitEccErrors)?;
+    let double = device.retired_pages(RetirementCause::DoubleBitEccError)?;
+    Ok(RetiredPages {
+        single_bit: single.len() as u64,
+        double_bit: double.len() as u64,
+        pending: device.are_pages_pending_retired()?,
+    })
+}
+
+/// One NVLink error counter; `NotSupported` alone reads as 0 (the counter does
+/// not exist on this link generation), any other error spoils the reading.
+fn link_counter(link: &nvml_wrapper::NvLink<'_, '_>, c: ErrorCounter) -> Result<u64, QueryError> {
+    match link.error_counter(c) {
+        Ok(v) => Ok(v),
+        Err(NvmlError::NotSupported) => Ok(0),
+        Err(e) => Err(query_error(e)),
+    }
+}
+
+fn nvlinks_of(device: &Device<'_>) -> Result<Vec<NvLinkStatus>, QueryError> {
+    let mut out = Vec::new();
+    for link in 0..NVLINK_MAX_LINKS {
+        let wrapper = device.link_wrapper_for(link);
+        let active = match wrapper.is_active() {
+            Ok(a) => a,
+            // Link 0 refused: no NVLink at all. A later refusal: past the
+            // last link this GPU has.
+            Err(NvmlError::NotSupported | NvmlError::InvalidArg) if link == 0 => {
+                return Err(QueryError::NotSupported)
+            }
+            Err(NvmlError::NotSupported | NvmlError::InvalidArg) => break,
+            Err(e) => return Err(query_error(e)),
+        };
+        out.push(NvLinkStatus {
+            link,
+            active,
+            crc_errors: link_counter(&wrapper, ErrorCounter::DlCrcFlit)?,
+            replay_errors: link_counter(&wrapper, ErrorCounter::DlReplay)?,
+            recovery_errors: link_counter(&wrapper, ErrorCounter::DlRecovery)?,
+        });
+    }
+    Ok(out)
+}
+
+/// A GPU registered with the event set, to name the source of an event.
+struct Watched {
+    index: u32,
+    uuid: String,
+    pci_bus_id: String,
+}
+
+impl NvmlApi for RealNvml {
+    fn driver_version(&self) -> Result<String, QueryError> {
+        self.nvml.sys_driver_version().map_err(query_error)
+    }
+
+    fn cuda_driver_version(&self) -> Result<i32, QueryError> {
+        self.nvml.sys_cuda_driver_version().map_err(query_error)
+    }
+
+    fn device_count(&self) -> Result<u32, QueryError> {
+        self.nvml.device_count().map_err(query_error)
+    }
+
+    fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError> {
+        let device = self.device(index).map_err(query_error)?;
+        Ok(NvmlIdentity {
+            index,
+            name: device.name().map_err(query_error)?,
+            uuid: device.uuid().map_err(query_error)?,
+            pci_bus_id: device.pci_info().map_err(query_error)?.bus_id,
+        })
+    }
+
+    fn details(&self, index: u32) -> NvmlDetails {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => {
+                let e = query_error(e);
+                return NvmlDetails {
+                    serial: Reading::err(e.clone()),
+                    memory: Reading::err(e.clone()),
+                    compute_capability: Reading::err(e.clone()),
+                    persistence_mode: Reading::err(e.clone()),
+                    compute_mode: Reading::err(e.clone()),
+                    mig_mode: Reading::err(e.clone()),
+                    mig_instances: Reading::err(e.clone()),
+                    power_limits: Reading::err(e.clone()),
+                    temperature_thresholds: thresholds_error(&e),
+                    pcie_current: Reading::err(e.clone()),
+                    pcie_max: Reading::err(e.clone()),
+                    architecture: Reading::err(e),
+                };
+            }
+        };
+        let mig_mode = reading(device.mig_mode().map(|m| MigMode {
+            current: m.current != 0,
+            pending: m.pending != 0,
+        }));
+        let mig_instances = mig_instances(&device, &mig_mode);
+        NvmlDetails {
+            serial: reading(device.serial()),
+            memory: reading(device.memory_info().map(memory)),
+            compute_capability: reading(
+                device
+                    .cuda_compute_capability()
+                    .map(|c| (c.major as u32, c.minor as u32)),
+            ),
+            persistence_mode: reading(device.is_in_persistent_mode()),
+            compute_mode: reading(device.compute_mode().map(compute_mode_name)),
+            mig_mode,
+            mig_instances,
+            power_limits: reading(power_limits(&device)),
+            temperature_thresholds: thresholds(&device),
+            pcie_current: reading(pcie_current(&device)),
+            pcie_max: reading(pcie_max(&device)),
+            architecture: reading(device.architecture().map(|a| a.to_string())),
+        }
+    }
+
+    fn temperature_thresholds(&self, index: u32) -> TemperatureThresholds {
+        match self.device(index) {
+            Ok(device) => thresholds(&device),
+            Err(e) => thresholds_error(&query_error(e)),
+        }
+    }
+
+    fn telemetry(&self, index: u32) -> Telemetry {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => {
+                let e = query_error(e);
+                return Telemetry {
+                    temperature_gpu_c: Reading::err(e.clone()),
+                    temperature_memory_c: Reading::err(e.clone()),
+                    power_draw_w: Reading::err(e.clone()),
+                    sm_clock_mhz: Reading::err(e.clone()),
+                    memory_clock_mhz: Reading::err(e.clone()),
+                    clock_events: Reading::err(e.clone()),
+                    utilization_gpu_pct: Reading::err(e.clone()),
+                    memory_used_bytes: Reading::err(e.clone()),
+                    pcie_current: Reading::err(e),
+                };
+            }
+        };
+        Telemetry {
+            temperature_gpu_c: reading(device.temperature(TemperatureSensor::Gpu)),
+            temperature_memory_c: reading(memory_temperature(&device)),
+            power_draw_w: reading(device.power_usage().map(milliwatts)),
+            sm_clock_mhz: reading(device.clock_info(Clock::SM)),
+            memory_clock_mhz: reading(device.clock_info(Clock::Memory)),
+            clock_events: reading(clock_events(&device)),
+            utilization_gpu_pct: reading(device.utilization_rates().map(|u| u.gpu)),
+            memory_used_bytes: reading(device.memory_info().map(|m| m.used)),
+            pcie_current: reading(pcie_current(&device)),
+        }
+    }
+
+    fn error_counters(&self, index: u32) -> ErrorCounters {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => {
+                let e = query_error(e);
+                return ErrorCounters {
+                    ecc_enabled: Reading::err(e.clone()),
+                    ecc_volatile: Reading::err(e.clone()),
+                    ecc_aggregate: Reading::err(e.clone()),
+                    row_remap: Reading::err(e.clone()),
+                    retired_pages: Reading::err(e.clone()),
+                    pcie_replay_count: Reading::err(e),
+                    // NVLink is read by `nvlinks()`, not here (see the trait).
+                    ..ErrorCounters::default()
+                };
+            }
+        };
+        ErrorCounters {
+            ecc_enabled: reading(device.is_ecc_enabled().map(|m| m.currently_enabled)),
+            ecc_volatile: reading(ecc_counts(&device, EccCounter::Volatile)),
+            ecc_aggregate: reading(ecc_counts(&device, EccCounter::Aggregate)),
+            row_remap: reading(row_remap(&device)),
+            retired_pages: reading(retired_pages(&device)),
+            pcie_replay_count: reading(device.pcie_replay_counter().map(u64::from)),
+            // NVLink is read by `nvlinks()`, not here (see the trait).
+            ..ErrorCounters::default()
+        }
+    }
+
+    fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => return Reading::err(query_error(e)),
+        };
+        nvlinks_of(&device).into()
+    }
+
+    fn watch_xids(
+        &self,
+        indices: &[u32],
+        window: Duration,
+        stop: &AtomicBool,
+    ) -> Result<Vec<XidEvent>, QueryError> {
+        let start = Instant::now();
+        let set = self.nvml.create_event_set().map_err(query_error)?;
+        // Registered through the raw symbol: the wrapper's `register_events`
+        // frees the whole set when one device refuses, losing the others.
+        let register =
+            nvml_sym(self.nvml.lib().nvmlDeviceRegisterEvents.as_ref()).map_err(query_error)?;
+        let mut watched = Vec::new();
+        for &index in indices {
+            let device = self.device(index).map_err(query_error)?;
+            // SAFETY: device and set handles come from NVML and outlive the
+            // call (the set lives until the end of this function).
+            let code = unsafe {
+                register(
+                    device.handle(),
+                    EventTypes::CRITICAL_XID_ERROR.bits(),
+                    set.handle(),
+                )
+            };
+            match nvml_try(code) {
+                Ok(()) => watched.push(Watched {
+                    index,
+                    uuid: device.uuid().map_err(query_error)?,
+                    pci_bus_id: device.pci_info().map_err(query_error)?.bus_id,
+                }),
+                // This GPU cannot report XIDs as events: the others still can.
+                Err(NvmlError::NotSupported) => {}
+                // Anything else: a watch that silently misses a GPU would
+                // read as "no XIDs", so say so instead.
+                Err(e) => return Err(query_error(e)),
+            }
+        }
+        if watched.is_empty() {
+            return Err(QueryError::NotSupported);
+        }
+
+        let mut events = Vec::new();
+        while !stop.load(Ordering::Relaxed) {
+            let left = window.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                break;
+            }
+            let wait_ms = left.as_millis().clamp(1, u128::from(EVENT_POLL_MS)) as u32;
+            let data = match set.wait(wait_ms) {
+                Ok(d) => d,
+                Err(NvmlError::Timeout) => continue,
+                Err(e) => return Err(query_error(e)),
+            };
+            if !data.event_type.contains(EventTypes::CRITICAL_XID_ERROR) {
+                continue;
+            }
+            let xid = match data.event_data {
+                Some(XidError::Value(v)) => v,
+                Some(XidError::Unknown) | None => XID_UNKNOWN,
+            };
+            let source = data
+                .device
+                .uuid()
+                .ok()
+                .and_then(|u| watched.iter().find(|w| w.uuid == u));
+            events.push(XidEvent {
+                gpu_index: source.map(|w| w.index),
+                pci_bus_id: match source {
+                    Some(w) => Some(w.pci_bus_id.clone()),
+                    None => data.device.pci_info().ok().map(|p| p.bus_id),
+                },
+                xid,
+                source: "nvml_event".into(),
+                detail: String::new(),
+            });
+        }
+        Ok(events)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn errors_map_to_query_errors() {
+        assert_eq!(
+            query_error(NvmlError::NotSupported),
+            QueryError::NotSupported
+        );
+        assert_eq!(
+            query_error(NvmlError::NoPermission),
+            QueryError::NoPermission
+        );
+        assert_eq!(query_error(NvmlError::GpuLost), QueryError::GpuLost);
+        assert!(
+            matches!(query_error(NvmlError::Unknown), QueryError::Failed(m) if m.contains("NVML"))
+        );
+    }
+
+    #[test]
+    fn reading_keeps_value_and_error() {
+        assert_eq!(reading::<u32>(Ok(7)), Reading::Value(7));
+        assert_eq!(
+            reading::<u32>(Err(NvmlError::NotSupported)),
+            Reading::default()
+        );
+    }
+
+    #[test]
+    fn milliwatts_to_watts() {
+        assert_eq!(milliwatts(700_000), 700.0);
+        assert_eq!(milliwatts(1500), 1.5);
+    }
+
+    #[test]
+    fn compute_modes_have_stable_names() {
+        assert_eq!(compute_mode_name(ComputeMode::Default), "default");
+        assert_eq!(
+            compute_mode_name(ComputeMode::ExclusiveProcess),
+            "exclusive_process"
+        );
+        assert_eq!(compute_mode_name(ComputeMode::Prohibited), "prohibited");
+        assert_eq!(
+            compute_mode_name(ComputeMode::ExclusiveThread),
+            "exclusive_thread"
+        );
+    }
+}
