@@ -15,6 +15,7 @@ use std::io::{IsTerminal, Write};
 
 /// Runs gpuctl with the process arguments; returns the exit code.
 pub fn main() -> i32 {
+    crate::trace::init();
     // One line instead of a backtrace, should a bug ever panic.
     std::panic::set_hook(Box::new(|info| {
         eprintln!("gpuctl: internal error: {info}");
@@ -114,6 +115,7 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
     };
     // A closed pipe (`| head`) is not an error: the reader chose to stop.
     let _ = write_stdout(&text);
+    crate::trace::mark("output written");
     if is_probe {
         exit::for_probe(report.exit_code)
     } else {

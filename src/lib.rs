@@ -15,3 +15,4 @@ pub mod error;
 pub mod exit;
 pub mod kernels;
 pub mod report;
+pub mod trace;

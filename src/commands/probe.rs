@@ -120,6 +120,7 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
             .collect()
     });
 
+    crate::trace::mark("probe checks done");
     let failing: Vec<String> = report
         .host_checks
         .iter()

@@ -88,6 +88,21 @@ impl CudaApi for RealCuda {
         }
         guarded(|| run_self_test(ordinal))
     }
+
+    fn cublaslt_available(&self) -> Result<(), String> {
+        super::cuda_burn::cublaslt_available()
+    }
+
+    fn start_burn(
+        &self,
+        ordinal: u32,
+        config: &super::burn::BurnConfig,
+    ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
+        if self.no_device {
+            return Err(QueryError::Failed("no CUDA device is visible".into()));
+        }
+        super::cuda_burn::start(ordinal, config)
+    }
 }
 
 /// Everything CUDA says about one ordinal, from attribute queries only.

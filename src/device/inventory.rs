@@ -123,6 +123,7 @@ fn same_device(nvml_pci: &str, nvml_uuid: &str, cuda: &CudaDevice) -> bool {
 /// Enumerates and joins; fails only when no driver library can be used.
 pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppError> {
     let nvml = backend.nvml();
+    crate::trace::mark("NVML opened");
     let cuda = match mode {
         Enumerate::Full => Some(backend.cuda()),
         Enumerate::NvmlOnly => None,
@@ -138,7 +139,10 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
     let cuda_state = match &cuda {
         None => LibraryState::NotLoaded,
         Some(Err(e)) => LibraryState::Unavailable(e.to_string()),
-        Some(Ok(api)) => match api.devices() {
+        Some(Ok(api)) => match api
+            .devices()
+            .inspect(|_| crate::trace::mark("CUDA devices enumerated"))
+        {
             Ok(list) => {
                 cuda_version = api.driver_version().ok();
                 cuda_devices = Some(list);
@@ -175,6 +179,7 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
     };
 
     let nvml_gpus = nvml_gpus(nvml.as_ref())?;
+    crate::trace::mark("NVML GPUs enumerated");
     let driver = DriverInfo {
         driver_version: nvml.driver_version().ok(),
         cuda_driver_version: nvml

@@ -8,7 +8,9 @@
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
 //! PCI bus id / UUID; [`select`] resolves `-i/--gpu`.
 
+pub mod burn;
 pub mod cuda;
+mod cuda_burn;
 pub mod inventory;
 pub mod nvml;
 pub mod select;
@@ -74,6 +76,15 @@ pub trait CudaApi: Send + Sync {
     /// Creates a context on `ordinal`, runs the self-test kernel and checks
     /// every element against the host reference.
     fn self_test(&self, ordinal: u32) -> Result<SelfTestOutcome, QueryError>;
+    /// Whether cuBLASLt can be loaded here; the error says why not.
+    fn cublaslt_available(&self) -> Result<(), String>;
+    /// Sets up a GEMM burn on `ordinal`: context, operands, reference
+    /// product and result buffers.
+    fn start_burn(
+        &self,
+        ordinal: u32,
+        config: &burn::BurnConfig,
+    ) -> Result<Box<dyn burn::BurnWorker>, QueryError>;
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

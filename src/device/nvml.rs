@@ -449,6 +449,26 @@ impl NvmlApi for RealNvml {
         }
     }
 
+    fn temperature_gpu(&self, index: u32) -> Reading<u32> {
+        match self.device(index) {
+            Ok(device) => reading(device.temperature(TemperatureSensor::Gpu)),
+            Err(e) => Reading::err(query_error(e)),
+        }
+    }
+
+    fn probe_counters(&self, index: u32) -> (Reading<EccCounts>, Reading<RowRemap>) {
+        match self.device(index) {
+            Ok(device) => (
+                reading(ecc_counts(&device, EccCounter::Volatile)),
+                reading(row_remap(&device)),
+            ),
+            Err(e) => {
+                let e = query_error(e);
+                (Reading::err(e.clone()), Reading::err(e))
+            }
+        }
+    }
+
     fn error_counters(&self, index: u32) -> ErrorCounters {
         let device = match self.device(index) {
             Ok(d) => d,

@@ -1,0 +1,359 @@
+//! Shared helpers for the end-to-end tests: run the real `gpuctl` binary
+//! against a simulation fixture, and check every JSON document it prints
+//! against `src/report/schema.json` and against typed mirrors of the report
+//! that reject unknown fields (so a renamed or added field fails a test).
+
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use serde::Deserialize;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// Environment variables that change what gpuctl sees; removed from every
+/// run unless the test sets them itself.
+const AMBIENT_ENV: [&str; 3] = ["CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NO_COLOR"];
+
+/// UUIDs and bus ids of the `two_h100` fixture (and the fixtures derived
+/// from it). NVML index 0 has CUDA rank 1; NVML index 1 has CUDA rank 0.
+pub const UUID0: &str = "GPU-1a2b3c4d-0000-1111-2222-333344445555";
+pub const UUID1: &str = "GPU-9f8e7d6c-aaaa-bbbb-cccc-ddddeeeeffff";
+pub const PCI0: &str = "00000000:18:00.0";
+pub const PCI1: &str = "00000000:2A:00.0";
+pub const H100: &str = "NVIDIA H100 80GB HBM3";
+pub const DRIVER_VERSION: &str = "580.159.04";
+
+/// A fixture path: relative names are taken from `tests/fixtures/`;
+/// absolute paths (temporary fixtures) are used as they are.
+pub fn fixture_path(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests")
+        .join("fixtures")
+        .join(name)
+}
+
+/// The `gpuctl` binary with `GPUCTL_SIMULATE` pointing at `fixture` and a
+/// clean CUDA / colour environment.
+pub fn gpuctl_cmd(fixture: &str) -> Command {
+    let mut cmd = Command::cargo_bin("gpuctl").expect("gpuctl binary is built");
+    cmd.env("GPUCTL_SIMULATE", fixture_path(fixture));
+    for var in AMBIENT_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// What one run of gpuctl produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    /// stdout parsed, schema-validated and deserialized into [`Report`].
+    pub fn report(&self) -> Report {
+        parse_report(&self.stdout)
+    }
+
+    /// stdout as an untyped JSON value, after the same checks as
+    /// [`Run::report`].
+    pub fn json(&self) -> Value {
+        let _ = parse_report(&self.stdout);
+        serde_json::from_str(&self.stdout).unwrap()
+    }
+
+    /// The only line of stderr (panics unless there is exactly one).
+    pub fn stderr_line(&self) -> &str {
+        one_line(&self.stderr, "stderr", self)
+    }
+
+    /// The only line of stdout (panics unless there is exactly one).
+    pub fn stdout_line(&self) -> &str {
+        one_line(&self.stdout, "stdout", self)
+    }
+
+    pub fn assert_code(&self, code: i32) -> &Self {
+        assert_eq!(self.code, code, "unexpected exit code; {self:#?}");
+        self
+    }
+}
+
+fn one_line<'a>(text: &'a str, what: &str, run: &Run) -> &'a str {
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "expected exactly one line on {what}; {run:#?}"
+    );
+    assert!(
+        text.ends_with('\n'),
+        "{what} line is not newline-terminated"
+    );
+    lines[0]
+}
+
+/// Runs gpuctl with `args` on `fixture`, with extra environment `env`.
+pub fn run_env(fixture: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
+    let mut cmd = gpuctl_cmd(fixture);
+    cmd.args(args);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("gpuctl runs");
+    let run = Run {
+        code: out.status.code().expect("gpuctl exited by a signal"),
+        stdout: String::from_utf8(out.stdout).expect("stdout is UTF-8"),
+        stderr: String::from_utf8(out.stderr).expect("stderr is UTF-8"),
+    };
+    assert!(
+        !run.stderr.contains("panicked") && !run.stderr.contains("internal error"),
+        "gpuctl panicked; {run:#?}"
+    );
+    run
+}
+
+/// Runs gpuctl with `args` on `fixture`.
+pub fn run(fixture: &str, args: &[&str]) -> Run {
+    run_env(fixture, args, &[])
+}
+
+fn validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report/schema.json");
+        let text = std::fs::read_to_string(&path).expect("schema.json is readable");
+        let schema: Value = serde_json::from_str(&text).expect("schema.json is JSON");
+        jsonschema::validator_for(&schema).expect("schema.json is a valid JSON Schema")
+    })
+}
+
+/// Panics with every violation unless `instance` matches the report schema.
+pub fn assert_valid(instance: &Value) {
+    let errors: Vec<String> = validator()
+        .iter_errors(instance)
+        .map(|e| format!("at '{}': {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "JSON does not match src/report/schema.json:\n{}\n{}",
+        errors.join("\n"),
+        serde_json::to_string_pretty(instance).unwrap()
+    );
+}
+
+/// Parses one JSON report: exactly one document, schema-valid, and
+/// deserializable into the typed mirror without unknown fields.
+pub fn parse_report(stdout: &str) -> Report {
+    assert!(
+        stdout.ends_with('\n'),
+        "JSON output is not newline-terminated: {stdout:?}"
+    );
+    let value: Value = serde_json::from_str(stdout)
+        .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"));
+    assert_valid(&value);
+    let report: Report = serde_json::from_value(value.clone())
+        .unwrap_or_else(|e| panic!("report does not match the typed mirror ({e}):\n{stdout}"));
+    // Invariants every report keeps.
+    assert_eq!(report.schema_version, 1);
+    assert_eq!(report.tool.name, "gpuctl");
+    assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
+    assert!(
+        report.timestamp.ends_with('Z') && report.timestamp.len() == 20,
+        "timestamp is not RFC 3339 UTC seconds: {}",
+        report.timestamp
+    );
+    assert!(!report.summary.contains('\n'), "summary is one line");
+    assert_eq!(
+        report.outcome == "error",
+        report.error.is_some(),
+        "error is set exactly when outcome is error"
+    );
+    report
+}
+
+// Typed mirrors of the JSON report. `deny_unknown_fields` on every struct:
+// a renamed or added field fails the tests that read it.
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Report {
+    pub schema_version: u32,
+    pub tool: Tool,
+    pub command: String,
+    pub host: String,
+    pub timestamp: String,
+    pub outcome: String,
+    pub exit_code: i32,
+    pub summary: String,
+    pub driver: Option<Driver>,
+    pub warnings: Vec<String>,
+    pub error: Option<ErrorInfo>,
+    pub host_checks: Vec<Check>,
+    pub gpus: Vec<Gpu>,
+}
+
+impl Report {
+    /// The GPU with this NVML index (panics if absent).
+    pub fn gpu(&self, index: u32) -> &Gpu {
+        self.gpus
+            .iter()
+            .find(|g| g.index == index)
+            .unwrap_or_else(|| panic!("no GPU {index} in {self:#?}"))
+    }
+
+    pub fn indices(&self) -> Vec<u32> {
+        self.gpus.iter().map(|g| g.index).collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Driver {
+    pub driver_version: Option<String>,
+    pub cuda_driver_version: Option<String>,
+    pub nvml: Library,
+    pub cuda: Library,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Library {
+    pub status: String,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorInfo {
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Check {
+    pub name: String,
+    pub status: String,
+    pub value: Option<Value>,
+    pub unit: Option<String>,
+    pub threshold: Option<Value>,
+    pub message: String,
+    pub remedy: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Gpu {
+    pub index: u32,
+    pub name: String,
+    pub uuid: String,
+    pub pci_bus_id: String,
+    pub cuda_index: Option<u32>,
+    pub lost: Option<String>,
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub details: Option<Details>,
+    #[serde(default)]
+    pub checks: Option<Vec<Check>>,
+}
+
+impl Gpu {
+    pub fn details(&self) -> &Details {
+        self.details
+            .as_ref()
+            .unwrap_or_else(|| panic!("GPU {} has no details", self.index))
+    }
+
+    /// The check with this name (panics if absent).
+    pub fn check(&self, name: &str) -> &Check {
+        self.checks
+            .iter()
+            .flatten()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("GPU {} has no check {name}: {self:#?}", self.index))
+    }
+
+    pub fn check_names(&self) -> Vec<&str> {
+        self.checks
+            .iter()
+            .flatten()
+            .map(|c| c.name.as_str())
+            .collect()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Details {
+    pub serial: Option<String>,
+    pub architecture: Option<String>,
+    pub memory_total_bytes: Option<u64>,
+    pub memory_used_bytes: Option<u64>,
+    pub memory_free_bytes: Option<u64>,
+    pub driver_version: Option<String>,
+    pub cuda_driver_version: Option<String>,
+    pub compute_capability: Option<String>,
+    pub sm_count: Option<u32>,
+    pub persistence_mode: Option<bool>,
+    pub compute_mode: Option<String>,
+    pub mig_mode: Option<MigMode>,
+    #[serde(default)]
+    pub mig_instances: Vec<MigInstance>,
+    pub power_limit_w: Option<f64>,
+    pub power_limit_default_w: Option<f64>,
+    pub power_limit_min_w: Option<f64>,
+    pub power_limit_max_w: Option<f64>,
+    pub temperature_slowdown_c: Option<u32>,
+    pub temperature_shutdown_c: Option<u32>,
+    pub temperature_gpu_max_c: Option<u32>,
+    pub temperature_memory_max_c: Option<u32>,
+    pub pcie_link_gen_current: Option<u32>,
+    pub pcie_link_width_current: Option<u32>,
+    pub pcie_link_gen_max: Option<u32>,
+    pub pcie_link_width_max: Option<u32>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigMode {
+    pub current: bool,
+    pub pending: bool,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MigInstance {
+    pub index: u32,
+    pub uuid: String,
+    pub cuda_index: Option<u32>,
+    pub gpu_instance_id: Option<u32>,
+    pub compute_instance_id: Option<u32>,
+    pub memory_total_bytes: Option<u64>,
+    pub sm_count: Option<u32>,
+}
+
+/// Writes `fixture` as JSON into `dir` and returns its absolute path.
+pub fn write_fixture(dir: &Path, name: &str, fixture: &Value) -> String {
+    let path = dir.join(name);
+    std::fs::write(&path, serde_json::to_string_pretty(fixture).unwrap()).unwrap();
+    path.to_str().expect("temp path is UTF-8").to_string()
+}
+
+/// A fixture from `tests/fixtures/` as an untyped JSON value, for tests
+/// that derive a variant of it.
+pub fn load_fixture(name: &str) -> Value {
+    let text = std::fs::read_to_string(fixture_path(name)).unwrap();
+    serde_json::from_str(&text).unwrap()
+}

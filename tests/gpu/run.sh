@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# The whole GPU check in one call on a GPU machine (never in CI):
+#   bash tests/gpu/run.sh [foundation|bench|all]
+# Expects the release binary at .dev/bin/gpuctl (build here with
+# `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
+set -uo pipefail
+cd "$(dirname "$0")/../.."
+what="${1:-all}"
+export GPUCTL="${GPUCTL:-.dev/bin/gpuctl}"
+export PYTHONUNBUFFERED=1
+out="${OUT:-/tmp}"
+rc=0
+nvidia-smi --query-gpu=index,name,driver_version,pci.bus_id --format=csv,noheader
+if [[ $what == foundation || $what == all ]]; then
+    echo "== foundation checks"; python3 tests/gpu/check_foundation.py 2>&1 | tee "$out/foundation.log" || rc=1
+fi
+if [[ $what == bench || $what == all ]]; then
+    echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
+fi
+exit $rc
