@@ -362,6 +362,20 @@ impl CudaApi for SimCuda_ {
             total_ms: 250.0,
         })
     }
+
+    fn cublaslt_available(&self) -> Result<(), String> {
+        Err("simulated burn is not implemented yet".into())
+    }
+
+    fn start_burn(
+        &self,
+        _ordinal: u32,
+        _config: &super::burn::BurnConfig,
+    ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
+        Err(QueryError::Failed(
+            "simulated burn is not implemented yet".into(),
+        ))
+    }
 }
 
 /// `00000000:18:00.0` → `0000:18:00.0`, as cuDeviceGetPCIBusId prints it.
