@@ -30,6 +30,11 @@
 //       block = (256,1,1) (REQUIRED: block reduction assumes 256);
 //       grid = (min(ceil(n/256), 65535), 1, 1) (grid-stride loop); dyn smem = 0.
 //       Zero *mismatches and *checksum before the launch; both are accumulated with atomicAdd.
+//   gpuctl_checksum_words (const unsigned int* p, unsigned long long nwords, unsigned long long* out)
+//       *out += wrapping u64 sum over i of (p[i] ^ checksum_hash32(i)) (see below); p must be
+//       16-byte aligned. block = (256,1,1) (REQUIRED: block reduction assumes 256);
+//       grid = any (grid-stride loop; 8 * SM count fills the GPU); dyn smem = 0.
+//       Zero *out before the launch; one atomicAdd per block.
 //
 // fill value for element i: h = hash64(i, seed) (see fill_hash below);
 //   f32/bf16/f16: v = (float)((unsigned)(h >> 40) | 1u) * 2^-23 - 1.0f  (exact, in [-1,1), never 0)
@@ -556,4 +561,50 @@ gpuctl_compare_f64(const double* c, const double* ref, unsigned long long n, dou
         sum += (unsigned long long)__double_as_longlong(x);
     }
     block_reduce_add2(mism, sum, mismatches, checksum);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checksum of a result buffer, read once at full bandwidth (uint4 loads). Mixing each word with a
+// hash of its index makes a plain sum position-sensitive: swapped or shifted elements change it,
+// and any single-word change always does (the u64 sum of < 2^32 words cannot wrap).
+DEVI unsigned checksum_hash32(unsigned long long i)
+{
+    // murmur3 fmix32 of the folded index
+    unsigned h = (unsigned)i ^ ((unsigned)(i >> 32) * 0x9E3779B9u);
+    h ^= h >> 16;
+    h *= 0x85EBCA6Bu;
+    h ^= h >> 13;
+    h *= 0xC2B2AE35u;
+    h ^= h >> 16;
+    return h;
+}
+
+extern "C" __global__ void __launch_bounds__(256)
+gpuctl_checksum_words(const unsigned int* p, unsigned long long nwords, unsigned long long* out)
+{
+    const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
+    const unsigned long long first = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
+    const unsigned long long nvec = nwords >> 2;
+    const uint4* v = (const uint4*)p;
+    unsigned long long sum = 0;
+    for (unsigned long long j = first; j < nvec; j += stride) {
+        const uint4 w = v[j];
+        const unsigned long long i = j << 2;
+        sum += (unsigned long long)(w.x ^ checksum_hash32(i));
+        sum += (unsigned long long)(w.y ^ checksum_hash32(i + 1));
+        sum += (unsigned long long)(w.z ^ checksum_hash32(i + 2));
+        sum += (unsigned long long)(w.w ^ checksum_hash32(i + 3));
+    }
+    for (unsigned long long i = (nvec << 2) + first; i < nwords; i += stride)
+        sum += (unsigned long long)(p[i] ^ checksum_hash32(i));
+
+    __shared__ unsigned long long s_sum[256];
+    const unsigned tid = threadIdx.x;
+    s_sum[tid] = sum;
+    __syncthreads();
+    for (unsigned s = 128; s > 0; s >>= 1) {
+        if (tid < s) s_sum[tid] += s_sum[tid + s];
+        __syncthreads();
+    }
+    if (tid == 0) atomicAdd(out, s_sum[0]);
 }

@@ -760,3 +760,30 @@ fn unknown_flag_is_a_usage_error_in_both_formats() {
     assert_eq!(err.kind, "usage");
     assert!(err.message.contains("--bogus"), "{}", err.message);
 }
+
+#[test]
+fn gpu_indices_are_unique_when_a_cuda_device_has_no_nvml_match() {
+    // CUDA reports GPU 1 on another bus than NVML does: the UUID still pairs
+    // them, so no GPU is listed twice and indices stay unique.
+    let mut fixture = load_fixture("two_h100.json");
+    fixture["gpus"][1]["cuda"]["pci_bus_id"] = json!("0000:3b:00.0");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_fixture(dir.path(), "unmatched.json", &fixture);
+
+    let rep = run(&path, &["list", "--json"]).report();
+    assert_eq!(rep.gpus.len(), 2, "{:?}", rep.indices());
+    assert!(rep.gpus.iter().all(|g| g.cuda_index.is_some()));
+    let mut indices = rep.indices();
+    indices.sort_unstable();
+    indices.dedup();
+    assert_eq!(
+        indices.len(),
+        rep.gpus.len(),
+        "duplicate GPU index in {:?}",
+        rep.indices()
+    );
+    // `-i 0` names NVML GPU 0 and nothing else.
+    let r = run(&path, &["list", "--json", "-i", "0"]);
+    r.assert_code(0);
+    assert_eq!(r.report().gpus[0].uuid, UUID0);
+}

@@ -468,3 +468,50 @@ fn selector_narrows_the_probe_to_the_healthy_gpu() {
     let (_, rep) = probe_json("ecc_error.json", &["-i", PCI1]);
     assert_eq!(rep.indices(), vec![1]);
 }
+
+#[test]
+fn cuda_visible_devices_with_pci_order_picks_the_same_gpu_either_way() {
+    // With CUDA_DEVICE_ORDER=PCI_BUS_ID, CUDA ordinal 0 is NVML 0 (the one
+    // with the ECC fault) for the fast probe and for --compute alike.
+    let env = [
+        ("CUDA_VISIBLE_DEVICES", "0"),
+        ("CUDA_DEVICE_ORDER", "PCI_BUS_ID"),
+    ];
+    for args in [&[][..], &["--compute"][..]] {
+        let r = probe_env("ecc_error.json", args, &env);
+        r.assert_code(1);
+        assert!(
+            r.stdout_line().contains("GPU 0: 2 uncorrectable"),
+            "{args:?}: {}",
+            r.stdout
+        );
+    }
+}
+
+#[test]
+fn cuda_visible_devices_index_picks_the_gpu_cuda_would_use() {
+    // A mixed node: NVML 0 is a slower A100 with an ECC fault, which CUDA
+    // (fastest first) numbers 1. CUDA_VISIBLE_DEVICES=0 gives a CUDA program
+    // NVML 1, which is healthy: the fast probe must judge that GPU too, as
+    // `list` and `probe --compute` do.
+    let mut fixture = load_fixture("ecc_error.json");
+    fixture["gpus"][0]["name"] = serde_json::json!("NVIDIA A100-SXM4-80GB");
+    let dir = tempfile::tempdir().unwrap();
+    let path = write_fixture(dir.path(), "mixed.json", &fixture);
+    let path = path.as_str();
+    let env = [("CUDA_VISIBLE_DEVICES", "0")];
+    let list = run_env(path, &["list", "--json"], &env).report();
+    assert_eq!(list.indices(), vec![1], "list: CUDA 0 is NVML 1");
+
+    let full = probe_env(path, &["--compute"], &env);
+    full.assert_code(0);
+
+    let fast = probe_env(path, &[], &env);
+    assert_eq!(
+        fast.code, full.code,
+        "probe and probe --compute disagree: {:?} vs {:?}",
+        fast.stdout, full.stdout
+    );
+    let r = run_env(path, &["probe", "--json"], &env);
+    assert_eq!(r.report().indices(), vec![1], "probe: CUDA 0 is NVML 1");
+}

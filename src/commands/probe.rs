@@ -93,8 +93,10 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                         Some(Ok(api)) => {
                             for device in &gpu.cuda {
                                 let label = format!("CUDA device {}", device.ordinal);
-                                checks
-                                    .push(basic::self_test(&label, &api.self_test(device.ordinal)));
+                                checks.push(basic::self_test(
+                                    &label,
+                                    &api.self_test(device.ordinal, std::time::Duration::ZERO),
+                                ));
                             }
                         }
                     }

@@ -18,7 +18,7 @@ use std::ffi::{c_char, c_int, CStr};
 use std::mem::MaybeUninit;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
-use std::time::{Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 /// Self-test size: 8 blocks of 256 threads per SM of a 132-SM H100 (a multiple
 /// of 256, ~270k threads), enough to touch every SM on any current GPU.
@@ -82,11 +82,11 @@ impl CudaApi for RealCuda {
         })
     }
 
-    fn self_test(&self, ordinal: u32) -> Result<SelfTestOutcome, QueryError> {
+    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
         if self.no_device {
             return Err(QueryError::Failed("no CUDA device is visible".into()));
         }
-        guarded(|| run_self_test(ordinal))
+        guarded(|| run_self_test(ordinal, busy))
     }
 
     fn cublaslt_available(&self) -> Result<(), String> {
@@ -219,7 +219,10 @@ fn pci_bus_id(dev: sys::CUdevice) -> Result<String, CUresult> {
 }
 
 /// Context, module, launch, copy back, compare. Every step's error names it.
-fn run_self_test(ordinal: u32) -> Result<SelfTestOutcome, QueryError> {
+/// Iterations per busy-phase launch: a few milliseconds on an H100.
+const BUSY_ITERS: u32 = 16_384;
+
+fn run_self_test(ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
     let started = Instant::now();
     let n = SELFTEST_N;
     let iters = SELFTEST_ITERS;
@@ -297,6 +300,25 @@ fn run_self_test(ordinal: u32) -> Result<SelfTestOutcome, QueryError> {
 
     let mismatches =
         count_mismatches(&got_out, &want_out) + count_mismatches(&got_sums, &want_sums);
+
+    // Keep the GPU busy so callers can sample it under load (idle PCIe
+    // links downtrain; throttle reasons only matter when busy). Results of
+    // these launches are not checked: the checked launch above did that.
+    let busy_start = Instant::now();
+    while busy_start.elapsed() < busy {
+        let heavy = BUSY_ITERS;
+        let mut load = stream.launch_builder(&func);
+        load.arg(&mut out)
+            .arg(&mut sums)
+            .arg(&n)
+            .arg(&heavy)
+            .arg(&seed);
+        // SAFETY: as above.
+        unsafe { load.launch(cfg) }.map_err(launch_err)?;
+        stream
+            .synchronize()
+            .map_err(|e| failed("kernel execution failed", e.0))?;
+    }
     Ok(SelfTestOutcome {
         mismatches,
         checked: (want_out.len() + want_sums.len()) as u64,

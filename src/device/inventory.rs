@@ -113,21 +113,34 @@ pub fn canonical_pci(id: &str) -> Option<String> {
     ))
 }
 
+/// Same physical GPU: equal UUIDs, or equal PCI bus ids (MIG instances
+/// carry their own UUIDs but their parent's bus id).
 fn same_device(nvml_pci: &str, nvml_uuid: &str, cuda: &CudaDevice) -> bool {
-    match (canonical_pci(nvml_pci), canonical_pci(&cuda.pci_bus_id)) {
-        (Some(a), Some(b)) => a == b,
-        _ => nvml_uuid.eq_ignore_ascii_case(&cuda.uuid),
-    }
+    nvml_uuid.eq_ignore_ascii_case(&cuda.uuid)
+        || matches!(
+            (canonical_pci(nvml_pci), canonical_pci(&cuda.pci_bus_id)),
+            (Some(a), Some(b)) if a == b
+        )
 }
 
 /// Enumerates and joins; fails only when no driver library can be used.
 pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppError> {
     let nvml = backend.nvml();
     crate::trace::mark("NVML opened");
-    let cuda = match mode {
-        Enumerate::Full => Some(backend.cuda()),
-        Enumerate::NvmlOnly => None,
+    let visible_spec = visible::visible_devices_env();
+    // NVML GPUs first: whether CUDA is needed for NvmlOnly depends on them.
+    let nvml_gpus = match &nvml {
+        Ok(api) => Some(nvml_gpus(api.as_ref())?),
+        Err(_) => None,
     };
+    crate::trace::mark("NVML GPUs enumerated");
+    let need_cuda = match mode {
+        Enumerate::Full => true,
+        Enumerate::NvmlOnly => nvml_gpus
+            .as_deref()
+            .is_some_and(|gpus| needs_cuda_order(gpus, visible_spec.as_deref())),
+    };
+    let cuda = need_cuda.then(|| backend.cuda());
     let mut warnings = Vec::new();
 
     let nvml_state = match &nvml {
@@ -152,7 +165,7 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
         },
     };
 
-    let Ok(nvml) = nvml else {
+    let (Ok(nvml), Some(nvml_gpus)) = (nvml, nvml_gpus) else {
         let nvml_error = nvml.err().unwrap_or_default();
         return match (cuda_devices, &cuda_state) {
             (Some(devices), _) => {
@@ -178,8 +191,6 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
         };
     };
 
-    let nvml_gpus = nvml_gpus(nvml.as_ref())?;
-    crate::trace::mark("NVML GPUs enumerated");
     let driver = DriverInfo {
         driver_version: nvml.driver_version().ok(),
         cuda_driver_version: nvml
@@ -190,7 +201,6 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
         nvml: nvml_state,
         cuda: cuda_state.clone(),
     };
-    let visible_spec = visible::visible_devices_env();
 
     let gpus = match cuda_devices {
         Some(devices) => join(nvml_gpus, devices, visible_spec.is_none(), &mut warnings),
@@ -198,7 +208,7 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
             if let LibraryState::Unavailable(e) = &cuda_state {
                 warnings.push(format!("{e}: CUDA checks are unavailable"));
             }
-            filter_like_cuda(nvml_gpus, visible_spec.as_deref())
+            filter_like_cuda(nvml_gpus, visible_spec.as_deref(), &mut warnings)
         }
     };
     Ok(Inventory {
@@ -206,6 +216,16 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
         driver,
         warnings,
     })
+}
+
+/// Whether only the CUDA driver can say which GPUs `CUDA_VISIBLE_DEVICES`
+/// picks: index entries under CUDA's default fastest-first order on a host
+/// with mixed GPU models (with identical GPUs that order is PCI order).
+fn needs_cuda_order(gpus: &[Gpu], spec: Option<&str>) -> bool {
+    let Some(spec) = spec else { return false };
+    let has_index = spec.split(',').any(|e| e.trim().parse::<i64>().is_ok());
+    let mixed = gpus.iter().any(|g| g.name != gpus[0].name);
+    has_index && mixed && visible::DeviceOrder::from_env() == visible::DeviceOrder::FastestFirst
 }
 
 fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
@@ -248,6 +268,9 @@ fn join(
     warnings: &mut Vec<String>,
 ) -> Vec<Gpu> {
     let mut out = Vec::new();
+    // CUDA-only entries are numbered after every NVML index, so indices
+    // stay unique and `-i` stays unambiguous.
+    let first_free_index = nvml_gpus.len() as u32;
     for mut gpu in nvml_gpus {
         if gpu.lost.is_some() {
             // A lost GPU cannot be matched; show it unless the user narrowed
@@ -282,11 +305,16 @@ fn join(
         out.push(gpu);
     }
     for d in devices {
+        let index = first_free_index + d.ordinal;
         warnings.push(format!(
-            "CUDA device {} ({}) has no NVML match: telemetry unavailable for it",
+            "CUDA device {} ({}) has no NVML match: listed as index {index}, telemetry \
+             unavailable for it",
             d.ordinal, d.pci_bus_id
         ));
-        out.push(from_cuda(d));
+        out.push(Gpu {
+            index,
+            ..from_cuda(d)
+        });
     }
     out
 }
@@ -324,11 +352,23 @@ fn cuda_only(
 
 /// Without CUDA, apply `CUDA_VISIBLE_DEVICES` ourselves (indices in PCI
 /// order), so NVML-only commands see the GPUs a CUDA program would.
-fn filter_like_cuda(nvml_gpus: Vec<Gpu>, spec: Option<&str>) -> Vec<Gpu> {
+fn filter_like_cuda(
+    nvml_gpus: Vec<Gpu>,
+    spec: Option<&str>,
+    warnings: &mut Vec<String>,
+) -> Vec<Gpu> {
     if spec.is_none() {
         return nvml_gpus;
     }
-    let reachable: Vec<Gpu> = nvml_gpus.into_iter().filter(|g| g.lost.is_none()).collect();
+    let (reachable, lost): (Vec<Gpu>, Vec<Gpu>) =
+        nvml_gpus.into_iter().partition(|g| g.lost.is_none());
+    for gpu in lost {
+        warnings.push(format!(
+            "NVML index {} is unreachable ({}); CUDA_VISIBLE_DEVICES is set, so it is not shown",
+            gpu.index,
+            gpu.lost.as_deref().unwrap_or_default()
+        ));
+    }
     let uuids: Vec<&str> = reachable.iter().map(|g| g.uuid.as_str()).collect();
     let mut picked: Vec<usize> = visible::apply(spec, &uuids);
     picked.sort_unstable();

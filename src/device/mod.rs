@@ -74,8 +74,9 @@ pub trait CudaApi: Send + Sync {
     /// `CUDA_DEVICE_ORDER`; empty (not an error) when none is visible.
     fn devices(&self) -> Result<Vec<CudaDevice>, QueryError>;
     /// Creates a context on `ordinal`, runs the self-test kernel and checks
-    /// every element against the host reference.
-    fn self_test(&self, ordinal: u32) -> Result<SelfTestOutcome, QueryError>;
+    /// every element against the host reference, then keeps the GPU busy
+    /// for `busy` so callers can sample it under load.
+    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError>;
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
     /// Sets up a GEMM burn on `ordinal`: context, operands, reference

@@ -332,7 +332,7 @@ impl CudaApi for SimCuda_ {
             .collect())
     }
 
-    fn self_test(&self, ordinal: u32) -> Result<SelfTestOutcome, QueryError> {
+    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
         let devices = self.devices()?;
         let device = devices
             .get(ordinal as usize)
@@ -355,6 +355,7 @@ impl CudaApi for SimCuda_ {
         if let Some(e) = &t.error {
             return Err(QueryError::Failed(e.clone()));
         }
+        std::thread::sleep(busy);
         Ok(SelfTestOutcome {
             mismatches: t.mismatches,
             checked: 270_336,
