@@ -68,6 +68,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
         Command::Probe(args) => ("probe", commands::probe::run(&cli.global, args)),
+        Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
         Command::Completions { shell } => {
             let _ = std::io::stdout()
                 .lock()
@@ -179,6 +180,7 @@ fn known_command(word: &str) -> &'static str {
     match word {
         "list" => "list",
         "probe" => "probe",
+        "health" => "health",
         _ => "gpuctl",
     }
 }

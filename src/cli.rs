@@ -70,6 +70,47 @@ error) is also exit 1, never 2, which Docker reserves.
 EXAMPLE
   HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
 
+const HEALTH_LONG_HELP: &str = "\
+CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
+  driver, cuda_driver: below --min-driver / --min-cuda: FAIL
+  nvml, cuda: library unavailable: FAIL (cuda: WARN with --no-compute)
+  gpu_count: not --expect-gpus: FAIL          gpu_model: name lacks --expect-model: FAIL
+  on_bus: fallen off the bus: FAIL
+  ecc_mode: disabled: WARN
+  ecc_volatile_uncorrected, ecc_aggregate_uncorrected: any: FAIL
+  ecc_corrected: above --ecc-corrected-max (1000): WARN
+  row_remap_pending: WARN (reset)   row_remap_failure: FAIL (RMA)
+  row_remap_uncorrectable: above --remap-uncorrectable-max (8): WARN
+  retired_pages (pre-Ampere): pending: WARN; at --retired-pages-max (60): FAIL
+  xid: NVML events during the run (at least --watch) and kernel-log lines within --since:
+       hardware XIDs (48, 63, 64, 74, 79, 92, 94, 95, 119, 120, ...): FAIL; others: WARN
+  temperature, memory_temperature: at slowdown / memory max: FAIL; within margin: WARN
+  power: draw above the enforced limit: WARN   power_limit: enforced below default: WARN
+  clock_events: HW slowdown, HW thermal, HW power brake: FAIL; SW thermal, SW power cap
+       while busy: WARN; idle and others: PASS (every active reason is listed)
+  pcie_link: under load, width below max: FAIL, generation below max: WARN (idle: SKIP)
+  pcie_replay: above --pcie-replay-max (100): WARN
+  nvlink: a link down: FAIL; CRC/replay/recovery above thresholds: WARN; no NVLink: SKIP
+  persistence_mode: off: WARN   compute_mode: prohibited: WARN   mig: change pending: WARN
+  memory_usage: above --memory-used-max-pct (95%): WARN
+  compute_self_test: a wrong result, an error or a timeout: FAIL
+
+REMEDIES
+  Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
+  cooling, reseat the card, install a newer driver.
+
+CONFIG FILE (--config PATH, TOML; flags win)
+  [health]
+  expect_gpus = 8
+  min_driver = \"535.104\"
+  ecc_corrected_max = 1000
+  skip = [\"persistence_mode\"]
+  fail_on = \"warn\"
+
+EXIT
+  0 no check failed (warnings allowed), 1 a check failed (or warned with --fail-on warn),
+  2 bad flag or config value, 3 no driver or no GPU.";
+
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -144,6 +185,9 @@ pub enum Command {
     /// exits 0 (healthy) or 1 (unhealthy), never anything else.
     #[command(after_long_help = PROBE_LONG_HELP)]
     Probe(ProbeArgs),
+    /// Node health report: every check per GPU with value, threshold and remedy.
+    #[command(after_long_help = HEALTH_LONG_HELP)]
+    Health(Box<HealthArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -165,6 +209,99 @@ pub struct ProbeArgs {
     /// Upper bound on the whole probe; a hung driver call fails it.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
+}
+
+/// When `health` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Only a FAIL fails the run.
+    Fail,
+    /// A WARN fails the run too.
+    Warn,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct HealthArgs {
+    /// Fail unless exactly this many GPUs are present.
+    #[arg(long, value_name = "N", value_parser = parse_count)]
+    pub expect_gpus: Option<u32>,
+    /// Fail any GPU whose name does not contain this text (e.g. "H100").
+    #[arg(long, value_name = "NAME")]
+    pub expect_model: Option<String>,
+    /// Oldest acceptable driver, e.g. 535.104.
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub min_driver: Option<String>,
+    /// Oldest acceptable CUDA version the driver supports, e.g. 12.2.
+    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    pub min_cuda: Option<String>,
+    /// Watch NVML XID events for at least this long (they are watched for
+    /// the whole run in any case) [default: 0s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub watch: Option<Duration>,
+    /// Scan the kernel log for XID lines this far back [default: 24h].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<Duration>,
+    /// Skip the compute self-test (and with it the checks judged under load).
+    #[arg(long)]
+    pub no_compute: bool,
+    /// Fail a self-test that has not finished after this long [default: 10s].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub compute_timeout: Option<Duration>,
+    /// Run only these checks (names or prefixes, comma-separated: ecc,xid).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub checks: Vec<String>,
+    /// Skip these checks (names or prefixes, comma-separated).
+    #[arg(long, value_name = "NAMES", value_delimiter = ',')]
+    pub skip: Vec<String>,
+    /// Exit 1 on FAIL only (default), or on WARN too.
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_on: Option<FailOn>,
+    /// TOML file with a [health] table of defaults for these options.
+    #[arg(long, value_name = "PATH")]
+    pub config: Option<std::path::PathBuf>,
+    /// WARN when a temperature is within this many °C of its slowdown
+    /// threshold [default: 5].
+    #[arg(long, value_name = "C")]
+    pub temperature_margin_c: Option<u32>,
+    /// WARN above this many corrected ECC errors since reset [default: 1000].
+    #[arg(long, value_name = "N")]
+    pub ecc_corrected_max: Option<u64>,
+    /// WARN above this many rows remapped for uncorrectable errors [default: 8].
+    #[arg(long, value_name = "N")]
+    pub remap_uncorrectable_max: Option<u64>,
+    /// FAIL at this many retired pages, pre-Ampere GPUs [default: 60].
+    #[arg(long, value_name = "N")]
+    pub retired_pages_max: Option<u64>,
+    /// WARN above this many PCIe replays since the driver loaded [default: 100].
+    #[arg(long, value_name = "N")]
+    pub pcie_replay_max: Option<u64>,
+    /// WARN above this many NVLink CRC errors on any link [default: 100].
+    #[arg(long, value_name = "N")]
+    pub nvlink_crc_max: Option<u64>,
+    /// WARN above this many NVLink replays on any link [default: 100].
+    #[arg(long, value_name = "N")]
+    pub nvlink_replay_max: Option<u64>,
+    /// WARN above this many NVLink recoveries on any link [default: 10].
+    #[arg(long, value_name = "N")]
+    pub nvlink_recovery_max: Option<u64>,
+    /// WARN when more than this percentage of memory is in use [default: 95].
+    #[arg(long, value_name = "PCT")]
+    pub memory_used_max_pct: Option<f64>,
+}
+
+/// A dotted version such as `535.104.05` or `12.2`.
+pub fn parse_version(value: &str) -> Result<String, String> {
+    let ok = !value.is_empty()
+        && value
+            .split('.')
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
+    if ok {
+        Ok(value.to_string())
+    } else {
+        Err(format!(
+            "invalid version '{value}': expected dotted numbers such as 535.104 or 12.2"
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,10 @@ use rayon::prelude::*;
 /// PTX of `kernels/selftest.cu` (entry point [`SELFTEST_ENTRY`]).
 pub const SELFTEST_PTX: &str = include_str!("../kernels/selftest.ptx");
 
+/// PTX of `kernels/gemm.cu`: GEMM, fill, compare and checksum kernels for the
+/// burn engine (ABIs in the LAUNCH comment at the top of that file).
+pub const GEMM_PTX: &str = include_str!("../kernels/gemm.ptx");
+
 /// Name of the self-test kernel inside [`SELFTEST_PTX`].
 pub const SELFTEST_ENTRY: &str = "gpuctl_selftest";
 

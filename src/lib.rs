@@ -9,6 +9,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod commands;
+pub mod config;
 pub mod device;
 pub mod docs;
 pub mod error;

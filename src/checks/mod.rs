@@ -5,6 +5,8 @@
 //! tests can drive every branch with plain values.
 
 pub mod basic;
+pub mod health;
+pub mod xid;
 
 use crate::device::QueryError;
 use crate::report::{Check, CheckStatus};

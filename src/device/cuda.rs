@@ -27,7 +27,7 @@ pub const SELFTEST_N: u32 = 132 * 256 * 8;
 /// short enough that the host reference stays in the tens of milliseconds.
 pub const SELFTEST_ITERS: u32 = 256;
 
-const MISSING_SYMBOL: &str = "libcuda.so.1 is too old or broken: missing symbol";
+pub(super) const MISSING_SYMBOL: &str = "libcuda.so.1 is too old or broken: missing symbol";
 
 /// Opens the CUDA driver, or says plainly which library is missing.
 pub fn open() -> Result<Arc<dyn CudaApi>, String> {
@@ -335,7 +335,7 @@ fn count_mismatches(got: &[u32], want: &[u32]) -> u64 {
 
 /// A different seed each run and GPU, so a stuck-at fault cannot hide behind
 /// a cached or precomputed answer (splitmix64 of time and ordinal).
-fn fresh_seed(ordinal: u32) -> u32 {
+pub(super) fn fresh_seed(ordinal: u32) -> u32 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -348,7 +348,7 @@ fn fresh_seed(ordinal: u32) -> u32 {
 }
 
 /// Runs `f`, turning a lazy-loader panic (missing symbol) into an error.
-fn guarded<T>(f: impl FnOnce() -> Result<T, QueryError>) -> Result<T, QueryError> {
+pub(super) fn guarded<T>(f: impl FnOnce() -> Result<T, QueryError>) -> Result<T, QueryError> {
     catch_unwind(AssertUnwindSafe(f))
         .unwrap_or_else(|_| Err(QueryError::Failed(MISSING_SYMBOL.into())))
 }
@@ -361,13 +361,13 @@ fn check(r: CUresult, what: &str) -> Result<(), QueryError> {
 }
 
 /// One line: `<step>: CUDA_ERROR_NAME (code)`.
-fn failed(step: &str, e: CUresult) -> QueryError {
+pub(super) fn failed(step: &str, e: CUresult) -> QueryError {
     QueryError::Failed(format!("{step}: {}", describe(e)))
 }
 
 /// `CUDA_ERROR_NO_DEVICE (100)`: the enum's own name, so no driver call (and
 /// no chance of a second failure) is needed to describe an error.
-fn describe(e: CUresult) -> String {
+pub(super) fn describe(e: CUresult) -> String {
     format!("{e:?} ({})", e as u32)
 }
 

@@ -12,6 +12,7 @@ pub mod burn;
 pub mod cuda;
 mod cuda_burn;
 pub mod inventory;
+pub mod kernel_log;
 pub mod nvml;
 pub mod select;
 pub mod sim;
@@ -119,6 +120,18 @@ impl Backend {
 
     pub fn is_simulated(&self) -> bool {
         matches!(self.source, Source::Simulated(_))
+    }
+
+    /// XID lines from the kernel log within `since` (the fixture's lines
+    /// when simulated); unreadable logs say why.
+    pub fn kernel_log_xids(&self, since: Duration) -> Reading<Vec<XidEvent>> {
+        match &self.source {
+            Source::Real => kernel_log::read_kernel_xids(since),
+            Source::Simulated(f) => f
+                .kernel_log
+                .clone()
+                .map(|lines| kernel_log::xids_from_lines(&lines)),
+        }
     }
 
     /// NVML, or why it could not be opened (the message names the library).
