@@ -216,11 +216,22 @@ fn selects(name: &str, check: &str) -> bool {
 
 pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     let settings = Settings::resolve(args)?;
-    let selected = Selected::open(global, Enumerate::Full)?;
+    // Without the compute test CUDA is not needed, and cuInit alone costs
+    // ~100 ms: stay on NVML, as probe does.
+    let mode = if settings.compute {
+        Enumerate::Full
+    } else {
+        Enumerate::NvmlOnly
+    };
+    let selected = Selected::open(global, mode)?;
     let backend = &selected.backend;
     let inventory = &selected.inventory;
     let nvml = backend.nvml().ok().cloned();
-    let cuda = backend.cuda().ok().cloned();
+    let cuda = if settings.compute {
+        backend.cuda().ok().cloned()
+    } else {
+        None
+    };
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let started = Instant::now();
 
@@ -239,6 +250,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     let kernel_xids = settings
         .wants("xid")
         .then(|| backend.kernel_log_xids(settings.since));
+    crate::trace::mark("kernel log read");
 
     let per_gpu: Vec<GpuFacts> = std::thread::scope(|scope| {
         let handles: Vec<_> = gpus
@@ -254,6 +266,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             .collect()
     });
 
+    crate::trace::mark("GPUs read and tested");
     if let Some(rest) = settings.watch.checked_sub(started.elapsed()) {
         std::thread::sleep(rest);
     }

@@ -631,6 +631,31 @@ fn products_per_batch(t_product_s: f64, buffers: u64) -> u64 {
     }
 }
 
+/// Environment variable that, when set, makes a cuBLASLt worker compare its
+/// reference product with the built-in kernel's at setup (result in `detail`).
+pub const CROSS_CHECK_ENV: &str = "GPUCTL_BURN_CROSSCHECK";
+
+/// The built-in GEMM kernel for `dtype`, its launch configuration (LAUNCH
+/// notes in kernels/gemm.cu: 128 threads for the tensor-core kernels, 256 for
+/// the SIMT ones, one block per 128 x 128 tile, no dynamic shared memory) and
+/// its name.
+fn builtin_gemm(
+    load: &impl Fn(&str) -> Result<CudaFunction, String>,
+    dtype: Dtype,
+) -> Result<(CudaFunction, LaunchConfig, String), String> {
+    let name = format!("gpuctl_gemm_{}", dtype_name(dtype));
+    let threads = match dtype {
+        Dtype::Bf16 | Dtype::Fp16 | Dtype::Tf32 => 128,
+        Dtype::Fp32 | Dtype::Fp64 => 256,
+    };
+    let cfg = LaunchConfig {
+        grid_dim: (MATRIX_SIZE / 128, MATRIX_SIZE / 128, 1),
+        block_dim: (threads, 1, 1),
+        shared_mem_bytes: 0,
+    };
+    Ok((load(&name)?, cfg, name))
+}
+
 /// Grid for the grid-stride fill/compare kernels.
 fn stride_grid(n: u64) -> LaunchConfig {
     LaunchConfig {
@@ -717,29 +742,17 @@ impl Burn {
                 (Gemm::Lt { plan, workspace }, detail, WORKSPACE_BYTES as u64)
             }
             Engine::Builtin => {
-                let name = format!("gpuctl_gemm_{}", dtype_name(dtype));
-                let tiles = (MATRIX_SIZE / 128, MATRIX_SIZE / 128, 1);
-                // LAUNCH notes in kernels/gemm.cu: 128 threads for the
-                // tensor-core kernels, 256 for the SIMT ones; no dynamic smem.
-                let threads = match dtype {
-                    Dtype::Bf16 | Dtype::Fp16 | Dtype::Tf32 => 128,
-                    Dtype::Fp32 | Dtype::Fp64 => 256,
-                };
-                let cfg = LaunchConfig {
-                    grid_dim: tiles,
-                    block_dim: (threads, 1, 1),
-                    shared_mem_bytes: 0,
-                };
-                let detail = format!("built-in {name}");
-                (
-                    Gemm::Builtin {
-                        func: func(&name)?,
-                        cfg,
-                    },
-                    detail,
-                    0,
-                )
+                let (func, cfg, name) = builtin_gemm(&func, dtype)?;
+                (Gemm::Builtin { func, cfg }, format!("built-in {name}"), 0)
             }
+        };
+        // Development aid: check cuBLASLt's product (layouts, transposes)
+        // against the independent built-in kernel once at setup.
+        let cross_check = match config.engine {
+            Engine::Cublas if std::env::var_os(CROSS_CHECK_ENV).is_some_and(|v| !v.is_empty()) => {
+                Some(builtin_gemm(&func, dtype)?)
+            }
+            _ => None,
         };
 
         let fixed = 2 * in_bytes + out_bytes + ws_bytes;
@@ -808,7 +821,34 @@ impl Burn {
         w.fill(&fill, &w.a, elems, seed)?;
         w.fill(&fill, &w.b, elems, seed ^ 0x5BD1_E995)?;
         w.reference_product_and_timing()?;
+        if let Some((func, cfg, name)) = cross_check {
+            w.cross_check(&func, cfg, &name)?;
+        }
         Ok(w)
+    }
+
+    /// Runs the built-in kernel into the first result buffer and counts the
+    /// elements that differ from the reference by more than 1% (relative):
+    /// rounding gives a few near-zero elements, a layout error nearly all.
+    fn cross_check(
+        &mut self,
+        func: &CudaFunction,
+        cfg: LaunchConfig,
+        name: &str,
+    ) -> Result<(), String> {
+        let (a, b) = (ptr(&self.a, &self.stream), ptr(&self.b, &self.stream));
+        let c = ptr(&self.results[0], &self.stream);
+        let m = MATRIX_SIZE as c_int;
+        let mut l = self.stream.launch_builder(func);
+        l.arg(&a).arg(&b).arg(&c).arg(&m).arg(&m).arg(&m);
+        // SAFETY: as in `product` for the built-in engine.
+        unsafe { l.launch(cfg) }.map_err(de("cross-check kernel launch failed"))?;
+        let beyond = self.compare_elements(c, 1e-2)?;
+        self.setup.detail.push_str(&format!(
+            "; cross-check vs {name}: {beyond} of {} elements differ by > 1%",
+            self.n * self.n
+        ));
+        Ok(())
     }
 
     fn fill(

@@ -157,6 +157,16 @@ impl Backend {
     }
 }
 
+impl Drop for Backend {
+    fn drop(&mut self) {
+        // NVML shutdown and CUDA context teardown cost milliseconds, and the
+        // process exits right after a command; the OS releases both. Burn
+        // workers free their GPU memory themselves when dropped.
+        std::mem::forget(std::mem::take(&mut self.nvml));
+        std::mem::forget(std::mem::take(&mut self.cuda));
+    }
+}
+
 /// The message for a host where neither library loads.
 pub fn no_driver_message(nvml_error: &str, cuda_error: &str) -> String {
     format!(

@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 const NVLINK_MAX_LINKS: u32 = 18;
 
 /// Longest single wait on the event set, so `stop` is noticed quickly.
-const EVENT_POLL_MS: u64 = 200;
+const EVENT_POLL_MS: u64 = 10;
 
 /// NVML's own value for "XID unknown" (`XidError::Unknown` in the wrapper).
 const XID_UNKNOWN: u64 = 999;

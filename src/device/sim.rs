@@ -250,7 +250,7 @@ impl NvmlApi for SimNvml {
         // stopped) so commands are timed as on real hardware.
         let start = Instant::now();
         while start.elapsed() < window && !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(20).min(window));
+            std::thread::sleep(Duration::from_millis(5).min(window));
         }
         let mut events = Vec::new();
         for &index in indices {

@@ -101,13 +101,19 @@ impl Check {
     }
 }
 
-/// The worst status among checks (pass when there are none).
+/// The worst status among checks: FAIL over WARN over PASS; SKIP only when
+/// every check skipped (a skipped check never hides a pass); PASS for none.
 pub fn worst(checks: &[Check]) -> CheckStatus {
-    checks
+    let judged = checks
         .iter()
         .map(|c| c.status)
-        .max()
-        .unwrap_or(CheckStatus::Pass)
+        .filter(|s| *s != CheckStatus::Skip)
+        .max();
+    match judged {
+        Some(status) => status,
+        None if checks.is_empty() => CheckStatus::Pass,
+        None => CheckStatus::Skip,
+    }
 }
 
 /// Static facts `list` shows for one GPU.
@@ -290,4 +296,28 @@ pub fn hostname() -> String {
         .ok()
         .filter(|s| !s.is_empty())
         .unwrap_or_else(|| "unknown".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn skipped_checks_never_hide_a_verdict() {
+        let c = |s| Check::new("x", s, "");
+        assert_eq!(
+            worst(&[c(CheckStatus::Pass), c(CheckStatus::Skip)]),
+            CheckStatus::Pass
+        );
+        assert_eq!(
+            worst(&[c(CheckStatus::Skip), c(CheckStatus::Warn)]),
+            CheckStatus::Warn
+        );
+        assert_eq!(
+            worst(&[c(CheckStatus::Fail), c(CheckStatus::Warn)]),
+            CheckStatus::Fail
+        );
+        assert_eq!(worst(&[c(CheckStatus::Skip)]), CheckStatus::Skip);
+        assert_eq!(worst(&[]), CheckStatus::Pass);
+    }
 }

@@ -357,3 +357,25 @@ pub fn load_fixture(name: &str) -> Value {
     let text = std::fs::read_to_string(fixture_path(name)).unwrap();
     serde_json::from_str(&text).unwrap()
 }
+
+/// The host-level check with this name (panics if absent).
+pub fn host_check<'a>(report: &'a Report, name: &str) -> &'a Check {
+    report
+        .host_checks
+        .iter()
+        .find(|c| c.name == name)
+        .unwrap_or_else(|| panic!("no host check {name} in {:#?}", report.host_checks))
+}
+
+/// Loads `base` from `tests/fixtures/`, lets `mutate` change it and writes
+/// the result as `name` into `dir`; returns the variant's absolute path.
+pub fn fixture_variant(
+    dir: &Path,
+    base: &str,
+    name: &str,
+    mutate: impl FnOnce(&mut Value),
+) -> String {
+    let mut fixture = load_fixture(base);
+    mutate(&mut fixture);
+    write_fixture(dir, name, &fixture)
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|bench|all]
+#   bash tests/gpu/run.sh [foundation|health|bench|all]
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
@@ -14,7 +14,11 @@ nvidia-smi --query-gpu=index,name,driver_version,pci.bus_id --format=csv,noheade
 if [[ $what == foundation || $what == all ]]; then
     echo "== foundation checks"; python3 tests/gpu/check_foundation.py 2>&1 | tee "$out/foundation.log" || rc=1
 fi
+if [[ $what == health || $what == all ]]; then
+    echo "== health checks"; python3 tests/gpu/check_health.py 2>&1 | tee "$out/health.log" || rc=1
+fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
+    echo "== health latency benchmark"; python3 benches/health_latency.py 10 2>&1 | tee "$out/health_latency.log" || rc=1
 fi
 exit $rc
