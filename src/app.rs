@@ -7,6 +7,7 @@
 
 use crate::cli::{Cli, Command, Format};
 use crate::error::AppError;
+use crate::report::progress::{self, ProgressSink};
 use crate::report::{json, table, Report};
 use crate::{commands, exit};
 use clap::Parser;
@@ -69,6 +70,15 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::List => ("list", commands::list::run(&cli.global)),
         Command::Probe(args) => ("probe", commands::probe::run(&cli.global, args)),
         Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
+        Command::Burn(args) => {
+            let sink = progress_sink(&cli.global, args.duration);
+            let mut result = commands::burn::run(&cli.global, args, sink.as_ref());
+            if let (Ok(report), Format::Json) = (&mut result, format) {
+                // The report closes burn's JSON Lines stream as one line.
+                report.event = Some("report");
+            }
+            ("burn", result)
+        }
         Command::Completions { shell } => {
             let _ = std::io::stdout()
                 .lock()
@@ -95,6 +105,20 @@ pub fn run(args: Vec<OsString>) -> i32 {
     )
 }
 
+/// JSON Lines with `--json`; bars on a terminal; otherwise nothing.
+fn progress_sink(
+    global: &crate::cli::GlobalArgs,
+    total: std::time::Duration,
+) -> Box<dyn ProgressSink> {
+    if global.format() == Format::Json {
+        Box::new(progress::JsonLines)
+    } else if !global.quiet && std::io::stderr().is_terminal() {
+        Box::new(progress::Bars::new(total))
+    } else {
+        Box::new(progress::Silent)
+    }
+}
+
 /// Prints the report and returns its exit code (0/1 only for probe).
 fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
@@ -105,6 +129,7 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
         );
     }
     let text = match (format, &report.error) {
+        (Format::Json, _) if report.event.is_some() => json::render_line(report),
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
         (Format::Table, Some(err)) if is_probe => format!("unhealthy: {}\n", err.message),
@@ -181,6 +206,7 @@ fn known_command(word: &str) -> &'static str {
         "list" => "list",
         "probe" => "probe",
         "health" => "health",
+        "burn" => "burn",
         _ => "gpuctl",
     }
 }

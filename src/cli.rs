@@ -111,6 +111,32 @@ EXIT
   0 no check failed (warnings allowed), 1 a check failed (or warned with --fail-on warn),
   2 bad flag or config value, 3 no driver or no GPU.";
 
+const BURN_LONG_HELP: &str = "\
+LOAD
+  One worker per GPU, all in parallel: n x n x n matrix products (n = 8192) on the tensor
+  cores, into as many result buffers as --memory allows. --engine auto uses cuBLASLt when
+  libcublasLt.so.13/.12 loads (set GPUCTL_CUBLASLT=path to choose one) and the built-in
+  kernel otherwise, so burn runs on a host with only the driver.
+
+CORRECTNESS
+  A reference product is computed once per GPU; every later product is checksummed on the
+  GPU and compared with it, and a differing product is compared element by element. GPUs of
+  the same model must agree on the reference checksum. One mismatch fails that GPU.
+
+VERDICT PER GPU
+  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error.
+  WARN: median TFLOP/s more than --tolerance below the best GPU of the same model, or below
+  --expect-tflops.
+
+OUTPUT
+  Progress: one line per GPU on stderr, on a terminal only (not with --quiet).
+  --json: JSON Lines on stdout: {\"event\":\"progress\", ...} every --interval per GPU, then
+  the report as the last line ({\"event\":\"report\", \"schema_version\":1, ...}).
+
+SIGNALS AND EXIT
+  Ctrl-C or SIGTERM stops within about 2 s, frees GPU memory, prints the partial report and
+  exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
+
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
@@ -188,6 +214,10 @@ pub enum Command {
     /// Node health report: every check per GPU with value, threshold and remedy.
     #[command(after_long_help = HEALTH_LONG_HELP)]
     Health(Box<HealthArgs>),
+    /// GEMM burn-in: load every GPU to its power limit, check every result,
+    /// watch thermals and throttling, and give a verdict per GPU.
+    #[command(after_long_help = BURN_LONG_HELP)]
+    Burn(Box<BurnArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -289,6 +319,93 @@ pub struct HealthArgs {
     pub memory_used_max_pct: Option<f64>,
 }
 
+/// Which GEMM implementation `burn` uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum EngineChoice {
+    /// cuBLASLt when it loads, else the built-in kernel.
+    Auto,
+    /// cuBLASLt only (an environment error when it is missing).
+    Cublas,
+    /// gpuctl's own tensor-core kernel, needs only the driver.
+    Builtin,
+}
+
+/// Operand type for `burn`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DtypeChoice {
+    Bf16,
+    Fp16,
+    Tf32,
+    Fp32,
+    Fp64,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BurnArgs {
+    /// How long to burn.
+    #[arg(short, long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
+    pub duration: Duration,
+    /// GEMM implementation.
+    #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
+    pub engine: EngineChoice,
+    /// Operand type (accumulation is fp32, fp64 for fp64).
+    #[arg(long, value_enum, default_value_t = DtypeChoice::Bf16)]
+    pub dtype: DtypeChoice,
+    /// Share of each GPU's free memory for operands and result buffers.
+    #[arg(long, value_name = "PCT", default_value = "90%", value_parser = parse_percent)]
+    pub memory: f64,
+    /// WARN a GPU more than this far below the best GPU of its model.
+    #[arg(long, value_name = "PCT", default_value = "10%", value_parser = parse_percent)]
+    pub tolerance: f64,
+    /// WARN a GPU whose median TFLOP/s is below this floor.
+    #[arg(long, value_name = "TFLOPS", value_parser = parse_positive_float)]
+    pub expect_tflops: Option<f64>,
+    /// Telemetry sampling interval.
+    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_positive_duration)]
+    pub interval: Duration,
+    /// Testing only: corrupt one result on the GPU with this index during
+    /// its second batch, to prove that corruption is caught.
+    #[arg(long, value_name = "GPU", hide = true)]
+    pub inject_fault: Option<u32>,
+}
+
+/// `90%`, `90` or `0.9` → 0.9; must be in (0, 1].
+pub fn parse_percent(value: &str) -> Result<f64, String> {
+    let bad = || format!("invalid percentage '{value}': expected a number from 1 to 100, like 90%");
+    let v = value.trim();
+    let (number, had_sign) = match v.strip_suffix('%') {
+        Some(n) => (n.trim(), true),
+        None => (v, false),
+    };
+    let x: f64 = number.parse().map_err(|_| bad())?;
+    let fraction = if had_sign || x > 1.0 { x / 100.0 } else { x };
+    if fraction > 0.0 && fraction <= 1.0 && fraction.is_finite() {
+        Ok(fraction)
+    } else {
+        Err(bad())
+    }
+}
+
+/// A duration that is not zero.
+pub fn parse_positive_duration(value: &str) -> Result<Duration, String> {
+    match parse_duration(value)? {
+        d if d.is_zero() => Err(format!(
+            "invalid duration '{value}': must be longer than zero"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// A finite number above zero.
+pub fn parse_positive_float(value: &str) -> Result<f64, String> {
+    match value.trim().parse::<f64>() {
+        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
+        _ => Err(format!(
+            "invalid number '{value}': expected a positive number such as 650"
+        )),
+    }
+}
+
 /// A dotted version such as `535.104.05` or `12.2`.
 pub fn parse_version(value: &str) -> Result<String, String> {
     let ok = !value.is_empty()
@@ -312,6 +429,16 @@ mod tests {
     #[test]
     fn cli_definition_is_consistent() {
         Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn percentages_accept_three_spellings() {
+        assert_eq!(parse_percent("90%").unwrap(), 0.9);
+        assert_eq!(parse_percent("90").unwrap(), 0.9);
+        assert_eq!(parse_percent("0.5").unwrap(), 0.5);
+        assert!(parse_percent("0").is_err());
+        assert!(parse_percent("150%").unwrap_err().contains("'150%'"));
+        assert!(parse_percent("lots").is_err());
     }
 
     #[test]

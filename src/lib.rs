@@ -16,4 +16,5 @@ pub mod error;
 pub mod exit;
 pub mod kernels;
 pub mod report;
+pub mod signal;
 pub mod trace;

@@ -4,6 +4,7 @@
 //! [`Report`]: crate::report::Report
 //! [`AppError`]: crate::error::AppError
 
+pub mod burn;
 pub mod health;
 pub mod list;
 pub mod probe;

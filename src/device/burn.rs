@@ -40,6 +40,9 @@ pub struct BurnConfig {
     /// Hidden fault injection: corrupt one result element on the GPU in
     /// this batch (0-based), to prove detection works.
     pub inject_fault_at_batch: Option<u64>,
+    /// Seed for the operands; the same on every GPU of a run, so GPUs of one
+    /// model must produce bit-identical reference products.
+    pub seed: u64,
 }
 
 /// What the worker set up, for the report.

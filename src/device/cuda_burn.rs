@@ -24,8 +24,7 @@ use crate::kernels;
 use cudarc::driver::result::{self as cu, DriverError};
 use cudarc::driver::sys::CUdevice_attribute_enum as Attr;
 use cudarc::driver::{
-    CudaContext, CudaEvent, CudaFunction, CudaSlice, CudaStream, DevicePtr, LaunchConfig,
-    PushKernelArg,
+    CudaContext, CudaEvent, CudaFunction, CudaStream, LaunchConfig, PushKernelArg,
 };
 use cudarc::nvrtc::Ptx;
 use std::ffi::{c_int, c_void};
@@ -528,7 +527,7 @@ enum Gemm {
     },
     Lt {
         plan: LtPlan,
-        workspace: CudaSlice<u8>,
+        workspace: DevBuf,
     },
 }
 
@@ -548,14 +547,14 @@ struct Burn {
     gemm: Gemm,
     checksum: CudaFunction,
     compare: CudaFunction,
-    a: CudaSlice<u8>,
-    b: CudaSlice<u8>,
-    reference: CudaSlice<u8>,
-    results: Vec<CudaSlice<u8>>,
+    a: DevBuf,
+    b: DevBuf,
+    reference: DevBuf,
+    results: Vec<DevBuf>,
     /// One checksum per result buffer (plus one for setup checks).
-    slots: CudaSlice<u64>,
+    slots: DevBuf,
     /// Compare kernel outputs: mismatches, checksum.
-    counters: CudaSlice<u64>,
+    counters: DevBuf,
     start_ev: CudaEvent,
     end_ev: CudaEvent,
     stream: Arc<CudaStream>,
@@ -665,10 +664,36 @@ fn stride_grid(n: u64) -> LaunchConfig {
     }
 }
 
-fn ptr<T>(s: &CudaSlice<T>, stream: &CudaStream) -> u64 {
-    // One stream only, so the returned guard records nothing.
-    let (p, _guard) = s.device_ptr(stream);
-    p
+/// A plain device allocation (`cuMemAlloc` / `cuMemFree`) rather than
+/// cudarc's stream-ordered pool: a pool keeps freed memory reserved while the
+/// context lives, and cuBLASLt's runtime keeps the primary context alive, so
+/// a finished burn would hold tens of GiB until the process exits.
+struct DevBuf {
+    ptr: u64,
+    bytes: usize,
+    ctx: Arc<CudaContext>,
+}
+
+impl DevBuf {
+    fn new(ctx: &Arc<CudaContext>, bytes: usize) -> Result<Self, DriverError> {
+        ctx.bind_to_thread()?;
+        // SAFETY: plain allocation in the current (just bound) context.
+        let ptr = unsafe { cu::malloc_sync(bytes) }?;
+        Ok(Self {
+            ptr,
+            bytes,
+            ctx: ctx.clone(),
+        })
+    }
+}
+
+impl Drop for DevBuf {
+    fn drop(&mut self) {
+        let _ = self.ctx.bind_to_thread();
+        // SAFETY: allocated by `new`, freed once; the owner synchronized the
+        // stream first, so no queued work still uses it.
+        let _ = unsafe { cu::free_sync(self.ptr) };
+    }
 }
 
 impl Burn {
@@ -711,9 +736,9 @@ impl Burn {
         let (free, _total) = ctx.mem_get_info().map_err(de("memory query failed"))?;
         let budget = (free as f64 * config.memory_fraction) as u64;
 
-        let alloc = |bytes: u64, what: &str| -> Result<CudaSlice<u8>, String> {
-            // SAFETY: contents are written (fill, GEMM) before anything reads them.
-            unsafe { stream.alloc::<u8>(bytes as usize) }.map_err(|e| {
+        // Contents are written (fill, GEMM, memset) before anything reads them.
+        let alloc = |bytes: u64, what: &str| -> Result<DevBuf, String> {
+            DevBuf::new(&ctx, bytes as usize).map_err(|e| {
                 format!(
                     "allocating {what} ({} MiB) failed: {}",
                     bytes >> 20,
@@ -724,12 +749,8 @@ impl Burn {
         let a = alloc(in_bytes, "matrix A")?;
         let b = alloc(in_bytes, "matrix B")?;
         let reference = alloc(out_bytes, "reference product")?;
-        let slots = stream
-            .alloc_zeros::<u64>(MAX_RESULT_BUFFERS as usize + 1)
-            .map_err(de("allocating checksum slots failed"))?;
-        let counters = stream
-            .alloc_zeros::<u64>(2)
-            .map_err(de("allocating compare counters failed"))?;
+        let slots = alloc((MAX_RESULT_BUFFERS + 1) * 8, "checksum slots")?;
+        let counters = alloc(2 * 8, "compare counters")?;
 
         let (gemm, engine_detail, ws_bytes) = match config.engine {
             Engine::Cublas => {
@@ -759,8 +780,8 @@ impl Burn {
         let want = result_buffer_count(budget, fixed, out_bytes);
         let mut results = Vec::with_capacity(want as usize);
         for i in 0..want {
-            // SAFETY: every buffer is fully written by a product before it is read.
-            match unsafe { stream.alloc::<u8>(out_bytes as usize) } {
+            // Every buffer is fully written by a product before it is read.
+            match DevBuf::new(&ctx, out_bytes as usize) {
                 Ok(s) => results.push(s),
                 // Keep what fits; memory can shrink under us (other processes).
                 Err(_) if i > 0 => break,
@@ -836,8 +857,8 @@ impl Burn {
         cfg: LaunchConfig,
         name: &str,
     ) -> Result<(), String> {
-        let (a, b) = (ptr(&self.a, &self.stream), ptr(&self.b, &self.stream));
-        let c = ptr(&self.results[0], &self.stream);
+        let (a, b) = (self.a.ptr, self.b.ptr);
+        let c = self.results[0].ptr;
         let m = MATRIX_SIZE as c_int;
         let mut l = self.stream.launch_builder(func);
         l.arg(&a).arg(&b).arg(&c).arg(&m).arg(&m).arg(&m);
@@ -851,14 +872,8 @@ impl Burn {
         Ok(())
     }
 
-    fn fill(
-        &self,
-        fill: &CudaFunction,
-        buf: &CudaSlice<u8>,
-        elems: u64,
-        seed: u32,
-    ) -> Result<(), String> {
-        let p = ptr(buf, &self.stream);
+    fn fill(&self, fill: &CudaFunction, buf: &DevBuf, elems: u64, seed: u32) -> Result<(), String> {
+        let p = buf.ptr;
         let mut l = self.stream.launch_builder(fill);
         l.arg(&p).arg(&elems).arg(&seed);
         // SAFETY: gpuctl_fill_*(T* p, u64 n, u32 seed); buf holds n elements of T.
@@ -866,9 +881,24 @@ impl Burn {
         Ok(())
     }
 
+    /// Enqueues zeroing `buf`.
+    fn zero(&self, buf: &DevBuf) -> Result<(), DriverError> {
+        // SAFETY: the whole live allocation, on the worker's stream.
+        unsafe { cu::memset_d8_async(buf.ptr, 0, buf.bytes, self.stream.cu_stream()) }
+    }
+
+    /// `buf` as u64s, after all work queued before it; synchronous.
+    fn download(&self, buf: &DevBuf) -> Result<Vec<u64>, DriverError> {
+        let mut host = vec![0u64; buf.bytes / 8];
+        // SAFETY: host holds exactly the bytes copied (rounded down to u64s).
+        unsafe { cu::memcpy_dtoh_async(&mut host, buf.ptr, self.stream.cu_stream()) }?;
+        self.stream.synchronize()?;
+        Ok(host)
+    }
+
     /// Enqueues one product into `c` (a raw device pointer to n*n outputs).
     fn product(&self, c: u64) -> Result<(), String> {
-        let (a, b) = (ptr(&self.a, &self.stream), ptr(&self.b, &self.stream));
+        let (a, b) = (self.a.ptr, self.b.ptr);
         match &self.gemm {
             Gemm::Builtin { func, cfg } => {
                 let m = MATRIX_SIZE as c_int;
@@ -880,9 +910,7 @@ impl Burn {
                 unsafe { l.launch(*cfg) }.map_err(de("GEMM kernel launch failed"))?;
                 Ok(())
             }
-            Gemm::Lt { plan, workspace } => {
-                plan.matmul(a, b, c, ptr(workspace, &self.stream), &self.stream)
-            }
+            Gemm::Lt { plan, workspace } => plan.matmul(a, b, c, workspace.ptr, &self.stream),
         }
     }
 
@@ -892,7 +920,7 @@ impl Burn {
 
     /// Enqueues the checksum of `buf` into slot `slot` (zeroed beforehand).
     fn checksum_into(&self, buf: u64, slot: usize) -> Result<(), String> {
-        let out = ptr(&self.slots, &self.stream) + 8 * slot as u64;
+        let out = self.slots.ptr + 8 * slot as u64;
         let nwords = self.words();
         let mut l = self.stream.launch_builder(&self.checksum);
         l.arg(&buf).arg(&nwords).arg(&out);
@@ -910,12 +938,11 @@ impl Burn {
 
     /// Elements of `buf` that differ from the reference by more than `tol`
     /// (relative); synchronous.
-    fn compare_elements(&mut self, buf: u64, tol: f64) -> Result<u64, String> {
-        self.stream
-            .memset_zeros(&mut self.counters)
+    fn compare_elements(&self, buf: u64, tol: f64) -> Result<u64, String> {
+        self.zero(&self.counters)
             .map_err(de("zeroing compare counters failed"))?;
-        let reference = ptr(&self.reference, &self.stream);
-        let counters = ptr(&self.counters, &self.stream);
+        let reference = self.reference.ptr;
+        let counters = self.counters.ptr;
         let (mism, sum) = (counters, counters + 8);
         let elems = self.n * self.n;
         let tol32 = tol as f32;
@@ -931,41 +958,32 @@ impl Burn {
         // with n elements in both buffers; block 256 as required.
         unsafe { l.launch(stride_grid(elems)) }.map_err(de("compare kernel launch failed"))?;
         let host = self
-            .stream
-            .clone_dtoh(&self.counters)
-            .map_err(de("copying compare counters failed"))?;
-        self.stream
-            .synchronize()
-            .map_err(de("compare kernel execution failed"))?;
+            .download(&self.counters)
+            .map_err(de("compare kernel or copy failed"))?;
         Ok(host.first().copied().unwrap_or(0))
     }
 
     /// Checksums of the listed result buffers (slot i = buffer i), plus
     /// `extra` into the last slot; synchronous.
-    fn checksums(&mut self, buffers: &[usize], extra: Option<u64>) -> Result<Vec<u64>, String> {
-        self.stream
-            .memset_zeros(&mut self.slots)
+    fn checksums(&self, buffers: &[usize], extra: Option<u64>) -> Result<Vec<u64>, String> {
+        self.zero(&self.slots)
             .map_err(de("zeroing checksum slots failed"))?;
         for &i in buffers {
-            self.checksum_into(ptr(&self.results[i], &self.stream), i)?;
+            self.checksum_into(self.results[i].ptr, i)?;
         }
         if let Some(buf) = extra {
             self.checksum_into(buf, MAX_RESULT_BUFFERS as usize)?;
         }
         let host = self
-            .stream
-            .clone_dtoh(&self.slots)
-            .map_err(de("copying checksums failed"))?;
-        self.stream
-            .synchronize()
-            .map_err(de("verification kernels failed"))?;
+            .download(&self.slots)
+            .map_err(de("verification kernels or copy failed"))?;
         Ok(host)
     }
 
     /// Computes the reference, times the product, checks reproducibility and
     /// sizes the batch.
     fn reference_product_and_timing(&mut self) -> Result<(), String> {
-        let reference = ptr(&self.reference, &self.stream);
+        let reference = self.reference.ptr;
         // First product: also pays the JIT and cuBLASLt's lazy loading.
         self.product(reference)?;
         self.stream
@@ -973,7 +991,7 @@ impl Burn {
             .map_err(de("reference product failed"))?;
         // Timed products into the first result buffer: the last one is
         // compared with the reference to see whether the engine reproduces.
-        let first = ptr(&self.results[0], &self.stream);
+        let first = self.results[0].ptr;
         const TIMED: u32 = 3;
         self.start_ev
             .record(&self.stream)
@@ -1025,7 +1043,7 @@ impl Burn {
             .map_err(de("event record failed"))?;
         for j in 0..products {
             let i = (self.cursor + j as usize) % nbuf;
-            self.product(ptr(&self.results[i], &self.stream))?;
+            self.product(self.results[i].ptr)?;
         }
         self.end_ev
             .record(&self.stream)
@@ -1049,14 +1067,14 @@ impl Burn {
                     if sums[i] != self.reference_sum {
                         mismatched_products += 1;
                         // Exact compare: any changed bit is damage.
-                        let buf = ptr(&self.results[i], &self.stream);
+                        let buf = self.results[i].ptr;
                         mismatched_elements += self.compare_elements(buf, 0.0)?;
                     }
                 }
             }
             Verify::Tolerance(tol) => {
                 for &i in &written {
-                    let buf = ptr(&self.results[i], &self.stream);
+                    let buf = self.results[i].ptr;
                     let bad = self.compare_elements(buf, tol)?;
                     if bad > 0 {
                         mismatched_products += 1;
@@ -1090,7 +1108,7 @@ impl Burn {
         self.stream
             .synchronize()
             .map_err(de("batch execution failed"))?;
-        let dst = ptr(&self.results[i], &self.stream);
+        let dst = self.results[i].ptr;
         // SAFETY: writes one element inside a live allocation of n*n elements;
         // the stream is idle, so nothing races with the write.
         let r = if self.dtype == Dtype::Fp64 {

@@ -29,6 +29,9 @@ pub struct Fixture {
     /// Kernel log lines (`dmesg`), or why they cannot be read.
     #[serde(default)]
     pub kernel_log: Reading<Vec<String>>,
+    /// When set, cuBLASLt "fails to load" with this message.
+    #[serde(default)]
+    pub cublaslt_missing: Option<String>,
 }
 
 /// A driver library as the fixture describes it.
@@ -76,6 +79,83 @@ pub struct SimGpu {
     pub xid_events: Vec<u64>,
     #[serde(default)]
     pub self_test: SimSelfTest,
+    #[serde(default)]
+    pub burn: SimBurn,
+}
+
+/// How a simulated GPU behaves under `burn`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimBurn {
+    /// Throughput of the products.
+    pub tflops: f64,
+    /// Wall time of one batch.
+    pub batch_ms: u64,
+    /// This batch (0-based) returns one wrong product.
+    pub mismatch_at_batch: Option<u64>,
+    /// This batch fails with a CUDA error.
+    pub error_at_batch: Option<u64>,
+    /// Set-up fails with this message.
+    pub start_error: Option<String>,
+    /// Reference checksum (GPUs of one model agree unless a fixture says not).
+    pub checksum: u64,
+}
+
+impl Default for SimBurn {
+    fn default() -> Self {
+        Self {
+            tflops: 700.0,
+            batch_ms: 100,
+            mismatch_at_batch: None,
+            error_at_batch: None,
+            start_error: None,
+            checksum: 0x0123_4567_89ab_cdef,
+        }
+    }
+}
+
+/// A simulated burn worker: sleeps like a batch, reports the fixture's rate
+/// and faults.
+struct SimBurnWorker {
+    setup: super::burn::BurnSetup,
+    spec: SimBurn,
+    inject_at: Option<u64>,
+    batch: u64,
+}
+
+impl super::burn::BurnWorker for SimBurnWorker {
+    fn setup(&self) -> &super::burn::BurnSetup {
+        &self.setup
+    }
+
+    fn reference_checksum(&self) -> u64 {
+        self.spec.checksum
+    }
+
+    fn run_batch(&mut self) -> Result<super::burn::BatchResult, String> {
+        let this = self.batch;
+        self.batch += 1;
+        let seconds = self.spec.batch_ms as f64 / 1000.0;
+        std::thread::sleep(Duration::from_millis(self.spec.batch_ms));
+        if self.spec.error_at_batch == Some(this) {
+            return Err(format!("batch {this}: CUDA_ERROR_ILLEGAL_ADDRESS (700)"));
+        }
+        let wrong =
+            u64::from(self.spec.mismatch_at_batch == Some(this) || self.inject_at == Some(this));
+        let n = f64::from(self.setup.matrix_size);
+        let flop_per_product = 2.0 * n * n * n;
+        let products = ((self.spec.tflops * 1e12 * seconds) / flop_per_product)
+            .max(1.0)
+            .round() as u64;
+        Ok(super::burn::BatchResult {
+            products,
+            flops: products as f64 * flop_per_product,
+            gemm_seconds: products as f64 * flop_per_product / (self.spec.tflops * 1e12),
+            batch_seconds: seconds,
+            mismatched_products: wrong,
+            mismatched_elements: wrong,
+        })
+    }
 }
 
 /// The CUDA driver's view of a simulated GPU.
@@ -333,21 +413,7 @@ impl CudaApi for SimCuda_ {
     }
 
     fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-        let devices = self.devices()?;
-        let device = devices
-            .get(ordinal as usize)
-            .ok_or_else(|| QueryError::Failed(format!("no CUDA device {ordinal}")))?;
-        let gpu = self
-            .0
-            .gpus
-            .iter()
-            .find(|g| {
-                g.uuid == device.uuid
-                    || g.cuda
-                        .as_ref()
-                        .is_some_and(|c| c.mig_uuids.contains(&device.uuid))
-            })
-            .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))?;
+        let gpu = self.gpu_of(ordinal)?;
         let t = &gpu.self_test;
         if t.hang_ms > 0 {
             std::thread::sleep(Duration::from_millis(t.hang_ms));
@@ -365,17 +431,61 @@ impl CudaApi for SimCuda_ {
     }
 
     fn cublaslt_available(&self) -> Result<(), String> {
-        Err("simulated burn is not implemented yet".into())
+        match &self.0.cublaslt_missing {
+            Some(msg) => Err(msg.clone()),
+            None => Ok(()),
+        }
     }
 
     fn start_burn(
         &self,
-        _ordinal: u32,
-        _config: &super::burn::BurnConfig,
+        ordinal: u32,
+        config: &super::burn::BurnConfig,
     ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
-        Err(QueryError::Failed(
-            "simulated burn is not implemented yet".into(),
-        ))
+        let gpu = self.gpu_of(ordinal)?;
+        if let Some(e) = &gpu.burn.start_error {
+            return Err(QueryError::Failed(e.clone()));
+        }
+        let detail = match config.engine {
+            super::burn::Engine::Cublas => "simulated cuBLASLt",
+            super::burn::Engine::Builtin => "simulated built-in kernel",
+        };
+        Ok(Box::new(SimBurnWorker {
+            setup: super::burn::BurnSetup {
+                engine: config.engine,
+                dtype: config.dtype,
+                matrix_size: 8192,
+                result_buffers: 16,
+                memory_bytes: 16 << 30,
+                detail: detail.into(),
+            },
+            spec: gpu.burn.clone(),
+            inject_at: config.inject_fault_at_batch,
+            batch: 0,
+        }))
+    }
+}
+
+impl SimCuda_ {
+    /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its
+    /// parent).
+    fn gpu_of(&self, ordinal: u32) -> Result<&SimGpu, QueryError> {
+        let devices = self.devices()?;
+        let device = devices
+            .get(ordinal as usize)
+            .ok_or_else(|| QueryError::Failed(format!("no CUDA device {ordinal}")))?;
+        let gpu = self
+            .0
+            .gpus
+            .iter()
+            .find(|g| {
+                g.uuid == device.uuid
+                    || g.cuda
+                        .as_ref()
+                        .is_some_and(|c| c.mig_uuids.contains(&device.uuid))
+            })
+            .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))?;
+        Ok(gpu)
     }
 }
 

@@ -17,3 +17,14 @@ pub fn render(report: &Report) -> String {
         ),
     }
 }
+
+/// The report as one compact line (the last line of a JSON Lines stream).
+pub fn render_line(report: &Report) -> String {
+    match serde_json::to_string(report) {
+        Ok(mut s) => {
+            s.push('\n');
+            s
+        }
+        Err(_) => render(report),
+    }
+}

@@ -5,6 +5,7 @@
 //! file): fields are added, never renamed or retyped, without a version bump.
 
 pub mod json;
+pub mod progress;
 pub mod table;
 
 use crate::device::inventory::DriverInfo;
@@ -184,6 +185,58 @@ pub struct GpuReport {
     pub details: Option<GpuDetails>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub checks: Option<Vec<Check>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub burn: Option<BurnSummary>,
+}
+
+/// Time spent with one clock event reason active during a burn.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ThrottleTime {
+    pub reason: String,
+    pub seconds: f64,
+}
+
+/// What `burn` measured on one GPU.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BurnSummary {
+    pub engine: Option<String>,
+    pub dtype: Option<String>,
+    /// Library version or kernel name.
+    pub detail: Option<String>,
+    pub matrix_size: Option<u32>,
+    pub result_buffers: Option<u32>,
+    pub memory_bytes: Option<u64>,
+    /// Seconds of burning (after set-up).
+    pub seconds: f64,
+    pub batches: u64,
+    pub products: u64,
+    /// Per-batch TFLOP/s of the products alone.
+    pub tflops_min: Option<f64>,
+    pub tflops_median: Option<f64>,
+    pub tflops_max: Option<f64>,
+    /// All flops over all batch time, verification included.
+    pub tflops_with_verification: Option<f64>,
+    /// Throughput lost to checking results, percent.
+    pub verification_overhead_pct: Option<f64>,
+    pub power_avg_w: Option<f64>,
+    pub power_peak_w: Option<f64>,
+    /// Seconds from the first batch until power first reached 95% of the
+    /// run's average.
+    pub seconds_to_power_plateau: Option<f64>,
+    pub temperature_gpu_peak_c: Option<u32>,
+    pub temperature_memory_peak_c: Option<u32>,
+    pub sm_clock_min_mhz: Option<u32>,
+    pub sm_clock_avg_mhz: Option<f64>,
+    /// Every clock event reason seen, with how long it was active.
+    pub throttle: Vec<ThrottleTime>,
+    pub mismatched_products: u64,
+    pub mismatched_elements: u64,
+    /// Checksum of the reference product, hex; equal across GPUs of one
+    /// model.
+    pub reference_checksum: Option<String>,
+    pub xids: Vec<u64>,
+    /// Why the burn stopped early on this GPU, if it did.
+    pub error: Option<String>,
 }
 
 impl GpuReport {
@@ -198,6 +251,7 @@ impl GpuReport {
             status: None,
             details: None,
             checks: None,
+            burn: None,
         }
     }
 
@@ -229,6 +283,10 @@ pub type HostChecks = Vec<Check>;
 /// Everything a command has to say.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Report {
+    /// `report` on the last line of `burn --json`'s JSON Lines stream;
+    /// absent elsewhere.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<&'static str>,
     pub schema_version: u32,
     pub tool: ToolInfo,
     pub command: String,
@@ -249,6 +307,7 @@ pub struct Report {
 impl Report {
     pub fn new(command: &str) -> Self {
         Self {
+            event: None,
             schema_version: SCHEMA_VERSION,
             tool: ToolInfo {
                 name: "gpuctl",

@@ -21,9 +21,16 @@ pub fn render(report: &Report, color: bool) -> String {
     }
     let has_checks =
         report.gpus.iter().any(|g| g.checks.is_some()) || !report.host_checks.is_empty();
-    if has_checks {
-        out.push_str(&overview_table(report, color).to_string());
+    let has_burn = report.gpus.iter().any(|g| g.burn.is_some());
+    if has_burn {
+        out.push_str(&burn_table(report, color).to_string());
         out.push('\n');
+    }
+    if has_checks {
+        if !has_burn {
+            out.push_str(&overview_table(report, color).to_string());
+            out.push('\n');
+        }
         let problems = problem_table(report, color);
         if let Some(t) = problems {
             out.push_str(&t.to_string());
@@ -157,6 +164,64 @@ fn status_cell(status: CheckStatus, color: bool) -> Cell {
         CheckStatus::Warn => Color::Yellow,
         CheckStatus::Fail => Color::Red,
     })
+}
+
+/// One row per GPU with what the burn measured and its verdict.
+fn burn_table(report: &Report, color: bool) -> Table {
+    let mut t = new_table();
+    t.set_header(vec![
+        "GPU",
+        "Engine",
+        "TFLOP/s\nmin/med/max",
+        "Power W\navg/peak",
+        "Temp °C\nGPU/mem peak",
+        "SM MHz\nlowest",
+        "Throttle reasons (s)",
+        "Mismatches",
+        "Verdict",
+    ]);
+    let f = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "-".into());
+    for g in &report.gpus {
+        let Some(b) = &g.burn else { continue };
+        let throttle: Vec<String> = b
+            .throttle
+            .iter()
+            .filter(|r| r.reason != "gpu_idle")
+            .map(|r| format!("{} {:.1}", r.reason, r.seconds))
+            .collect();
+        t.add_row(vec![
+            Cell::new(g.index),
+            Cell::new(format!(
+                "{} {}",
+                b.engine.as_deref().unwrap_or("-"),
+                b.dtype.as_deref().unwrap_or("")
+            )),
+            Cell::new(format!(
+                "{}/{}/{}",
+                f(b.tflops_min),
+                f(b.tflops_median),
+                f(b.tflops_max)
+            )),
+            Cell::new(format!("{}/{}", f(b.power_avg_w), f(b.power_peak_w))),
+            Cell::new(format!(
+                "{}/{}",
+                opt(b.temperature_gpu_peak_c),
+                opt(b.temperature_memory_peak_c)
+            )),
+            Cell::new(opt(b.sm_clock_min_mhz)),
+            Cell::new(if throttle.is_empty() {
+                "-".into()
+            } else {
+                throttle.join("\n")
+            }),
+            Cell::new(format!(
+                "{} ({} el.)",
+                b.mismatched_products, b.mismatched_elements
+            )),
+            status_cell(g.status.unwrap_or(CheckStatus::Pass), color),
+        ]);
+    }
+    t
 }
 
 /// One row per GPU: overall status and the names of its non-passing checks.
