@@ -155,10 +155,16 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
-/// clap's first line without its `error: ` prefix.
+/// clap's first line without its `error: ` prefix, plus the accepted
+/// values when clap lists them on a later line: one line in all.
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("invalid arguments");
-    line.strip_prefix("error: ").unwrap_or(line).to_string()
+    let mut out = line.strip_prefix("error: ").unwrap_or(line).to_string();
+    if let Some(values) = text.lines().map(str::trim).find(|l| l.starts_with("[possible values:")) {
+        out.push(' ');
+        out.push_str(values);
+    }
+    out
 }
 
 /// What can be told from raw arguments before (or without) parsing them:

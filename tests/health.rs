@@ -834,20 +834,19 @@ fn missing_cuda_fails_the_host_and_every_self_test() {
         "unhealthy: host (cuda); GPU 0 FAIL (compute_self_test); GPU 1 FAIL (compute_self_test)"
     );
 
-    // Without the self-test CUDA is not needed: a warning, exit 0.
+    // Without the self-test CUDA is not loaded at all: skipped, exit 0.
     let rep = health("no_cuda.json", &["--no-compute"]);
     assert_eq!(rep.exit_code, 0);
-    assert_eq!(rep.outcome, "warn");
+    assert_eq!(rep.outcome, "pass");
     let c = host_check(&rep, "cuda");
-    assert_eq!(c.status, "warn");
-    assert!(c.remedy.is_some());
+    assert_eq!(c.status, "skip");
     for g in &rep.gpus {
         assert!(!g.check_names().contains(&"compute_self_test"));
         assert_gpu_ok(g);
     }
-    assert_eq!(rep.summary, "degraded: host (cuda)");
+    assert_eq!(rep.summary, "healthy: 2 GPU(s), every check passed");
     let strict = health("no_cuda.json", &["--no-compute", "--fail-on", "warn"]);
-    assert_eq!(strict.exit_code, 1);
+    assert_eq!(strict.exit_code, 0);
 }
 
 // -------------------------------------------------------------- WARNs
@@ -1577,4 +1576,110 @@ fn since_sets_the_kernel_log_window_in_the_message() {
         "{}",
         xid.message
     );
+}
+
+// ------------------------------------------------- environment and more
+
+#[test]
+fn no_compute_runs_nvml_checks_only() {
+    let rep = assert_all_ok("two_h100.json", &["--no-compute"]);
+    let want: Vec<&str> = GPU_CHECKS
+        .iter()
+        .copied()
+        .filter(|n| *n != "compute_self_test")
+        .collect();
+    for g in &rep.gpus {
+        assert_eq!(g.check_names(), want);
+        let p = g.check("pcie_link");
+        assert_eq!(
+            (p.status.as_str(), p.value.clone()),
+            ("skip", Some(json!("Gen5 x16")))
+        );
+    }
+    assert_eq!(host_check(&rep, "cuda").status, "skip");
+}
+
+#[test]
+fn no_compute_driver_block_agrees_with_the_cuda_host_check() {
+    for fixture in ["two_h100.json", "no_cuda.json"] {
+        let rep = health(fixture, &["--no-compute"]);
+        let lib = &rep.driver.as_ref().unwrap().cuda;
+        let check = host_check(&rep, "cuda");
+        let judged = matches!(check.status.as_str(), "pass" | "warn" | "fail");
+        assert!(
+            !(judged && lib.status == "not_loaded"),
+            "{fixture}: host check cuda is {} ({}) but driver.cuda is not_loaded",
+            check.status,
+            check.message
+        );
+    }
+}
+
+#[test]
+fn huge_temperature_margin_warns_instead_of_overflowing() {
+    let rep = health("two_h100.json", &["--temperature-margin-c", "4294967295"]);
+    assert_eq!(rep.exit_code, 0);
+    for g in &rep.gpus {
+        assert_eq!(g.check("temperature").status, "warn");
+    }
+}
+
+#[test]
+fn bad_fail_on_names_the_accepted_values() {
+    let line = assert_usage_error("two_h100.json", &["--fail-on", "maybe"], &["'maybe'"]);
+    assert!(line.contains("warn"), "accepted values not named: {line}");
+}
+
+#[test]
+fn mig_gpu_self_tests_every_instance() {
+    let rep = assert_all_ok("mig.json", &[]);
+    let g = rep.gpu(0);
+    let mig = g.check("mig");
+    assert_eq!(mig.value, Some(json!("on")));
+    assert_eq!(mig.message, "MIG on, 2 instance(s)");
+    let tests: Vec<&Check> = g
+        .checks
+        .iter()
+        .flatten()
+        .filter(|c| c.name == "compute_self_test")
+        .collect();
+    assert_eq!(tests.len(), 2, "one self-test per MIG instance");
+    assert!(tests.iter().all(|c| c.status == "pass"));
+}
+
+#[test]
+fn without_nvml_gpus_come_from_cuda_and_the_host_fails() {
+    let rep = health("no_nvml.json", &[]);
+    assert_eq!(rep.exit_code, 1);
+    let nvml = host_check(&rep, "nvml");
+    assert_eq!(nvml.status, "fail");
+    assert!(
+        nvml.message.contains("libnvidia-ml.so.1"),
+        "{}",
+        nvml.message
+    );
+    assert!(nvml.remedy.is_some());
+    assert!(!rep.warnings.is_empty());
+    for g in &rep.gpus {
+        // NVML-only checks skip with one "nvml" skip; the self-test still runs.
+        assert_eq!(g.check("nvml").status, "skip");
+        assert_eq!(g.check("compute_self_test").status, "pass");
+        assert_eq!(gpu_bad_names(g), Vec::<&str>::new());
+    }
+}
+
+#[test]
+fn no_driver_or_no_gpu_is_an_environment_error() {
+    for fixture in ["no_driver.json", "no_gpus.json"] {
+        let r = run(fixture, &["health"]);
+        r.assert_code(3);
+        assert_eq!(r.stdout, "");
+        assert!(r.stderr_line().starts_with("gpuctl health: error: "));
+        let r = run(fixture, &["health", "--json"]);
+        r.assert_code(3);
+        let rep = r.report();
+        assert_eq!(rep.outcome, "error");
+        assert_eq!(rep.exit_code, 3);
+        assert_eq!(rep.error.unwrap().kind, "environment");
+    }
 }

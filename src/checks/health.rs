@@ -337,7 +337,7 @@ pub fn temperature_with_margin(
             CheckStatus::Fail,
             format!("{what} {t} °C is at or above its limit {limit} °C"),
         )
-    } else if t + margin >= limit {
+    } else if t.saturating_add(margin) >= limit {
         (
             CheckStatus::Warn,
             format!("{what} {t} °C is within {margin} °C of its limit {limit} °C"),

@@ -295,12 +295,12 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             settings.thresholds.min_cuda.as_deref(),
         ),
         hc::library("nvml", "NVML", backend.nvml().err(), true),
-        hc::library(
-            "cuda",
-            "CUDA driver",
-            backend.cuda().err(),
-            settings.compute,
-        ),
+        if settings.compute {
+            hc::library("cuda", "CUDA driver", backend.cuda().err(), true)
+        } else {
+            // Not loaded on purpose: cuInit alone costs ~100 ms.
+            Check::new("cuda", CheckStatus::Skip, "CUDA driver not loaded (--no-compute)")
+        },
         basic::gpu_count(settings.expect_gpus, present),
     ];
 

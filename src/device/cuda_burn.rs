@@ -18,7 +18,7 @@
 //! a missing symbol, while this must load cuBLASLt 13 too and fail politely.
 
 use super::burn::{BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine};
-use super::cuda::{describe, fresh_seed, guarded, MISSING_SYMBOL};
+use super::cuda::{describe, guarded, MISSING_SYMBOL};
 use super::QueryError;
 use crate::kernels;
 use cudarc::driver::result::{self as cu, DriverError};
@@ -610,6 +610,14 @@ fn fallback_tolerance(d: Dtype) -> f64 {
     }
 }
 
+/// The fill kernels' 32-bit seeds for A and B from the run's seed (the same
+/// on every GPU of a run, so their reference products can be compared). All
+/// 64 bits count, and A and B always differ.
+fn operand_seeds(seed: u64) -> (u32, u32) {
+    let folded = (seed as u32) ^ ((seed >> 32) as u32);
+    (folded, folded ^ 0x5BD1_E995)
+}
+
 /// Result buffers that fit the budget after the fixed allocations.
 fn result_buffer_count(budget: u64, fixed: u64, out_bytes: u64) -> u64 {
     (budget.saturating_sub(fixed).saturating_sub(MARGIN_BYTES) / out_bytes.max(1))
@@ -838,9 +846,9 @@ impl Burn {
         };
 
         // Fresh operands each run: a stuck fault cannot hide behind a cached answer.
-        let seed = fresh_seed(ordinal);
-        w.fill(&fill, &w.a, elems, seed)?;
-        w.fill(&fill, &w.b, elems, seed ^ 0x5BD1_E995)?;
+        let (seed_a, seed_b) = operand_seeds(config.seed);
+        w.fill(&fill, &w.a, elems, seed_a)?;
+        w.fill(&fill, &w.b, elems, seed_b)?;
         w.reference_product_and_timing()?;
         if let Some((func, cfg, name)) = cross_check {
             w.cross_check(&func, cfg, &name)?;
@@ -1154,6 +1162,14 @@ mod tests {
     }
 
     #[test]
+    fn operand_seeds_use_all_bits() {
+        let (a, b) = operand_seeds(0x1234_5678_0000_0000);
+        assert_ne!(a, b);
+        assert_ne!(operand_seeds(1 << 40).0, operand_seeds(0).0);
+        assert_eq!(operand_seeds(7), operand_seeds(7));
+    }
+
+    #[test]
     fn version_formats() {
         assert_eq!(format_lt_version(130_100), "13.1.0");
         assert_eq!(format_lt_version(120_902), "12.9.2");
@@ -1211,6 +1227,7 @@ mod tests {
             dtype: Dtype::Bf16,
             memory_fraction: 0.0,
             inject_fault_at_batch: None,
+            seed: 1,
         };
         assert!(start(0, &cfg).is_err());
     }
