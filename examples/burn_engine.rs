@@ -59,6 +59,11 @@ fn run() -> Result<bool, String> {
         Err(_) => all.to_vec(),
     };
 
+    // A fresh seed per run: the same on every GPU would let them be compared.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(1);
     let cublas = cuda.cublaslt_available();
     println!(
         "cuBLASLt: {}",
@@ -82,6 +87,7 @@ fn run() -> Result<bool, String> {
                 dtype,
                 memory_fraction: fraction,
                 inject_fault_at_batch: None,
+                seed,
             };
             let label = format!("{engine:?}/{dtype:?}");
             match burn(&*cuda, &cfg, batches, &label) {
@@ -121,6 +127,7 @@ fn run() -> Result<bool, String> {
             dtype: dtypes.first().copied().unwrap_or(Dtype::Bf16),
             memory_fraction: fraction,
             inject_fault_at_batch: Some(1),
+            seed,
         };
         let label = format!("{engine:?}/{:?} inject@1", cfg.dtype);
         match burn(&*cuda, &cfg, 3, &label) {

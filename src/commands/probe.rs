@@ -68,9 +68,11 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                     let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
                         let (ecc, remap) = api.probe_counters(gpu.index);
+                        crate::trace::mark("probe: ECC and row-remap counters read");
                         checks.push(basic::ecc_volatile_uncorrected(&ecc));
                         checks.push(basic::row_remap_failure(&remap));
                         let thresholds = api.temperature_thresholds(gpu.index);
+                        crate::trace::mark("probe: temperature thresholds read");
                         checks.push(basic::temperature_below_slowdown(
                             &api.temperature_gpu(gpu.index),
                             &thresholds.slowdown_c,

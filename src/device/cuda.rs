@@ -335,7 +335,7 @@ fn count_mismatches(got: &[u32], want: &[u32]) -> u64 {
 
 /// A different seed each run and GPU, so a stuck-at fault cannot hide behind
 /// a cached or precomputed answer (splitmix64 of time and ordinal).
-pub(super) fn fresh_seed(ordinal: u32) -> u32 {
+fn fresh_seed(ordinal: u32) -> u32 {
     let nanos = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
@@ -361,7 +361,7 @@ fn check(r: CUresult, what: &str) -> Result<(), QueryError> {
 }
 
 /// One line: `<step>: CUDA_ERROR_NAME (code)`.
-pub(super) fn failed(step: &str, e: CUresult) -> QueryError {
+fn failed(step: &str, e: CUresult) -> QueryError {
     QueryError::Failed(format!("{step}: {}", describe(e)))
 }
 

@@ -232,6 +232,7 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
     let count = nvml
         .device_count()
         .map_err(|e| AppError::environment(format!("NVML could not count GPUs: {e}")))?;
+    crate::trace::mark("NVML device count read");
     Ok((0..count)
         .map(|index| match nvml.identity(index) {
             Ok(id) => Gpu {

@@ -42,6 +42,7 @@ const XID_UNKNOWN: u64 = 999;
 
 /// Opens NVML, or says plainly which library is missing.
 pub fn open() -> Result<Arc<dyn NvmlApi>, String> {
+    crate::trace::mark("loading NVML");
     match Nvml::init() {
         Ok(nvml) => Ok(Arc::new(RealNvml { nvml })),
         Err(NvmlError::LibloadingError(e)) => {
@@ -357,6 +358,7 @@ impl NvmlApi for RealNvml {
 
     fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError> {
         let device = self.device(index).map_err(query_error)?;
+        crate::trace::mark("NVML device handle acquired");
         Ok(NvmlIdentity {
             index,
             name: device.name().map_err(query_error)?,

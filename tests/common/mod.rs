@@ -180,6 +180,9 @@ pub fn parse_report(stdout: &str) -> Report {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
+    /// `report` on the last line of `burn --json`; absent elsewhere.
+    #[serde(default)]
+    pub event: Option<String>,
     pub schema_version: u32,
     pub tool: Tool,
     pub command: String,
@@ -267,6 +270,9 @@ pub struct Gpu {
     pub details: Option<Details>,
     #[serde(default)]
     pub checks: Option<Vec<Check>>,
+    /// Only in `burn` reports.
+    #[serde(default)]
+    pub burn: Option<Burn>,
 }
 
 impl Gpu {
@@ -378,4 +384,57 @@ pub fn fixture_variant(
     let mut fixture = load_fixture(base);
     mutate(&mut fixture);
     write_fixture(dir, name, &fixture)
+}
+
+/// What `burn` measured on one GPU (`gpus[].burn`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Burn {
+    pub engine: Option<String>,
+    pub dtype: Option<String>,
+    pub detail: Option<String>,
+    pub matrix_size: Option<u32>,
+    pub result_buffers: Option<u32>,
+    pub memory_bytes: Option<u64>,
+    pub seconds: f64,
+    pub batches: u64,
+    pub products: u64,
+    pub tflops_min: Option<f64>,
+    pub tflops_median: Option<f64>,
+    pub tflops_max: Option<f64>,
+    pub tflops_with_verification: Option<f64>,
+    pub verification_overhead_pct: Option<f64>,
+    pub power_avg_w: Option<f64>,
+    pub power_peak_w: Option<f64>,
+    pub seconds_to_power_plateau: Option<f64>,
+    pub temperature_gpu_peak_c: Option<u32>,
+    pub temperature_memory_peak_c: Option<u32>,
+    pub sm_clock_min_mhz: Option<u32>,
+    pub sm_clock_avg_mhz: Option<f64>,
+    pub throttle: Vec<ThrottleTime>,
+    pub mismatched_products: u64,
+    pub mismatched_elements: u64,
+    pub reference_checksum: Option<String>,
+    pub xids: Vec<u64>,
+    pub error: Option<String>,
+}
+
+/// One clock event reason seen during a burn and how long it was active.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ThrottleTime {
+    pub reason: String,
+    pub seconds: f64,
+}
+
+/// The `gpuctl` binary as a plain [`std::process::Command`] (for tests that
+/// spawn it and signal it while it runs), with the same environment as
+/// [`gpuctl_cmd`].
+pub fn gpuctl_process(fixture: &str) -> std::process::Command {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"));
+    cmd.env("GPUCTL_SIMULATE", fixture_path(fixture));
+    for var in AMBIENT_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|bench|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|bench|all]
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
@@ -17,8 +17,12 @@ fi
 if [[ $what == health || $what == all ]]; then
     echo "== health checks"; python3 tests/gpu/check_health.py 2>&1 | tee "$out/health.log" || rc=1
 fi
+if [[ $what == burn || $what == all ]]; then
+    echo "== burn checks"; python3 tests/gpu/check_burn.py 2>&1 | tee "$out/burn.log" || rc=1
+fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
     echo "== health latency benchmark"; python3 benches/health_latency.py 10 2>&1 | tee "$out/health_latency.log" || rc=1
+    echo "== burn benchmark"; python3 benches/burn_bench.py "${BURN_SECONDS:-60}" 2>&1 | tee "$out/burn_bench.log" || rc=1
 fi
 exit $rc

@@ -1,0 +1,73 @@
+"""GPU check for `gpuctl burn`: both engines run clean, an injected fault is
+caught by both, Ctrl-C stops within 2 s with a partial report and exit 130,
+and the JSON Lines stream is valid.
+
+Run on a GPU machine: python3 tests/gpu/check_burn.py"""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import *  # noqa: E402,F401,F403
+
+
+def burn_json(*args, timeout=300):
+    code, out, err, secs = gpuctl("burn", "-i", "0", "--json", *args, timeout=timeout)
+    lines = []
+    for line in out.splitlines():
+        try:
+            lines.append(json.loads(line))
+        except json.JSONDecodeError:
+            check(False, "every line of burn --json is JSON", line[:200])
+    return code, lines, err, secs
+
+
+for engine in ["cublas", "builtin"]:
+    code, lines, err, secs = burn_json("--engine", engine, "-d", "8s")
+    report = lines[-1] if lines else {}
+    b = report.get("gpus", [{}])[0].get("burn", {})
+    equal(code, 0, f"{engine}: clean 8 s burn exit code ({report.get('summary', err.strip())})")
+    equal(report.get("event"), "report", f"{engine}: last JSON line is the report")
+    check(all(l.get("event") == "progress" for l in lines[:-1]) and len(lines) > 2, f"{engine}: {len(lines) - 1} progress events before it")
+    equal(b.get("engine"), engine, f"{engine}: engine used")
+    equal(b.get("mismatched_products"), 0, f"{engine}: no mismatches in {b.get('products')} products")
+    print(f"info  {engine}: {b.get('detail')}, n={b.get('matrix_size')}, {b.get('result_buffers')} buffers, "
+          f"TFLOP/s {b.get('tflops_min')}/{b.get('tflops_median')}/{b.get('tflops_max')}, verification overhead "
+          f"{b.get('verification_overhead_pct')}%, power avg {b.get('power_avg_w')} W peak {b.get('power_peak_w')} W")
+
+    code, lines, err, secs = burn_json("--engine", engine, "-d", "6s", "--inject-fault", "0")
+    report = lines[-1] if lines else {}
+    g = report.get("gpus", [{}])[0]
+    b = g.get("burn", {})
+    equal(code, 1, f"{engine}: injected fault fails the run ({report.get('summary', err.strip())})")
+    equal(b.get("mismatched_products"), 1, f"{engine}: exactly the corrupted product is caught")
+    mm = [c for c in g.get("checks", []) if c["name"] == "result_mismatch"]
+    equal(mm[0]["status"] if mm else None, "fail", f"{engine}: result_mismatch check fails")
+
+# Ctrl-C: stop within 2 s, exit 130, partial report as the last line.
+p = subprocess.Popen([GPUCTL, "burn", "-i", "0", "-d", "10m", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(12)
+sent = time.perf_counter()
+p.send_signal(signal.SIGINT)
+out, err = p.communicate(timeout=60)
+stop_s = time.perf_counter() - sent
+equal(p.returncode, 130, "SIGINT exit code")
+check(stop_s <= 2.0, f"stopped {stop_s:.2f} s after SIGINT (goal <= 2 s)")
+last = json.loads(out.splitlines()[-1])
+equal(last["outcome"], "interrupted", "partial report outcome")
+check(last["gpus"][0]["burn"]["seconds"] > 1, f"partial report covers {last['gpus'][0]['burn']['seconds']} s of burning")
+
+p = subprocess.Popen([GPUCTL, "burn", "-i", "0", "-d", "10m", "--engine", "builtin"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(8)
+sent = time.perf_counter()
+p.send_signal(signal.SIGTERM)
+out, err = p.communicate(timeout=60)
+stop_s = time.perf_counter() - sent
+equal(p.returncode, 130, "SIGTERM exit code")
+check(stop_s <= 2.0, f"stopped {stop_s:.2f} s after SIGTERM (goal <= 2 s)")
+check("interrupted" in out, "table report says interrupted")
+print(out)
+finish()
