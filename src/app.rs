@@ -160,7 +160,11 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("invalid arguments");
     let mut out = line.strip_prefix("error: ").unwrap_or(line).to_string();
-    if let Some(values) = text.lines().map(str::trim).find(|l| l.starts_with("[possible values:")) {
+    if let Some(values) = text
+        .lines()
+        .map(str::trim)
+        .find(|l| l.starts_with("[possible values:"))
+    {
         out.push(' ');
         out.push_str(values);
     }

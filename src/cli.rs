@@ -113,8 +113,9 @@ EXIT
 
 const BURN_LONG_HELP: &str = "\
 LOAD
-  One worker per GPU, all in parallel: n x n x n matrix products (n = 8192) on the tensor
-  cores, into as many result buffers as --memory allows. --engine auto uses cuBLASLt when
+  One worker per GPU, all in parallel: n x n x n matrix products on the tensor cores (n =
+  16384 for bf16, fp16 and tf32; 8192 for fp32 and fp64), into as many result buffers as
+  --memory allows. --engine auto uses cuBLASLt when
   libcublasLt.so.13/.12 loads (set GPUCTL_CUBLASLT=path to choose one) and the built-in
   kernel otherwise, so burn runs on a host with only the driver.
 

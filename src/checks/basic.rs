@@ -2,7 +2,7 @@
 //! uncorrectable memory errors, remap failure, temperature, self-test.
 
 use super::{remedy, unreadable};
-use crate::device::{EccCounts, QueryError, Reading, RowRemap, SelfTestOutcome};
+use crate::device::{QueryError, Reading, RowRemap, SelfTestOutcome};
 use crate::report::{Check, CheckStatus};
 
 /// The expected number of GPUs is present.
@@ -41,27 +41,24 @@ pub fn on_bus(lost: Option<&str>) -> Check {
 }
 
 /// Any volatile (since last reset) uncorrectable ECC error fails.
-pub fn ecc_volatile_uncorrected(reading: &Reading<EccCounts>) -> Check {
+pub fn ecc_volatile_uncorrected(reading: &Reading<u64>) -> Check {
     const NAME: &str = "ecc_volatile_uncorrected";
     match reading.as_result() {
         Err(e) => unreadable(NAME, "volatile ECC counters", e),
-        Ok(c) if c.uncorrected > 0 => Check::new(
+        Ok(&n) if n > 0 => Check::new(
             NAME,
             CheckStatus::Fail,
-            format!(
-                "{} uncorrectable ECC error(s) since the last reset",
-                c.uncorrected
-            ),
+            format!("{} uncorrectable ECC error(s) since the last reset", n),
         )
-        .value(c.uncorrected, Some("errors"))
+        .value(n, Some("errors"))
         .threshold(0)
         .remedy(remedy::RESET),
-        Ok(c) => Check::new(
+        Ok(&n) => Check::new(
             NAME,
             CheckStatus::Pass,
             "no uncorrectable ECC errors since reset",
         )
-        .value(c.uncorrected, Some("errors"))
+        .value(n, Some("errors"))
         .threshold(0),
     }
 }
@@ -152,14 +149,8 @@ mod tests {
 
     #[test]
     fn any_uncorrectable_ecc_error_fails() {
-        let ok = Reading::Value(EccCounts {
-            corrected: 5,
-            uncorrected: 0,
-        });
-        let bad = Reading::Value(EccCounts {
-            corrected: 0,
-            uncorrected: 1,
-        });
+        let ok = Reading::Value(0);
+        let bad = Reading::Value(1);
         assert_eq!(ecc_volatile_uncorrected(&ok).status, CheckStatus::Pass);
         assert_eq!(ecc_volatile_uncorrected(&bad).status, CheckStatus::Fail);
         assert_eq!(

@@ -143,9 +143,10 @@ pub fn run(
     let xid_events = std::thread::scope(|scope| {
         // XID watch for the whole run.
         let watch = nvml.clone().map(|api| {
+            // A lost GPU would make the whole watch fail: leave it out.
             let indices: Vec<u32> = gpus
                 .iter()
-                .filter(|g| g.has_nvml)
+                .filter(|g| g.has_nvml && g.lost.is_none())
                 .map(|g| g.index)
                 .collect();
             let stop = sampler_stop.clone();
@@ -322,15 +323,18 @@ fn build_report(
     let mut report = Report::new("burn");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let events = match xid_events {
-        Some(Ok(events)) => events,
+    // None when no XID watch ran: the xid check is then SKIP, not PASS.
+    let (events, watch_error) = match xid_events {
+        Some(Ok(events)) => (events, None),
         Some(Err(e)) => {
-            report
-                .warnings
-                .push(format!("NVML XID events unavailable: {e}"));
-            Vec::new()
+            let why = format!("NVML XID events unavailable: {e}");
+            report.warnings.push(why.clone());
+            (Vec::new(), Some(why))
         }
-        None => Vec::new(),
+        None => (
+            Vec::new(),
+            Some("NVML is unavailable: XID events not watched".to_string()),
+        ),
     };
     let summaries: Vec<BurnSummary> = runs
         .iter()
@@ -362,7 +366,8 @@ fn build_report(
         .map(|((gpu, run), summary)| {
             let mut checks = Vec::new();
             checks.push(match &run.error {
-                None => Check::new("burn_ran", CheckStatus::Pass, format!("{} batches in {:.0} s", summary.batches, summary.seconds)),
+                None => Check::new("burn_ran", CheckStatus::Pass, format!(
+                        "{} batches in {:.1} s", summary.batches, summary.seconds)),
                 Some(e) => Check::new("burn_ran", CheckStatus::Fail, e.clone())
                     .remedy("read the error; reset the GPU and rerun; RMA if it repeats"),
             });
@@ -399,11 +404,18 @@ fn build_report(
                 checks.push(check.value(format!("{c:016x}"), None));
             }
             let mine: Vec<&XidEvent> = events.iter().filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml).collect();
-            let mut x = xid::xid_check(&mine, "NVML events during the burn");
-            if x.status == CheckStatus::Warn {
-                // Any XID during burn-in fails the GPU.
-                x.status = CheckStatus::Fail;
-            }
+            let x = match (&watch_error, gpu.has_nvml && gpu.lost.is_none()) {
+                (None, true) => {
+                    let mut x = xid::xid_check(&mine, "NVML events during the burn");
+                    if x.status == CheckStatus::Warn {
+                        // Any XID during burn-in fails the GPU.
+                        x.status = CheckStatus::Fail;
+                    }
+                    x
+                }
+                (Some(why), _) => Check::new("xid", CheckStatus::Skip, why.clone()),
+                (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
+            };
             checks.push(x);
             checks.push(throttle_check(run));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));

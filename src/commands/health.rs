@@ -299,7 +299,11 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             hc::library("cuda", "CUDA driver", backend.cuda().err(), true)
         } else {
             // Not loaded on purpose: cuInit alone costs ~100 ms.
-            Check::new("cuda", CheckStatus::Skip, "CUDA driver not loaded (--no-compute)")
+            Check::new(
+                "cuda",
+                CheckStatus::Skip,
+                "CUDA driver not loaded (--no-compute)",
+            )
         },
         basic::gpu_count(settings.expect_gpus, present),
     ];
@@ -624,7 +628,7 @@ fn judge(gpu: &Gpu, facts: &GpuFacts, settings: &Settings) -> Vec<Check> {
         let load = &facts.load;
         checks.extend([
             hc::ecc_mode(&c.ecc_enabled),
-            basic::ecc_volatile_uncorrected(&c.ecc_volatile),
+            basic::ecc_volatile_uncorrected(&c.ecc_volatile.clone().map(|e| e.uncorrected)),
             hc::ecc_aggregate_uncorrected(&c.ecc_aggregate),
             hc::ecc_corrected(&c.ecc_volatile, t.ecc_corrected_max),
             hc::row_remap_pending(&c.row_remap),

@@ -67,16 +67,31 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                 scope.spawn(move || {
                     let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
-                        let (ecc, remap) = api.probe_counters(gpu.index);
-                        crate::trace::mark("probe: ECC and row-remap counters read");
+                        // Thermal and counter reads are independent driver
+                        // round trips: overlap them.
+                        let (temperature, (ecc, remap)) = std::thread::scope(|inner| {
+                            let thermal = inner.spawn(|| {
+                                let t = basic::temperature_below_slowdown(
+                                    &api.temperature_gpu(gpu.index),
+                                    &api.slowdown_threshold(gpu.index),
+                                );
+                                crate::trace::mark("probe: temperature and threshold read");
+                                t
+                            });
+                            let counters = api.probe_counters(gpu.index);
+                            crate::trace::mark("probe: ECC and row-remap counters read");
+                            let temperature = thermal.join().unwrap_or_else(|_| {
+                                crate::report::Check::new(
+                                    "temperature",
+                                    CheckStatus::Fail,
+                                    "temperature read panicked",
+                                )
+                            });
+                            (temperature, counters)
+                        });
                         checks.push(basic::ecc_volatile_uncorrected(&ecc));
                         checks.push(basic::row_remap_failure(&remap));
-                        let thresholds = api.temperature_thresholds(gpu.index);
-                        crate::trace::mark("probe: temperature thresholds read");
-                        checks.push(basic::temperature_below_slowdown(
-                            &api.temperature_gpu(gpu.index),
-                            &thresholds.slowdown_c,
-                        ));
+                        checks.push(temperature);
                     }
                     match cuda {
                         None => {}

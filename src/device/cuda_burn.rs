@@ -826,8 +826,7 @@ impl Burn {
         let start_ev = ctx.new_event(timing).map_err(de("event creation failed"))?;
         let end_ev = ctx.new_event(timing).map_err(de("event creation failed"))?;
 
-        let memory_bytes =
-            fixed + out_bytes * results.len() as u64 + (SLOT_COUNT + 2) * 8;
+        let memory_bytes = fixed + out_bytes * results.len() as u64 + (SLOT_COUNT + 2) * 8;
         let setup = BurnSetup {
             engine: config.engine,
             dtype,
@@ -1058,8 +1057,12 @@ impl Burn {
         self.product_events = (0..self.products_per_batch)
             .map(|_| {
                 Ok((
-                    self.ctx.new_event(timing).map_err(de("event creation failed"))?,
-                    self.ctx.new_event(timing).map_err(de("event creation failed"))?,
+                    self.ctx
+                        .new_event(timing)
+                        .map_err(de("event creation failed"))?,
+                    self.ctx
+                        .new_event(timing)
+                        .map_err(de("event creation failed"))?,
                 ))
             })
             .collect::<Result<_, String>>()?;
@@ -1144,9 +1147,7 @@ impl Burn {
         // Product time only: each pair brackets one product, not the
         // checksum launched after it.
         for (start, end) in self.product_events.iter().take(products as usize) {
-            let ms = start
-                .elapsed_ms(end)
-                .map_err(de("event timing failed"))?;
+            let ms = start.elapsed_ms(end).map_err(de("event timing failed"))?;
             gemm_seconds += f64::from(ms) / 1e3;
         }
         self.batch += 1;

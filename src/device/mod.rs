@@ -48,10 +48,18 @@ pub trait NvmlApi: Send + Sync {
     fn temperature_gpu(&self, index: u32) -> Reading<u32> {
         self.telemetry(index).temperature_gpu_c
     }
-    /// Volatile ECC counts and row-remap state alone: cheap, for `probe`.
-    fn probe_counters(&self, index: u32) -> (Reading<EccCounts>, Reading<RowRemap>) {
+    /// Volatile uncorrectable ECC errors and row-remap state alone: cheap,
+    /// for `probe`.
+    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
         let counters = self.error_counters(index);
-        (counters.ecc_volatile, counters.row_remap)
+        (
+            counters.ecc_volatile.map(|e| e.uncorrected),
+            counters.row_remap,
+        )
+    }
+    /// The slowdown threshold alone: cheap, for `probe`.
+    fn slowdown_threshold(&self, index: u32) -> Reading<u32> {
+        self.temperature_thresholds(index).slowdown_c
     }
     /// ECC, row remapping, retired pages, PCIe replays (not NVLink).
     fn error_counters(&self, index: u32) -> ErrorCounters;

@@ -458,16 +458,23 @@ impl NvmlApi for RealNvml {
         }
     }
 
-    fn probe_counters(&self, index: u32) -> (Reading<EccCounts>, Reading<RowRemap>) {
+    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
         match self.device(index) {
             Ok(device) => (
-                reading(ecc_counts(&device, EccCounter::Volatile)),
+                reading(device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile)),
                 reading(row_remap(&device)),
             ),
             Err(e) => {
                 let e = query_error(e);
                 (Reading::err(e.clone()), Reading::err(e))
             }
+        }
+    }
+
+    fn slowdown_threshold(&self, index: u32) -> Reading<u32> {
+        match self.device(index) {
+            Ok(device) => reading(device.temperature_threshold(TemperatureThreshold::Slowdown)),
+            Err(e) => Reading::err(query_error(e)),
         }
     }
 
