@@ -1,7 +1,8 @@
 //! GPU validation of the GEMM burn engine: every engine x dtype for a few
 //! batches, then a fault-injection run per engine that must be caught.
 //!
-//! `cargo run --release --example burn_engine` on a machine with a GPU.
+//! `cargo bench --bench burn_engine` on a machine with a GPU (or build it
+//! with `cargo build --release --benches` and run the binary there).
 //! Env: BURN_BATCHES (default 3), BURN_DTYPES (comma list, default all),
 //! BURN_FRACTION (default 0.5), GPUCTL_CUBLASLT (library path),
 //! GPUCTL_BURN_CROSSCHECK=1 (cuBLASLt vs built-in product at setup).
