@@ -72,12 +72,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
-            let mut result = commands::burn::run(&cli.global, args, sink.as_ref());
-            if let (Ok(report), Format::Json) = (&mut result, format) {
-                // The report closes burn's JSON Lines stream as one line.
-                report.event = Some("report");
-            }
-            ("burn", result)
+            (
+                "burn",
+                commands::burn::run(&cli.global, args, sink.as_ref()),
+            )
         }
         Command::Completions { shell } => {
             let _ = std::io::stdout()
@@ -130,6 +128,11 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
+        // burn --json is JSON Lines: even an error is one line, the report.
+        (Format::Json, _) if command == "burn" => json::render_line(&Report {
+            event: Some("report"),
+            ..report.clone()
+        }),
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
         (Format::Table, Some(err)) if is_probe => format!("unhealthy: {}\n", err.message),

@@ -434,11 +434,10 @@ fn burn_error(fixture: &str, args: &[&str], code: i32, kind: &str) -> String {
     let r = run(fixture, &all);
     r.assert_code(code);
     assert_eq!(r.stderr_line(), line, "the same one line with --json");
+    // burn --json is JSON Lines even on error: one line, the report.
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     let rep = r.report();
-    assert_eq!(
-        rep.event, None,
-        "an error document is not a JSON Lines report"
-    );
+    assert_eq!(rep.event.as_deref(), Some("report"));
     assert_eq!(rep.command, "burn");
     assert_eq!(rep.outcome, "error");
     assert_eq!(rep.exit_code, code);
