@@ -1,6 +1,16 @@
 //! The `gpuctl` binary: everything lives in the library; this only exits
 //! with the code it returns.
 
+use std::io::Write;
+
 fn main() {
-    std::process::exit(gpuctl::app::main());
+    let code = gpuctl::app::main();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+    gpuctl::trace::mark("exiting");
+    // Output is flushed and GPU memory already freed by the commands; skip
+    // the driver libraries' exit-time teardown, which costs milliseconds a
+    // health probe does not have (and can hang on a wedged GPU).
+    // SAFETY: _exit ends the process at once; nothing after it runs.
+    unsafe { libc::_exit(code) }
 }

@@ -38,7 +38,7 @@ for engine in ["cublas", "builtin"]:
           f"TFLOP/s {b.get('tflops_min')}/{b.get('tflops_median')}/{b.get('tflops_max')}, verification overhead "
           f"{b.get('verification_overhead_pct')}%, power avg {b.get('power_avg_w')} W peak {b.get('power_peak_w')} W")
 
-    code, lines, err, secs = burn_json("--engine", engine, "-d", "6s", "--inject-fault", "0")
+    code, lines, err, secs = burn_json("--engine", engine, "-d", "6s", "--inject-fault", "0")  # noqa
     report = lines[-1] if lines else {}
     g = report.get("gpus", [{}])[0]
     b = g.get("burn", {})
@@ -46,6 +46,26 @@ for engine in ["cublas", "builtin"]:
     equal(b.get("mismatched_products"), 1, f"{engine}: exactly the corrupted product is caught")
     mm = [c for c in g.get("checks", []) if c["name"] == "result_mismatch"]
     equal(mm[0]["status"] if mm else None, "fail", f"{engine}: result_mismatch check fails")
+
+# Several GPUs: all burn at once, agree on the reference, and a fault on one
+# fails only that one.
+n_gpus = len(smi_query(["index"]))
+if n_gpus > 1:
+    code, out, err, secs = gpuctl("burn", "-d", "15s", "--json", "--inject-fault", "1", timeout=300)
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    report = lines[-1]
+    equal(code, 1, f"{n_gpus} GPUs with a fault injected into GPU 1: exit code ({report['summary']})")
+    status = {g["index"]: g["status"] for g in report["gpus"]}
+    check(status.get(1) == "fail" and all(s == "pass" for i, s in status.items() if i != 1),
+          f"only GPU 1 fails: {status}")
+    sums = {g["burn"]["reference_checksum"] for g in report["gpus"]}
+    equal(len(sums), 1, f"every GPU computed the same reference product ({sums})")
+    xref = [c["status"] for g in report["gpus"] for c in g["checks"] if c["name"] == "cross_gpu_reference"]
+    check(xref and all(s == "pass" for s in xref), f"cross_gpu_reference passes on every GPU: {xref}")
+    for g in report["gpus"]:
+        b = g["burn"]
+        print(f"info  GPU {g['index']}: {b['tflops_median']} TFLOP/s, {b['power_avg_w']} W avg, peak {b['temperature_gpu_peak_c']} °C, "
+              f"mismatches {b['mismatched_products']}, checksum {b['reference_checksum']}")
 
 # Ctrl-C: stop within 2 s, exit 130, partial report as the last line.
 p = subprocess.Popen([GPUCTL, "burn", "-i", "0", "-d", "10m", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -71,7 +71,13 @@ for g in (doc or {}).get("gpus", []):
     equal(checks["persistence_mode"]["value"], q.get("Persistence Mode") == "Enabled", f"{tag} persistence mode")
     equal(checks["compute_mode"]["value"], q.get("Compute Mode", "").lower().replace(" ", "_"), f"{tag} compute mode")
     equal(checks["mig"]["value"], "on" if q.get("MIG Mode/Current") == "Enabled" else "off", f"{tag} MIG mode")
-    equal(checks["nvlink"]["status"], "skip" if len(doc["gpus"]) == 1 else checks["nvlink"]["status"], f"{tag} NVLink check on a single-GPU host")
+    code_nv, nv_out, _, _ = run(["nvidia-smi", "nvlink", "--status", "-i", str(g["index"])])
+    smi_links = [l for l in nv_out.splitlines() if l.strip().startswith("Link") and "GB/s" in l]
+    if smi_links:
+        equal(checks["nvlink"]["value"], len(smi_links), f"{tag} active NVLink links vs nvidia-smi nvlink --status")
+        equal(checks["nvlink"]["status"], "pass", f"{tag} NVLink check: {checks['nvlink']['message']}")
+    else:
+        equal(checks["nvlink"]["status"], "skip", f"{tag} NVLink check where nvidia-smi shows no active link")
     equal(checks["compute_self_test"]["status"], "pass", f"{tag} compute self-test")
     equal(checks["xid"]["status"], "pass", f"{tag} no XID errors: {checks['xid']['message']}")
 
