@@ -9,6 +9,7 @@ use super::Selected;
 use crate::checks::basic;
 use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::device::inventory::Enumerate;
+use crate::device::{QueryError, Reading};
 use crate::error::AppError;
 use crate::exit;
 use crate::report::{CheckStatus, GpuReport, Outcome, Report};
@@ -67,28 +68,23 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                 scope.spawn(move || {
                     let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
-                        // Thermal and counter reads are independent driver
-                        // round trips: overlap them.
-                        let (temperature, (ecc, remap)) = std::thread::scope(|inner| {
-                            let thermal = inner.spawn(|| {
-                                let t = basic::temperature_below_slowdown(
-                                    &api.temperature_gpu(gpu.index),
-                                    &api.slowdown_threshold(gpu.index),
-                                );
-                                crate::trace::mark("probe: temperature and threshold read");
-                                t
-                            });
-                            let counters = api.probe_counters(gpu.index);
-                            crate::trace::mark("probe: ECC and row-remap counters read");
-                            let temperature = thermal.join().unwrap_or_else(|_| {
-                                crate::report::Check::new(
-                                    "temperature",
-                                    CheckStatus::Fail,
-                                    "temperature read panicked",
-                                )
-                            });
-                            (temperature, counters)
+                        // Four independent driver round trips of about a
+                        // millisecond each: overlap them.
+                        let i = gpu.index;
+                        let (ecc, remap, temp, slowdown) = std::thread::scope(|inner| {
+                            let ecc = inner.spawn(|| api.ecc_volatile_uncorrected(i));
+                            let remap = inner.spawn(|| api.row_remap(i));
+                            let slowdown = inner.spawn(|| api.slowdown_threshold(i));
+                            let temp = api.temperature_gpu(i);
+                            (
+                                ecc.join().unwrap_or_else(|_| panicked()),
+                                remap.join().unwrap_or_else(|_| panicked()),
+                                temp,
+                                slowdown.join().unwrap_or_else(|_| panicked()),
+                            )
                         });
+                        crate::trace::mark("probe: counters and temperature read");
+                        let temperature = basic::temperature_below_slowdown(&temp, &slowdown);
                         checks.push(basic::ecc_volatile_uncorrected(&ecc));
                         checks.push(basic::row_remap_failure(&remap));
                         checks.push(temperature);
@@ -161,4 +157,9 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         report.summary = format!("unhealthy: {}", failing.join("; "));
     }
     Ok(report)
+}
+
+/// The reading of a reader thread that panicked.
+fn panicked<T>() -> Reading<T> {
+    Reading::err(QueryError::Failed("reader thread panicked".into()))
 }

@@ -458,16 +458,19 @@ impl NvmlApi for RealNvml {
         }
     }
 
-    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
+    fn ecc_volatile_uncorrected(&self, index: u32) -> Reading<u64> {
         match self.device(index) {
-            Ok(device) => (
-                reading(device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile)),
-                reading(row_remap(&device)),
-            ),
-            Err(e) => {
-                let e = query_error(e);
-                (Reading::err(e.clone()), Reading::err(e))
+            Ok(device) => {
+                reading(device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile))
             }
+            Err(e) => Reading::err(query_error(e)),
+        }
+    }
+
+    fn row_remap(&self, index: u32) -> Reading<RowRemap> {
+        match self.device(index) {
+            Ok(device) => reading(row_remap(&device)),
+            Err(e) => Reading::err(query_error(e)),
         }
     }
 
