@@ -68,17 +68,18 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                 scope.spawn(move || {
                     let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
-                        // Four independent driver round trips of about a
+                        // Independent driver round trips of about a
                         // millisecond each: overlap them.
                         let i = gpu.index;
                         let (ecc, remap, temp, slowdown) = std::thread::scope(|inner| {
-                            let ecc = inner.spawn(|| api.ecc_volatile_uncorrected(i));
-                            let remap = inner.spawn(|| api.row_remap(i));
+                            let counters = inner.spawn(|| api.probe_counters(i));
                             let slowdown = inner.spawn(|| api.slowdown_threshold(i));
                             let temp = api.temperature_gpu(i);
+                            let (ecc, remap) =
+                                counters.join().unwrap_or_else(|_| (panicked(), panicked()));
                             (
-                                ecc.join().unwrap_or_else(|_| panicked()),
-                                remap.join().unwrap_or_else(|_| panicked()),
+                                ecc,
+                                remap,
                                 temp,
                                 slowdown.join().unwrap_or_else(|_| panicked()),
                             )

@@ -48,15 +48,14 @@ pub trait NvmlApi: Send + Sync {
     fn temperature_gpu(&self, index: u32) -> Reading<u32> {
         self.telemetry(index).temperature_gpu_c
     }
-    /// Volatile uncorrectable ECC errors alone: cheap, for `probe`.
-    fn ecc_volatile_uncorrected(&self, index: u32) -> Reading<u64> {
-        self.error_counters(index)
-            .ecc_volatile
-            .map(|e| e.uncorrected)
-    }
-    /// Row-remap state alone: cheap, for `probe`.
-    fn row_remap(&self, index: u32) -> Reading<RowRemap> {
-        self.error_counters(index).row_remap
+    /// Volatile uncorrectable ECC errors and the row-remap state: what
+    /// `probe` judges, in as few driver calls as the backend can manage.
+    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
+        let counters = self.error_counters(index);
+        (
+            counters.ecc_volatile.map(|e| e.uncorrected),
+            counters.row_remap,
+        )
     }
     /// The slowdown threshold alone: cheap, for `probe`.
     fn slowdown_threshold(&self, index: u32) -> Reading<u32> {

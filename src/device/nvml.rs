@@ -260,6 +260,51 @@ fn memory_temperature(device: &Device<'_>) -> Result<u32, NvmlError> {
     }
 }
 
+/// A field value as an unsigned count.
+fn field_u64(value: SampleValue) -> Result<u64, NvmlError> {
+    match value {
+        SampleValue::U32(v) => Ok(u64::from(v)),
+        SampleValue::U64(v) => Ok(v),
+        SampleValue::I64(v) => u64::try_from(v).map_err(|_| NvmlError::NotSupported),
+        SampleValue::F64(v) if v >= 0.0 => Ok(v as u64),
+        SampleValue::F64(_) => Err(NvmlError::NotSupported),
+    }
+}
+
+/// Volatile uncorrectable ECC total and the four row-remap fields in one
+/// `nvmlDeviceGetFieldValues` call: each separate query is a driver round
+/// trip of about a millisecond, and the probe's budget is a few of them.
+fn probe_fields(device: &Device<'_>) -> Result<(Reading<u64>, Reading<RowRemap>), NvmlError> {
+    use nvml_wrapper::sys_exports::field_id::{
+        NVML_FI_DEV_ECC_DBE_VOL_TOTAL, NVML_FI_DEV_REMAPPED_COR, NVML_FI_DEV_REMAPPED_FAILURE,
+        NVML_FI_DEV_REMAPPED_PENDING, NVML_FI_DEV_REMAPPED_UNC,
+    };
+    let ids = [
+        NVML_FI_DEV_ECC_DBE_VOL_TOTAL,
+        NVML_FI_DEV_REMAPPED_COR,
+        NVML_FI_DEV_REMAPPED_UNC,
+        NVML_FI_DEV_REMAPPED_PENDING,
+        NVML_FI_DEV_REMAPPED_FAILURE,
+    ]
+    .map(FieldId);
+    let mut values = device
+        .field_values_for(&ids)?
+        .into_iter()
+        .map(|sample| sample.and_then(|s| s.value).and_then(field_u64));
+    let mut next = || values.next().unwrap_or(Err(NvmlError::NotSupported));
+    let ecc = reading(next());
+    let (cor, unc, pending, failure) = (next(), next(), next(), next());
+    let remap = reading((|| {
+        Ok(RowRemap {
+            correctable: cor?,
+            uncorrectable: unc?,
+            pending: pending? != 0,
+            failure: failure? != 0,
+        })
+    })());
+    Ok((ecc, remap))
+}
+
 fn ecc_counts(device: &Device<'_>, counter: EccCounter) -> Result<EccCounts, NvmlError> {
     Ok(EccCounts {
         corrected: device.total_ecc_errors(MemoryError::Corrected, counter)?,
@@ -458,19 +503,21 @@ impl NvmlApi for RealNvml {
         }
     }
 
-    fn ecc_volatile_uncorrected(&self, index: u32) -> Reading<u64> {
+    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
         match self.device(index) {
-            Ok(device) => {
-                reading(device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile))
+            Ok(device) => probe_fields(&device).unwrap_or_else(|_| {
+                // Field values unavailable: the individual queries.
+                (
+                    reading(
+                        device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile),
+                    ),
+                    reading(row_remap(&device)),
+                )
+            }),
+            Err(e) => {
+                let e = query_error(e);
+                (Reading::err(e.clone()), Reading::err(e))
             }
-            Err(e) => Reading::err(query_error(e)),
-        }
-    }
-
-    fn row_remap(&self, index: u32) -> Reading<RowRemap> {
-        match self.device(index) {
-            Ok(device) => reading(row_remap(&device)),
-            Err(e) => Reading::err(query_error(e)),
         }
     }
 

@@ -62,6 +62,16 @@ if pdoc:
     for g in pdoc["gpus"]:
         for c in g["checks"]:
             print(f"info  probe GPU {g['index']} {c['name']}: {c['status']} {c['message']}")
+    # The probe reads ECC and remap state through one field-values call;
+    # health reads them one by one (checked against nvidia-smi -q).
+    code, hdoc, err, _ = gpuctl_json("health", "--no-compute")
+    if hdoc:
+        for pg, hg in zip(pdoc["gpus"], hdoc["gpus"]):
+            pc = {c["name"]: c["value"] for c in pg["checks"]}
+            hc = {c["name"]: c["value"] for c in hg["checks"]}
+            for name in ["ecc_volatile_uncorrected", "row_remap_failure", "temperature"]:
+                ok = pc.get(name) == hc.get(name) or (name == "temperature" and abs(pc[name] - hc[name]) <= 3)
+                check(ok, f"GPU {pg['index']} probe {name} = {pc.get(name)!r} agrees with health ({hc.get(name)!r})")
     st = [c for g in pdoc["gpus"] for c in g["checks"] if c["name"] == "compute_self_test"]
     check(len(st) == len(gpus) and all(c["status"] == "pass" for c in st), "self-test passed on every GPU")
 
