@@ -308,47 +308,13 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         basic::gpu_count(settings.expect_gpus, present),
     ];
 
-    // XID events: NVML's carry the GPU index; kernel-log lines its PCI id.
-    let mut xid_sources = Vec::new();
-    let mut xid_events: Vec<XidEvent> = Vec::new();
-    match &nvml_xids {
-        Some(Ok(events)) => {
-            xid_sources.push(format!("NVML events for {:.1}s", watched.as_secs_f64()));
-            xid_events.extend(events.iter().cloned());
-        }
-        Some(Err(e)) => report
-            .warnings
-            .push(format!("NVML XID events unavailable: {e}")),
-        None => {}
-    }
-    if let Some(reading) = &kernel_xids {
-        match reading.as_result() {
-            Ok(events) => {
-                xid_sources.push(format!(
-                    "kernel log since {}",
-                    humantime::format_duration(settings.since)
-                ));
-                xid_events.extend(events.iter().cloned());
-            }
-            Err(QueryError::NoPermission) => report.warnings.push(
-                "kernel log not readable (kernel.dmesg_restrict): run as root to include past XIDs"
-                    .into(),
-            ),
-            Err(e) => report
-                .warnings
-                .push(format!("kernel log not readable: {e}")),
-        }
-    }
-    let xid_sources = if xid_sources.is_empty() {
-        "nothing readable".to_string()
-    } else {
-        xid_sources.join("; ")
-    };
-    let belongs = |e: &XidEvent, gpu: &Gpu| match (e.gpu_index, &e.pci_bus_id) {
-        (Some(i), _) if e.source == "nvml_event" => gpu.has_nvml && i == gpu.index,
-        (_, Some(pci)) => kernel_log::same_pci_device(pci, &gpu.pci_bus_id),
-        _ => false,
-    };
+    let (xid_events, xid_sources) = merge_xids(
+        nvml_xids.as_ref(),
+        kernel_xids.as_ref(),
+        watched,
+        settings.since,
+        &mut report.warnings,
+    );
     let stray: Vec<&XidEvent> = xid_events
         .iter()
         .filter(|e| !gpus.iter().any(|g| belongs(e, g)))
@@ -372,12 +338,9 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             let mine: Vec<&XidEvent> = xid_events.iter().filter(|e| belongs(e, gpu)).collect();
             let mut checks = judge(gpu, &facts, &settings);
             if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
-                let pos = checks
-                    .iter()
-                    .position(|c| c.name.as_str() > "xid")
-                    .unwrap_or(checks.len());
-                checks.insert(pos.min(checks.len()), xid::xid_check(&mine, &xid_sources));
+                checks.push(xid::xid_check(&mine, &xid_sources));
             }
+            // Report order is CHECK_NAMES order, whatever order they were made in.
             checks.retain(|c| settings.wants(&c.name));
             checks.sort_by_key(|c| {
                 CHECK_NAMES
@@ -391,6 +354,59 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
 
     finish(&mut report, settings.fail_on);
     Ok(report)
+}
+
+/// NVML events (which carry the GPU index) and kernel-log lines (which carry
+/// a PCI id) as one list, with a phrase saying what was searched; what could
+/// not be read becomes a warning.
+fn merge_xids(
+    nvml: Option<&Result<Vec<XidEvent>, QueryError>>,
+    kernel: Option<&crate::device::Reading<Vec<XidEvent>>>,
+    watched: Duration,
+    since: Duration,
+    warnings: &mut Vec<String>,
+) -> (Vec<XidEvent>, String) {
+    let mut sources = Vec::new();
+    let mut events = Vec::new();
+    match nvml {
+        Some(Ok(found)) => {
+            sources.push(format!("NVML events for {:.1}s", watched.as_secs_f64()));
+            events.extend(found.iter().cloned());
+        }
+        Some(Err(e)) => warnings.push(format!("NVML XID events unavailable: {e}")),
+        None => {}
+    }
+    match kernel.map(|r| r.as_result()) {
+        Some(Ok(found)) => {
+            sources.push(format!(
+                "kernel log since {}",
+                humantime::format_duration(since)
+            ));
+            events.extend(found.iter().cloned());
+        }
+        Some(Err(QueryError::NoPermission)) => warnings.push(
+            "kernel log not readable (kernel.dmesg_restrict): run as root to include past XIDs"
+                .into(),
+        ),
+        Some(Err(e)) => warnings.push(format!("kernel log not readable: {e}")),
+        None => {}
+    }
+    let sources = if sources.is_empty() {
+        "nothing readable".to_string()
+    } else {
+        sources.join("; ")
+    };
+    (events, sources)
+}
+
+/// Whether an XID event is this GPU's: by NVML index for NVML events, by
+/// PCI id for kernel-log lines.
+fn belongs(e: &XidEvent, gpu: &Gpu) -> bool {
+    match (e.gpu_index, &e.pci_bus_id) {
+        (Some(i), _) if e.source == "nvml_event" => gpu.has_nvml && i == gpu.index,
+        (_, Some(pci)) => kernel_log::same_pci_device(pci, &gpu.pci_bus_id),
+        _ => false,
+    }
 }
 
 /// Overall outcome, exit code and the one-line summary.
