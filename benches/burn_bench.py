@@ -72,15 +72,21 @@ def torch_reference():
         torch.cuda.synchronize()
         times.append(s.elapsed_time(e) / 1e3)
     tflops = 2 * n ** 3 / sorted(times)[len(times) // 2] / 1e12
+    # The same product sustained for the burn's length: at the power cap the
+    # rate settles below the short-burst median above.
     with PowerSampler() as p:
-        end = time.perf_counter() + SECONDS
+        start = time.perf_counter()
+        end = start + SECONDS
+        count = 0
         while time.perf_counter() < end:
             for _ in range(50):
                 a @ b
+            count += 50
             torch.cuda.synchronize()
+        sustained = 2 * n ** 3 * count / (time.perf_counter() - start) / 1e12
     del a, b
     torch.cuda.empty_cache()
-    return tflops, p.average(), p.average(5.0)
+    return tflops, sustained, p.average(), p.average(5.0)
 
 
 def burn(engine):
@@ -93,8 +99,8 @@ def burn(engine):
     return proc.returncode, report, b, p.average(), p.average(5.0)
 
 
-torch_tflops, torch_power, torch_power_5 = torch_reference()
-print(f"pytorch bf16 matmul 8192^3: {torch_tflops:.1f} TFLOP/s; matmul loop {SECONDS}s: avg power {torch_power:.1f} W (after 5 s: {torch_power_5:.1f} W)")
+torch_tflops, torch_sustained, torch_power, torch_power_5 = torch_reference()
+print(f"pytorch bf16 matmul 8192^3: {torch_tflops:.1f} TFLOP/s (median of 20); sustained over {SECONDS}s: {torch_sustained:.1f} TFLOP/s, avg power {torch_power:.1f} W (after 5 s: {torch_power_5:.1f} W)")
 results = {}
 for engine in ["cublas", "builtin"]:
     code, report, b, smi_power, smi_power_5 = burn(engine)
@@ -107,8 +113,9 @@ for engine in ["cublas", "builtin"]:
 cub, cub_p = results["cublas"]
 bi, bi_p = results["builtin"]
 print("ratios (same card, same run):")
-print(f"  cuBLASLt burn power / PyTorch matmul-loop power (after 5 s, nvidia-smi) = {cub_p / torch_power_5:.3f} (goal >= 0.99 of the full-load reference)")
-print(f"  cuBLASLt burn TFLOP/s / PyTorch bf16 matmul     = {cub['tflops_median'] / torch_tflops:.3f} (goal >= 0.95)")
-print(f"  built-in burn power / cuBLASLt burn power       = {bi_p / cub_p:.3f} (goal >= 0.95)")
-print(f"  built-in TFLOP/s / cuBLASLt TFLOP/s             = {bi['tflops_median'] / cub['tflops_median']:.3f}")
+print(f"  cuBLASLt burn power / PyTorch matmul-loop power (after 5 s, nvidia-smi) = {cub_p / torch_power_5:.4f} (goal >= 0.99 of the full-load reference)")
+print(f"  cuBLASLt burn TFLOP/s / PyTorch bf16 matmul, short-burst median = {cub['tflops_median'] / torch_tflops:.4f} (goal >= 0.95)")
+print(f"  cuBLASLt burn TFLOP/s / PyTorch bf16 matmul, sustained {SECONDS}s = {cub['tflops_median'] / torch_sustained:.4f}")
+print(f"  built-in burn power / cuBLASLt burn power       = {bi_p / cub_p:.4f} (goal >= 0.95)")
+print(f"  built-in TFLOP/s / cuBLASLt TFLOP/s             = {bi['tflops_median'] / cub['tflops_median']:.4f}")
 print(f"  verification overhead: cuBLASLt {cub['verification_overhead_pct']}%, built-in {bi['verification_overhead_pct']}% (goal <= 5%)")
