@@ -56,7 +56,27 @@ pub fn run(args: Vec<OsString>) -> i32 {
                     exit::USAGE
                 };
             }
-            let error = AppError::usage(first_line(&e.to_string()));
+            let mut message = first_line(&e.to_string());
+            match e.kind() {
+                K::InvalidSubcommand => {
+                    let names: Vec<String> = <Cli as clap::CommandFactory>::command()
+                        .get_subcommands()
+                        .filter(|c| !c.is_hide_set())
+                        .map(|c| c.get_name().to_string())
+                        .collect();
+                    message.push_str(&format!("; expected one of: {}", names.join(", ")));
+                }
+                K::UnknownArgument => message.push_str(&format!(
+                    "; `gpuctl {} --help` lists the accepted options",
+                    if sniffed.command == "gpuctl" {
+                        ""
+                    } else {
+                        sniffed.command
+                    }
+                )),
+                _ => {}
+            }
+            let error = AppError::usage(message);
             return finish(
                 sniffed.command,
                 &Report::from_error(sniffed.command, &error),
@@ -120,11 +140,13 @@ fn progress_sink(
 /// Prints the report and returns its exit code (0/1 only for probe).
 fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
-        let _ = writeln!(
-            std::io::stderr(),
-            "gpuctl {command}: error: {}",
-            err.message
-        );
+        // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
+        let who = if command == "gpuctl" {
+            "gpuctl".to_string()
+        } else {
+            format!("gpuctl {command}")
+        };
+        let _ = writeln!(std::io::stderr(), "{who}: error: {}", err.message);
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
@@ -220,6 +242,7 @@ fn known_command(word: &str) -> &'static str {
         "probe" => "probe",
         "health" => "health",
         "burn" => "burn",
+        "completions" => "completions",
         _ => "gpuctl",
     }
 }
