@@ -66,14 +66,13 @@ pub fn run(args: Vec<OsString>) -> i32 {
                         .collect();
                     message.push_str(&format!("; expected one of: {}", names.join(", ")));
                 }
-                K::UnknownArgument => message.push_str(&format!(
-                    "; `gpuctl {} --help` lists the accepted options",
-                    if sniffed.command == "gpuctl" {
-                        ""
-                    } else {
-                        sniffed.command
-                    }
-                )),
+                K::UnknownArgument => {
+                    let help = match sniffed.command {
+                        "gpuctl" => "gpuctl --help".to_string(),
+                        command => format!("gpuctl {command} --help"),
+                    };
+                    message.push_str(&format!("; `{help}` lists the accepted options"));
+                }
                 _ => {}
             }
             let error = AppError::usage(message);
