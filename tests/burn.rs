@@ -17,7 +17,6 @@ use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
 
 /// Per-GPU checks of a GPU that produced a reference product, in order.
 const CHECKS: [&str; 6] = [
@@ -75,30 +74,6 @@ const XID_APP: &str =
     "usually an application fault: check the job's logs; if it repeats across jobs, reset the GPU";
 
 // ------------------------------------------------------------ helpers
-
-/// A fixture written to a temporary directory; the directory lives as long
-/// as this value.
-struct Variant {
-    _dir: TempDir,
-    path: String,
-}
-
-impl Variant {
-    fn path(&self) -> &str {
-        &self.path
-    }
-}
-
-/// `two_h100.json` with `mutate` applied.
-fn variant(mutate: impl FnOnce(&mut Value)) -> Variant {
-    variant_of("two_h100.json", mutate)
-}
-
-fn variant_of(base: &str, mutate: impl FnOnce(&mut Value)) -> Variant {
-    let dir = tempfile::tempdir().unwrap();
-    let path = fixture_variant(dir.path(), base, "burn_variant.json", mutate);
-    Variant { _dir: dir, path }
-}
 
 /// `two_h100.json` plus a third H100 (NVML index 2, CUDA rank 2), cloned
 /// from GPU 0 with its own UUID and bus id.

@@ -10,7 +10,6 @@ mod common;
 use common::*;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use tempfile::TempDir;
 
 /// Host-level checks, in report order.
 const HOST_CHECKS: [&str; 5] = ["driver", "cuda_driver", "nvml", "cuda", "gpu_count"];
@@ -57,30 +56,6 @@ const XID_APP: &str =
 const XID_CATALOGUE: &str = "see NVIDIA's XID catalogue; reset the GPU if it repeats";
 
 // ------------------------------------------------------------ helpers
-
-/// A fixture written to a temporary directory; the directory lives as long
-/// as this value.
-struct Variant {
-    _dir: TempDir,
-    path: String,
-}
-
-impl Variant {
-    fn path(&self) -> &str {
-        &self.path
-    }
-}
-
-/// `two_h100.json` with `mutate` applied.
-fn variant(mutate: impl FnOnce(&mut Value)) -> Variant {
-    variant_of("two_h100.json", mutate)
-}
-
-fn variant_of(base: &str, mutate: impl FnOnce(&mut Value)) -> Variant {
-    let dir = tempfile::tempdir().unwrap();
-    let path = fixture_variant(dir.path(), base, "health_variant.json", mutate);
-    Variant { _dir: dir, path }
-}
 
 /// `health --json` with `args`: one schema-valid document deserialized into
 /// the typed mirror; the process exits with the report's code and writes
@@ -1375,7 +1350,7 @@ fn gpu_selector_runs_only_that_gpu() {
 
 /// A config file with `text` in a temporary directory.
 struct Config {
-    _dir: TempDir,
+    _dir: tempfile::TempDir,
     path: String,
 }
 

@@ -438,3 +438,28 @@ pub fn gpuctl_process(fixture: &str) -> std::process::Command {
     }
     cmd
 }
+
+/// A fixture written to a temporary directory; the directory lives as long
+/// as this value.
+pub struct Variant {
+    _dir: tempfile::TempDir,
+    path: String,
+}
+
+impl Variant {
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+}
+
+/// `two_h100.json` with `mutate` applied.
+pub fn variant(mutate: impl FnOnce(&mut Value)) -> Variant {
+    variant_of("two_h100.json", mutate)
+}
+
+/// The fixture `base` with `mutate` applied.
+pub fn variant_of(base: &str, mutate: impl FnOnce(&mut Value)) -> Variant {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture_variant(dir.path(), base, "variant.json", mutate);
+    Variant { _dir: dir, path }
+}
