@@ -423,12 +423,7 @@ fn build_report(
         })
         .collect();
 
-    let worst = report
-        .all_checks()
-        .map(|c| c.status)
-        .filter(|s| *s != CheckStatus::Skip)
-        .max()
-        .unwrap_or(CheckStatus::Pass);
+    let worst = report.worst_status();
     let failed: Vec<String> = report
         .gpus
         .iter()

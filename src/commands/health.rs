@@ -411,11 +411,7 @@ fn belongs(e: &XidEvent, gpu: &Gpu) -> bool {
 
 /// Overall outcome, exit code and the one-line summary.
 fn finish(report: &mut Report, fail_on: FailOn) {
-    let worst = report
-        .all_checks()
-        .map(|c| c.status)
-        .max()
-        .unwrap_or(CheckStatus::Pass);
+    let worst = report.worst_status();
     let sick: Vec<String> = report
         .gpus
         .iter()

@@ -340,6 +340,11 @@ impl Report {
         report
     }
 
+    /// The worst status over every check, by [`worst`]'s rule.
+    pub fn worst_status(&self) -> CheckStatus {
+        worst(&self.all_checks().cloned().collect::<Vec<_>>())
+    }
+
     /// Every check in the report, host-wide and per GPU.
     pub fn all_checks(&self) -> impl Iterator<Item = &Check> {
         self.host_checks
