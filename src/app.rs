@@ -19,7 +19,10 @@ pub fn main() -> i32 {
     crate::trace::init();
     // One line instead of a backtrace, should a bug ever panic.
     std::panic::set_hook(Box::new(|info| {
-        eprintln!("gpuctl: internal error: {info}");
+        // A worker's panic is caught and becomes a FAIL check in the report.
+        if !crate::harness::panic_is_reported() {
+            eprintln!("gpuctl: internal error: {info}");
+        }
     }));
     let args: Vec<OsString> = std::env::args_os().collect();
     let sniffed = Sniffed::from_args(&args);

@@ -14,6 +14,7 @@ pub mod device;
 pub mod docs;
 pub mod error;
 pub mod exit;
+pub mod harness;
 pub mod kernels;
 pub mod report;
 pub mod signal;

@@ -6,63 +6,68 @@
 //! GPU comes from mismatches, errors, XIDs, hardware slowdowns and
 //! throughput against the best GPU of the same model.
 
-use super::Selected;
+use super::{harness_target, Selected};
 use crate::checks::xid;
 use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, GlobalArgs};
-use crate::device::burn::{BatchResult, BurnConfig, BurnSetup, Dtype, Engine};
+use crate::device::burn::{BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine};
 use crate::device::inventory::Enumerate;
-use crate::device::{ClockEvents, Gpu, QueryError, Telemetry, XidEvent};
+use crate::device::{ClockEvents, Gpu, QueryError, XidEvent};
 use crate::error::AppError;
 use crate::exit;
+use crate::harness::{self, Target, WorkError, Workload};
 use crate::report::progress::{ProgressEvent, ProgressSink};
 use crate::report::{BurnSummary, Check, CheckStatus, GpuReport, Outcome, Report, ThrottleTime};
 use crate::signal;
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Batch in which `--inject-fault` corrupts a result (the second one, so a
 /// clean batch comes first).
 const FAULT_BATCH: u64 = 1;
+/// Set-up (context, operands, reference product) longer than this is a hang.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// A batch is about a second; one this late is a hang.
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// What the worker threads and the sampler tell the main loop.
-enum Msg {
-    Ready(usize, BurnSetup, u64),
-    Batch(usize, BatchResult),
-    Failed(usize, String),
-    Done(usize),
-    Sample(Vec<(usize, Telemetry)>),
-}
+/// One GPU's burn as a harness workload: set-up computes the reference,
+/// each step is one verified batch.
+struct BurnWork(Box<dyn BurnWorker>);
 
-/// Everything gathered about one GPU during the run.
-#[derive(Default)]
-struct GpuRun {
-    setup: Option<BurnSetup>,
-    checksum: Option<u64>,
-    started: Option<Instant>,
-    batches: Vec<BatchResult>,
-    error: Option<String>,
-    done: bool,
-    /// (seconds since this GPU's first batch, telemetry).
-    samples: Vec<(f64, Telemetry)>,
-    throttle_s: BTreeMap<u64, f64>,
-}
+impl Workload for BurnWork {
+    type Setup = (BurnSetup, u64);
+    type Step = BatchResult;
 
-impl GpuRun {
-    fn tflops(&self) -> Vec<f64> {
-        self.batches
-            .iter()
-            .filter(|b| b.gemm_seconds > 0.0)
-            .map(|b| b.flops / b.gemm_seconds / 1e12)
-            .collect()
+    fn setup(&self) -> Self::Setup {
+        (self.0.setup().clone(), self.0.reference_checksum())
     }
 
-    fn mismatches(&self) -> (u64, u64) {
-        self.batches.iter().fold((0, 0), |(p, e), b| {
-            (p + b.mismatched_products, e + b.mismatched_elements)
-        })
+    fn step(&mut self) -> Result<BatchResult, WorkError> {
+        self.0.run_batch().map_err(WorkError::from)
     }
+
+    fn verified(step: &BatchResult) -> u64 {
+        step.products
+    }
+}
+
+type GpuRun = harness::GpuRun<BurnWork>;
+
+fn tflops(run: &GpuRun) -> Vec<f64> {
+    run.steps
+        .iter()
+        .filter(|b| b.gemm_seconds > 0.0)
+        .map(|b| b.flops / b.gemm_seconds / 1e12)
+        .collect()
+}
+
+fn mismatches(run: &GpuRun) -> (u64, u64) {
+    run.steps.iter().fold((0, 0), |(p, e), b| {
+        (p + b.mismatched_products, e + b.mismatched_elements)
+    })
+}
+
+fn checksum(run: &GpuRun) -> Option<u64> {
+    run.setup.as_ref().map(|(_, c)| *c)
 }
 
 fn median(values: &[f64]) -> Option<f64> {
@@ -129,173 +134,75 @@ pub fn run(
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos() as u64)
         .unwrap_or(0x5eed);
-
-    let (tx, rx) = mpsc::channel::<Msg>();
-    let stop = signal::stop_flag();
-    let sampler_stop = Arc::new(AtomicBool::new(false));
-    let run_start = Instant::now();
-    let deadline = run_start + args.duration;
     for gpu in &gpus {
         progress.start(gpu.index, &gpu.name);
     }
-
-    let mut runs: Vec<GpuRun> = gpus.iter().map(|_| GpuRun::default()).collect();
-    let xid_events = std::thread::scope(|scope| {
-        // XID watch for the whole run.
-        let watch = nvml.clone().map(|api| {
-            // A lost GPU would make the whole watch fail: leave it out.
-            let indices: Vec<u32> = gpus
-                .iter()
-                .filter(|g| g.has_nvml && g.lost.is_none())
-                .map(|g| g.index)
-                .collect();
-            let stop = sampler_stop.clone();
-            scope.spawn(move || api.watch_xids(&indices, Duration::from_secs(u64::MAX / 4), &stop))
-        });
-        // Telemetry sampler.
-        if let Some(api) = nvml.clone() {
-            let (tx, stop, gpus) = (tx.clone(), sampler_stop.clone(), &gpus);
-            let interval = args.interval;
-            scope.spawn(move || {
-                let mut next = Instant::now();
-                while !stop.load(Ordering::Relaxed) {
-                    let sample = gpus
-                        .iter()
-                        .enumerate()
-                        .filter(|(_, g)| g.has_nvml && g.lost.is_none())
-                        .map(|(slot, g)| (slot, api.telemetry(g.index)))
-                        .collect();
-                    if tx.send(Msg::Sample(sample)).is_err() {
-                        break;
-                    }
-                    next += interval;
-                    // Sleep in short steps so a stop is noticed quickly.
-                    while Instant::now() < next && !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep((next - Instant::now()).min(Duration::from_millis(50)));
-                    }
-                }
-            });
-        }
-        // One worker per GPU.
-        for (slot, gpu) in gpus.iter().enumerate() {
-            let tx = tx.clone();
-            let cuda = cuda.clone();
-            let config = BurnConfig {
-                engine,
-                dtype,
-                memory_fraction: args.memory,
-                inject_fault_at_batch: (args.inject_fault == Some(gpu.index))
-                    .then_some(FAULT_BATCH),
-                seed,
-            };
-            let ordinal = gpu.cuda_index();
-            scope.spawn(move || {
-                let Some(ordinal) = ordinal else {
-                    let _ = tx.send(Msg::Failed(slot, "CUDA cannot use this GPU as a whole (hidden, lost or split into MIG instances)".into()));
-                    let _ = tx.send(Msg::Done(slot));
-                    return;
-                };
-                match cuda.start_burn(ordinal, &config) {
-                    Err(e) => {
-                        let _ = tx.send(Msg::Failed(slot, format!("set-up failed: {e}")));
-                    }
-                    Ok(mut worker) => {
-                        let _ = tx.send(Msg::Ready(slot, worker.setup().clone(), worker.reference_checksum()));
-                        while Instant::now() < deadline && !stop.load(Ordering::Relaxed) {
-                            match worker.run_batch() {
-                                Ok(batch) => {
-                                    if tx.send(Msg::Batch(slot, batch)).is_err() {
-                                        break;
-                                    }
-                                }
-                                Err(e) => {
-                                    let _ = tx.send(Msg::Failed(slot, e));
-                                    break;
-                                }
-                            }
-                        }
-                        // Dropping the worker frees its GPU memory now, not at exit.
-                        drop(worker);
-                    }
-                }
-                let _ = tx.send(Msg::Done(slot));
-            });
-        }
-        drop(tx);
-
-        // Main loop: fold messages into state and report progress.
-        let mut last_progress = Instant::now();
-        let mut last_sample: Vec<Option<Telemetry>> = vec![None; gpus.len()];
-        while runs.iter().any(|r| !r.done) {
-            match rx.recv_timeout(Duration::from_millis(100)) {
-                Ok(Msg::Ready(slot, setup, checksum)) => {
-                    runs[slot].setup = Some(setup);
-                    runs[slot].checksum = Some(checksum);
-                    runs[slot].started = Some(Instant::now());
-                }
-                Ok(Msg::Batch(slot, batch)) => runs[slot].batches.push(batch),
-                Ok(Msg::Failed(slot, e)) => runs[slot].error = Some(e),
-                Ok(Msg::Done(slot)) => runs[slot].done = true,
-                Ok(Msg::Sample(sample)) => {
-                    for (slot, t) in sample {
-                        let run = &mut runs[slot];
-                        // Only samples taken while this GPU burns count.
-                        if let (Some(started), false) = (run.started, run.done) {
-                            if let Some(ev) = t.clock_events.get() {
-                                for (bit, _) in ClockEvents::NAMES {
-                                    if ev.contains(bit) {
-                                        *run.throttle_s.entry(bit).or_default() +=
-                                            args.interval.as_secs_f64();
-                                    }
-                                }
-                            }
-                            run.samples
-                                .push((started.elapsed().as_secs_f64(), t.clone()));
-                        }
-                        last_sample[slot] = Some(t);
-                    }
-                }
-                Err(mpsc::RecvTimeoutError::Timeout) => {}
-                Err(mpsc::RecvTimeoutError::Disconnected) => break,
-            }
-            if last_progress.elapsed() >= args.interval {
-                last_progress = Instant::now();
-                for (slot, gpu) in gpus.iter().enumerate() {
-                    progress.update(&progress_event(
-                        gpu.index,
-                        &runs[slot],
-                        last_sample[slot].as_ref(),
-                        run_start,
-                    ));
-                }
-            }
-        }
-        sampler_stop.store(true, Ordering::Relaxed);
-        watch.map(|h| {
-            h.join()
-                .unwrap_or_else(|_| Err(QueryError::Failed("XID watch panicked".into())))
+    let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
+    let faulty: Vec<Option<u32>> = gpus
+        .iter()
+        .map(|g| {
+            (args.inject_fault == Some(g.index))
+                .then_some(g.cuda_index())
+                .flatten()
         })
-    });
+        .collect();
+    let config = BurnConfig {
+        engine,
+        dtype,
+        memory_fraction: args.memory,
+        inject_fault_at_batch: None,
+        seed,
+    };
+    let options = harness::Options {
+        duration: args.duration,
+        max_steps: None,
+        setup_timeout: SETUP_TIMEOUT,
+        step_timeout: STEP_TIMEOUT,
+        sample_every: Some(args.interval),
+        watch_xids: true,
+        progress_every: args.interval,
+    };
+    let indices: Vec<u32> = gpus.iter().map(|g| g.index).collect();
+    let result = harness::run(
+        &targets,
+        nvml,
+        &options,
+        signal::stop_flag(),
+        move |ordinal| {
+            let config = BurnConfig {
+                inject_fault_at_batch: faulty.contains(&Some(ordinal)).then_some(FAULT_BATCH),
+                ..config.clone()
+            };
+            cuda.start_burn(ordinal, &config)
+                .map(BurnWork)
+                .map_err(WorkError::from)
+        },
+        &mut |runs, elapsed| {
+            for (run, &gpu) in runs.iter().zip(&indices) {
+                progress.update(&progress_event(gpu, run, elapsed));
+            }
+        },
+    );
     progress.finish();
-    let interrupted = signal::stopped();
     Ok(build_report(
         &selected,
         &gpus,
-        &runs,
-        xid_events,
+        &result.runs,
+        result.xids,
         args,
         engine,
         dtype,
-        interrupted,
+        result.interrupted,
     ))
 }
 
-fn progress_event(gpu: u32, run: &GpuRun, t: Option<&Telemetry>, start: Instant) -> ProgressEvent {
+fn progress_event(gpu: u32, run: &GpuRun, elapsed: Duration) -> ProgressEvent {
+    let t = run.last_sample.as_ref();
     ProgressEvent {
         event: "progress",
         gpu,
-        elapsed_s: round1(start.elapsed().as_secs_f64()),
-        tflops: median(&run.tflops()).map(round1),
+        elapsed_s: round1(elapsed.as_secs_f64()),
+        tflops: median(&tflops(run)).map(round1),
         power_w: t.and_then(|t| t.power_draw_w.get()).map(round1),
         temperature_c: t.and_then(|t| t.temperature_gpu_c.get()),
         sm_clock_mhz: t.and_then(|t| t.sm_clock_mhz.get()),
@@ -304,8 +211,8 @@ fn progress_event(gpu: u32, run: &GpuRun, t: Option<&Telemetry>, start: Instant)
             .and_then(|t| t.clock_events.get())
             .map(|c| c.names())
             .unwrap_or_default(),
-        mismatches: run.mismatches().0,
-        error: run.error.clone(),
+        mismatches: mismatches(run).0,
+        error: run.failure.as_ref().map(|f| f.message()),
     }
 }
 
@@ -350,7 +257,7 @@ fn build_report(
             let b = best.entry(gpu.name.as_str()).or_insert(t);
             *b = b.max(t);
         }
-        if let Some(c) = run.checksum {
+        if let Some(c) = checksum(run) {
             *checksums
                 .entry(gpu.name.as_str())
                 .or_default()
@@ -364,13 +271,7 @@ fn build_report(
         .zip(runs)
         .zip(summaries)
         .map(|((gpu, run), summary)| {
-            let mut checks = Vec::new();
-            checks.push(match &run.error {
-                None => Check::new("burn_ran", CheckStatus::Pass, format!(
-                        "{} batches in {:.1} s", summary.batches, summary.seconds)),
-                Some(e) => Check::new("burn_ran", CheckStatus::Fail, e.clone())
-                    .remedy("read the error; reset the GPU and rerun; RMA if it repeats"),
-            });
+            let mut checks = vec![harness::completion_check("burn_ran", "batches", run, interrupted)];
             checks.push(if summary.mismatched_products > 0 {
                 Check::new(
                     "result_mismatch",
@@ -386,7 +287,7 @@ fn build_report(
                     .threshold(0)
             });
             // Same model, same inputs: the reference must agree across GPUs.
-            if let (Some(c), Some(counts)) = (run.checksum, checksums.get(gpu.name.as_str())) {
+            if let (Some(c), Some(counts)) = (checksum(run), checksums.get(gpu.name.as_str())) {
                 let mine = counts.get(&c).copied().unwrap_or(0);
                 let top = counts.values().copied().max().unwrap_or(0);
                 let ties = counts.values().filter(|&&n| n == top).count();
@@ -481,11 +382,11 @@ fn summarize(
     engine: Engine,
     dtype: Dtype,
 ) -> BurnSummary {
-    let tflops = run.tflops();
-    let seconds = run.batches.iter().map(|b| b.batch_seconds).sum::<f64>();
-    let flops = run.batches.iter().map(|b| b.flops).sum::<f64>();
-    let gemm_seconds = run.batches.iter().map(|b| b.gemm_seconds).sum::<f64>();
-    let (mismatched_products, mismatched_elements) = run.mismatches();
+    let tflops = tflops(run);
+    let seconds = run.steps.iter().map(|b| b.batch_seconds).sum::<f64>();
+    let flops = run.steps.iter().map(|b| b.flops).sum::<f64>();
+    let gemm_seconds = run.steps.iter().map(|b| b.gemm_seconds).sum::<f64>();
+    let (mismatched_products, mismatched_elements) = mismatches(run);
     let powers: Vec<(f64, f64)> = run
         .samples
         .iter()
@@ -501,7 +402,7 @@ fn summarize(
     let name = |v: &str| v.to_string();
     BurnSummary {
         engine: Some(name(
-            match run.setup.as_ref().map_or(engine, |s| s.engine) {
+            match run.setup.as_ref().map_or(engine, |(s, _)| s.engine) {
                 Engine::Cublas => "cublas",
                 Engine::Builtin => "builtin",
             },
@@ -513,13 +414,13 @@ fn summarize(
             Dtype::Fp32 => "fp32",
             Dtype::Fp64 => "fp64",
         })),
-        detail: run.setup.as_ref().map(|s| s.detail.clone()),
-        matrix_size: run.setup.as_ref().map(|s| s.matrix_size),
-        result_buffers: run.setup.as_ref().map(|s| s.result_buffers),
-        memory_bytes: run.setup.as_ref().map(|s| s.memory_bytes),
+        detail: run.setup.as_ref().map(|(s, _)| s.detail.clone()),
+        matrix_size: run.setup.as_ref().map(|(s, _)| s.matrix_size),
+        result_buffers: run.setup.as_ref().map(|(s, _)| s.result_buffers),
+        memory_bytes: run.setup.as_ref().map(|(s, _)| s.memory_bytes),
         seconds: round1(seconds),
-        batches: run.batches.len() as u64,
-        products: run.batches.iter().map(|b| b.products).sum(),
+        batches: run.steps.len() as u64,
+        products: run.steps.iter().map(|b| b.products).sum(),
         tflops_min: tflops.iter().copied().reduce(f64::min).map(round1),
         tflops_median: median(&tflops).map(round1),
         tflops_max: tflops.iter().copied().reduce(f64::max).map(round1),
@@ -559,13 +460,13 @@ fn summarize(
             .collect(),
         mismatched_products,
         mismatched_elements,
-        reference_checksum: run.checksum.map(|c| format!("{c:016x}")),
+        reference_checksum: checksum(run).map(|c| format!("{c:016x}")),
         xids: events
             .iter()
             .filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml)
             .map(|e| e.xid)
             .collect(),
-        error: run.error.clone(),
+        error: run.failure.as_ref().map(|f| f.message()),
     }
 }
 

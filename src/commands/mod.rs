@@ -39,3 +39,23 @@ impl Selected {
         self.picked.iter().map(|&p| &self.inventory.gpus[p])
     }
 }
+
+/// The harness's view of a GPU: NVML index when NVML can read it, CUDA
+/// ordinal when CUDA can run work on the whole GPU, else why not.
+pub fn harness_target(gpu: &Gpu) -> crate::harness::Target {
+    let cuda_ordinal = gpu.cuda_index().ok_or_else(|| {
+        if gpu.lost.is_some() {
+            "the GPU is lost (fallen off the bus): no work can run on it".to_string()
+        } else if gpu.cuda.iter().any(|d| d.uuid.starts_with("MIG-")) {
+            "the GPU is in MIG mode: CUDA sees only its MIG instances, not the whole GPU"
+                .to_string()
+        } else {
+            "CUDA does not see this GPU (CUDA unavailable, or hidden by CUDA_VISIBLE_DEVICES)"
+                .to_string()
+        }
+    });
+    crate::harness::Target {
+        nvml_index: (gpu.has_nvml && gpu.lost.is_none()).then_some(gpu.index),
+        cuda_ordinal,
+    }
+}

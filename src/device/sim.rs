@@ -99,6 +99,12 @@ pub struct SimBurn {
     pub start_error: Option<String>,
     /// Reference checksum (GPUs of one model agree unless a fixture says not).
     pub checksum: u64,
+    /// Set-up takes this long (context, operands, reference product).
+    pub setup_ms: u64,
+    /// This batch panics (a bug in a worker must never pass or hang).
+    pub panic_at_batch: Option<u64>,
+    /// This batch never returns (a hung driver call).
+    pub hang_at_batch: Option<u64>,
 }
 
 impl Default for SimBurn {
@@ -110,6 +116,9 @@ impl Default for SimBurn {
             error_at_batch: None,
             start_error: None,
             checksum: 0x0123_4567_89ab_cdef,
+            setup_ms: 0,
+            panic_at_batch: None,
+            hang_at_batch: None,
         }
     }
 }
@@ -137,6 +146,12 @@ impl super::burn::BurnWorker for SimBurnWorker {
         self.batch += 1;
         let seconds = self.spec.batch_ms as f64 / 1000.0;
         std::thread::sleep(Duration::from_millis(self.spec.batch_ms));
+        if self.spec.panic_at_batch == Some(this) {
+            panic!("simulated worker bug in batch {this}");
+        }
+        if self.spec.hang_at_batch == Some(this) {
+            std::thread::sleep(Duration::from_secs(3600));
+        }
         if self.spec.error_at_batch == Some(this) {
             return Err(format!("batch {this}: CUDA_ERROR_ILLEGAL_ADDRESS (700)"));
         }
@@ -446,6 +461,7 @@ impl CudaApi for SimCuda_ {
         config: &super::burn::BurnConfig,
     ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
         let gpu = self.gpu_of(ordinal)?;
+        std::thread::sleep(Duration::from_millis(gpu.burn.setup_ms));
         if let Some(e) = &gpu.burn.start_error {
             return Err(QueryError::Failed(e.clone()));
         }
