@@ -152,11 +152,13 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
-        // burn --json is JSON Lines: even an error is one line, the report.
-        (Format::Json, _) if command == "burn" => json::render_line(&Report {
-            event: Some("report"),
-            ..report.clone()
-        }),
+        // A JSON Lines command answers even an error as one line, the report.
+        (Format::Json, _) if commands::output_mode(command) == commands::OutputMode::Lines => {
+            json::render_line(&Report {
+                event: Some("report"),
+                ..report.clone()
+            })
+        }
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
         (Format::Table, Some(err)) if is_probe => format!("unhealthy: {}\n", err.message),
@@ -226,7 +228,7 @@ impl Sniffed {
             }
             let takes_value = matches!(a, "-i" | "--gpu" | "--format");
             if !a.starts_with('-') && command == "gpuctl" {
-                command = known_command(a);
+                command = commands::known(a);
             }
             i += if takes_value { 2 } else { 1 };
         }
@@ -235,17 +237,6 @@ impl Sniffed {
 
     fn is_probe(&self) -> bool {
         self.command == "probe"
-    }
-}
-
-fn known_command(word: &str) -> &'static str {
-    match word {
-        "list" => "list",
-        "probe" => "probe",
-        "health" => "health",
-        "burn" => "burn",
-        "completions" => "completions",
-        _ => "gpuctl",
     }
 }
 

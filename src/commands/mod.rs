@@ -14,6 +14,42 @@ use crate::device::inventory::{self, Enumerate, Inventory};
 use crate::device::{select, Backend, Gpu};
 use crate::error::AppError;
 
+/// How a command's `--json` output is shaped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutputMode {
+    /// One JSON document.
+    Document,
+    /// JSON Lines: progress events, then the report as the last line
+    /// (`"event":"report"`), also when the command fails.
+    Lines,
+}
+
+/// Every command by name with its output shape: the one list that `app`
+/// uses to answer even a parse error in the right shape.
+pub const COMMANDS: &[(&str, OutputMode)] = &[
+    ("list", OutputMode::Document),
+    ("probe", OutputMode::Document),
+    ("health", OutputMode::Document),
+    ("burn", OutputMode::Lines),
+    ("completions", OutputMode::Document),
+];
+
+/// The command named `word`, as a static name; `gpuctl` when none is.
+pub fn known(word: &str) -> &'static str {
+    COMMANDS
+        .iter()
+        .find(|(name, _)| *name == word)
+        .map_or("gpuctl", |(name, _)| name)
+}
+
+/// The output shape of the command named `name` (a document for unknowns).
+pub fn output_mode(name: &str) -> OutputMode {
+    COMMANDS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(OutputMode::Document, |(_, mode)| *mode)
+}
+
 /// The backend, inventory and the GPUs the user selected: what every
 /// command starts from.
 pub struct Selected {
