@@ -15,6 +15,7 @@ pub mod docs;
 pub mod error;
 pub mod exit;
 pub mod kernels;
+pub mod parse;
 pub mod report;
 pub mod signal;
 pub mod trace;
