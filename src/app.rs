@@ -227,6 +227,18 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("invalid arguments");
     let mut out = line.strip_prefix("error: ").unwrap_or(line).to_string();
+    // "the following required arguments were not provided:" names them on
+    // the next lines.
+    if out.ends_with(':') {
+        let names: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        out.push(' ');
+        out.push_str(&names.join(", "));
+    }
     if let Some(values) = text
         .lines()
         .map(str::trim)
@@ -329,6 +341,15 @@ mod tests {
                 WriteOutcome::Failed(_)
             ));
         }
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_on_the_one_line() {
+        let text = "error: the following required arguments were not provided:\n  <SHELL>\n\nUsage: gpuctl completions <SHELL>\n";
+        assert_eq!(
+            first_line(text),
+            "the following required arguments were not provided: <SHELL>"
+        );
     }
 
     #[test]

@@ -337,8 +337,8 @@ pub fn parse(text: &str) -> Result<ConfigFile, String> {
                 parse::integer_u32(s, EXPECT_GPUS)
             })?,
             expect_model: v.string(&h.expect_model, "expect_model")?,
-            min_driver: v.get(&h.min_driver, "min_driver", parse::version)?,
-            min_cuda: v.get(&h.min_cuda, "min_cuda", parse::version)?,
+            min_driver: v.version(&h.min_driver, "min_driver")?,
+            min_cuda: v.version(&h.min_cuda, "min_cuda")?,
             watch: v.duration(&h.watch, "watch", WATCH)?,
             since: v.duration(&h.since, "since", SINCE)?,
             compute: v.boolean(&h.compute, "compute")?,
@@ -449,6 +449,17 @@ impl Validator<'_> {
         self.get(raw, key, |s| parse::duration(s, range))
     }
 
+    /// A quoted version only: a TOML float would read `12.10` as 12.1.
+    fn version(&self, raw: &Raw, key: &str) -> Result<Option<String>, String> {
+        if let Some(r) = raw {
+            if !r.get_ref().is_str() {
+                let e = parse::version("").unwrap_err();
+                return Err(self.fail(r, key, &format!("{e} (a quoted string)")));
+            }
+        }
+        self.get(raw, key, parse::version)
+    }
+
     fn string(&self, raw: &Raw, key: &str) -> Result<Option<String>, String> {
         let Some(r) = raw else { return Ok(None) };
         match r.get_ref() {
@@ -545,6 +556,11 @@ mod tests {
                 "'fail' or 'warn'",
             ),
             ("[health]\ncompute = \"yes\"\n", "'yes'", "true or false"),
+            (
+                "[health]\nmin_driver = 535.104\n",
+                "'535.104'",
+                "quoted string",
+            ),
             ("[health]\nskip = \"ecc\"\n", "'ecc'", "list of check names"),
             (
                 "[health]\nexpect_gpus = 99999\n",
