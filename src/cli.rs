@@ -35,7 +35,9 @@ EXIT CODES
   0    every check passed (warnings allowed unless --fail-on warn)
   1    a check failed: unhealthy GPU, below threshold, corrupted result
   2    usage or configuration error: bad selector, number, duration, flag combination
-  3    environment error: no driver library, no GPU matched, no permission, internal error
+  3    environment error: no driver library, no GPU matched, no permission, the report
+       could not be written to stdout (full disk, I/O error; a closed pipe is fine),
+       internal error
   130  interrupted by SIGINT/SIGTERM after printing the partial report
 `gpuctl probe` folds all of these into 0 (healthy) or 1 (unhealthy).
 
@@ -101,7 +103,8 @@ REMEDIES
   Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
   cooling, reseat the card, install a newer driver.
 
-CONFIG FILE (--config PATH, TOML; flags win)
+CONFIG FILE (--config PATH, TOML, a regular file of at most 1 MiB; flags win; values
+take the flags' forms and ranges, durations and versions as quoted strings)
   [health]
   expect_gpus = 8
   min_driver = \"535.104\"
