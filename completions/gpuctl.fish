@@ -24,7 +24,7 @@ function __fish_gpuctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -33,21 +33,21 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -s h -l help -d 'Print help 
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
-complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l expect -d 'Unhealthy unless exactly this many GPUs are present' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Upper bound on the whole probe; a hung driver call fails it' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l expect -d 'Unhealthy unless exactly this many GPUs are present [0 to 1024]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Upper bound on the whole probe; a hung driver call fails it [1ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l compute -d 'Also create a context and run a self-test kernel on each GPU'
@@ -55,36 +55,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l json -d 'Print o
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l expect-gpus -d 'Fail unless exactly this many GPUs are present' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l expect-model -d 'Fail any GPU whose name does not contain this text (e.g. "H100")' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l min-driver -d 'Oldest acceptable driver, e.g. 535.104' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l min-cuda -d 'Oldest acceptable CUDA version the driver supports, e.g. 12.2' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l watch -d 'Watch NVML XID events for at least this long (they are watched for the whole run in any case) [default: 0s]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l since -d 'Scan the kernel log for XID lines this far back [default: 24h]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l compute-timeout -d 'Fail a self-test that has not finished after this long [default: 10s]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l checks -d 'Run only these checks (names or prefixes, comma-separated: ecc,xid)' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l skip -d 'Skip these checks (names or prefixes, comma-separated)' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l fail-on -d 'Exit 1 on FAIL only (default), or on WARN too' -r -f -a "fail\t'Only a FAIL fails the run'
-warn\t'A WARN fails the run too'"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file with a [health] table of defaults for these options' -r -F
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l temperature-margin-c -d 'WARN when a temperature is within this many °C of its slowdown threshold [default: 5]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l ecc-corrected-max -d 'WARN above this many corrected ECC errors since reset [default: 1000]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l remap-uncorrectable-max -d 'WARN above this many rows remapped for uncorrectable errors [default: 8]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l retired-pages-max -d 'FAIL at this many retired pages, pre-Ampere GPUs [default: 60]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l pcie-replay-max -d 'WARN above this many PCIe replays since the driver loaded [default: 100]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-crc-max -d 'WARN above this many NVLink CRC errors on any link [default: 100]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-replay-max -d 'WARN above this many NVLink replays on any link [default: 100]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-recovery-max -d 'WARN above this many NVLink recoveries on any link [default: 10]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l memory-used-max-pct -d 'WARN when more than this percentage of memory is in use [default: 95]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s d -l duration -d 'How long to burn' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s d -l duration -d 'How long to burn [100ms to 7days]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l engine -d 'GEMM implementation' -r -f -a "auto\t'cuBLASLt when it loads, else the built-in kernel'
 cublas\t'cuBLASLt only (an environment error when it is missing)'
 builtin\t'gpuctl\'s own tensor-core kernel, needs only the driver'"
@@ -93,36 +64,65 @@ fp16\t''
 tf32\t''
 fp32\t''
 fp64\t''"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l memory -d 'Share of each GPU\'s free memory for operands and result buffers' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l tolerance -d 'WARN a GPU more than this far below the best GPU of its model' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l expect-tflops -d 'WARN a GPU whose median TFLOP/s is below this floor' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l interval -d 'Telemetry sampling interval' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l memory -d 'Share of each GPU\'s free memory for operands and result buffers [5% to 100%; a bare number is a percentage]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l tolerance -d 'WARN a GPU more than this far below the best GPU of its model [0% to 100%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l expect-tflops -d 'WARN a GPU whose median TFLOP/s is below this floor [above 0 up to 100000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l interval -d 'Telemetry sampling interval [100ms to 1h]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault -d 'Testing only: corrupt one result on the GPU with this index during its second batch, to prove that corruption is caught' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe health burn completions generate-docs help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l expect-gpus -d 'Fail unless exactly this many GPUs are present [0 to 1024]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l expect-model -d 'Fail any GPU whose name does not contain this text (e.g. "H100")' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l min-driver -d 'Oldest acceptable driver, e.g. 535.104 (1 to 4 numbers, each fits 32 bits)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l min-cuda -d 'Oldest acceptable CUDA version the driver supports, e.g. 12.2' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l watch -d 'Watch NVML XID events for at least this long (they are watched for the whole run in any case) [0s to 1h; default: 0s]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l since -d 'Scan the kernel log for XID lines this far back [0s to 30days; default: 24h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l compute-timeout -d 'Fail a self-test that has not finished after this long [1ms to 1h; default: 10s]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l checks -d 'Run only these checks (names or prefixes, comma-separated: ecc,xid)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l skip -d 'Skip these checks (names or prefixes, comma-separated)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l fail-on -d 'Exit 1 on FAIL only (default), or on WARN too' -r -f -a "fail\t'Only a FAIL fails the run'
+warn\t'A WARN fails the run too'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file with a [health] table of defaults for these options' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l temperature-margin-c -d 'WARN when a temperature is within this many °C of its slowdown threshold [0 to 50 °C; default: 5 °C]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l ecc-corrected-max -d 'WARN above this many corrected ECC errors since reset [0 to 1000000000; default: 1000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l remap-uncorrectable-max -d 'WARN above this many rows remapped for uncorrectable errors [0 to 1000000000; default: 8]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l retired-pages-max -d 'FAIL at this many retired pages, pre-Ampere GPUs [1 to 1000000000; default: 60]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l pcie-replay-max -d 'WARN above this many PCIe replays since the driver loaded [0 to 1000000000; default: 100]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-crc-max -d 'WARN above this many NVLink CRC errors on any link [0 to 1000000000; default: 100]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-replay-max -d 'WARN above this many NVLink replays on any link [0 to 1000000000; default: 100]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-recovery-max -d 'WARN above this many NVLink recoveries on any link [0 to 1000000000; default: 10]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l memory-used-max-pct -d 'WARN when more than this percentage of memory is in use [0% to 100%; default: 95%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

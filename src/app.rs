@@ -5,12 +5,11 @@
 //! so `--json` consumers always get one valid JSON document, and `probe`'s
 //! exit code is folded into 0/1 here whatever went wrong.
 
-use crate::cli::{Cli, Command, Format};
+use crate::cli::{Command, Format};
 use crate::error::AppError;
 use crate::report::progress::{self, ProgressSink};
 use crate::report::{json, table, Report};
 use crate::{commands, exit};
-use clap::Parser;
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
 
@@ -43,7 +42,7 @@ pub fn main() -> i32 {
 /// Parses `args` and runs the command.
 pub fn run(args: Vec<OsString>) -> i32 {
     let sniffed = Sniffed::from_args(&args);
-    let cli = match Cli::try_parse_from(&args) {
+    let cli = match crate::cli::parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind as K;
@@ -62,7 +61,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             let mut message = first_line(&e.to_string());
             match e.kind() {
                 K::InvalidSubcommand => {
-                    let names: Vec<String> = <Cli as clap::CommandFactory>::command()
+                    let names: Vec<String> = crate::cli::command()
                         .get_subcommands()
                         .filter(|c| !c.is_hide_set())
                         .map(|c| c.get_name().to_string())
@@ -100,10 +99,21 @@ pub fn run(args: Vec<OsString>) -> i32 {
             )
         }
         Command::Completions { shell } => {
-            let _ = std::io::stdout()
+            let script = crate::docs::completions(*shell);
+            let written = std::io::stdout()
                 .lock()
-                .write_all(&crate::docs::completions(*shell));
-            return exit::SUCCESS;
+                .write_all(&script)
+                .and_then(|()| std::io::stdout().lock().flush());
+            return match classify_write(&written) {
+                WriteOutcome::Written | WriteOutcome::ReaderGone => exit::SUCCESS,
+                WriteOutcome::Failed(e) => {
+                    let _ = writeln!(
+                        std::io::stderr(),
+                        "gpuctl completions: error: cannot write the script to stdout: {e}"
+                    );
+                    exit::ENVIRONMENT
+                }
+            };
         }
         Command::GenerateDocs { dir } => match crate::docs::generate(dir) {
             Ok(()) => return exit::SUCCESS,
@@ -168,13 +178,46 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
             table::render(report, table::color_wanted(std::io::stdout().is_terminal()))
         }
     };
-    // A closed pipe (`| head`) is not an error: the reader chose to stop.
-    let _ = write_stdout(&text);
+    let written = write_stdout(&text);
     crate::trace::mark("output written");
+    let code = match classify_write(&written) {
+        WriteOutcome::Written => report.exit_code,
+        WriteOutcome::ReaderGone => report.exit_code,
+        WriteOutcome::Failed(e) => {
+            let who = if command == "gpuctl" {
+                "gpuctl".to_string()
+            } else {
+                format!("gpuctl {command}")
+            };
+            let _ = writeln!(
+                std::io::stderr(),
+                "{who}: error: cannot write the report to stdout: {e}"
+            );
+            exit::ENVIRONMENT
+        }
+    };
     if is_probe {
-        exit::for_probe(report.exit_code)
+        exit::for_probe(code)
     } else {
-        report.exit_code
+        code
+    }
+}
+
+/// What became of a write to stdout.
+#[derive(Debug, PartialEq, Eq)]
+enum WriteOutcome {
+    Written,
+    /// A closed pipe (`| head`): the reader chose to stop, not an error.
+    ReaderGone,
+    /// Full disk, I/O error: the report is lost, which must not pass silently.
+    Failed(String),
+}
+
+fn classify_write(result: &std::io::Result<()>) -> WriteOutcome {
+    match result {
+        Ok(()) => WriteOutcome::Written,
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => WriteOutcome::ReaderGone,
+        Err(e) => WriteOutcome::Failed(e.to_string()),
     }
 }
 
@@ -189,6 +232,18 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
 fn first_line(text: &str) -> String {
     let line = text.lines().next().unwrap_or("invalid arguments");
     let mut out = line.strip_prefix("error: ").unwrap_or(line).to_string();
+    // "the following required arguments were not provided:" names them on
+    // the next lines.
+    if out.ends_with(':') {
+        let names: Vec<&str> = text
+            .lines()
+            .skip(1)
+            .map(str::trim)
+            .take_while(|l| !l.is_empty())
+            .collect();
+        out.push(' ');
+        out.push_str(&names.join(", "));
+    }
     if let Some(values) = text
         .lines()
         .map(str::trim)
@@ -255,6 +310,40 @@ mod tests {
         assert!(sniff(&["-i", "0", "probe", "--expect", "x"]).is_probe());
         assert!(sniff(&["--format", "json", "probe"]).is_probe());
         assert!(!sniff(&["list"]).is_probe());
+    }
+
+    #[test]
+    fn a_closed_pipe_is_success_and_any_other_write_error_fails() {
+        use std::io::{Error, ErrorKind};
+        assert_eq!(classify_write(&Ok(())), WriteOutcome::Written);
+        assert_eq!(
+            classify_write(&Err(Error::from(ErrorKind::BrokenPipe))),
+            WriteOutcome::ReaderGone
+        );
+        // ENOSPC, as `> /dev/full` gives.
+        let full = Error::from_raw_os_error(28);
+        assert!(
+            matches!(classify_write(&Err(full)), WriteOutcome::Failed(m) if m.contains("No space"))
+        );
+        for kind in [
+            ErrorKind::PermissionDenied,
+            ErrorKind::Other,
+            ErrorKind::WriteZero,
+        ] {
+            assert!(matches!(
+                classify_write(&Err(Error::from(kind))),
+                WriteOutcome::Failed(_)
+            ));
+        }
+    }
+
+    #[test]
+    fn a_missing_argument_is_named_on_the_one_line() {
+        let text = "error: the following required arguments were not provided:\n  <SHELL>\n\nUsage: gpuctl completions <SHELL>\n";
+        assert_eq!(
+            first_line(text),
+            "the following required arguments were not provided: <SHELL>"
+        );
     }
 
     #[test]

@@ -4,8 +4,10 @@
 //! value fails before any GPU is touched, with one line naming the value and
 //! what is accepted. Behaviour lives in `commands/`.
 
+use crate::config::{self, ThresholdSpec};
 use crate::device::select::{self, Selector};
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use crate::parse::{self, DurationRange, FloatRange, IntRange};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
 
 /// Operator CLI for NVIDIA GPU fleet diagnostics and burn-in.
@@ -33,7 +35,9 @@ EXIT CODES
   0    every check passed (warnings allowed unless --fail-on warn)
   1    a check failed: unhealthy GPU, below threshold, corrupted result
   2    usage or configuration error: bad selector, number, duration, flag combination
-  3    environment error: no driver library, no GPU matched, no permission, internal error
+  3    environment error: no driver library, no GPU matched, no permission, the report
+       could not be written to stdout (full disk, I/O error; a closed pipe is fine),
+       internal error
   130  interrupted by SIGINT/SIGTERM after printing the partial report
 `gpuctl probe` folds all of these into 0 (healthy) or 1 (unhealthy).
 
@@ -99,7 +103,8 @@ REMEDIES
   Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
   cooling, reseat the card, install a newer driver.
 
-CONFIG FILE (--config PATH, TOML; flags win)
+CONFIG FILE (--config PATH, TOML, a regular file of at most 1 MiB; flags win; values
+take the flags' forms and ranges, durations and versions as quoted strings)
   [health]
   expect_gpus = 8
   min_driver = \"535.104\"
@@ -142,8 +147,8 @@ SIGNALS AND EXIT
 #[derive(Debug, Clone, Args)]
 pub struct GlobalArgs {
     /// GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique
-    /// prefixes, PCI bus ids, a comma list, or `all`.
-    #[arg(short = 'i', long = "gpu", global = true, value_name = "GPUS", value_parser = parse_gpu_selection)]
+    /// prefixes, PCI bus ids, a comma list, or `all`; each must exist.
+    #[arg(short = 'i', long = "gpu", global = true, value_name = "GPUS", allow_hyphen_values = true, value_parser = parse_gpu_selection)]
     pub gpu: Option<GpuSelection>,
     /// Print one JSON document on stdout (same as `--format json`).
     #[arg(long, global = true)]
@@ -187,21 +192,84 @@ fn parse_gpu_selection(value: &str) -> Result<GpuSelection, String> {
     select::parse(value).map(GpuSelection)
 }
 
-/// A humantime duration: `500ms`, `30s`, `10m`, `1h`.
-pub fn parse_duration(value: &str) -> Result<Duration, String> {
-    humantime::parse_duration(value.trim()).map_err(|_| {
-        format!(
-            "invalid duration '{value}': expected a number with a unit, like 500ms, 30s, 10m or 1h"
-        )
+/// The clap command with what derive cannot express: each threshold's help
+/// text from its one declaration ([`config::HEALTH_THRESHOLDS`]). Parsing,
+/// `--help`, man pages and completions all use this.
+pub fn command() -> clap::Command {
+    Cli::command().mut_subcommand("health", |mut health| {
+        for spec in config::HEALTH_THRESHOLDS {
+            health = health.mut_arg(spec.key, |a| a.help(spec.help_line()));
+        }
+        health
     })
 }
 
-/// A whole number of things: GPUs, retries.
-pub fn parse_count(value: &str) -> Result<u32, String> {
-    value
-        .trim()
-        .parse()
-        .map_err(|_| format!("invalid count '{value}': expected a whole number such as 0, 1 or 8"))
+/// Parses arguments through [`command`].
+pub fn parse_from(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
+    let mut matches = command().try_get_matches_from(args)?;
+    Cli::from_arg_matches_mut(&mut matches)
+}
+
+// Accepted ranges of the options that are not `health` thresholds (those
+// are in `config.rs`). `--help` states each; a test checks it says the same.
+pub const PROBE_TIMEOUT: DurationRange =
+    DurationRange::new(Duration::from_millis(1), Duration::from_secs(3600));
+pub const GPU_COUNT: IntRange = config::EXPECT_GPUS;
+/// Long enough for any burn-in, short enough that `Instant + d` never overflows.
+pub const BURN_DURATION: DurationRange = DurationRange::new(
+    Duration::from_millis(100),
+    Duration::from_secs(7 * 24 * 3600),
+);
+/// Faster sampling floods JSON Lines and slows the burn itself.
+pub const BURN_INTERVAL: DurationRange =
+    DurationRange::new(Duration::from_millis(100), Duration::from_secs(3600));
+pub const BURN_MEMORY: FloatRange = FloatRange::new(5.0, false, 100.0);
+pub const BURN_TOLERANCE: FloatRange = FloatRange::new(0.0, false, 100.0);
+pub const EXPECT_TFLOPS: FloatRange = FloatRange::new(0.0, true, 100_000.0);
+pub const INJECT_FAULT: IntRange = IntRange::new(0, 1023);
+
+fn duration_in(
+    range: DurationRange,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    move |s| parse::duration(s, range)
+}
+
+fn count_in(
+    range: IntRange,
+) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync + 'static {
+    move |s| parse::integer_u32(s, range)
+}
+
+/// A percentage stored as a fraction (burn's `--memory`, `--tolerance`).
+fn fraction_in(
+    range: FloatRange,
+) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s| parse::percent(s, range).map(|p| p / 100.0)
+}
+
+fn parse_tflops(s: &str) -> Result<f64, String> {
+    parse::number(s, EXPECT_TFLOPS)
+}
+
+fn threshold_count(
+    spec: ThresholdSpec,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |s| spec.count(s)
+}
+
+fn threshold_u32(
+    spec: ThresholdSpec,
+) -> impl Fn(&str) -> Result<u32, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let n = spec.count(s)?;
+        u32::try_from(n).map_err(|_| spec.count("").unwrap_err())
+    }
+}
+
+fn threshold_percent(
+    spec: ThresholdSpec,
+) -> impl Fn(&str) -> Result<f64, String> + Clone + Send + Sync + 'static {
+    move |s| spec.percent(s)
 }
 
 #[derive(Debug, Subcommand)]
@@ -231,14 +299,14 @@ pub enum Command {
 
 #[derive(Debug, Clone, Args)]
 pub struct ProbeArgs {
-    /// Unhealthy unless exactly this many GPUs are present.
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    /// Unhealthy unless exactly this many GPUs are present [0 to 1024].
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(GPU_COUNT))]
     pub expect: Option<u32>,
     /// Also create a context and run a self-test kernel on each GPU.
     #[arg(long)]
     pub compute: bool,
-    /// Upper bound on the whole probe; a hung driver call fails it.
-    #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
+    /// Upper bound on the whole probe; a hung driver call fails it [1ms to 1h].
+    #[arg(long, value_name = "DURATION", default_value = "5s", allow_hyphen_values = true, value_parser = duration_in(PROBE_TIMEOUT))]
     pub timeout: Duration,
 }
 
@@ -253,30 +321,30 @@ pub enum FailOn {
 
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
-    /// Fail unless exactly this many GPUs are present.
-    #[arg(long, value_name = "N", value_parser = parse_count)]
+    /// Fail unless exactly this many GPUs are present [0 to 1024].
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(GPU_COUNT))]
     pub expect_gpus: Option<u32>,
     /// Fail any GPU whose name does not contain this text (e.g. "H100").
     #[arg(long, value_name = "NAME")]
     pub expect_model: Option<String>,
-    /// Oldest acceptable driver, e.g. 535.104.
-    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    /// Oldest acceptable driver, e.g. 535.104 (1 to 4 numbers, each fits 32 bits).
+    #[arg(long, value_name = "VERSION", allow_hyphen_values = true, value_parser = parse::version)]
     pub min_driver: Option<String>,
     /// Oldest acceptable CUDA version the driver supports, e.g. 12.2.
-    #[arg(long, value_name = "VERSION", value_parser = parse_version)]
+    #[arg(long, value_name = "VERSION", allow_hyphen_values = true, value_parser = parse::version)]
     pub min_cuda: Option<String>,
     /// Watch NVML XID events for at least this long (they are watched for
-    /// the whole run in any case) [default: 0s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// the whole run in any case) [0s to 1h; default: 0s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(config::WATCH))]
     pub watch: Option<Duration>,
-    /// Scan the kernel log for XID lines this far back [default: 24h].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Scan the kernel log for XID lines this far back [0s to 30days; default: 24h].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(config::SINCE))]
     pub since: Option<Duration>,
     /// Skip the compute self-test (and with it the checks judged under load).
     #[arg(long)]
     pub no_compute: bool,
-    /// Fail a self-test that has not finished after this long [default: 10s].
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    /// Fail a self-test that has not finished after this long [1ms to 1h; default: 10s].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(config::COMPUTE_TIMEOUT))]
     pub compute_timeout: Option<Duration>,
     /// Run only these checks (names or prefixes, comma-separated: ecc,xid).
     #[arg(long, value_name = "NAMES", value_delimiter = ',')]
@@ -290,33 +358,25 @@ pub struct HealthArgs {
     /// TOML file with a [health] table of defaults for these options.
     #[arg(long, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
-    /// WARN when a temperature is within this many °C of its slowdown
-    /// threshold [default: 5].
-    #[arg(long, value_name = "C")]
+    // Help text, range and default of the thresholds below come from
+    // `config::HEALTH_THRESHOLDS` (applied in `command()`).
+    #[arg(long, value_name = "C", allow_hyphen_values = true, value_parser = threshold_u32(config::TEMPERATURE_MARGIN_C))]
     pub temperature_margin_c: Option<u32>,
-    /// WARN above this many corrected ECC errors since reset [default: 1000].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::ECC_CORRECTED_MAX))]
     pub ecc_corrected_max: Option<u64>,
-    /// WARN above this many rows remapped for uncorrectable errors [default: 8].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::REMAP_UNCORRECTABLE_MAX))]
     pub remap_uncorrectable_max: Option<u64>,
-    /// FAIL at this many retired pages, pre-Ampere GPUs [default: 60].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::RETIRED_PAGES_MAX))]
     pub retired_pages_max: Option<u64>,
-    /// WARN above this many PCIe replays since the driver loaded [default: 100].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::PCIE_REPLAY_MAX))]
     pub pcie_replay_max: Option<u64>,
-    /// WARN above this many NVLink CRC errors on any link [default: 100].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::NVLINK_CRC_MAX))]
     pub nvlink_crc_max: Option<u64>,
-    /// WARN above this many NVLink replays on any link [default: 100].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::NVLINK_REPLAY_MAX))]
     pub nvlink_replay_max: Option<u64>,
-    /// WARN above this many NVLink recoveries on any link [default: 10].
-    #[arg(long, value_name = "N")]
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = threshold_count(config::NVLINK_RECOVERY_MAX))]
     pub nvlink_recovery_max: Option<u64>,
-    /// WARN when more than this percentage of memory is in use [default: 95].
-    #[arg(long, value_name = "PCT")]
+    #[arg(long, value_name = "PCT", allow_hyphen_values = true, value_parser = threshold_percent(config::MEMORY_USED_MAX_PCT))]
     pub memory_used_max_pct: Option<f64>,
 }
 
@@ -343,8 +403,8 @@ pub enum DtypeChoice {
 
 #[derive(Debug, Clone, Args)]
 pub struct BurnArgs {
-    /// How long to burn.
-    #[arg(short, long, value_name = "DURATION", default_value = "30s", value_parser = parse_positive_duration)]
+    /// How long to burn [100ms to 7days].
+    #[arg(short, long, value_name = "DURATION", default_value = "30s", allow_hyphen_values = true, value_parser = duration_in(BURN_DURATION))]
     pub duration: Duration,
     /// GEMM implementation.
     #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
@@ -352,74 +412,23 @@ pub struct BurnArgs {
     /// Operand type (accumulation is fp32, fp64 for fp64).
     #[arg(long, value_enum, default_value_t = DtypeChoice::Bf16)]
     pub dtype: DtypeChoice,
-    /// Share of each GPU's free memory for operands and result buffers.
-    #[arg(long, value_name = "PCT", default_value = "90%", value_parser = parse_percent)]
+    /// Share of each GPU's free memory for operands and result buffers [5% to
+    /// 100%; a bare number is a percentage].
+    #[arg(long, value_name = "PCT", default_value = "90%", allow_hyphen_values = true, value_parser = fraction_in(BURN_MEMORY))]
     pub memory: f64,
-    /// WARN a GPU more than this far below the best GPU of its model.
-    #[arg(long, value_name = "PCT", default_value = "10%", value_parser = parse_percent)]
+    /// WARN a GPU more than this far below the best GPU of its model [0% to 100%].
+    #[arg(long, value_name = "PCT", default_value = "10%", allow_hyphen_values = true, value_parser = fraction_in(BURN_TOLERANCE))]
     pub tolerance: f64,
-    /// WARN a GPU whose median TFLOP/s is below this floor.
-    #[arg(long, value_name = "TFLOPS", value_parser = parse_positive_float)]
+    /// WARN a GPU whose median TFLOP/s is below this floor [above 0 up to 100000].
+    #[arg(long, value_name = "TFLOPS", allow_hyphen_values = true, value_parser = parse_tflops)]
     pub expect_tflops: Option<f64>,
-    /// Telemetry sampling interval.
-    #[arg(long, value_name = "DURATION", default_value = "500ms", value_parser = parse_positive_duration)]
+    /// Telemetry sampling interval [100ms to 1h].
+    #[arg(long, value_name = "DURATION", default_value = "500ms", allow_hyphen_values = true, value_parser = duration_in(BURN_INTERVAL))]
     pub interval: Duration,
     /// Testing only: corrupt one result on the GPU with this index during
     /// its second batch, to prove that corruption is caught.
-    #[arg(long, value_name = "GPU", hide = true)]
+    #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
     pub inject_fault: Option<u32>,
-}
-
-/// `90%`, `90` or `0.9` → 0.9; must be in (0, 1].
-pub fn parse_percent(value: &str) -> Result<f64, String> {
-    let bad = || format!("invalid percentage '{value}': expected a number from 1 to 100, like 90%");
-    let v = value.trim();
-    let (number, had_sign) = match v.strip_suffix('%') {
-        Some(n) => (n.trim(), true),
-        None => (v, false),
-    };
-    let x: f64 = number.parse().map_err(|_| bad())?;
-    let fraction = if had_sign || x > 1.0 { x / 100.0 } else { x };
-    if fraction > 0.0 && fraction <= 1.0 && fraction.is_finite() {
-        Ok(fraction)
-    } else {
-        Err(bad())
-    }
-}
-
-/// A duration that is not zero.
-pub fn parse_positive_duration(value: &str) -> Result<Duration, String> {
-    match parse_duration(value)? {
-        d if d.is_zero() => Err(format!(
-            "invalid duration '{value}': must be longer than zero"
-        )),
-        d => Ok(d),
-    }
-}
-
-/// A finite number above zero.
-pub fn parse_positive_float(value: &str) -> Result<f64, String> {
-    match value.trim().parse::<f64>() {
-        Ok(x) if x > 0.0 && x.is_finite() => Ok(x),
-        _ => Err(format!(
-            "invalid number '{value}': expected a positive number such as 650"
-        )),
-    }
-}
-
-/// A dotted version such as `535.104.05` or `12.2`.
-pub fn parse_version(value: &str) -> Result<String, String> {
-    let ok = !value.is_empty()
-        && value
-            .split('.')
-            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()));
-    if ok {
-        Ok(value.to_string())
-    } else {
-        Err(format!(
-            "invalid version '{value}': expected dotted numbers such as 535.104 or 12.2"
-        ))
-    }
 }
 
 #[cfg(test)]
@@ -432,21 +441,117 @@ mod tests {
         Cli::command().debug_assert();
     }
 
-    #[test]
-    fn percentages_accept_three_spellings() {
-        assert_eq!(parse_percent("90%").unwrap(), 0.9);
-        assert_eq!(parse_percent("90").unwrap(), 0.9);
-        assert_eq!(parse_percent("0.5").unwrap(), 0.5);
-        assert!(parse_percent("0").is_err());
-        assert!(parse_percent("150%").unwrap_err().contains("'150%'"));
-        assert!(parse_percent("lots").is_err());
+    fn parse(args: &[&str]) -> Result<Cli, String> {
+        let mut v = vec![std::ffi::OsString::from("gpuctl")];
+        v.extend(args.iter().map(std::ffi::OsString::from));
+        parse_from(&v).map_err(|e| e.to_string().lines().next().unwrap_or("").to_string())
     }
 
     #[test]
-    fn durations_accept_human_units_and_reject_bare_numbers() {
-        assert_eq!(parse_duration("10m").unwrap(), Duration::from_secs(600));
-        assert_eq!(parse_duration("500ms").unwrap(), Duration::from_millis(500));
-        let err = parse_duration("10").unwrap_err();
-        assert!(err.contains("'10'") && err.contains("30s"), "{err}");
+    fn negative_values_reach_the_parser_and_name_option_value_and_range() {
+        for (args, option, range) in [
+            (
+                &["burn", "-d", "-1s"][..],
+                "--duration",
+                "from 100ms to 7days",
+            ),
+            (
+                &["burn", "--memory", "-5%"][..],
+                "--memory",
+                "from 5% to 100%",
+            ),
+            (
+                &["burn", "--memory", "0.5"][..],
+                "--memory",
+                "from 5% to 100%",
+            ),
+            (
+                &["health", "--ecc-corrected-max", "-1"][..],
+                "--ecc-corrected-max",
+                "from 0 to 1000000000",
+            ),
+            (
+                &["health", "--compute-timeout", "0s"][..],
+                "--compute-timeout",
+                "from 1ms to 1h",
+            ),
+            (
+                &["probe", "--timeout", "0s"][..],
+                "--timeout",
+                "from 1ms to 1h",
+            ),
+            (
+                &["burn", "--interval", "1ns"][..],
+                "--interval",
+                "from 100ms to 1h",
+            ),
+            (
+                &["health", "--min-cuda", "18446744073709551616"][..],
+                "--min-cuda",
+                "4294967295",
+            ),
+            (
+                &["health", "--temperature-margin-c", "abc"][..],
+                "--temperature-margin-c",
+                "from 0 to 50",
+            ),
+        ] {
+            let err = parse(args).unwrap_err();
+            let value = args[2];
+            assert!(err.contains(option), "{args:?}: {err}");
+            assert!(err.contains(&format!("'{value}'")), "{args:?}: {err}");
+            assert!(err.contains(range), "{args:?}: {err}");
+        }
+    }
+
+    #[test]
+    fn percentages_are_fractions_for_burn_and_percent_for_health() {
+        let Command::Burn(b) = parse(&["burn", "--memory", "50", "--tolerance", "0%"])
+            .unwrap()
+            .command
+        else {
+            panic!("not burn")
+        };
+        assert_eq!((b.memory, b.tolerance), (0.5, 0.0));
+        let Command::Health(h) = parse(&["health", "--memory-used-max-pct", "90%"])
+            .unwrap()
+            .command
+        else {
+            panic!("not health")
+        };
+        assert_eq!(h.memory_used_max_pct, Some(90.0));
+    }
+
+    #[test]
+    fn help_states_every_range_it_accepts() {
+        let mut cmd = command();
+        cmd.build();
+        let help = |sub: &str, arg: &str| -> String {
+            let c = cmd.find_subcommand(sub).unwrap();
+            let a = c.get_arguments().find(|a| a.get_id() == arg).unwrap();
+            a.get_help().map(|h| h.to_string()).unwrap_or_default()
+        };
+        for (sub, arg, range) in [
+            ("probe", "timeout", PROBE_TIMEOUT.describe()),
+            ("health", "watch", config::WATCH.describe()),
+            ("health", "since", config::SINCE.describe()),
+            (
+                "health",
+                "compute_timeout",
+                config::COMPUTE_TIMEOUT.describe(),
+            ),
+            ("burn", "duration", BURN_DURATION.describe()),
+            ("burn", "interval", BURN_INTERVAL.describe()),
+        ] {
+            let text = range.strip_prefix("from ").unwrap_or(&range).to_string();
+            assert!(
+                help(sub, arg).contains(&text),
+                "{sub} --{arg}: {}",
+                help(sub, arg)
+            );
+        }
+        for spec in config::HEALTH_THRESHOLDS {
+            assert_eq!(help("health", spec.key), spec.help_line());
+        }
     }
 }

@@ -3,8 +3,6 @@
 //! the hidden `gpuctl generate-docs DIR` writes the committed copies under
 //! `man/` and `completions/` (a test checks they are current).
 
-use crate::cli::Cli;
-use clap::CommandFactory;
 use clap_complete::Shell;
 use std::path::Path;
 
@@ -17,7 +15,7 @@ const SHELLS: [(Shell, &str); 3] = [
 
 /// The completion script for `shell`.
 pub fn completions(shell: Shell) -> Vec<u8> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     let mut out = Vec::new();
     clap_complete::generate(shell, &mut cmd, "gpuctl", &mut out);
     out
@@ -25,7 +23,7 @@ pub fn completions(shell: Shell) -> Vec<u8> {
 
 /// Man pages: `gpuctl.1` and one `gpuctl-<command>.1` per subcommand.
 pub fn man_pages() -> std::io::Result<Vec<(String, Vec<u8>)>> {
-    let mut cmd = Cli::command();
+    let mut cmd = crate::cli::command();
     // Building propagates the global options into each subcommand's page.
     cmd.build();
     let mut pages = Vec::new();

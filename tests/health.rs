@@ -1591,12 +1591,12 @@ fn no_compute_driver_block_agrees_with_the_cuda_host_check() {
 }
 
 #[test]
-fn huge_temperature_margin_warns_instead_of_overflowing() {
-    let rep = health("two_h100.json", &["--temperature-margin-c", "4294967295"]);
-    assert_eq!(rep.exit_code, 0);
-    for g in &rep.gpus {
-        assert_eq!(g.check("temperature").status, "warn");
-    }
+fn huge_temperature_margin_is_a_usage_error_naming_the_range() {
+    assert_usage_error(
+        "two_h100.json",
+        &["--temperature-margin-c", "4294967295"],
+        &["'4294967295'", "--temperature-margin-c", "from 0 to 50"],
+    );
 }
 
 #[test]

@@ -76,44 +76,12 @@ pub struct Settings {
 }
 
 impl Settings {
+    /// Flags win over the config file, which wins over the defaults.
+    /// Both were validated by the same parser (`parse.rs`) on the way in.
     pub fn resolve(args: &HealthArgs) -> Result<Self, AppError> {
         let file = match &args.config {
             Some(path) => config::load(path)?.health,
             None => HealthConfig::default(),
-        };
-        let d = Thresholds::default();
-        let version = |key: &str,
-                       flag: &Option<String>,
-                       file: &Option<String>|
-         -> Result<Option<String>, AppError> {
-            match (flag, file) {
-                (Some(v), _) => Ok(Some(v.clone())),
-                (None, Some(v)) => crate::cli::parse_version(v)
-                    .map(Some)
-                    .map_err(|e| AppError::usage(format!("config key 'health.{key}': {e}"))),
-                (None, None) => Ok(None),
-            }
-        };
-        let duration = |key: &str,
-                        flag: Option<Duration>,
-                        file: &Option<String>,
-                        default: Duration|
-         -> Result<Duration, AppError> {
-            match (flag, file) {
-                (Some(v), _) => Ok(v),
-                (None, Some(v)) => config::duration(&format!("health.{key}"), v),
-                (None, None) => Ok(default),
-            }
-        };
-        let fail_on = match (args.fail_on, file.fail_on.as_deref()) {
-            (Some(f), _) => f,
-            (None, None | Some("fail")) => FailOn::Fail,
-            (None, Some("warn")) => FailOn::Warn,
-            (None, Some(other)) => {
-                return Err(AppError::usage(format!(
-                "config key 'health.fail_on': invalid value '{other}': expected 'fail' or 'warn'"
-            )))
-            }
         };
         let only = if args.checks.is_empty() {
             file.checks.clone().unwrap_or_default()
@@ -133,72 +101,74 @@ impl Settings {
                 )));
             }
         }
-        let pct = args
-            .memory_used_max_pct
-            .or(file.memory_used_max_pct)
-            .unwrap_or(d.memory_used_max_pct);
-        if !(0.0..=100.0).contains(&pct) {
-            return Err(AppError::usage(format!(
-                "invalid memory percentage '{pct}': expected 0 to 100"
-            )));
-        }
+        let count = |flag: Option<u64>, file: Option<u64>, spec: config::ThresholdSpec| {
+            flag.or(file).unwrap_or(spec.default_count())
+        };
+        let margin_default =
+            u32::try_from(config::TEMPERATURE_MARGIN_C.default_count()).unwrap_or(u32::MAX);
         Ok(Self {
             thresholds: Thresholds {
-                min_driver: version("min_driver", &args.min_driver, &file.min_driver)?,
-                min_cuda: version("min_cuda", &args.min_cuda, &file.min_cuda)?,
+                min_driver: args.min_driver.clone().or(file.min_driver),
+                min_cuda: args.min_cuda.clone().or(file.min_cuda),
                 expect_model: args.expect_model.clone().or(file.expect_model),
                 temperature_margin_c: args
                     .temperature_margin_c
                     .or(file.temperature_margin_c)
-                    .unwrap_or(d.temperature_margin_c),
-                ecc_corrected_max: args
-                    .ecc_corrected_max
-                    .or(file.ecc_corrected_max)
-                    .unwrap_or(d.ecc_corrected_max),
-                remap_uncorrectable_max: args
-                    .remap_uncorrectable_max
-                    .or(file.remap_uncorrectable_max)
-                    .unwrap_or(d.remap_uncorrectable_max),
-                retired_pages_max: args
-                    .retired_pages_max
-                    .or(file.retired_pages_max)
-                    .unwrap_or(d.retired_pages_max),
-                pcie_replay_max: args
-                    .pcie_replay_max
-                    .or(file.pcie_replay_max)
-                    .unwrap_or(d.pcie_replay_max),
-                nvlink_crc_max: args
-                    .nvlink_crc_max
-                    .or(file.nvlink_crc_max)
-                    .unwrap_or(d.nvlink_crc_max),
-                nvlink_replay_max: args
-                    .nvlink_replay_max
-                    .or(file.nvlink_replay_max)
-                    .unwrap_or(d.nvlink_replay_max),
-                nvlink_recovery_max: args
-                    .nvlink_recovery_max
-                    .or(file.nvlink_recovery_max)
-                    .unwrap_or(d.nvlink_recovery_max),
-                memory_used_max_pct: pct,
+                    .unwrap_or(margin_default),
+                ecc_corrected_max: count(
+                    args.ecc_corrected_max,
+                    file.ecc_corrected_max,
+                    config::ECC_CORRECTED_MAX,
+                ),
+                remap_uncorrectable_max: count(
+                    args.remap_uncorrectable_max,
+                    file.remap_uncorrectable_max,
+                    config::REMAP_UNCORRECTABLE_MAX,
+                ),
+                retired_pages_max: count(
+                    args.retired_pages_max,
+                    file.retired_pages_max,
+                    config::RETIRED_PAGES_MAX,
+                ),
+                pcie_replay_max: count(
+                    args.pcie_replay_max,
+                    file.pcie_replay_max,
+                    config::PCIE_REPLAY_MAX,
+                ),
+                nvlink_crc_max: count(
+                    args.nvlink_crc_max,
+                    file.nvlink_crc_max,
+                    config::NVLINK_CRC_MAX,
+                ),
+                nvlink_replay_max: count(
+                    args.nvlink_replay_max,
+                    file.nvlink_replay_max,
+                    config::NVLINK_REPLAY_MAX,
+                ),
+                nvlink_recovery_max: count(
+                    args.nvlink_recovery_max,
+                    file.nvlink_recovery_max,
+                    config::NVLINK_RECOVERY_MAX,
+                ),
+                memory_used_max_pct: args
+                    .memory_used_max_pct
+                    .or(file.memory_used_max_pct)
+                    .unwrap_or(config::MEMORY_USED_MAX_PCT.default_percent()),
             },
             expect_gpus: args.expect_gpus.or(file.expect_gpus),
-            watch: duration("watch", args.watch, &file.watch, Duration::ZERO)?,
-            since: duration(
-                "since",
-                args.since,
-                &file.since,
-                Duration::from_secs(24 * 3600),
-            )?,
+            watch: args.watch.or(file.watch).unwrap_or(Duration::ZERO),
+            since: args
+                .since
+                .or(file.since)
+                .unwrap_or(Duration::from_secs(24 * 3600)),
             compute: !args.no_compute && file.compute.unwrap_or(true),
-            compute_timeout: duration(
-                "compute_timeout",
-                args.compute_timeout,
-                &file.compute_timeout,
-                Duration::from_secs(10),
-            )?,
+            compute_timeout: args
+                .compute_timeout
+                .or(file.compute_timeout)
+                .unwrap_or(Duration::from_secs(10)),
             only,
             skip,
-            fail_on,
+            fail_on: args.fail_on.or(file.fail_on).unwrap_or(FailOn::Fail),
         })
     }
 

@@ -27,7 +27,11 @@ pub fn parse(value: &str) -> Result<Vec<Selector>, String> {
     let mut out = Vec::new();
     for raw in value.split(',') {
         let item = raw.trim();
-        let selector = if item.eq_ignore_ascii_case("all") {
+        let selector = if item.is_empty() {
+            return Err(format!(
+                "empty GPU selector in '{value}': expected {ACCEPTED}"
+            ));
+        } else if item.eq_ignore_ascii_case("all") {
             Selector::All
         } else if let Ok(i) = item.parse::<u32>() {
             Selector::Index(i)
@@ -61,11 +65,11 @@ pub fn resolve(selectors: &[Selector], inventory: &Inventory) -> Result<Vec<usiz
         };
         return Err(AppError::environment(format!("no GPU found{hint}")));
     }
-    if selectors.is_empty() || selectors.contains(&Selector::All) {
-        return Ok((0..gpus.len()).collect());
-    }
+    // `all` picks every GPU, but the other items must still name real GPUs:
+    // `all,99` is a typo to report, not to ignore.
+    let everything = selectors.is_empty() || selectors.contains(&Selector::All);
     let mut picked = Vec::new();
-    for selector in selectors {
+    for selector in selectors.iter().filter(|s| **s != Selector::All) {
         let hits: Vec<usize> = (0..gpus.len())
             .filter(|&p| {
                 let g = &gpus[p];
@@ -85,7 +89,7 @@ pub fn resolve(selectors: &[Selector], inventory: &Inventory) -> Result<Vec<usiz
         match hits.as_slice() {
             [] => {
                 return Err(AppError::usage(format!(
-                    "no GPU matches '{}'; GPUs here: {}",
+                    "--gpu: no GPU matches '{}'; GPUs here: {}",
                     describe(selector),
                     available(inventory)
                 )))
@@ -97,12 +101,15 @@ pub fn resolve(selectors: &[Selector], inventory: &Inventory) -> Result<Vec<usiz
                     .map(|&p| format!("{} {}", gpus[p].index, gpus[p].uuid))
                     .collect();
                 return Err(AppError::usage(format!(
-                    "GPU selector '{}' is ambiguous: it matches {}",
+                    "--gpu: GPU selector '{}' is ambiguous: it matches {}",
                     describe(selector),
                     names.join(", ")
                 )));
             }
         }
+    }
+    if everything {
+        return Ok((0..gpus.len()).collect());
     }
     picked.sort_unstable();
     picked.dedup();
@@ -156,5 +163,8 @@ mod tests {
         assert!(parse("-1").is_err());
         assert!(parse("GPU-").is_err());
         assert!(parse("zz:00.0").is_err());
+        assert!(parse("").unwrap_err().contains("empty"));
+        assert!(parse("0,,1").unwrap_err().contains("'0,,1'"));
+        assert!(parse("4294967296").unwrap_err().contains("'4294967296'"));
     }
 }
