@@ -89,6 +89,7 @@ fn run() -> Result<bool, String> {
                 memory_fraction: fraction,
                 inject_fault_at_batch: None,
                 seed,
+                batch_seconds: None,
             };
             let label = format!("{engine:?}/{dtype:?}");
             match burn(&*cuda, &cfg, batches, &label) {
@@ -129,6 +130,7 @@ fn run() -> Result<bool, String> {
             memory_fraction: fraction,
             inject_fault_at_batch: Some(1),
             seed,
+            batch_seconds: None,
         };
         let label = format!("{engine:?}/{:?} inject@1", cfg.dtype);
         match burn(&*cuda, &cfg, 3, &label) {

@@ -16,6 +16,9 @@ _gpuctl() {
             ",$1")
                 cmd="gpuctl"
                 ;;
+            gpuctl,bench)
+                cmd="gpuctl__subcmd__bench"
+                ;;
             gpuctl,burn)
                 cmd="gpuctl__subcmd__burn"
                 ;;
@@ -36,6 +39,9 @@ _gpuctl() {
                 ;;
             gpuctl,probe)
                 cmd="gpuctl__subcmd__probe"
+                ;;
+            gpuctl__subcmd__help,bench)
+                cmd="gpuctl__subcmd__help__subcmd__bench"
                 ;;
             gpuctl__subcmd__help,burn)
                 cmd="gpuctl__subcmd__help__subcmd__burn"
@@ -65,12 +71,74 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn completions generate-docs health help"
+            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn bench completions generate-docs health help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --gpu)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__bench)
+            opts="-i -q -h -V --tests --quick --engine --min --max --thresholds --no-builtin-thresholds --save-baseline --baseline --tolerance --junit --gpu --json --format --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tests)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --engine)
+                    COMPREPLY=($(compgen -W "auto cublas builtin" -- "${cur}"))
+                    return 0
+                    ;;
+                --min)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --max)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --thresholds)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --save-baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --baseline)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --tolerance)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --junit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -311,8 +379,22 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__help)
-            opts="list probe burn completions generate-docs health help"
+            opts="list probe burn bench completions generate-docs health help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__help__subcmd__bench)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

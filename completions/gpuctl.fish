@@ -34,6 +34,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -s V -l version -d 'Print ve
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "bench" -d 'Benchmark every GPU (GEMM per dtype, HBM and host bandwidth, launch latency) and gate on thresholds, built-in expectations and baselines'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -76,6 +77,26 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print on
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tests -d 'What to measure, comma-separated: all, gemm, hbm, pcie, latency, or metric names (gemm_bf16, hbm_copy, h2d, launch_latency, ...)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l engine -d 'GEMM implementation (auto: cuBLASLt when it loads, else built-in)' -r -f -a "auto\t'cuBLASLt when it loads, else the built-in kernel'
+cublas\t'cuBLASLt only (an environment error when it is missing)'
+builtin\t'gpuctl\'s own tensor-core kernel, needs only the driver'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l min -d 'Fail a GPU whose METRIC is below VALUE, e.g. gemm_bf16=700TFLOPS, hbm_copy=2.5TB/s, h2d=48GB/s (repeatable; replaces the built-in expectation for that metric)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l max -d 'Fail a GPU whose METRIC is above VALUE, e.g. launch_latency=5us (repeatable)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l thresholds -d 'TOML file with [min] and [max] tables of metric = value (command-line values win)' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l save-baseline -d 'Write this node\'s results (with GPU model, driver and gpuctl version) as a baseline file' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l baseline -d 'Fail a metric more than --tolerance worse than this baseline; a baseline from another GPU model or driver is refused' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tolerance -d 'Allowed shortfall against the baseline and against the median of the run\'s GPUs of the same model [0% to 50%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l junit -d 'Also write the results as JUnit XML (one testcase per GPU and metric)' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l quick -d 'Pre-job check in under 5 s: bf16 GEMM only, smaller buffers, fewer repetitions (other GEMM metrics are not measured)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l no-builtin-thresholds -d 'Do not apply gpuctl\'s built-in expectations per GPU model'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
@@ -119,10 +140,11 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "bench" -d 'Benchmark every GPU (GEMM per dtype, HBM and host bandwidth, launch latency) and gate on thresholds, built-in expectations and baselines'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn bench completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

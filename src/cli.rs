@@ -4,6 +4,7 @@
 //! value fails before any GPU is touched, with one line naming the value and
 //! what is accepted. Behaviour lives in `commands/`.
 
+use crate::commands::bench_gate::{self, Metric};
 use crate::config::{self, ThresholdSpec};
 use crate::device::select::{self, Selector};
 use crate::parse::{self, DurationRange, FloatRange, IntRange};
@@ -287,6 +288,10 @@ pub enum Command {
     /// watch thermals and throttling, and give a verdict per GPU.
     #[command(after_long_help = BURN_LONG_HELP)]
     Burn(Box<BurnArgs>),
+    /// Benchmark every GPU (GEMM per dtype, HBM and host bandwidth, launch
+    /// latency) and gate on thresholds, built-in expectations and baselines.
+    #[command(after_long_help = BENCH_LONG_HELP)]
+    Bench(Box<BenchArgs>),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -430,6 +435,97 @@ pub struct BurnArgs {
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
     pub inject_fault: Option<u32>,
 }
+
+/// A `bench` tolerance: from 0% to 50%.
+pub const BENCH_TOLERANCE: FloatRange = FloatRange::new(0.0, false, 50.0);
+
+/// The parsed `bench --tests` value, in report order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BenchTests(pub Vec<Metric>);
+
+fn parse_bench_tests(s: &str) -> Result<BenchTests, String> {
+    bench_gate::parse_tests(s).map(BenchTests)
+}
+
+fn parse_bench_limit(s: &str) -> Result<(Metric, f64), String> {
+    bench_gate::parse_limit(s)
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct BenchArgs {
+    /// What to measure, comma-separated: all, gemm, hbm, pcie, latency, or
+    /// metric names (gemm_bf16, hbm_copy, h2d, launch_latency, ...).
+    #[arg(long, value_name = "TESTS", default_value = "all", value_parser = parse_bench_tests)]
+    pub tests: BenchTests,
+    /// Pre-job check in under 5 s: bf16 GEMM only, smaller buffers, fewer
+    /// repetitions (other GEMM metrics are not measured).
+    #[arg(long)]
+    pub quick: bool,
+    /// GEMM implementation (auto: cuBLASLt when it loads, else built-in).
+    #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
+    pub engine: EngineChoice,
+    /// Fail a GPU whose METRIC is below VALUE, e.g. gemm_bf16=700TFLOPS,
+    /// hbm_copy=2.5TB/s, h2d=48GB/s (repeatable; replaces the built-in
+    /// expectation for that metric).
+    #[arg(long, value_name = "METRIC=VALUE", value_parser = parse_bench_limit)]
+    pub min: Vec<(Metric, f64)>,
+    /// Fail a GPU whose METRIC is above VALUE, e.g. launch_latency=5us
+    /// (repeatable).
+    #[arg(long, value_name = "METRIC=VALUE", value_parser = parse_bench_limit)]
+    pub max: Vec<(Metric, f64)>,
+    /// TOML file with [min] and [max] tables of metric = value (command-line
+    /// values win).
+    #[arg(long, value_name = "PATH")]
+    pub thresholds: Option<std::path::PathBuf>,
+    /// Do not apply gpuctl's built-in expectations per GPU model.
+    #[arg(long)]
+    pub no_builtin_thresholds: bool,
+    /// Write this node's results (with GPU model, driver and gpuctl version)
+    /// as a baseline file.
+    #[arg(long, value_name = "PATH")]
+    pub save_baseline: Option<std::path::PathBuf>,
+    /// Fail a metric more than --tolerance worse than this baseline; a
+    /// baseline from another GPU model or driver is refused.
+    #[arg(long, value_name = "PATH")]
+    pub baseline: Option<std::path::PathBuf>,
+    /// Allowed shortfall against the baseline and against the median of the
+    /// run's GPUs of the same model [0% to 50%].
+    #[arg(long, value_name = "PCT", default_value = "5%", allow_hyphen_values = true, value_parser = fraction_in(BENCH_TOLERANCE))]
+    pub tolerance: f64,
+    /// Also write the results as JUnit XML (one testcase per GPU and metric).
+    #[arg(long, value_name = "PATH")]
+    pub junit: Option<std::path::PathBuf>,
+}
+
+const BENCH_LONG_HELP: &str = "\
+METRICS (median of repetitions timed with CUDA events after a warm-up)
+  gemm_bf16, gemm_fp16, gemm_tf32, gemm_fp32, gemm_fp64   TFLOP/s, the burn engine's verified
+      products (cuBLASLt when it loads, else the built-in kernel; the report says which)
+  hbm_copy (bytes read + written), hbm_read, hbm_write     GB/s, 16-byte grid-stride kernels
+  h2d, d2h                  GB/s, pinned host memory, copy engine
+  launch_latency            us per empty kernel launch, back to back
+  Every byte moved and every product is checked; a wrong result fails the GPU.
+
+GATES (each shortfall fails the GPU's metric: exit 1)
+  --min/--max METRIC=VALUE, and a --thresholds file:
+      [min]
+      gemm_bf16 = \"700TFLOPS\"
+      hbm_copy = \"2.5TB/s\"
+      [max]
+      launch_latency = \"5us\"
+  built-in expectations for H100 SXM/PCIe, H200, A100, L40S: 60% of datasheet GEMM peak
+      (cuBLASLt only), 70% of memory bandwidth, 70% of the PCIe link; off with
+      --no-builtin-thresholds, replaced per metric by --min/--max or the file
+  --baseline FILE: more than --tolerance (5%) worse than the saved figure
+  GPUs of one model in the run: more than --tolerance worse than their median
+
+TIME
+  A default run takes about 15 s (all GPUs in parallel); --quick under 5 s.
+
+EXIT
+  0 every metric passed, 1 a metric failed or a GPU could not be measured, 2 bad option,
+  threshold file or a baseline from another model or driver, 3 no driver or GPU,
+  130 interrupted.";
 
 #[cfg(test)]
 mod tests {

@@ -15,6 +15,10 @@ pub const SELFTEST_PTX: &str = include_str!("../kernels/selftest.ptx");
 /// burn engine (ABIs in the LAUNCH comment at the top of that file).
 pub const GEMM_PTX: &str = include_str!("../kernels/gemm.ptx");
 
+/// PTX of `kernels/bench.cu`: HBM copy/read/write kernels and an empty
+/// kernel for `bench` (ABIs in the LAUNCH comment at the top of that file).
+pub const BENCH_PTX: &str = include_str!("../kernels/bench.ptx");
+
 /// Name of the self-test kernel inside [`SELFTEST_PTX`].
 pub const SELFTEST_ENTRY: &str = "gpuctl_selftest";
 

@@ -152,6 +152,7 @@ pub fn run(
         memory_fraction: args.memory,
         inject_fault_at_batch: None,
         seed,
+        batch_seconds: None,
     };
     let options = harness::Options {
         duration: args.duration,

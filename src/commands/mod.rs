@@ -4,6 +4,8 @@
 //! [`Report`]: crate::report::Report
 //! [`AppError`]: crate::error::AppError
 
+pub mod bench;
+pub mod bench_gate;
 pub mod burn;
 pub mod health;
 pub mod list;
@@ -31,6 +33,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("probe", OutputMode::Document),
     ("health", OutputMode::Document),
     ("burn", OutputMode::Lines),
+    ("bench", OutputMode::Document),
     ("completions", OutputMode::Document),
 ];
 

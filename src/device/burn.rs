@@ -43,6 +43,9 @@ pub struct BurnConfig {
     /// Seed for the operands; the same on every GPU of a run, so GPUs of one
     /// model must produce bit-identical reference products.
     pub seed: u64,
+    /// Device time one batch aims at; None for the burn default (1 s).
+    /// `bench` asks for short bursts.
+    pub batch_seconds: Option<f64>,
 }
 
 /// What the worker set up, for the report.

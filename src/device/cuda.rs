@@ -103,6 +103,17 @@ impl CudaApi for RealCuda {
         }
         super::cuda_burn::start(ordinal, config)
     }
+
+    fn start_bench(
+        &self,
+        ordinal: u32,
+        config: &super::bench::BenchConfig,
+    ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
+        if self.no_device {
+            return Err(QueryError::Failed("no CUDA device is visible".into()));
+        }
+        super::cuda_bench::start(ordinal, config)
+    }
 }
 
 /// Everything CUDA says about one ordinal, from attribute queries only.

@@ -586,6 +586,7 @@ struct Burn {
     cursor: usize,
     batch: u64,
     inject_at: Option<u64>,
+    batch_target_s: f64,
 }
 
 /// `step: CUDA_ERROR_NAME (code)`, for `map_err`.
@@ -643,11 +644,11 @@ fn result_buffer_count(budget: u64, fixed: u64, out_bytes: u64) -> u64 {
 
 /// About a second of products; stretched to write every buffer once when
 /// that stays within [`COVER_ALL_LIMIT_S`].
-fn products_per_batch(t_product_s: f64, buffers: u64) -> u64 {
+fn products_per_batch(t_product_s: f64, buffers: u64, target_s: f64) -> u64 {
     if !(t_product_s.is_finite() && t_product_s > 0.0) {
         return buffers.max(1);
     }
-    let p = ((BATCH_TARGET_S / t_product_s).round() as u64).clamp(1, MAX_PRODUCTS_PER_BATCH);
+    let p = ((target_s / t_product_s).round() as u64).clamp(1, MAX_PRODUCTS_PER_BATCH);
     if p < buffers && buffers as f64 * t_product_s <= COVER_ALL_LIMIT_S {
         buffers
     } else {
@@ -860,6 +861,10 @@ impl Burn {
             cursor: 0,
             batch: 0,
             inject_at: config.inject_fault_at_batch,
+            batch_target_s: config
+                .batch_seconds
+                .filter(|t| t.is_finite() && *t > 0.0)
+                .unwrap_or(BATCH_TARGET_S),
         };
 
         // Operands from the run's seed: fresh each run (a stuck fault cannot
@@ -1052,7 +1057,8 @@ impl Burn {
                 "; not bitwise reproducible, comparing with relative tolerance {tol:e}"
             ));
         }
-        self.products_per_batch = products_per_batch(t_product, self.results.len() as u64);
+        self.products_per_batch =
+            products_per_batch(t_product, self.results.len() as u64, self.batch_target_s);
         let timing = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
         self.product_events = (0..self.products_per_batch)
             .map(|_| {
@@ -1248,16 +1254,16 @@ mod tests {
     #[test]
     fn batch_length() {
         // 1.5 ms products, 150 buffers: 667 products (> buffers).
-        assert_eq!(products_per_batch(0.0015, 150), 667);
+        assert_eq!(products_per_batch(0.0015, 150, BATCH_TARGET_S), 667);
         // 10 ms products, 150 buffers: 100 < 150 and 1.5 s covers all.
-        assert_eq!(products_per_batch(0.010, 150), 150);
+        assert_eq!(products_per_batch(0.010, 150, BATCH_TARGET_S), 150);
         // 25 ms products, 150 buffers: covering all would take 3.75 s.
-        assert_eq!(products_per_batch(0.025, 150), 40);
+        assert_eq!(products_per_batch(0.025, 150, BATCH_TARGET_S), 40);
         // Slow product: at least one.
-        assert_eq!(products_per_batch(5.0, 1), 1);
+        assert_eq!(products_per_batch(5.0, 1, BATCH_TARGET_S), 1);
         // Broken timer: cover the buffers, never divide by zero.
-        assert_eq!(products_per_batch(0.0, 7), 7);
-        assert_eq!(products_per_batch(f64::NAN, 7), 7);
+        assert_eq!(products_per_batch(0.0, 7, BATCH_TARGET_S), 7);
+        assert_eq!(products_per_batch(f64::NAN, 7, BATCH_TARGET_S), 7);
     }
 
     #[test]
@@ -1278,6 +1284,7 @@ mod tests {
             dtype: Dtype::Bf16,
             memory_fraction: 0.0,
             inject_fault_at_batch: None,
+            batch_seconds: None,
             seed: 1,
         };
         assert!(start(0, &cfg).is_err());

@@ -8,14 +8,17 @@
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
 //! PCI bus id / UUID; [`select`] resolves `-i/--gpu`.
 
+pub mod bench;
 pub mod burn;
 pub mod cuda;
+mod cuda_bench;
 mod cuda_burn;
 pub mod inventory;
 pub mod kernel_log;
 pub mod nvml;
 pub mod select;
 pub mod sim;
+mod sim_bench;
 pub mod types;
 pub mod visible;
 
@@ -95,6 +98,14 @@ pub trait CudaApi: Send + Sync {
         ordinal: u32,
         config: &burn::BurnConfig,
     ) -> Result<Box<dyn burn::BurnWorker>, QueryError>;
+    /// Sets up the bandwidth and launch-latency benchmark on `ordinal`.
+    fn start_bench(
+        &self,
+        _ordinal: u32,
+        _config: &bench::BenchConfig,
+    ) -> Result<Box<dyn bench::BenchWorker>, QueryError> {
+        Err(QueryError::NotSupported)
+    }
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

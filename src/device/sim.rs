@@ -81,6 +81,8 @@ pub struct SimGpu {
     pub self_test: SimSelfTest,
     #[serde(default)]
     pub burn: SimBurn,
+    #[serde(default)]
+    pub bench: super::sim_bench::SimBench,
 }
 
 /// How a simulated GPU behaves under `burn`.
@@ -455,6 +457,20 @@ impl CudaApi for SimCuda_ {
         }
     }
 
+    fn start_bench(
+        &self,
+        ordinal: u32,
+        _config: &super::bench::BenchConfig,
+    ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
+        let gpu = self.gpu_of(ordinal)?;
+        if let Some(e) = &gpu.bench.start_error {
+            return Err(QueryError::Failed(e.clone()));
+        }
+        Ok(Box::new(super::sim_bench::SimBenchWorker {
+            spec: gpu.bench.clone(),
+        }))
+    }
+
     fn start_burn(
         &self,
         ordinal: u32,
@@ -469,6 +485,13 @@ impl CudaApi for SimCuda_ {
             super::burn::Engine::Cublas => "simulated cuBLASLt",
             super::burn::Engine::Builtin => "simulated built-in kernel",
         };
+        // `bench` measures each dtype: the fixture's rate for it, if any.
+        let dtype = serde_json::to_value(config.dtype)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let mut spec = gpu.burn.clone();
+        spec.tflops = gpu.bench.gemm(&dtype, spec.tflops);
         Ok(Box::new(SimBurnWorker {
             setup: super::burn::BurnSetup {
                 engine: config.engine,
@@ -478,7 +501,7 @@ impl CudaApi for SimCuda_ {
                 memory_bytes: 16 << 30,
                 detail: detail.into(),
             },
-            spec: gpu.burn.clone(),
+            spec,
             inject_at: config.inject_fault_at_batch,
             batch: 0,
         }))

@@ -5,6 +5,7 @@
 //! file): fields are added, never renamed or retyped, without a version bump.
 
 pub mod json;
+pub mod junit;
 pub mod progress;
 pub mod table;
 
@@ -187,6 +188,62 @@ pub struct GpuReport {
     pub checks: Option<Vec<Check>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub burn: Option<BurnSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bench: Option<BenchSummary>,
+}
+
+/// What `bench` measured on one GPU.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BenchSummary {
+    /// GEMM engine: `cublas` or `builtin`.
+    pub engine: Option<String>,
+    /// Buffer sizes and launch shape of the bandwidth kernels.
+    pub detail: Option<String>,
+    pub results: Vec<BenchResult>,
+}
+
+/// One metric on one GPU: every repetition and how it was judged.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct BenchResult {
+    pub metric: String,
+    pub unit: String,
+    pub higher_is_better: bool,
+    /// Median of the repetitions.
+    pub value: f64,
+    pub min: f64,
+    pub max: f64,
+    /// (max - min) / median, percent.
+    pub spread_pct: f64,
+    pub repetitions: u32,
+    /// Every repetition, in `unit`.
+    pub samples: Vec<f64>,
+    /// Engine, library version or kernel for this metric.
+    pub detail: Option<String>,
+    /// Telemetry while it ran (null when NVML could not read it).
+    pub sm_clock_min_mhz: Option<u32>,
+    pub sm_clock_max_mhz: Option<u32>,
+    pub memory_clock_min_mhz: Option<u32>,
+    pub power_max_w: Option<f64>,
+    pub temperature_max_c: Option<u32>,
+    /// Clock event reasons active during the measurement.
+    pub clock_events: Vec<String>,
+    /// A slowdown (power cap, thermal, hardware) was active: the figure is
+    /// not the GPU's best.
+    pub throttled: bool,
+    pub gates: Vec<BenchGate>,
+}
+
+/// One limit a result was judged against.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BenchGate {
+    /// `option`, `file`, `builtin`, `baseline` or `peers`.
+    pub source: String,
+    /// `min` (at least) or `max` (at most).
+    pub kind: String,
+    pub limit: f64,
+    pub passed: bool,
+    /// How far past the limit, percent of it (0 when passed).
+    pub shortfall_pct: f64,
 }
 
 /// Time spent with one clock event reason active during a burn.
@@ -252,6 +309,7 @@ impl GpuReport {
             details: None,
             checks: None,
             burn: None,
+            bench: None,
         }
     }
 

@@ -26,6 +26,15 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&burn_table(report, color).to_string());
         out.push('\n');
     }
+    // bench's own table replaces the overview, like burn's.
+    let has_burn = has_burn || {
+        let has_bench = report.gpus.iter().any(|g| g.bench.is_some());
+        if has_bench {
+            out.push_str(&bench_table(report, color).to_string());
+            out.push('\n');
+        }
+        has_bench
+    };
     if has_checks {
         if !has_burn {
             out.push_str(&overview_table(report, color).to_string());
@@ -220,6 +229,58 @@ fn burn_table(report: &Report, color: bool) -> Table {
             )),
             status_cell(g.status.unwrap_or(CheckStatus::Pass), color),
         ]);
+    }
+    t
+}
+
+/// One row per GPU and metric: the median, its spread, the binding
+/// threshold and the verdict.
+fn bench_table(report: &Report, color: bool) -> Table {
+    let mut t = new_table();
+    t.set_header(vec![
+        "GPU",
+        "Metric",
+        "Median",
+        "Min-max (spread)",
+        "Reps",
+        "Threshold",
+        "SM MHz / W / °C",
+        "Verdict",
+    ]);
+    let n = |v: f64| {
+        if v >= 100.0 {
+            format!("{v:.0}")
+        } else {
+            format!("{v:.2}")
+        }
+    };
+    for g in &report.gpus {
+        let Some(b) = &g.bench else { continue };
+        for r in &b.results {
+            let check = g.checks.iter().flatten().find(|c| c.name == r.metric);
+            let threshold = check
+                .and_then(|c| c.threshold.as_ref())
+                .and_then(|v| v.as_f64())
+                .map_or("-".to_string(), |v| {
+                    format!("{} {}", if r.higher_is_better { ">=" } else { "<=" }, n(v))
+                });
+            t.add_row(vec![
+                Cell::new(g.index),
+                Cell::new(&r.metric),
+                Cell::new(format!("{} {}", n(r.value), r.unit)),
+                Cell::new(format!("{}-{} ({:.1}%)", n(r.min), n(r.max), r.spread_pct)),
+                Cell::new(r.repetitions),
+                Cell::new(threshold),
+                Cell::new(format!(
+                    "{} / {} / {}{}",
+                    opt(r.sm_clock_min_mhz),
+                    opt(r.power_max_w.map(|p| p.round())),
+                    opt(r.temperature_max_c),
+                    if r.throttled { " throttled" } else { "" }
+                )),
+                status_cell(check.map_or(CheckStatus::Skip, |c| c.status), color),
+            ]);
+        }
     }
     t
 }

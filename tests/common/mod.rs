@@ -273,6 +273,9 @@ pub struct Gpu {
     /// Only in `burn` reports.
     #[serde(default)]
     pub burn: Option<Burn>,
+    /// Only in `bench` reports (checked field by field in tests/bench.rs).
+    #[serde(default)]
+    pub bench: Option<Value>,
 }
 
 impl Gpu {

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|bench|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|bench|benchcmd|all]
+# (`bench` runs the latency/burn benchmarks; `benchcmd` checks the `gpuctl bench` command.)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
@@ -24,5 +25,8 @@ if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
     echo "== health latency benchmark"; python3 benches/health_latency.py 10 2>&1 | tee "$out/health_latency.log" || rc=1
     echo "== burn benchmark"; python3 benches/burn_bench.py "${BURN_SECONDS:-60}" 2>&1 | tee "$out/burn_bench.log" || rc=1
+fi
+if [[ $what == benchcmd || $what == all ]]; then
+    echo "== gpuctl bench checks"; OUT="$out" python3 tests/gpu/check_bench.py 2>&1 | tee "$out/check_bench.log" || rc=1
 fi
 exit $rc

@@ -1,0 +1,931 @@
+//! `gpuctl bench`: measure every selected GPU at once and gate on the
+//! results.
+//!
+//! Per GPU, one harness worker runs the measurements in turn: HBM copy,
+//! read and write kernels and pinned host transfers (each byte moved is
+//! checked), kernel launch latency, then GEMM per dtype through the burn
+//! engine (event-timed, every product verified). Each result is the median
+//! of its repetitions with min, max and spread, and the clocks, power,
+//! temperature and clock event reasons sampled while it ran. Gates (limits,
+//! built-in expectations, a baseline, the run's other GPUs of the same
+//! model) turn a shortfall into a FAIL check; pure logic in [`bench_gate`].
+//!
+//! [`bench_gate`]: super::bench_gate
+
+use super::bench_gate::{self as gate, Baseline, BaselineGpu, Limit, Metric, Source};
+use super::{harness_target, Selected};
+use crate::cli::{BenchArgs, EngineChoice, GlobalArgs};
+use crate::device::bench::{BenchConfig, BenchWorker, Transfer};
+use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine};
+use crate::device::inventory::Enumerate;
+use crate::device::{ClockEvents, CudaApi, Gpu};
+use crate::error::AppError;
+use crate::exit;
+use crate::harness::{self, Blame, Target, WorkError, Workload};
+use crate::report::{
+    BenchGate, BenchResult, BenchSummary, Check, CheckStatus, GpuReport, Outcome, Report,
+};
+use crate::signal;
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Context creation and buffer allocation longer than this is a hang.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
+/// The longest step is a GEMM dtype's set-up plus one burst (under 2 s).
+const STEP_TIMEOUT: Duration = Duration::from_secs(60);
+/// Telemetry period: several samples inside a one-second GEMM batch.
+const SAMPLE_EVERY: Duration = Duration::from_millis(100);
+/// Share of free memory for the GEMM operands and result buffers: small, so
+/// the burn engine keeps one result buffer and a batch stays a short burst.
+const GEMM_MEMORY: f64 = 0.01;
+/// Device time of one GEMM repetition: a burst, as a matmul benchmark
+/// measures (a sustained load runs into the power cap; that is `burn`'s
+/// business).
+const GEMM_BURST_S: f64 = 0.025;
+/// Idle before each burst, so one burst's power draw does not cap the next.
+const GEMM_IDLE: Duration = Duration::from_millis(50);
+/// Clock event reasons that mean the GPU ran below its best clocks.
+const SLOWDOWNS: u64 = ClockEvents::SW_POWER_CAP
+    | ClockEvents::HW_SLOWDOWN
+    | ClockEvents::SW_THERMAL_SLOWDOWN
+    | ClockEvents::HW_THERMAL_SLOWDOWN
+    | ClockEvents::HW_POWER_BRAKE_SLOWDOWN;
+
+/// How much of each measurement a run does.
+#[derive(Debug, Clone)]
+struct Plan {
+    metrics: Vec<Metric>,
+    /// GEMM bursts per dtype: the repetitions.
+    gemm_batches: u32,
+    hbm_reps: u32,
+    host_reps: u32,
+    latency_reps: u32,
+    launches: u32,
+    config: BenchConfig,
+}
+
+fn plan(args: &BenchArgs) -> Plan {
+    let mut metrics = args.tests.0.clone();
+    if args.quick {
+        // One GEMM dtype (bf16 when asked for) keeps --quick under 5 s.
+        let gemms: Vec<Metric> = metrics
+            .iter()
+            .copied()
+            .filter(|m| dtype(*m).is_some())
+            .collect();
+        if gemms.len() > 1 {
+            let keep = if gemms.contains(&Metric::GemmBf16) {
+                Metric::GemmBf16
+            } else {
+                gemms[0]
+            };
+            metrics.retain(|m| dtype(*m).is_none() || *m == keep);
+        }
+        Plan {
+            metrics,
+            gemm_batches: 5,
+            hbm_reps: 10,
+            host_reps: 5,
+            latency_reps: 10,
+            launches: 200,
+            config: BenchConfig {
+                device_bytes: 1 << 30,
+                host_bytes: 256 << 20,
+            },
+        }
+    } else {
+        Plan {
+            metrics,
+            gemm_batches: 10,
+            hbm_reps: 20,
+            host_reps: 10,
+            latency_reps: 20,
+            launches: 1000,
+            config: BenchConfig {
+                device_bytes: 4 << 30,
+                host_bytes: 1 << 30,
+            },
+        }
+    }
+}
+
+fn dtype(m: Metric) -> Option<Dtype> {
+    Some(match m {
+        Metric::GemmBf16 => Dtype::Bf16,
+        Metric::GemmFp16 => Dtype::Fp16,
+        Metric::GemmTf32 => Dtype::Tf32,
+        Metric::GemmFp32 => Dtype::Fp32,
+        Metric::GemmFp64 => Dtype::Fp64,
+        _ => return None,
+    })
+}
+
+fn transfer(m: Metric) -> Option<Transfer> {
+    Some(match m {
+        Metric::HbmCopy => Transfer::HbmCopy,
+        Metric::HbmRead => Transfer::HbmRead,
+        Metric::HbmWrite => Transfer::HbmWrite,
+        Metric::H2d => Transfer::HostToDevice,
+        Metric::D2h => Transfer::DeviceToHost,
+        _ => return None,
+    })
+}
+
+/// One measurement's outcome (a GEMM dtype gives one per batch).
+#[derive(Debug, Clone)]
+struct Measured {
+    metric: Metric,
+    /// Repetitions in the metric's unit.
+    samples: Vec<f64>,
+    detail: Option<String>,
+    /// Bytes or products checked.
+    verified: u64,
+    /// GEMM products that differed from the reference.
+    mismatches: u64,
+    began: Instant,
+    ended: Instant,
+}
+
+/// One GPU's benchmark as a harness workload: every step is one
+/// measurement.
+struct BenchWork {
+    cuda: Arc<dyn CudaApi>,
+    ordinal: u32,
+    plan: Plan,
+    engine: Engine,
+    seed: u64,
+    tasks: VecDeque<Metric>,
+    bench: Option<Box<dyn BenchWorker>>,
+    bench_detail: Option<String>,
+    burn: Option<(Dtype, Box<dyn BurnWorker>)>,
+}
+
+impl BenchWork {
+    fn new(
+        cuda: Arc<dyn CudaApi>,
+        ordinal: u32,
+        plan: Plan,
+        engine: Engine,
+        seed: u64,
+    ) -> Result<Self, WorkError> {
+        let mut tasks = VecDeque::new();
+        // Bandwidth and latency first, while the GPU is cool; their buffers
+        // are freed before the GEMM operands are allocated.
+        let order = plan
+            .metrics
+            .iter()
+            .filter(|m| dtype(**m).is_none())
+            .chain(plan.metrics.iter().filter(|m| dtype(**m).is_some()));
+        for &m in order {
+            let times = if dtype(m).is_some() {
+                plan.gemm_batches
+            } else {
+                1
+            };
+            for _ in 0..times {
+                tasks.push_back(m);
+            }
+        }
+        let needs_bench = plan.metrics.iter().any(|m| dtype(*m).is_none());
+        let bench = if needs_bench {
+            Some(cuda.start_bench(ordinal, &plan.config)?)
+        } else {
+            None
+        };
+        let bench_detail = bench.as_ref().map(|b| b.detail());
+        Ok(Self {
+            cuda,
+            ordinal,
+            plan,
+            engine,
+            seed,
+            tasks,
+            bench,
+            bench_detail,
+            burn: None,
+        })
+    }
+
+    fn bench(&mut self) -> Result<&mut Box<dyn BenchWorker>, WorkError> {
+        self.bench
+            .as_mut()
+            .ok_or_else(|| WorkError::new("the bandwidth worker was released", Blame::Unknown))
+    }
+}
+
+/// A failed check of the data moved is the GPU's fault; anything else is
+/// not known to be.
+fn bench_error(message: String) -> WorkError {
+    let blame = if message.contains("corrupted") || message.contains("arrived wrong") {
+        Blame::Gpu
+    } else {
+        Blame::Unknown
+    };
+    WorkError::new(message, blame)
+}
+
+impl Workload for BenchWork {
+    type Setup = Option<String>;
+    type Step = Measured;
+
+    fn setup(&self) -> Self::Setup {
+        self.bench_detail.clone()
+    }
+
+    fn step(&mut self) -> Result<Measured, WorkError> {
+        let Some(metric) = self.tasks.pop_front() else {
+            return Err(WorkError::new("no measurement left", Blame::Unknown));
+        };
+        let began = Instant::now();
+        let (samples, detail, verified, mismatches) = if let Some(kind) = transfer(metric) {
+            let reps = match kind {
+                Transfer::HostToDevice | Transfer::DeviceToHost => self.plan.host_reps,
+                _ => self.plan.hbm_reps,
+            };
+            let t = self.bench()?.transfer(kind, reps).map_err(bench_error)?;
+            let samples = t
+                .seconds
+                .iter()
+                .map(|s| rate(t.bytes_per_rep as f64 / 1e9, *s))
+                .collect::<Result<Vec<f64>, WorkError>>()?;
+            (samples, None, t.verified_bytes, 0)
+        } else if let Some(dt) = dtype(metric) {
+            if self.burn.as_ref().map(|(d, _)| *d) != Some(dt) {
+                // Free the previous operands (and the bandwidth buffers)
+                // before allocating these.
+                self.burn = None;
+                self.bench = None;
+                let config = BurnConfig {
+                    engine: self.engine,
+                    dtype: dt,
+                    memory_fraction: GEMM_MEMORY,
+                    inject_fault_at_batch: None,
+                    seed: self.seed,
+                    batch_seconds: Some(GEMM_BURST_S),
+                };
+                let worker = self.cuda.start_burn(self.ordinal, &config)?;
+                self.burn = Some((dt, worker));
+            }
+            let Some((_, worker)) = self.burn.as_mut() else {
+                return Err(WorkError::new("GEMM worker missing", Blame::Unknown));
+            };
+            std::thread::sleep(GEMM_IDLE);
+            let batch = worker.run_batch().map_err(WorkError::from)?;
+            let tflops = rate(batch.flops / 1e12, batch.gemm_seconds)?;
+            let setup = worker.setup();
+            let engine = match setup.engine {
+                Engine::Cublas => "cublas",
+                Engine::Builtin => "builtin",
+            };
+            let detail = format!("{engine}: {}, n = {}", setup.detail, setup.matrix_size);
+            (
+                vec![tflops],
+                Some(detail),
+                batch.products,
+                batch.mismatched_products,
+            )
+        } else {
+            let (reps, launches) = (self.plan.latency_reps, self.plan.launches);
+            let per_launch = self
+                .bench()?
+                .launch_latency(reps, launches)
+                .map_err(bench_error)?;
+            let samples: Vec<f64> = per_launch.iter().map(|s| s * 1e6).collect();
+            if samples.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
+                return Err(WorkError::new(
+                    "launch latency: a repetition took no time: the timing is broken",
+                    Blame::Unknown,
+                ));
+            }
+            let launches = u64::from(self.plan.latency_reps) * u64::from(self.plan.launches);
+            (samples, None, launches, 0)
+        };
+        Ok(Measured {
+            metric,
+            samples,
+            detail,
+            verified,
+            mismatches,
+            began,
+            ended: Instant::now(),
+        })
+    }
+
+    fn verified(step: &Measured) -> u64 {
+        step.verified
+    }
+
+    fn is_complete(&self) -> bool {
+        self.tasks.is_empty()
+    }
+
+    fn finish(&mut self) -> Result<(), WorkError> {
+        self.burn = None;
+        self.bench = None;
+        Ok(())
+    }
+}
+
+/// `amount / seconds`, refusing a time that cannot be right (fail closed:
+/// a zero time would read as infinite speed).
+fn rate(amount: f64, seconds: f64) -> Result<f64, WorkError> {
+    if seconds.is_finite() && seconds > 0.0 {
+        Ok(amount / seconds)
+    } else {
+        Err(WorkError::new(
+            format!("a repetition was timed at {seconds} s: the timing is broken"),
+            Blame::Unknown,
+        ))
+    }
+}
+
+type GpuRun = harness::GpuRun<BenchWork>;
+
+/// The limits the user set: the thresholds file, then `--min`/`--max`
+/// (which win).
+fn explicit_limits(args: &BenchArgs) -> Result<BTreeMap<Metric, Limit>, AppError> {
+    let mut limits = match &args.thresholds {
+        Some(path) => {
+            let text = read_small(path, "thresholds file")?;
+            gate::parse_thresholds_file(&text).map_err(|e| {
+                AppError::usage(format!("thresholds file '{}': {e}", path.display()))
+            })?
+        }
+        None => BTreeMap::new(),
+    };
+    for (list, at_least) in [(&args.min, true), (&args.max, false)] {
+        for &(metric, value) in list {
+            limits.insert(
+                metric,
+                Limit {
+                    value,
+                    at_least,
+                    source: Source::Option,
+                },
+            );
+        }
+    }
+    Ok(limits)
+}
+
+/// A user's file of at most 1 MiB, as text.
+fn read_small(path: &std::path::Path, what: &str) -> Result<String, AppError> {
+    let meta = std::fs::metadata(path)
+        .map_err(|e| AppError::usage(format!("{what} '{}': {e}", path.display())))?;
+    if !meta.is_file() || meta.len() > 1 << 20 {
+        return Err(AppError::usage(format!(
+            "{what} '{}': not a regular file of at most 1 MiB",
+            path.display()
+        )));
+    }
+    std::fs::read_to_string(path)
+        .map_err(|e| AppError::usage(format!("{what} '{}': {e}", path.display())))
+}
+
+pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
+    // Everything the user gave is checked before any GPU is touched.
+    let limits = explicit_limits(args)?;
+    let baseline = match &args.baseline {
+        Some(path) => Some(
+            Baseline::parse(&read_small(path, "baseline")?)
+                .map_err(|e| AppError::usage(format!("baseline '{}': {e}", path.display())))?,
+        ),
+        None => None,
+    };
+    let selected = Selected::open(global, Enumerate::Full)?;
+    let gpus: Vec<&Gpu> = selected.gpus().collect();
+    if let Some(b) = &baseline {
+        let mut models: Vec<&str> = gpus.iter().map(|g| g.name.as_str()).collect();
+        models.dedup();
+        let driver = selected.inventory.driver.driver_version.as_deref();
+        if let Some(why) = b.refuse(&models, driver) {
+            return Err(AppError::usage(format!(
+                "baseline '{}' refused: {why}",
+                args.baseline
+                    .as_ref()
+                    .map_or(String::new(), |p| p.display().to_string())
+            )));
+        }
+    }
+    let cuda = selected
+        .backend
+        .cuda()
+        .map_err(|e| AppError::environment(format!("bench needs the CUDA driver: {e}")))?
+        .clone();
+    let engine = match args.engine {
+        EngineChoice::Builtin => Engine::Builtin,
+        EngineChoice::Cublas => {
+            cuda.cublaslt_available().map_err(|e| {
+                AppError::environment(format!(
+                    "--engine cublas: {e}; use --engine builtin or auto"
+                ))
+            })?;
+            Engine::Cublas
+        }
+        EngineChoice::Auto => match cuda.cublaslt_available() {
+            Ok(()) => Engine::Cublas,
+            Err(_) => Engine::Builtin,
+        },
+    };
+    let plan = plan(args);
+    let nvml = selected.backend.nvml().ok().cloned();
+    if let Err(e) = signal::install() {
+        crate::trace::mark(&e);
+    }
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x5eed);
+    let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
+    let options = harness::Options {
+        // Each worker ends when its measurements are done; this only bounds
+        // a run that keeps going for no reason.
+        duration: Duration::from_secs(600),
+        max_steps: None,
+        setup_timeout: SETUP_TIMEOUT,
+        step_timeout: STEP_TIMEOUT,
+        sample_every: Some(SAMPLE_EVERY),
+        watch_xids: false,
+        progress_every: Duration::from_secs(3600),
+    };
+    let worker_plan = plan.clone();
+    let result = harness::run(
+        &targets,
+        nvml,
+        &options,
+        signal::stop_flag(),
+        move |ordinal| BenchWork::new(cuda.clone(), ordinal, worker_plan.clone(), engine, seed),
+        &mut |_, _| {},
+    );
+    let report = build_report(
+        &selected,
+        &gpus,
+        &result.runs,
+        &plan,
+        engine,
+        &limits,
+        baseline.as_ref(),
+        args,
+        result.interrupted,
+    );
+    if !result.interrupted {
+        if let Some(path) = &args.save_baseline {
+            let b = baseline_of(&report, &selected);
+            let text = serde_json::to_string_pretty(&b)
+                .map_err(|e| AppError::internal(format!("baseline encoding failed: {e}")))?;
+            std::fs::write(path, text + "\n").map_err(|e| {
+                AppError::environment(format!("cannot write baseline '{}': {e}", path.display()))
+            })?;
+        }
+    }
+    if let Some(path) = &args.junit {
+        std::fs::write(path, crate::report::junit::render(&report)).map_err(|e| {
+            AppError::environment(format!("cannot write JUnit XML '{}': {e}", path.display()))
+        })?;
+    }
+    Ok(report)
+}
+
+/// The medians of every GPU whose measurements all ran.
+fn baseline_of(report: &Report, selected: &Selected) -> Baseline {
+    Baseline {
+        gpuctl_baseline: gate::BASELINE_VERSION,
+        gpuctl_version: env!("CARGO_PKG_VERSION").to_string(),
+        host: report.host.clone(),
+        timestamp: report.timestamp.clone(),
+        driver_version: selected.inventory.driver.driver_version.clone(),
+        gpus: report
+            .gpus
+            .iter()
+            .filter(|g| {
+                g.checks
+                    .iter()
+                    .flatten()
+                    .any(|c| c.name == "bench_ran" && c.status == CheckStatus::Pass)
+            })
+            .map(|g| BaselineGpu {
+                index: g.index,
+                uuid: g.uuid.clone(),
+                name: g.name.clone(),
+                metrics: g
+                    .bench
+                    .iter()
+                    .flat_map(|b| &b.results)
+                    .map(|r| (r.metric.clone(), r.value))
+                    .collect(),
+            })
+            .collect(),
+    }
+}
+
+/// Statistics and telemetry of one metric on one GPU (before gating).
+fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)> {
+    let steps: Vec<&Measured> = run.steps.iter().filter(|s| s.metric == metric).collect();
+    let samples: Vec<f64> = steps
+        .iter()
+        .flat_map(|s| s.samples.iter().copied())
+        .collect();
+    let value = gate::median(&samples)?;
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let mismatches = steps.iter().map(|s| s.mismatches).sum();
+    let mut r = BenchResult {
+        metric: metric.name().to_string(),
+        unit: metric.unit().to_string(),
+        higher_is_better: metric.higher_is_better(),
+        value: gate::round2(value),
+        min: gate::round2(min),
+        max: gate::round2(max),
+        spread_pct: gate::round2((max - min) / value * 100.0),
+        repetitions: samples.len() as u32,
+        samples: samples.iter().map(|v| gate::round2(*v)).collect(),
+        detail: steps.iter().find_map(|s| s.detail.clone()),
+        ..BenchResult::default()
+    };
+    // Telemetry taken while this metric ran (the sample just after, for a
+    // measurement shorter than the sampling period).
+    if let (Some(started), Some(first), Some(last)) = (run.started, steps.first(), steps.last()) {
+        let from = first.began.saturating_duration_since(started).as_secs_f64();
+        let to = last.ended.saturating_duration_since(started).as_secs_f64();
+        let mut window: Vec<_> = run
+            .samples
+            .iter()
+            .filter(|(t, _)| *t >= from && *t <= to)
+            .map(|(_, s)| s)
+            .collect();
+        if window.is_empty() {
+            window.extend(run.samples.iter().find(|(t, _)| *t >= to).map(|(_, s)| s));
+        }
+        let sm: Vec<u32> = window.iter().filter_map(|s| s.sm_clock_mhz.get()).collect();
+        r.sm_clock_min_mhz = sm.iter().copied().min();
+        r.sm_clock_max_mhz = sm.iter().copied().max();
+        r.memory_clock_min_mhz = window.iter().filter_map(|s| s.memory_clock_mhz.get()).min();
+        r.power_max_w = window
+            .iter()
+            .filter_map(|s| s.power_draw_w.get())
+            .reduce(f64::max)
+            .map(|p| (p * 10.0).round() / 10.0);
+        r.temperature_max_c = window
+            .iter()
+            .filter_map(|s| s.temperature_gpu_c.get())
+            .max();
+        let mut events = 0u64;
+        for s in &window {
+            if let Some(c) = s.clock_events.get() {
+                events |= c.0;
+            }
+        }
+        r.clock_events = ClockEvents(events).names();
+        r.throttled = ClockEvents(events).intersects(SLOWDOWNS);
+    }
+    Some((r, mismatches))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn build_report(
+    selected: &Selected,
+    gpus: &[&Gpu],
+    runs: &[GpuRun],
+    plan: &Plan,
+    engine: Engine,
+    limits: &BTreeMap<Metric, Limit>,
+    baseline: Option<&Baseline>,
+    args: &BenchArgs,
+    interrupted: bool,
+) -> Report {
+    let mut report = Report::new("bench");
+    report.driver = Some(selected.inventory.driver.clone());
+    report.warnings = selected.inventory.warnings.clone();
+    let measured: Vec<BTreeMap<Metric, (BenchResult, u64)>> = runs
+        .iter()
+        .map(|run| {
+            plan.metrics
+                .iter()
+                .filter_map(|&m| measure(run, m).map(|r| (m, r)))
+                .collect()
+        })
+        .collect();
+    // The median per model and metric, over GPUs that measured it.
+    let mut by_model: BTreeMap<(&str, Metric), Vec<f64>> = BTreeMap::new();
+    for (gpu, results) in gpus.iter().zip(&measured) {
+        for (m, (r, _)) in results {
+            by_model
+                .entry((gpu.name.as_str(), *m))
+                .or_default()
+                .push(r.value);
+        }
+    }
+    let engine_name = match engine {
+        Engine::Cublas => "cublas",
+        Engine::Builtin => "builtin",
+    };
+    let mut failures: Vec<String> = Vec::new();
+    for ((gpu, run), results) in gpus.iter().zip(runs).zip(measured) {
+        let mut checks = vec![harness::completion_check(
+            "bench_ran",
+            "measurements",
+            run,
+            interrupted,
+        )];
+        let sheet = gate::datasheet(&gpu.name);
+        let mut out = Vec::new();
+        for &metric in &plan.metrics {
+            let Some((mut r, mismatches)) = results.get(&metric).cloned() else {
+                let why = if interrupted {
+                    "not measured: interrupted"
+                } else {
+                    "not measured: the GPU's run stopped before it (see bench_ran)"
+                };
+                checks.push(Check::new(metric.name(), CheckStatus::Skip, why));
+                continue;
+            };
+            let mut gates: Vec<Limit> = Vec::new();
+            match limits.get(&metric) {
+                Some(l) => gates.push(*l),
+                None if !args.no_builtin_thresholds => {
+                    let cublas = r.detail.as_deref().is_some_and(|d| d.starts_with("cublas"));
+                    gates.extend(sheet.and_then(|s| gate::builtin_limit(s, metric, cublas)));
+                }
+                None => {}
+            }
+            // Launch latency is host-bound and varies run to run by tens of
+            // percent (measured on an H100 host): only an explicit --max
+            // gates it, so a relative gate never fails a healthy node.
+            let relative = metric != Metric::LaunchLatency;
+            if let Some(v) = baseline
+                .filter(|_| relative)
+                .and_then(|b| b.reference(&gpu.uuid, &gpu.name, metric))
+            {
+                gates.push(gate::relative_limit(
+                    metric,
+                    v,
+                    args.tolerance,
+                    Source::Baseline,
+                ));
+            }
+            if let Some(values) = by_model.get(&(gpu.name.as_str(), metric)) {
+                if values.len() >= 2 && relative {
+                    if let Some(m) = gate::median(values) {
+                        gates.push(gate::relative_limit(
+                            metric,
+                            m,
+                            args.tolerance,
+                            Source::Peers,
+                        ));
+                    }
+                }
+            }
+            let check = judge(&mut r, metric, mismatches, &gates, sheet.map(|s| s.model));
+            if check.status == CheckStatus::Fail {
+                failures.push(format!("GPU {} {}", gpu.index, check.message));
+            }
+            checks.push(check);
+            out.push(r);
+        }
+        let summary = BenchSummary {
+            engine: plan
+                .metrics
+                .iter()
+                .any(|m| dtype(*m).is_some())
+                .then(|| engine_name.to_string()),
+            detail: run.setup.clone().flatten(),
+            results: out,
+        };
+        if let Some(f) = &run.failure {
+            failures.push(format!("GPU {} {}", gpu.index, f.message()));
+        } else if run.verified == 0 && !interrupted {
+            failures.push(format!("GPU {} measured nothing", gpu.index));
+        }
+        report.gpus.push(GpuReport {
+            bench: Some(summary),
+            ..GpuReport::with_checks(gpu, checks)
+        });
+    }
+    let worst = report.worst_status();
+    report.outcome = match (interrupted, worst) {
+        (true, _) => Outcome::Interrupted,
+        (_, CheckStatus::Fail) => Outcome::Fail,
+        (_, CheckStatus::Warn) => Outcome::Warn,
+        _ => Outcome::Pass,
+    };
+    report.exit_code = match report.outcome {
+        Outcome::Interrupted => exit::INTERRUPTED,
+        Outcome::Fail => exit::CHECK_FAILED,
+        _ => exit::SUCCESS,
+    };
+    report.summary = match report.outcome {
+        Outcome::Interrupted => "bench interrupted (partial report)".to_string(),
+        Outcome::Fail => format!("bench FAIL: {}", failures.join("; ")),
+        Outcome::Warn => format!("bench passed with warnings on {} GPU(s)", report.gpus.len()),
+        _ => format!(
+            "bench passed: {} metric(s) on {} GPU(s)",
+            plan.metrics.len(),
+            report.gpus.len()
+        ),
+    };
+    report
+}
+
+/// Fills `r.gates` and returns the metric's check.
+fn judge(
+    r: &mut BenchResult,
+    metric: Metric,
+    mismatches: u64,
+    gates: &[Limit],
+    model: Option<&str>,
+) -> Check {
+    let unit = metric.unit();
+    let stats = format!(
+        "{} {unit} (median of {}, {} to {}, spread {:.1}%)",
+        fmt(r.value),
+        r.repetitions,
+        fmt(r.min),
+        fmt(r.max),
+        r.spread_pct
+    );
+    let mut problems = Vec::new();
+    for g in gates {
+        let short = gate::shortfall_pct(r.value, g);
+        r.gates.push(BenchGate {
+            source: serde_json::to_value(g.source)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_string))
+                .unwrap_or_default(),
+            kind: if g.at_least { "min" } else { "max" }.to_string(),
+            limit: g.value,
+            passed: short.is_none(),
+            shortfall_pct: gate::round2(short.unwrap_or(0.0)),
+        });
+        if let Some(pct) = short {
+            let (dir, sign) = if g.at_least {
+                ("below", ">=")
+            } else {
+                ("above", "<=")
+            };
+            let source = match (g.source, model) {
+                (Source::Builtin, Some(m)) => format!("built-in expectation for {m}"),
+                (s, _) => s.label().to_string(),
+            };
+            problems.push(format!(
+                "{}: {} {unit} is {pct:.1}% {dir} the threshold {sign} {} {unit} ({source})",
+                metric.name(),
+                fmt(r.value),
+                fmt(g.value)
+            ));
+        }
+    }
+    // The binding limit: the highest floor or the lowest ceiling.
+    let binding = gates
+        .iter()
+        .map(|g| g.value)
+        .reduce(if metric.higher_is_better() {
+            f64::max
+        } else {
+            f64::min
+        });
+    let throttled = if r.throttled {
+        format!("; throttled while measured: {}", r.clock_events.join(", "))
+    } else {
+        String::new()
+    };
+    let mut check = if mismatches > 0 {
+        Check::new(
+            metric.name(),
+            CheckStatus::Fail,
+            format!(
+                "{}: {mismatches} products differed from the reference: the GPU computes wrong \
+                 results",
+                metric.name()
+            ),
+        )
+        .remedy(crate::checks::remedy::RMA)
+    } else if !problems.is_empty() {
+        Check::new(
+            metric.name(),
+            CheckStatus::Fail,
+            format!("{}; {stats}{throttled}", problems.join("; ")),
+        )
+        .remedy(
+            "check clocks, power limit, cooling and the PCIe link (nvidia-smi -q -d \
+             PERFORMANCE,CLOCK); rerun; drain the node if it repeats",
+        )
+    } else if gates.is_empty() {
+        Check::new(
+            metric.name(),
+            CheckStatus::Pass,
+            format!("{stats}; no threshold set{throttled}"),
+        )
+    } else {
+        Check::new(
+            metric.name(),
+            CheckStatus::Pass,
+            format!("{stats}{throttled}"),
+        )
+    };
+    check = check.value(r.value, Some(unit));
+    if let Some(b) = binding {
+        check = check.threshold(b);
+    }
+    check
+}
+
+/// A figure with as many decimals as its size deserves.
+fn fmt(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{v:.0}")
+    } else if v >= 10.0 {
+        format!("{v:.1}")
+    } else {
+        format!("{v:.2}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn result(value: f64) -> BenchResult {
+        BenchResult {
+            value,
+            min: value,
+            max: value,
+            repetitions: 3,
+            ..BenchResult::default()
+        }
+    }
+
+    #[test]
+    fn a_shortfall_fails_with_value_threshold_and_distance() {
+        let mut r = result(560.0);
+        let gates = [Limit {
+            value: 700.0,
+            at_least: true,
+            source: Source::Option,
+        }];
+        let c = judge(&mut r, Metric::GemmBf16, 0, &gates, None);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(
+            c.message
+                .contains("560 TFLOP/s is 20.0% below the threshold >= 700"),
+            "{}",
+            c.message
+        );
+        assert_eq!(c.threshold, Some(700.0.into()));
+        assert!(!r.gates[0].passed);
+        assert_eq!(r.gates[0].shortfall_pct, 20.0);
+    }
+
+    #[test]
+    fn the_highest_floor_binds_and_a_pass_passes() {
+        let mut r = result(800.0);
+        let gates = [
+            Limit {
+                value: 700.0,
+                at_least: true,
+                source: Source::Option,
+            },
+            Limit {
+                value: 760.0,
+                at_least: true,
+                source: Source::Baseline,
+            },
+        ];
+        let c = judge(&mut r, Metric::GemmBf16, 0, &gates, None);
+        assert_eq!(c.status, CheckStatus::Pass);
+        assert_eq!(c.threshold, Some(760.0.into()));
+        assert!(r.gates.iter().all(|g| g.passed));
+    }
+
+    #[test]
+    fn latency_fails_above_its_ceiling() {
+        let mut r = result(6.0);
+        let gates = [Limit {
+            value: 5.0,
+            at_least: false,
+            source: Source::File,
+        }];
+        let c = judge(&mut r, Metric::LaunchLatency, 0, &gates, None);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(
+            c.message.contains("20.0% above the threshold <= 5.00 us"),
+            "{}",
+            c.message
+        );
+    }
+
+    #[test]
+    fn a_wrong_product_fails_whatever_the_speed() {
+        let mut r = result(800.0);
+        let c = judge(&mut r, Metric::GemmBf16, 1, &[], None);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.remedy.is_some());
+    }
+
+    #[test]
+    fn zero_time_is_an_error_not_infinite_speed() {
+        assert!(rate(1.0, 0.0).is_err());
+        assert!(rate(1.0, f64::NAN).is_err());
+        assert_eq!(rate(3.0, 1.5).unwrap(), 2.0);
+    }
+}

@@ -1,0 +1,689 @@
+//! `bench`'s metrics and gates, as pure functions: metric names and units,
+//! `--min`/`--max` values with units, the thresholds file, the built-in
+//! expectations per GPU model, baselines, and the comparison of GPUs of one
+//! model with each other. Nothing here touches a GPU or prints.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Every metric `bench` can measure, in the order it reports them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    GemmBf16,
+    GemmFp16,
+    GemmTf32,
+    GemmFp32,
+    GemmFp64,
+    HbmCopy,
+    HbmRead,
+    HbmWrite,
+    H2d,
+    D2h,
+    LaunchLatency,
+}
+
+/// What a metric measures, which fixes the units it accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Flops,
+    Bandwidth,
+    Latency,
+}
+
+impl Metric {
+    pub const ALL: [Metric; 11] = [
+        Metric::GemmBf16,
+        Metric::GemmFp16,
+        Metric::GemmTf32,
+        Metric::GemmFp32,
+        Metric::GemmFp64,
+        Metric::HbmCopy,
+        Metric::HbmRead,
+        Metric::HbmWrite,
+        Metric::H2d,
+        Metric::D2h,
+        Metric::LaunchLatency,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::GemmBf16 => "gemm_bf16",
+            Metric::GemmFp16 => "gemm_fp16",
+            Metric::GemmTf32 => "gemm_tf32",
+            Metric::GemmFp32 => "gemm_fp32",
+            Metric::GemmFp64 => "gemm_fp64",
+            Metric::HbmCopy => "hbm_copy",
+            Metric::HbmRead => "hbm_read",
+            Metric::HbmWrite => "hbm_write",
+            Metric::H2d => "h2d",
+            Metric::D2h => "d2h",
+            Metric::LaunchLatency => "launch_latency",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Metric> {
+        Metric::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    pub fn kind(self) -> Kind {
+        match self {
+            Metric::GemmBf16
+            | Metric::GemmFp16
+            | Metric::GemmTf32
+            | Metric::GemmFp32
+            | Metric::GemmFp64 => Kind::Flops,
+            Metric::LaunchLatency => Kind::Latency,
+            _ => Kind::Bandwidth,
+        }
+    }
+
+    /// The unit values are reported in.
+    pub fn unit(self) -> &'static str {
+        match self.kind() {
+            Kind::Flops => "TFLOP/s",
+            Kind::Bandwidth => "GB/s",
+            Kind::Latency => "us",
+        }
+    }
+
+    /// Latency is better low; everything else high.
+    pub fn higher_is_better(self) -> bool {
+        self.kind() != Kind::Latency
+    }
+
+    /// One line for `--help` and the README.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Metric::GemmBf16 => "bf16 GEMM (fp32 accumulate)",
+            Metric::GemmFp16 => "fp16 GEMM (fp32 accumulate)",
+            Metric::GemmTf32 => "tf32 GEMM on tensor cores",
+            Metric::GemmFp32 => "fp32 GEMM",
+            Metric::GemmFp64 => "fp64 GEMM",
+            Metric::HbmCopy => "device copy kernel, bytes read plus written",
+            Metric::HbmRead => "device read-only kernel",
+            Metric::HbmWrite => "device write-only kernel",
+            Metric::H2d => "pinned host to device, copy engine",
+            Metric::D2h => "device to pinned host, copy engine",
+            Metric::LaunchLatency => "empty kernel, per launch, back to back",
+        }
+    }
+}
+
+/// Names `--tests` accepts: each metric, and groups.
+pub fn parse_tests(list: &str) -> Result<Vec<Metric>, String> {
+    let mut out = Vec::new();
+    for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
+        let group: Vec<Metric> = match word {
+            "all" => Metric::ALL.to_vec(),
+            "gemm" => Metric::ALL[..5].to_vec(),
+            "hbm" => vec![Metric::HbmCopy, Metric::HbmRead, Metric::HbmWrite],
+            "pcie" => vec![Metric::H2d, Metric::D2h],
+            "latency" => vec![Metric::LaunchLatency],
+            other => vec![Metric::from_name(other).ok_or_else(|| {
+                format!(
+                    "unknown test '{other}'; expected all, gemm, hbm, pcie, latency or one of: {}",
+                    metric_names()
+                )
+            })?],
+        };
+        for m in group {
+            if !out.contains(&m) {
+                out.push(m);
+            }
+        }
+    }
+    if out.is_empty() {
+        return Err("no test named; expected e.g. gemm,hbm".into());
+    }
+    out.sort();
+    Ok(out)
+}
+
+pub fn metric_names() -> String {
+    Metric::ALL.map(Metric::name).join(", ")
+}
+
+/// `VALUE[UNIT]` for `metric`, converted to the metric's unit. A bare
+/// number is in the metric's unit.
+pub fn parse_value(metric: Metric, text: &str) -> Result<f64, String> {
+    let t = text.trim();
+    let split = t
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(t.len());
+    let (num, unit) = t.split_at(split);
+    let value: f64 = num
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number with an optional unit"))?;
+    if !(value.is_finite() && value > 0.0) {
+        return Err(format!("'{text}': the value must be above zero"));
+    }
+    let unit = unit.trim().to_ascii_lowercase().replace(' ', "");
+    let factor = match (metric.kind(), unit.as_str()) {
+        (_, "") => 1.0,
+        (Kind::Flops, "tflops" | "tflop/s" | "tf") => 1.0,
+        (Kind::Flops, "gflops" | "gflop/s") => 1e-3,
+        (Kind::Flops, "pflops" | "pflop/s") => 1e3,
+        (Kind::Bandwidth, "gb/s" | "gbps") => 1.0,
+        (Kind::Bandwidth, "tb/s" | "tbps") => 1e3,
+        (Kind::Bandwidth, "mb/s" | "mbps") => 1e-3,
+        (Kind::Bandwidth, "gib/s") => 1.073_741_824,
+        (Kind::Latency, "us" | "µs") => 1.0,
+        (Kind::Latency, "ns") => 1e-3,
+        (Kind::Latency, "ms") => 1e3,
+        _ => {
+            return Err(format!(
+                "'{text}': unit '{unit}' does not fit {} (measured in {}; e.g. {})",
+                metric.name(),
+                metric.unit(),
+                match metric.kind() {
+                    Kind::Flops => "700TFLOPS",
+                    Kind::Bandwidth => "2.5TB/s or 48GB/s",
+                    Kind::Latency => "5us",
+                }
+            ))
+        }
+    };
+    Ok(value * factor)
+}
+
+/// `METRIC=VALUE[UNIT]`, as `--min` and `--max` take it.
+pub fn parse_limit(text: &str) -> Result<(Metric, f64), String> {
+    let (name, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("'{text}': expected METRIC=VALUE, e.g. gemm_bf16=700TFLOPS"))?;
+    let metric = Metric::from_name(name.trim()).ok_or_else(|| {
+        format!(
+            "'{text}': unknown metric '{}'; expected one of: {}",
+            name.trim(),
+            metric_names()
+        )
+    })?;
+    Ok((metric, parse_value(metric, value)?))
+}
+
+/// A limit on a metric: a floor for rates, a ceiling for latency.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Limit {
+    pub value: f64,
+    /// True: the value must be at least `value`; false: at most.
+    pub at_least: bool,
+    pub source: Source,
+}
+
+/// Where a limit came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// `--min`/`--max` on the command line.
+    Option,
+    /// The thresholds file.
+    File,
+    /// gpuctl's expectation for the GPU model.
+    Builtin,
+    /// `--baseline` less the tolerance.
+    Baseline,
+    /// The median of the run's GPUs of the same model less the tolerance.
+    Peers,
+}
+
+impl Source {
+    pub fn label(self) -> &'static str {
+        match self {
+            Source::Option => "--min/--max",
+            Source::File => "thresholds file",
+            Source::Builtin => "built-in expectation",
+            Source::Baseline => "baseline",
+            Source::Peers => "GPUs of this model",
+        }
+    }
+}
+
+/// The thresholds file: `[min]` and `[max]` tables of metric = value
+/// (a number in the metric's unit, or a string with a unit).
+pub fn parse_thresholds_file(text: &str) -> Result<BTreeMap<Metric, Limit>, String> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct File {
+        #[serde(default)]
+        min: BTreeMap<String, toml::Value>,
+        #[serde(default)]
+        max: BTreeMap<String, toml::Value>,
+    }
+    let file: File = toml::from_str(text).map_err(|e| {
+        format!(
+            "{} (expected [min] and [max] tables of metric = value)",
+            e.message()
+        )
+    })?;
+    let mut out = BTreeMap::new();
+    for (table, at_least) in [(&file.min, true), (&file.max, false)] {
+        for (name, value) in table {
+            let metric = Metric::from_name(name).ok_or_else(|| {
+                format!(
+                    "unknown metric '{name}'; expected one of: {}",
+                    metric_names()
+                )
+            })?;
+            let text = match value {
+                toml::Value::String(s) => s.clone(),
+                toml::Value::Integer(i) => i.to_string(),
+                toml::Value::Float(f) => f.to_string(),
+                _ => {
+                    return Err(format!(
+                        "{name}: expected a number or a string like \"700TFLOPS\""
+                    ))
+                }
+            };
+            let v = parse_value(metric, &text).map_err(|e| format!("{name}: {e}"))?;
+            out.insert(
+                metric,
+                Limit {
+                    value: v,
+                    at_least,
+                    source: Source::File,
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// Datasheet peaks of one GPU model: what the built-in expectations are a
+/// share of. `None` where the datasheet gives no figure.
+#[derive(Debug, Clone, Copy)]
+pub struct Datasheet {
+    pub model: &'static str,
+    /// Dense tensor-core TFLOP/s: bf16/fp16, tf32, fp64; and SIMT fp32.
+    pub bf16: f64,
+    pub tf32: f64,
+    pub fp64: Option<f64>,
+    pub fp32: f64,
+    /// Memory bandwidth, GB/s.
+    pub memory: f64,
+    /// Host link, GB/s per direction (PCIe gen x16 theoretical).
+    pub host_link: f64,
+}
+
+/// Share of the datasheet figure a healthy GPU must reach. Measured on an
+/// H100 SXM (ENGINEERING.md section 1): GEMM 78-82% of peak, HBM copy 90%,
+/// pinned copies 86% of PCIe Gen5 x16; the shares leave a wide margin below
+/// that so only a real fault (or a wrong part) fails.
+pub const GEMM_SHARE: f64 = 0.60;
+pub const MEMORY_SHARE: f64 = 0.70;
+pub const HOST_LINK_SHARE: f64 = 0.70;
+
+/// NVIDIA datasheets (dense, without sparsity): H100 SXM5 and PCIe, H200
+/// SXM, A100 80GB SXM4 / 40GB, L40S. Matched on the NVML name, most
+/// specific first.
+pub const DATASHEETS: &[(&[&str], Datasheet)] = &[
+    (
+        &["H100", "PCIe"],
+        Datasheet {
+            model: "H100 PCIe",
+            bf16: 756.0,
+            tf32: 378.0,
+            fp64: Some(51.0),
+            fp32: 51.0,
+            memory: 2000.0,
+            host_link: 64.0,
+        },
+    ),
+    (
+        &["H100"],
+        Datasheet {
+            model: "H100 SXM",
+            bf16: 989.0,
+            tf32: 495.0,
+            fp64: Some(67.0),
+            fp32: 67.0,
+            memory: 3350.0,
+            host_link: 64.0,
+        },
+    ),
+    (
+        &["H200"],
+        Datasheet {
+            model: "H200 SXM",
+            bf16: 989.0,
+            tf32: 495.0,
+            fp64: Some(67.0),
+            fp32: 67.0,
+            memory: 4800.0,
+            host_link: 64.0,
+        },
+    ),
+    (
+        &["A100", "80GB"],
+        Datasheet {
+            model: "A100 80GB",
+            bf16: 312.0,
+            tf32: 156.0,
+            fp64: Some(19.5),
+            fp32: 19.5,
+            memory: 1935.0,
+            host_link: 32.0,
+        },
+    ),
+    (
+        &["A100"],
+        Datasheet {
+            model: "A100 40GB",
+            bf16: 312.0,
+            tf32: 156.0,
+            fp64: Some(19.5),
+            fp32: 19.5,
+            memory: 1555.0,
+            host_link: 32.0,
+        },
+    ),
+    (
+        &["L40S"],
+        Datasheet {
+            model: "L40S",
+            bf16: 362.0,
+            tf32: 183.0,
+            fp64: None,
+            fp32: 91.6,
+            memory: 864.0,
+            host_link: 32.0,
+        },
+    ),
+];
+
+/// The datasheet for an NVML name, if gpuctl knows the model.
+pub fn datasheet(name: &str) -> Option<&'static Datasheet> {
+    DATASHEETS
+        .iter()
+        .find(|(words, _)| words.iter().all(|w| name.contains(w)))
+        .map(|(_, d)| d)
+}
+
+/// The built-in expectation for `metric` on `sheet`: a floor, or None
+/// where gpuctl sets none (launch latency, fp64 without a datasheet
+/// figure, GEMM on the built-in kernel, which is not tuned to peak).
+pub fn builtin_limit(sheet: &Datasheet, metric: Metric, cublas: bool) -> Option<Limit> {
+    let value = match metric {
+        Metric::GemmBf16 | Metric::GemmFp16 if cublas => sheet.bf16 * GEMM_SHARE,
+        Metric::GemmTf32 if cublas => sheet.tf32 * GEMM_SHARE,
+        Metric::GemmFp32 if cublas => sheet.fp32 * GEMM_SHARE,
+        Metric::GemmFp64 if cublas => sheet.fp64? * GEMM_SHARE,
+        Metric::HbmCopy | Metric::HbmRead | Metric::HbmWrite => sheet.memory * MEMORY_SHARE,
+        Metric::H2d | Metric::D2h => sheet.host_link * HOST_LINK_SHARE,
+        _ => return None,
+    };
+    Some(Limit {
+        value: round2(value),
+        at_least: true,
+        source: Source::Builtin,
+    })
+}
+
+/// A limit `tolerance` (a fraction) worse than `reference`.
+pub fn relative_limit(metric: Metric, reference: f64, tolerance: f64, source: Source) -> Limit {
+    let higher = metric.higher_is_better();
+    Limit {
+        value: round2(if higher {
+            reference * (1.0 - tolerance)
+        } else {
+            reference * (1.0 + tolerance)
+        }),
+        at_least: higher,
+        source,
+    }
+}
+
+/// How one limit judged a value: None when it passed, else how far off it
+/// is, in percent of the limit.
+pub fn shortfall_pct(value: f64, limit: &Limit) -> Option<f64> {
+    if limit.at_least && value < limit.value {
+        Some((limit.value - value) / limit.value * 100.0)
+    } else if !limit.at_least && value > limit.value {
+        Some((value - limit.value) / limit.value * 100.0)
+    } else {
+        None
+    }
+}
+
+/// Median of the values (mean of the middle two for an even count).
+pub fn median(values: &[f64]) -> Option<f64> {
+    if values.is_empty() {
+        return None;
+    }
+    let mut v = values.to_vec();
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    Some(if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    })
+}
+
+pub fn round2(x: f64) -> f64 {
+    (x * 100.0).round() / 100.0
+}
+
+/// A node's results saved by `--save-baseline`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Baseline {
+    /// Format marker and version.
+    pub gpuctl_baseline: u32,
+    pub gpuctl_version: String,
+    pub host: String,
+    pub timestamp: String,
+    pub driver_version: Option<String>,
+    pub gpus: Vec<BaselineGpu>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BaselineGpu {
+    pub index: u32,
+    pub uuid: String,
+    pub name: String,
+    /// Median per metric, in the metric's unit.
+    pub metrics: BTreeMap<String, f64>,
+}
+
+pub const BASELINE_VERSION: u32 = 1;
+
+impl Baseline {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let b: Baseline = serde_json::from_str(text)
+            .map_err(|e| format!("not a gpuctl baseline ({e}); write one with --save-baseline"))?;
+        if b.gpuctl_baseline != BASELINE_VERSION {
+            return Err(format!(
+                "baseline format {} is not supported (this gpuctl reads {BASELINE_VERSION})",
+                b.gpuctl_baseline
+            ));
+        }
+        Ok(b)
+    }
+
+    /// Why this baseline cannot judge GPUs of `models` under `driver`, if
+    /// it cannot: another driver, or a model it has no figures for.
+    pub fn refuse(&self, models: &[&str], driver: Option<&str>) -> Option<String> {
+        if let (Some(mine), Some(theirs)) = (driver, self.driver_version.as_deref()) {
+            if mine != theirs {
+                return Some(format!(
+                    "the baseline was recorded with driver {theirs}, this node runs {mine}: \
+                     performance may differ by driver; record a new baseline with \
+                     --save-baseline after checking the node"
+                ));
+            }
+        }
+        let known: Vec<&str> = self.gpus.iter().map(|g| g.name.as_str()).collect();
+        let missing: Vec<&str> = models
+            .iter()
+            .copied()
+            .filter(|m| !known.contains(m))
+            .collect();
+        if !missing.is_empty() {
+            let mut theirs = known.clone();
+            theirs.sort();
+            theirs.dedup();
+            return Some(format!(
+                "the baseline was recorded on {} but this run has {}: a baseline judges only \
+                 the GPU model it was recorded on",
+                theirs.join(", "),
+                missing.join(", ")
+            ));
+        }
+        None
+    }
+
+    /// The reference for `metric` on a GPU: the same GPU (UUID) when the
+    /// baseline has it, else the median over GPUs of the same model.
+    pub fn reference(&self, uuid: &str, name: &str, metric: Metric) -> Option<f64> {
+        let key = metric.name();
+        if let Some(g) = self.gpus.iter().find(|g| g.uuid == uuid) {
+            if let Some(v) = g.metrics.get(key) {
+                return Some(*v);
+            }
+        }
+        let same: Vec<f64> = self
+            .gpus
+            .iter()
+            .filter(|g| g.name == name)
+            .filter_map(|g| g.metrics.get(key).copied())
+            .collect();
+        median(&same)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn values_take_units_that_fit_the_metric() {
+        assert_eq!(parse_value(Metric::GemmBf16, "700TFLOPS"), Ok(700.0));
+        assert_eq!(parse_value(Metric::GemmBf16, "700 TFLOP/s"), Ok(700.0));
+        assert_eq!(parse_value(Metric::GemmBf16, "0.7PFLOPS"), Ok(700.0));
+        assert_eq!(parse_value(Metric::HbmCopy, "2.5TB/s"), Ok(2500.0));
+        assert_eq!(parse_value(Metric::H2d, "48GB/s"), Ok(48.0));
+        assert_eq!(parse_value(Metric::H2d, "48"), Ok(48.0));
+        assert_eq!(parse_value(Metric::LaunchLatency, "5us"), Ok(5.0));
+        assert_eq!(parse_value(Metric::LaunchLatency, "1500ns"), Ok(1.5));
+        assert!(parse_value(Metric::H2d, "48TFLOPS").is_err());
+        assert!(parse_value(Metric::GemmBf16, "-1").is_err());
+        assert!(parse_value(Metric::GemmBf16, "0").is_err());
+        assert!(parse_value(Metric::GemmBf16, "fast").is_err());
+    }
+
+    #[test]
+    fn limits_name_a_metric() {
+        assert_eq!(
+            parse_limit("gemm_bf16=700TFLOPS"),
+            Ok((Metric::GemmBf16, 700.0))
+        );
+        assert!(parse_limit("gemm_bf17=700")
+            .unwrap_err()
+            .contains("unknown metric"));
+        assert!(parse_limit("700").unwrap_err().contains("METRIC=VALUE"));
+    }
+
+    #[test]
+    fn tests_expand_groups_in_order() {
+        assert_eq!(
+            parse_tests("pcie,gemm_bf16").unwrap(),
+            vec![Metric::GemmBf16, Metric::H2d, Metric::D2h]
+        );
+        assert_eq!(parse_tests("all").unwrap().len(), 11);
+        assert!(parse_tests("gemm,bogus").is_err());
+        assert!(parse_tests(",").is_err());
+    }
+
+    #[test]
+    fn thresholds_file_has_min_and_max() {
+        let t = parse_thresholds_file(
+            "[min]\ngemm_bf16 = \"700TFLOPS\"\nh2d = 48\n[max]\nlaunch_latency = \"5us\"\n",
+        )
+        .unwrap();
+        assert_eq!(t[&Metric::GemmBf16].value, 700.0);
+        assert!(t[&Metric::GemmBf16].at_least);
+        assert_eq!(t[&Metric::H2d].value, 48.0);
+        assert!(!t[&Metric::LaunchLatency].at_least);
+        assert!(parse_thresholds_file("[min]\nnope = 1\n").is_err());
+        assert!(parse_thresholds_file("[minimum]\n").is_err());
+        assert!(parse_thresholds_file("[min]\nh2d = \"48TFLOPS\"\n").is_err());
+    }
+
+    #[test]
+    fn builtin_expectations_by_model() {
+        let h100 = datasheet("NVIDIA H100 80GB HBM3").unwrap();
+        assert_eq!(h100.model, "H100 SXM");
+        assert_eq!(datasheet("NVIDIA H100 PCIe").unwrap().model, "H100 PCIe");
+        assert_eq!(
+            datasheet("NVIDIA A100-SXM4-80GB").unwrap().model,
+            "A100 80GB"
+        );
+        assert_eq!(datasheet("NVIDIA L40S").unwrap().model, "L40S");
+        assert!(datasheet("NVIDIA GeForce RTX 4090").is_none());
+        let bf16 = builtin_limit(h100, Metric::GemmBf16, true).unwrap();
+        assert_eq!(bf16.value, 593.4);
+        // Measured H100 figures clear every expectation.
+        for (m, measured) in [
+            (Metric::GemmBf16, 775.0),
+            (Metric::GemmTf32, 392.0),
+            (Metric::GemmFp32, 51.0),
+            (Metric::GemmFp64, 55.0),
+            (Metric::HbmCopy, 3000.0),
+            (Metric::H2d, 55.0),
+        ] {
+            let l = builtin_limit(h100, m, true).unwrap();
+            assert_eq!(shortfall_pct(measured, &l), None, "{m:?}");
+        }
+        assert!(builtin_limit(h100, Metric::GemmBf16, false).is_none());
+        assert!(builtin_limit(h100, Metric::LaunchLatency, true).is_none());
+    }
+
+    #[test]
+    fn shortfall_in_the_metrics_direction() {
+        let floor = relative_limit(Metric::HbmCopy, 3000.0, 0.05, Source::Baseline);
+        assert_eq!(floor.value, 2850.0);
+        assert_eq!(shortfall_pct(2900.0, &floor), None);
+        let off = shortfall_pct(2565.0, &floor).unwrap();
+        assert!((off - 10.0).abs() < 1e-9);
+        let ceiling = relative_limit(Metric::LaunchLatency, 2.0, 0.05, Source::Peers);
+        assert_eq!(ceiling.value, 2.1);
+        assert!(shortfall_pct(2.5, &ceiling).is_some());
+        assert_eq!(shortfall_pct(1.0, &ceiling), None);
+    }
+
+    #[test]
+    fn median_of_even_and_odd() {
+        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
+        assert_eq!(median(&[4.0, 1.0]), Some(2.5));
+        assert_eq!(median(&[]), None);
+    }
+
+    #[test]
+    fn baseline_refuses_another_driver_or_model() {
+        let b = Baseline {
+            gpuctl_baseline: 1,
+            gpuctl_version: "0".into(),
+            host: "h".into(),
+            timestamp: "t".into(),
+            driver_version: Some("580.1".into()),
+            gpus: vec![BaselineGpu {
+                index: 0,
+                uuid: "GPU-a".into(),
+                name: "H100".into(),
+                metrics: [("h2d".to_string(), 55.0)].into_iter().collect(),
+            }],
+        };
+        assert!(b.refuse(&["H100"], Some("580.1")).is_none());
+        assert!(b
+            .refuse(&["H100"], Some("570.1"))
+            .unwrap()
+            .contains("driver 580.1"));
+        assert!(b.refuse(&["A100"], Some("580.1")).unwrap().contains("A100"));
+        assert_eq!(b.reference("GPU-a", "H100", Metric::H2d), Some(55.0));
+        assert_eq!(b.reference("GPU-b", "H100", Metric::H2d), Some(55.0));
+        assert_eq!(b.reference("GPU-b", "H100", Metric::D2h), None);
+        let text = serde_json::to_string(&b).unwrap();
+        assert_eq!(Baseline::parse(&text).unwrap(), b);
+        assert!(Baseline::parse("{}").is_err());
+    }
+}

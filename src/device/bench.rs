@@ -1,0 +1,57 @@
+//! The bandwidth and latency benchmark's interface: what `bench` asks of a
+//! GPU besides GEMM (which goes through the burn engine).
+//!
+//! A [`BenchWorker`] owns one GPU's context, device buffers and a pinned
+//! host buffer. Each call times its repetitions with CUDA events after a
+//! warm-up and verifies the data moved; a wrong result is an error, since a
+//! bandwidth figure over corrupted data means nothing.
+
+use serde::{Deserialize, Serialize};
+
+/// One data movement `bench` measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Transfer {
+    /// Device copy kernel: bytes read plus bytes written.
+    HbmCopy,
+    /// Device read-only kernel (reduces what it reads).
+    HbmRead,
+    /// Device write-only kernel.
+    HbmWrite,
+    /// Pinned host memory to the device (copy engine).
+    HostToDevice,
+    /// The device to pinned host memory (copy engine).
+    DeviceToHost,
+}
+
+/// What the command asks for.
+#[derive(Debug, Clone, PartialEq)]
+pub struct BenchConfig {
+    /// Bytes per device buffer for the HBM kernels (two buffers are held).
+    pub device_bytes: u64,
+    /// Bytes of the pinned host buffer for host transfers.
+    pub host_bytes: u64,
+}
+
+/// One measurement's repetitions.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Timed {
+    /// Seconds of device time per repetition (CUDA events).
+    pub seconds: Vec<f64>,
+    /// Bytes each repetition counts (read plus written for a copy).
+    pub bytes_per_rep: u64,
+    /// Bytes whose contents were checked after the repetitions.
+    pub verified_bytes: u64,
+}
+
+/// One GPU under benchmark; lives on its own thread.
+pub trait BenchWorker: Send {
+    /// Free-form: buffer sizes, launch configuration.
+    fn detail(&self) -> String;
+    /// Warm-up, then `reps` timed repetitions of `what`, then a check of
+    /// the data moved.
+    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, String>;
+    /// `reps` repetitions, each timing `launches` back-to-back empty kernel
+    /// launches; returns seconds per launch for each repetition.
+    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, String>;
+}

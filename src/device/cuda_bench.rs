@@ -1,0 +1,561 @@
+//! The real bandwidth and latency benchmark (`bench`): HBM copy, read and
+//! write kernels from `kernels/bench.cu`, pinned host transfers through the
+//! copy engines, and empty-kernel launches, all timed with CUDA events after
+//! a warm-up, and every byte moved checked afterwards.
+
+use super::bench::{BenchConfig, BenchWorker, Timed, Transfer};
+use super::cuda::{describe, guarded};
+use super::QueryError;
+use crate::kernels;
+use cudarc::driver::result::{self as cu, DriverError};
+use cudarc::driver::sys::CUdevice_attribute_enum as Attr;
+use cudarc::driver::{
+    CudaContext, CudaEvent, CudaFunction, CudaStream, LaunchConfig, PushKernelArg,
+};
+use cudarc::nvrtc::Ptx;
+use rayon::prelude::*;
+use std::ffi::c_void;
+use std::sync::Arc;
+
+/// Threads per block: the read kernel's reduction is written for 256.
+const BLOCK: u32 = 256;
+/// Resident blocks per SM for the HBM kernels (8 x 256 threads fill an SM);
+/// `GPUCTL_BENCH_BLOCKS_PER_SM` overrides it for tuning.
+const BLOCKS_PER_SM: u32 = 8;
+/// Untimed launches before the timed ones: clocks ramp, TLBs fill.
+const WARMUP: u32 = 3;
+/// Share of free memory the two device buffers may take.
+const MEMORY_SHARE: f64 = 0.4;
+/// Bytes of each end of a copied buffer compared exactly on the host.
+const SPOT_BYTES: usize = 1 << 20;
+
+/// `step: CUDA_ERROR_NAME (code)`, for `map_err`.
+fn de(step: &'static str) -> impl Fn(DriverError) -> String {
+    move |e| format!("{step}: {}", describe(e.0))
+}
+
+/// Sets up a benchmark worker on `ordinal`.
+pub fn start(ordinal: u32, config: &BenchConfig) -> Result<Box<dyn BenchWorker>, QueryError> {
+    guarded(|| {
+        Bench::new(ordinal, config)
+            .map(|w| Box::new(w) as Box<dyn BenchWorker>)
+            .map_err(QueryError::Failed)
+    })
+}
+
+/// A device allocation freed on drop (`cuMemAlloc`, not the stream-ordered
+/// pool, so the memory is returned when the worker ends).
+struct DevBuf {
+    ptr: u64,
+    ctx: Arc<CudaContext>,
+}
+
+impl DevBuf {
+    fn new(ctx: &Arc<CudaContext>, bytes: usize) -> Result<Self, DriverError> {
+        ctx.bind_to_thread()?;
+        // SAFETY: plain allocation in the current (just bound) context.
+        let ptr = unsafe { cu::malloc_sync(bytes) }?;
+        Ok(Self {
+            ptr,
+            ctx: ctx.clone(),
+        })
+    }
+}
+
+impl Drop for DevBuf {
+    fn drop(&mut self) {
+        let _ = self.ctx.bind_to_thread();
+        // SAFETY: allocated by `new`, freed once; the owner synchronized first.
+        let _ = unsafe { cu::free_sync(self.ptr) };
+    }
+}
+
+/// Page-locked host memory (`cuMemHostAlloc`): what lets the copy engines
+/// run at the link's speed.
+struct Pinned {
+    ptr: *mut c_void,
+    bytes: usize,
+    ctx: Arc<CudaContext>,
+}
+
+// SAFETY: the pointer is owned by this value alone and used from one thread
+// at a time (the worker's).
+unsafe impl Send for Pinned {}
+
+impl Pinned {
+    fn new(ctx: &Arc<CudaContext>, bytes: usize) -> Result<Self, DriverError> {
+        ctx.bind_to_thread()?;
+        // SAFETY: allocates `bytes` of pinned memory in the bound context.
+        let ptr = unsafe { cu::malloc_host(bytes, 0) }?;
+        Ok(Self {
+            ptr,
+            bytes,
+            ctx: ctx.clone(),
+        })
+    }
+
+    fn words(&self) -> &[u64] {
+        // SAFETY: a live allocation of `bytes` (a multiple of 16), aligned
+        // to a page; only read while no copy into it is in flight.
+        unsafe { std::slice::from_raw_parts(self.ptr as *const u64, self.bytes / 8) }
+    }
+}
+
+impl Drop for Pinned {
+    fn drop(&mut self) {
+        let _ = self.ctx.bind_to_thread();
+        // SAFETY: allocated by `new`, freed once, after the stream was idle.
+        let _ = unsafe { cu::free_host(self.ptr) };
+    }
+}
+
+struct Bench {
+    write: CudaFunction,
+    read: CudaFunction,
+    copy: CudaFunction,
+    empty: CudaFunction,
+    a: DevBuf,
+    b: DevBuf,
+    host: Pinned,
+    /// One XOR slot per read repetition.
+    slots: DevBuf,
+    device_bytes: u64,
+    copy_variant: &'static str,
+    grid: u32,
+    stream: Arc<CudaStream>,
+    ctx: Arc<CudaContext>,
+    seed: u32,
+}
+
+/// XOR of the u32 values 0..n-1 (closed form by n mod 4).
+pub fn xor_below(n: u64) -> u32 {
+    if n == 0 {
+        return 0;
+    }
+    let m = n - 1;
+    (match m % 4 {
+        0 => m,
+        1 => 1,
+        2 => m + 1,
+        _ => 0,
+    }) as u32
+}
+
+/// The u64 at index `k` of a buffer written by `gpuctl_bench_write` with
+/// `seed` (little-endian pairs of u32 words `j ^ seed`).
+fn pattern_u64(k: u64, seed: u32) -> u64 {
+    let lo = ((2 * k) as u32) ^ seed;
+    let hi = ((2 * k + 1) as u32) ^ seed;
+    u64::from(lo) | (u64::from(hi) << 32)
+}
+
+impl Bench {
+    fn new(ordinal: u32, config: &BenchConfig) -> Result<Self, String> {
+        let ctx = CudaContext::new(ordinal as usize).map_err(de("context creation failed"))?;
+        let stream = ctx.default_stream();
+        let module = ctx
+            .load_module(Ptx::from_src(kernels::BENCH_PTX))
+            .map_err(de("bench module load failed"))?;
+        let func = |name: &str| {
+            module
+                .load_function(name)
+                .map_err(|e| format!("kernel {name} lookup failed: {}", describe(e.0)))
+        };
+        let sm_count = ctx
+            .attribute(Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+            .map_err(de("SM count query failed"))?
+            .max(1) as u32;
+        let per_sm = std::env::var("GPUCTL_BENCH_BLOCKS_PER_SM")
+            .ok()
+            .and_then(|v| v.parse::<u32>().ok())
+            .filter(|&v| (1..=4096).contains(&v))
+            .unwrap_or(BLOCKS_PER_SM);
+        // Development aid: another access order for the copy kernel.
+        let copy_variant = match std::env::var("GPUCTL_BENCH_COPY").as_deref() {
+            Ok("tile8") => "gpuctl_bench_copy_tile8",
+            Ok("tile4nc") => "gpuctl_bench_copy_tile4nc",
+            Ok("stride4") => "gpuctl_bench_copy_stride4",
+            _ => "gpuctl_bench_copy",
+        };
+        let (free, _) = ctx.mem_get_info().map_err(de("memory query failed"))?;
+        // Two buffers within the share of free memory, whole MiB, at most
+        // 16 GiB each (word indices stay within u32).
+        let fit = ((free as f64 * MEMORY_SHARE / 2.0) as u64).min(16 << 30);
+        let device_bytes = config.device_bytes.min(fit) >> 20 << 20;
+        let host_bytes = config.host_bytes.min(device_bytes) >> 20 << 20;
+        if device_bytes == 0 || host_bytes == 0 {
+            return Err(format!(
+                "out of GPU memory: {} MiB free is too little to benchmark",
+                free >> 20
+            ));
+        }
+        let alloc = |bytes: u64, what: &str| {
+            DevBuf::new(&ctx, bytes as usize).map_err(|e| {
+                format!(
+                    "allocating {what} ({} MiB) failed: {}",
+                    bytes >> 20,
+                    describe(e.0)
+                )
+            })
+        };
+        let a = alloc(device_bytes, "buffer A")?;
+        let b = alloc(device_bytes, "buffer B")?;
+        let slots = alloc(4 * 1024, "result slots")?;
+        let host = Pinned::new(&ctx, host_bytes as usize).map_err(|e| {
+            format!(
+                "allocating {} MiB of pinned host memory failed: {}",
+                host_bytes >> 20,
+                describe(e.0)
+            )
+        })?;
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.subsec_nanos())
+            .unwrap_or(0x5eed);
+        Ok(Bench {
+            write: func("gpuctl_bench_write")?,
+            read: func("gpuctl_bench_read")?,
+            copy: func(copy_variant)?,
+            copy_variant,
+            empty: func("gpuctl_bench_empty")?,
+            a,
+            b,
+            host,
+            slots,
+            device_bytes,
+            grid: sm_count * per_sm,
+            stream,
+            ctx,
+            seed,
+        })
+    }
+
+    fn cfg(&self) -> LaunchConfig {
+        LaunchConfig {
+            grid_dim: (self.grid, 1, 1),
+            block_dim: (BLOCK, 1, 1),
+            shared_mem_bytes: 0,
+        }
+    }
+
+    fn launch_write(&self, dst: u64, bytes: u64, seed: u32) -> Result<(), String> {
+        let nvec = bytes / 16;
+        let mut l = self.stream.launch_builder(&self.write);
+        l.arg(&dst).arg(&nvec).arg(&seed);
+        // SAFETY: gpuctl_bench_write(uint4*, u64 nvec, u32); dst holds nvec uint4.
+        unsafe { l.launch(self.cfg()) }.map_err(de("write kernel launch failed"))?;
+        Ok(())
+    }
+
+    fn launch_read(&self, src: u64, bytes: u64, slot: u64) -> Result<(), String> {
+        let nvec = bytes / 16;
+        let out = self.slots.ptr + 4 * slot;
+        let mut l = self.stream.launch_builder(&self.read);
+        l.arg(&src).arg(&nvec).arg(&out);
+        // SAFETY: gpuctl_bench_read(const uint4*, u64 nvec, u32* out); src
+        // holds nvec uint4, out is one u32 inside `slots`; block 256.
+        unsafe { l.launch(self.cfg()) }.map_err(de("read kernel launch failed"))?;
+        Ok(())
+    }
+
+    fn launch_copy(&self, src: u64, dst: u64, bytes: u64) -> Result<(), String> {
+        let nvec = bytes / 16;
+        let mut l = self.stream.launch_builder(&self.copy);
+        l.arg(&src).arg(&dst).arg(&nvec);
+        // SAFETY: gpuctl_bench_copy(const uint4*, uint4*, u64 nvec); both
+        // buffers hold nvec uint4 and do not overlap.
+        unsafe { l.launch(self.cfg()) }.map_err(de("copy kernel launch failed"))?;
+        Ok(())
+    }
+
+    /// XOR of `bytes` of `src` through the read kernel, synchronously.
+    fn read_xor(&self, src: u64, bytes: u64) -> Result<u32, String> {
+        self.zero_slots()?;
+        self.launch_read(src, bytes, 0)?;
+        Ok(self.slot_values(1)?[0])
+    }
+
+    fn zero_slots(&self) -> Result<(), String> {
+        // SAFETY: the whole slots allocation (4 KiB), on the worker's stream.
+        unsafe { cu::memset_d8_async(self.slots.ptr, 0, 4096, self.stream.cu_stream()) }
+            .map_err(de("zeroing result slots failed"))
+    }
+
+    fn slot_values(&self, n: usize) -> Result<Vec<u32>, String> {
+        let mut host = vec![0u32; n];
+        // SAFETY: host holds n u32, slots holds 1024.
+        unsafe { cu::memcpy_dtoh_async(&mut host, self.slots.ptr, self.stream.cu_stream()) }
+            .map_err(de("reading result slots failed"))?;
+        self.stream
+            .synchronize()
+            .map_err(de("benchmark kernels failed"))?;
+        Ok(host)
+    }
+
+    fn events(&self, n: u32) -> Result<Vec<(CudaEvent, CudaEvent)>, String> {
+        let timing = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
+        (0..n)
+            .map(|_| {
+                Ok((
+                    self.ctx
+                        .new_event(timing)
+                        .map_err(de("event creation failed"))?,
+                    self.ctx
+                        .new_event(timing)
+                        .map_err(de("event creation failed"))?,
+                ))
+            })
+            .collect()
+    }
+
+    /// Warm-up, then `reps` timed runs of `op(rep)`; seconds per rep.
+    fn timed(&self, reps: u32, op: &dyn Fn(u32) -> Result<(), String>) -> Result<Vec<f64>, String> {
+        for _ in 0..WARMUP {
+            op(u32::MAX)?;
+        }
+        let events = self.events(reps)?;
+        for (rep, (start, end)) in events.iter().enumerate() {
+            start
+                .record(&self.stream)
+                .map_err(de("event record failed"))?;
+            op(rep as u32)?;
+            end.record(&self.stream)
+                .map_err(de("event record failed"))?;
+        }
+        self.stream
+            .synchronize()
+            .map_err(de("benchmark execution failed"))?;
+        events
+            .iter()
+            .map(|(s, e)| {
+                s.elapsed_ms(e)
+                    .map(|ms| f64::from(ms) / 1e3)
+                    .map_err(de("event timing failed"))
+            })
+            .collect()
+    }
+
+    /// The first and last [`SPOT_BYTES`] of `buf` match the write pattern.
+    fn spot_check(&self, buf: u64, bytes: u64, seed: u32) -> Result<u64, String> {
+        let n = (SPOT_BYTES as u64).min(bytes / 2) / 8;
+        let mut checked = 0;
+        for first in [0, bytes / 8 - n] {
+            let mut host = vec![0u64; n as usize];
+            // SAFETY: reads n u64 inside the live buffer of `bytes`.
+            unsafe { cu::memcpy_dtoh_sync(&mut host, buf + first * 8) }
+                .map_err(de("reading back the copy failed"))?;
+            if let Some(k) = (0..n).find(|&k| host[k as usize] != pattern_u64(first + k, seed)) {
+                return Err(format!(
+                    "the copy is wrong at byte {}: the GPU corrupted data it moved",
+                    (first + k) * 8
+                ));
+            }
+            checked += n * 8;
+        }
+        Ok(checked)
+    }
+
+    fn check_xor(&self, got: u32, bytes: u64, what: &str) -> Result<(), String> {
+        let want = xor_below(bytes / 4);
+        if got == want {
+            Ok(())
+        } else {
+            Err(format!(
+                "{what}: the data read back differs from what was written (XOR {got:08x}, \
+                 expected {want:08x}): the GPU corrupted data it moved"
+            ))
+        }
+    }
+}
+
+impl BenchWorker for Bench {
+    fn detail(&self) -> String {
+        format!(
+            "device buffers 2 x {} MiB, pinned host buffer {} MiB, grid {} x {BLOCK}, {}",
+            self.device_bytes >> 20,
+            self.host.bytes >> 20,
+            self.grid,
+            self.copy_variant
+        )
+    }
+
+    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, String> {
+        self.ctx
+            .bind_to_thread()
+            .map_err(de("binding the context failed"))?;
+        let reps = reps.clamp(1, 1000);
+        let bytes = self.device_bytes;
+        let host_bytes = self.host.bytes as u64;
+        let (a, b) = (self.a.ptr, self.b.ptr);
+        self.seed = self.seed.wrapping_add(0x9E37_79B9);
+        let seed = self.seed;
+        match what {
+            Transfer::HbmCopy => {
+                self.launch_write(a, bytes, seed)?;
+                let seconds = self.timed(reps, &|_| self.launch_copy(a, b, bytes))?;
+                let xor = self.read_xor(b, bytes)?;
+                self.check_xor(xor, bytes, "device copy")?;
+                let spot = self.spot_check(b, bytes, seed)?;
+                Ok(Timed {
+                    seconds,
+                    bytes_per_rep: 2 * bytes,
+                    verified_bytes: bytes + spot,
+                })
+            }
+            Transfer::HbmWrite => {
+                let seconds = self.timed(reps, &|_| self.launch_write(a, bytes, seed))?;
+                let xor = self.read_xor(a, bytes)?;
+                self.check_xor(xor, bytes, "device write")?;
+                let spot = self.spot_check(a, bytes, seed)?;
+                Ok(Timed {
+                    seconds,
+                    bytes_per_rep: bytes,
+                    verified_bytes: bytes + spot,
+                })
+            }
+            Transfer::HbmRead => {
+                let reps = reps.min(1000);
+                self.launch_write(a, bytes, seed)?;
+                self.zero_slots()?;
+                // Warm-up reps XOR into slot 1023, which is never checked.
+                let seconds = self.timed(reps, &|rep| {
+                    self.launch_read(a, bytes, u64::from(rep.min(1023)))
+                })?;
+                let values = self.slot_values(reps as usize)?;
+                for v in values {
+                    self.check_xor(v, bytes, "device read")?;
+                }
+                Ok(Timed {
+                    seconds,
+                    bytes_per_rep: bytes,
+                    verified_bytes: bytes * u64::from(reps),
+                })
+            }
+            Transfer::DeviceToHost => {
+                self.launch_write(a, host_bytes, seed)?;
+                let (host_ptr, stream) = (self.host.ptr, self.stream.cu_stream());
+                let seconds = self.timed(reps, &|_| {
+                    // SAFETY: the pinned buffer holds host_bytes; nothing
+                    // reads it until the stream is synchronized.
+                    let dst = unsafe {
+                        std::slice::from_raw_parts_mut(host_ptr as *mut u8, host_bytes as usize)
+                    };
+                    // SAFETY: copies host_bytes from the live buffer A.
+                    unsafe { cu::memcpy_dtoh_async(dst, a, stream) }
+                        .map_err(de("device-to-host copy failed"))
+                })?;
+                // Every word, on the host, in parallel.
+                let bad = self
+                    .host
+                    .words()
+                    .par_iter()
+                    .enumerate()
+                    .filter(|(k, w)| **w != pattern_u64(*k as u64, seed))
+                    .count();
+                if bad > 0 {
+                    return Err(format!(
+                        "device-to-host copy: {bad} of {} words arrived wrong",
+                        host_bytes / 8
+                    ));
+                }
+                Ok(Timed {
+                    seconds,
+                    bytes_per_rep: host_bytes,
+                    verified_bytes: host_bytes,
+                })
+            }
+            Transfer::HostToDevice => {
+                // The pinned buffer holds the pattern (from a device write
+                // copied back): fill it the same way, then send it to B.
+                self.launch_write(a, host_bytes, seed)?;
+                let host_ptr = self.host.ptr;
+                let stream = self.stream.cu_stream();
+                {
+                    // SAFETY: as in DeviceToHost.
+                    let dst = unsafe {
+                        std::slice::from_raw_parts_mut(host_ptr as *mut u8, host_bytes as usize)
+                    };
+                    // SAFETY: copies host_bytes from the live buffer A.
+                    unsafe { cu::memcpy_dtoh_async(dst, a, stream) }
+                        .map_err(de("preparing the host buffer failed"))?;
+                }
+                let seconds = self.timed(reps, &|_| {
+                    // SAFETY: the pinned buffer holds host_bytes and is not
+                    // written while copies are queued.
+                    let src = unsafe {
+                        std::slice::from_raw_parts(host_ptr as *const u8, host_bytes as usize)
+                    };
+                    // SAFETY: writes host_bytes into the live buffer B.
+                    unsafe { cu::memcpy_htod_async(b, src, stream) }
+                        .map_err(de("host-to-device copy failed"))
+                })?;
+                let xor = self.read_xor(b, host_bytes)?;
+                self.check_xor(xor, host_bytes, "host-to-device copy")?;
+                let spot = self.spot_check(b, host_bytes, seed)?;
+                Ok(Timed {
+                    seconds,
+                    bytes_per_rep: host_bytes,
+                    verified_bytes: host_bytes + spot,
+                })
+            }
+        }
+    }
+
+    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, String> {
+        self.ctx
+            .bind_to_thread()
+            .map_err(de("binding the context failed"))?;
+        let launches = launches.max(1);
+        let one = LaunchConfig {
+            grid_dim: (1, 1, 1),
+            block_dim: (1, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        let seconds = self.timed(reps.clamp(1, 1000), &|_| {
+            for _ in 0..launches {
+                // SAFETY: gpuctl_bench_empty() takes no arguments.
+                unsafe { self.stream.launch_builder(&self.empty).launch(one) }
+                    .map_err(de("empty kernel launch failed"))?;
+            }
+            Ok(())
+        })?;
+        Ok(seconds.iter().map(|s| s / f64::from(launches)).collect())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xor_closed_form_matches_a_loop() {
+        for n in 0..300u64 {
+            let direct = (0..n).fold(0u32, |x, j| x ^ j as u32);
+            assert_eq!(xor_below(n), direct, "n = {n}");
+        }
+    }
+
+    #[test]
+    fn pattern_is_words_xor_seed() {
+        assert_eq!(pattern_u64(0, 0), 1 << 32);
+        assert_eq!(pattern_u64(1, 0xff), (2 ^ 0xff) | ((3u64 ^ 0xff) << 32));
+    }
+
+    #[test]
+    fn bench_ptx_has_the_entry_points() {
+        for name in [
+            "gpuctl_bench_write",
+            "gpuctl_bench_read",
+            "gpuctl_bench_copy",
+            "gpuctl_bench_copy_tile8",
+            "gpuctl_bench_copy_tile4nc",
+            "gpuctl_bench_copy_stride4",
+            "gpuctl_bench_empty",
+        ] {
+            assert!(
+                kernels::BENCH_PTX.contains(&format!(".entry {name}(")),
+                "{name}"
+            );
+        }
+    }
+}

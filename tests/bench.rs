@@ -1,0 +1,594 @@
+//! End-to-end tests of `gpuctl bench` through the simulated backend: a
+//! healthy run, each gate (limits, thresholds file, built-in expectations,
+//! baseline, GPUs of one model) turning a shortfall into exit 1, refused
+//! baselines, JUnit XML, worker faults through the harness, and SIGINT.
+//!
+//! Simulated figures come from `gpus[].bench` in the fixture (defaults: an
+//! H100 SXM; GEMM at `burn.tflops`, 700); `bench.scale` makes a slow GPU.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+/// `two_h100.json` with `mutate` applied to GPU `gpu`'s `bench` section.
+fn variant(dir: &Path, name: &str, edits: &[(usize, Value)]) -> String {
+    fixture_variant(dir, "two_h100.json", name, |f| {
+        for (gpu, bench) in edits {
+            f["gpus"][*gpu]["bench"] = bench.clone();
+        }
+    })
+}
+
+fn bench_json(fixture: &str, args: &[&str]) -> (Run, Value) {
+    let mut all = vec!["bench", "--json"];
+    all.extend(args);
+    let run = run(fixture, &all);
+    let doc = run.json();
+    (run, doc)
+}
+
+fn result<'a>(doc: &'a Value, gpu: usize, metric: &str) -> &'a Value {
+    doc["gpus"][gpu]["bench"]["results"]
+        .as_array()
+        .unwrap_or_else(|| panic!("no results: {doc:#}"))
+        .iter()
+        .find(|r| r["metric"] == metric)
+        .unwrap_or_else(|| panic!("no {metric} on GPU {gpu}: {doc:#}"))
+}
+
+fn check<'a>(doc: &'a Value, gpu: usize, name: &str) -> &'a Value {
+    doc["gpus"][gpu]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == name)
+        .unwrap_or_else(|| panic!("no check {name} on GPU {gpu}: {doc:#}"))
+}
+
+fn failing(doc: &Value, gpu: usize) -> Vec<String> {
+    doc["gpus"][gpu]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "fail")
+        .map(|c| c["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+const METRICS: [&str; 11] = [
+    "gemm_bf16",
+    "gemm_fp16",
+    "gemm_tf32",
+    "gemm_fp32",
+    "gemm_fp64",
+    "hbm_copy",
+    "hbm_read",
+    "hbm_write",
+    "h2d",
+    "d2h",
+    "launch_latency",
+];
+
+#[test]
+fn healthy_run_measures_every_metric_and_passes() {
+    let (run, doc) = bench_json("two_h100.json", &[]);
+    run.assert_code(0);
+    assert_eq!(doc["outcome"], "pass");
+    assert_eq!(doc["command"], "bench");
+    for gpu in 0..2 {
+        assert_eq!(doc["gpus"][gpu]["status"], "pass");
+        assert_eq!(check(&doc, gpu, "bench_ran")["status"], "pass");
+        assert_eq!(doc["gpus"][gpu]["bench"]["engine"], "cublas");
+        for m in METRICS {
+            let r = result(&doc, gpu, m);
+            let samples = r["samples"].as_array().unwrap();
+            assert_eq!(r["repetitions"].as_u64().unwrap() as usize, samples.len());
+            assert!(!samples.is_empty());
+            assert!(r["value"].as_f64().unwrap() > 0.0, "{r}");
+            assert!(r["min"].as_f64() <= r["value"].as_f64());
+            assert!(r["max"].as_f64() >= r["value"].as_f64());
+            // Telemetry is recorded with each result.
+            assert!(r["sm_clock_min_mhz"].is_u64(), "{r}");
+            assert!(r["power_max_w"].is_number(), "{r}");
+            assert_eq!(check(&doc, gpu, m)["status"], "pass");
+        }
+        // Ten GEMM bursts per dtype by default; the simulated H100 defaults.
+        assert_eq!(result(&doc, gpu, "gemm_bf16")["repetitions"], 10);
+        assert_eq!(result(&doc, gpu, "hbm_copy")["value"], 3000.0);
+        assert_eq!(result(&doc, gpu, "h2d")["unit"], "GB/s");
+        assert_eq!(result(&doc, gpu, "launch_latency")["unit"], "us");
+        // Built-in expectation for an H100 SXM: 70% of 3350 GB/s.
+        let gates = result(&doc, gpu, "hbm_copy")["gates"]
+            .as_array()
+            .unwrap()
+            .clone();
+        assert!(gates
+            .iter()
+            .any(|g| g["source"] == "builtin" && g["limit"] == 2345.0 && g["passed"] == true));
+        // Two GPUs of one model: each is compared with their median.
+        assert!(gates.iter().any(|g| g["source"] == "peers"));
+    }
+}
+
+#[test]
+fn table_has_a_row_per_gpu_and_metric() {
+    let run = run(
+        "two_h100.json",
+        &["bench", "--tests", "gemm_bf16,h2d", "-i", "0"],
+    );
+    run.assert_code(0);
+    for needle in [
+        "gemm_bf16",
+        "h2d",
+        "700 TFLOP/s",
+        "55.00 GB/s",
+        ">= 44.80",
+        "PASS",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "{needle} missing:\n{}",
+            run.stdout
+        );
+    }
+    assert!(run.stdout.contains("bench passed: 2 metric(s) on 1 GPU(s)"));
+}
+
+#[test]
+fn tests_option_chooses_and_quick_keeps_one_gemm() {
+    let (run, doc) = bench_json("two_h100.json", &["--tests", "pcie,latency", "-i", "0"]);
+    run.assert_code(0);
+    let names: Vec<&str> = doc["gpus"][0]["bench"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metric"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["h2d", "d2h", "launch_latency"]);
+    assert_eq!(doc["gpus"][0]["bench"]["engine"], Value::Null);
+
+    let (run, doc) = bench_json("two_h100.json", &["--quick", "-i", "0"]);
+    run.assert_code(0);
+    let gemms: Vec<&str> = doc["gpus"][0]["bench"]["results"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["metric"].as_str().unwrap())
+        .filter(|m| m.starts_with("gemm"))
+        .collect();
+    assert_eq!(gemms, ["gemm_bf16"]);
+    assert_eq!(result(&doc, 0, "gemm_bf16")["repetitions"], 5);
+}
+
+#[test]
+fn min_above_the_measured_value_fails_with_value_threshold_and_distance() {
+    let (run, doc) = bench_json(
+        "two_h100.json",
+        &["--tests", "gemm_bf16", "--min", "gemm_bf16=875TFLOPS"],
+    );
+    run.assert_code(1);
+    assert_eq!(doc["outcome"], "fail");
+    for gpu in 0..2 {
+        let c = check(&doc, gpu, "gemm_bf16");
+        assert_eq!(c["status"], "fail");
+        assert_eq!(c["value"], 700.0);
+        assert_eq!(c["threshold"], 875.0);
+        let msg = c["message"].as_str().unwrap();
+        assert!(
+            msg.contains("700 TFLOP/s is 20.0% below the threshold >= 875 TFLOP/s (--min/--max)"),
+            "{msg}"
+        );
+    }
+    assert!(doc["summary"]
+        .as_str()
+        .unwrap()
+        .starts_with("bench FAIL: GPU 0 gemm_bf16"));
+    // Units convert: 0.5 PFLOPS passes.
+    let (run, _) = bench_json(
+        "two_h100.json",
+        &["--tests", "gemm_bf16", "--min", "gemm_bf16=0.5PFLOPS"],
+    );
+    run.assert_code(0);
+}
+
+#[test]
+fn max_on_latency_fails_above_it() {
+    let (run, doc) = bench_json(
+        "two_h100.json",
+        &[
+            "--tests",
+            "latency",
+            "--max",
+            "launch_latency=1500ns",
+            "-i",
+            "1",
+        ],
+    );
+    run.assert_code(1);
+    let msg = check(&doc, 0, "launch_latency")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("2.00 us is 33.3% above the threshold <= 1.50 us"),
+        "{msg}"
+    );
+}
+
+#[test]
+fn thresholds_file_gates_and_command_line_wins() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.toml");
+    std::fs::write(&file, "[min]\nh2d = \"60GB/s\"\nd2h = 50\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (run, doc) = bench_json("two_h100.json", &["--tests", "pcie", "--thresholds", path]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["h2d"]);
+    assert!(check(&doc, 0, "h2d")["message"]
+        .as_str()
+        .unwrap()
+        .contains("(thresholds file)"));
+    let (run, _) = bench_json(
+        "two_h100.json",
+        &[
+            "--tests",
+            "pcie",
+            "--thresholds",
+            path,
+            "--min",
+            "h2d=50GB/s",
+        ],
+    );
+    run.assert_code(0);
+}
+
+#[test]
+fn bad_thresholds_and_limits_are_usage_errors_in_json() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.toml");
+    std::fs::write(&file, "[min]\nh2d = \"60TFLOPS\"\n").unwrap();
+    let (run, doc) = bench_json("two_h100.json", &["--thresholds", file.to_str().unwrap()]);
+    run.assert_code(2);
+    assert_eq!(doc["error"]["kind"], "usage");
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("does not fit h2d"));
+    for bad in [
+        &["--min", "gemm_bf17=1"][..],
+        &["--min", "h2d=fast"],
+        &["--tests", "gemm,nope"],
+        &["--tolerance", "60%"],
+    ] {
+        let (run, doc) = bench_json("two_h100.json", bad);
+        run.assert_code(2);
+        assert_eq!(doc["outcome"], "error", "{bad:?}");
+    }
+    let (run, _) = bench_json("two_h100.json", &["--thresholds", "/nonexistent.toml"]);
+    run.assert_code(2);
+}
+
+#[test]
+fn builtin_expectation_fails_a_slow_gpu_and_can_be_turned_off() {
+    let dir = tempfile::tempdir().unwrap();
+    // Half speed at everything: below 60% of the bf16 peak and 70% of HBM.
+    let slow = variant(dir.path(), "slow.json", &[(1, json!({"scale": 0.5}))]);
+    let (run, doc) = bench_json(&slow, &["-i", "1", "--tests", "gemm_bf16,hbm_copy,h2d"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["gemm_bf16", "hbm_copy", "h2d"]);
+    let msg = check(&doc, 0, "hbm_copy")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("1500 GB/s is 36.0% below the threshold >= 2345 GB/s (built-in expectation for H100 SXM)"),
+        "{msg}"
+    );
+    let (run, _) = bench_json(
+        &slow,
+        &[
+            "-i",
+            "1",
+            "--tests",
+            "gemm_bf16,hbm_copy,h2d",
+            "--no-builtin-thresholds",
+        ],
+    );
+    run.assert_code(0);
+    // A per-metric limit replaces the built-in one for that metric only.
+    let (run, doc) = bench_json(
+        &slow,
+        &[
+            "-i",
+            "1",
+            "--tests",
+            "gemm_bf16,hbm_copy",
+            "--min",
+            "hbm_copy=1TB/s",
+        ],
+    );
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["gemm_bf16"]);
+}
+
+#[test]
+fn builtin_kernel_has_no_gemm_expectation() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = variant(dir.path(), "slow.json", &[(1, json!({"scale": 0.5}))]);
+    let (run, doc) = bench_json(
+        &slow,
+        &["-i", "1", "--tests", "gemm_bf16", "--engine", "builtin"],
+    );
+    run.assert_code(0);
+    assert_eq!(doc["gpus"][0]["bench"]["engine"], "builtin");
+    assert!(result(&doc, 0, "gemm_bf16")["detail"]
+        .as_str()
+        .unwrap()
+        .starts_with("builtin"));
+    assert!(check(&doc, 0, "gemm_bf16")["message"]
+        .as_str()
+        .unwrap()
+        .contains("no threshold set"));
+}
+
+#[test]
+fn outlier_below_the_median_of_its_model_fails_only_that_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let slow = variant(dir.path(), "outlier.json", &[(1, json!({"scale": 0.85}))]);
+    let (run, doc) = bench_json(&slow, &["--tests", "hbm_copy,h2d"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), Vec::<String>::new());
+    assert_eq!(failing(&doc, 1), ["hbm_copy", "h2d"]);
+    let msg = check(&doc, 1, "hbm_copy")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("(GPUs of this model)"), "{msg}");
+    // A wider tolerance accepts it.
+    let (run, _) = bench_json(&slow, &["--tests", "hbm_copy,h2d", "--tolerance", "20%"]);
+    run.assert_code(0);
+}
+
+#[test]
+fn baseline_round_trip_passes_and_a_slower_node_fails() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let b = base.to_str().unwrap();
+    let (run, _) = bench_json(
+        "two_h100.json",
+        &["--tests", "hbm,pcie", "--save-baseline", b],
+    );
+    run.assert_code(0);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    assert_eq!(saved["gpuctl_baseline"], 1);
+    assert_eq!(saved["driver_version"], DRIVER_VERSION);
+    assert_eq!(saved["gpuctl_version"], env!("CARGO_PKG_VERSION"));
+    assert_eq!(saved["gpus"][0]["uuid"], UUID0);
+    assert_eq!(saved["gpus"][0]["name"], H100);
+    assert_eq!(saved["gpus"][0]["metrics"]["hbm_copy"], 3000.0);
+
+    let (run, _) = bench_json("two_h100.json", &["--tests", "hbm,pcie", "--baseline", b]);
+    run.assert_code(0);
+    // 10% slower everywhere: within the built-in expectations and equal to
+    // each other, so only the baseline catches it.
+    let slower = variant(
+        dir.path(),
+        "slower.json",
+        &[(0, json!({"scale": 0.9})), (1, json!({"scale": 0.9}))],
+    );
+    let (run, doc) = bench_json(&slower, &["--tests", "hbm,pcie", "--baseline", b]);
+    run.assert_code(1);
+    assert_eq!(
+        failing(&doc, 0),
+        ["hbm_copy", "hbm_read", "hbm_write", "h2d", "d2h"]
+    );
+    let msg = check(&doc, 0, "hbm_copy")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains("2700 GB/s is 5.3% below the threshold >= 2850 GB/s (baseline)"),
+        "{msg}"
+    );
+    let (run, _) = bench_json(
+        &slower,
+        &["--tests", "hbm,pcie", "--baseline", b, "--tolerance", "15%"],
+    );
+    run.assert_code(0);
+}
+
+#[test]
+fn baseline_from_another_driver_or_model_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let b = base.to_str().unwrap();
+    bench_json("two_h100.json", &["--tests", "h2d", "--save-baseline", b])
+        .0
+        .assert_code(0);
+    let mut saved: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    saved["driver_version"] = json!("570.1.2");
+    let other_driver = dir.path().join("driver.json");
+    std::fs::write(&other_driver, saved.to_string()).unwrap();
+    let (run, doc) = bench_json(
+        "two_h100.json",
+        &["--baseline", other_driver.to_str().unwrap()],
+    );
+    run.assert_code(2);
+    let msg = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("recorded with driver 570.1.2, this node runs 580.159.04"),
+        "{msg}"
+    );
+
+    saved["driver_version"] = json!(DRIVER_VERSION);
+    for g in saved["gpus"].as_array_mut().unwrap() {
+        g["name"] = json!("NVIDIA A100-SXM4-80GB");
+    }
+    let other_model = dir.path().join("model.json");
+    std::fs::write(&other_model, saved.to_string()).unwrap();
+    let (run, doc) = bench_json(
+        "two_h100.json",
+        &["--baseline", other_model.to_str().unwrap()],
+    );
+    run.assert_code(2);
+    let msg = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains("recorded on NVIDIA A100-SXM4-80GB but this run has NVIDIA H100"),
+        "{msg}"
+    );
+
+    let junk = dir.path().join("junk.json");
+    std::fs::write(&junk, "{}").unwrap();
+    let (run, doc) = bench_json("two_h100.json", &["--baseline", junk.to_str().unwrap()]);
+    run.assert_code(2);
+    assert!(doc["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("not a gpuctl baseline"));
+}
+
+#[test]
+fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
+    let dir = tempfile::tempdir().unwrap();
+    let xml = dir.path().join("bench.xml");
+    let (run, _) = bench_json(
+        "two_h100.json",
+        &[
+            "--tests",
+            "pcie",
+            "--min",
+            "h2d=60GB/s",
+            "--junit",
+            xml.to_str().unwrap(),
+        ],
+    );
+    run.assert_code(1);
+    let text = std::fs::read_to_string(&xml).unwrap();
+    assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
+    assert!(text.contains("tests=\"6\" failures=\"2\""), "{text}");
+    assert_eq!(text.matches("<testcase ").count(), 6);
+    assert_eq!(text.matches("<failure ").count(), 2);
+    assert!(text.contains("classname=\"gpuctl.bench.gpu1\" name=\"h2d\""));
+    assert!(
+        text.contains("is 8.3% below the threshold &gt;= 60.0 GB/s"),
+        "{text}"
+    );
+    // Well-formed: every element opened is closed.
+    assert_eq!(
+        text.matches("<testsuite ").count(),
+        text.matches("</testsuite>").count()
+    );
+}
+
+#[test]
+fn corrupted_transfer_fails_that_gpu_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = variant(
+        dir.path(),
+        "corrupt.json",
+        &[(0, json!({"corrupt": "hbm_copy"}))],
+    );
+    let (run, doc) = bench_json(&bad, &["--tests", "hbm"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["bench_ran"]);
+    let c = check(&doc, 0, "bench_ran");
+    assert!(c["message"].as_str().unwrap().contains("corrupted"), "{c}");
+    assert!(c["remedy"].as_str().unwrap().contains("RMA"), "{c}");
+    assert_eq!(check(&doc, 0, "hbm_copy")["status"], "skip");
+    assert_eq!(doc["gpus"][1]["status"], "pass");
+}
+
+#[test]
+fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture_variant(dir.path(), "two_h100.json", "faults.json", |f| {
+        f["gpus"][0]["burn"]["mismatch_at_batch"] = json!(0);
+        f["gpus"][1]["burn"]["panic_at_batch"] = json!(0);
+    });
+    let (run, doc) = bench_json(&f, &["--tests", "gemm_bf16"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["gemm_bf16"]);
+    assert!(check(&doc, 0, "gemm_bf16")["message"]
+        .as_str()
+        .unwrap()
+        .contains("differed from the reference"));
+    assert_eq!(failing(&doc, 1), ["bench_ran"]);
+    assert!(check(&doc, 1, "bench_ran")["message"]
+        .as_str()
+        .unwrap()
+        .contains("crashed"));
+
+    let f = variant(
+        dir.path(),
+        "nostart.json",
+        &[(1, json!({"start_error": "CUDA_ERROR_OUT_OF_MEMORY (2)"}))],
+    );
+    let (run, doc) = bench_json(&f, &["--tests", "h2d"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 1), ["bench_ran"]);
+    assert!(check(&doc, 1, "bench_ran")["message"]
+        .as_str()
+        .unwrap()
+        .contains("set-up failed: CUDA_ERROR_OUT_OF_MEMORY"));
+}
+
+#[test]
+fn no_cuda_is_an_environment_error() {
+    let (run, doc) = bench_json("no_cuda.json", &[]);
+    run.assert_code(3);
+    assert_eq!(doc["error"]["kind"], "environment");
+}
+
+#[test]
+fn sigint_during_a_hung_gemm_gives_a_partial_report_and_130() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture_variant(dir.path(), "two_h100.json", "hang.json", |f| {
+        f["gpus"][0]["burn"]["hang_at_batch"] = json!(0);
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
+        .env("GPUCTL_SIMULATE", &f)
+        .env_remove("CUDA_VISIBLE_DEVICES")
+        .args(["bench", "--json", "--tests", "pcie,gemm_bf16"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(s) = child.try_wait().unwrap() {
+            break s;
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(3),
+            "no exit within 3 s of SIGINT"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(status.code(), Some(130));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let doc = parse_report(&out);
+    assert_eq!(doc.outcome, "interrupted");
+    let v: Value = serde_json::from_str(&out).unwrap();
+    // The measurements that finished are in the partial report.
+    assert!(result(&v, 0, "h2d")["value"].as_f64().unwrap() > 0.0);
+    assert_eq!(check(&v, 0, "gemm_bf16")["status"], "skip");
+    assert_eq!(
+        check(&v, 0, "gemm_bf16")["message"],
+        "not measured: interrupted"
+    );
+}
