@@ -518,9 +518,12 @@ GATES (each shortfall fails the GPU's metric: exit 1)
       --no-builtin-thresholds, replaced per metric by --min/--max or the file
   --baseline FILE: more than --tolerance (5%) worse than the saved figure
   GPUs of one model in the run: more than --tolerance worse than their median
+  (neither applies to launch_latency)
 
 TIME
-  A default run takes about 15 s (all GPUs in parallel); --quick under 5 s.
+  A default run takes about 7 s on an H100 (all GPUs in parallel); --quick under 5 s.
+  GEMM repetitions are 25 ms bursts after 50 ms idle (matmul speed before the power cap);
+  launch_latency is host-bound and gated only by --max.
 
 EXIT
   0 every metric passed, 1 a metric failed or a GPU could not be measured, 2 bad option,

