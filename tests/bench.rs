@@ -338,9 +338,9 @@ fn builtin_kernel_has_no_gemm_expectation() {
 
 #[test]
 fn outlier_below_the_median_of_its_model_fails_only_that_gpu() {
-    let dir = tempfile::tempdir().unwrap();
-    let slow = variant(dir.path(), "outlier.json", &[(1, json!({"scale": 0.85}))]);
-    let (run, doc) = bench_json(&slow, &["--tests", "hbm_copy,h2d"]);
+    // tests/fixtures/bench_slow_gpu.json: GPU 1 at 85% of GPU 0 at everything.
+    let slow = "bench_slow_gpu.json";
+    let (run, doc) = bench_json(slow, &["--tests", "hbm_copy,h2d"]);
     run.assert_code(1);
     assert_eq!(failing(&doc, 0), Vec::<String>::new());
     assert_eq!(failing(&doc, 1), ["hbm_copy", "h2d"]);
@@ -350,7 +350,7 @@ fn outlier_below_the_median_of_its_model_fails_only_that_gpu() {
         .to_string();
     assert!(msg.contains("(GPUs of this model)"), "{msg}");
     // A wider tolerance accepts it.
-    let (run, _) = bench_json(&slow, &["--tests", "hbm_copy,h2d", "--tolerance", "20%"]);
+    let (run, _) = bench_json(slow, &["--tests", "hbm_copy,h2d", "--tolerance", "20%"]);
     run.assert_code(0);
 }
 
