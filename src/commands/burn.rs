@@ -146,13 +146,7 @@ pub fn run(
                 .flatten()
         })
         .collect();
-    let config = BurnConfig {
-        engine,
-        dtype,
-        memory_fraction: args.memory,
-        inject_fault_at_batch: None,
-        seed,
-    };
+    let config = BurnConfig::new(engine, dtype, args.memory, seed);
     let options = harness::Options {
         duration: args.duration,
         max_steps: None,

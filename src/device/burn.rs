@@ -43,6 +43,27 @@ pub struct BurnConfig {
     /// Seed for the operands; the same on every GPU of a run, so GPUs of one
     /// model must produce bit-identical reference products.
     pub seed: u64,
+    /// Target device time of one batch, seconds: about a second for `burn`
+    /// (few checks per product), a tenth for health's short GEMM.
+    pub batch_seconds: f64,
+    /// Square matrix size (a multiple of 128); None for the dtype's default.
+    pub matrix_size: Option<u32>,
+}
+
+impl BurnConfig {
+    /// A burn's configuration: one-second batches of the dtype's default
+    /// size, no fault injected.
+    pub fn new(engine: Engine, dtype: Dtype, memory_fraction: f64, seed: u64) -> Self {
+        Self {
+            engine,
+            dtype,
+            memory_fraction,
+            inject_fault_at_batch: None,
+            seed,
+            batch_seconds: 1.0,
+            matrix_size: None,
+        }
+    }
 }
 
 /// What the worker set up, for the report.

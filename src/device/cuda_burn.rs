@@ -53,9 +53,8 @@ const WORKSPACE_BYTES: usize = 32 << 20;
 const MARGIN_BYTES: u64 = 256 << 20;
 /// More buffers add nothing but checksum launches.
 const MAX_RESULT_BUFFERS: u64 = 256;
-/// Target device time of one batch's products.
-const BATCH_TARGET_S: f64 = 1.0;
-/// A batch may stretch to this to write every result buffer at least once.
+/// A batch may stretch to this many times its target to write every result
+/// buffer at least once.
 const COVER_ALL_LIMIT_S: f64 = 2.0;
 /// Cap on products per batch: each has its own checksum slot, and a batch
 /// of this many is far more than a second of work for any real GPU.
@@ -82,6 +81,13 @@ pub fn start(ordinal: u32, config: &BurnConfig) -> Result<Box<dyn BurnWorker>, Q
     }
     if config.engine == Engine::Cublas {
         cublaslt_available().map_err(QueryError::Failed)?;
+    }
+    let size_ok = |n: u32| n >= 128 && n % 128 == 0;
+    if !(config.batch_seconds > 0.0 && config.matrix_size.is_none_or(size_ok)) {
+        return Err(QueryError::Failed(format!(
+            "bad burn configuration: batch {} s, matrix size {:?}",
+            config.batch_seconds, config.matrix_size
+        )));
     }
     guarded(|| {
         Burn::new(ordinal, config)
@@ -582,6 +588,8 @@ struct Burn {
     reference_sum: u64,
     verify: Verify,
     products_per_batch: u64,
+    /// Target device time of one batch (from the config).
+    batch_seconds: f64,
     /// Next result buffer to write: batches cycle through all of them.
     cursor: usize,
     batch: u64,
@@ -643,12 +651,12 @@ fn result_buffer_count(budget: u64, fixed: u64, out_bytes: u64) -> u64 {
 
 /// About a second of products; stretched to write every buffer once when
 /// that stays within [`COVER_ALL_LIMIT_S`].
-fn products_per_batch(t_product_s: f64, buffers: u64) -> u64 {
+fn products_per_batch(t_product_s: f64, buffers: u64, target_s: f64) -> u64 {
     if !(t_product_s.is_finite() && t_product_s > 0.0) {
         return buffers.max(1);
     }
-    let p = ((BATCH_TARGET_S / t_product_s).round() as u64).clamp(1, MAX_PRODUCTS_PER_BATCH);
-    if p < buffers && buffers as f64 * t_product_s <= COVER_ALL_LIMIT_S {
+    let p = ((target_s / t_product_s).round() as u64).clamp(1, MAX_PRODUCTS_PER_BATCH);
+    if p < buffers && buffers as f64 * t_product_s <= COVER_ALL_LIMIT_S * target_s {
         buffers
     } else {
         p
@@ -666,6 +674,7 @@ pub const CROSS_CHECK_ENV: &str = "GPUCTL_BURN_CROSSCHECK";
 fn builtin_gemm(
     load: &impl Fn(&str) -> Result<CudaFunction, String>,
     dtype: Dtype,
+    n: u32,
 ) -> Result<(CudaFunction, LaunchConfig, String), String> {
     let name = format!("gpuctl_gemm_{}", dtype_name(dtype));
     let threads = match dtype {
@@ -673,7 +682,7 @@ fn builtin_gemm(
         Dtype::Fp32 | Dtype::Fp64 => 256,
     };
     let cfg = LaunchConfig {
-        grid_dim: (matrix_size(dtype) / 128, matrix_size(dtype) / 128, 1),
+        grid_dim: (n / 128, n / 128, 1),
         block_dim: (threads, 1, 1),
         shared_mem_bytes: 0,
     };
@@ -724,7 +733,7 @@ impl Drop for DevBuf {
 impl Burn {
     fn new(ordinal: u32, config: &BurnConfig) -> Result<Self, String> {
         let dtype = config.dtype;
-        let n = u64::from(matrix_size(dtype));
+        let n = u64::from(config.matrix_size.unwrap_or(matrix_size(dtype)));
         let elems = n * n;
         let in_bytes = elems * in_elem_bytes(dtype);
         let out_bytes = elems * out_elem_bytes(dtype);
@@ -788,7 +797,7 @@ impl Burn {
                 (Gemm::Lt { plan, workspace }, detail, WORKSPACE_BYTES as u64)
             }
             Engine::Builtin => {
-                let (func, cfg, name) = builtin_gemm(&func, dtype)?;
+                let (func, cfg, name) = builtin_gemm(&func, dtype, n as u32)?;
                 (Gemm::Builtin { func, cfg }, format!("built-in {name}"), 0)
             }
         };
@@ -796,7 +805,7 @@ impl Burn {
         // against the independent built-in kernel once at setup.
         let cross_check = match config.engine {
             Engine::Cublas if std::env::var_os(CROSS_CHECK_ENV).is_some_and(|v| !v.is_empty()) => {
-                Some(builtin_gemm(&func, dtype)?)
+                Some(builtin_gemm(&func, dtype, n as u32)?)
             }
             _ => None,
         };
@@ -857,6 +866,7 @@ impl Burn {
             reference_sum: 0,
             verify: Verify::Exact,
             products_per_batch: 1,
+            batch_seconds: config.batch_seconds,
             cursor: 0,
             batch: 0,
             inject_at: config.inject_fault_at_batch,
@@ -1052,7 +1062,8 @@ impl Burn {
                 "; not bitwise reproducible, comparing with relative tolerance {tol:e}"
             ));
         }
-        self.products_per_batch = products_per_batch(t_product, self.results.len() as u64);
+        self.products_per_batch =
+            products_per_batch(t_product, self.results.len() as u64, self.batch_seconds);
         let timing = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
         self.product_events = (0..self.products_per_batch)
             .map(|_| {
@@ -1248,16 +1259,16 @@ mod tests {
     #[test]
     fn batch_length() {
         // 1.5 ms products, 150 buffers: 667 products (> buffers).
-        assert_eq!(products_per_batch(0.0015, 150), 667);
+        assert_eq!(products_per_batch(0.0015, 150, 1.0), 667);
         // 10 ms products, 150 buffers: 100 < 150 and 1.5 s covers all.
-        assert_eq!(products_per_batch(0.010, 150), 150);
+        assert_eq!(products_per_batch(0.010, 150, 1.0), 150);
         // 25 ms products, 150 buffers: covering all would take 3.75 s.
-        assert_eq!(products_per_batch(0.025, 150), 40);
+        assert_eq!(products_per_batch(0.025, 150, 1.0), 40);
         // Slow product: at least one.
-        assert_eq!(products_per_batch(5.0, 1), 1);
+        assert_eq!(products_per_batch(5.0, 1, 1.0), 1);
         // Broken timer: cover the buffers, never divide by zero.
-        assert_eq!(products_per_batch(0.0, 7), 7);
-        assert_eq!(products_per_batch(f64::NAN, 7), 7);
+        assert_eq!(products_per_batch(0.0, 7, 1.0), 7);
+        assert_eq!(products_per_batch(f64::NAN, 7, 1.0), 7);
     }
 
     #[test]
@@ -1273,13 +1284,7 @@ mod tests {
 
     #[test]
     fn bad_memory_fraction_is_rejected() {
-        let cfg = BurnConfig {
-            engine: Engine::Builtin,
-            dtype: Dtype::Bf16,
-            memory_fraction: 0.0,
-            inject_fault_at_batch: None,
-            seed: 1,
-        };
+        let cfg = BurnConfig::new(Engine::Builtin, Dtype::Bf16, 0.0, 1);
         assert!(start(0, &cfg).is_err());
     }
 

@@ -77,6 +77,10 @@ pub struct SimGpu {
     /// XIDs delivered as NVML events during a watch.
     #[serde(default)]
     pub xid_events: Vec<u64>,
+    /// Reading this GPU's details panics (a bug in a reader must never
+    /// yield facts that judge as healthy).
+    #[serde(default)]
+    pub panic_on_details: bool,
     #[serde(default)]
     pub self_test: SimSelfTest,
     #[serde(default)]
@@ -291,6 +295,14 @@ impl NvmlApi for SimNvml {
     }
 
     fn details(&self, index: u32) -> NvmlDetails {
+        if self
+            .0
+            .gpus
+            .get(index as usize)
+            .is_some_and(|g| g.panic_on_details)
+        {
+            panic!("simulated reader bug on GPU {index}");
+        }
         match self.gpu(index) {
             Ok(gpu) => gpu.details.clone(),
             Err(e) => lost_details(e),
