@@ -8,7 +8,7 @@
 //! GPUCTL_BURN_CROSSCHECK=1 (cuBLASLt vs built-in product at setup).
 //! Exits 1 if fault injection is missed or a clean run reports mismatches.
 
-use gpuctl::device::burn::{BatchResult, BurnConfig, Dtype, Engine};
+use gpuctl::device::burn::{BatchResult, BurnConfig, Dtype, Engine, FaultKind};
 use gpuctl::device::{Backend, CudaApi};
 use std::sync::Arc;
 use std::time::Instant;
@@ -88,6 +88,7 @@ fn run() -> Result<bool, String> {
                 dtype,
                 memory_fraction: fraction,
                 inject_fault_at_batch: None,
+                inject_fault_kind: FaultKind::Gross,
                 seed,
             };
             let label = format!("{engine:?}/{dtype:?}");
@@ -128,6 +129,7 @@ fn run() -> Result<bool, String> {
             dtype: dtypes.first().copied().unwrap_or(Dtype::Bf16),
             memory_fraction: fraction,
             inject_fault_at_batch: Some(1),
+            inject_fault_kind: FaultKind::Gross,
             seed,
         };
         let label = format!("{engine:?}/{:?} inject@1", cfg.dtype);
@@ -190,7 +192,7 @@ fn burn(
     );
     let mut out = Vec::new();
     for i in 0..batches {
-        let r = worker.run_batch()?;
+        let r = worker.run_batch().map_err(|e| e.to_string())?;
         println!(
             "  batch {i}: products={:>4} gemm={:.3}s batch={:.3}s TFLOP/s={:>7.1} \
              incl.verify={:>7.1} mismatched_products={} mismatched_elements={}",

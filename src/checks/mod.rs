@@ -5,6 +5,7 @@
 //! tests can drive every branch with plain values.
 
 pub mod basic;
+pub mod burn;
 pub mod health;
 pub mod xid;
 
@@ -31,6 +32,7 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             CheckStatus::Fail,
             format!("{what}: could not be read: {msg}"),
         ),
+        QueryError::Device(e) => burn::device_error_check(name, what, e, None),
     }
 }
 

@@ -8,9 +8,12 @@
 
 use super::Selected;
 use crate::checks::xid;
-use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, GlobalArgs};
-use crate::device::burn::{BatchResult, BurnConfig, BurnSetup, Dtype, Engine};
+use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, FaultKindChoice, GlobalArgs};
+use crate::device::burn::{
+    BatchResult, BurnConfig, BurnSetup, Dtype, Engine, FaultKind, WipeReport,
+};
 use crate::device::inventory::Enumerate;
+use crate::device::DeviceError;
 use crate::device::{ClockEvents, Gpu, QueryError, Telemetry, XidEvent};
 use crate::error::AppError;
 use crate::exit;
@@ -31,6 +34,9 @@ enum Msg {
     Ready(usize, BurnSetup, u64),
     Batch(usize, BatchResult),
     Failed(usize, String),
+    Wiped(usize, Result<WipeReport, DeviceError>),
+    /// The check a typed set-up error gives (sent before its `Failed`).
+    FailedCheck(usize, Check),
     Done(usize),
     Sample(Vec<(usize, Telemetry)>),
 }
@@ -43,6 +49,8 @@ struct GpuRun {
     started: Option<Instant>,
     batches: Vec<BatchResult>,
     error: Option<String>,
+    wipe: Option<Result<WipeReport, DeviceError>>,
+    error_check: Option<Check>,
     done: bool,
     /// (seconds since this GPU's first batch, telemetry).
     samples: Vec<(f64, Telemetry)>,
@@ -186,9 +194,11 @@ pub fn run(
                 memory_fraction: args.memory,
                 inject_fault_at_batch: (args.inject_fault == Some(gpu.index))
                     .then_some(FAULT_BATCH),
+                inject_fault_kind: fault_kind(args.inject_fault_kind),
                 seed,
             };
             let ordinal = gpu.cuda_index();
+            let (holders_api, nvml_index) = (nvml.clone(), gpu.index);
             scope.spawn(move || {
                 let Some(ordinal) = ordinal else {
                     let _ = tx.send(Msg::Failed(slot, "CUDA cannot use this GPU as a whole (hidden, lost or split into MIG instances)".into()));
@@ -197,6 +207,16 @@ pub fn run(
                 };
                 match cuda.start_burn(ordinal, &config) {
                     Err(e) => {
+                        // A typed device error picks its own remedy; out of
+                        // memory names the processes holding it.
+                        if let QueryError::Device(d) = &e {
+                            let holders = d
+                                .is_out_of_memory()
+                                .then(|| holders_api.as_ref().map(|api| api.compute_processes(nvml_index)))
+                                .flatten();
+                            let check = crate::checks::burn::device_error_check("burn_ran", "set-up failed", d, holders.as_ref());
+                            let _ = tx.send(Msg::FailedCheck(slot, check));
+                        }
                         let _ = tx.send(Msg::Failed(slot, format!("set-up failed: {e}")));
                     }
                     Ok(mut worker) => {
@@ -209,11 +229,13 @@ pub fn run(
                                     }
                                 }
                                 Err(e) => {
-                                    let _ = tx.send(Msg::Failed(slot, e));
+                                    let _ = tx.send(Msg::Failed(slot, e.to_string()));
                                     break;
                                 }
                             }
                         }
+                        // Wipe (zero and verify) before the memory is freed.
+                        let _ = tx.send(Msg::Wiped(slot, worker.finish()));
                         // Dropping the worker frees its GPU memory now, not at exit.
                         drop(worker);
                     }
@@ -235,6 +257,8 @@ pub fn run(
                 }
                 Ok(Msg::Batch(slot, batch)) => runs[slot].batches.push(batch),
                 Ok(Msg::Failed(slot, e)) => runs[slot].error = Some(e),
+                Ok(Msg::Wiped(slot, w)) => runs[slot].wipe = Some(w),
+                Ok(Msg::FailedCheck(slot, c)) => runs[slot].error_check = Some(c),
                 Ok(Msg::Done(slot)) => runs[slot].done = true,
                 Ok(Msg::Sample(sample)) => {
                     for (slot, t) in sample {
@@ -368,8 +392,8 @@ fn build_report(
             checks.push(match &run.error {
                 None => Check::new("burn_ran", CheckStatus::Pass, format!(
                         "{} batches in {:.1} s", summary.batches, summary.seconds)),
-                Some(e) => Check::new("burn_ran", CheckStatus::Fail, e.clone())
-                    .remedy("read the error; reset the GPU and rerun; RMA if it repeats"),
+                Some(e) => run.error_check.clone().unwrap_or_else(|| Check::new("burn_ran", CheckStatus::Fail, e.clone())
+                    .remedy("read the error; reset the GPU and rerun; RMA if it repeats")),
             });
             checks.push(if summary.mismatched_products > 0 {
                 Check::new(
@@ -385,6 +409,11 @@ fn build_report(
                     .value(0, Some("products"))
                     .threshold(0)
             });
+            // Burn verification (issue 7, device side): how products were
+            // compared, the host's anchor of the reference, the memory wipe.
+            checks.push(crate::checks::burn::verification_mode(run.setup.as_ref(), &run.batches));
+            checks.push(crate::checks::burn::reference_anchor(run.setup.as_ref()));
+            checks.push(crate::checks::burn::memory_wipe(run.wipe.as_ref()));
             // Same model, same inputs: the reference must agree across GPUs.
             if let (Some(c), Some(counts)) = (run.checksum, checksums.get(gpu.name.as_str())) {
                 let mine = counts.get(&c).copied().unwrap_or(0);
@@ -657,5 +686,15 @@ fn throughput_check(s: &BurnSummary, best: Option<f64>, args: &BurnArgs) -> Chec
     match threshold {
         Some(t) => check.threshold(t),
         None => check,
+    }
+}
+
+/// The device layer's name for the CLI's fault shape.
+fn fault_kind(k: FaultKindChoice) -> FaultKind {
+    match k {
+        FaultKindChoice::Gross => FaultKind::Gross,
+        FaultKindChoice::LowBit => FaultKind::LowBit,
+        FaultKindChoice::SameBitTwoWords => FaultKind::SameBitTwoWords,
+        FaultKindChoice::StuckBitRow => FaultKind::StuckBitRow,
     }
 }
