@@ -607,9 +607,9 @@ gpuctl_checksum_mix64(const unsigned long long* p, unsigned long long nwords, un
     unsigned long long sum = 0;
     for (unsigned long long j = first; j < nvec; j += stride) {
         const ulonglong2 w = v[j];
-        const unsigned long long i = j << 1;
-        sum += fmix64(w.x ^ (i * CHECKSUM_GOLDEN));
-        sum += fmix64(w.y ^ ((i + 1) * CHECKSUM_GOLDEN));
+        const unsigned long long ig = (j << 1) * CHECKSUM_GOLDEN;   // (i+1)*G = i*G + G (mod 2^64)
+        sum += fmix64(w.x ^ ig);
+        sum += fmix64(w.y ^ (ig + CHECKSUM_GOLDEN));
     }
     for (unsigned long long i = (nvec << 1) + first; i < nwords; i += stride)
         sum += fmix64(p[i] ^ (i * CHECKSUM_GOLDEN));
