@@ -249,6 +249,14 @@ fn lt_check(s: lt::Status, step: &str) -> Result<(), DeviceError> {
     }
 }
 
+/// A product's shape: C (m x n) = A (m x k) * B^T (B stored n x k).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shape {
+    pub m: u64,
+    pub n: u64,
+    pub k: u64,
+}
+
 /// One cuBLASLt product, fully described and with its algorithm fixed: the
 /// same algorithm every time keeps results bitwise reproducible.
 pub struct LtPlan {
@@ -282,6 +290,18 @@ impl LtPlan {
         dtype: Dtype,
         n: u64,
     ) -> Result<Self, DeviceError> {
+        Self::with_shape(lib, ctx, dtype, Shape { m: n, n, k: n })
+    }
+
+    /// As [`LtPlan::new`] for any shape: A is m x k row-major, B is stored
+    /// n x k row-major, C = A * B^T is m x n row-major.
+    pub fn with_shape(
+        lib: &'static LtLib,
+        ctx: &Arc<CudaContext>,
+        dtype: Dtype,
+        shape: Shape,
+    ) -> Result<Self, DeviceError> {
+        let Shape { m, n, k } = shape;
         let api = &lib.api;
         let (in_type, out_type, compute, scale) = match dtype {
             Dtype::Bf16 => (lt::R_16BF, lt::R_32F, lt::COMPUTE_32F, lt::R_32F),
@@ -338,17 +358,18 @@ impl LtPlan {
                 ),
                 "cublasLtMatmulDescSetAttribute(TRANSB)",
             )?;
-            let ld = n as i64;
+            // Column-major: cuBLAS "A" = our B as k x n (op T gives n x k),
+            // "B" = our A as k x m, D = n x m (= our C, m x n row-major).
             lt_check(
-                (api.layout_create)(&mut plan.la, in_type, n, n, ld),
+                (api.layout_create)(&mut plan.la, in_type, k, n, k as i64),
                 "cublasLtMatrixLayoutCreate(A)",
             )?;
             lt_check(
-                (api.layout_create)(&mut plan.lb, in_type, n, n, ld),
+                (api.layout_create)(&mut plan.lb, in_type, k, m, k as i64),
                 "cublasLtMatrixLayoutCreate(B)",
             )?;
             lt_check(
-                (api.layout_create)(&mut plan.lc, out_type, n, n, ld),
+                (api.layout_create)(&mut plan.lc, out_type, n, m, n as i64),
                 "cublasLtMatrixLayoutCreate(C)",
             )?;
             lt_check(
@@ -385,7 +406,7 @@ impl LtPlan {
             if count < 1 {
                 return Err(DeviceError::HostLibrary {
                     library: lib.soname.clone(),
-                    reason: format!("no matmul algorithm for {dtype:?} {n}x{n}x{n}"),
+                    reason: format!("no matmul algorithm for {dtype:?} {m}x{n}x{k}"),
                 });
             }
             lt_check(

@@ -21,10 +21,6 @@ pub struct DevBuf {
     wiped: Cell<bool>,
 }
 
-// SAFETY: the pointer is a device address, not host memory; `wiped` is only
-// touched by the thread that owns the buffer (DevBuf is Send, not Sync).
-unsafe impl Send for DevBuf {}
-
 impl DevBuf {
     /// Allocates `bytes` in `ctx`. Out of memory is
     /// [`DeviceError::OutOfMemory`] with the free memory at that moment;

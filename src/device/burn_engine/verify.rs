@@ -288,37 +288,27 @@ pub fn plan_fault(kind: FaultKind, n: u64, elem_bytes: u64, rng: u64) -> Vec<Edi
 }
 
 /// Applies `edits` to a buffer of elements (f32 bits zero-extended, or f64
-/// bits) and returns the changed 64-bit checksum words as (index, old,
-/// new), for [`checksum_after`].
-pub fn apply_to_elements(
-    elems: &mut [u64],
-    elem_bytes: u64,
-    edits: &[Edit],
-) -> Vec<(u64, u64, u64)> {
-    let mut touched = Vec::new();
+/// bits) and returns the indices of the checksum words they touched.
+pub fn apply_to_elements(elems: &mut [u64], elem_bytes: u64, edits: &[Edit]) -> Vec<u64> {
+    let mask = if elem_bytes == 8 {
+        u64::MAX
+    } else {
+        0xFFFF_FFFF
+    };
+    // Checksum words: one f64 each, or two f32 (little-endian pairs).
+    let per = if elem_bytes == 8 { 1 } else { 2 };
+    let mut words = Vec::new();
     for e in edits {
         for x in e.start..e.start + e.count {
             if let Some(v) = elems.get_mut(x as usize) {
-                let mask = if elem_bytes == 8 {
-                    u64::MAX
-                } else {
-                    0xFFFF_FFFF
-                };
                 *v = e.op.apply(*v) & mask;
-                touched.push(x);
+                words.push(x / per);
             }
         }
     }
-    // Checksum words: one f64 each, or two f32 (little-endian pairs).
-    let per = if elem_bytes == 8 { 1 } else { 2 };
-    let mut words: Vec<u64> = touched.iter().map(|x| x / per).collect();
     words.sort_unstable();
     words.dedup();
     words
-        .into_iter()
-        .map(|w| (w, word_of(elems, elem_bytes, w)))
-        .map(|(w, new)| (w, 0, new))
-        .collect()
 }
 
 /// Checksum word `w` of an element buffer.
@@ -344,10 +334,15 @@ pub fn words_of(elems: &[u64], elem_bytes: u64) -> Vec<u64> {
 /// elements they changed: the detection model for one injection.
 pub fn detects(elems: &[u64], elem_bytes: u64, clean: u64, edits: &[Edit]) -> (bool, u64) {
     let mut faulty = elems.to_vec();
-    let changed_words = apply_to_elements(&mut faulty, elem_bytes, edits);
-    let changes: Vec<(u64, u64, u64)> = changed_words
-        .iter()
-        .map(|&(w, _, new)| (w, word_of(elems, elem_bytes, w), new))
+    let changes: Vec<(u64, u64, u64)> = apply_to_elements(&mut faulty, elem_bytes, edits)
+        .into_iter()
+        .map(|w| {
+            let (old, new) = (
+                word_of(elems, elem_bytes, w),
+                word_of(&faulty, elem_bytes, w),
+            );
+            (w, old, new)
+        })
         .collect();
     let changed_elements = elems.iter().zip(&faulty).filter(|(a, b)| a != b).count() as u64;
     (checksum_after(clean, &changes) != clean, changed_elements)
