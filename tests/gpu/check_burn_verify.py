@@ -5,7 +5,7 @@ verification overhead stays small.
 
 For each engine (cublas, builtin) and each --inject-fault-kind, runs N short
 burns on GPU 0 (N = $BURN_VERIFY_N, default 3) and prints the catch rate.
-About 3-4 minutes on one H100.
+About 4 minutes on one H100 (N=3).
 
 Run on a GPU machine: bash tests/gpu/run.sh burnverify"""
 import json
@@ -61,25 +61,29 @@ for engine in ENGINES:
           f"verification overhead {overhead}%, power avg {b.get('power_avg_w')} W, wall {secs:.1f} s")
 
     for kind in KINDS:
-        caught = 0
+        caught = injected = 0
         for i in range(N):
+            # The fault goes into the second batch: 5 s leaves room for
+            # set-up and two batches of about a second.
             code, report, gpu, checks, err, secs = burn(
-                "--engine", engine, "-d", "3s", "--memory", "25%",
+                "--engine", engine, "-d", "5s", "--memory", "25%",
                 "--inject-fault", "0", "--inject-fault-kind", kind)
             b = gpu.get("burn", {})
+            if (b.get("batches") or 0) < 2:
+                print(f"info  {engine}/{kind} run {i}: not injected, only {b.get('batches')} batches "
+                      f"({report.get('summary', err.strip()[:200])})")
+                continue
+            injected += 1
             hit = code == 1 and status(checks, "result_mismatch") == "fail" and b.get("mismatched_products", 0) >= 1
             caught += hit
-            if not hit:
-                print(f"info  {engine}/{kind} run {i}: missed: exit {code}, "
-                      f"mismatched {b.get('mismatched_products')}, mode "
-                      f"{checks.get('verification_mode', {}).get('value')}, {err.strip()[:200]}")
-            else:
-                print(f"info  {engine}/{kind} run {i}: caught, {b.get('mismatched_elements')} elements, "
-                      f"{secs:.1f} s")
-        rates[(engine, kind)] = caught
-        equal(caught, N, f"{engine}/{kind}: caught {caught} of {N} injections")
+            print(f"info  {engine}/{kind} run {i}: {'caught' if hit else 'MISSED'}: exit {code}, "
+                  f"{b.get('mismatched_products')} products / {b.get('mismatched_elements')} elements, "
+                  f"verification {checks.get('verification_mode', {}).get('value')}, {secs:.1f} s")
+        rates[(engine, kind)] = (caught, injected)
+        check(injected > 0 and caught == injected, f"{engine}/{kind}: caught {caught} of {injected} injections")
 
 print("catch rates (engine, kind: caught/injected):")
-for (engine, kind), caught in rates.items():
-    print(f"  {engine:8} {kind:20} {caught}/{N} = {caught / N:.0%}")
+for (engine, kind), (caught, injected) in rates.items():
+    rate = f"{caught / injected:.0%}" if injected else "n/a"
+    print(f"  {engine:8} {kind:20} {caught}/{injected} = {rate}")
 finish()
