@@ -148,6 +148,23 @@ mod tests {
     }
 
     #[test]
+    fn every_product_of_a_batch_has_its_own_slot() {
+        // Product j of a batch checksums into slot j; the reference's slot
+        // lies beyond every product's, so a batch never overwrites it.
+        for t in [1e-9, 1e-4, 0.0015, 0.013, 1.0, f64::NAN] {
+            for buffers in [1, 7, 150, MAX_RESULT_BUFFERS] {
+                let p = products_per_batch(t, buffers);
+                assert!(
+                    (1..=MAX_PRODUCTS_PER_BATCH).contains(&p),
+                    "{t} {buffers}: {p}"
+                );
+                assert!((p as usize) <= REFERENCE_SLOT);
+            }
+        }
+        assert_eq!(SLOT_COUNT as usize, REFERENCE_SLOT + 1);
+    }
+
+    #[test]
     fn cursors_cycle_through_every_buffer() {
         let (buffers, products) = (5usize, 3u64);
         let mut cursor = 0;
