@@ -186,7 +186,7 @@ fn burn(
     );
     let mut out = Vec::new();
     for i in 0..batches {
-        let r = worker.run_batch()?;
+        let r = worker.run_batch().map_err(|e| e.to_string())?;
         println!(
             "  batch {i}: products={:>4} gemm={:.3}s batch={:.3}s TFLOP/s={:>7.1} \
              incl.verify={:>7.1} mismatched_products={} mismatched_elements={}",

@@ -91,7 +91,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --gpu --json --format --quiet --help --version"
+            opts="-d -i -q -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --gpu --json --format --quiet --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -131,6 +131,10 @@ _gpuctl() {
                     ;;
                 --inject-fault)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inject-fault-kind)
+                    COMPREPLY=($(compgen -W "gross low-bit same-bit-two-words stuck-bit-row" -- "${cur}"))
                     return 0
                     ;;
                 --gpu)

@@ -391,6 +391,19 @@ pub enum EngineChoice {
     Builtin,
 }
 
+/// Shape of the fault `--inject-fault` writes (testing only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FaultKindChoice {
+    /// One element set to 1e6.
+    Gross,
+    /// The lowest bit of one element flipped.
+    LowBit,
+    /// The same bit flipped in two elements.
+    SameBitTwoWords,
+    /// One bit stuck at 1 across a row of the result.
+    StuckBitRow,
+}
+
 /// Operand type for `burn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DtypeChoice {
@@ -429,6 +442,9 @@ pub struct BurnArgs {
     /// its second batch, to prove that corruption is caught.
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
     pub inject_fault: Option<u32>,
+    /// Testing only: the shape of the fault `--inject-fault` writes.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = FaultKindChoice::Gross, hide = true)]
+    pub inject_fault_kind: FaultKindChoice,
 }
 
 #[cfg(test)]

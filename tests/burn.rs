@@ -19,9 +19,12 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Per-GPU checks of a GPU that produced a reference product, in order.
-const CHECKS: [&str; 6] = [
+const CHECKS: [&str; 9] = [
     "burn_ran",
     "result_mismatch",
+    "verification_mode",
+    "reference_anchor",
+    "memory_wipe",
     "cross_gpu_reference",
     "xid",
     "throttle",
@@ -30,9 +33,12 @@ const CHECKS: [&str; 6] = [
 
 /// Per-GPU checks of a GPU that never got past set-up (no reference product,
 /// so nothing to compare across GPUs).
-const CHECKS_NO_REFERENCE: [&str; 5] = [
+const CHECKS_NO_REFERENCE: [&str; 8] = [
     "burn_ran",
     "result_mismatch",
+    "verification_mode",
+    "reference_anchor",
+    "memory_wipe",
     "xid",
     "throttle",
     "throughput",
@@ -62,7 +68,8 @@ const PRODUCTS_PER_BATCH_700: u64 = 63;
 
 // Remedies (src/commands/burn.rs, src/checks/remedy.rs, src/checks/xid.rs).
 const RMA: &str = "drain the node and open an RMA";
-const BURN_ERROR: &str = "rerun; if it repeats, reset the GPU and report the message";
+/// A CUDA error during the burn (illegal address): the GPU's fault.
+const BURN_ERROR: &str = "reset the GPU (nvidia-smi -r) or reboot the node; RMA if it recurs";
 const HW_CLOCKS: &str =
     "check cooling, power supply and the power-brake cable; drain the node if it persists";
 const SLOW: &str =
@@ -626,6 +633,113 @@ fn injected_fault_fails_only_that_gpu() {
 
     assert_eq!(b.last_progress(1).mismatches, 1);
     assert!(b.progress_of(0).iter().all(|p| p.mismatches == 0));
+}
+
+/// Every injected fault shape is caught end to end: the simulated worker
+/// runs the burn's own checksum model over a product-like result.
+#[test]
+fn every_injected_fault_shape_fails_that_gpu() {
+    for kind in ["gross", "low-bit", "same-bit-two-words", "stuck-bit-row"] {
+        let b = burn(
+            "two_h100.json",
+            &["--inject-fault", "0", "--inject-fault-kind", kind],
+        );
+        assert_eq!(b.report.exit_code, 1, "{kind}");
+        assert_only_fails(&b, 0, &["result_mismatch"]);
+        let bs = burn_of(b.report.gpu(0));
+        assert_eq!(bs.mismatched_products, 1, "{kind}");
+        let want_elements = match kind {
+            "same-bit-two-words" => 2..=2,
+            "stuck-bit-row" => 2..=64,
+            _ => 1..=1,
+        };
+        assert!(
+            want_elements.contains(&bs.mismatched_elements),
+            "{kind}: {} elements",
+            bs.mismatched_elements
+        );
+    }
+}
+
+#[test]
+fn an_unknown_fault_kind_is_a_usage_error() {
+    let r = run(
+        "two_h100.json",
+        &[
+            "burn",
+            "--inject-fault",
+            "0",
+            "--inject-fault-kind",
+            "cosmic-ray",
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:#?}");
+}
+
+#[test]
+fn tolerance_fallback_is_a_warning() {
+    let v = variant(|f| f["gpus"][0]["burn"] = json!({ "not_reproducible": true }));
+    let b = burn(v.path(), &[]);
+    let g = b.report.gpu(0);
+    let c = g.check("verification_mode");
+    assert_eq!(c.status, "warn", "{c:#?}");
+    assert!(c.message.contains("tolerance"), "{}", c.message);
+    assert_eq!(c.value, Some(json!("tolerance")));
+    assert_eq!(bad_names(g), ["verification_mode"]);
+    assert_eq!(b.report.gpu(1).check("verification_mode").status, "pass");
+    assert_eq!(
+        b.report.gpu(1).check("verification_mode").value,
+        Some(json!("exact"))
+    );
+}
+
+#[test]
+fn a_reference_the_host_disagrees_with_fails_the_gpu() {
+    let v = variant(|f| f["gpus"][1]["burn"] = json!({ "anchor_fault": true }));
+    let b = burn(v.path(), &[]);
+    assert_only_fails(&b, 1, &["burn_ran"]);
+    let g = b.report.gpu(1);
+    let c = g.check("burn_ran");
+    assert!(c.message.contains("reference anchor"), "{}", c.message);
+    assert!(c.message.contains("datapath fault"), "{}", c.message);
+    assert_eq!(c.remedy.as_deref(), Some(RMA));
+    assert_eq!(g.check("reference_anchor").status, "skip");
+    assert_eq!(b.report.gpu(0).check("reference_anchor").status, "pass");
+}
+
+#[test]
+fn out_of_memory_names_the_processes_holding_it() {
+    let v = variant(|f| {
+        f["gpus"][0]["burn"] = json!({ "out_of_memory_free_bytes": 104857600u64 });
+        f["gpus"][0]["processes"] = json!([
+            { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
+        ]);
+    });
+    let b = burn(v.path(), &[]);
+    assert_only_fails(&b, 0, &["burn_ran"]);
+    let c = b.report.gpu(0).check("burn_ran");
+    assert!(c.message.contains("out of GPU memory"), "{}", c.message);
+    assert!(
+        c.message.contains("pid 4242 (python3) 71680 MiB"),
+        "{}",
+        c.message
+    );
+    let remedy = c.remedy.as_deref().unwrap_or_default();
+    assert!(
+        remedy.starts_with("free the GPU: other processes hold 71680 MiB (pids 4242)"),
+        "{remedy}"
+    );
+    assert!(!remedy.contains("RMA"), "{remedy}");
+}
+
+#[test]
+fn buffers_are_wiped_and_verified_before_they_are_freed() {
+    let b = burn("two_h100.json", &[]);
+    for g in &b.report.gpus {
+        let c = g.check("memory_wipe");
+        assert_eq!(c.status, "pass", "{c:#?}");
+        assert!(c.message.contains("zeroed and verified"), "{}", c.message);
+    }
 }
 
 #[test]

@@ -116,6 +116,14 @@ pub fn temperature_below_slowdown(temp: &Reading<u32>, slowdown: &Reading<u32>) 
 pub fn self_test(device: &str, outcome: &Result<SelfTestOutcome, QueryError>) -> Check {
     const NAME: &str = "compute_self_test";
     match outcome {
+        // Typed errors pick their remedy: a host library or a busy GPU is
+        // not answered with "reset the GPU; RMA".
+        Err(QueryError::Device(d)) => super::burn::device_error_check(
+            NAME,
+            &format!("{device}: self-test could not run"),
+            d,
+            None,
+        ),
         Err(e) => Check::new(
             NAME,
             CheckStatus::Fail,
@@ -146,6 +154,38 @@ pub fn self_test(device: &str, outcome: &Result<SelfTestOutcome, QueryError>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_test_remedy_follows_whose_fault_it_is() {
+        let host: Result<SelfTestOutcome, QueryError> =
+            Err(crate::device::DeviceError::HostLibrary {
+                library: "libcuda.so.1".into(),
+                reason: "too old or broken: missing symbol".into(),
+            }
+            .into());
+        let c = self_test("GPU 0", &host);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(
+            c.message
+                .starts_with("GPU 0: self-test could not run: libcuda.so.1"),
+            "{}",
+            c.message
+        );
+        assert!(
+            !c.remedy.clone().unwrap_or_default().contains("RMA"),
+            "{c:?}"
+        );
+        let gpu: Result<SelfTestOutcome, QueryError> = Err(crate::device::DeviceError::Cuda {
+            step: "kernel execution failed".into(),
+            code: 700,
+            name: "CUDA_ERROR_ILLEGAL_ADDRESS".into(),
+        }
+        .into());
+        assert_eq!(
+            self_test("GPU 0", &gpu).remedy.as_deref(),
+            Some(remedy::RESET)
+        );
+    }
 
     #[test]
     fn any_uncorrectable_ecc_error_fails() {

@@ -5,6 +5,7 @@
 //! tests can drive every branch with plain values.
 
 pub mod basic;
+pub mod burn;
 pub mod health;
 pub mod xid;
 
@@ -31,6 +32,7 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             CheckStatus::Fail,
             format!("{what}: could not be read: {msg}"),
         ),
+        QueryError::Device(e) => burn::device_error_check(name, what, e, None),
     }
 }
 
@@ -43,4 +45,23 @@ pub mod remedy {
     pub const DRIVER: &str =
         "install the NVIDIA driver, or in a container run with --gpus all and \
                               NVIDIA_DRIVER_CAPABILITIES=compute,utility";
+
+    use crate::device::Blame;
+
+    /// The remedy for an error, by whose fault it is.
+    pub fn for_blame(blame: Blame) -> &'static str {
+        match blame {
+            Blame::Gpu => RESET,
+            Blame::Host => {
+                "install or fix the NVIDIA driver and CUDA libraries on the host (libcuda.so.1, \
+                 libcublasLt), then rerun; the GPU was not tested"
+            }
+            Blame::Contention => {
+                "another process holds the GPU (its memory, or exclusive-process compute mode); \
+                 free it, then rerun"
+            }
+            Blame::Tool => "a gpuctl bug or a bad setting; report it with this message",
+            Blame::Unknown => "rerun; if it repeats, reset the GPU and report the message",
+        }
+    }
 }

@@ -7,9 +7,11 @@
 //! throughput against the best GPU of the same model.
 
 use super::{harness_target, Selected};
-use crate::checks::xid;
-use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, GlobalArgs};
-use crate::device::burn::{BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine};
+use crate::checks::{burn as burn_checks, xid};
+use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, FaultKindChoice, GlobalArgs};
+use crate::device::burn::{
+    BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
+};
 use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, Gpu, QueryError, XidEvent};
 use crate::error::AppError;
@@ -36,6 +38,7 @@ struct BurnWork(Box<dyn BurnWorker>);
 impl Workload for BurnWork {
     type Setup = (BurnSetup, u64);
     type Step = BatchResult;
+    type Cleanup = WipeReport;
 
     fn setup(&self) -> Self::Setup {
         (self.0.setup().clone(), self.0.reference_checksum())
@@ -47,6 +50,11 @@ impl Workload for BurnWork {
 
     fn verified(step: &BatchResult) -> u64 {
         step.products
+    }
+
+    /// Zero every buffer and verify it before the memory is freed.
+    fn finish(&mut self) -> Result<WipeReport, WorkError> {
+        self.0.finish().map_err(WorkError::from)
     }
 }
 
@@ -146,7 +154,12 @@ pub fn run(
                 .flatten()
         })
         .collect();
-    let config = BurnConfig::new(engine, dtype, args.memory, seed);
+    let config = BurnConfig {
+        inject_fault_kind: fault_kind(args.inject_fault_kind),
+        ..BurnConfig::new(engine, dtype, args.memory, seed)
+    };
+    // Who holds a GPU's memory, should its set-up run out of it.
+    let holders = super::MemoryHolders::new(nvml.clone(), &gpus);
     let options = harness::Options {
         duration: args.duration,
         max_steps: None,
@@ -169,7 +182,7 @@ pub fn run(
             };
             cuda.start_burn(ordinal, &config)
                 .map(BurnWork)
-                .map_err(WorkError::from)
+                .map_err(|e| holders.work_error(ordinal, e))
         },
         &mut |runs, elapsed| {
             for (run, &gpu) in runs.iter().zip(&indices) {
@@ -280,6 +293,12 @@ fn build_report(
                     .value(0, Some("products"))
                     .threshold(0)
             });
+            // How products were compared, the host's anchor of the
+            // reference, and the wipe of the GPU's memory.
+            let setup = run.setup.as_ref().map(|(s, _)| s);
+            checks.push(burn_checks::verification_mode(setup, &run.steps));
+            checks.push(burn_checks::reference_anchor(setup));
+            checks.push(wipe_check(run));
             // Same model, same inputs: the reference must agree across GPUs.
             if let (Some(c), Some(counts)) = (checksum(run), checksums.get(gpu.name.as_str())) {
                 let mine = counts.get(&c).copied().unwrap_or(0);
@@ -552,5 +571,29 @@ fn throughput_check(s: &BurnSummary, best: Option<f64>, args: &BurnArgs) -> Chec
     match threshold {
         Some(t) => check.threshold(t),
         None => check,
+    }
+}
+
+/// The device layer's name for the CLI's fault shape.
+fn fault_kind(k: FaultKindChoice) -> FaultKind {
+    match k {
+        FaultKindChoice::Gross => FaultKind::Gross,
+        FaultKindChoice::LowBit => FaultKind::LowBit,
+        FaultKindChoice::SameBitTwoWords => FaultKind::SameBitTwoWords,
+        FaultKindChoice::StuckBitRow => FaultKind::StuckBitRow,
+    }
+}
+
+/// `memory_wipe` from the harness's record of the clean-up.
+fn wipe_check(run: &GpuRun) -> Check {
+    match &run.cleanup {
+        None => burn_checks::memory_wipe(None),
+        Some(Ok(wipe)) => burn_checks::memory_wipe(Some(&Ok(*wipe))),
+        Some(Err(e)) => Check::new(
+            "memory_wipe",
+            CheckStatus::Fail,
+            format!("wiping GPU memory failed: {}", e.message),
+        )
+        .remedy(&e.remedy()),
     }
 }

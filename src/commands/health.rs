@@ -11,7 +11,7 @@ use crate::checks::health::{self as hc, LoadSummary, Thresholds};
 use crate::checks::{basic, xid};
 use crate::cli::{FailOn, GlobalArgs, HealthArgs};
 use crate::config::{self, HealthConfig};
-use crate::device::burn::{BatchResult, BurnConfig, BurnWorker, Dtype, Engine};
+use crate::device::burn::{BatchResult, BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
 use crate::device::{
     kernel_log, ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, QueryError, SelfTestOutcome, XidEvent,
@@ -522,6 +522,7 @@ struct ComputeTest {
 impl Workload for ComputeTest {
     type Setup = SelfTestOutcome;
     type Step = BatchResult;
+    type Cleanup = WipeReport;
 
     fn setup(&self) -> SelfTestOutcome {
         self.self_test.clone()
@@ -533,6 +534,10 @@ impl Workload for ComputeTest {
 
     fn verified(step: &BatchResult) -> u64 {
         step.products
+    }
+
+    fn finish(&mut self) -> Result<WipeReport, WorkError> {
+        self.gemm.finish().map_err(WorkError::from)
     }
 }
 
@@ -595,6 +600,7 @@ fn compute_tests(
         matrix_size: Some(GEMM_SIZE),
         ..BurnConfig::new(engine, Dtype::Bf16, GEMM_MEMORY_FRACTION, seed)
     };
+    let holders = super::MemoryHolders::new(nvml.clone(), gpus);
     let options = harness::Options {
         duration: LOAD_WINDOW,
         max_steps: None,
@@ -610,8 +616,12 @@ fn compute_tests(
         &options,
         signal::stop_flag(),
         move |ordinal| {
-            let self_test = cuda.self_test(ordinal, Duration::ZERO)?;
-            let gemm = cuda.start_burn(ordinal, &config)?;
+            let self_test = cuda
+                .self_test(ordinal, Duration::ZERO)
+                .map_err(|e| holders.work_error(ordinal, e))?;
+            let gemm = cuda
+                .start_burn(ordinal, &config)
+                .map_err(|e| holders.work_error(ordinal, e))?;
             Ok(ComputeTest { self_test, gemm })
         },
         &mut |_, _| {},
@@ -655,6 +665,24 @@ fn compute_check(label: &str, run: &harness::GpuRun<ComputeTest>, interrupted: b
         .value(bad, Some("products"))
         .threshold(0)
         .remedy(crate::checks::remedy::RMA);
+    }
+    // The GEMM's buffers were zeroed and read back as zero before release.
+    let wipe = match &run.cleanup {
+        Some(Ok(w)) if w.verified => None,
+        Some(Ok(w)) => Some(format!(
+            "{} words did not read back as zero after the wipe",
+            w.nonzero_words
+        )),
+        Some(Err(e)) => Some(format!("wiping GPU memory failed: {}", e.message)),
+        None => Some("the GEMM's memory was not wiped".to_string()),
+    };
+    if let Some(why) = wipe {
+        return Check::new(
+            "compute_self_test",
+            CheckStatus::Fail,
+            format!("{label}: {why}"),
+        )
+        .remedy(crate::checks::remedy::RESET);
     }
     Check {
         message: format!(

@@ -9,8 +9,11 @@
 //! PCI bus id / UUID; [`select`] resolves `-i/--gpu`.
 
 pub mod burn;
+pub mod burn_engine;
+pub mod cublaslt;
 pub mod cuda;
-mod cuda_burn;
+pub mod cuerr;
+pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
 pub mod nvml;
@@ -65,6 +68,12 @@ pub trait NvmlApi: Send + Sync {
     fn error_counters(&self, index: u32) -> ErrorCounters;
     /// Per-link NVLink state; `NotSupported` on a PCIe-only GPU.
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
+    /// Processes holding memory on this GPU (NVML's running compute
+    /// processes): who to blame when an allocation runs out of memory.
+    /// Defaults to "not supported" so wrappers need not forward it.
+    fn compute_processes(&self, _index: u32) -> Reading<Vec<GpuProcess>> {
+        Reading::default()
+    }
     /// XID events on these GPUs seen during `window` (from registration
     /// on), returning early once `stop` is set.
     fn watch_xids(
@@ -89,7 +98,8 @@ pub trait CudaApi: Send + Sync {
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
     /// Sets up a GEMM burn on `ordinal`: context, operands, reference
-    /// product and result buffers.
+    /// product and result buffers. Errors keep their [`DeviceError`] (as
+    /// [`QueryError::Device`]) so callers can tell whose fault they are.
     fn start_burn(
         &self,
         ordinal: u32,

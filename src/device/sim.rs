@@ -74,6 +74,9 @@ pub struct SimGpu {
     pub errors: ErrorCounters,
     #[serde(default)]
     pub nvlinks: Reading<Vec<NvLinkStatus>>,
+    /// Processes holding memory on it (NVML's running compute processes).
+    #[serde(default)]
+    pub processes: Reading<Vec<GpuProcess>>,
     /// XIDs delivered as NVML events during a watch.
     #[serde(default)]
     pub xid_events: Vec<u64>,
@@ -101,6 +104,13 @@ pub struct SimBurn {
     pub error_at_batch: Option<u64>,
     /// Set-up fails with this message.
     pub start_error: Option<String>,
+    /// Set-up runs out of memory with this much free (others hold the rest).
+    pub out_of_memory_free_bytes: Option<u64>,
+    /// The host's recomputation of the reference disagrees with the GPU.
+    pub anchor_fault: bool,
+    /// The engine does not reproduce its product bit for bit, so the burn
+    /// falls back to tolerance checking.
+    pub not_reproducible: bool,
     /// Reference checksum (GPUs of one model agree unless a fixture says not).
     pub checksum: u64,
     /// Set-up takes this long (context, operands, reference product).
@@ -119,6 +129,9 @@ impl Default for SimBurn {
             mismatch_at_batch: None,
             error_at_batch: None,
             start_error: None,
+            out_of_memory_free_bytes: None,
+            anchor_fault: false,
+            not_reproducible: false,
             checksum: 0x0123_4567_89ab_cdef,
             setup_ms: 0,
             panic_at_batch: None,
@@ -127,13 +140,38 @@ impl Default for SimBurn {
     }
 }
 
+/// Side of the small result the simulated worker really checksums.
+const SIM_RESULT_N: u64 = 64;
+
 /// A simulated burn worker: sleeps like a batch, reports the fixture's rate
-/// and faults.
+/// and faults. Injected faults go through the real detection model: a
+/// small product-like result, the burn's checksum, and the fault shapes of
+/// `burn_engine::verify`, so a fault the checksum missed would pass here too.
 struct SimBurnWorker {
     setup: super::burn::BurnSetup,
     spec: SimBurn,
     inject_at: Option<u64>,
+    inject_kind: super::burn::FaultKind,
+    seed: u64,
     batch: u64,
+    /// The simulated result (f32 bit patterns) and its checksum.
+    result: Vec<u64>,
+    result_sum: u64,
+    wiped: bool,
+}
+
+impl SimBurnWorker {
+    /// Mismatched elements if the injected fault is caught (at least 1),
+    /// 0 if the checksum missed it.
+    fn injected_fault(&self) -> u64 {
+        use super::burn_engine::verify;
+        let rng = self.seed ^ self.batch.wrapping_mul(0x9E37_79B9);
+        let edits = verify::plan_fault(self.inject_kind, SIM_RESULT_N, 4, rng);
+        match verify::detects(&self.result, 4, self.result_sum, &edits) {
+            (true, changed) => changed.max(1),
+            (false, _) => 0,
+        }
+    }
 }
 
 impl super::burn::BurnWorker for SimBurnWorker {
@@ -145,9 +183,8 @@ impl super::burn::BurnWorker for SimBurnWorker {
         self.spec.checksum
     }
 
-    fn run_batch(&mut self) -> Result<super::burn::BatchResult, String> {
+    fn run_batch(&mut self) -> Result<super::burn::BatchResult, DeviceError> {
         let this = self.batch;
-        self.batch += 1;
         let seconds = self.spec.batch_ms as f64 / 1000.0;
         std::thread::sleep(Duration::from_millis(self.spec.batch_ms));
         if self.spec.panic_at_batch == Some(this) {
@@ -157,10 +194,22 @@ impl super::burn::BurnWorker for SimBurnWorker {
             std::thread::sleep(Duration::from_secs(3600));
         }
         if self.spec.error_at_batch == Some(this) {
-            return Err(format!("batch {this}: CUDA_ERROR_ILLEGAL_ADDRESS (700)"));
+            self.batch += 1;
+            return Err(DeviceError::Cuda {
+                step: format!("batch {this}"),
+                code: 700,
+                name: "CUDA_ERROR_ILLEGAL_ADDRESS".into(),
+            });
         }
-        let wrong =
-            u64::from(self.spec.mismatch_at_batch == Some(this) || self.inject_at == Some(this));
+        let injected = if self.inject_at == Some(this) {
+            self.injected_fault()
+        } else {
+            0
+        };
+        self.batch += 1;
+        let fixture_wrong = self.spec.mismatch_at_batch == Some(this);
+        let wrong_products = u64::from(fixture_wrong || injected > 0);
+        let wrong_elements = u64::from(fixture_wrong) + injected;
         let n = f64::from(self.setup.matrix_size);
         let flop_per_product = 2.0 * n * n * n;
         // Whole products that fit the batch at the fixture's rate; the batch
@@ -174,8 +223,24 @@ impl super::burn::BurnWorker for SimBurnWorker {
             flops: products as f64 * flop_per_product,
             gemm_seconds,
             batch_seconds: seconds.max(gemm_seconds / 0.98),
-            mismatched_products: wrong,
-            mismatched_elements: wrong,
+            mismatched_products: wrong_products,
+            mismatched_elements: wrong_elements,
+            tolerance_mode: self.spec.not_reproducible,
+        })
+    }
+
+    fn finish(&mut self) -> Result<super::burn::WipeReport, DeviceError> {
+        let first = !self.wiped;
+        self.wiped = true;
+        Ok(super::burn::WipeReport {
+            buffers: if first {
+                self.setup.result_buffers + 3
+            } else {
+                0
+            },
+            bytes: if first { self.setup.memory_bytes } else { 0 },
+            verified: true,
+            nonzero_words: 0,
         })
     }
 }
@@ -350,6 +415,13 @@ impl NvmlApi for SimNvml {
         }
     }
 
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.processes.clone(),
+            Err(e) => Reading::err(e),
+        }
+    }
+
     fn watch_xids(
         &self,
         indices: &[u32],
@@ -477,6 +549,35 @@ impl CudaApi for SimCuda_ {
         if let Some(e) = &gpu.burn.start_error {
             return Err(QueryError::Failed(e.clone()));
         }
+        if let Some(free) = gpu.burn.out_of_memory_free_bytes {
+            return Err(DeviceError::OutOfMemory {
+                step: "cuMemAlloc result buffer 0".into(),
+                requested_bytes: 1 << 30,
+                free_bytes: free,
+            }
+            .into());
+        }
+        if gpu.burn.anchor_fault {
+            return Err(DeviceError::WrongResult {
+                step: "reference anchor".into(),
+                reason: "3 of 64 entries of C differ from the host's by more than the \
+                         tolerance: a deterministic datapath fault"
+                    .into(),
+            }
+            .into());
+        }
+        use super::burn_engine::verify;
+        let result: Vec<u64> = (0..SIM_RESULT_N * SIM_RESULT_N)
+            .map(|i| u64::from((verify::fill_value_f32(i, config.seed as u32) * 40.0).to_bits()))
+            .collect();
+        let result_sum = verify::checksum(&verify::words_of(&result, 4));
+        let verification = if gpu.burn.not_reproducible {
+            super::burn::VerificationMode::Tolerance {
+                relative: verify::fallback_tolerance(config.dtype),
+            }
+        } else {
+            super::burn::VerificationMode::Exact
+        };
         let detail = match config.engine {
             super::burn::Engine::Cublas => "simulated cuBLASLt",
             super::burn::Engine::Builtin => "simulated built-in kernel",
@@ -489,10 +590,23 @@ impl CudaApi for SimCuda_ {
                 result_buffers: 16,
                 memory_bytes: 16 << 30,
                 detail: detail.into(),
+                reference_products: if gpu.burn.not_reproducible { 1 } else { 2 },
+                verification,
+                anchor: Some(super::burn::AnchorResult {
+                    entries: 64,
+                    beyond_tolerance: 0,
+                    max_abs_error: 1.5e-5,
+                    tolerance: 2.4e-3,
+                }),
             },
             spec: gpu.burn.clone(),
             inject_at: config.inject_fault_at_batch,
+            inject_kind: config.inject_fault_kind,
+            seed: config.seed,
             batch: 0,
+            result,
+            result_sum,
+            wiped: false,
         }))
     }
 }
