@@ -154,6 +154,11 @@ pub struct GlobalArgs {
     /// No progress output on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Bound on each driver call (NVML, and CUDA's enumeration); a GPU whose
+    /// call does not answer in time is reported hung (FAIL) instead of
+    /// hanging the command. From 1ms to 10m.
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_call_timeout)]
+    pub call_timeout: Duration,
 }
 
 impl GlobalArgs {
@@ -194,6 +199,18 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
             "invalid duration '{value}': expected a number with a unit, like 500ms, 30s, 10m or 1h"
         )
     })
+}
+
+/// `--call-timeout`: a duration from 1 ms to 10 minutes (zero would fail
+/// every healthy GPU as hung).
+pub fn parse_call_timeout(value: &str) -> Result<Duration, String> {
+    let d = parse_duration(value)?;
+    if d < Duration::from_millis(1) || d > Duration::from_secs(600) {
+        return Err(format!(
+            "invalid call timeout '{value}': expected 1ms to 10m"
+        ));
+    }
+    Ok(d)
 }
 
 /// A whole number of things: GPUs, retries.
@@ -237,7 +254,9 @@ pub struct ProbeArgs {
     /// Also create a context and run a self-test kernel on each GPU.
     #[arg(long)]
     pub compute: bool,
-    /// Upper bound on the whole probe; a hung driver call fails it.
+    /// Upper bound on the whole probe; a hung driver call fails it. Each
+    /// driver call gets the smaller of --call-timeout and 3/4 of this, so a
+    /// hung GPU is named before the whole probe gives up.
     #[arg(long, value_name = "DURATION", default_value = "5s", value_parser = parse_duration)]
     pub timeout: Duration,
 }

@@ -56,6 +56,16 @@ pub const CHECK_NAMES: [&str; 29] = [
     "compute_self_test",
 ];
 
+/// The checks that define a healthy GPU for `health` (ARCHITECTURE.md);
+/// `compute_self_test` joins them unless `--no-compute`.
+pub const REQUIRED: [&str; 5] = [
+    "on_bus",
+    "ecc_volatile_uncorrected",
+    "row_remap_failure",
+    "temperature",
+    "compute_self_test",
+];
+
 /// How long the self-test keeps the GPU busy for sampling under load.
 const LOAD_WINDOW: Duration = Duration::from_millis(300);
 /// Telemetry sampling period under load.
@@ -216,6 +226,12 @@ fn selects(name: &str, check: &str) -> bool {
 
 pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     let settings = Settings::resolve(args)?;
+    // Fail closed: a selection that runs nothing cannot vouch for anything.
+    if !CHECK_NAMES.iter().any(|c| settings.wants(c)) {
+        return Err(AppError::usage(
+            "--checks/--skip leave no check to run: select at least one check",
+        ));
+    }
     // Without the compute test CUDA is not needed, and cuInit alone costs
     // ~100 ms: stay on NVML, as probe does.
     let mode = if settings.compute {
@@ -331,6 +347,20 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         .filter(|c| settings.wants(&c.name))
         .collect();
 
+    // Fail closed: the required checks must have run (see report::fail_closed).
+    let required: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|n| settings.compute || *n != "compute_self_test")
+        .collect();
+    let deselected: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|n| !settings.wants(n))
+        .collect();
+    let required = crate::report::Required {
+        checks: &required,
+        deselected: &deselected,
+    };
     report.gpus = gpus
         .iter()
         .zip(per_gpu)
@@ -348,7 +378,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                     .position(|n| *n == c.name)
                     .unwrap_or(usize::MAX)
             });
-            GpuReport::with_checks(gpu, checks)
+            GpuReport::judged(gpu, checks, &required)
         })
         .collect();
 

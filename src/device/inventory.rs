@@ -6,7 +6,7 @@
 //! UUID. With one library missing, the other still lists the GPUs and the
 //! inventory says what is unavailable.
 
-use super::{visible, Backend, CudaDevice, NvmlApi, QueryError};
+use super::{visible, Backend, CudaDevice, NvmlApi, NvmlIdentity, QueryError};
 use crate::error::AppError;
 use serde::Serialize;
 
@@ -220,12 +220,17 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
 
 /// Whether only the CUDA driver can say which GPUs `CUDA_VISIBLE_DEVICES`
 /// picks: index entries under CUDA's default fastest-first order on a host
-/// with mixed GPU models (with identical GPUs that order is PCI order).
+/// with more than one GPU. CUDA documents that order only as "fastest
+/// first, the rest unspecified", so even identical GPUs may not come in PCI
+/// order; guessing would let `probe` and `burn` test different GPUs. With
+/// UUID entries, one GPU, or `CUDA_DEVICE_ORDER=PCI_BUS_ID` NVML suffices.
 fn needs_cuda_order(gpus: &[Gpu], spec: Option<&str>) -> bool {
     let Some(spec) = spec else { return false };
     let has_index = spec.split(',').any(|e| e.trim().parse::<i64>().is_ok());
-    let mixed = gpus.iter().any(|g| g.name != gpus[0].name);
-    has_index && mixed && visible::DeviceOrder::from_env() == visible::DeviceOrder::FastestFirst
+    let reachable = gpus.iter().filter(|g| g.lost.is_none()).count();
+    has_index
+        && reachable > 1
+        && visible::DeviceOrder::from_env() == visible::DeviceOrder::FastestFirst
 }
 
 fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
@@ -233,8 +238,29 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
         .device_count()
         .map_err(|e| AppError::environment(format!("NVML could not count GPUs: {e}")))?;
     crate::trace::mark("NVML device count read");
-    Ok((0..count)
-        .map(|index| match nvml.identity(index) {
+    // Side by side: with every call bounded, N hung GPUs then cost one
+    // call timeout, not N.
+    let identities: Vec<Result<NvmlIdentity, QueryError>> = if count <= 1 {
+        (0..count).map(|index| nvml.identity(index)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..count)
+                .map(|index| scope.spawn(move || nvml.identity(index)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(QueryError::Failed("identity reader panicked".into()))
+                    })
+                })
+                .collect()
+        })
+    };
+    Ok(identities
+        .into_iter()
+        .zip(0..count)
+        .map(|(identity, index)| match identity {
             Ok(id) => Gpu {
                 index,
                 has_nvml: true,
@@ -253,6 +279,7 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 cuda: Vec::new(),
                 lost: Some(match e {
                     QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
+                    QueryError::TimedOut { .. } => format!("GPU is hung: {e}"),
                     other => format!("NVML cannot reach the GPU: {other}"),
                 }),
             },

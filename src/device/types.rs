@@ -19,6 +19,21 @@ pub enum QueryError {
     GpuLost,
     /// Anything else, with the library's message.
     Failed(String),
+    /// The call did not answer within its bound (a hung driver or GPU); the
+    /// thread that made it was abandoned. See `device::bounded`.
+    TimedOut {
+        /// The trait method, e.g. `details`.
+        call: String,
+        /// How long gpuctl waited, milliseconds.
+        after_ms: u64,
+    },
+}
+
+impl QueryError {
+    /// Whether the call hung rather than answered.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, QueryError::TimedOut { .. })
+    }
 }
 
 impl std::fmt::Display for QueryError {
@@ -28,6 +43,11 @@ impl std::fmt::Display for QueryError {
             QueryError::NoPermission => f.write_str("no permission"),
             QueryError::GpuLost => f.write_str("GPU is lost (fallen off the bus)"),
             QueryError::Failed(msg) => f.write_str(msg),
+            QueryError::TimedOut { call, after_ms } => write!(
+                f,
+                "driver call `{call}` did not answer within {} (hung driver or GPU)",
+                humantime::format_duration(std::time::Duration::from_millis(*after_ms))
+            ),
         }
     }
 }
