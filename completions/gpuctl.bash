@@ -65,7 +65,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe health burn completions generate-docs help"
+            opts="-i -q -h -V --gpu --json --format --quiet --call-timeout --help --version list probe health burn completions generate-docs help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -83,6 +83,10 @@ _gpuctl() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -91,7 +95,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --gpu --json --format --quiet --help --version"
+            opts="-d -i -q -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --gpu --json --format --quiet --call-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -145,6 +149,10 @@ _gpuctl() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -153,7 +161,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__completions)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version bash elvish fish powershell zsh"
+            opts="-i -q -h -V --gpu --json --format --quiet --call-timeout --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -169,6 +177,10 @@ _gpuctl() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -179,7 +191,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__generate__subcmd__docs)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version"
+            opts="-i -q -h -V --gpu --json --format --quiet --call-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -197,6 +209,10 @@ _gpuctl() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -205,7 +221,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__health)
-            opts="-i -q -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --help --version"
+            opts="-i -q -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --call-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -301,6 +317,10 @@ _gpuctl() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -423,7 +443,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__list)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version"
+            opts="-i -q -h -V --gpu --json --format --quiet --call-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -441,6 +461,10 @@ _gpuctl() {
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -449,7 +473,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__probe)
-            opts="-i -q -h -V --expect --compute --timeout --gpu --json --format --quiet --help --version"
+            opts="-i -q -h -V --expect --compute --timeout --gpu --json --format --quiet --call-timeout --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +497,10 @@ _gpuctl() {
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

@@ -48,6 +48,13 @@ JSON
 exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on stdout
 too. The JSON Schema is src/report/schema.json in the source tree.
 
+HUNG GPUS AND VERDICTS
+Every driver call is bounded by --call-timeout (default 5s; probe uses the smaller of it and
+3/4 of its own --timeout). A GPU whose call does not answer is reported FAIL as hung (the
+check names the call and the time; remedy: drain the node, reset the GPU) and the command
+goes on with the others. A healthy verdict needs the required checks to have run and passed:
+one that did not run, or could not be read for lack of permission, is a FAIL (`coverage`).
+
 ENVIRONMENT
   NO_COLOR             never colour output (colour is used only on a terminal)
   CUDA_VISIBLE_DEVICES which GPUs CUDA programs see; gpuctl follows it

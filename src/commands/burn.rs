@@ -363,12 +363,20 @@ fn build_report(
         .iter()
         .zip(runs)
         .zip(summaries)
-        .map(|((gpu, run), summary)| {
+        .map(|((gpu, run), mut summary)| {
+            // MIG mode is a configuration, not a fault (checks::basic):
+            // burn_ran WARNs and no error is recorded.
+            let uuids: Vec<&str> = gpu.cuda.iter().map(|d| d.uuid.as_str()).collect();
+            let mig = crate::checks::basic::mig_blocks_whole_gpu("burn_ran", &uuids);
+            if mig.is_some() {
+                summary.error = None;
+            }
             let mut checks = Vec::new();
-            checks.push(match &run.error {
-                None => Check::new("burn_ran", CheckStatus::Pass, format!(
+            checks.push(match (mig, &run.error) {
+                (Some(mig), _) => mig,
+                (None, None) => Check::new("burn_ran", CheckStatus::Pass, format!(
                         "{} batches in {:.1} s", summary.batches, summary.seconds)),
-                Some(e) => Check::new("burn_ran", CheckStatus::Fail, e.clone())
+                (None, Some(e)) => Check::new("burn_ran", CheckStatus::Fail, e.clone())
                     .remedy("read the error; reset the GPU and rerun; RMA if it repeats"),
             });
             checks.push(if summary.mismatched_products > 0 {
