@@ -35,6 +35,7 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             CheckStatus::Fail,
             format!("{what}: could not be read: {msg}"),
         ),
+        QueryError::Interrupted => Check::new(name, CheckStatus::Skip, format!("{what}: {error}")),
         QueryError::TimedOut { .. } => {
             Check::new(name, CheckStatus::Fail, format!("{what}: {error}")).remedy(remedy::HUNG)
         }

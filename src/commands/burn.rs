@@ -427,7 +427,8 @@ fn build_report(
             checks.push(x);
             checks.push(throttle_check(run));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
-            GpuReport { burn: Some(summary), ..GpuReport::with_checks(gpu, checks) }
+            let required = crate::report::Required { checks: &["burn_ran", "result_mismatch"], deselected: &[] };
+            GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
         })
         .collect();
 
@@ -605,6 +606,25 @@ fn throttle_check(run: &GpuRun) -> Check {
             CheckStatus::Skip,
             "no telemetry samples during the burn",
         );
+    }
+    // Fail closed: a GPU lost or hung mid-burn fails; clock reasons never
+    // read (no permission) verify nothing.
+    let errors = || {
+        run.samples
+            .iter()
+            .filter_map(|(_, t)| t.clock_events.as_result().err())
+    };
+    if let Some(e) = errors().find(|e| e.is_timeout() || **e == QueryError::GpuLost) {
+        return crate::checks::unreadable("throttle", "telemetry during the burn", e);
+    }
+    if run
+        .samples
+        .iter()
+        .all(|(_, t)| t.clock_events.value().is_none())
+    {
+        if let Some(e) = errors().next() {
+            return crate::checks::unreadable("throttle", "clock event reasons", e);
+        }
     }
     if hw.is_empty() {
         Check::new(

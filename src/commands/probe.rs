@@ -178,10 +178,15 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         .filter(|c| c.status == CheckStatus::Fail)
         .map(|c| c.message.clone())
         .chain(report.gpus.iter().flat_map(|g| {
+            // Probe answers yes or no: health it could not establish
+            // (coverage WARN) is a no.
             g.checks
                 .iter()
                 .flatten()
-                .filter(|c| c.status == CheckStatus::Fail)
+                .filter(|c| {
+                    c.status == CheckStatus::Fail
+                        || (c.name == crate::report::COVERAGE && c.status == CheckStatus::Warn)
+                })
                 .map(move |c| format!("GPU {}: {}", g.index, c.message))
         }))
         .collect();

@@ -32,6 +32,9 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a waiting caller looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
+/// After a stop request, how long a call may still take to answer.
+const STOP_GRACE: Duration = Duration::from_millis(300);
+
 /// Where calls that hung are remembered.
 #[derive(Default)]
 struct Hung {
@@ -100,14 +103,22 @@ impl Guard {
             )));
         }
         let started = Instant::now();
-        let deadline = started + self.timeout;
+        let mut deadline = started + self.timeout;
+        let mut stopping = false;
         loop {
             let now = Instant::now();
-            if now >= deadline || self.stop.load(Ordering::Relaxed) {
-                let error = timed_out(call, started.elapsed().min(self.timeout));
-                if !self.stop.load(Ordering::Relaxed) {
-                    self.remember(gpu, &error);
+            if !stopping && self.stop.load(Ordering::Relaxed) {
+                // A stop was asked: a driver that answers still answers in
+                // time; one that does not must not hold up the exit.
+                stopping = true;
+                deadline = deadline.min(now + STOP_GRACE);
+            }
+            if now >= deadline {
+                if stopping {
+                    return Err(QueryError::Interrupted);
                 }
+                let error = timed_out(call, started.elapsed().min(self.timeout));
+                self.remember(gpu, &error);
                 return Err(error);
             }
             match rx.recv_timeout(POLL.min(deadline - now)) {
@@ -270,13 +281,19 @@ impl NvmlApi for BoundedNvml {
                 let by = Instant::now() + self.guard.timeout;
                 due = Some(due.map_or(by, |d| d.min(by)));
             }
-            if self.guard.stop.load(Ordering::Relaxed) {
-                // Ctrl-C: do not wait on the driver at all.
-                due = Some(Instant::now());
+            let signalled = self.guard.stop.load(Ordering::Relaxed);
+            if signalled {
+                // Ctrl-C: wait on the driver no longer than the grace.
+                let by = Instant::now() + STOP_GRACE;
+                due = Some(due.map_or(by, |d| d.min(by)));
             }
             let now = Instant::now();
             if due.is_some_and(|d| now >= d) {
-                return Err(timed_out("watch_xids", self.guard.timeout));
+                return Err(if signalled {
+                    QueryError::Interrupted
+                } else {
+                    timed_out("watch_xids", self.guard.timeout)
+                });
             }
             let wait = due.map_or(POLL, |d| POLL.min(d - now));
             match rx.recv_timeout(wait) {
@@ -341,7 +358,7 @@ fn err<T>(e: &QueryError) -> Reading<T> {
     Reading::err(e.clone())
 }
 
-fn details_error(e: QueryError) -> NvmlDetails {
+pub(super) fn details_error(e: QueryError) -> NvmlDetails {
     NvmlDetails {
         serial: err(&e),
         memory: err(&e),
@@ -358,7 +375,7 @@ fn details_error(e: QueryError) -> NvmlDetails {
     }
 }
 
-fn thresholds_error(e: QueryError) -> TemperatureThresholds {
+pub(super) fn thresholds_error(e: QueryError) -> TemperatureThresholds {
     TemperatureThresholds {
         slowdown_c: Reading::err(e.clone()),
         shutdown_c: Reading::err(e.clone()),
@@ -367,7 +384,7 @@ fn thresholds_error(e: QueryError) -> TemperatureThresholds {
     }
 }
 
-fn telemetry_error(e: QueryError) -> Telemetry {
+pub(super) fn telemetry_error(e: QueryError) -> Telemetry {
     Telemetry {
         temperature_gpu_c: err(&e),
         temperature_memory_c: err(&e),
@@ -381,7 +398,7 @@ fn telemetry_error(e: QueryError) -> Telemetry {
     }
 }
 
-fn counters_error(e: QueryError) -> ErrorCounters {
+pub(super) fn counters_error(e: QueryError) -> ErrorCounters {
     ErrorCounters {
         ecc_enabled: err(&e),
         ecc_volatile: err(&e),

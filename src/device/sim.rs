@@ -371,19 +371,14 @@ impl NvmlApi for SimNvml {
     fn details(&self, index: u32) -> NvmlDetails {
         match self.read(index, "details") {
             Ok(gpu) => gpu.details.clone(),
-            Err(e) => lost_details(e),
+            Err(e) => super::bounded::details_error(e),
         }
     }
 
     fn temperature_thresholds(&self, index: u32) -> TemperatureThresholds {
         match self.read(index, "temperature_thresholds") {
             Ok(gpu) => gpu.details.temperature_thresholds.clone(),
-            Err(e) => TemperatureThresholds {
-                slowdown_c: Reading::err(e.clone()),
-                shutdown_c: Reading::err(e.clone()),
-                gpu_max_c: Reading::err(e.clone()),
-                memory_max_c: Reading::err(e),
-            },
+            Err(e) => super::bounded::thresholds_error(e),
         }
     }
 
@@ -394,22 +389,14 @@ impl NvmlApi for SimNvml {
         }
         match read {
             Ok(gpu) => gpu.telemetry.clone(),
-            Err(e) => Telemetry {
-                temperature_gpu_c: Reading::err(e.clone()),
-                power_draw_w: Reading::err(e),
-                ..Telemetry::default()
-            },
+            Err(e) => super::bounded::telemetry_error(e),
         }
     }
 
     fn error_counters(&self, index: u32) -> ErrorCounters {
         match self.read(index, "error_counters") {
             Ok(gpu) => gpu.errors.clone(),
-            Err(e) => ErrorCounters {
-                ecc_volatile: Reading::err(e.clone()),
-                row_remap: Reading::err(e),
-                ..ErrorCounters::default()
-            },
+            Err(e) => super::bounded::counters_error(e),
         }
     }
 
@@ -444,14 +431,6 @@ impl NvmlApi for SimNvml {
             }));
         }
         Ok(events)
-    }
-}
-
-fn lost_details(e: QueryError) -> NvmlDetails {
-    NvmlDetails {
-        memory: Reading::err(e.clone()),
-        serial: Reading::err(e),
-        ..Default::default()
     }
 }
 

@@ -27,6 +27,9 @@ pub enum QueryError {
         /// How long gpuctl waited, milliseconds.
         after_ms: u64,
     },
+    /// A stop (Ctrl-C, SIGTERM) came before the driver answered; the run
+    /// is being cut short, so this says nothing about the GPU.
+    Interrupted,
 }
 
 impl QueryError {
@@ -48,6 +51,7 @@ impl std::fmt::Display for QueryError {
                 "driver call `{call}` did not answer within {} (hung driver or GPU)",
                 humantime::format_duration(std::time::Duration::from_millis(*after_ms))
             ),
+            QueryError::Interrupted => f.write_str("not read: the run was interrupted"),
         }
     }
 }

@@ -129,6 +129,10 @@ pub fn worst(checks: &[Check]) -> CheckStatus {
     }
 }
 
+/// Required checks that are not device readings: they alone never make a
+/// GPU healthy (see [`fail_closed`]).
+const NOT_READINGS: [&str; 2] = ["on_bus", "compute_self_test"];
+
 /// Name of the check [`fail_closed`] adds when health was not established.
 pub const COVERAGE: &str = "coverage";
 
@@ -152,7 +156,8 @@ pub struct Required<'a> {
 ///   FAIL; switched off by the user: WARN;
 /// - a required check skipped because its reading was refused (no
 ///   permission): FAIL; any other check so skipped: WARN;
-/// - every check skipped: WARN.
+/// - every check skipped, or every required device reading (all required
+///   checks but `on_bus` and `compute_self_test`): WARN.
 ///
 /// Returns the `coverage` check saying what is missing, or `None` when the
 /// checks suffice or a check already FAILs (the GPU is unhealthy either way;
@@ -210,6 +215,21 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
     }
     if checks.iter().all(|c| c.status == CheckStatus::Skip) {
         warns.push("every check skipped".into());
+    } else if !required.checks.is_empty()
+        && !checks.iter().any(|c| {
+            !NOT_READINGS.contains(&c.name.as_str())
+                && c.status != CheckStatus::Skip
+                && required.checks.contains(&c.name.as_str())
+        })
+        && required
+            .checks
+            .iter()
+            .any(|n| !NOT_READINGS.contains(n) && !required.deselected.contains(n))
+    {
+        // Answering NVML is presence, not health, and a kernel that ran says
+        // nothing of memory errors or heat: some required device reading
+        // must have given a verdict.
+        warns.push("no required check gave a verdict (all skipped)".into());
     }
     let permission = fails
         .iter()
@@ -528,12 +548,17 @@ mod tests {
             named("ecc", CheckStatus::Pass),
         ];
         assert_eq!(fail_closed(&checks, &REQ), None);
-        // A feature the GPU lacks is not a gap.
+        // A feature the GPU lacks is not a gap while another verdict stands.
+        let req = Required {
+            checks: &["on_bus", "ecc", "temperature"],
+            deselected: &[],
+        };
         let checks = [
             named("on_bus", CheckStatus::Pass),
             named("ecc", CheckStatus::Skip),
+            named("temperature", CheckStatus::Pass),
         ];
-        assert_eq!(fail_closed(&checks, &REQ), None);
+        assert_eq!(fail_closed(&checks, &req), None);
     }
 
     #[test]
@@ -567,6 +592,20 @@ mod tests {
             refused("power"),
         ];
         let c = fail_closed(&checks, &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn answering_alone_is_not_health() {
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Skip),
+        ];
+        let req = Required {
+            checks: &["on_bus", "ecc"],
+            deselected: &[],
+        };
+        let c = fail_closed(&checks, &req).map(|c| c.status);
         assert_eq!(c, Some(CheckStatus::Warn));
     }
 
