@@ -219,18 +219,14 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
 }
 
 /// Whether only the CUDA driver can say which GPUs `CUDA_VISIBLE_DEVICES`
-/// picks: index entries under CUDA's default fastest-first order on a host
-/// with more than one GPU. CUDA documents that order only as "fastest
-/// first, the rest unspecified", so even identical GPUs may not come in PCI
-/// order; guessing would let `probe` and `burn` test different GPUs. With
-/// UUID entries, one GPU, or `CUDA_DEVICE_ORDER=PCI_BUS_ID` NVML suffices.
+/// picks: whenever it is set and a GPU answers. CUDA documents its default
+/// order only as "fastest first, the rest unspecified", so index entries
+/// may not follow PCI order even on identical GPUs, and a GPU in MIG mode
+/// is replaced by its instances (its own UUID then selects nothing).
+/// Guessing either would let `probe` and `burn` test different GPUs; the
+/// price, CUDA's initialisation, is paid only when the variable is set.
 fn needs_cuda_order(gpus: &[Gpu], spec: Option<&str>) -> bool {
-    let Some(spec) = spec else { return false };
-    let has_index = spec.split(',').any(|e| e.trim().parse::<i64>().is_ok());
-    let reachable = gpus.iter().filter(|g| g.lost.is_none()).count();
-    has_index
-        && reachable > 1
-        && visible::DeviceOrder::from_env() == visible::DeviceOrder::FastestFirst
+    spec.is_some() && gpus.iter().any(|g| g.lost.is_none())
 }
 
 fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
