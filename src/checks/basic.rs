@@ -58,6 +58,10 @@ pub fn mig_blocks_whole_gpu(name: &str, cuda_uuids: &[&str]) -> Option<Check> {
 pub fn on_bus(lost: Option<&str>) -> Check {
     match lost {
         None => Check::new("on_bus", CheckStatus::Pass, "GPU answers NVML"),
+        // A hung GPU may still hold jobs: drain before resetting.
+        Some(why) if why.starts_with(crate::device::inventory::HUNG) => {
+            Check::new("on_bus", CheckStatus::Fail, why).remedy(remedy::HUNG)
+        }
         Some(why) => Check::new("on_bus", CheckStatus::Fail, why).remedy(remedy::RESET),
     }
 }

@@ -275,7 +275,7 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 cuda: Vec::new(),
                 lost: Some(match e {
                     QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
-                    QueryError::TimedOut { .. } => format!("GPU is hung: {e}"),
+                    QueryError::TimedOut { .. } => format!("{HUNG}: {e}"),
                     other => format!("NVML cannot reach the GPU: {other}"),
                 }),
             },
@@ -328,6 +328,7 @@ fn join(
         gpu.cuda = mine;
         out.push(gpu);
     }
+    name_hung_gpus(&mut out, &mut devices);
     for d in devices {
         let index = first_free_index + d.ordinal;
         warnings.push(format!(
@@ -342,6 +343,35 @@ fn join(
     }
     out
 }
+
+/// A GPU whose NVML identity call hung has no name, UUID or bus id, while
+/// CUDA may still list it. When exactly as many CUDA devices went unmatched
+/// as GPUs hung, they are the same GPUs, both in PCI order: the hung GPUs
+/// take their identity from CUDA (so the operator can find the card), and
+/// the CUDA devices are dropped rather than shown as extra GPUs. They are
+/// not attached: a GPU NVML cannot read is not tested through CUDA.
+fn name_hung_gpus(out: &mut [Gpu], devices: &mut Vec<CudaDevice>) {
+    let hung: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.has_nvml && g.lost.is_some() && g.uuid == "unknown")
+        .filter(|(_, g)| g.lost.as_deref().is_some_and(|l| l.starts_with(HUNG)))
+        .map(|(i, _)| i)
+        .collect();
+    if hung.is_empty() || hung.len() != devices.len() {
+        return;
+    }
+    devices.sort_by_key(|d| canonical_pci(&d.pci_bus_id));
+    for (pos, d) in hung.into_iter().zip(devices.drain(..)) {
+        let gpu = &mut out[pos];
+        gpu.name = d.name;
+        gpu.uuid = d.uuid;
+        gpu.pci_bus_id = d.pci_bus_id;
+    }
+}
+
+/// How `lost` starts for a GPU whose identity call did not answer.
+pub const HUNG: &str = "GPU is hung";
 
 fn from_cuda(d: CudaDevice) -> Gpu {
     Gpu {
