@@ -57,7 +57,8 @@ pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
 /// The bound on each driver call within a probe: a hung call must be named
 /// before the whole probe's `--timeout` ends it without saying which GPU.
 pub fn call_timeout(global: &GlobalArgs, args: &ProbeArgs) -> std::time::Duration {
-    global.call_timeout.min(args.timeout * 3 / 4)
+    // `t - t/4`, not `t * 3 / 4`: no overflow for any duration.
+    global.call_timeout.min(args.timeout - args.timeout / 4)
 }
 
 fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
