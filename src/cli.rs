@@ -163,7 +163,7 @@ pub struct GlobalArgs {
     pub quiet: bool,
     /// Bound on each driver call (NVML, and CUDA's enumeration); a GPU whose
     /// call does not answer in time is reported hung (FAIL) instead of
-    /// hanging the command. From 1ms to 10m.
+    /// hanging the command. From 100ms to 10m.
     #[arg(long, global = true, value_name = "DURATION", default_value = "5s", value_parser = parse_call_timeout)]
     pub call_timeout: Duration,
 }
@@ -208,13 +208,14 @@ pub fn parse_duration(value: &str) -> Result<Duration, String> {
     })
 }
 
-/// `--call-timeout`: a duration from 1 ms to 10 minutes (zero would fail
-/// every healthy GPU as hung).
+/// `--call-timeout`: a duration from 100 ms to 10 minutes (less would fail
+/// healthy GPUs as hung: a real NVML read takes milliseconds, more on a busy
+/// host or without persistence mode).
 pub fn parse_call_timeout(value: &str) -> Result<Duration, String> {
     let d = parse_duration(value)?;
-    if d < Duration::from_millis(1) || d > Duration::from_secs(600) {
+    if d < Duration::from_millis(100) || d > Duration::from_secs(600) {
         return Err(format!(
-            "invalid call timeout '{value}': expected 1ms to 10m"
+            "invalid call timeout '{value}': expected 100ms to 10m"
         ));
     }
     Ok(d)

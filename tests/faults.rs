@@ -429,7 +429,7 @@ fn the_default_call_timeout_bounds_a_long_hang() {
 
 #[test]
 fn call_timeout_out_of_range_is_a_usage_error() {
-    for bad in ["0s", "11m", "x"] {
+    for bad in ["0s", "99ms", "11m", "x"] {
         let r = run("two_h100.json", &["list", "--json", "--call-timeout", bad]);
         r.assert_code(2);
         let rep = r.report();
