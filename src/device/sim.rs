@@ -94,7 +94,8 @@ pub struct SimGpu {
     /// `watch_xids`); empty means every call on this GPU.
     #[serde(default)]
     pub hang_calls: Vec<String>,
-    /// Falls off the bus after this many telemetry reads (lost mid-run):
+    /// Falls off the bus once this many telemetry reads answered (lost
+    /// mid-run):
     /// NVML then answers `GpuLost` and burn batches fail.
     #[serde(default)]
     pub lost_after_reads: Option<u32>,
