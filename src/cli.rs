@@ -72,7 +72,9 @@ result on the host.
 OUTPUT AND EXIT
 One line: `healthy: ...` (exit 0) or `unhealthy: <why>` (exit 1). Anything else that can
 go wrong (no driver, bad arguments, a hung driver call past --timeout, an internal
-error) is also exit 1, never 2, which Docker reserves.
+error) is also exit 1, never 2, which Docker reserves. Each driver call is bounded by the
+smaller of --call-timeout and 3/4 of --timeout, so a hung GPU is named. A required check
+that could not be read (no permission) or no reading giving a verdict is unhealthy too.
 
 EXAMPLE
   HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
@@ -101,6 +103,10 @@ CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
   persistence_mode: off: WARN   compute_mode: prohibited: WARN   mig: change pending: WARN
   memory_usage: above --memory-used-max-pct (95%): WARN
   compute_self_test: a wrong result, an error or a timeout: FAIL
+  coverage (always on): a required check (on_bus, ecc_volatile_uncorrected,
+       row_remap_failure, temperature, compute_self_test) did not run or was refused for
+       lack of permission: FAIL; switched off by --checks/--skip, or every reading
+       skipped: WARN. A reading that hung past --call-timeout fails its own check.
 
 REMEDIES
   Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
@@ -132,7 +138,9 @@ CORRECTNESS
   the same model must agree on the reference checksum. One mismatch fails that GPU.
 
 VERDICT PER GPU
-  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error.
+  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error, a GPU
+  whose telemetry hung or that fell off the bus. WARN (not tested, not a fault): a GPU in
+  MIG mode; run on its MIG instances or disable MIG.
   WARN: median TFLOP/s more than --tolerance below the best GPU of the same model, or below
   --expect-tflops.
 
