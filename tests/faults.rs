@@ -606,3 +606,30 @@ fn every_command_picks_the_same_gpus_for_every_cuda_visible_devices() {
     );
     assert_eq!(picked("two_h100.json", &["probe"], &env), want);
 }
+
+#[test]
+fn a_hung_xid_watch_is_never_a_clean_xid_check() {
+    let f = variant(|f| {
+        f["gpus"][1]["hang_ms"] = serde_json::json!(60_000);
+        f["gpus"][1]["hang_calls"] = serde_json::json!(["watch_xids"]);
+    });
+    let started = Instant::now();
+    let r = run(
+        f.path(),
+        &[
+            "health",
+            "--json",
+            "--no-compute",
+            "--call-timeout",
+            CALL_TIMEOUT,
+        ],
+    );
+    assert!(started.elapsed() < Duration::from_millis(FAST));
+    let rep = r.report();
+    assert_eq!(rep.outcome, "warn", "{rep:#?}");
+    for g in &rep.gpus {
+        let x = g.check("xid");
+        assert_eq!(x.status, "warn");
+        assert!(x.message.contains("watch_xids"), "{}", x.message);
+    }
+}

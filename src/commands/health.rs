@@ -368,7 +368,19 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             let mine: Vec<&XidEvent> = xid_events.iter().filter(|e| belongs(e, gpu)).collect();
             let mut checks = judge(gpu, &facts, &settings);
             if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
-                checks.push(xid::xid_check(&mine, &xid_sources));
+                let mut x = xid::xid_check(&mine, &xid_sources);
+                // Fail closed: a hung XID watch verified nothing it watched.
+                if let Some(Err(e)) = nvml_xids
+                    .as_ref()
+                    .filter(|r| r.as_ref().err().is_some_and(QueryError::is_timeout))
+                {
+                    if x.status < CheckStatus::Warn {
+                        x.status = CheckStatus::Warn;
+                        x.message = format!("{}; NVML XID watch: {e}", x.message);
+                        x.remedy = Some(crate::checks::remedy::HUNG.into());
+                    }
+                }
+                checks.push(x);
             }
             // Report order is CHECK_NAMES order, whatever order they were made in.
             checks.retain(|c| settings.wants(&c.name));
