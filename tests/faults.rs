@@ -253,6 +253,20 @@ fn hung_library_calls_never_pass() {
         case("cuda_hang.json", &["probe", "--compute"], 1, FAST, &[0, 1]),
         case("cuda_hang.json", &["burn", "-d", "1s"], 1, FAST, &[0, 1]),
     ]);
+    // A hung driver is not a missing one: no install advice.
+    let r = run(
+        "nvml_init_hang.json",
+        &[
+            "health",
+            "--json",
+            "--no-compute",
+            "--call-timeout",
+            CALL_TIMEOUT,
+        ],
+    );
+    let message = r.report().error.map(|e| e.message).unwrap_or_default();
+    assert!(message.contains("driver is hung"), "{message}");
+    assert!(!message.contains("Install"), "{message}");
     // An inventory without NVML still lists the GPUs, and says why.
     let r = run(
         "nvml_init_hang.json",

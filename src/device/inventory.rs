@@ -184,6 +184,10 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
             (None, LibraryState::Unavailable(cuda_error)) => Err(AppError::environment(
                 super::no_driver_message(nvml_error, cuda_error),
             )),
+            // A driver that hangs is installed: the install advice would mislead.
+            (None, _) if nvml_error.contains("did not answer") => Err(AppError::environment(
+                format!("{nvml_error}. The driver is hung: drain the node and reboot it"),
+            )),
             (None, _) => Err(AppError::environment(format!(
                 "{nvml_error}. Install the NVIDIA driver, or in a container run with `--gpus \
                  all` and NVIDIA_DRIVER_CAPABILITIES=compute,utility"
