@@ -448,6 +448,74 @@ mod tests {
         assert_eq!(canonical_pci("garbage"), None);
     }
 
+    fn gpu(index: u32, uuid: &str, lost: Option<&str>) -> Gpu {
+        Gpu {
+            index,
+            has_nvml: true,
+            name: "unknown".into(),
+            uuid: uuid.into(),
+            pci_bus_id: "unknown".into(),
+            cuda: Vec::new(),
+            lost: lost.map(str::to_string),
+        }
+    }
+
+    fn device(ordinal: u32, uuid: &str, pci: &str) -> CudaDevice {
+        CudaDevice {
+            ordinal,
+            name: "H100".into(),
+            uuid: uuid.into(),
+            pci_bus_id: pci.into(),
+            compute_capability: (9, 0),
+            sm_count: 132,
+            total_memory_bytes: 1,
+        }
+    }
+
+    #[test]
+    fn hung_gpus_take_their_identity_from_cuda_in_pci_order() {
+        let hung = format!("{HUNG}: identity");
+        let mut out = vec![
+            gpu(0, "unknown", Some(&hung)),
+            gpu(1, "GPU-b", None),
+            gpu(2, "unknown", Some(&hung)),
+        ];
+        // CUDA order differs from PCI order.
+        let mut left = vec![
+            device(0, "GPU-c", "0000:30:00.0"),
+            device(1, "GPU-a", "0000:10:00.0"),
+        ];
+        name_hung_gpus(&mut out, &mut left);
+        assert!(left.is_empty());
+        assert_eq!(out[0].uuid, "GPU-a");
+        assert_eq!(out[2].uuid, "GPU-c");
+        assert!(out[0].cuda.is_empty(), "not attached: NVML cannot read it");
+        assert!(out[0].lost.is_some(), "still reported hung");
+    }
+
+    #[test]
+    fn hung_gpus_stay_unnamed_when_the_counts_differ() {
+        let hung = format!("{HUNG}: identity");
+        let mut out = vec![gpu(0, "unknown", Some(&hung))];
+        let mut left = vec![
+            device(0, "GPU-a", "0000:10:00.0"),
+            device(1, "GPU-b", "0000:20:00.0"),
+        ];
+        name_hung_gpus(&mut out, &mut left);
+        assert_eq!(left.len(), 2);
+        assert_eq!(out[0].uuid, "unknown");
+    }
+
+    #[test]
+    fn nvml_only_asks_cuda_whenever_cuda_visible_devices_is_set() {
+        let gpus = [gpu(0, "GPU-a", None)];
+        assert!(!needs_cuda_order(&gpus, None));
+        assert!(needs_cuda_order(&gpus, Some("0")));
+        assert!(needs_cuda_order(&gpus, Some("GPU-a")));
+        let lost = [gpu(0, "unknown", Some("lost"))];
+        assert!(!needs_cuda_order(&lost, Some("0")));
+    }
+
     #[test]
     fn cuda_versions_format_as_major_minor() {
         assert_eq!(format_cuda_version(13000), "13.0");
