@@ -52,6 +52,13 @@ JSON
 exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on stdout
 too. The JSON Schema is src/report/schema.json in the source tree.
 
+HUNG GPUS AND VERDICTS
+Every driver call is bounded by --call-timeout (default 5s; probe uses the smaller of it and
+3/4 of its own --timeout). A GPU whose call does not answer is reported FAIL as hung (the
+check names the call and the time; remedy: drain the node, reset the GPU) and the command
+goes on with the others. A healthy verdict needs the required checks to have run and passed:
+one that did not run, or could not be read for lack of permission, is a FAIL (`coverage`).
+
 ENVIRONMENT
   NO_COLOR             never colour output (colour is used only on a terminal)
   CUDA_VISIBLE_DEVICES which GPUs CUDA programs see; gpuctl follows it
@@ -69,7 +76,9 @@ result on the host.
 OUTPUT AND EXIT
 One line: `healthy: ...` (exit 0) or `unhealthy: <why>` (exit 1). Anything else that can
 go wrong (no driver, bad arguments, a hung driver call past --timeout, an internal
-error) is also exit 1, never 2, which Docker reserves.
+error) is also exit 1, never 2, which Docker reserves. Each driver call is bounded by the
+smaller of --call-timeout and 3/4 of --timeout, so a hung GPU is named. A required check
+that could not be read (no permission) or no reading giving a verdict is unhealthy too.
 
 EXAMPLE
   HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
@@ -98,6 +107,10 @@ CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
   persistence_mode: off: WARN   compute_mode: prohibited: WARN   mig: change pending: WARN
   memory_usage: above --memory-used-max-pct (95%): WARN
   compute_self_test: a wrong result, an error or a timeout: FAIL
+  coverage (always on): a required check (on_bus, ecc_volatile_uncorrected,
+       row_remap_failure, temperature, compute_self_test) did not run or was refused for
+       lack of permission: FAIL; switched off by --checks/--skip, or every reading
+       skipped: WARN. A reading that hung past --call-timeout fails its own check.
 
 REMEDIES
   Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
@@ -130,7 +143,9 @@ CORRECTNESS
   the same model must agree on the reference checksum. One mismatch fails that GPU.
 
 VERDICT PER GPU
-  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error.
+  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error, a GPU
+  whose telemetry hung or that fell off the bus. WARN (not tested, not a fault): a GPU in
+  MIG mode; run on its MIG instances or disable MIG.
   WARN: median TFLOP/s more than --tolerance below the best GPU of the same model, or below
   --expect-tflops.
 
@@ -159,6 +174,11 @@ pub struct GlobalArgs {
     /// No progress output on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Bound on each driver call (NVML, and CUDA's enumeration); a GPU whose
+    /// call does not answer in time is reported hung (FAIL) instead of
+    /// hanging the command [100ms to 10m].
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", allow_hyphen_values = true, value_parser = duration_in(CALL_TIMEOUT))]
+    pub call_timeout: Duration,
 }
 
 impl GlobalArgs {
@@ -212,6 +232,10 @@ pub fn parse_from(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
 
 // Accepted ranges of the options that are not `health` thresholds (those
 // are in `config.rs`). `--help` states each; a test checks it says the same.
+/// `--call-timeout`: less would fail healthy GPUs as hung (a real NVML read
+/// takes milliseconds, more on a busy host or without persistence mode).
+pub const CALL_TIMEOUT: DurationRange =
+    DurationRange::new(Duration::from_millis(100), Duration::from_secs(600));
 pub const PROBE_TIMEOUT: DurationRange =
     DurationRange::new(Duration::from_millis(1), Duration::from_secs(3600));
 pub const GPU_COUNT: IntRange = config::EXPECT_GPUS;
@@ -305,7 +329,9 @@ pub struct ProbeArgs {
     /// Also create a context and run a self-test kernel on each GPU.
     #[arg(long)]
     pub compute: bool,
-    /// Upper bound on the whole probe; a hung driver call fails it [1ms to 1h].
+    /// Upper bound on the whole probe; a hung driver call fails it [1ms to
+    /// 1h]. Each driver call gets the smaller of --call-timeout and 3/4 of
+    /// this, so a hung GPU is named before the whole probe gives up.
     #[arg(long, value_name = "DURATION", default_value = "5s", allow_hyphen_values = true, value_parser = duration_in(PROBE_TIMEOUT))]
     pub timeout: Duration,
 }

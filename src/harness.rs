@@ -33,8 +33,9 @@ pub fn panic_is_reported() -> bool {
     CAUGHT_HERE.with(|c| c.get())
 }
 
-/// Marks this thread's panics as caught and reported.
-fn report_panics_here() {
+/// Marks this thread's panics as caught and reported (its owner turns a
+/// panic into a FAIL check or an error that names it).
+pub fn report_panics_here() {
     CAUGHT_HERE.with(|c| c.set(true));
 }
 

@@ -1228,7 +1228,7 @@ fn unsupported_readings_skip_never_pass() {
         let d = f["gpus"][0]["details"].as_object_mut().unwrap();
         d.remove("persistence_mode");
         d.remove("mig_mode");
-        d["compute_mode"] = json!({"error": "no_permission"});
+        d.remove("compute_mode");
     });
     let rep = assert_all_ok(f.path(), &[]);
     let g = rep.gpu(0);
@@ -1252,8 +1252,33 @@ fn unsupported_readings_skip_never_pass() {
         assert_eq!(c.remedy, None, "{c:?}");
     }
     assert!(g.check("ecc_mode").message.contains("not supported"));
-    assert!(g.check("compute_mode").message.contains("no permission"));
+    assert!(g.check("compute_mode").message.contains("not supported"));
     assert_eq!(rep.summary, "healthy: 2 GPU(s), every check passed");
+}
+
+#[test]
+fn a_reading_refused_for_permission_is_never_a_pass() {
+    // Not required: WARN (not verified). Required: FAIL.
+    let f = variant(|f| details(f, 0, "compute_mode", json!({"error": "no_permission"})));
+    let rep = health(f.path(), &[]);
+    assert_eq!(rep.outcome, "warn");
+    let g = rep.gpu(0);
+    assert_eq!(g.check("compute_mode").status, "skip");
+    assert!(g.check("compute_mode").message.contains("no permission"));
+    assert_eq!(g.check("coverage").status, "warn");
+    let f = variant(|f| {
+        f["gpus"][0]["errors"]["ecc_volatile"] = json!({"error": "no_permission"});
+    });
+    let rep = health(f.path(), &[]);
+    assert_eq!(rep.exit_code, 1);
+    let c = rep.gpu(0).check("coverage");
+    assert_eq!(c.status, "fail");
+    assert!(
+        c.message.contains("ecc_volatile_uncorrected (not verified"),
+        "{}",
+        c.message
+    );
+    assert!(c.remedy.is_some());
 }
 
 #[test]
@@ -1288,7 +1313,9 @@ fn unreadable_kernel_log_is_a_warning_not_a_failure() {
 #[test]
 fn checks_selects_by_prefix() {
     let rep = health("two_h100.json", &["--checks", "ecc"]);
+    // Required checks switched off: degraded (WARN), never "healthy".
     assert_eq!(rep.exit_code, 0);
+    assert_eq!(rep.outcome, "warn");
     assert!(rep.host_checks.is_empty(), "{:?}", rep.host_checks);
     for g in &rep.gpus {
         assert_eq!(
@@ -1297,20 +1324,26 @@ fn checks_selects_by_prefix() {
                 "ecc_mode",
                 "ecc_volatile_uncorrected",
                 "ecc_aggregate_uncorrected",
-                "ecc_corrected"
+                "ecc_corrected",
+                "coverage"
             ]
         );
+        let c = g.check("coverage");
+        assert_eq!(c.status, "warn");
+        assert!(c.message.contains("on_bus (switched off)"), "{}", c.message);
     }
     // Only what was selected can fail.
     let rep = health("ecc_error.json", &["--checks", "temperature,xid"]);
     assert_eq!(rep.exit_code, 0);
+    assert_eq!(rep.outcome, "warn", "ECC was not checked: not healthy");
     for g in &rep.gpus {
-        assert_eq!(g.check_names(), ["xid", "temperature"]);
+        assert_eq!(g.check_names(), ["xid", "temperature", "coverage"]);
     }
     let rep = health("two_h100.json", &["--checks", "gpu_count,driver"]);
     let host: Vec<&str> = rep.host_checks.iter().map(|c| c.name.as_str()).collect();
     assert_eq!(host, ["driver", "gpu_count"]);
-    assert!(rep.gpus.iter().all(|g| g.check_names().is_empty()));
+    assert_eq!(rep.outcome, "warn");
+    assert!(rep.gpus.iter().all(|g| g.check_names() == ["coverage"]));
 }
 
 #[test]
@@ -1326,8 +1359,23 @@ fn skip_leaves_out_named_checks() {
         assert_eq!(g.check_names(), want);
     }
     assert_eq!(rep.host_checks.len(), HOST_CHECKS.len());
-    // Skipping a failing check makes the run pass.
-    assert_all_ok("ecc_error.json", &["--skip", "ecc_volatile_uncorrected"]);
+    // Skipping a failing required check hides the FAIL but never gives a
+    // healthy verdict: the GPU is WARN (coverage), and --fail-on warn fails.
+    let rep = health("ecc_error.json", &["--skip", "ecc_volatile_uncorrected"]);
+    assert_eq!(rep.exit_code, 0);
+    assert_eq!(rep.outcome, "warn");
+    let c = rep.gpu(0).check("coverage");
+    assert!(
+        c.message
+            .contains("ecc_volatile_uncorrected (switched off)"),
+        "{}",
+        c.message
+    );
+    let strict = health(
+        "ecc_error.json",
+        &["--skip", "ecc_volatile_uncorrected", "--fail-on", "warn"],
+    );
+    assert_eq!(strict.exit_code, 1);
 }
 
 #[test]
@@ -1645,10 +1693,19 @@ fn without_nvml_gpus_come_from_cuda_and_the_host_fails() {
     assert!(nvml.remedy.is_some());
     assert!(!rep.warnings.is_empty());
     for g in &rep.gpus {
-        // NVML-only checks skip with one "nvml" skip; the self-test still runs.
+        // NVML-only checks skip with one "nvml" skip; the self-test still
+        // runs; ECC, remapping and temperature went unjudged, so the GPU
+        // fails closed.
         assert_eq!(g.check("nvml").status, "skip");
         assert_eq!(g.check("compute_self_test").status, "pass");
-        assert_eq!(gpu_bad_names(g), Vec::<&str>::new());
+        assert_eq!(gpu_bad_names(g), vec!["coverage"]);
+        let c = g.check("coverage");
+        assert_eq!(c.status, "fail");
+        assert!(
+            c.message.contains("ecc_volatile_uncorrected (did not run)"),
+            "{}",
+            c.message
+        );
     }
 }
 
@@ -1682,9 +1739,16 @@ fn a_reader_that_panics_fails_its_gpu_instead_of_passing_it() {
         assert_eq!(rep.outcome, "fail");
         let g = rep.gpu(0);
         assert_eq!(g.status.as_deref(), Some("fail"));
-        let c = g.check("nvml");
-        assert_eq!(c.status, "fail");
-        assert!(c.message.contains("crashed"), "{}", c.message);
+        // Every check that needed the crashed read fails and says so.
+        let crashed: Vec<&str> = g
+            .checks
+            .iter()
+            .flatten()
+            .filter(|c| c.message.contains("panicked") || c.message.contains("crashed"))
+            .map(|c| c.status.as_str())
+            .collect();
+        assert!(!crashed.is_empty(), "{g:#?}");
+        assert!(crashed.iter().all(|s| *s == "fail"), "{g:#?}");
         assert_eq!(rep.gpu(1).status.as_deref(), Some("pass"));
     }
 }

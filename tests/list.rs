@@ -447,10 +447,17 @@ fn ambiguous_uuid_prefix_is_a_usage_error() {
 
 #[test]
 fn lost_gpu_is_listed_as_lost() {
+    // A lost GPU fails the inventory (exit 1): it is never listed as fine.
     let r = run("lost_gpu.json", &["list", "--json"]);
-    r.assert_code(0);
+    r.assert_code(1);
     let rep = r.report();
-    assert_eq!(rep.outcome, "pass");
+    assert_eq!(rep.outcome, "fail");
+    assert_eq!(rep.gpu(1).check("on_bus").status, "fail");
+    assert_eq!(
+        rep.gpu(0).status,
+        None,
+        "list judges only a lost or hung GPU"
+    );
     assert_eq!(rep.indices(), vec![0, 1]);
     let ok = rep.gpu(0);
     assert_eq!(ok.lost, None);
@@ -467,7 +474,7 @@ fn lost_gpu_is_listed_as_lost() {
     assert_eq!(d.sm_count, None);
 
     let t = run("lost_gpu.json", &["list"]);
-    t.assert_code(0);
+    t.assert_code(1);
     assert!(t.stdout.contains("fallen off the bus"), "{}", t.stdout);
 }
 

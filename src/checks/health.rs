@@ -320,6 +320,11 @@ pub fn temperature_with_margin(
     margin: u32,
 ) -> Check {
     let t = match (temp, error) {
+        // A GPU that stopped answering between samples (lost or hung
+        // mid-run) fails, whatever the earlier samples said.
+        (_, Some(e)) if e.is_timeout() || *e == crate::device::QueryError::GpuLost => {
+            return unreadable(name, what, e)
+        }
         (Some(t), _) => t,
         (None, Some(e)) => return unreadable(name, what, e),
         (None, None) => return Check::new(name, CheckStatus::Skip, format!("{what}: no reading")),
@@ -801,6 +806,20 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(pcie_link(&full, &max).status, CheckStatus::Pass);
+    }
+
+    #[test]
+    fn a_gpu_lost_between_samples_fails_the_temperature_check() {
+        let lost = QueryError::GpuLost;
+        let c = temperature_with_margin(
+            "temperature",
+            "GPU temperature",
+            Some(40),
+            Some(&lost),
+            Some(89),
+            5,
+        );
+        assert_eq!(c.status, CheckStatus::Fail);
     }
 
     #[test]

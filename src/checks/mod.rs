@@ -12,7 +12,10 @@ pub mod xid;
 use crate::device::QueryError;
 use crate::report::{Check, CheckStatus};
 
-/// The SKIP (or FAIL, for a lost GPU) a check gives when its reading failed.
+/// The check a failed reading gives: SKIP when the GPU does not support it,
+/// SKIP marked unverified when permission is missing (the fail-closed rule in
+/// `report` then refuses a healthy verdict), FAIL for a lost or hung GPU or
+/// any other error.
 pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
     match error {
         QueryError::NotSupported => Check::new(
@@ -23,8 +26,9 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
         QueryError::NoPermission => Check::new(
             name,
             CheckStatus::Skip,
-            format!("{what}: no permission to read it (run as root)"),
-        ),
+            format!("{what}: no permission to read it, not verified (run as root)"),
+        )
+        .unverified(),
         QueryError::GpuLost => Check::new(name, CheckStatus::Fail, format!("{what}: GPU is lost"))
             .remedy(remedy::RESET),
         QueryError::Failed(msg) => Check::new(
@@ -33,12 +37,18 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             format!("{what}: could not be read: {msg}"),
         ),
         QueryError::Device(e) => burn::device_error_check(name, what, e, None),
+        QueryError::Interrupted => Check::new(name, CheckStatus::Skip, format!("{what}: {error}")),
+        QueryError::TimedOut { .. } => {
+            Check::new(name, CheckStatus::Fail, format!("{what}: {error}")).remedy(remedy::HUNG)
+        }
     }
 }
 
 /// Remedies, worded once so every command gives the same advice.
 pub mod remedy {
     pub const RESET: &str = "reset the GPU (nvidia-smi -r) or reboot the node; RMA if it recurs";
+    pub const HUNG: &str = "drain the node, then reset the GPU (nvidia-smi -r) or reboot; RMA if \
+                            it recurs";
     pub const RMA: &str = "drain the node and open an RMA";
     pub const COOLING: &str = "check airflow, fans and inlet temperature";
     pub const COUNT: &str = "check `nvidia-smi`, the PCIe slots and `dmesg` for a missing GPU";

@@ -277,8 +277,17 @@ fn build_report(
         .iter()
         .zip(runs)
         .zip(summaries)
-        .map(|((gpu, run), summary)| {
-            let mut checks = vec![harness::completion_check("burn_ran", "batches", run, interrupted)];
+        .map(|((gpu, run), mut summary)| {
+            // MIG mode is a configuration, not a fault (checks::basic):
+            // burn_ran WARNs and no error is recorded.
+            let uuids: Vec<&str> = gpu.cuda.iter().map(|d| d.uuid.as_str()).collect();
+            let mig = crate::checks::basic::mig_blocks_whole_gpu("burn_ran", &uuids);
+            if mig.is_some() {
+                summary.error = None;
+            }
+            let mut checks = vec![mig.unwrap_or_else(|| {
+                harness::completion_check("burn_ran", "batches", run, interrupted)
+            })];
             checks.push(if summary.mismatched_products > 0 {
                 Check::new(
                     "result_mismatch",
@@ -333,7 +342,8 @@ fn build_report(
             checks.push(x);
             checks.push(throttle_check(run));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
-            GpuReport { burn: Some(summary), ..GpuReport::with_checks(gpu, checks) }
+            let required = crate::report::Required { checks: &["burn_ran", "result_mismatch"], deselected: &[] };
+            GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
         })
         .collect();
 
@@ -511,6 +521,25 @@ fn throttle_check(run: &GpuRun) -> Check {
             CheckStatus::Skip,
             "no telemetry samples during the burn",
         );
+    }
+    // Fail closed: a GPU lost or hung mid-burn fails; clock reasons never
+    // read (no permission) verify nothing.
+    let errors = || {
+        run.samples
+            .iter()
+            .filter_map(|(_, t)| t.clock_events.as_result().err())
+    };
+    if let Some(e) = errors().find(|e| e.is_timeout() || **e == QueryError::GpuLost) {
+        return crate::checks::unreadable("throttle", "telemetry during the burn", e);
+    }
+    if run
+        .samples
+        .iter()
+        .all(|(_, t)| t.clock_events.value().is_none())
+    {
+        if let Some(e) = errors().next() {
+            return crate::checks::unreadable("throttle", "clock event reasons", e);
+        }
     }
     if hw.is_empty() {
         Check::new(

@@ -59,6 +59,16 @@ pub const CHECK_NAMES: [&str; 29] = [
     "compute_self_test",
 ];
 
+/// The checks that define a healthy GPU for `health` (ARCHITECTURE.md);
+/// `compute_self_test` joins them unless `--no-compute`.
+pub const REQUIRED: [&str; 5] = [
+    "on_bus",
+    "ecc_volatile_uncorrected",
+    "row_remap_failure",
+    "temperature",
+    "compute_self_test",
+];
+
 /// How long the compute test keeps the GPU busy for sampling under load.
 const LOAD_WINDOW: Duration = Duration::from_millis(300);
 /// Health's short GEMM: 8192^3 bf16 products (~1.6 ms each on an H100) in
@@ -196,6 +206,12 @@ fn selects(name: &str, check: &str) -> bool {
 
 pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     let settings = Settings::resolve(args)?;
+    // Fail closed: a selection that runs nothing cannot vouch for anything.
+    if !CHECK_NAMES.iter().any(|c| settings.wants(c)) {
+        return Err(AppError::usage(
+            "--checks/--skip leave no check to run: select at least one check",
+        ));
+    }
     // Without the compute test CUDA is not needed, and cuInit alone costs
     // ~100 ms: stay on NVML, as probe does.
     let mode = if settings.compute {
@@ -341,6 +357,20 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         .filter(|c| settings.wants(&c.name))
         .collect();
 
+    // Fail closed: the required checks must have run (see report::fail_closed).
+    let required: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|n| settings.compute || *n != "compute_self_test")
+        .collect();
+    let deselected: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|n| !settings.wants(n))
+        .collect();
+    let required = crate::report::Required {
+        checks: &required,
+        deselected: &deselected,
+    };
     report.gpus = gpus
         .iter()
         .zip(facts)
@@ -350,7 +380,19 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             let tested = compute.as_ref().map(|c| (c.for_gpu(slot), c.interrupted));
             let mut checks = judge(gpu, facts, tested, &settings, backend.cuda().is_ok());
             if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
-                checks.push(xid::xid_check(&mine, &xid_sources));
+                let mut x = xid::xid_check(&mine, &xid_sources);
+                // Fail closed: a hung XID watch verified nothing it watched.
+                if let Some(Err(e)) = nvml_xids
+                    .as_ref()
+                    .filter(|r| r.as_ref().err().is_some_and(QueryError::is_timeout))
+                {
+                    if x.status < CheckStatus::Warn {
+                        x.status = CheckStatus::Warn;
+                        x.message = format!("{}; NVML XID watch: {e}", x.message);
+                        x.remedy = Some(crate::checks::remedy::HUNG.into());
+                    }
+                }
+                checks.push(x);
             }
             // Report order is CHECK_NAMES order, whatever order they were made in.
             checks.retain(|c| settings.wants(&c.name));
@@ -360,7 +402,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                     .position(|n| *n == c.name)
                     .unwrap_or(usize::MAX)
             });
-            GpuReport::with_checks(gpu, checks)
+            GpuReport::judged(gpu, checks, &required)
         })
         .collect();
 
@@ -498,14 +540,17 @@ struct NvmlFacts {
 }
 
 fn read_nvml(api: &dyn NvmlApi, index: u32, idle_sample: bool) -> NvmlFacts {
+    let details = Some(api.details(index));
+    let counters = Some(api.error_counters(index));
+    let nvlinks = Some(api.nvlinks(index));
     let mut sampler = Sampler::default();
     if idle_sample {
         sampler.sample(&api.telemetry(index));
     }
     NvmlFacts {
-        details: Some(api.details(index)),
-        counters: Some(api.error_counters(index)),
-        nvlinks: Some(api.nvlinks(index)),
+        details,
+        counters,
+        nvlinks,
         idle: sampler.finish(),
     }
 }

@@ -61,7 +61,7 @@ pub struct Selected {
 
 impl Selected {
     pub fn open(global: &GlobalArgs, mode: Enumerate) -> Result<Self, AppError> {
-        let backend = Backend::from_env()?;
+        let backend = Backend::from_env_bounded(global.call_timeout)?;
         let inventory = inventory::enumerate(&backend, mode)?;
         let picked = select::resolve(global.selectors(), &inventory)?;
         Ok(Self {

@@ -6,8 +6,10 @@
 //! a real implementation that loads the library at run time and a simulated
 //! one driven by a fixture file (`GPUCTL_SIMULATE=path`), so every command runs
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
-//! PCI bus id / UUID; [`select`] resolves `-i/--gpu`.
+//! PCI bus id / UUID; [`select`] resolves `-i/--gpu`. [`bounded`] puts a
+//! deadline on every driver call, installed here once for every command.
 
+pub mod bounded;
 pub mod burn;
 pub mod burn_engine;
 pub mod cublaslt;
@@ -70,10 +72,9 @@ pub trait NvmlApi: Send + Sync {
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
     /// Processes holding memory on this GPU (NVML's running compute
     /// processes): who to blame when an allocation runs out of memory.
-    /// Defaults to "not supported" so wrappers need not forward it.
-    fn compute_processes(&self, _index: u32) -> Reading<Vec<GpuProcess>> {
-        Reading::default()
-    }
+    /// No default: a wrapper (`bounded`) that forgot to forward it would
+    /// silently lose the answer.
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>>;
     /// XID events on these GPUs seen during `window` (from registration
     /// on), returning early once `stop` is set.
     fn watch_xids(
@@ -108,9 +109,11 @@ pub trait CudaApi: Send + Sync {
 }
 
 /// Real or simulated libraries, each opened on first use so that a command
-/// that needs only NVML never pays for CUDA start-up.
+/// that needs only NVML never pays for CUDA start-up, and each wrapped in
+/// [`bounded`] so that no driver call can hang a command.
 pub struct Backend {
     source: Source,
+    call_timeout: Duration,
     nvml: OnceLock<Result<Arc<dyn NvmlApi>, String>>,
     cuda: OnceLock<Result<Arc<dyn CudaApi>, String>>,
 }
@@ -121,8 +124,14 @@ enum Source {
 }
 
 impl Backend {
-    /// The real libraries, or the fixture named by `GPUCTL_SIMULATE`.
+    /// The real libraries, or the fixture named by `GPUCTL_SIMULATE`, with
+    /// the default bound on each driver call.
     pub fn from_env() -> Result<Self, AppError> {
+        Self::from_env_bounded(bounded::DEFAULT_CALL_TIMEOUT)
+    }
+
+    /// As [`Backend::from_env`], each driver call bounded by `call_timeout`.
+    pub fn from_env_bounded(call_timeout: Duration) -> Result<Self, AppError> {
         let source = match std::env::var_os(SIMULATE_ENV) {
             Some(path) if !path.is_empty() => {
                 Source::Simulated(Arc::new(sim::Fixture::load(std::path::Path::new(&path))?))
@@ -131,6 +140,7 @@ impl Backend {
         };
         Ok(Self {
             source,
+            call_timeout,
             nvml: OnceLock::new(),
             cuda: OnceLock::new(),
         })
@@ -155,20 +165,43 @@ impl Backend {
     /// NVML, or why it could not be opened (the message names the library).
     pub fn nvml(&self) -> Result<&Arc<dyn NvmlApi>, &str> {
         self.nvml
-            .get_or_init(|| match &self.source {
-                Source::Real => nvml::open(),
-                Source::Simulated(f) => sim::open_nvml(f),
+            .get_or_init(|| {
+                let opened = match &self.source {
+                    Source::Real => bounded::open("NVML", self.call_timeout, nvml::open),
+                    Source::Simulated(f) => {
+                        let f = f.clone();
+                        bounded::open("NVML", self.call_timeout, move || sim::open_nvml(&f))
+                    }
+                };
+                opened.map(|api| {
+                    Arc::new(bounded::BoundedNvml::new(api, self.call_timeout)) as Arc<dyn NvmlApi>
+                })
             })
             .as_ref()
             .map_err(String::as_str)
     }
 
+    /// The bound on one driver call.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
     /// The CUDA driver, or why it could not be opened.
     pub fn cuda(&self) -> Result<&Arc<dyn CudaApi>, &str> {
         self.cuda
-            .get_or_init(|| match &self.source {
-                Source::Real => cuda::open(),
-                Source::Simulated(f) => sim::open_cuda(f),
+            .get_or_init(|| {
+                let opened = match &self.source {
+                    Source::Real => bounded::open("the CUDA driver", self.call_timeout, cuda::open),
+                    Source::Simulated(f) => {
+                        let f = f.clone();
+                        bounded::open("the CUDA driver", self.call_timeout, move || {
+                            sim::open_cuda(&f)
+                        })
+                    }
+                };
+                opened.map(|api| {
+                    Arc::new(bounded::BoundedCuda::new(api, self.call_timeout)) as Arc<dyn CudaApi>
+                })
             })
             .as_ref()
             .map_err(String::as_str)

@@ -21,6 +21,17 @@ pub enum QueryError {
     Failed(String),
     /// A compute-path failure with its step and library status kept.
     Device(DeviceError),
+    /// The call did not answer within its bound (a hung driver or GPU); the
+    /// thread that made it was abandoned. See `device::bounded`.
+    TimedOut {
+        /// The trait method, e.g. `details`.
+        call: String,
+        /// How long gpuctl waited, milliseconds.
+        after_ms: u64,
+    },
+    /// A stop (Ctrl-C, SIGTERM) came before the driver answered; the run
+    /// is being cut short, so this says nothing about the GPU.
+    Interrupted,
 }
 
 impl From<DeviceError> for QueryError {
@@ -164,6 +175,13 @@ pub fn cublas_status_name(s: i32) -> &'static str {
     }
 }
 
+impl QueryError {
+    /// Whether the call hung rather than answered.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, QueryError::TimedOut { .. })
+    }
+}
+
 impl std::fmt::Display for QueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
@@ -172,6 +190,12 @@ impl std::fmt::Display for QueryError {
             QueryError::GpuLost => f.write_str("GPU is lost (fallen off the bus)"),
             QueryError::Failed(msg) => f.write_str(msg),
             QueryError::Device(e) => write!(f, "{e}"),
+            QueryError::TimedOut { call, after_ms } => write!(
+                f,
+                "driver call `{call}` did not answer within {} (hung driver or GPU)",
+                humantime::format_duration(std::time::Duration::from_millis(*after_ms))
+            ),
+            QueryError::Interrupted => f.write_str("not read: the run was interrupted"),
         }
     }
 }

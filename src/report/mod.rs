@@ -70,6 +70,10 @@ pub struct Check {
     pub message: String,
     /// What to do: "reset the GPU", "drain the node and open an RMA".
     pub remedy: Option<String>,
+    /// The reading behind a SKIP was refused (no permission), not absent:
+    /// nothing was verified. Read by [`fail_closed`]; not in the JSON.
+    #[serde(skip)]
+    pub unverified: bool,
 }
 
 impl Check {
@@ -82,7 +86,14 @@ impl Check {
             threshold: None,
             message: message.into(),
             remedy: None,
+            unverified: false,
         }
+    }
+
+    /// Marks a SKIP as "could not verify" rather than "does not apply".
+    pub fn unverified(mut self) -> Self {
+        self.unverified = true;
+        self
     }
 
     pub fn value(mut self, value: impl Into<Value>, unit: Option<&str>) -> Self {
@@ -103,7 +114,8 @@ impl Check {
 }
 
 /// The worst status among checks: FAIL over WARN over PASS; SKIP only when
-/// every check skipped (a skipped check never hides a pass); PASS for none.
+/// every check skipped (a skipped check never hides a pass). No check at all
+/// is FAIL: nothing was tested, so nothing may be called healthy.
 pub fn worst(checks: &[Check]) -> CheckStatus {
     let judged = checks
         .iter()
@@ -112,9 +124,135 @@ pub fn worst(checks: &[Check]) -> CheckStatus {
         .max();
     match judged {
         Some(status) => status,
-        None if checks.is_empty() => CheckStatus::Pass,
+        None if checks.is_empty() => CheckStatus::Fail,
         None => CheckStatus::Skip,
     }
+}
+
+/// Required checks that are not device readings: they alone never make a
+/// GPU healthy (see [`fail_closed`]).
+const NOT_READINGS: [&str; 2] = ["on_bus", "compute_self_test"];
+
+/// Name of the check [`fail_closed`] adds when health was not established.
+pub const COVERAGE: &str = "coverage";
+
+/// What a command requires of one GPU before it may call it healthy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Required<'a> {
+    /// The checks that define health: each must have run and given a
+    /// verdict (a SKIP because the GPU lacks the feature counts; a SKIP for
+    /// want of permission does not).
+    pub checks: &'a [&'a str],
+    /// Of those, the ones the user switched off (`--skip`, `--checks`).
+    pub deselected: &'a [&'a str],
+}
+
+/// The fail-closed rule, the one place that decides whether a GPU's checks
+/// are enough for a healthy verdict (ARCHITECTURE.md states it):
+///
+/// - no check at all ran: FAIL (WARN when the user switched every required
+///   check off);
+/// - a required check is missing (not run, its section or reader lost):
+///   FAIL; switched off by the user: WARN;
+/// - a required check skipped because its reading was refused (no
+///   permission): FAIL; any other check so skipped: WARN;
+/// - every check skipped, or every required device reading (all required
+///   checks but `on_bus` and `compute_self_test`): WARN.
+///
+/// Returns the `coverage` check saying what is missing, or `None` when the
+/// checks suffice or a check already FAILs (the GPU is unhealthy either way;
+/// the failure is what the operator acts on). Timeouts, panics and read
+/// errors are FAILs of their own checks already (see `checks::unreadable`).
+pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
+    if checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        return None;
+    }
+    if checks.is_empty() {
+        // Switched off by the user is a choice (WARN); otherwise nothing ran.
+        let chosen = !required.checks.is_empty()
+            && required
+                .checks
+                .iter()
+                .all(|n| required.deselected.contains(n));
+        let (status, why) = if chosen {
+            (CheckStatus::Warn, "every GPU check was switched off")
+        } else {
+            (CheckStatus::Fail, "no check ran")
+        };
+        return Some(
+            Check::new(
+                COVERAGE,
+                status,
+                format!("{why}: nothing was verified on this GPU"),
+            )
+            .remedy("run the required checks (see --checks/--skip)"),
+        );
+    }
+    let mut fails = Vec::new();
+    let mut warns = Vec::new();
+    for name in required.checks {
+        let mine: Vec<&Check> = checks.iter().filter(|c| c.name == *name).collect();
+        if mine.is_empty() {
+            if required.deselected.contains(name) {
+                warns.push(format!("{name} (switched off)"));
+            } else {
+                fails.push(format!("{name} (did not run)"));
+            }
+        } else if mine
+            .iter()
+            .any(|c| c.status == CheckStatus::Skip && c.unverified)
+        {
+            fails.push(format!("{name} (not verified: no permission)"));
+        }
+    }
+    for c in checks {
+        if c.status == CheckStatus::Skip
+            && c.unverified
+            && !required.checks.contains(&c.name.as_str())
+        {
+            warns.push(format!("{} (not verified: no permission)", c.name));
+        }
+    }
+    if checks.iter().all(|c| c.status == CheckStatus::Skip) {
+        warns.push("every check skipped".into());
+    } else if !required.checks.is_empty()
+        && !checks.iter().any(|c| {
+            !NOT_READINGS.contains(&c.name.as_str())
+                && c.status != CheckStatus::Skip
+                && required.checks.contains(&c.name.as_str())
+        })
+        && required
+            .checks
+            .iter()
+            .any(|n| !NOT_READINGS.contains(n) && !required.deselected.contains(n))
+    {
+        // Answering NVML is presence, not health, and a kernel that ran says
+        // nothing of memory errors or heat: some required device reading
+        // must have given a verdict.
+        warns.push("no required check gave a verdict (all skipped)".into());
+    }
+    let permission = fails
+        .iter()
+        .chain(&warns)
+        .any(|m| m.contains("no permission"));
+    let (status, what) = if !fails.is_empty() {
+        (CheckStatus::Fail, [fails, warns].concat())
+    } else if !warns.is_empty() {
+        (CheckStatus::Warn, warns)
+    } else {
+        return None;
+    };
+    let lead = if status == CheckStatus::Fail {
+        "health not established, required checks missing"
+    } else {
+        "not fully verified"
+    };
+    let check = Check::new(COVERAGE, status, format!("{lead}: {}", what.join(", ")));
+    Some(if permission {
+        check.remedy("run as root (or with access to /dev/nvidia*) so NVML can read the counters")
+    } else {
+        check
+    })
 }
 
 /// Static facts `list` shows for one GPU.
@@ -263,6 +401,15 @@ impl GpuReport {
             ..Self::identity(gpu)
         }
     }
+
+    /// This GPU with its checks, judged by the fail-closed rule: a
+    /// `coverage` check is appended when `required` was not established.
+    pub fn judged(gpu: &Gpu, mut checks: Vec<Check>, required: &Required) -> Self {
+        if let Some(coverage) = fail_closed(&checks, required) {
+            checks.push(coverage);
+        }
+        Self::with_checks(gpu, checks)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -382,6 +529,91 @@ mod tests {
             CheckStatus::Fail
         );
         assert_eq!(worst(&[c(CheckStatus::Skip)]), CheckStatus::Skip);
-        assert_eq!(worst(&[]), CheckStatus::Pass);
+        assert_eq!(worst(&[]), CheckStatus::Fail);
+    }
+
+    fn named(name: &str, status: CheckStatus) -> Check {
+        Check::new(name, status, "")
+    }
+
+    const REQ: Required = Required {
+        checks: &["on_bus", "ecc"],
+        deselected: &[],
+    };
+
+    #[test]
+    fn required_checks_that_passed_need_no_coverage_check() {
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Pass),
+        ];
+        assert_eq!(fail_closed(&checks, &REQ), None);
+        // A feature the GPU lacks is not a gap while another verdict stands.
+        let req = Required {
+            checks: &["on_bus", "ecc", "temperature"],
+            deselected: &[],
+        };
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Skip),
+            named("temperature", CheckStatus::Pass),
+        ];
+        assert_eq!(fail_closed(&checks, &req), None);
+    }
+
+    #[test]
+    fn nothing_run_fails() {
+        let c = fail_closed(&[], &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Fail));
+    }
+
+    #[test]
+    fn a_missing_required_check_fails_unless_switched_off() {
+        let checks = [named("on_bus", CheckStatus::Pass)];
+        let c = fail_closed(&checks, &REQ).map(|c| (c.status, c.message));
+        assert!(matches!(c, Some((CheckStatus::Fail, m)) if m.contains("ecc (did not run)")));
+        let off = Required {
+            deselected: &["ecc"],
+            ..REQ
+        };
+        let c = fail_closed(&checks, &off).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn no_permission_is_never_healthy() {
+        let refused = |n| named(n, CheckStatus::Skip).unverified();
+        let checks = [named("on_bus", CheckStatus::Pass), refused("ecc")];
+        let c = fail_closed(&checks, &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Fail));
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Pass),
+            refused("power"),
+        ];
+        let c = fail_closed(&checks, &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn answering_alone_is_not_health() {
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Skip),
+        ];
+        let req = Required {
+            checks: &["on_bus", "ecc"],
+            deselected: &[],
+        };
+        let c = fail_closed(&checks, &req).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn every_check_skipped_warns() {
+        let checks = [named("x", CheckStatus::Skip)];
+        let none = Required::default();
+        let c = fail_closed(&checks, &none).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
     }
 }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|bench|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|bench|all]
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
@@ -22,6 +22,9 @@ if [[ $what == burn || $what == all ]]; then
 fi
 if [[ $what == burnverify || $what == all ]]; then
     echo "== burn verification checks"; python3 tests/gpu/check_burn_verify.py 2>&1 | tee "$out/burnverify.log" || rc=1
+fi
+if [[ $what == faults || $what == all ]]; then
+    echo "== fault checks (bounded calls, CUDA_VISIBLE_DEVICES agreement)"; python3 tests/gpu/check_faults.py 2>&1 | tee "$out/faults.log" || rc=1
 fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
