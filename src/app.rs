@@ -32,6 +32,7 @@ pub fn main() -> i32 {
                 &Report::from_error(sniffed.command, &error),
                 sniffed.format,
                 sniffed.is_probe(),
+                sniffed.verbose,
             )
         }
     }
@@ -81,6 +82,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 &Report::from_error(sniffed.command, &error),
                 sniffed.format,
                 sniffed.is_probe(),
+                sniffed.verbose,
             );
         }
     };
@@ -95,6 +97,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 "burn",
                 commands::burn::run(&cli.global, args, sink.as_ref()),
             )
+        }
+        Command::Schema => {
+            let _ = write_stdout(&crate::report::schema());
+            return exit::SUCCESS;
         }
         Command::Completions { shell } => {
             let _ = std::io::stdout()
@@ -119,6 +125,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         &report,
         format,
         matches!(cli.command, Command::Probe(_)),
+        cli.global.verbose,
     )
 }
 
@@ -137,7 +144,7 @@ fn progress_sink(
 }
 
 /// Prints the report and returns its exit code (0/1 only for probe).
-fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32 {
+fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbose: bool) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
@@ -160,7 +167,8 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
         (Format::Table, Some(_)) => String::new(),
         (Format::Table, None) if is_probe => format!("{}\n", report.summary),
         (Format::Table, None) => {
-            table::render(report, table::color_wanted(std::io::stdout().is_terminal()))
+            let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
+            table::render(report, &options)
         }
     };
     // A closed pipe (`| head`) is not an error: the reader chose to stop.
@@ -200,6 +208,7 @@ fn first_line(text: &str) -> String {
 struct Sniffed {
     command: &'static str,
     format: Format,
+    verbose: bool,
 }
 
 impl Sniffed {
@@ -211,6 +220,7 @@ impl Sniffed {
             .collect();
         let mut format = Format::Table;
         let mut command = "gpuctl";
+        let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
@@ -227,7 +237,11 @@ impl Sniffed {
             }
             i += if takes_value { 2 } else { 1 };
         }
-        Self { command, format }
+        Self {
+            command,
+            format,
+            verbose,
+        }
     }
 
     fn is_probe(&self) -> bool {
@@ -242,6 +256,7 @@ fn known_command(word: &str) -> &'static str {
         "health" => "health",
         "burn" => "burn",
         "completions" => "completions",
+        "schema" => "schema",
         _ => "gpuctl",
     }
 }

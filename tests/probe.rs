@@ -175,7 +175,10 @@ fn row_remap_failure_is_unhealthy() {
     let c = rep.gpu(1).check("row_remap_failure");
     assert_eq!(c.status, "fail");
     assert_eq!(c.value, Some(serde_json::json!(true)));
-    assert_eq!(c.remedy.as_deref(), Some("drain the node and open an RMA"));
+    assert_eq!(
+        unfill(&c.remedy).as_deref(),
+        Some("drain the node and open an RMA for the GPU at {gpu} (give its serial)")
+    );
     assert_eq!(rep.gpu(0).status.as_deref(), Some("pass"));
 }
 

@@ -6,6 +6,7 @@
 
 pub mod basic;
 pub mod health;
+pub mod remedy;
 pub mod xid;
 
 use crate::device::QueryError;
@@ -32,15 +33,4 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             format!("{what}: could not be read: {msg}"),
         ),
     }
-}
-
-/// Remedies, worded once so every command gives the same advice.
-pub mod remedy {
-    pub const RESET: &str = "reset the GPU (nvidia-smi -r) or reboot the node; RMA if it recurs";
-    pub const RMA: &str = "drain the node and open an RMA";
-    pub const COOLING: &str = "check airflow, fans and inlet temperature";
-    pub const COUNT: &str = "check `nvidia-smi`, the PCIe slots and `dmesg` for a missing GPU";
-    pub const DRIVER: &str =
-        "install the NVIDIA driver, or in a container run with --gpus all and \
-                              NVIDIA_DRIVER_CAPABILITIES=compute,utility";
 }

@@ -369,7 +369,7 @@ fn build_report(
                 None => Check::new("burn_ran", CheckStatus::Pass, format!(
                         "{} batches in {:.1} s", summary.batches, summary.seconds)),
                 Some(e) => Check::new("burn_ran", CheckStatus::Fail, e.clone())
-                    .remedy("read the error; reset the GPU and rerun; RMA if it repeats"),
+                    .remedy(crate::checks::remedy::BURN_ERROR),
             });
             checks.push(if summary.mismatched_products > 0 {
                 Check::new(
@@ -399,7 +399,7 @@ fn build_report(
                         .remedy(crate::checks::remedy::RMA)
                 } else {
                     Check::new("cross_gpu_reference", CheckStatus::Warn, "GPUs of this model disagree on the reference product and no majority decides which is wrong")
-                        .remedy("rerun burn; the GPU that keeps disagreeing is faulty")
+                        .remedy(crate::checks::remedy::BURN_DISAGREE)
                 };
                 checks.push(check.value(format!("{c:016x}"), None));
             }
@@ -614,9 +614,7 @@ fn throttle_check(run: &GpuRun) -> Check {
             ),
         )
         .value(hw.join(","), None)
-        .remedy(
-            "check cooling, power supply and the power-brake cable; drain the node if it persists",
-        )
+        .remedy(crate::checks::remedy::HW_SLOWDOWN)
     }
 }
 
@@ -649,9 +647,8 @@ fn throughput_check(s: &BurnSummary, best: Option<f64>, args: &BurnArgs) -> Chec
             format!("median {median:.0} TFLOP/s"),
         )
     } else {
-        Check::new("throughput", CheckStatus::Warn, problems.join("; ")).remedy(
-            "check cooling, clocks and power limit; compare with nvidia-smi -q -d PERFORMANCE",
-        )
+        Check::new("throughput", CheckStatus::Warn, problems.join("; "))
+            .remedy(crate::checks::remedy::THROUGHPUT)
     };
     let check = check.value(median, Some("TFLOP/s"));
     match threshold {

@@ -348,7 +348,14 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                     .position(|n| *n == c.name)
                     .unwrap_or(usize::MAX)
             });
-            GpuReport::with_checks(gpu, checks)
+            let serial = facts
+                .details
+                .as_ref()
+                .and_then(|d| d.serial.value().cloned());
+            GpuReport {
+                serial,
+                ..GpuReport::with_checks(gpu, checks)
+            }
         })
         .collect();
 

@@ -20,6 +20,9 @@ pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
                 (Some(api), true) => Some(api.details(gpu.index)),
                 _ => None,
             };
+            let serial = nvml_details
+                .as_ref()
+                .and_then(|d| d.serial.value().cloned());
             let details = details(
                 gpu,
                 nvml_details,
@@ -27,6 +30,7 @@ pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
                 inventory.driver.cuda_driver_version.clone(),
             );
             GpuReport {
+                serial,
                 details: Some(details),
                 ..GpuReport::identity(gpu)
             }
@@ -78,7 +82,6 @@ fn details(
         })
         .unwrap_or_default();
     GpuDetails {
-        serial: n.serial.value().cloned(),
         architecture: n.architecture.value().cloned(),
         memory_total_bytes: memory
             .map(|m| m.total_bytes)

@@ -48,7 +48,7 @@ impl Gpu {
 }
 
 /// Whether a driver library could be used, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "status", content = "message")]
 pub enum LibraryState {
     Available,
@@ -58,7 +58,7 @@ pub enum LibraryState {
 }
 
 /// Driver-wide facts shown in every report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DriverInfo {
     pub driver_version: Option<String>,
     /// CUDA version the driver supports, as `13.0`.
@@ -111,6 +111,16 @@ pub fn canonical_pci(id: &str) -> Option<String> {
         num(device)?,
         num(function)?
     ))
+}
+
+/// The one form gpuctl prints a PCI bus id in: NVML's, with an 8-digit
+/// domain and upper-case hex (`00000000:18:00.0`), whatever the source
+/// (NVML, CUDA's `0000:18:00.0`, the kernel log, sysfs).
+pub fn nvml_pci_form(id: &str) -> Option<String> {
+    let canonical = canonical_pci(id)?;
+    let (domain, rest) = canonical.split_once(':')?;
+    let domain = u32::from_str_radix(domain, 16).ok()?;
+    Some(format!("{domain:08X}:{}", rest.to_uppercase()))
 }
 
 /// Same physical GPU: equal UUIDs, or equal PCI bus ids (MIG instances
@@ -244,12 +254,13 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 cuda: Vec::new(),
                 lost: None,
             },
+            // Empty means unknown: the report shows null, never a placeholder.
             Err(e) => Gpu {
                 index,
                 has_nvml: true,
-                name: "unknown".into(),
-                uuid: "unknown".into(),
-                pci_bus_id: "unknown".into(),
+                name: String::new(),
+                uuid: String::new(),
+                pci_bus_id: nvml.lost_pci_bus_id(index).unwrap_or_default(),
                 cuda: Vec::new(),
                 lost: Some(match e {
                     QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
