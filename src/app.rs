@@ -89,7 +89,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
     let format = cli.global.format();
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
-        Command::Probe(args) => ("probe", commands::probe::run(&cli.global, args)),
+        Command::Probe(args) => {
+            crate::signal::probe_answers_signals(probe_signal_answer(format));
+            ("probe", commands::probe::run(&cli.global, args))
+        }
         Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
@@ -127,6 +130,21 @@ pub fn run(args: Vec<OsString>) -> i32 {
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
     )
+}
+
+/// What `probe` prints if a signal (a container runtime's timeout) ends it:
+/// the same shape as any other unhealthy answer.
+fn probe_signal_answer(format: Format) -> Vec<u8> {
+    let message = "probe was stopped by a signal before it finished (the caller's timeout?)";
+    match format {
+        Format::Json => {
+            let mut report =
+                Report::from_error("probe", &AppError::environment(message.to_string()));
+            report.exit_code = exit::CHECK_FAILED;
+            json::render(&report).into_bytes()
+        }
+        Format::Table => format!("unhealthy: {message}\n").into_bytes(),
+    }
 }
 
 /// JSON Lines with `--json`; bars on a terminal; otherwise nothing.

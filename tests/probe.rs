@@ -518,3 +518,55 @@ fn cuda_visible_devices_index_picks_the_gpu_cuda_would_use() {
     let r = run_env(path, &["probe", "--json"], &env);
     assert_eq!(r.report().indices(), vec![1], "probe: CUDA 0 is NVML 1");
 }
+
+/// Starts `probe` on a hung driver, sends `signal` once it is running, and
+/// returns its exit code and stdout.
+fn probe_signalled(signal: libc::c_int, extra: &[&str]) -> (Option<i32>, String) {
+    use std::io::Read;
+    let mut child = gpuctl_process("nvml_hang.json")
+        .args(["probe", "--timeout", "30s"])
+        .args(extra)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("gpuctl starts");
+    // Long enough for the handler to be installed; the hang is 60 s.
+    std::thread::sleep(Duration::from_millis(500));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(2) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("probe did not end within 2 s of signal {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let mut stdout = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    (status.code(), stdout)
+}
+
+#[test]
+fn sigterm_makes_probe_unhealthy_never_143() {
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        let (code, stdout) = probe_signalled(signal, &[]);
+        assert_eq!(code, Some(1), "signal {signal}: {stdout}");
+        assert!(stdout.starts_with("unhealthy: "), "{stdout}");
+    }
+    let (code, stdout) = probe_signalled(libc::SIGTERM, &["--json"]);
+    assert_eq!(code, Some(1));
+    let rep = parse_report(&stdout);
+    assert_eq!(rep.exit_code, 1);
+    assert_eq!(rep.command, "probe");
+}
