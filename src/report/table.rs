@@ -7,7 +7,6 @@
 //! `TERM=dumb`; the width is `COLUMNS`, else the terminal's, else 80.
 
 use super::{Check, CheckStatus, GpuDetails, GpuReport, Report};
-use std::fmt::Write as _;
 
 /// How to render: decided once by `app.rs` from the environment and flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -253,6 +252,15 @@ impl Grid {
 
     fn render(&self, width: usize, color: bool) -> Option<String> {
         let widths = self.widths(width)?;
+        // A row wrapped onto more than two lines reads worse than a record.
+        let tall = self.rows.iter().any(|row| {
+            row.iter()
+                .zip(&widths)
+                .any(|(cell, w)| wrap(cell, *w).len() > 2)
+        });
+        if tall {
+            return None;
+        }
         let mut out = String::new();
         let mut emit = |cells: &[String], status: Option<CheckStatus>| {
             let wrapped: Vec<Vec<String>> = widths
@@ -585,12 +593,12 @@ fn problems(report: &Report, opts: &Options) -> String {
         }
     }
     if skipped > 0 && !opts.verbose {
-        let _ = writeln!(
-            out,
+        let line = format!(
             "{skipped} check{} skipped (not supported or not permitted here); -v shows {}",
             if skipped == 1 { "" } else { "s" },
             if skipped == 1 { "it" } else { "them" }
         );
+        out.push_str(&flow(&[line], "", "", opts.width));
     }
     if !out.is_empty() {
         out.push('\n');

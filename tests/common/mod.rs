@@ -13,7 +13,13 @@ use std::sync::OnceLock;
 
 /// Environment variables that change what gpuctl sees; removed from every
 /// run unless the test sets them itself.
-const AMBIENT_ENV: [&str; 3] = ["CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NO_COLOR"];
+const AMBIENT_ENV: [&str; 5] = [
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
+    "NO_COLOR",
+    "COLUMNS",
+    "TERM",
+];
 
 /// UUIDs and bus ids of the `two_h100` fixture (and the fixtures derived
 /// from it). NVML index 0 has CUDA rank 1; NVML index 1 has CUDA rank 0.
