@@ -19,22 +19,26 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Per-GPU checks of a GPU that produced a reference product, in order.
-const CHECKS: [&str; 6] = [
+const CHECKS: [&str; 8] = [
     "burn_ran",
     "result_mismatch",
     "cross_gpu_reference",
     "xid",
     "throttle",
+    "temperature",
+    "memory_temperature",
     "throughput",
 ];
 
 /// Per-GPU checks of a GPU that never got past set-up (no reference product,
 /// so nothing to compare across GPUs).
-const CHECKS_NO_REFERENCE: [&str; 5] = [
+const CHECKS_NO_REFERENCE: [&str; 7] = [
     "burn_ran",
     "result_mismatch",
     "xid",
     "throttle",
+    "temperature",
+    "memory_temperature",
     "throughput",
 ];
 
@@ -777,7 +781,7 @@ fn hardware_xid_fails_that_gpu() {
     assert_only_fails(&b, 0, &["xid"]);
     let g = b.report.gpu(0);
     let c = g.check("xid");
-    assert_eq!(c.value, Some(json!("79")));
+    assert_eq!(c.value, Some(json!([79])));
     assert_eq!(c.message, "XID 79 x1 (GPU has fallen off the bus)");
     assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_BUS));
     assert_eq!(burn_of(g).xids, [79]);
@@ -792,7 +796,7 @@ fn application_xid_still_fails_during_burn() {
     let g = b.report.gpu(1);
     let c = g.check("xid");
     assert_eq!(c.status, "fail", "any XID during burn-in fails");
-    assert_eq!(c.value, Some(json!("13")));
+    assert_eq!(c.value, Some(json!([13])));
     assert_eq!(c.message, "XID 13 x2 (graphics engine exception)");
     assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_APP));
     assert_eq!(burn_of(g).xids, [13, 13]);
@@ -1159,4 +1163,18 @@ fn fault_injection_into_a_gpu_not_burned_is_a_usage_error() {
         "usage",
     );
     assert_eq!(message, "--inject-fault 0: no such selected GPU");
+}
+
+#[test]
+fn peak_temperature_is_judged_as_health_judges_it() {
+    // hot.json: GPU 0 at 90 °C, slowdown at 89 °C; health FAILs it too.
+    let b = burn("hot.json", &[]);
+    let c = b.report.gpu(0).check("temperature");
+    assert_eq!(c.status, "fail");
+    assert_eq!(c.value, Some(json!(90)));
+    assert_eq!(c.threshold, Some(json!(89)));
+    assert_eq!(b.report.gpu(0).status.as_deref(), Some("fail"));
+    assert_eq!(b.report.gpu(1).check("temperature").status, "pass");
+    let health = run("hot.json", &["health", "--no-compute", "--json"]).report();
+    assert_eq!(health.gpu(0).check("temperature").status, c.status);
 }

@@ -287,7 +287,7 @@ fn healthy_host_passes_every_check() {
             g.check("clock_events").value,
             Some(json!({"reasons": ["gpu_idle"], "mask": 1}))
         );
-        assert_eq!(g.check("xid").value, Some(json!("")));
+        assert_eq!(g.check("xid").value, Some(json!([])));
         assert_eq!(g.check("compute_self_test").value, Some(json!(0)));
     }
     // CUDA ranks GPU 1 first: each self-test names its CUDA device.
@@ -490,7 +490,7 @@ fn retired_pages_at_the_maximum_fail() {
 fn hardware_xid_from_nvml_event_fails_with_remedy() {
     let f = variant(|f| f["gpus"][1]["xid_events"] = json!([79]));
     let c = assert_fails(f.path(), &[], 1, "xid");
-    assert_eq!(c.value, Some(json!("79")));
+    assert_eq!(c.value, Some(json!([79])));
     assert_eq!(c.message, "XID 79 x1 (GPU has fallen off the bus)");
     assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_BUS));
 }
@@ -506,7 +506,7 @@ fn hardware_xid_from_kernel_log_is_attributed_by_pci_id() {
         ])
     });
     let c = assert_fails(f.path(), &[], 1, "xid");
-    assert_eq!(c.value, Some(json!("79")));
+    assert_eq!(c.value, Some(json!([79])));
     assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_BUS));
     let rep = health(f.path(), &[]);
     assert!(
@@ -520,7 +520,7 @@ fn hardware_xid_from_kernel_log_is_attributed_by_pci_id() {
         f["kernel_log"] = json!(["NVRM: Xid (PCI:0000:18:00): 48, pid=7, name=train, DBE"])
     });
     let c = assert_fails(f.path(), &[], 0, "xid");
-    assert_eq!(c.value, Some(json!("48")));
+    assert_eq!(c.value, Some(json!([48])));
     assert_eq!(unfill(&c.remedy).as_deref(), Some(RESET));
 }
 
@@ -535,7 +535,7 @@ fn xid_of_no_selected_gpu_is_a_host_check() {
     assert_eq!(rep.outcome, "fail");
     let c = host_check(&rep, "xid");
     assert_eq!(c.status, "fail");
-    assert_eq!(c.value, Some(json!("79")));
+    assert_eq!(c.value, Some(json!([79])));
     assert!(
         c.message
             .starts_with("not attributed to a selected GPU: XID 79 x1"),
@@ -926,7 +926,7 @@ fn many_uncorrectable_remapped_rows_warn() {
 fn application_xid_warns() {
     let f = variant(|f| f["gpus"][0]["xid_events"] = json!([13, 13]));
     let c = assert_warns(f.path(), &[], 0, "xid");
-    assert_eq!(c.value, Some(json!("13")));
+    assert_eq!(c.value, Some(json!([13])));
     assert_eq!(c.message, "XID 13 x2 (graphics engine exception)");
     assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_APP));
 }
@@ -935,7 +935,7 @@ fn application_xid_warns() {
 fn unknown_xid_warns() {
     let f = variant(|f| f["gpus"][1]["xid_events"] = json!([9999]));
     let c = assert_warns(f.path(), &[], 1, "xid");
-    assert_eq!(c.value, Some(json!("9999")));
+    assert_eq!(c.value, Some(json!([9999])));
     assert_eq!(
         c.message,
         "XID 9999 x1 (unknown XID; see NVIDIA's XID catalogue)"

@@ -307,6 +307,35 @@ pub fn retired_pages(reading: &Reading<RetiredPages>, max: u64) -> Check {
     }
 }
 
+/// Burn's peak temperatures judged exactly as `health` judges a reading:
+/// GPU against the slowdown threshold, memory against its maximum, each
+/// with the same warning margin (`Thresholds::default()`'s unless given).
+pub fn peak_temperatures(
+    gpu_peak_c: Option<u32>,
+    memory_peak_c: Option<u32>,
+    limits: Option<&crate::device::TemperatureThresholds>,
+    margin_c: u32,
+) -> Vec<Check> {
+    vec![
+        temperature_with_margin(
+            "temperature",
+            "peak GPU temperature",
+            gpu_peak_c,
+            None,
+            limits.and_then(|l| l.slowdown_c.get()),
+            margin_c,
+        ),
+        temperature_with_margin(
+            "memory_temperature",
+            "peak memory temperature",
+            memory_peak_c,
+            None,
+            limits.and_then(|l| l.memory_max_c.get()),
+            margin_c,
+        ),
+    ]
+}
+
 /// A temperature against a hard limit, with a warning margin below it.
 pub fn temperature_with_margin(
     name: &str,
@@ -793,6 +822,30 @@ mod tests {
             ..Default::default()
         };
         assert_eq!(pcie_link(&full, &max).status, CheckStatus::Pass);
+    }
+
+    #[test]
+    fn burn_peaks_are_judged_like_health_readings() {
+        let limits = crate::device::TemperatureThresholds {
+            slowdown_c: Reading::Value(89),
+            memory_max_c: Reading::Value(95),
+            ..Default::default()
+        };
+        let margin = Thresholds::default().temperature_margin_c;
+        let c = peak_temperatures(Some(90), Some(70), Some(&limits), margin);
+        assert_eq!(
+            (c[0].name.as_str(), c[0].status),
+            ("temperature", CheckStatus::Fail)
+        );
+        assert_eq!(c[0].remedy.as_deref(), Some(remedy::COOLING));
+        assert_eq!(c[1].status, CheckStatus::Pass);
+        let c = peak_temperatures(Some(85), Some(93), Some(&limits), margin);
+        assert_eq!(
+            (c[0].status, c[1].status),
+            (CheckStatus::Warn, CheckStatus::Warn)
+        );
+        let c = peak_temperatures(None, None, None, margin);
+        assert!(c.iter().all(|c| c.status == CheckStatus::Skip));
     }
 
     #[test]

@@ -321,6 +321,7 @@ fn build_report(
     interrupted: bool,
 ) -> Report {
     let mut report = Report::new("burn");
+    let nvml = selected.backend.nvml().ok();
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
     // None when no XID watch ran: the xid check is then SKIP, not PASS.
@@ -418,6 +419,16 @@ fn build_report(
             };
             checks.push(x);
             checks.push(throttle_check(run));
+            // Peak temperatures judged as `health` judges them.
+            let limits = nvml
+                .filter(|_| gpu.has_nvml && gpu.lost.is_none())
+                .map(|api| api.temperature_thresholds(gpu.index));
+            checks.extend(crate::checks::health::peak_temperatures(
+                summary.temperature_gpu_peak_c,
+                summary.temperature_memory_peak_c,
+                limits.as_ref(),
+                crate::checks::health::Thresholds::default().temperature_margin_c,
+            ));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
             GpuReport { burn: Some(summary), ..GpuReport::with_checks(gpu, checks) }
         })
