@@ -43,7 +43,7 @@ const CHECKS_NO_REFERENCE: [&str; 7] = [
 ];
 
 /// Exact keys of a progress event.
-const PROGRESS_KEYS: [&str; 11] = [
+const PROGRESS_KEYS: [&str; 12] = [
     "event",
     "gpu",
     "elapsed_s",
@@ -53,6 +53,7 @@ const PROGRESS_KEYS: [&str; 11] = [
     "sm_clock_mhz",
     "memory_clock_mhz",
     "clock_events",
+    "clock_events_mask",
     "mismatches",
     "error",
 ];
@@ -107,6 +108,7 @@ struct Progress {
     sm_clock_mhz: Option<u32>,
     memory_clock_mhz: Option<u32>,
     clock_events: Vec<String>,
+    clock_events_mask: Option<u64>,
     mismatches: u64,
     error: Option<String>,
 }
@@ -376,7 +378,7 @@ fn assert_hardware_throttle_fails(bits: u64, name: &str) {
     assert_only_fails(&b, 0, &["throttle"]);
     let g = b.report.gpu(0);
     let c = g.check("throttle");
-    assert_eq!(c.value, Some(json!(name)));
+    assert_eq!(c.value, Some(json!({"reasons": [name], "mask": bits})));
     assert!(
         c.message.starts_with(&format!(
             "hardware slowdown during burn: {name} (all: {name} "
@@ -392,7 +394,9 @@ fn assert_hardware_throttle_fails(bits: u64, name: &str) {
     assert_eq!(reasons, [name]);
     assert!(throttle_seconds(g, name).unwrap() > 0.0);
     assert_eq!(b.last_progress(0).clock_events, [name]);
+    assert_eq!(b.last_progress(0).clock_events_mask, Some(bits));
     assert_eq!(b.last_progress(1).clock_events, ["gpu_idle"]);
+    assert_eq!(b.last_progress(1).clock_events_mask, Some(1));
 }
 
 /// A usage or environment error of `burn`: exit `code`, one line on stderr
@@ -749,7 +753,11 @@ fn combined_reasons_fail_on_the_hardware_bit() {
     assert_only_fails(&b, 0, &["throttle"]);
     let g = b.report.gpu(0);
     let c = g.check("throttle");
-    assert_eq!(c.value, Some(json!("hw_slowdown")));
+    // The hardware reasons that failed it, as names and mask.
+    assert_eq!(
+        c.value,
+        Some(json!({"reasons": ["hw_slowdown"], "mask": 8}))
+    );
     assert!(
         c.message
             .starts_with("hardware slowdown during burn: hw_slowdown (all: sw_power_cap "),

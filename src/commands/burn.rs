@@ -304,6 +304,7 @@ fn progress_event(gpu: u32, run: &GpuRun, t: Option<&Telemetry>, start: Instant)
             .and_then(|t| t.clock_events.get())
             .map(|c| c.names())
             .unwrap_or_default(),
+        clock_events_mask: t.and_then(|t| t.clock_events.get()).map(|c| c.0),
         mismatches: run.mismatches().0,
         error: run.error.clone(),
     }
@@ -624,7 +625,16 @@ fn throttle_check(run: &GpuRun) -> Check {
                 hw.join(", ")
             ),
         )
-        .value(hw.join(","), None)
+        // The same shape as health's clock_events: names plus the mask.
+        .value(
+            crate::checks::health::clock_events_value(ClockEvents(
+                HARDWARE
+                    .iter()
+                    .filter(|bit| run.throttle_s.contains_key(bit))
+                    .fold(0, |mask, bit| mask | bit),
+            )),
+            None,
+        )
         .remedy(crate::checks::remedy::HW_SLOWDOWN)
     }
 }
