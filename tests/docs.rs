@@ -129,3 +129,37 @@ fn version_names_the_commit_and_the_oldest_driver() {
         "{text}"
     );
 }
+
+#[test]
+fn long_help_headings_are_man_sections() {
+    let pages = gpuctl::docs::man_pages().expect("render");
+    let page = |name: &str| {
+        String::from_utf8_lossy(&pages.iter().find(|(n, _)| n == name).unwrap().1).into_owned()
+    };
+    for (name, headings) in [
+        (
+            "gpuctl.1",
+            &["EXIT CODES", "GPU SELECTION", "JSON", "ENVIRONMENT"][..],
+        ),
+        (
+            "gpuctl-health.1",
+            &["CHECKS (name", "REMEDIES", "TABLE", "CONFIG FILE", "EXIT"],
+        ),
+        (
+            "gpuctl-probe.1",
+            &["CHECKS (NVML", "OUTPUT AND EXIT", "EXAMPLE"],
+        ),
+        (
+            "gpuctl-burn.1",
+            &["LOAD", "CORRECTNESS", "SIGNALS AND EXIT"],
+        ),
+    ] {
+        let text = page(name);
+        for h in headings {
+            assert!(
+                text.contains(&format!(".SH \"{h}")),
+                "{name}: {h} is not a section heading"
+            );
+        }
+    }
+}
