@@ -68,6 +68,8 @@ fn identity_fields_are_nullable_in_the_schema() {
         assert!(types.contains("null"), "{field} is not nullable: {types}");
     }
     assert_eq!(schema["properties"]["simulated"]["type"], "boolean");
+    let host = schema["properties"]["host"]["type"].to_string();
+    assert!(host.contains("null"), "host is not nullable: {host}");
 }
 
 #[test]

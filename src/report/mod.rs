@@ -286,8 +286,9 @@ impl GpuReport {
 pub struct ToolInfo {
     pub name: &'static str,
     pub version: &'static str,
-    /// Short git commit of the build; `unknown` outside a git checkout.
-    pub commit: &'static str,
+    /// Short git commit of the build; null when built outside a git
+    /// checkout (a release tarball).
+    pub commit: Option<&'static str>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -312,7 +313,8 @@ pub struct Report {
     /// says nothing about real hardware.
     pub simulated: bool,
     pub command: String,
-    pub host: String,
+    /// Null when the host name cannot be read.
+    pub host: Option<String>,
     /// RFC 3339, UTC, seconds.
     pub timestamp: String,
     pub outcome: Outcome,
@@ -334,7 +336,7 @@ impl Report {
             tool: ToolInfo {
                 name: "gpuctl",
                 version: env!("CARGO_PKG_VERSION"),
-                commit: env!("GPUCTL_COMMIT"),
+                commit: Some(env!("GPUCTL_COMMIT")).filter(|c| *c != "unknown"),
             },
             simulated: crate::device::simulated(),
             command: command.to_string(),
@@ -377,13 +379,12 @@ impl Report {
     }
 }
 
-/// The machine's host name, or `unknown`.
-pub fn hostname() -> String {
+/// The machine's host name; `None` when it cannot be read.
+pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]

@@ -193,7 +193,7 @@ pub struct Report {
     pub tool: Tool,
     pub simulated: bool,
     pub command: String,
-    pub host: String,
+    pub host: Option<String>,
     pub timestamp: String,
     pub outcome: String,
     pub exit_code: i32,
@@ -224,7 +224,7 @@ impl Report {
 pub struct Tool {
     pub name: String,
     pub version: String,
-    pub commit: String,
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
