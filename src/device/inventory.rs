@@ -403,6 +403,52 @@ mod tests {
     }
 
     #[test]
+    fn every_pci_id_is_printed_in_nvml_form() {
+        for id in [
+            "0000:1b:00.0",
+            "00000000:1B:00.0",
+            "1b:00.0",
+            "0001:ab:02.1",
+        ] {
+            let want = if id.starts_with("0001") {
+                "00000001:AB:02.1"
+            } else {
+                "00000000:1B:00.0"
+            };
+            assert_eq!(nvml_pci_form(id).as_deref(), Some(want), "{id}");
+        }
+        assert_eq!(nvml_pci_form(""), None);
+    }
+
+    #[test]
+    fn a_lost_gpus_address_comes_from_the_os_pci_list_in_pci_order() {
+        let root = tempfile::tempdir().unwrap();
+        let device = |name: &str, vendor: &str, class: &str| {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("vendor"), format!("{vendor}\n")).unwrap();
+            std::fs::write(dir.join("class"), format!("{class}\n")).unwrap();
+        };
+        device("0000:2a:00.0", "0x10de", "0x030200"); // GPU
+        device("0000:18:00.0", "0x10de", "0x030200"); // GPU, earlier in PCI order
+        device("0000:18:00.1", "0x10de", "0x040300"); // its audio function
+        device("0000:05:00.0", "0x10de", "0x068000"); // an NVSwitch
+        device("0000:00:1f.0", "0x8086", "0x060100"); // not NVIDIA
+        let p = root.path();
+        assert_eq!(
+            crate::device::os_pci_bus_id(p, 0, 2).as_deref(),
+            Some("00000000:18:00.0")
+        );
+        assert_eq!(
+            crate::device::os_pci_bus_id(p, 1, 2).as_deref(),
+            Some("00000000:2A:00.0")
+        );
+        // When the OS and NVML disagree on the count, the order cannot be trusted.
+        assert_eq!(crate::device::os_pci_bus_id(p, 0, 3), None);
+        assert_eq!(crate::device::os_pci_bus_id(&p.join("missing"), 0, 2), None);
+    }
+
+    #[test]
     fn cuda_versions_format_as_major_minor() {
         assert_eq!(format_cuda_version(13000), "13.0");
         assert_eq!(format_cuda_version(12020), "12.2");
