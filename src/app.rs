@@ -161,6 +161,16 @@ fn progress_sink(
     }
 }
 
+/// The end of probe's one line on a simulated backend, so a simulated
+/// `healthy` can never pass for a real one.
+fn simulated_mark(report: &Report) -> &'static str {
+    if report.simulated {
+        " [SIMULATED GPUs]"
+    } else {
+        ""
+    }
+}
+
 /// Prints the report and returns its exit code (0/1 only for probe).
 fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbose: bool) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
@@ -181,9 +191,13 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
         }),
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
-        (Format::Table, Some(err)) if is_probe => format!("unhealthy: {}\n", err.message),
+        (Format::Table, Some(err)) if is_probe => {
+            format!("unhealthy: {}{}\n", err.message, simulated_mark(report))
+        }
         (Format::Table, Some(_)) => String::new(),
-        (Format::Table, None) if is_probe => format!("{}\n", report.summary),
+        (Format::Table, None) if is_probe => {
+            format!("{}{}\n", report.summary, simulated_mark(report))
+        }
         (Format::Table, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
             table::render(report, &options)

@@ -35,20 +35,33 @@ fn probe_env(fixture: &str, args: &[&str], env: &[(&str, &str)]) -> Run {
         assert!(line.starts_with("unhealthy: "), "{line}");
     }
     assert_eq!(r.stderr, "", "probe's table mode writes only its line");
+    assert!(
+        line.ends_with(SIMULATED),
+        "a simulated probe says so: {line}"
+    );
     r
+}
+
+/// How probe's line ends on the simulated backend.
+const SIMULATED: &str = " [SIMULATED GPUs]";
+
+/// Probe's line without the simulated marker.
+fn unmarked(r: &Run) -> String {
+    let line = r.stdout_line();
+    line.strip_suffix(SIMULATED).unwrap_or(line).to_string()
 }
 
 fn assert_healthy(fixture: &str, args: &[&str]) -> String {
     let r = probe(fixture, args);
     r.assert_code(0);
-    r.stdout_line().to_string()
+    unmarked(&r)
 }
 
 /// Exit 1 with a line that contains every one of `reasons`.
 fn assert_unhealthy(fixture: &str, args: &[&str], reasons: &[&str]) -> String {
     let r = probe(fixture, args);
     r.assert_code(1);
-    let line = r.stdout_line().to_string();
+    let line = unmarked(&r);
     for reason in reasons {
         assert!(line.contains(reason), "line lacks {reason:?}: {line}");
     }
@@ -457,7 +470,7 @@ fn cuda_visible_devices_narrows_the_probe() {
         &[("CUDA_VISIBLE_DEVICES", UUID1)],
     );
     r.assert_code(0);
-    assert_eq!(r.stdout_line(), "healthy: 1 GPU(s) OK");
+    assert_eq!(r.stdout_line(), "healthy: 1 GPU(s) OK [SIMULATED GPUs]");
 }
 
 #[test]

@@ -62,8 +62,9 @@ fn assert_tokens_whole(table: &str, fixture: &str, args: &[&str]) {
 fn tables_fit_80_columns_through_a_pipe_without_splitting_words() {
     for (fixture, args) in CASES {
         let r = run(fixture, args);
+        // probe's answer is one line by contract (Docker shows that line).
         assert!(
-            widest(&r.stdout) <= 80,
+            args[0] == "probe" || widest(&r.stdout) <= 80,
             "{fixture} {args:?}: {} columns:\n{}",
             widest(&r.stdout),
             r.stdout

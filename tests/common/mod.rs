@@ -164,6 +164,8 @@ pub fn parse_report(stdout: &str) -> Report {
         .unwrap_or_else(|e| panic!("report does not match the typed mirror ({e}):\n{stdout}"));
     // Invariants every report keeps.
     assert_eq!(report.schema_version, 2);
+    // Every test runs on the simulated backend, and every report must say so.
+    assert!(report.simulated, "a simulated run not marked simulated");
     assert_eq!(report.tool.name, "gpuctl");
     assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
     assert!(
