@@ -14,7 +14,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "gpuctl",
-    version,
+    version = LONG_VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -30,6 +30,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--version`: the release, the commit it was built from (build.rs) and
+/// the oldest driver it supports (cudarc's `cuda-12020` floor).
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GPUCTL_COMMIT"),
+    "; oldest supported driver: CUDA 12.2, R535)"
+);
+
 const TOP_LONG_HELP: &str = "\
 EXIT CODES
   0    every check passed (warnings allowed unless --fail-on warn)
@@ -43,14 +52,16 @@ EXIT CODES
 
 GPU SELECTION
 -i/--gpu takes NVML indices (as nvidia-smi numbers GPUs), UUIDs or unique prefixes
-(GPU-8932f937), PCI bus ids (0000:18:00.0), comma lists of these, or `all`.
-  CUDA_VISIBLE_DEVICES (indices or UUIDs) and CUDA_DEVICE_ORDER are honoured: GPUs a CUDA
-program here could not see are not listed. NVML and CUDA are joined by PCI bus id.
+(GPU-8932f937), PCI bus ids (00000000:18:00.0 or 0000:18:00.0), comma lists of these,
+or `all`. CUDA_VISIBLE_DEVICES (indices or UUIDs) and CUDA_DEVICE_ORDER are honoured:
+GPUs a CUDA program here could not see are not listed. NVML and CUDA are joined by PCI
+bus id. Output always shows PCI bus ids in NVML's form, 00000000:18:00.0.
 
 JSON
---json prints one document: schema_version, tool, command, host, timestamp, outcome,
-exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on stdout
-too. The JSON Schema is src/report/schema.json in the source tree.
+--json prints one document: schema_version, tool, simulated, command, host, timestamp,
+outcome, exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on
+stdout too. Values that could not be read are null, never a placeholder. `gpuctl schema`
+prints the JSON Schema.
 
 HUNG GPUS AND VERDICTS
 Every driver call is bounded by --call-timeout (default 5s; probe uses the smaller of it and
@@ -60,10 +71,12 @@ goes on with the others. A healthy verdict needs the required checks to have run
 one that did not run, or could not be read for lack of permission, is a FAIL (`coverage`).
 
 ENVIRONMENT
-  NO_COLOR             never colour output (colour is used only on a terminal)
+  NO_COLOR             never colour output (colour is used only on a terminal, not TERM=dumb)
+  COLUMNS              table width (default: the terminal's, or 80 when not a terminal)
   CUDA_VISIBLE_DEVICES which GPUs CUDA programs see; gpuctl follows it
   CUDA_DEVICE_ORDER    FASTEST_FIRST (default) or PCI_BUS_ID
-  GPUCTL_SIMULATE      path to a fixture that replaces the driver (testing only)";
+  GPUCTL_SIMULATE      path to a fixture that replaces the driver (testing only); every
+                       report then says `simulated` (JSON) / SIMULATED (table)";
 
 const PROBE_LONG_HELP: &str = "\
 CHECKS (NVML only, no CUDA context)
@@ -113,8 +126,13 @@ CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
        skipped: WARN. A reading that hung past --call-timeout fails its own check.
 
 REMEDIES
-  Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
-  cooling, reseat the card, install a newer driver.
+Every FAIL and WARN carries one, naming the command for that GPU by its PCI bus id
+(`drain the node, then reset the GPU (nvidia-smi -r -i 00000000:18:00.0)`), and saying
+to drain the node first wherever the action interrupts jobs.
+
+TABLE
+Problems first (FAIL, then WARN); SKIP rows only with -v/--verbose (always counted).
+Serial numbers are shown for RMA tickets.
 
 CONFIG FILE (--config PATH, TOML, a regular file of at most 1 MiB; flags win; values
 take the flags' forms and ranges, durations and versions as quoted strings)
@@ -126,8 +144,10 @@ take the flags' forms and ranges, durations and versions as quoted strings)
   fail_on = \"warn\"
 
 EXIT
-  0 no check failed (warnings allowed), 1 a check failed (or warned with --fail-on warn),
-  2 bad flag or config value, 3 no driver or no GPU.";
+  0 no check failed (warnings allowed)
+  1 a check failed (or warned with --fail-on warn)
+  2 bad flag or config value
+  3 no driver or no GPU";
 
 const BURN_LONG_HELP: &str = "\
 LOAD
@@ -179,6 +199,10 @@ pub struct GlobalArgs {
     /// hanging the command [100ms to 10m].
     #[arg(long, global = true, value_name = "DURATION", default_value = "5s", allow_hyphen_values = true, value_parser = duration_in(CALL_TIMEOUT))]
     pub call_timeout: Duration,
+    /// Show skipped checks in tables too (they are always counted, and
+    /// always in JSON).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 impl GlobalArgs {
@@ -200,7 +224,7 @@ impl GlobalArgs {
 pub enum Format {
     /// A table for people.
     Table,
-    /// One JSON document for scripts (schema in src/report/schema.json).
+    /// One JSON document for scripts (`gpuctl schema` prints its schema).
     Json,
 }
 
@@ -311,6 +335,8 @@ pub enum Command {
     /// watch thermals and throttling, and give a verdict per GPU.
     #[command(after_long_help = BURN_LONG_HELP)]
     Burn(Box<BurnArgs>),
+    /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
+    Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]

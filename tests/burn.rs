@@ -19,7 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 /// Per-GPU checks of a GPU that produced a reference product, in order.
-const CHECKS: [&str; 9] = [
+const CHECKS: [&str; 11] = [
     "burn_ran",
     "result_mismatch",
     "verification_mode",
@@ -28,12 +28,14 @@ const CHECKS: [&str; 9] = [
     "cross_gpu_reference",
     "xid",
     "throttle",
+    "temperature",
+    "memory_temperature",
     "throughput",
 ];
 
 /// Per-GPU checks of a GPU that never got past set-up (no reference product,
 /// so nothing to compare across GPUs).
-const CHECKS_NO_REFERENCE: [&str; 8] = [
+const CHECKS_NO_REFERENCE: [&str; 10] = [
     "burn_ran",
     "result_mismatch",
     "verification_mode",
@@ -41,11 +43,13 @@ const CHECKS_NO_REFERENCE: [&str; 8] = [
     "memory_wipe",
     "xid",
     "throttle",
+    "temperature",
+    "memory_temperature",
     "throughput",
 ];
 
 /// Exact keys of a progress event.
-const PROGRESS_KEYS: [&str; 11] = [
+const PROGRESS_KEYS: [&str; 12] = [
     "event",
     "gpu",
     "elapsed_s",
@@ -55,6 +59,7 @@ const PROGRESS_KEYS: [&str; 11] = [
     "sm_clock_mhz",
     "memory_clock_mhz",
     "clock_events",
+    "clock_events_mask",
     "mismatches",
     "error",
 ];
@@ -67,13 +72,14 @@ const N: u32 = 8192;
 const PRODUCTS_PER_BATCH_700: u64 = 63;
 
 // Remedies (src/commands/burn.rs, src/checks/remedy.rs, src/checks/xid.rs).
-const RMA: &str = "drain the node and open an RMA";
+const RMA: &str = "drain the node and open an RMA for the GPU at {gpu} (give its serial)";
 /// A CUDA error during the burn (illegal address): the GPU's fault.
-const BURN_ERROR: &str = "reset the GPU (nvidia-smi -r) or reboot the node; RMA if it recurs";
+const BURN_ERROR: &str =
+    "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; RMA if it recurs";
 const HW_CLOCKS: &str =
-    "check cooling, power supply and the power-brake cable; drain the node if it persists";
+    "check cooling, power supply and the power-brake cable; if it persists, drain the node and open an RMA for the GPU at {gpu}";
 const SLOW: &str =
-    "check cooling, clocks and power limit; compare with nvidia-smi -q -d PERFORMANCE";
+    "check cooling, clocks and power limit; compare with nvidia-smi -q -d PERFORMANCE -i {gpu}";
 const TIE: &str = "rerun burn; the GPU that keeps disagreeing is faulty";
 const XID_BUS: &str = "drain the node and reboot it (a GPU reset cannot reach it); \
                        collect nvidia-bug-report.sh; reseat or RMA if it recurs";
@@ -109,6 +115,7 @@ struct Progress {
     sm_clock_mhz: Option<u32>,
     memory_clock_mhz: Option<u32>,
     clock_events: Vec<String>,
+    clock_events_mask: Option<u64>,
     mismatches: u64,
     error: Option<String>,
 }
@@ -378,14 +385,14 @@ fn assert_hardware_throttle_fails(bits: u64, name: &str) {
     assert_only_fails(&b, 0, &["throttle"]);
     let g = b.report.gpu(0);
     let c = g.check("throttle");
-    assert_eq!(c.value, Some(json!(name)));
+    assert_eq!(c.value, Some(json!({"reasons": [name], "mask": bits})));
     assert!(
         c.message.starts_with(&format!(
             "hardware slowdown during burn: {name} (all: {name} "
         )),
         "{c:?}"
     );
-    assert_eq!(c.remedy.as_deref(), Some(HW_CLOCKS));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(HW_CLOCKS));
     let reasons: Vec<&str> = burn_of(g)
         .throttle
         .iter()
@@ -394,7 +401,9 @@ fn assert_hardware_throttle_fails(bits: u64, name: &str) {
     assert_eq!(reasons, [name]);
     assert!(throttle_seconds(g, name).unwrap() > 0.0);
     assert_eq!(b.last_progress(0).clock_events, [name]);
+    assert_eq!(b.last_progress(0).clock_events_mask, Some(bits));
     assert_eq!(b.last_progress(1).clock_events, ["gpu_idle"]);
+    assert_eq!(b.last_progress(1).clock_events_mask, Some(1));
 }
 
 /// A usage or environment error of `burn`: exit `code`, one line on stderr
@@ -454,8 +463,8 @@ fn healthy_gpus_pass_every_check() {
     );
     let driver = rep.driver.as_ref().unwrap();
     assert_eq!(driver.driver_version.as_deref(), Some(DRIVER_VERSION));
-    assert_eq!(rep.gpu(0).uuid, UUID0);
-    assert_eq!(rep.gpu(1).uuid, UUID1);
+    assert_eq!(rep.gpu(0).uuid.as_deref(), Some(UUID0));
+    assert_eq!(rep.gpu(1).uuid.as_deref(), Some(UUID1));
 
     for (i, power, temp, sm) in [(0, 650.0, 31, 345), (1, 640.5, 62, 1755)] {
         let g = rep.gpu(i);
@@ -549,7 +558,12 @@ fn healthy_table_has_a_row_per_gpu_and_the_summary_line() {
     r.assert_code(0);
     assert_eq!(r.stderr, "", "no progress on a non-terminal stderr");
     let lines: Vec<&str> = r.stdout.lines().collect();
-    assert!(lines[0].starts_with('┌'), "{}", r.stdout);
+    assert!(lines[0].starts_with("SIMULATED"), "{}", r.stdout);
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        r.stdout
+    );
     assert!(
         lines
             .iter()
@@ -560,7 +574,7 @@ fn healthy_table_has_a_row_per_gpu_and_the_summary_line() {
     for i in 0..2 {
         let row = lines
             .iter()
-            .find(|l| l.starts_with(&format!("│ {i} ")))
+            .find(|l| l.starts_with(&format!("{i} ")))
             .unwrap_or_else(|| panic!("no row for GPU {i}:\n{}", r.stdout));
         assert!(row.contains("cublas bf16"), "{row}");
         assert!(row.contains("700/700/700"), "{row}");
@@ -627,7 +641,7 @@ fn injected_fault_fails_only_that_gpu() {
             bs.products
         )
     );
-    assert_eq!(c.remedy.as_deref(), Some(RMA));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(RMA));
     assert_eq!(g.check("burn_ran").status, "pass");
     assert_eq!(burn_of(b.report.gpu(0)).mismatched_products, 0);
 
@@ -702,7 +716,7 @@ fn a_reference_the_host_disagrees_with_fails_the_gpu() {
     let c = g.check("burn_ran");
     assert!(c.message.contains("reference anchor"), "{}", c.message);
     assert!(c.message.contains("datapath fault"), "{}", c.message);
-    assert_eq!(c.remedy.as_deref(), Some(RMA));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(RMA));
     assert_eq!(g.check("reference_anchor").status, "skip");
     assert_eq!(b.report.gpu(0).check("reference_anchor").status, "pass");
 }
@@ -762,7 +776,7 @@ fn cuda_error_stops_that_gpu_while_the_others_burn_on() {
     let g0 = b.report.gpu(0);
     let c = g0.check("burn_ran");
     assert_eq!(c.message, error);
-    assert_eq!(c.remedy.as_deref(), Some(BURN_ERROR));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(BURN_ERROR));
     let b0 = burn_of(g0);
     assert_eq!(b0.error.as_deref(), Some(error));
     assert_eq!(b0.batches, 2, "the failed batch is not counted");
@@ -854,7 +868,11 @@ fn combined_reasons_fail_on_the_hardware_bit() {
     assert_only_fails(&b, 0, &["throttle"]);
     let g = b.report.gpu(0);
     let c = g.check("throttle");
-    assert_eq!(c.value, Some(json!("hw_slowdown")));
+    // The hardware reasons that failed it, as names and mask.
+    assert_eq!(
+        c.value,
+        Some(json!({"reasons": ["hw_slowdown"], "mask": 8}))
+    );
     assert!(
         c.message
             .starts_with("hardware slowdown during burn: hw_slowdown (all: sw_power_cap "),
@@ -886,9 +904,9 @@ fn hardware_xid_fails_that_gpu() {
     assert_only_fails(&b, 0, &["xid"]);
     let g = b.report.gpu(0);
     let c = g.check("xid");
-    assert_eq!(c.value, Some(json!("79")));
+    assert_eq!(c.value, Some(json!([79])));
     assert_eq!(c.message, "XID 79 x1 (GPU has fallen off the bus)");
-    assert_eq!(c.remedy.as_deref(), Some(XID_BUS));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_BUS));
     assert_eq!(burn_of(g).xids, [79]);
     assert_eq!(burn_of(b.report.gpu(1)).xids, Vec::<u64>::new());
 }
@@ -901,9 +919,9 @@ fn application_xid_still_fails_during_burn() {
     let g = b.report.gpu(1);
     let c = g.check("xid");
     assert_eq!(c.status, "fail", "any XID during burn-in fails");
-    assert_eq!(c.value, Some(json!("13")));
+    assert_eq!(c.value, Some(json!([13])));
     assert_eq!(c.message, "XID 13 x2 (graphics engine exception)");
-    assert_eq!(c.remedy.as_deref(), Some(XID_APP));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(XID_APP));
     assert_eq!(burn_of(g).xids, [13, 13]);
 }
 
@@ -932,7 +950,7 @@ fn slow_gpu_warns_against_the_best_of_its_model() {
         c.message,
         "600 TFLOP/s is more than 10% below the best GPU of this model (700)"
     );
-    assert_eq!(c.remedy.as_deref(), Some(SLOW));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(SLOW));
     assert_eq!(burn_of(g).tflops_median, Some(600.0));
     assert_eq!(b.last_progress(1).tflops, Some(600.0));
 }
@@ -1001,7 +1019,7 @@ fn the_gpu_outvoted_on_the_reference_fails() {
         c.message,
         "reference product differs from the other GPUs of this model"
     );
-    assert_eq!(c.remedy.as_deref(), Some(RMA));
+    assert_eq!(unfill(&c.remedy).as_deref(), Some(RMA));
     assert_eq!(
         burn_of(b.report.gpu(2)).reference_checksum.as_deref(),
         Some("000000000000dead")
@@ -1027,7 +1045,7 @@ fn two_gpus_disagreeing_on_the_reference_both_warn() {
         let c = g.check("cross_gpu_reference");
         assert_eq!(c.status, "warn");
         assert_eq!(c.value, Some(json!(sum)));
-        assert_eq!(c.remedy.as_deref(), Some(TIE));
+        assert_eq!(unfill(&c.remedy).as_deref(), Some(TIE));
     }
 }
 
@@ -1333,4 +1351,18 @@ fn a_set_up_longer_than_the_duration_still_burns_and_verifies() {
         );
         assert!(bs.products > 0);
     }
+}
+
+#[test]
+fn peak_temperature_is_judged_as_health_judges_it() {
+    // hot.json: GPU 0 at 90 °C, slowdown at 89 °C; health FAILs it too.
+    let b = burn("hot.json", &[]);
+    let c = b.report.gpu(0).check("temperature");
+    assert_eq!(c.status, "fail");
+    assert_eq!(c.value, Some(json!(90)));
+    assert_eq!(c.threshold, Some(json!(89)));
+    assert_eq!(b.report.gpu(0).status.as_deref(), Some("fail"));
+    assert_eq!(b.report.gpu(1).check("temperature").status, "pass");
+    let health = run("hot.json", &["health", "--no-compute", "--json"]).report();
+    assert_eq!(health.gpu(0).check("temperature").status, c.status);
 }

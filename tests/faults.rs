@@ -553,7 +553,7 @@ fn picked(fixture: &str, args: &[&str], env: &[(&str, &str)]) -> Result<BTreeSet
             .error
             .map_or(0, |e| if e.kind == "usage" { 2 } else { 3 }));
     }
-    Ok(rep.gpus.iter().map(|g| g.uuid.clone()).collect())
+    Ok(rep.gpus.iter().filter_map(|g| g.uuid.clone()).collect())
 }
 
 #[test]

@@ -218,6 +218,7 @@ fn progress_event(gpu: u32, run: &GpuRun, elapsed: Duration) -> ProgressEvent {
             .and_then(|t| t.clock_events.get())
             .map(|c| c.names())
             .unwrap_or_default(),
+        clock_events_mask: t.and_then(|t| t.clock_events.get()).map(|c| c.0),
         mismatches: mismatches(run).0,
         error: run.failure.as_ref().map(|f| f.message()),
     }
@@ -235,6 +236,7 @@ fn build_report(
     interrupted: bool,
 ) -> Report {
     let mut report = Report::new("burn");
+    let nvml = selected.backend.nvml().ok();
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
     // None when no XID watch ran: the xid check is then SKIP, not PASS.
@@ -322,7 +324,7 @@ fn build_report(
                         .remedy(crate::checks::remedy::RMA)
                 } else {
                     Check::new("cross_gpu_reference", CheckStatus::Warn, "GPUs of this model disagree on the reference product and no majority decides which is wrong")
-                        .remedy("rerun burn; the GPU that keeps disagreeing is faulty")
+                        .remedy(crate::checks::remedy::BURN_DISAGREE)
                 };
                 checks.push(check.value(format!("{c:016x}"), None));
             }
@@ -341,6 +343,16 @@ fn build_report(
             };
             checks.push(x);
             checks.push(throttle_check(run));
+            // Peak temperatures judged as `health` judges them.
+            let limits = nvml
+                .filter(|_| gpu.has_nvml && gpu.lost.is_none())
+                .map(|api| api.temperature_thresholds(gpu.index));
+            checks.extend(crate::checks::health::peak_temperatures(
+                summary.temperature_gpu_peak_c,
+                summary.temperature_memory_peak_c,
+                limits.as_ref(),
+                crate::checks::health::Thresholds::default().temperature_margin_c,
+            ));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
             let required = crate::report::Required { checks: &["burn_ran", "result_mismatch"], deselected: &[] };
             GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
@@ -556,10 +568,17 @@ fn throttle_check(run: &GpuRun) -> Check {
                 hw.join(", ")
             ),
         )
-        .value(hw.join(","), None)
-        .remedy(
-            "check cooling, power supply and the power-brake cable; drain the node if it persists",
+        // The same shape as health's clock_events: names plus the mask.
+        .value(
+            crate::checks::health::clock_events_value(ClockEvents(
+                HARDWARE
+                    .iter()
+                    .filter(|bit| run.throttle_s.contains_key(bit))
+                    .fold(0, |mask, bit| mask | bit),
+            )),
+            None,
         )
+        .remedy(crate::checks::remedy::HW_SLOWDOWN)
     }
 }
 
@@ -592,9 +611,8 @@ fn throughput_check(s: &BurnSummary, best: Option<f64>, args: &BurnArgs) -> Chec
             format!("median {median:.0} TFLOP/s"),
         )
     } else {
-        Check::new("throughput", CheckStatus::Warn, problems.join("; ")).remedy(
-            "check cooling, clocks and power limit; compare with nvidia-smi -q -d PERFORMANCE",
-        )
+        Check::new("throughput", CheckStatus::Warn, problems.join("; "))
+            .remedy(crate::checks::remedy::THROUGHPUT)
     };
     let check = check.value(median, Some("TFLOP/s"));
     match threshold {

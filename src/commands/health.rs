@@ -378,6 +378,11 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         .map(|(slot, (gpu, facts))| {
             let mine: Vec<&XidEvent> = xid_events.iter().filter(|e| belongs(e, gpu)).collect();
             let tested = compute.as_ref().map(|c| (c.for_gpu(slot), c.interrupted));
+            let serial = facts
+                .as_ref()
+                .ok()
+                .and_then(|f| f.details.as_ref())
+                .and_then(|d| d.serial.value().cloned());
             let mut checks = judge(gpu, facts, tested, &settings, backend.cuda().is_ok());
             if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
                 let mut x = xid::xid_check(&mine, &xid_sources);
@@ -402,7 +407,10 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                     .position(|n| *n == c.name)
                     .unwrap_or(usize::MAX)
             });
-            GpuReport::judged(gpu, checks, &required)
+            GpuReport {
+                serial,
+                ..GpuReport::judged(gpu, checks, &required)
+            }
         })
         .collect();
 

@@ -43,6 +43,9 @@ pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
         .zip(read)
         .map(|(gpu, nvml_details)| {
             let problems = problems(gpu, nvml_details.as_ref());
+            let serial = nvml_details
+                .as_ref()
+                .and_then(|d| d.serial.value().cloned());
             let details = details(
                 gpu,
                 nvml_details,
@@ -55,6 +58,7 @@ pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
                 GpuReport::with_checks(gpu, problems)
             };
             GpuReport {
+                serial,
                 details: Some(details),
                 ..base
             }
@@ -141,7 +145,6 @@ fn details(
         })
         .unwrap_or_default();
     GpuDetails {
-        serial: n.serial.value().cloned(),
         architecture: n.architecture.value().cloned(),
         memory_total_bytes: memory
             .map(|m| m.total_bytes)

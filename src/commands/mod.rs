@@ -32,6 +32,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("health", OutputMode::Document),
     ("burn", OutputMode::Lines),
     ("completions", OutputMode::Document),
+    ("schema", OutputMode::Document),
 ];
 
 /// The command named `word`, as a static name; `gpuctl` when none is.

@@ -249,6 +249,12 @@ impl NvmlApi for BoundedNvml {
             .unwrap_or_else(Reading::err)
     }
 
+    fn lost_pci_bus_id(&self, index: u32) -> Option<String> {
+        self.gpu(index, "lost_pci_bus_id", move |n| n.lost_pci_bus_id(index))
+            .ok()
+            .flatten()
+    }
+
     fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
         self.gpu(index, "compute_processes", move |n| {
             n.compute_processes(index)

@@ -48,7 +48,7 @@ impl Gpu {
 }
 
 /// Whether a driver library could be used, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "status", content = "message")]
 pub enum LibraryState {
     Available,
@@ -58,7 +58,7 @@ pub enum LibraryState {
 }
 
 /// Driver-wide facts shown in every report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DriverInfo {
     pub driver_version: Option<String>,
     /// CUDA version the driver supports, as `13.0`.
@@ -111,6 +111,16 @@ pub fn canonical_pci(id: &str) -> Option<String> {
         num(device)?,
         num(function)?
     ))
+}
+
+/// The one form gpuctl prints a PCI bus id in: NVML's, with an 8-digit
+/// domain and upper-case hex (`00000000:18:00.0`), whatever the source
+/// (NVML, CUDA's `0000:18:00.0`, the kernel log, sysfs).
+pub fn nvml_pci_form(id: &str) -> Option<String> {
+    let canonical = canonical_pci(id)?;
+    let (domain, rest) = canonical.split_once(':')?;
+    let domain = u32::from_str_radix(domain, 16).ok()?;
+    Some(format!("{domain:08X}:{}", rest.to_uppercase()))
 }
 
 /// Same physical GPU: equal UUIDs, or equal PCI bus ids (MIG instances
@@ -270,12 +280,13 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 cuda: Vec::new(),
                 lost: None,
             },
+            // Empty means unknown: the report shows null, never a placeholder.
             Err(e) => Gpu {
                 index,
                 has_nvml: true,
-                name: "unknown".into(),
-                uuid: "unknown".into(),
-                pci_bus_id: "unknown".into(),
+                name: String::new(),
+                uuid: String::new(),
+                pci_bus_id: nvml.lost_pci_bus_id(index).unwrap_or_default(),
                 cuda: Vec::new(),
                 lost: Some(match e {
                     QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
@@ -514,6 +525,52 @@ mod tests {
         assert!(needs_cuda_order(&gpus, Some("GPU-a")));
         let lost = [gpu(0, "unknown", Some("lost"))];
         assert!(!needs_cuda_order(&lost, Some("0")));
+    }
+
+    #[test]
+    fn every_pci_id_is_printed_in_nvml_form() {
+        for id in [
+            "0000:1b:00.0",
+            "00000000:1B:00.0",
+            "1b:00.0",
+            "0001:ab:02.1",
+        ] {
+            let want = if id.starts_with("0001") {
+                "00000001:AB:02.1"
+            } else {
+                "00000000:1B:00.0"
+            };
+            assert_eq!(nvml_pci_form(id).as_deref(), Some(want), "{id}");
+        }
+        assert_eq!(nvml_pci_form(""), None);
+    }
+
+    #[test]
+    fn a_lost_gpus_address_comes_from_the_os_pci_list_in_pci_order() {
+        let root = tempfile::tempdir().unwrap();
+        let device = |name: &str, vendor: &str, class: &str| {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("vendor"), format!("{vendor}\n")).unwrap();
+            std::fs::write(dir.join("class"), format!("{class}\n")).unwrap();
+        };
+        device("0000:2a:00.0", "0x10de", "0x030200"); // GPU
+        device("0000:18:00.0", "0x10de", "0x030200"); // GPU, earlier in PCI order
+        device("0000:18:00.1", "0x10de", "0x040300"); // its audio function
+        device("0000:05:00.0", "0x10de", "0x068000"); // an NVSwitch
+        device("0000:00:1f.0", "0x8086", "0x060100"); // not NVIDIA
+        let p = root.path();
+        assert_eq!(
+            crate::device::os_pci_bus_id(p, 0, 2).as_deref(),
+            Some("00000000:18:00.0")
+        );
+        assert_eq!(
+            crate::device::os_pci_bus_id(p, 1, 2).as_deref(),
+            Some("00000000:2A:00.0")
+        );
+        // When the OS and NVML disagree on the count, the order cannot be trusted.
+        assert_eq!(crate::device::os_pci_bus_id(p, 0, 3), None);
+        assert_eq!(crate::device::os_pci_bus_id(&p.join("missing"), 0, 2), None);
     }
 
     #[test]

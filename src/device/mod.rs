@@ -35,6 +35,37 @@ pub use types::*;
 /// Environment variable naming a fixture that replaces the real libraries.
 pub const SIMULATE_ENV: &str = "GPUCTL_SIMULATE";
 
+/// The `index`-th NVIDIA display/3D controller under `root` (a
+/// `/sys/bus/pci/devices` directory) in PCI order, in NVML's form; `None`
+/// unless the OS lists exactly `count` of them (then the orders agree).
+pub fn os_pci_bus_id(root: &std::path::Path, index: u32, count: u32) -> Option<String> {
+    let read = |dir: &std::path::Path, f: &str| std::fs::read_to_string(dir.join(f)).ok();
+    let mut ids: Vec<String> = std::fs::read_dir(root)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let dir = e.path();
+            let vendor = read(&dir, "vendor").unwrap_or_default();
+            let class = read(&dir, "class").unwrap_or_default();
+            // 0x0300xx VGA, 0x0302xx 3D controller: GPUs, not NVSwitches
+            // or audio functions.
+            vendor.trim() == "0x10de"
+                && (class.starts_with("0x0300") || class.starts_with("0x0302"))
+        })
+        .filter_map(|e| inventory::nvml_pci_form(&e.file_name().to_string_lossy()))
+        .collect();
+    ids.sort();
+    (ids.len() == count as usize)
+        .then(|| ids.into_iter().nth(index as usize))
+        .flatten()
+}
+
+/// Whether this process runs on a simulated backend (the same rule as
+/// [`Backend::from_env`]), so every report can say so.
+pub fn simulated() -> bool {
+    std::env::var_os(SIMULATE_ENV).is_some_and(|p| !p.is_empty())
+}
+
 /// The management library (NVML), real or simulated.
 pub trait NvmlApi: Send + Sync {
     /// Driver version string, e.g. `580.159.04`.
@@ -44,6 +75,12 @@ pub trait NvmlApi: Send + Sync {
     fn device_count(&self) -> Result<u32, QueryError>;
     /// Name, UUID and PCI bus id; `GpuLost` when the GPU fell off the bus.
     fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError>;
+    /// The PCI bus id of a GPU NVML cannot reach, from the operating
+    /// system's PCI device list (NVML numbers GPUs in PCI order).
+    fn lost_pci_bus_id(&self, index: u32) -> Option<String> {
+        let count = self.device_count().ok()?;
+        os_pci_bus_id(std::path::Path::new("/sys/bus/pci/devices"), index, count)
+    }
     /// Everything `list` shows; each field read independently.
     fn details(&self, index: u32) -> NvmlDetails;
     /// Only the slowdown and shutdown thresholds: cheap, for `probe`.

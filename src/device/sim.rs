@@ -446,6 +446,14 @@ impl NvmlApi for SimNvml {
         Ok(self.0.gpus.len() as u32)
     }
 
+    /// The fixture's bus id: the OS still lists a GPU that fell off the bus.
+    fn lost_pci_bus_id(&self, index: u32) -> Option<String> {
+        self.0
+            .gpus
+            .get(index as usize)
+            .map(|g| g.pci_bus_id.clone())
+    }
+
     fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError> {
         let gpu = self.gpu(index, "identity")?;
         Ok(NvmlIdentity {

@@ -1,8 +1,10 @@
 //! One report model for every command, rendered as a table or as JSON.
 //!
 //! Commands build a [`Report`]; they never print. The JSON form is a
-//! versioned contract (`schema_version`, schema in `schema.json` beside this
-//! file): fields are added, never renamed or retyped, without a version bump.
+//! versioned contract (`schema_version`): fields are added, never renamed or
+//! retyped, without a version bump. Its JSON Schema is derived from these
+//! types ([`schema`]); `schema.json` beside this file is the committed copy
+//! (`gpuctl schema` prints it, a test checks it is current).
 
 pub mod json;
 pub mod progress;
@@ -11,17 +13,26 @@ pub mod table;
 use crate::device::inventory::DriverInfo;
 use crate::device::Gpu;
 use crate::error::{AppError, ErrorKind};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 /// Bumped whenever a field is renamed, removed or changes type.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: identity fields nullable, `serial` moved to the GPU, `simulated`.
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// The JSON Schema of [`Report`], shipped with the binary.
-pub const SCHEMA: &str = include_str!("schema.json");
+/// The JSON Schema of [`Report`], derived from the types, pretty-printed
+/// and newline-terminated (the form committed as `schema.json`).
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    // Serializing a `serde_json::Value`-backed schema cannot fail.
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// Verdict of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Pass,
@@ -43,7 +54,7 @@ impl CheckStatus {
 }
 
 /// Verdict of a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pass,
@@ -56,7 +67,7 @@ pub enum Outcome {
 }
 
 /// One check's result: data, never printed by the check itself.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Check {
     /// Stable machine name, e.g. `ecc_volatile_uncorrected`.
     pub name: String,
@@ -256,9 +267,8 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
 }
 
 /// Static facts `list` shows for one GPU.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct GpuDetails {
-    pub serial: Option<String>,
     pub architecture: Option<String>,
     pub memory_total_bytes: Option<u64>,
     pub memory_used_bytes: Option<u64>,
@@ -286,14 +296,14 @@ pub struct GpuDetails {
     pub pcie_link_width_max: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MigModeReport {
     pub current: bool,
     pub pending: bool,
 }
 
 /// A MIG instance listed under its parent GPU.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MigInstanceReport {
     pub index: u32,
     pub uuid: String,
@@ -306,12 +316,17 @@ pub struct MigInstanceReport {
 
 /// One GPU's part of a report; sections appear only for the commands that
 /// fill them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct GpuReport {
     pub index: u32,
-    pub name: String,
-    pub uuid: String,
-    pub pci_bus_id: String,
+    /// Null when the GPU cannot be asked (lost), never a placeholder.
+    pub name: Option<String>,
+    pub uuid: Option<String>,
+    /// `00000000:18:00.0` (NVML's form, 8-digit domain); for a lost GPU
+    /// from the operating system's PCI device list when NVML cannot say.
+    pub pci_bus_id: Option<String>,
+    /// Board serial number (for an RMA ticket); null when unread.
+    pub serial: Option<String>,
     /// Ordinal a CUDA program in this environment would use; null when CUDA
     /// is unavailable, the GPU is hidden, or it is split into MIG instances.
     pub cuda_index: Option<u32>,
@@ -328,14 +343,14 @@ pub struct GpuReport {
 }
 
 /// Time spent with one clock event reason active during a burn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ThrottleTime {
     pub reason: String,
     pub seconds: f64,
 }
 
 /// What `burn` measured on one GPU.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct BurnSummary {
     pub engine: Option<String>,
     pub dtype: Option<String>,
@@ -379,11 +394,13 @@ pub struct BurnSummary {
 
 impl GpuReport {
     pub fn identity(gpu: &Gpu) -> Self {
+        let known = |s: &str| (!s.is_empty()).then(|| s.to_string());
         Self {
             index: gpu.index,
-            name: gpu.name.clone(),
-            uuid: gpu.uuid.clone(),
-            pci_bus_id: gpu.pci_bus_id.clone(),
+            name: known(&gpu.name),
+            uuid: known(&gpu.uuid),
+            pci_bus_id: crate::device::inventory::nvml_pci_form(&gpu.pci_bus_id),
+            serial: None,
             cuda_index: gpu.cuda_index(),
             lost: gpu.lost.clone(),
             status: None,
@@ -397,7 +414,7 @@ impl GpuReport {
     pub fn with_checks(gpu: &Gpu, checks: Vec<Check>) -> Self {
         Self {
             status: Some(worst(&checks)),
-            checks: Some(checks),
+            checks: Some(crate::checks::remedy::fill(checks, gpu)),
             ..Self::identity(gpu)
         }
     }
@@ -412,13 +429,16 @@ impl GpuReport {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ToolInfo {
     pub name: &'static str,
     pub version: &'static str,
+    /// Short git commit of the build; null when built outside a git
+    /// checkout (a release tarball).
+    pub commit: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ErrorInfo {
     pub kind: ErrorKind,
     pub message: String,
@@ -428,7 +448,7 @@ pub struct ErrorInfo {
 pub type HostChecks = Vec<Check>;
 
 /// Everything a command has to say.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Report {
     /// `report` on the last line of `burn --json`'s JSON Lines stream;
     /// absent elsewhere.
@@ -436,8 +456,12 @@ pub struct Report {
     pub event: Option<&'static str>,
     pub schema_version: u32,
     pub tool: ToolInfo,
+    /// True when the GPUs are simulated (`GPUCTL_SIMULATE`): such a report
+    /// says nothing about real hardware.
+    pub simulated: bool,
     pub command: String,
-    pub host: String,
+    /// Null when the host name cannot be read.
+    pub host: Option<String>,
     /// RFC 3339, UTC, seconds.
     pub timestamp: String,
     pub outcome: Outcome,
@@ -459,7 +483,9 @@ impl Report {
             tool: ToolInfo {
                 name: "gpuctl",
                 version: env!("CARGO_PKG_VERSION"),
+                commit: Some(env!("GPUCTL_COMMIT")).filter(|c| *c != "unknown"),
             },
+            simulated: crate::device::simulated(),
             command: command.to_string(),
             host: hostname(),
             timestamp: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -500,13 +526,12 @@ impl Report {
     }
 }
 
-/// The machine's host name, or `unknown`.
-pub fn hostname() -> String {
+/// The machine's host name; `None` when it cannot be read.
+pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]
