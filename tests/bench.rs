@@ -112,6 +112,14 @@ fn healthy_run_measures_every_metric_and_passes() {
             .any(|g| g["source"] == "builtin" && g["limit"] == 2345.0 && g["passed"] == true));
         // Two GPUs of one model: each is compared with their median.
         assert!(gates.iter().any(|g| g["source"] == "peers"));
+        // Every dtype's GEMM buffers were wiped and verified before being
+        // freed: five dtypes of 19 simulated buffers each.
+        let wipe = check(&doc, gpu, "memory_wipe");
+        assert_eq!(wipe["status"], "pass");
+        assert!(
+            wipe["message"].as_str().unwrap().starts_with("95 buffers"),
+            "{wipe}"
+        );
     }
 }
 
@@ -151,6 +159,12 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
         .collect();
     assert_eq!(names, ["h2d", "d2h", "launch_latency"]);
     assert_eq!(doc["gpus"][0]["bench"]["engine"], Value::Null);
+    // No GEMM ran, so there were no GEMM buffers to wipe.
+    assert!(doc["gpus"][0]["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|c| c["name"] != "memory_wipe"));
 
     let (run, doc) = bench_json("two_h100.json", &["--quick", "-i", "0"]);
     run.assert_code(0);
@@ -535,6 +549,29 @@ fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
         .as_str()
         .unwrap()
         .contains("set-up failed: CUDA_ERROR_OUT_OF_MEMORY"));
+}
+
+#[test]
+fn out_of_memory_at_gemm_setup_names_the_holders_not_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture_variant(dir.path(), "two_h100.json", "oom.json", |f| {
+        f["gpus"][0]["burn"] = json!({ "out_of_memory_free_bytes": 104857600u64 });
+        f["gpus"][0]["processes"] = json!([
+            { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
+        ]);
+    });
+    let (run, doc) = bench_json(&f, &["--tests", "gemm_bf16,h2d", "-i", "0"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["bench_ran"]);
+    let c = check(&doc, 0, "bench_ran");
+    let message = c["message"].as_str().unwrap();
+    assert!(message.contains("out of GPU memory"), "{message}");
+    assert!(message.contains("pid 4242 (python3)"), "{message}");
+    let remedy = c["remedy"].as_str().unwrap();
+    assert!(remedy.starts_with("free the GPU"), "{remedy}");
+    assert!(!remedy.contains("RMA"), "{remedy}");
+    // What ran before the GEMM set-up still counts.
+    assert_eq!(check(&doc, 0, "h2d")["status"], "pass");
 }
 
 #[test]

@@ -13,17 +13,18 @@
 //! [`bench_gate`]: super::bench_gate
 
 use super::bench_gate::{self as gate, Baseline, BaselineGpu, Limit, Metric, Source};
-use super::{harness_target, Selected};
+use super::{harness_target, MemoryHolders, Selected};
+use crate::checks::burn as burn_checks;
 use crate::cli::{BenchArgs, EngineChoice, GlobalArgs};
 use crate::device::bench::{BenchConfig, BenchWorker, Transfer};
-use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine};
+use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, CudaApi, Gpu};
 use crate::error::AppError;
 use crate::exit;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
 use crate::report::{
-    BenchGate, BenchResult, BenchSummary, Check, CheckStatus, GpuReport, Outcome, Report,
+    BenchGate, BenchResult, BenchSummary, Check, CheckStatus, GpuReport, Outcome, Report, Required,
 };
 use crate::signal;
 use std::collections::{BTreeMap, VecDeque};
@@ -159,6 +160,10 @@ struct BenchWork {
     bench: Option<Box<dyn BenchWorker>>,
     bench_detail: Option<String>,
     burn: Option<(Dtype, Box<dyn BurnWorker>)>,
+    /// Wipes of the GEMM workers finished so far (one per dtype).
+    wiped: Option<WipeReport>,
+    /// Turns an out-of-memory set-up into an error naming the holders.
+    holders: Arc<MemoryHolders>,
 }
 
 impl BenchWork {
@@ -168,6 +173,7 @@ impl BenchWork {
         plan: Plan,
         engine: Engine,
         seed: u64,
+        holders: Arc<MemoryHolders>,
     ) -> Result<Self, WorkError> {
         let mut tasks = VecDeque::new();
         // Bandwidth and latency first, while the GPU is cool; their buffers
@@ -189,7 +195,10 @@ impl BenchWork {
         }
         let needs_bench = plan.metrics.iter().any(|m| dtype(*m).is_none());
         let bench = if needs_bench {
-            Some(cuda.start_bench(ordinal, &plan.config)?)
+            Some(
+                cuda.start_bench(ordinal, &plan.config)
+                    .map_err(|e| holders.work_error(ordinal, e))?,
+            )
         } else {
             None
         };
@@ -204,7 +213,28 @@ impl BenchWork {
             bench,
             bench_detail,
             burn: None,
+            wiped: None,
+            holders,
         })
+    }
+
+    /// Wipes (verified) and frees the current GEMM worker's buffers, adding
+    /// the wipe to the run's total.
+    fn release_burn(&mut self) -> Result<(), WorkError> {
+        let Some((_, mut worker)) = self.burn.take() else {
+            return Ok(());
+        };
+        let w = worker.finish().map_err(WorkError::from)?;
+        self.wiped = Some(match self.wiped {
+            None => w,
+            Some(t) => WipeReport {
+                buffers: t.buffers + w.buffers,
+                bytes: t.bytes + w.bytes,
+                verified: t.verified && w.verified,
+                nonzero_words: t.nonzero_words + w.nonzero_words,
+            },
+        });
+        Ok(())
     }
 
     fn bench(&mut self) -> Result<&mut Box<dyn BenchWorker>, WorkError> {
@@ -228,6 +258,8 @@ fn bench_error(message: String) -> WorkError {
 impl Workload for BenchWork {
     type Setup = Option<String>;
     type Step = Measured;
+    /// The GEMM workers' wipes; None when no GEMM ran.
+    type Cleanup = Option<WipeReport>;
 
     fn setup(&self) -> Self::Setup {
         self.bench_detail.clone()
@@ -254,17 +286,16 @@ impl Workload for BenchWork {
             if self.burn.as_ref().map(|(d, _)| *d) != Some(dt) {
                 // Free the previous operands (and the bandwidth buffers)
                 // before allocating these.
-                self.burn = None;
+                self.release_burn()?;
                 self.bench = None;
                 let config = BurnConfig {
-                    engine: self.engine,
-                    dtype: dt,
-                    memory_fraction: GEMM_MEMORY,
-                    inject_fault_at_batch: None,
-                    seed: self.seed,
-                    batch_seconds: Some(GEMM_BURST_S),
+                    batch_seconds: GEMM_BURST_S,
+                    ..BurnConfig::new(self.engine, dt, GEMM_MEMORY, self.seed)
                 };
-                let worker = self.cuda.start_burn(self.ordinal, &config)?;
+                let worker = self
+                    .cuda
+                    .start_burn(self.ordinal, &config)
+                    .map_err(|e| self.holders.work_error(self.ordinal, e))?;
                 self.burn = Some((dt, worker));
             }
             let Some((_, worker)) = self.burn.as_mut() else {
@@ -320,10 +351,12 @@ impl Workload for BenchWork {
         self.tasks.is_empty()
     }
 
-    fn finish(&mut self) -> Result<(), WorkError> {
-        self.burn = None;
+    /// Wipes the last GEMM worker's buffers; the bandwidth buffers hold
+    /// only generated patterns and are freed.
+    fn finish(&mut self) -> Result<Option<WipeReport>, WorkError> {
         self.bench = None;
-        Ok(())
+        self.release_burn()?;
+        Ok(self.wiped)
     }
 }
 
@@ -450,12 +483,23 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         progress_every: Duration::from_secs(3600),
     };
     let worker_plan = plan.clone();
+    // Who holds a GPU's memory, should a set-up run out of it.
+    let holders = Arc::new(MemoryHolders::new(nvml.clone(), &gpus));
     let result = harness::run(
         &targets,
         nvml,
         &options,
         signal::stop_flag(),
-        move |ordinal| BenchWork::new(cuda.clone(), ordinal, worker_plan.clone(), engine, seed),
+        move |ordinal| {
+            BenchWork::new(
+                cuda.clone(),
+                ordinal,
+                worker_plan.clone(),
+                engine,
+                seed,
+                holders.clone(),
+            )
+        },
         &mut |_, _| {},
     );
     let report = build_report(
@@ -504,16 +548,20 @@ fn baseline_of(report: &Report, selected: &Selected) -> Baseline {
                     .flatten()
                     .any(|c| c.name == "bench_ran" && c.status == CheckStatus::Pass)
             })
-            .map(|g| BaselineGpu {
-                index: g.index,
-                uuid: g.uuid.clone(),
-                name: g.name.clone(),
-                metrics: g
-                    .bench
-                    .iter()
-                    .flat_map(|b| &b.results)
-                    .map(|r| (r.metric.clone(), r.value))
-                    .collect(),
+            // A baseline entry is matched by UUID or model: one without
+            // either could never be used.
+            .filter_map(|g| {
+                Some(BaselineGpu {
+                    index: g.index,
+                    uuid: g.uuid.clone()?,
+                    name: g.name.clone()?,
+                    metrics: g
+                        .bench
+                        .iter()
+                        .flat_map(|b| &b.results)
+                        .map(|r| (r.metric.clone(), r.value))
+                        .collect(),
+                })
             })
             .collect(),
     }
@@ -683,6 +731,11 @@ fn build_report(
             checks.push(check);
             out.push(r);
         }
+        // GEMM operands are random test data: wiped (and verified) like
+        // burn's before the memory is freed.
+        if let Some(wipe) = wipe_check(run) {
+            checks.push(wipe);
+        }
         let summary = BenchSummary {
             engine: plan
                 .metrics
@@ -697,9 +750,17 @@ fn build_report(
         } else if run.verified == 0 && !interrupted {
             failures.push(format!("GPU {} measured nothing", gpu.index));
         }
+        // Healthy needs the run to finish and every asked-for metric to be
+        // judged (fail closed: a metric that vanished is not a pass).
+        let mut required: Vec<&str> = vec!["bench_ran"];
+        required.extend(plan.metrics.iter().map(|m| m.name()));
+        let required = Required {
+            checks: &required,
+            deselected: &[],
+        };
         report.gpus.push(GpuReport {
             bench: Some(summary),
-            ..GpuReport::with_checks(gpu, checks)
+            ..GpuReport::judged(gpu, checks, &required)
         });
     }
     let worst = report.worst_status();
@@ -725,6 +786,25 @@ fn build_report(
         ),
     };
     report
+}
+
+/// `memory_wipe` from the harness's record of the clean-up; None when no
+/// GEMM buffers were ever allocated (nothing to judge).
+fn wipe_check(run: &GpuRun) -> Option<Check> {
+    match &run.cleanup {
+        Some(Ok(None)) => None,
+        // The clean-up never ran (a hang): bench_ran already fails the GPU.
+        None => None,
+        Some(Ok(Some(wipe))) => Some(burn_checks::memory_wipe(Some(&Ok(*wipe)))),
+        Some(Err(e)) => Some(
+            Check::new(
+                "memory_wipe",
+                CheckStatus::Fail,
+                format!("wiping GPU memory failed: {}", e.message),
+            )
+            .remedy(&e.remedy()),
+        ),
+    }
 }
 
 /// Fills `r.gates` and returns the metric's check.
@@ -806,10 +886,7 @@ fn judge(
             CheckStatus::Fail,
             format!("{}; {stats}{throttled}", problems.join("; ")),
         )
-        .remedy(
-            "check clocks, power limit, cooling and the PCIe link (nvidia-smi -q -d \
-             PERFORMANCE,CLOCK); rerun; drain the node if it repeats",
-        )
+        .remedy(crate::checks::remedy::BENCH_SHORTFALL)
     } else if gates.is_empty() {
         Check::new(
             metric.name(),

@@ -470,7 +470,8 @@ pub struct Baseline {
     /// Format marker and version.
     pub gpuctl_baseline: u32,
     pub gpuctl_version: String,
-    pub host: String,
+    /// Null when the host name could not be read.
+    pub host: Option<String>,
     pub timestamp: String,
     pub driver_version: Option<String>,
     pub gpus: Vec<BaselineGpu>,
@@ -663,7 +664,7 @@ mod tests {
         let b = Baseline {
             gpuctl_baseline: 1,
             gpuctl_version: "0".into(),
-            host: "h".into(),
+            host: Some("h".into()),
             timestamp: "t".into(),
             driver_version: Some("580.1".into()),
             gpus: vec![BaselineGpu {

@@ -4,7 +4,7 @@
 //! a warm-up, and every byte moved checked afterwards.
 
 use super::bench::{BenchConfig, BenchWorker, Timed, Transfer};
-use super::cuda::{describe, guarded};
+use super::cuerr::{describe, guarded};
 use super::QueryError;
 use crate::kernels;
 use cudarc::driver::result::{self as cu, DriverError};

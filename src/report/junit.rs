@@ -62,17 +62,17 @@ pub fn render(report: &Report) -> String {
             "  <testsuite name=\"GPU {} {}\" tests=\"{}\" failures=\"{fails}\" errors=\"0\" \
              skipped=\"{skips}\" timestamp=\"{}\" hostname=\"{}\">",
             g.index,
-            esc(&g.name),
+            esc(g.name.as_deref().unwrap_or("")),
             checks.len(),
             esc(&report.timestamp),
-            esc(&report.host)
+            esc(report.host.as_deref().unwrap_or(""))
         );
         let _ = writeln!(
             x,
             "    <properties>\n      <property name=\"uuid\" value=\"{}\"/>\n      \
              <property name=\"pci_bus_id\" value=\"{}\"/>\n    </properties>",
-            esc(&g.uuid),
-            esc(&g.pci_bus_id)
+            esc(g.uuid.as_deref().unwrap_or("")),
+            esc(g.pci_bus_id.as_deref().unwrap_or(""))
         );
         for c in checks {
             let _ = write!(
