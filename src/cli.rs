@@ -100,7 +100,7 @@ EXAMPLE
 const HEALTH_LONG_HELP: &str = "\
 CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
   driver, cuda_driver: below --min-driver / --min-cuda: FAIL
-  nvml, cuda: library unavailable: FAIL (cuda: WARN with --no-compute)
+  nvml, cuda: library unavailable: FAIL (cuda: SKIP with --no-compute)
   gpu_count: not --expect-gpus: FAIL          gpu_model: name lacks --expect-model: FAIL
   on_bus: fallen off the bus: FAIL
   ecc_mode: disabled: WARN
