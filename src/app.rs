@@ -98,6 +98,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::burn::run(&cli.global, args, sink.as_ref()),
             )
         }
+        Command::P2p(args) => ("p2p", commands::p2p::run(&cli.global, args)),
         Command::Completions { shell } => {
             let script = crate::docs::completions(*shell);
             let written = std::io::stdout()

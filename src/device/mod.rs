@@ -11,11 +11,14 @@
 pub mod burn;
 pub mod cuda;
 mod cuda_burn;
+mod cuda_p2p;
 pub mod inventory;
 pub mod kernel_log;
 pub mod nvml;
+pub mod p2p;
 pub mod select;
 pub mod sim;
+pub mod sim_p2p;
 pub mod types;
 pub mod visible;
 
@@ -73,6 +76,11 @@ pub trait NvmlApi: Send + Sync {
         window: Duration,
         stop: &AtomicBool,
     ) -> Result<Vec<XidEvent>, QueryError>;
+    /// How GPU `a` reaches GPU `b` (NVML indices): NVLink with its active
+    /// links, NVSwitch, or the PCIe path.
+    fn p2p_link(&self, _a: u32, _b: u32) -> Result<p2p::PairLink, QueryError> {
+        Err(QueryError::NotSupported)
+    }
 }
 
 /// The compute library (CUDA driver API), real or simulated.
@@ -95,6 +103,21 @@ pub trait CudaApi: Send + Sync {
         ordinal: u32,
         config: &burn::BurnConfig,
     ) -> Result<Box<dyn burn::BurnWorker>, QueryError>;
+    /// Checks and enables peer access between CUDA ordinals `a` and `b`,
+    /// both ways (already enabled counts as enabled).
+    fn p2p_enable(&self, _a: u32, _b: u32) -> Result<p2p::PeerAccess, QueryError> {
+        Err(QueryError::NotSupported)
+    }
+    /// Integrity, bandwidth and latency between CUDA ordinals `a` and `b`
+    /// (peer access already checked by [`CudaApi::p2p_enable`]).
+    fn p2p_measure(
+        &self,
+        _a: u32,
+        _b: u32,
+        _config: &p2p::P2pConfig,
+    ) -> Result<p2p::PairMeasurement, QueryError> {
+        Err(QueryError::NotSupported)
+    }
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

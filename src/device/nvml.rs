@@ -8,6 +8,7 @@
 //! through the raw symbols, always looked up with `nvml_sym` so a driver that
 //! lacks one gives an error instead of the panic the `NvmlLib` methods raise.
 
+use super::p2p::{LinkKind, PairLink};
 use super::{
     ClockEvents, EccCounts, ErrorCounters, MemoryInfo, MigInstance, MigMode, NvLinkStatus, NvmlApi,
     NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading, RetiredPages, RowRemap,
@@ -16,7 +17,7 @@ use super::{
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
     Clock, ComputeMode, EccCounter, MemoryError, RetirementCause, TemperatureSensor,
-    TemperatureThreshold,
+    TemperatureThreshold, TopologyLevel,
 };
 use nvml_wrapper::enum_wrappers::nv_link::ErrorCounter;
 use nvml_wrapper::enums::device::SampleValue;
@@ -381,6 +382,51 @@ fn nvlinks_of(device: &Device<'_>) -> Result<Vec<NvLinkStatus>, QueryError> {
     Ok(out)
 }
 
+/// A PCI bus id in one spelling (4-digit domain, lowercase), so NVML's
+/// `00000000:18:00.0` and a remote end's `0000:18:00.0` compare equal.
+fn bus_key(bus_id: &str) -> String {
+    let id = bus_id.trim().to_ascii_lowercase();
+    match id.split_once(':') {
+        Some((domain, rest)) if domain.len() > 4 => {
+            format!("{}:{rest}", &domain[domain.len() - 4..])
+        }
+        _ => id,
+    }
+}
+
+/// Active NVLinks of `device`: how many end at the GPU on bus `peer_bus`,
+/// how many at something that is no GPU (an NVSwitch), and the NVLink
+/// version of the first active link. No NVLink at all counts nothing.
+fn nvlink_ends(
+    device: &Device<'_>,
+    peer_bus: &str,
+    gpu_buses: &[String],
+) -> (u32, u32, Option<u32>) {
+    let (mut direct, mut switch, mut version) = (0, 0, None);
+    for link in 0..NVLINK_MAX_LINKS {
+        let wrapper = device.link_wrapper_for(link);
+        match wrapper.is_active() {
+            Ok(true) => {}
+            Ok(false) => continue,
+            // Past the last link (or no NVLink at all).
+            Err(_) => break,
+        }
+        let Ok(remote) = wrapper.remote_pci_info() else {
+            continue;
+        };
+        let remote = bus_key(&remote.bus_id);
+        if version.is_none() {
+            version = wrapper.version().ok();
+        }
+        if remote == peer_bus {
+            direct += 1;
+        } else if !gpu_buses.contains(&remote) {
+            switch += 1;
+        }
+    }
+    (direct, switch, version)
+}
+
 /// A GPU registered with the event set, to name the source of an event.
 struct Watched {
     index: u32,
@@ -563,6 +609,52 @@ impl NvmlApi for RealNvml {
             Err(e) => return Reading::err(query_error(e)),
         };
         nvlinks_of(&device).into()
+    }
+
+    fn p2p_link(&self, a: u32, b: u32) -> Result<PairLink, QueryError> {
+        let first = self.device(a).map_err(query_error)?;
+        let second = self.device(b).map_err(query_error)?;
+        let bus_of = |d: &Device<'_>| d.pci_info().map(|p| bus_key(&p.bus_id));
+        let second_bus = bus_of(&second).map_err(query_error)?;
+        // Every GPU's bus id: an NVLink whose far end is none of them goes
+        // to an NVSwitch.
+        let count = self.nvml.device_count().map_err(query_error)?;
+        let gpu_buses: Vec<String> = (0..count)
+            .filter_map(|i| self.device(i).ok().and_then(|d| bus_of(&d).ok()))
+            .collect();
+        let (direct, to_switch, version) = nvlink_ends(&first, &second_bus, &gpu_buses);
+        if direct > 0 {
+            return Ok(PairLink {
+                kind: LinkKind::Nvlink,
+                nvlinks: direct,
+                nvlink_version: version,
+            });
+        }
+        if to_switch > 0 {
+            let (_, second_to_switch, _) = nvlink_ends(&second, "", &gpu_buses);
+            if second_to_switch > 0 {
+                return Ok(PairLink {
+                    kind: LinkKind::Nvswitch,
+                    nvlinks: to_switch,
+                    nvlink_version: version,
+                });
+            }
+        }
+        let level = first
+            .topology_common_ancestor(second)
+            .map_err(query_error)?;
+        let kind = match level {
+            TopologyLevel::Internal => LinkKind::PcieBoard,
+            TopologyLevel::Single | TopologyLevel::Multiple => LinkKind::PcieSwitch,
+            TopologyLevel::HostBridge => LinkKind::PcieHostBridge,
+            TopologyLevel::Node => LinkKind::PcieNode,
+            TopologyLevel::System => LinkKind::PcieSystem,
+        };
+        Ok(PairLink {
+            kind,
+            nvlinks: 0,
+            nvlink_version: None,
+        })
     }
 
     fn watch_xids(

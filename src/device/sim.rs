@@ -32,6 +32,9 @@ pub struct Fixture {
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,
+    /// Peer-to-peer links and behaviour (`p2p`).
+    #[serde(default)]
+    pub p2p: super::sim_p2p::SimP2p,
 }
 
 /// A driver library as the fixture describes it.
@@ -338,6 +341,12 @@ impl NvmlApi for SimNvml {
         }
     }
 
+    fn p2p_link(&self, a: u32, b: u32) -> Result<super::p2p::PairLink, QueryError> {
+        self.gpu(a)?;
+        self.gpu(b)?;
+        self.0.p2p.link(a, b)
+    }
+
     fn watch_xids(
         &self,
         indices: &[u32],
@@ -483,9 +492,35 @@ impl CudaApi for SimCuda_ {
             batch: 0,
         }))
     }
+
+    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
+        Ok(self
+            .0
+            .p2p
+            .enable(self.nvml_index_of(a)?, self.nvml_index_of(b)?))
+    }
+
+    fn p2p_measure(
+        &self,
+        a: u32,
+        b: u32,
+        config: &super::p2p::P2pConfig,
+    ) -> Result<super::p2p::PairMeasurement, QueryError> {
+        self.0
+            .p2p
+            .measure(self.nvml_index_of(a)?, self.nvml_index_of(b)?, config)
+    }
 }
 
 impl SimCuda_ {
+    /// The NVML (fixture) index of the GPU behind a CUDA ordinal.
+    fn nvml_index_of(&self, ordinal: u32) -> Result<u32, QueryError> {
+        let gpu = self.gpu_of(ordinal)?;
+        let at = self.0.gpus.iter().position(|g| g.uuid == gpu.uuid);
+        at.map(|i| i as u32)
+            .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))
+    }
+
     /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its
     /// parent).
     fn gpu_of(&self, ordinal: u32) -> Result<&SimGpu, QueryError> {

@@ -1,6 +1,6 @@
 //! Human rendering: tables that show at a glance which GPU is sick and why.
 
-use super::{Check, CheckStatus, GpuDetails, GpuReport, Report};
+use super::{Check, CheckStatus, GpuDetails, GpuReport, P2pPair, P2pSummary, Report};
 use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
 /// Whether to colour output: only on a terminal, never with `NO_COLOR`.
@@ -19,15 +19,19 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&details_table(&report.gpus).to_string());
         out.push('\n');
     }
-    let has_checks =
-        report.gpus.iter().any(|g| g.checks.is_some()) || !report.host_checks.is_empty();
+    let has_checks = report.gpus.iter().any(|g| g.checks.is_some())
+        || !report.host_checks.is_empty()
+        || report.p2p.is_some();
     let has_burn = report.gpus.iter().any(|g| g.burn.is_some());
+    if let Some(p2p) = &report.p2p {
+        out.push_str(&p2p_tables(p2p, color));
+    }
     if has_burn {
         out.push_str(&burn_table(report, color).to_string());
         out.push('\n');
     }
     if has_checks {
-        if !has_burn {
+        if !has_burn && report.p2p.is_none() {
             out.push_str(&overview_table(report, color).to_string());
             out.push('\n');
         }
@@ -133,6 +137,110 @@ fn details_table(gpus: &[GpuReport]) -> Table {
         }
     }
     t
+}
+
+/// What one matrix shows for a pair.
+type CellText = Box<dyn Fn(&P2pPair) -> String>;
+
+/// `p2p`: one GPU x GPU matrix per measurement (rows send, columns
+/// receive), then the verdict matrix.
+fn p2p_tables(p2p: &P2pSummary, color: bool) -> String {
+    let mut indices: Vec<u32> = p2p
+        .pairs
+        .iter()
+        .flat_map(|p| [p.from.index, p.to.index])
+        .collect();
+    indices.sort_unstable();
+    indices.dedup();
+    if indices.is_empty() {
+        return String::new();
+    }
+    let f0 = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0}"));
+    let f2 = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.2}"));
+    let mut matrices: Vec<(&str, CellText)> = vec![
+        (
+            "Topology",
+            Box::new(|p: &P2pPair| match (p.link.as_deref(), p.nvlinks) {
+                (Some("nvlink"), Some(n)) => format!("NV{n}"),
+                (Some("nvswitch"), Some(n)) => format!("NVS{n}"),
+                (Some("pcie_board"), _) => "BRD".into(),
+                (Some("pcie_switch"), _) => "PIX".into(),
+                (Some("pcie_host_bridge"), _) => "PHB".into(),
+                (Some("pcie_node"), _) => "NODE".into(),
+                (Some("pcie_system"), _) => "SYS".into(),
+                _ => "?".into(),
+            }),
+        ),
+        (
+            "Peer access",
+            Box::new(|p: &P2pPair| match p.peer_access_enabled {
+                Some(true) => "on".into(),
+                Some(false) => "OFF".into(),
+                None => "-".into(),
+            }),
+        ),
+    ];
+    if !p2p.enable_only {
+        matrices.push((
+            "Copy engine GB/s, one way",
+            Box::new(move |p| f0(p.ce_gbps)),
+        ));
+        matrices.push((
+            "Copy engine GB/s, both ways (sum)",
+            Box::new(move |p| f0(p.ce_both_gbps)),
+        ));
+        matrices.push(("SM copy GB/s, one way", Box::new(move |p| f0(p.sm_gbps))));
+        matrices.push((
+            "Latency us (4-byte copy / ping-pong)",
+            Box::new(move |p| format!("{}/{}", f2(p.copy_latency_us), f2(p.pingpong_us))),
+        ));
+    }
+    let mut out = String::new();
+    for (title, cell) in &matrices {
+        out.push_str(&format!("{title}\n"));
+        let mut t = new_table();
+        let mut header = vec!["from\\to".to_string()];
+        header.extend(indices.iter().map(|i| format!("GPU {i}")));
+        t.set_header(header);
+        for &from in &indices {
+            let mut row = vec![Cell::new(format!("GPU {from}"))];
+            for &to in &indices {
+                let text = p2p
+                    .pairs
+                    .iter()
+                    .find(|p| p.from.index == from && p.to.index == to)
+                    .map_or("-".to_string(), cell);
+                row.push(Cell::new(text));
+            }
+            t.add_row(row);
+        }
+        out.push_str(&t.to_string());
+        out.push('\n');
+    }
+    out.push_str("Verdict\n");
+    let mut t = new_table();
+    let mut header = vec!["from\\to".to_string()];
+    header.extend(indices.iter().map(|i| format!("GPU {i}")));
+    t.set_header(header);
+    for &from in &indices {
+        let mut row = vec![Cell::new(format!("GPU {from}"))];
+        for &to in &indices {
+            row.push(
+                match p2p
+                    .pairs
+                    .iter()
+                    .find(|p| p.from.index == from && p.to.index == to)
+                {
+                    Some(p) => status_cell(p.status, color),
+                    None => Cell::new("-"),
+                },
+            );
+        }
+        t.add_row(row);
+    }
+    out.push_str(&t.to_string());
+    out.push('\n');
+    out
 }
 
 fn on_off(b: bool) -> &'static str {
@@ -303,7 +411,12 @@ fn problem_table(report: &Report, color: bool) -> Option<Table> {
             .flatten()
             .map(move |c| (g.index.to_string(), c))
     });
-    for (gpu, c) in host.chain(per_gpu) {
+    let per_pair = report.p2p.iter().flat_map(|p| &p.pairs).flat_map(|p| {
+        p.checks
+            .iter()
+            .map(move |c| (format!("{}->{}", p.from.index, p.to.index), c))
+    });
+    for (gpu, c) in host.chain(per_gpu).chain(per_pair) {
         if c.status == CheckStatus::Pass {
             continue;
         }
