@@ -16,8 +16,8 @@ use super::{
 };
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
-    Clock, ComputeMode, EccCounter, MemoryError, RetirementCause, TemperatureSensor,
-    TemperatureThreshold, TopologyLevel,
+    Clock, ComputeMode, EccCounter, MemoryError, P2pCapabilitiesIndex, P2pStatus, RetirementCause,
+    TemperatureSensor, TemperatureThreshold, TopologyLevel,
 };
 use nvml_wrapper::enum_wrappers::nv_link::ErrorCounter;
 use nvml_wrapper::enums::device::SampleValue;
@@ -394,15 +394,29 @@ fn bus_key(bus_id: &str) -> String {
     }
 }
 
-/// Active NVLinks of `device`: how many end at the GPU on bus `peer_bus`,
-/// how many at something that is no GPU (an NVSwitch), and the NVLink
-/// version of the first active link. No NVLink at all counts nothing.
-fn nvlink_ends(
-    device: &Device<'_>,
-    peer_bus: &str,
-    gpu_buses: &[String],
-) -> (u32, u32, Option<u32>) {
-    let (mut direct, mut switch, mut version) = (0, 0, None);
+/// Where the active NVLinks of one GPU end.
+#[derive(Debug, Default)]
+struct LinkEnds {
+    /// At the peer GPU (its bus id matched).
+    peer: u32,
+    /// At an NVSwitch.
+    switch: u32,
+    /// At a GPU whose bus id is none of the visible GPUs' (in a VM the far
+    /// end reports the host's bus id), or of unknown type.
+    unmatched: u32,
+    /// NVLink version of the first active link.
+    version: Option<u32>,
+}
+
+/// `nvmlIntNvLinkDeviceType_t` values (nvml.h).
+const NVLINK_REMOTE_SWITCH: u32 = 2;
+
+/// Counts where `device`'s active NVLinks go. No NVLink counts nothing.
+fn nvlink_ends(nvml: &Nvml, device: &Device<'_>, peer_bus: &str, gpu_buses: &[String]) -> LinkEnds {
+    let mut ends = LinkEnds::default();
+    // Raw symbol: the wrapper's `remote_device_type` writes its answer into
+    // a temporary and always returns Unknown.
+    let remote_type = nvml_sym(nvml.lib().nvmlDeviceGetNvLinkRemoteDeviceType.as_ref()).ok();
     for link in 0..NVLINK_MAX_LINKS {
         let wrapper = device.link_wrapper_for(link);
         match wrapper.is_active() {
@@ -411,20 +425,25 @@ fn nvlink_ends(
             // Past the last link (or no NVLink at all).
             Err(_) => break,
         }
-        let Ok(remote) = wrapper.remote_pci_info() else {
-            continue;
-        };
-        let remote = bus_key(&remote.bus_id);
-        if version.is_none() {
-            version = wrapper.version().ok();
+        if ends.version.is_none() {
+            ends.version = wrapper.version().ok();
         }
-        if remote == peer_bus {
-            direct += 1;
-        } else if !gpu_buses.contains(&remote) {
-            switch += 1;
+        let kind = remote_type.and_then(|sym| {
+            let mut kind: u32 = u32::MAX;
+            // SAFETY: a valid device handle; writes one enum value.
+            let code = unsafe { sym(device.handle(), link, &mut kind) };
+            nvml_try(code).ok().map(|()| kind)
+        });
+        let remote = wrapper.remote_pci_info().ok().map(|p| bus_key(&p.bus_id));
+        if kind == Some(NVLINK_REMOTE_SWITCH) {
+            ends.switch += 1;
+        } else if remote.as_deref() == Some(peer_bus) {
+            ends.peer += 1;
+        } else if remote.as_ref().is_none_or(|r| !gpu_buses.contains(r)) {
+            ends.unmatched += 1;
         }
     }
-    (direct, switch, version)
+    ends
 }
 
 /// A GPU registered with the event set, to name the source of an event.
@@ -616,29 +635,41 @@ impl NvmlApi for RealNvml {
         let second = self.device(b).map_err(query_error)?;
         let bus_of = |d: &Device<'_>| d.pci_info().map(|p| bus_key(&p.bus_id));
         let second_bus = bus_of(&second).map_err(query_error)?;
-        // Every GPU's bus id: an NVLink whose far end is none of them goes
-        // to an NVSwitch.
         let count = self.nvml.device_count().map_err(query_error)?;
-        let gpu_buses: Vec<String> = (0..count)
-            .filter_map(|i| self.device(i).ok().and_then(|d| bus_of(&d).ok()))
+        let others: Vec<Device<'_>> = (0..count)
+            .filter(|&i| i != a)
+            .filter_map(|i| self.device(i).ok())
             .collect();
-        let (direct, to_switch, version) = nvlink_ends(&first, &second_bus, &gpu_buses);
-        if direct > 0 {
-            return Ok(PairLink {
-                kind: LinkKind::Nvlink,
-                nvlinks: direct,
-                nvlink_version: version,
-            });
+        let gpu_buses: Vec<String> = others.iter().filter_map(|d| bus_of(d).ok()).collect();
+        let ends = nvlink_ends(&self.nvml, &first, &second_bus, &gpu_buses);
+        let nvlink = |kind, nvlinks| {
+            Ok(PairLink {
+                kind,
+                nvlinks,
+                nvlink_version: ends.version,
+            })
+        };
+        if ends.peer > 0 {
+            return nvlink(LinkKind::Nvlink, ends.peer);
         }
-        if to_switch > 0 {
-            let (_, second_to_switch, _) = nvlink_ends(&second, "", &gpu_buses);
-            if second_to_switch > 0 {
-                return Ok(PairLink {
-                    kind: LinkKind::Nvswitch,
-                    nvlinks: to_switch,
-                    nvlink_version: version,
-                });
+        if ends.switch > 0 {
+            let theirs = nvlink_ends(&self.nvml, &second, "", &gpu_buses);
+            if theirs.switch > 0 {
+                return nvlink(LinkKind::Nvswitch, ends.switch);
             }
+        }
+        // Links whose far end matched no visible GPU (a VM): NVML's NVLink
+        // P2P status says whether they reach this peer; they are shared
+        // equally among the peers it says so for.
+        let over_nvlink = |d: &Device<'_>| {
+            matches!(
+                first.p2p_status(d, P2pCapabilitiesIndex::NvLink),
+                Ok(P2pStatus::Ok)
+            )
+        };
+        if ends.unmatched > 0 && over_nvlink(&second) {
+            let peers = others.iter().filter(|d| over_nvlink(d)).count().max(1) as u32;
+            return nvlink(LinkKind::Nvlink, ends.unmatched / peers);
         }
         let level = first
             .topology_common_ancestor(second)

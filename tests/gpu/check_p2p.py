@@ -30,6 +30,8 @@ for size in sizes:
     a1 = torch.empty(n, dtype=torch.float32, device="cuda:1").fill_(2)
     b0 = torch.empty(n, dtype=torch.float32, device="cuda:0")
     reps = 10
+    s0 = torch.cuda.Stream(device=0)
+    s1 = torch.cuda.Stream(device=1)
     def sync():
         torch.cuda.synchronize(0); torch.cuda.synchronize(1)
     for _ in range(3):
@@ -41,10 +43,14 @@ for size in sizes:
         for _ in range(reps):
             b1.copy_(a0)
         sync(); one.append(size * reps / (time.perf_counter() - t) / 1e9)
+        # Both ways at once: each copy on its own side stream. A peer copy_
+        # joins the source's current stream with the destination's current
+        # stream, so on default streams the two directions would serialise.
         sync(); t = time.perf_counter()
         for _ in range(reps):
-            b1.copy_(a0)
-            with torch.cuda.device(1):
+            with torch.cuda.stream(s0):
+                b1.copy_(a0)
+            with torch.cuda.stream(s1):
                 b0.copy_(a1)
         sync(); both.append(2 * size * reps / (time.perf_counter() - t) / 1e9)
     one.sort(); both.sort()
@@ -52,6 +58,34 @@ for size in sizes:
     del a0, b1, a1, b0
     torch.cuda.empty_cache()
 print(json.dumps(out))
+"""
+
+
+NVML_DUMP = r"""
+import ctypes
+nv = ctypes.CDLL("libnvidia-ml.so.1")
+class Pci(ctypes.Structure):
+    _fields_ = [("legacy", ctypes.c_char * 16), ("domain", ctypes.c_uint), ("bus", ctypes.c_uint),
+                ("device", ctypes.c_uint), ("id", ctypes.c_uint), ("sub", ctypes.c_uint),
+                ("bus_id", ctypes.c_char * 32)]
+nv.nvmlInit_v2()
+n = ctypes.c_uint()
+nv.nvmlDeviceGetCount_v2(ctypes.byref(n))
+for i in range(n.value):
+    h = ctypes.c_void_p()
+    nv.nvmlDeviceGetHandleByIndex_v2(i, ctypes.byref(h))
+    own = Pci(); nv.nvmlDeviceGetPciInfo_v3(h, ctypes.byref(own))
+    ends = {}
+    for link in range(18):
+        active = ctypes.c_int()
+        if nv.nvmlDeviceGetNvLinkState(h, link, ctypes.byref(active)) != 0 or not active.value:
+            continue
+        pci = Pci(); kind = ctypes.c_uint(99)
+        r1 = nv.nvmlDeviceGetNvLinkRemotePciInfo_v2(h, link, ctypes.byref(pci))
+        r2 = nv.nvmlDeviceGetNvLinkRemoteDeviceType(h, link, ctypes.byref(kind))
+        key = (pci.bus_id.decode() if r1 == 0 else f"err{r1}", kind.value if r2 == 0 else f"err{r2}")
+        ends[key] = ends.get(key, 0) + 1
+    print(f"nvml GPU {i} {own.bus_id.decode()}: active links by (remote bus id, remote type 0=GPU 2=switch): {ends}")
 """
 
 
@@ -76,6 +110,8 @@ def main():
     print("GPUs:", ", ".join(f"{g['index']} {g['name']} {g['pci.bus_id']}" for g in gpus))
     if not check(len(gpus) >= 2, f"at least 2 GPUs ({len(gpus)})"):
         finish()
+    p = subprocess.run([sys.executable, "-c", NVML_DUMP], capture_output=True, text=True, timeout=60)
+    print(p.stdout + p.stderr[-300:])
     code, out, _, _ = gpuctl("p2p", "--size-mib", "256")
     print(out)
 
@@ -154,8 +190,7 @@ def main():
         equal(doc["p2p"]["pairs"], [], "-i 0: no pairs")
 
     # CUDA_VISIBLE_DEVICES reversed: pairs still named by NVML index/UUID.
-    code, doc, _, _ = gpuctl_json("p2p", "--size-mib", "64", "-i", "0,1",
-                                  env={"CUDA_VISIBLE_DEVICES": "1,0"})
+    code, doc, _, _ = gpuctl_json("p2p", "-i", "0,1", env={"CUDA_VISIBLE_DEVICES": "1,0"})
     equal(code, 0, "CUDA_VISIBLE_DEVICES=1,0 exit code")
     p = pair(doc, 0, 1)
     _, listed, _, _ = gpuctl_json("list", env={"CUDA_VISIBLE_DEVICES": "1,0"})
@@ -163,7 +198,8 @@ def main():
         want = {g["index"]: (g["cuda_index"], g["uuid"]) for g in listed["gpus"]}
         equal((p["from"]["cuda_index"], p["from"]["uuid"]), want[0], "0->1 under CUDA_VISIBLE_DEVICES=1,0: GPU 0 as list names it")
         equal((p["to"]["cuda_index"], p["to"]["uuid"]), want[1], "0->1 under CUDA_VISIBLE_DEVICES=1,0: GPU 1 as list names it")
-        check(p["status"] == "pass", f"0->1 under CUDA_VISIBLE_DEVICES=1,0: {p['status']}")
+        check(p["status"] == "pass", f"0->1 under CUDA_VISIBLE_DEVICES=1,0: {p['status']}",
+              "; ".join(f"{c['name']} {c['status']}: {c['message']}" for c in p["checks"] if c["status"] != "pass"))
 
     with open(os.path.join(OUT, "p2p_results.json"), "w") as f:
         json.dump(results, f, indent=1)
