@@ -34,6 +34,9 @@ _gpuctl() {
             gpuctl,list)
                 cmd="gpuctl__subcmd__list"
                 ;;
+            gpuctl,p2p)
+                cmd="gpuctl__subcmd__p2p"
+                ;;
             gpuctl,probe)
                 cmd="gpuctl__subcmd__probe"
                 ;;
@@ -55,6 +58,9 @@ _gpuctl() {
             gpuctl__subcmd__help,list)
                 cmd="gpuctl__subcmd__help__subcmd__list"
                 ;;
+            gpuctl__subcmd__help,p2p)
+                cmd="gpuctl__subcmd__help__subcmd__p2p"
+                ;;
             gpuctl__subcmd__help,probe)
                 cmd="gpuctl__subcmd__help__subcmd__probe"
                 ;;
@@ -65,7 +71,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn completions generate-docs health help"
+            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn p2p completions generate-docs health help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +317,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__help)
-            opts="list probe burn completions generate-docs health help"
+            opts="list probe burn p2p completions generate-docs health help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +414,20 @@ _gpuctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gpuctl__subcmd__help__subcmd__p2p)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gpuctl__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -429,6 +449,56 @@ _gpuctl() {
                 return 0
             fi
             case "${prev}" in
+                --gpu)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__p2p)
+            opts="-i -q -h -V --enable-only --size-mib --repeats --warn-below --min-bandwidth --timeout --inject-corruption --gpu --json --format --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size-mib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repeats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-below)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-bandwidth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inject-corruption)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
