@@ -9,20 +9,32 @@
 //! separately.
 
 use super::{harness_target, Selected};
+use crate::checks::remedy;
 use crate::cli::{GlobalArgs, P2pArgs};
 use crate::device::inventory::Enumerate;
 use crate::device::p2p::{LinkKind, P2pConfig, PairLink, PairMeasurement, PeerAccess};
-use crate::device::{Gpu, NvmlApi, QueryError};
+use crate::device::{Blame, Gpu, NvmlApi, QueryError};
 use crate::error::AppError;
 use crate::exit;
 use crate::harness;
 use crate::report::{
-    worst, Check, CheckStatus, GpuReport, Outcome, P2pEnd, P2pPair, P2pSummary, Report,
+    fail_closed, worst, Check, CheckStatus, GpuReport, Outcome, P2pEnd, P2pPair, P2pSummary,
+    Report, Required,
 };
 use crate::signal;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+/// The host check a selection of fewer than two GPUs gets.
+pub const PAIRS_CHECK: &str = "p2p_pairs";
+
+/// What a pair must have run and judged before it may pass (the
+/// fail-closed rule): peer access, and unless `--enable-only`, verified
+/// copies and their bandwidth. Topology is informative (NVML may not say)
+/// and latency is reported, not judged.
+pub const REQUIRED: [&str; 3] = ["p2p_peer_access", "p2p_integrity", "p2p_bandwidth"];
+pub const REQUIRED_ENABLE_ONLY: [&str; 1] = ["p2p_peer_access"];
 
 /// Round trips of the ping-pong (tens of milliseconds over NVLink).
 const PINGPONG_ITERS: u32 = 10_000;
@@ -112,7 +124,7 @@ struct PairOutcome {
 fn end(gpu: &Gpu) -> P2pEnd {
     P2pEnd {
         index: gpu.index,
-        uuid: gpu.uuid.clone(),
+        uuid: (!gpu.uuid.is_empty()).then(|| gpu.uuid.clone()),
         cuda_index: gpu.cuda_index(),
     }
 }
@@ -146,12 +158,18 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
         ..P2pSummary::default()
     };
     if gpus.len() < 2 {
-        summary.seconds = round2(began.elapsed().as_secs_f64());
-        report.p2p = Some(summary);
-        report.summary = format!(
-            "p2p: no pairs ({} GPU selected): nothing to check",
-            gpus.len()
+        // Nothing tested is never healthy (the fail-closed rule), yet one
+        // GPU is no fault of the node: a WARN, which still exits 0.
+        let why = format!("no pairs ({} GPU selected): nothing to check", gpus.len());
+        report.host_checks.push(
+            Check::new(PAIRS_CHECK, CheckStatus::Warn, why.clone())
+                .value(gpus.len() as u64, Some("GPUs"))
+                .threshold(2)
+                .remedy(remedy::P2P_NO_PAIRS),
         );
+        summary.seconds = round2(began.elapsed().as_secs_f64());
+        finish(&mut report, summary, false);
+        report.summary = format!("p2p: {why}");
         return Ok(report);
     }
     let cuda = selected
@@ -351,6 +369,26 @@ fn judge_pair(
     args: &P2pArgs,
     interrupted: bool,
 ) -> P2pPair {
+    let (pair, checks) = pair_checks(from, to, dir, link, pcie, outcome, args, interrupted);
+    let required: &[&str] = if args.enable_only {
+        &REQUIRED_ENABLE_ONLY
+    } else {
+        &REQUIRED
+    };
+    seal(pair, checks, from, to, required)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn pair_checks(
+    from: &Gpu,
+    to: &Gpu,
+    dir: usize,
+    link: Result<PairLink, String>,
+    pcie: Option<(u32, u32)>,
+    outcome: Option<&PairOutcome>,
+    args: &P2pArgs,
+    interrupted: bool,
+) -> (P2pPair, Vec<Check>) {
     let mut checks = Vec::new();
     let mut pair = P2pPair {
         from: end(from),
@@ -408,7 +446,7 @@ fn judge_pair(
         };
         pair.error = Some(why.into());
         checks.push(Check::new("p2p_ran", status, why));
-        return seal(pair, checks);
+        return (pair, checks);
     };
     let access = match &outcome.access {
         Ok(a) => a,
@@ -421,9 +459,9 @@ fn judge_pair(
             };
             checks.push(
                 Check::new("p2p_ran", status, format!("the pair could not run: {e}"))
-                    .remedy(harness::remedy_for(harness::Blame::Unknown)),
+                    .remedy(remedy::for_blame(Blame::Unknown)),
             );
-            return seal(pair, checks);
+            return (pair, checks);
         }
     };
     pair.can_access_peer = Some(access.can_access[dir]);
@@ -442,10 +480,7 @@ fn judge_pair(
                 format!("the GPUs share NVLink but peer access is unavailable: {why}"),
             )
             .value(false, None)
-            .remedy(
-                "check the NVLink state (nvidia-smi nvlink -s) and, on NVSwitch systems, that \
-                 nvidia-fabricmanager runs; reset the GPUs or reboot; RMA if it repeats",
-            )
+            .remedy(remedy::P2P_NVLINK_NO_PEER)
         } else {
             Check::new(
                 "p2p_peer_access",
@@ -453,14 +488,11 @@ fn judge_pair(
                 format!("peer access unavailable, copies go through host memory: {why}"),
             )
             .value(false, None)
-            .remedy(
-                "enable ACS/IOMMU pass-through for peer traffic in the BIOS or kernel, or \
-                 accept host-staged copies",
-            )
+            .remedy(remedy::P2P_PCIE_NO_PEER)
         }
     });
     if args.enable_only {
-        return seal(pair, checks);
+        return (pair, checks);
     }
     let m = match &outcome.measured {
         Some(Ok(m)) => m,
@@ -472,9 +504,9 @@ fn judge_pair(
                     CheckStatus::Fail,
                     format!("copies between the GPUs failed: {e}"),
                 )
-                .remedy(harness::remedy_for(harness::Blame::Gpu)),
+                .remedy(remedy::P2P_COPY_FAILED),
             );
-            return seal(pair, checks);
+            return (pair, checks);
         }
         None => {
             pair.error = Some("not measured".into());
@@ -483,7 +515,7 @@ fn judge_pair(
                 CheckStatus::Fail,
                 "nothing was copied: the pair proved nothing",
             ));
-            return seal(pair, checks);
+            return (pair, checks);
         }
     };
     pair.ce_gbps = m.ce_gbps[dir].map(round1);
@@ -509,12 +541,31 @@ fn judge_pair(
         args.min_bandwidth,
     ));
     checks.push(latency_check(&pair, m, enabled));
-    seal(pair, checks)
+    (pair, checks)
 }
 
-fn seal(mut pair: P2pPair, checks: Vec<Check>) -> P2pPair {
+/// The pair's verdict under the fail-closed rule, its remedies naming both
+/// GPUs. A pair with a `p2p_ran` check did not run: that check already
+/// says so (FAIL, or WARN when Ctrl-C stopped it first), and the coverage
+/// check would only turn an interruption into a hardware FAIL.
+fn seal(
+    mut pair: P2pPair,
+    mut checks: Vec<Check>,
+    from: &Gpu,
+    to: &Gpu,
+    required: &[&str],
+) -> P2pPair {
+    if !checks.iter().any(|c| c.name == "p2p_ran") {
+        let required = Required {
+            checks: required,
+            deselected: &[],
+        };
+        if let Some(coverage) = fail_closed(&checks, &required) {
+            checks.push(coverage);
+        }
+    }
     pair.status = worst(&checks);
-    pair.checks = checks;
+    pair.checks = remedy::fill_pair(checks, from, to);
     pair
 }
 
@@ -558,10 +609,7 @@ pub fn integrity_check(words: u64, ce_bad: u64, sm_bad: u64) -> Check {
         )
         .value(bad, Some("words"))
         .threshold(0)
-        .remedy(
-            "drain the node; reseat or replace the NVLink bridge / PCIe switch path between \
-             these GPUs, reset them and rerun; RMA if it repeats",
-        );
+        .remedy(remedy::P2P_CORRUPT);
     }
     if words == 0 {
         return Check::new(
@@ -569,7 +617,7 @@ pub fn integrity_check(words: u64, ce_bad: u64, sm_bad: u64) -> Check {
             CheckStatus::Fail,
             "no word was verified: the pair proved nothing",
         )
-        .remedy("rerun; if it repeats, report it");
+        .remedy(remedy::P2P_NOTHING_VERIFIED);
     }
     Check::new(
         "p2p_integrity",
@@ -611,10 +659,7 @@ pub fn bandwidth_check(
             )
             .value(gbps, Some("GB/s"))
             .threshold(min)
-            .remedy(
-                "check the link (nvidia-smi nvlink -s, PCIe width and generation), reseat, reset \
-                 the GPUs; RMA if it repeats",
-            );
+            .remedy(remedy::P2P_BELOW_FLOOR);
         }
     }
     match expected {
@@ -628,7 +673,7 @@ pub fn bandwidth_check(
         )
         .value(gbps, Some("GB/s"))
         .threshold(round1(warn_below * want))
-        .remedy("check for inactive NVLinks or a downtrained PCIe link, and for other traffic"),
+        .remedy(remedy::P2P_SLOW),
         Some(want) => Check::new(
             "p2p_bandwidth",
             CheckStatus::Pass,
@@ -654,7 +699,7 @@ fn latency_check(pair: &P2pPair, m: &PairMeasurement, peer: bool) -> Check {
     if peer {
         if let Some(e) = &m.pingpong_error {
             return Check::new("p2p_latency", CheckStatus::Fail, e.clone())
-                .remedy(harness::remedy_for(harness::Blame::Gpu));
+                .remedy(remedy::P2P_COPY_FAILED);
         }
     }
     let parts: Vec<String> = [
@@ -794,6 +839,83 @@ mod tests {
         assert!(c.message.contains("copy engine 1"));
         assert_eq!(integrity_check(100, 0, 2).status, CheckStatus::Fail);
         assert_eq!(integrity_check(0, 0, 0).status, CheckStatus::Fail);
+    }
+
+    fn gpu(index: u32) -> Gpu {
+        Gpu {
+            index,
+            has_nvml: true,
+            name: String::new(),
+            uuid: String::new(),
+            pci_bus_id: format!("00000000:{:02X}:00.0", 0x18 + index),
+            cuda: Vec::new(),
+            lost: None,
+        }
+    }
+
+    fn blank_pair() -> P2pPair {
+        let (a, b) = (gpu(0), gpu(1));
+        let (pair, _) = pair_checks(&a, &b, 0, Err("x".into()), None, None, &args(), true);
+        pair
+    }
+
+    fn args() -> P2pArgs {
+        P2pArgs {
+            enable_only: false,
+            size_mib: 1,
+            repeats: 1,
+            warn_below: 0.8,
+            min_bandwidth: None,
+            timeout: Duration::from_secs(1),
+            inject_corruption: None,
+        }
+    }
+
+    #[test]
+    fn a_pair_missing_a_required_check_fails_closed() {
+        let (a, b) = (gpu(0), gpu(1));
+        let pass = |n: &str| Check::new(n, CheckStatus::Pass, "ok");
+        // Peer access passed but nothing was copied or timed: not healthy.
+        let p = seal(
+            blank_pair(),
+            vec![pass("p2p_topology"), pass("p2p_peer_access")],
+            &a,
+            &b,
+            &REQUIRED,
+        );
+        assert_eq!(p.status, CheckStatus::Fail);
+        assert!(p.checks.iter().any(|c| c.name == "coverage"));
+        // The same checks are enough with --enable-only.
+        let p = seal(
+            blank_pair(),
+            vec![pass("p2p_topology"), pass("p2p_peer_access")],
+            &a,
+            &b,
+            &REQUIRED_ENABLE_ONLY,
+        );
+        assert_eq!(p.status, CheckStatus::Pass);
+        // Every required check: a pass, remedies naming both GPUs.
+        let mut checks: Vec<Check> = REQUIRED.iter().map(|n| pass(n)).collect();
+        checks[1] = Check::new("p2p_integrity", CheckStatus::Warn, "").remedy(remedy::P2P_CORRUPT);
+        let p = seal(blank_pair(), checks, &a, &b, &REQUIRED);
+        assert_eq!(p.status, CheckStatus::Warn);
+        let r = p.checks[1].remedy.as_deref().unwrap_or_default();
+        assert!(r.contains("00000000:18:00.0 and 00000000:19:00.0"), "{r}");
+    }
+
+    #[test]
+    fn an_interrupted_pair_stays_a_warn() {
+        let (a, b) = (gpu(0), gpu(1));
+        let (pair, checks) = pair_checks(&a, &b, 0, Err("x".into()), None, None, &args(), true);
+        let p = seal(pair, checks, &a, &b, &REQUIRED);
+        assert_eq!(p.status, CheckStatus::Warn);
+        assert!(!p.checks.iter().any(|c| c.name == "coverage"));
+        // Not interrupted: a pair that never ran fails.
+        let (pair, checks) = pair_checks(&a, &b, 0, Err("x".into()), None, None, &args(), false);
+        assert_eq!(
+            seal(pair, checks, &a, &b, &REQUIRED).status,
+            CheckStatus::Fail
+        );
     }
 
     #[test]

@@ -11,7 +11,7 @@
 //! on the other GPU is bounded by `%globaltimer` inside the kernel, so a
 //! broken link ends as an error, never a hang.
 
-use super::cuda::{describe, guarded};
+use super::cuerr::{describe, guarded};
 use super::p2p::{Integrity, P2pConfig, PairMeasurement, PeerAccess};
 use super::QueryError;
 use crate::kernels;

@@ -10,9 +10,9 @@
 
 use super::p2p::{LinkKind, PairLink};
 use super::{
-    ClockEvents, EccCounts, ErrorCounters, MemoryInfo, MigInstance, MigMode, NvLinkStatus, NvmlApi,
-    NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading, RetiredPages, RowRemap,
-    Telemetry, TemperatureThresholds, XidEvent,
+    ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
+    NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading,
+    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidEvent,
 };
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
@@ -70,6 +70,14 @@ pub fn open() -> Result<Arc<dyn NvmlApi>, String> {
 /// NVML opened once for the whole process.
 pub struct RealNvml {
     nvml: Nvml,
+}
+
+/// The executable name of `pid` (from /proc), when this process may see it.
+fn process_name(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim_end().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// The one place an NVML error becomes a [`QueryError`].
@@ -686,6 +694,29 @@ impl NvmlApi for RealNvml {
             nvlinks: 0,
             nvlink_version: None,
         })
+    }
+
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => return Reading::err(query_error(e)),
+        };
+        match device.running_compute_processes() {
+            Ok(procs) => Reading::Value(
+                procs
+                    .into_iter()
+                    .map(|p| GpuProcess {
+                        pid: p.pid,
+                        name: process_name(p.pid),
+                        used_bytes: match p.used_gpu_memory {
+                            nvml_wrapper::enums::device::UsedGpuMemory::Used(b) => Some(b),
+                            nvml_wrapper::enums::device::UsedGpuMemory::Unavailable => None,
+                        },
+                    })
+                    .collect(),
+            ),
+            Err(e) => Reading::err(query_error(e)),
+        }
     }
 
     fn watch_xids(
