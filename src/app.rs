@@ -103,6 +103,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::burn::run(&cli.global, args, sink.as_ref()),
             )
         }
+        Command::P2p(args) => ("p2p", commands::p2p::run(&cli.global, args)),
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;

@@ -15,6 +15,10 @@ pub const SELFTEST_PTX: &str = include_str!("../kernels/selftest.ptx");
 /// burn engine (ABIs in the LAUNCH comment at the top of that file).
 pub const GEMM_PTX: &str = include_str!("../kernels/gemm.ptx");
 
+/// PTX of `kernels/p2p.cu`: fill, verify, copy, latency and ping-pong
+/// kernels for `p2p` (ABIs in the comment at the top of that file).
+pub const P2P_PTX: &str = include_str!("../kernels/p2p.ptx");
+
 /// Name of the self-test kernel inside [`SELFTEST_PTX`].
 pub const SELFTEST_ENTRY: &str = "gpuctl_selftest";
 
