@@ -31,6 +31,9 @@ _gpuctl() {
             gpuctl,list)
                 cmd="gpuctl__subcmd__list"
                 ;;
+            gpuctl,p2p)
+                cmd="gpuctl__subcmd__p2p"
+                ;;
             gpuctl,probe)
                 cmd="gpuctl__subcmd__probe"
                 ;;
@@ -44,7 +47,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version list probe burn bench schema completions health"
+            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p schema completions health"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -356,6 +359,60 @@ _gpuctl() {
                 return 0
             fi
             case "${prev}" in
+                --gpu)
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__p2p)
+            opts="-i -q -v -h -V --enable-only --size-mib --repeats --warn-below --min-bandwidth --timeout --inject-corruption --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --size-mib)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --repeats)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --warn-below)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --min-bandwidth)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --inject-corruption)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0

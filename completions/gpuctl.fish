@@ -37,6 +37,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "list" -d 'List GPUs w
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "bench" -d 'Benchmark every GPU (GEMM per dtype, HBM and host bandwidth, launch latency) and gate on thresholds, built-in expectations and baselines'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "p2p" -d 'Peer-to-peer check of every pair of GPUs: topology, peer access, verified copies, bandwidth and latency, as GPU x GPU matrices'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -110,6 +111,22 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s q -l quiet -d 'N
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l size-mib -d 'MiB per copy; each GPU holds two buffers of this size [1 to 65536]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l repeats -d 'Timed copies per measurement; the median is reported [1 to 1000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l warn-below -d 'WARN a pair whose copy-engine bandwidth is below this share of what its link should carry [0% to 100%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l min-bandwidth -d 'FAIL a pair whose copy-engine bandwidth (GB/s, one way) is below this [above 0 up to 100000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l timeout -d 'Give up on pairs not finished this long after their round began [1s to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l inject-corruption -d 'Testing only: corrupt the data copied from GPU A to GPU B (NVML indices A:B), to prove that corruption fails that pair alone' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l enable-only -d 'Only check and enable peer access for every pair; copy nothing'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"

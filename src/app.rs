@@ -104,6 +104,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             )
         }
         Command::Bench(args) => ("bench", commands::bench::run(&cli.global, args)),
+        Command::P2p(args) => ("p2p", commands::p2p::run(&cli.global, args)),
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;

@@ -18,6 +18,9 @@ pub const GEMM_PTX: &str = include_str!("../kernels/gemm.ptx");
 /// PTX of `kernels/bench.cu`: HBM copy/read/write kernels and an empty
 /// kernel for `bench` (ABIs in the LAUNCH comment at the top of that file).
 pub const BENCH_PTX: &str = include_str!("../kernels/bench.ptx");
+/// PTX of `kernels/p2p.cu`: fill, verify, copy, latency and ping-pong
+/// kernels for `p2p` (ABIs in the comment at the top of that file).
+pub const P2P_PTX: &str = include_str!("../kernels/p2p.ptx");
 
 /// Name of the self-test kernel inside [`SELFTEST_PTX`].
 pub const SELFTEST_ENTRY: &str = "gpuctl_selftest";

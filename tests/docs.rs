@@ -105,7 +105,8 @@ fn man_pages_reference_only_pages_that_exist_and_not_the_source_tree() {
         for (at, _) in text.match_indices("gpuctl\\-") {
             let sub: String = text[at + 8..]
                 .chars()
-                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                // Digits too: `gpuctl-p2p`.
+                .take_while(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '-')
                 .collect();
             let page = format!("gpuctl-{sub}.1");
             assert!(names.contains(&page.as_str()), "{name} refers to {page}");

@@ -67,6 +67,33 @@ pub const BURN_DISAGREE: &str = "rerun burn; the GPU that keeps disagreeing is f
 pub const THROUGHPUT: &str = "check cooling, clocks and power limit; compare with nvidia-smi \
                               -q -d PERFORMANCE -i {gpu}";
 
+// `p2p`: a pair's remedies name both ends, `{from}` and `{to}`, filled by
+// [`fill_pair`] (a pair's fault may lie in either GPU or the link between).
+
+/// The placeholders [`fill_pair`] replaces with the sending and receiving
+/// GPU's address.
+pub const FROM: &str = "{from}";
+pub const TO: &str = "{to}";
+
+pub const P2P_CORRUPT: &str = "drain the node; reseat or replace the NVLink bridge / PCIe switch \
+                               path between {from} and {to}, reset both GPUs (nvidia-smi -r -i \
+                               {from}, then {to}) and rerun; RMA if it repeats";
+pub const P2P_NOTHING_VERIFIED: &str = "rerun; if it repeats, report it";
+pub const P2P_COPY_FAILED: &str = "drain the node, then reset both GPUs (nvidia-smi -r -i {from}, \
+                                   then {to}) or reboot; RMA if it recurs";
+pub const P2P_NVLINK_NO_PEER: &str =
+    "check the NVLink state (nvidia-smi nvlink -s -i {from}) and, \
+                                      on NVSwitch systems, that nvidia-fabricmanager runs; drain \
+                                      the node and reset the GPUs or reboot; RMA if it repeats";
+pub const P2P_PCIE_NO_PEER: &str = "enable ACS/IOMMU pass-through for peer traffic in the BIOS or \
+                                    kernel, or accept host-staged copies";
+pub const P2P_BELOW_FLOOR: &str = "check the link (nvidia-smi nvlink -s -i {from}, PCIe width and \
+                                   generation); drain the node, then reseat and reset the GPUs; \
+                                   RMA if it repeats";
+pub const P2P_SLOW: &str =
+    "check for inactive NVLinks or a downtrained PCIe link, and for other traffic";
+pub const P2P_NO_PAIRS: &str = "select at least two GPUs (-i), or skip p2p on a one-GPU node";
+
 /// The address a remedy names: the PCI bus id, else the NVML index (also
 /// accepted by `nvidia-smi -i`) when even the bus id is unknown.
 pub fn address(gpu: &Gpu) -> String {
@@ -85,6 +112,21 @@ pub fn fill(mut checks: Vec<Check>, gpu: &Gpu) -> Vec<Check> {
             if r.contains(GPU) {
                 *r = r.replace(GPU, &address);
             }
+        }
+    }
+    checks
+}
+
+/// A pair's `checks` with `{from}`/`{to}` filled with its GPUs' addresses;
+/// a `{gpu}` (a shared remedy such as [`for_blame`]'s) names both.
+pub fn fill_pair(mut checks: Vec<Check>, from: &Gpu, to: &Gpu) -> Vec<Check> {
+    let (a, b) = (address(from), address(to));
+    for check in &mut checks {
+        if let Some(r) = &mut check.remedy {
+            *r = r
+                .replace(GPU, &format!("{a} and {b}"))
+                .replace(FROM, &a)
+                .replace(TO, &b);
         }
     }
     checks
@@ -154,8 +196,30 @@ mod tests {
             MIG_PENDING,
             NVLINK_DOWN,
             BURN_ERROR,
+            P2P_CORRUPT,
+            P2P_COPY_FAILED,
+            P2P_NVLINK_NO_PEER,
+            P2P_BELOW_FLOOR,
         ] {
             assert!(r.contains("drain the node"), "{r}");
         }
+    }
+
+    #[test]
+    fn pair_remedies_name_both_ends() {
+        let (from, to) = (gpu("00000000:18:00.0"), gpu("00000000:2A:00.0"));
+        let checks = vec![
+            Check::new("p2p_integrity", CheckStatus::Fail, "").remedy(P2P_CORRUPT),
+            Check::new("p2p_ran", CheckStatus::Fail, "").remedy(RESET),
+        ];
+        let filled = fill_pair(checks, &from, &to);
+        let r = filled[0].remedy.as_deref().unwrap_or_default();
+        assert!(
+            r.contains("between 00000000:18:00.0 and 00000000:2A:00.0"),
+            "{r}"
+        );
+        assert!(!r.contains('{'), "{r}");
+        let r = filled[1].remedy.as_deref().unwrap_or_default();
+        assert!(r.contains("00000000:18:00.0 and 00000000:2A:00.0"), "{r}");
     }
 }

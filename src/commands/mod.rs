@@ -9,6 +9,7 @@ pub mod bench_gate;
 pub mod burn;
 pub mod health;
 pub mod list;
+pub mod p2p;
 pub mod probe;
 
 use crate::cli::GlobalArgs;
@@ -34,6 +35,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("health", OutputMode::Document),
     ("burn", OutputMode::Lines),
     ("bench", OutputMode::Document),
+    ("p2p", OutputMode::Document),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];

@@ -14,6 +14,10 @@
 //! call does the same for every call. A stop request (first Ctrl-C) ends
 //! every wait at once, so a hang never delays the exit.
 //!
+//! `p2p_link` is bounded like any NVML call; the CUDA peer calls
+//! (`p2p_enable`, `p2p_measure`) are passed through, bounded per pair by
+//! `p2p`'s `--timeout` as the self-test and burn are by theirs.
+//!
 //! `watch_xids` is long by design: its window is not bounded, only the time
 //! it takes to answer once the window ends or the caller asks it to stop.
 
@@ -262,6 +266,15 @@ impl NvmlApi for BoundedNvml {
         .unwrap_or_else(Reading::err)
     }
 
+    fn p2p_link(&self, a: u32, b: u32) -> Result<super::p2p::PairLink, QueryError> {
+        // Bounded as a call on `a`; a GPU already known hung on either end
+        // answers at once instead of costing another timeout.
+        if let Some(e) = self.guard.known_hang(Some(b)) {
+            return Err(e);
+        }
+        self.gpu(a, "p2p_link", move |n| n.p2p_link(a, b))?
+    }
+
     fn watch_xids(
         &self,
         indices: &[u32],
@@ -377,6 +390,21 @@ impl CudaApi for BoundedCuda {
         config: &super::bench::BenchConfig,
     ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
         self.inner.start_bench(ordinal, config)
+    }
+
+    // Peer set-up and copies are long by design (contexts on two GPUs,
+    // gigabytes copied): `p2p` bounds each pair with its own `--timeout`.
+    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
+        self.inner.p2p_enable(a, b)
+    }
+
+    fn p2p_measure(
+        &self,
+        a: u32,
+        b: u32,
+        config: &super::p2p::P2pConfig,
+    ) -> Result<super::p2p::PairMeasurement, QueryError> {
+        self.inner.p2p_measure(a, b, config)
     }
 }
 

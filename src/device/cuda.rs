@@ -121,6 +121,25 @@ impl CudaApi for RealCuda {
         }
         super::cuda_bench::start(ordinal, config)
     }
+
+    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
+        if self.no_device {
+            return Err(QueryError::Failed("no CUDA device is visible".into()));
+        }
+        super::cuda_p2p::enable(a, b)
+    }
+
+    fn p2p_measure(
+        &self,
+        a: u32,
+        b: u32,
+        config: &super::p2p::P2pConfig,
+    ) -> Result<super::p2p::PairMeasurement, QueryError> {
+        if self.no_device {
+            return Err(QueryError::Failed("no CUDA device is visible".into()));
+        }
+        super::cuda_p2p::measure(a, b, config)
+    }
 }
 
 /// Everything CUDA says about one ordinal, from attribute queries only.

@@ -16,14 +16,17 @@ pub mod burn_engine;
 pub mod cublaslt;
 pub mod cuda;
 mod cuda_bench;
+mod cuda_p2p;
 pub mod cuerr;
 pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
 pub mod nvml;
+pub mod p2p;
 pub mod select;
 pub mod sim;
 mod sim_bench;
+pub mod sim_p2p;
 pub mod types;
 pub mod visible;
 
@@ -123,6 +126,10 @@ pub trait NvmlApi: Send + Sync {
         window: Duration,
         stop: &AtomicBool,
     ) -> Result<Vec<XidEvent>, QueryError>;
+    /// How GPU `a` reaches GPU `b` (NVML indices): NVLink with its active
+    /// links, NVSwitch, or the PCIe path. No default, for the reason
+    /// `compute_processes` has none.
+    fn p2p_link(&self, a: u32, b: u32) -> Result<p2p::PairLink, QueryError>;
 }
 
 /// The compute library (CUDA driver API), real or simulated.
@@ -154,6 +161,19 @@ pub trait CudaApi: Send + Sync {
         ordinal: u32,
         config: &bench::BenchConfig,
     ) -> Result<Box<dyn bench::BenchWorker>, QueryError>;
+    /// Checks and enables peer access between CUDA ordinals `a` and `b`,
+    /// both ways (already enabled counts as enabled). No default: a
+    /// wrapper (`bounded`) that forgot to forward it would silently answer
+    /// "not supported" on every run.
+    fn p2p_enable(&self, a: u32, b: u32) -> Result<p2p::PeerAccess, QueryError>;
+    /// Integrity, bandwidth and latency between CUDA ordinals `a` and `b`
+    /// (peer access already checked by [`CudaApi::p2p_enable`]).
+    fn p2p_measure(
+        &self,
+        a: u32,
+        b: u32,
+        config: &p2p::P2pConfig,
+    ) -> Result<p2p::PairMeasurement, QueryError>;
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

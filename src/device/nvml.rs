@@ -8,6 +8,7 @@
 //! through the raw symbols, always looked up with `nvml_sym` so a driver that
 //! lacks one gives an error instead of the panic the `NvmlLib` methods raise.
 
+use super::p2p::{LinkKind, PairLink};
 use super::{
     ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
     NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading,
@@ -15,8 +16,8 @@ use super::{
 };
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
-    Clock, ComputeMode, EccCounter, MemoryError, RetirementCause, TemperatureSensor,
-    TemperatureThreshold,
+    Clock, ComputeMode, EccCounter, MemoryError, P2pCapabilitiesIndex, P2pStatus, RetirementCause,
+    TemperatureSensor, TemperatureThreshold, TopologyLevel,
 };
 use nvml_wrapper::enum_wrappers::nv_link::ErrorCounter;
 use nvml_wrapper::enums::device::SampleValue;
@@ -389,6 +390,70 @@ fn nvlinks_of(device: &Device<'_>) -> Result<Vec<NvLinkStatus>, QueryError> {
     Ok(out)
 }
 
+/// A PCI bus id in one spelling (4-digit domain, lowercase), so NVML's
+/// `00000000:18:00.0` and a remote end's `0000:18:00.0` compare equal.
+fn bus_key(bus_id: &str) -> String {
+    let id = bus_id.trim().to_ascii_lowercase();
+    match id.split_once(':') {
+        Some((domain, rest)) if domain.len() > 4 => {
+            format!("{}:{rest}", &domain[domain.len() - 4..])
+        }
+        _ => id,
+    }
+}
+
+/// Where the active NVLinks of one GPU end.
+#[derive(Debug, Default)]
+struct LinkEnds {
+    /// At the peer GPU (its bus id matched).
+    peer: u32,
+    /// At an NVSwitch.
+    switch: u32,
+    /// At a GPU whose bus id is none of the visible GPUs' (in a VM the far
+    /// end reports the host's bus id), or of unknown type.
+    unmatched: u32,
+    /// NVLink version of the first active link.
+    version: Option<u32>,
+}
+
+/// `nvmlIntNvLinkDeviceType_t` values (nvml.h).
+const NVLINK_REMOTE_SWITCH: u32 = 2;
+
+/// Counts where `device`'s active NVLinks go. No NVLink counts nothing.
+fn nvlink_ends(nvml: &Nvml, device: &Device<'_>, peer_bus: &str, gpu_buses: &[String]) -> LinkEnds {
+    let mut ends = LinkEnds::default();
+    // Raw symbol: the wrapper's `remote_device_type` writes its answer into
+    // a temporary and always returns Unknown.
+    let remote_type = nvml_sym(nvml.lib().nvmlDeviceGetNvLinkRemoteDeviceType.as_ref()).ok();
+    for link in 0..NVLINK_MAX_LINKS {
+        let wrapper = device.link_wrapper_for(link);
+        match wrapper.is_active() {
+            Ok(true) => {}
+            Ok(false) => continue,
+            // Past the last link (or no NVLink at all).
+            Err(_) => break,
+        }
+        if ends.version.is_none() {
+            ends.version = wrapper.version().ok();
+        }
+        let kind = remote_type.and_then(|sym| {
+            let mut kind: u32 = u32::MAX;
+            // SAFETY: a valid device handle; writes one enum value.
+            let code = unsafe { sym(device.handle(), link, &mut kind) };
+            nvml_try(code).ok().map(|()| kind)
+        });
+        let remote = wrapper.remote_pci_info().ok().map(|p| bus_key(&p.bus_id));
+        if kind == Some(NVLINK_REMOTE_SWITCH) {
+            ends.switch += 1;
+        } else if remote.as_deref() == Some(peer_bus) {
+            ends.peer += 1;
+        } else if remote.as_ref().is_none_or(|r| !gpu_buses.contains(r)) {
+            ends.unmatched += 1;
+        }
+    }
+    ends
+}
+
 /// A GPU registered with the event set, to name the source of an event.
 struct Watched {
     index: u32,
@@ -571,6 +636,64 @@ impl NvmlApi for RealNvml {
             Err(e) => return Reading::err(query_error(e)),
         };
         nvlinks_of(&device).into()
+    }
+
+    fn p2p_link(&self, a: u32, b: u32) -> Result<PairLink, QueryError> {
+        let first = self.device(a).map_err(query_error)?;
+        let second = self.device(b).map_err(query_error)?;
+        let bus_of = |d: &Device<'_>| d.pci_info().map(|p| bus_key(&p.bus_id));
+        let second_bus = bus_of(&second).map_err(query_error)?;
+        let count = self.nvml.device_count().map_err(query_error)?;
+        let others: Vec<Device<'_>> = (0..count)
+            .filter(|&i| i != a)
+            .filter_map(|i| self.device(i).ok())
+            .collect();
+        let gpu_buses: Vec<String> = others.iter().filter_map(|d| bus_of(d).ok()).collect();
+        let ends = nvlink_ends(&self.nvml, &first, &second_bus, &gpu_buses);
+        let nvlink = |kind, nvlinks| {
+            Ok(PairLink {
+                kind,
+                nvlinks,
+                nvlink_version: ends.version,
+            })
+        };
+        if ends.peer > 0 {
+            return nvlink(LinkKind::Nvlink, ends.peer);
+        }
+        if ends.switch > 0 {
+            let theirs = nvlink_ends(&self.nvml, &second, "", &gpu_buses);
+            if theirs.switch > 0 {
+                return nvlink(LinkKind::Nvswitch, ends.switch);
+            }
+        }
+        // Links whose far end matched no visible GPU (a VM): NVML's NVLink
+        // P2P status says whether they reach this peer; they are shared
+        // equally among the peers it says so for.
+        let over_nvlink = |d: &Device<'_>| {
+            matches!(
+                first.p2p_status(d, P2pCapabilitiesIndex::NvLink),
+                Ok(P2pStatus::Ok)
+            )
+        };
+        if ends.unmatched > 0 && over_nvlink(&second) {
+            let peers = others.iter().filter(|d| over_nvlink(d)).count().max(1) as u32;
+            return nvlink(LinkKind::Nvlink, ends.unmatched / peers);
+        }
+        let level = first
+            .topology_common_ancestor(second)
+            .map_err(query_error)?;
+        let kind = match level {
+            TopologyLevel::Internal => LinkKind::PcieBoard,
+            TopologyLevel::Single | TopologyLevel::Multiple => LinkKind::PcieSwitch,
+            TopologyLevel::HostBridge => LinkKind::PcieHostBridge,
+            TopologyLevel::Node => LinkKind::PcieNode,
+            TopologyLevel::System => LinkKind::PcieSystem,
+        };
+        Ok(PairLink {
+            kind,
+            nvlinks: 0,
+            nvlink_version: None,
+        })
     }
 
     fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {

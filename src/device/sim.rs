@@ -33,6 +33,9 @@ pub struct Fixture {
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,
+    /// Peer-to-peer links and behaviour (`p2p`).
+    #[serde(default)]
+    pub p2p: super::sim_p2p::SimP2p,
     /// Telemetry reads so far per GPU (fixture position), for
     /// `lost_after_reads`; shared by the simulated NVML and CUDA.
     #[serde(skip)]
@@ -513,6 +516,12 @@ impl NvmlApi for SimNvml {
         }
     }
 
+    fn p2p_link(&self, a: u32, b: u32) -> Result<super::p2p::PairLink, QueryError> {
+        self.gpu(a, "p2p_link")?;
+        self.gpu(b, "p2p_link")?;
+        self.0.p2p.link(a, b)
+    }
+
     fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
         match self.read(index, "compute_processes") {
             Ok(gpu) => gpu.processes.clone(),
@@ -684,6 +693,26 @@ impl CudaApi for SimCuda_ {
             lost: position.map(|p| (self.0.clone(), p)),
         }))
     }
+
+    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
+        Ok(self.0.p2p.enable(
+            self.nvml_index_of(a, "p2p_enable")?,
+            self.nvml_index_of(b, "p2p_enable")?,
+        ))
+    }
+
+    fn p2p_measure(
+        &self,
+        a: u32,
+        b: u32,
+        config: &super::p2p::P2pConfig,
+    ) -> Result<super::p2p::PairMeasurement, QueryError> {
+        self.0.p2p.measure(
+            self.nvml_index_of(a, "p2p_measure")?,
+            self.nvml_index_of(b, "p2p_measure")?,
+            config,
+        )
+    }
 }
 
 impl SimCuda_ {
@@ -733,6 +762,14 @@ impl SimCuda_ {
 }
 
 impl SimCuda_ {
+    /// The NVML (fixture) index of the GPU behind a CUDA ordinal.
+    fn nvml_index_of(&self, ordinal: u32, call: &str) -> Result<u32, QueryError> {
+        let gpu = self.gpu_of(ordinal, call)?;
+        let at = self.0.gpus.iter().position(|g| g.uuid == gpu.uuid);
+        at.map(|i| i as u32)
+            .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))
+    }
+
     /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its
     /// parent).
     fn gpu_of(&self, ordinal: u32, call: &str) -> Result<&SimGpu, QueryError> {

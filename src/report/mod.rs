@@ -531,6 +531,74 @@ pub struct Report {
     pub error: Option<ErrorInfo>,
     pub host_checks: HostChecks,
     pub gpus: Vec<GpuReport>,
+    /// `p2p` only: every ordered pair of the selected GPUs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p2p: Option<P2pSummary>,
+}
+
+/// What `p2p` found.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct P2pSummary {
+    /// `--enable-only`: peer access checked and enabled, nothing measured.
+    pub enable_only: bool,
+    /// Bytes per copy; null with `--enable-only`.
+    pub size_bytes: Option<u64>,
+    /// Wall time of every pair together.
+    pub seconds: f64,
+    /// Pairs measured at once at most (pairs that share no GPU).
+    pub concurrency: u32,
+    /// Every ordered pair (from, to), from before to.
+    pub pairs: Vec<P2pPair>,
+}
+
+/// One end of a pair: NVML index and UUID name the GPU everywhere.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct P2pEnd {
+    pub index: u32,
+    /// Null when NVML did not give it (as `gpus[].uuid`).
+    pub uuid: Option<String>,
+    pub cuda_index: Option<u32>,
+}
+
+/// One ordered pair: data copied from `from` to `to`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct P2pPair {
+    pub from: P2pEnd,
+    pub to: P2pEnd,
+    /// Worst of `checks`.
+    pub status: CheckStatus,
+    /// `nvlink`, `nvswitch`, `pcie_board`, `pcie_switch`,
+    /// `pcie_host_bridge`, `pcie_node`, `pcie_system`; null when unknown.
+    pub link: Option<String>,
+    /// Active NVLink links (to the peer, or to the switch).
+    pub nvlinks: Option<u32>,
+    pub nvlink_version: Option<u32>,
+    /// What the link should carry one way, GB/s.
+    pub expected_gbps: Option<f64>,
+    /// cuDeviceCanAccessPeer from `from` to `to`.
+    pub can_access_peer: Option<bool>,
+    /// Peer access enabled (or already enabled) from `from` to `to`.
+    pub peer_access_enabled: Option<bool>,
+    /// Copy engine (cuMemcpyPeerAsync), one way, GB/s, median.
+    pub ce_gbps: Option<f64>,
+    /// Copy engine, both directions at once (sum), GB/s.
+    pub ce_both_gbps: Option<f64>,
+    /// SM copy kernel writing through the peer pointer, GB/s.
+    pub sm_gbps: Option<f64>,
+    pub sm_both_gbps: Option<f64>,
+    /// Back-to-back 4-byte copy-engine copies, microseconds each.
+    pub copy_latency_us: Option<f64>,
+    /// Back-to-back one-word kernel writes through a peer pointer, us.
+    pub write_latency_us: Option<f64>,
+    /// Ping-pong between the two GPUs, half a round trip, us.
+    pub pingpong_us: Option<f64>,
+    /// 64-bit words verified on `to` (copy engine and SM).
+    pub words_verified: u64,
+    /// Words that arrived wrong.
+    pub mismatches: u64,
+    /// Why the pair could not be (fully) measured.
+    pub error: Option<String>,
+    pub checks: Vec<Check>,
 }
 
 impl Report {
@@ -555,6 +623,7 @@ impl Report {
             error: None,
             host_checks: Vec::new(),
             gpus: Vec::new(),
+            p2p: None,
         }
     }
 
@@ -581,6 +650,12 @@ impl Report {
         self.host_checks
             .iter()
             .chain(self.gpus.iter().flat_map(|g| g.checks.iter().flatten()))
+            .chain(
+                self.p2p
+                    .iter()
+                    .flat_map(|p| p.pairs.iter())
+                    .flat_map(|p| &p.checks),
+            )
     }
 }
 

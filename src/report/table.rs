@@ -6,7 +6,7 @@
 //! one record per GPU. Colour only on a terminal, never with `NO_COLOR` or
 //! `TERM=dumb`; the width is `COLUMNS`, else the terminal's, else 80.
 
-use super::{Check, CheckStatus, GpuDetails, GpuReport, Report};
+use super::{Check, CheckStatus, GpuDetails, GpuReport, P2pPair, P2pSummary, Report};
 
 /// How to render: decided once by `app.rs` from the environment and flags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -81,9 +81,13 @@ pub fn render(report: &Report, opts: &Options) -> String {
     if report.gpus.iter().any(|g| g.details.is_some()) {
         out.push_str(&details(&report.gpus, opts));
     }
-    let has_checks =
-        report.gpus.iter().any(|g| g.checks.is_some()) || !report.host_checks.is_empty();
+    let has_checks = report.gpus.iter().any(|g| g.checks.is_some())
+        || !report.host_checks.is_empty()
+        || report.p2p.is_some();
     let has_burn = report.gpus.iter().any(|g| g.burn.is_some());
+    if let Some(p2p) = &report.p2p {
+        out.push_str(&p2p_tables(p2p, opts));
+    }
     if has_burn {
         out.push_str(&burn_table(report, opts));
         out.push('\n');
@@ -98,7 +102,8 @@ pub fn render(report: &Report, opts: &Options) -> String {
         has_bench
     };
     if has_checks {
-        if !has_burn {
+        // p2p's verdict matrix is its overview (its GPUs carry no checks).
+        if !has_burn && report.p2p.is_none() {
             out.push_str(&overview(report, opts));
             out.push('\n');
         }
@@ -294,8 +299,10 @@ impl Grid {
                 let mut line = String::new();
                 for (i, w) in widths.iter().enumerate() {
                     let text = wrapped[i].get(line_no).map(String::as_str).unwrap_or("");
-                    let painted = match status {
-                        Some(s) if color && line_no == 0 && is_status(text) => paint(text, s),
+                    // Each status word in its own colour: a row may hold
+                    // several (p2p's verdict matrix).
+                    let painted = match (status, status_of(text)) {
+                        (Some(_), Some(s)) if color && line_no == 0 => paint(text, s),
                         _ => text.to_string(),
                     };
                     line.push_str(&painted);
@@ -315,8 +322,16 @@ impl Grid {
     }
 }
 
-fn is_status(text: &str) -> bool {
-    matches!(text, "PASS" | "WARN" | "FAIL" | "SKIP")
+/// The status a cell's text names, if it is a status word.
+fn status_of(text: &str) -> Option<CheckStatus> {
+    [
+        CheckStatus::Pass,
+        CheckStatus::Skip,
+        CheckStatus::Warn,
+        CheckStatus::Fail,
+    ]
+    .into_iter()
+    .find(|s| s.label() == text)
 }
 
 fn paint(text: &str, status: CheckStatus) -> String {
@@ -569,8 +584,14 @@ fn problems(report: &Report, opts: &Options) -> String {
             .flatten()
             .map(move |c| (format!("GPU {}", g.index), c))
     });
+    let per_pair = report.p2p.iter().flat_map(|p| &p.pairs).flat_map(|p| {
+        p.checks
+            .iter()
+            .map(move |c| (format!("GPU {}->{}", p.from.index, p.to.index), c))
+    });
     let mut rows: Vec<(String, &Check)> = host
         .chain(per_gpu)
+        .chain(per_pair)
         .filter(|(_, c)| c.status != CheckStatus::Pass)
         .collect();
     // Stable: within one severity, host first, then GPUs in index order.
@@ -634,6 +655,114 @@ fn severity(status: CheckStatus) -> u8 {
         CheckStatus::Warn => 2,
         CheckStatus::Skip => 1,
         CheckStatus::Pass => 0,
+    }
+}
+
+/// What one matrix shows for a pair.
+type CellText = Box<dyn Fn(&P2pPair) -> String>;
+
+/// `p2p`: one GPU x GPU matrix per measurement (rows send, columns
+/// receive), then the verdict matrix. Columns are headed `GPU0`.. as in
+/// `nvidia-smi topo -m`, one word each, so 8 GPUs fit 80 columns; where a
+/// matrix does not fit, each sending GPU gets a record of `->to value`
+/// fields instead.
+fn p2p_tables(p2p: &P2pSummary, opts: &Options) -> String {
+    let mut indices: Vec<u32> = p2p
+        .pairs
+        .iter()
+        .flat_map(|p| [p.from.index, p.to.index])
+        .collect();
+    indices.sort_unstable();
+    indices.dedup();
+    if indices.is_empty() {
+        return String::new();
+    }
+    let f0 = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.0}"));
+    let f2 = |v: Option<f64>| v.map_or("-".to_string(), |x| format!("{x:.2}"));
+    let mut matrices: Vec<(&str, CellText)> = vec![
+        ("Topology", Box::new(|p: &P2pPair| topology_cell(p))),
+        (
+            "Peer access",
+            Box::new(|p: &P2pPair| match p.peer_access_enabled {
+                Some(true) => "on".into(),
+                Some(false) => "OFF".into(),
+                None => "-".into(),
+            }),
+        ),
+    ];
+    if !p2p.enable_only {
+        matrices.push((
+            "Copy engine GB/s, one way",
+            Box::new(move |p| f0(p.ce_gbps)),
+        ));
+        matrices.push((
+            "Copy engine GB/s, both ways (sum)",
+            Box::new(move |p| f0(p.ce_both_gbps)),
+        ));
+        matrices.push(("SM copy GB/s, one way", Box::new(move |p| f0(p.sm_gbps))));
+        // Two matrices, not one "copy/ping-pong" cell: a 9-character cell
+        // would push 8 GPUs past 80 columns.
+        matrices.push((
+            "Latency us, 4-byte copy",
+            Box::new(move |p| f2(p.copy_latency_us)),
+        ));
+        matrices.push((
+            "Latency us, ping-pong (half a round trip)",
+            Box::new(move |p| f2(p.pingpong_us)),
+        ));
+    }
+    matrices.push(("Verdict", Box::new(|p: &P2pPair| p.status.label().into())));
+    let find = |from: u32, to: u32| {
+        p2p.pairs
+            .iter()
+            .find(|p| p.from.index == from && p.to.index == to)
+    };
+    let mut header = vec!["from\\to".to_string()];
+    header.extend(indices.iter().map(|i| format!("GPU{i}")));
+    let header: Vec<&str> = header.iter().map(String::as_str).collect();
+    let mut out = String::new();
+    for (title, cell) in &matrices {
+        out.push_str(&flow(&[title.to_string()], "", "  ", opts.width));
+        let mut grid = Grid::new(&header);
+        let mut records = String::new();
+        for &from in &indices {
+            let cells: Vec<(u32, String, Option<CheckStatus>)> = indices
+                .iter()
+                .map(|&to| match find(from, to) {
+                    Some(p) => (to, cell(p), Some(p.status)),
+                    None => (to, "-".to_string(), None),
+                })
+                .collect();
+            let mut row = vec![format!("GPU{from}")];
+            row.extend(cells.iter().map(|(_, text, _)| text.clone()));
+            // Colour the verdict matrix only; its cells are status words.
+            let worst_here = cells.iter().filter_map(|(_, _, s)| *s).max();
+            grid.row(row, worst_here.filter(|_| *title == "Verdict"));
+            let fields: Vec<String> = cells
+                .iter()
+                .filter(|(to, _, _)| *to != from)
+                .map(|(to, text, _)| format!("->{to} {text}"))
+                .collect();
+            let head = format!("GPU{from}  ");
+            records.push_str(&flow(&fields, &head, &" ".repeat(len(&head)), opts.width));
+        }
+        out.push_str(&grid.render(opts.width, opts.color).unwrap_or(records));
+        out.push('\n');
+    }
+    out
+}
+
+/// `NV18`, `NVS18`, `PIX`: the topology cell, as `nvidia-smi topo -m`.
+fn topology_cell(p: &P2pPair) -> String {
+    match (p.link.as_deref(), p.nvlinks) {
+        (Some("nvlink"), Some(n)) => format!("NV{n}"),
+        (Some("nvswitch"), Some(n)) => format!("NVS{n}"),
+        (Some("pcie_board"), _) => "BRD".into(),
+        (Some("pcie_switch"), _) => "PIX".into(),
+        (Some("pcie_host_bridge"), _) => "PHB".into(),
+        (Some("pcie_node"), _) => "NODE".into(),
+        (Some("pcie_system"), _) => "SYS".into(),
+        _ => "?".into(),
     }
 }
 

@@ -205,6 +205,83 @@ pub struct Report {
     pub error: Option<ErrorInfo>,
     pub host_checks: Vec<Check>,
     pub gpus: Vec<Gpu>,
+    /// Only in `p2p` reports.
+    #[serde(default)]
+    pub p2p: Option<P2p>,
+}
+
+/// What `p2p` found (`p2p`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2p {
+    pub enable_only: bool,
+    pub size_bytes: Option<u64>,
+    pub seconds: f64,
+    pub concurrency: u32,
+    pub pairs: Vec<P2pPair>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pEnd {
+    pub index: u32,
+    pub uuid: Option<String>,
+    pub cuda_index: Option<u32>,
+}
+
+/// One ordered pair (`p2p.pairs[]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct P2pPair {
+    pub from: P2pEnd,
+    pub to: P2pEnd,
+    pub status: String,
+    pub link: Option<String>,
+    pub nvlinks: Option<u32>,
+    pub nvlink_version: Option<u32>,
+    pub expected_gbps: Option<f64>,
+    pub can_access_peer: Option<bool>,
+    pub peer_access_enabled: Option<bool>,
+    pub ce_gbps: Option<f64>,
+    pub ce_both_gbps: Option<f64>,
+    pub sm_gbps: Option<f64>,
+    pub sm_both_gbps: Option<f64>,
+    pub copy_latency_us: Option<f64>,
+    pub write_latency_us: Option<f64>,
+    pub pingpong_us: Option<f64>,
+    pub words_verified: u64,
+    pub mismatches: u64,
+    pub error: Option<String>,
+    pub checks: Vec<Check>,
+}
+
+impl P2pPair {
+    /// The check with this name (panics if absent).
+    pub fn check(&self, name: &str) -> &Check {
+        self.checks
+            .iter()
+            .find(|c| c.name == name)
+            .unwrap_or_else(|| panic!("pair has no check {name}: {self:#?}"))
+    }
+}
+
+impl P2p {
+    /// The ordered pair `from` -> `to` by NVML index (panics if absent).
+    pub fn pair(&self, from: u32, to: u32) -> &P2pPair {
+        self.pairs
+            .iter()
+            .find(|p| p.from.index == from && p.to.index == to)
+            .unwrap_or_else(|| panic!("no pair {from}->{to} in {self:#?}"))
+    }
+
+    /// (from, to) of every pair with this status.
+    pub fn with_status(&self, status: &str) -> Vec<(u32, u32)> {
+        self.pairs
+            .iter()
+            .filter(|p| p.status == status)
+            .map(|p| (p.from.index, p.to.index))
+            .collect()
+    }
 }
 
 impl Report {

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|bench|benchcmd|all]
 # (`bench` runs the latency/burn benchmarks; `benchcmd` checks the `gpuctl bench` command.)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
@@ -32,6 +32,9 @@ if [[ $what == report || $what == all ]]; then
 fi
 if [[ $what == multi ]]; then
     echo "== multi-GPU checks (identity, scaling, burn, memtest, bench outlier)"; python3 tests/gpu/check_multi.py 2>&1 | tee "$out/multi.log" || rc=1
+fi
+if [[ $what == p2p ]]; then
+    echo "== p2p checks (2+ GPUs)"; python3 tests/gpu/check_p2p.py 2>&1 | tee "$out/p2p.log" || rc=1
 fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
