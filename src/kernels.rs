@@ -15,6 +15,14 @@ pub const SELFTEST_PTX: &str = include_str!("../kernels/selftest.ptx");
 /// burn engine (ABIs in the LAUNCH comment at the top of that file).
 pub const GEMM_PTX: &str = include_str!("../kernels/gemm.ptx");
 
+/// PTX of `kernels/memtest.cu`: the memory test's sweep and fault
+/// injection kernels (ABIs in the LAUNCH comment at the top of that file).
+pub const MEMTEST_PTX: &str = include_str!("../kernels/memtest.ptx");
+/// Check and/or write one pattern over a buffer.
+pub const MEMTEST_PASS_ENTRY: &str = "gpuctl_memtest_pass";
+/// Flip bits of one word (fault injection).
+pub const MEMTEST_FLIP_ENTRY: &str = "gpuctl_memtest_flip";
+
 /// Name of the self-test kernel inside [`SELFTEST_PTX`].
 pub const SELFTEST_ENTRY: &str = "gpuctl_selftest";
 

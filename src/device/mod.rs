@@ -11,11 +11,14 @@
 pub mod burn;
 pub mod cuda;
 mod cuda_burn;
+mod cuda_memtest;
 pub mod inventory;
 pub mod kernel_log;
+pub mod memtest;
 pub mod nvml;
 pub mod select;
 pub mod sim;
+mod sim_memtest;
 pub mod types;
 pub mod visible;
 
@@ -65,6 +68,10 @@ pub trait NvmlApi: Send + Sync {
     fn error_counters(&self, index: u32) -> ErrorCounters;
     /// Per-link NVLink state; `NotSupported` on a PCIe-only GPU.
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
+    /// Processes running compute work on this GPU and the memory each holds.
+    fn compute_processes(&self, _index: u32) -> Reading<Vec<GpuProcess>> {
+        Reading::default()
+    }
     /// XID events on these GPUs seen during `window` (from registration
     /// on), returning early once `stop` is set.
     fn watch_xids(
@@ -95,6 +102,15 @@ pub trait CudaApi: Send + Sync {
         ordinal: u32,
         config: &burn::BurnConfig,
     ) -> Result<Box<dyn burn::BurnWorker>, QueryError>;
+    /// Sets up a memory test on `ordinal`: context, kernels and as much of
+    /// the free memory as the config asks for (with allocation recovery).
+    fn start_memtest(
+        &self,
+        _ordinal: u32,
+        _config: &memtest::MemtestConfig,
+    ) -> Result<Box<dyn memtest::MemtestWorker>, QueryError> {
+        Err(QueryError::NotSupported)
+    }
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

@@ -32,6 +32,10 @@ pub struct Fixture {
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,
+    /// UUIDs of GPUs a memory test has started on (their `memtest`
+    /// ECC and remap changes show from then on).
+    #[serde(skip)]
+    pub memtest_started: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
 /// A driver library as the fixture describes it.
@@ -81,6 +85,11 @@ pub struct SimGpu {
     pub self_test: SimSelfTest,
     #[serde(default)]
     pub burn: SimBurn,
+    /// Processes holding memory on this GPU (NVML's compute processes).
+    #[serde(default)]
+    pub processes: Reading<Vec<GpuProcess>>,
+    #[serde(default)]
+    pub memtest: super::sim_memtest::SimMemtest,
 }
 
 /// How a simulated GPU behaves under `burn`.
@@ -322,7 +331,26 @@ impl NvmlApi for SimNvml {
 
     fn error_counters(&self, index: u32) -> ErrorCounters {
         match self.gpu(index) {
-            Ok(gpu) => gpu.errors.clone(),
+            Ok(gpu) => {
+                let mut errors = gpu.errors.clone();
+                let started = self
+                    .0
+                    .memtest_started
+                    .lock()
+                    .is_ok_and(|s| s.contains(&gpu.uuid));
+                if started {
+                    if let (Some(add), Reading::Value(v)) =
+                        (gpu.memtest.ecc_during, &mut errors.ecc_volatile)
+                    {
+                        v.corrected += add.corrected;
+                        v.uncorrected += add.uncorrected;
+                    }
+                    if let Some(r) = gpu.memtest.remap_during {
+                        errors.row_remap = Reading::Value(r);
+                    }
+                }
+                errors
+            }
             Err(e) => ErrorCounters {
                 ecc_volatile: Reading::err(e.clone()),
                 row_remap: Reading::err(e),
@@ -334,6 +362,13 @@ impl NvmlApi for SimNvml {
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
         match self.gpu(index) {
             Ok(gpu) => gpu.nvlinks.clone(),
+            Err(e) => Reading::err(e),
+        }
+    }
+
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
+        match self.gpu(index) {
+            Ok(gpu) => gpu.processes.clone(),
             Err(e) => Reading::err(e),
         }
     }
@@ -483,9 +518,33 @@ impl CudaApi for SimCuda_ {
             batch: 0,
         }))
     }
+
+    fn start_memtest(
+        &self,
+        ordinal: u32,
+        config: &super::memtest::MemtestConfig,
+    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
+        self.memtest(ordinal, config)
+    }
 }
 
 impl SimCuda_ {
+    fn memtest(
+        &self,
+        ordinal: u32,
+        config: &super::memtest::MemtestConfig,
+    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
+        let gpu = self.gpu_of(ordinal)?;
+        let total = gpu.cuda.as_ref().map_or(0, |c| c.total_memory_bytes);
+        let free = gpu.details.memory.get().map_or(total, |m| m.free_bytes);
+        let worker = super::sim_memtest::start(&gpu.memtest, total, free, config)
+            .map_err(QueryError::Failed)?;
+        if let Ok(mut started) = self.0.memtest_started.lock() {
+            started.push(gpu.uuid.clone());
+        }
+        Ok(Box::new(worker))
+    }
+
     /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its
     /// parent).
     fn gpu_of(&self, ordinal: u32) -> Result<&SimGpu, QueryError> {

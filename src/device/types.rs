@@ -117,6 +117,19 @@ pub struct MemoryInfo {
     pub free_bytes: u64,
 }
 
+/// A process holding GPU memory, from NVML's running compute processes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuProcess {
+    pub pid: u32,
+    /// Executable name, when the OS lets us read it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// GPU memory it holds; None when NVML cannot say (e.g. in a container).
+    #[serde(default)]
+    pub used_bytes: Option<u64>,
+}
+
 /// PCIe link generation and width.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
