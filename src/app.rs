@@ -98,6 +98,15 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::burn::run(&cli.global, args, sink.as_ref()),
             )
         }
+        Command::Memtest(args) => {
+            // Bars need a length: the duration, or about one default pass.
+            let total = args.duration.unwrap_or(std::time::Duration::from_secs(30));
+            let sink = progress_sink(&cli.global, total);
+            (
+                "memtest",
+                commands::memtest::run(&cli.global, args, sink.as_ref()),
+            )
+        }
         Command::Completions { shell } => {
             let script = crate::docs::completions(*shell);
             let written = std::io::stdout()

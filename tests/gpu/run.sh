@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|bench|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|memtest|bench|all]
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
@@ -19,6 +19,9 @@ if [[ $what == health || $what == all ]]; then
 fi
 if [[ $what == burn || $what == all ]]; then
     echo "== burn checks"; python3 tests/gpu/check_burn.py 2>&1 | tee "$out/burn.log" || rc=1
+fi
+if [[ $what == memtest || $what == all ]]; then
+    echo "== memtest checks"; python3 tests/gpu/check_memtest.py 2>&1 | tee "$out/memtest.log" || rc=1
 fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
