@@ -26,6 +26,12 @@ pub fn render(report: &Report, color: bool) -> String {
         out.push_str(&burn_table(report, color).to_string());
         out.push('\n');
     }
+    let has_memtest = report.gpus.iter().any(|g| g.memtest.is_some());
+    if has_memtest {
+        out.push_str(&memtest_table(report, color).to_string());
+        out.push('\n');
+    }
+    let has_burn = has_burn || has_memtest;
     if has_checks {
         if !has_burn {
             out.push_str(&overview_table(report, color).to_string());
@@ -218,6 +224,54 @@ fn burn_table(report: &Report, color: bool) -> Table {
                 "{} ({} el.)",
                 b.mismatched_products, b.mismatched_elements
             )),
+            status_cell(g.status.unwrap_or(CheckStatus::Pass), color),
+        ]);
+    }
+    t
+}
+
+/// One row per GPU with what the memory test covered, found and changed.
+fn memtest_table(report: &Report, color: bool) -> Table {
+    let mut t = new_table();
+    t.set_header(vec![
+        "GPU",
+        "Patterns\n(passes)",
+        "Tested GiB\n% free/total",
+        "GB/s",
+        "Mismatches\nfirst offset: bits",
+        "ECC Δ\ncorr/uncorr",
+        "Wiped",
+        "Verdict",
+    ]);
+    let f1 = |v: Option<f64>| v.map_or("-".into(), |x| format!("{x:.1}"));
+    for g in &report.gpus {
+        let Some(m) = &g.memtest else { continue };
+        let done = m.patterns.iter().filter(|p| p.passes > 0).count();
+        let errors = match m.errors.first() {
+            Some(e) => format!("{}\n{}: {:?}", m.mismatches, e.offset, e.flipped_bits),
+            None => m.mismatches.to_string(),
+        };
+        t.add_row(vec![
+            Cell::new(g.index),
+            Cell::new(format!("{done}/{} ({})", m.patterns.len(), m.passes)),
+            Cell::new(format!(
+                "{}\n{}/{}",
+                f1(m.tested_bytes.map(|b| b as f64 / (1u64 << 30) as f64)),
+                f1(m.coverage_free_pct),
+                f1(m.coverage_total_pct)
+            )),
+            Cell::new(m.gb_per_s.map_or("-".into(), |r| format!("{r:.0}"))),
+            Cell::new(errors),
+            Cell::new(format!(
+                "{}/{}",
+                opt(m.ecc_corrected_delta),
+                opt(m.ecc_uncorrected_delta)
+            )),
+            Cell::new(match m.wiped {
+                Some(true) => "yes",
+                Some(false) => "FAILED",
+                None => "-",
+            }),
             status_cell(g.status.unwrap_or(CheckStatus::Pass), color),
         ]);
     }
