@@ -34,6 +34,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -s V -l version -d 'Print ve
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "memtest" -d 'Memory test at HBM speed: every pattern over (nearly) all free memory, errors with address and bits, ECC cross-check, wiped after'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -76,6 +77,28 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print on
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s d -l duration -d 'Repeat full passes until this much time has passed (at least one pattern runs) [100ms to 7days; default: one pass]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l passes -d 'Full passes over every chosen pattern [1 to 10000; default: 1]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l patterns -d 'Patterns to run, comma-separated [default: all, in the order listed]' -r -f -a "zeros-ones\t''
+walking-ones\t''
+walking-zeros\t''
+moving-inversions\t''
+address\t''
+random\t''
+modulo\t''"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l memory -d 'Share of each GPU\'s free memory to test [1% to 100%; a bare number is a percentage]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l min-coverage -d 'WARN when the tested memory is below this share of the free memory [0% to 100%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l interval -d 'Telemetry sampling and progress interval [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-fault -d 'Testing only: flip one bit on the GPU with this index after the first pattern is written, to prove the flip is found' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-offset -d 'Testing only: byte offset of the word to flip (a multiple of 8)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-bit -d 'Testing only: bit of the 64-bit word to flip [0 to 63]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
@@ -119,10 +142,11 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "memtest" -d 'Memory test at HBM speed: every pattern over (nearly) all free memory, errors with address and bits, ECC cross-check, wiped after'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn memtest completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
