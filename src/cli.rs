@@ -645,6 +645,10 @@ mod tests {
             ),
             ("burn", "duration", BURN_DURATION.describe()),
             ("burn", "interval", BURN_INTERVAL.describe()),
+            ("memtest", "duration", BURN_DURATION.describe()),
+            ("memtest", "interval", BURN_INTERVAL.describe()),
+            ("memtest", "passes", MEMTEST_PASSES.describe()),
+            ("memtest", "inject_bit", INJECT_BIT.describe()),
         ] {
             let text = range.strip_prefix("from ").unwrap_or(&range).to_string();
             assert!(

@@ -238,7 +238,7 @@ pub struct Allocation {
     pub chunks: u32,
     /// Allocation failures retried or answered by a smaller chunk.
     pub retries: u32,
-    /// Why, in order (the first few).
+    /// Why, in order (the first 8, and the last when memory ran out).
     pub retry_reasons: Vec<String>,
 }
 
@@ -352,13 +352,12 @@ pub fn allocate_with_recovery(
                 ),
             );
         } else {
-            note(
-                a,
-                format!(
-                    "out of memory at {at:.1} GiB with {} MiB chunks: testing what was obtained",
-                    FLOOR_BYTES >> 20
-                ),
-            );
+            // Always kept (past the cap): it says why the test is smaller.
+            a.retries += 1;
+            a.retry_reasons.push(format!(
+                "out of memory at {at:.1} GiB with {} MiB chunks: testing what was obtained",
+                FLOOR_BYTES >> 20
+            ));
             break;
         }
     }
