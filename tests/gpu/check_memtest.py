@@ -49,8 +49,11 @@ def report_of(stdout):
     return lines, (lines[-1] if lines and lines[-1].get("event") == "report" else None)
 
 
-def memtest(*args, timeout=300):
+def memtest(*args, timeout=300, keep=None):
     code, out, err, secs = gpuctl("memtest", "-i", "0", "--json", *args, timeout=timeout)
+    if keep and os.environ.get("OUT"):
+        with open(os.path.join(os.environ["OUT"], keep), "w") as f:
+            f.write(out)
     lines, rep = report_of(out)
     if rep is None:
         print(f"no report: code {code} stderr {err[-500:]!r}")
@@ -70,9 +73,13 @@ def main():
     print(f"reference: PyTorch copy_ 4 GiB, median of 20: {ref:.0f} GB/s (read + write)")
 
     # Default run: every pattern once.
-    code, lines, rep, secs, err = memtest()
+    code, lines, rep, secs, err = memtest(keep="memtest_default.jsonl")
     m = gpu0(rep)
     check(code == 0, f"default run exits 0 (got {code})", err[-300:])
+    if rep:
+        for c in rep["gpus"][0]["checks"]:
+            print(f"  check {c['name']:16s} {c['status']:5s} {c['message']}")
+        check(rep["outcome"] == "pass", f"default run outcome pass (got {rep['outcome']})")
     check(secs < 60, f"default run wall time {secs:.1f} s < 60 s")
     cov = m.get("coverage_free_pct") or 0
     print(f"tested {m.get('tested_bytes')} of free {m.get('free_bytes')} / total {m.get('total_bytes')} bytes; "
