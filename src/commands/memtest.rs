@@ -13,7 +13,7 @@ use crate::checks::{remedy, xid};
 use crate::cli::{GlobalArgs, MemtestArgs, PatternChoice};
 use crate::device::inventory::Enumerate;
 use crate::device::memtest::{
-    phases, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats,
+    phases, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
 };
 use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
@@ -35,6 +35,9 @@ const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
 const STEP_TIMEOUT: Duration = Duration::from_secs(30);
 /// NVML reads (ECC, processes) before and after the test.
 const NVML_TIMEOUT: Duration = Duration::from_secs(10);
+/// The checks without which no GPU is called healthy (the fail-closed
+/// rule, `report::fail_closed`): the test ran and verified memory.
+pub const REQUIRED: &[&str] = &["memtest_ran", "memory_errors"];
 /// Error records kept per GPU in the report.
 const REPORTED_ERRORS: usize = 16;
 /// `--duration` absent: passes decide the end; this only bounds the run.
@@ -84,6 +87,7 @@ struct MemtestWork {
 impl Workload for MemtestWork {
     type Setup = Setup;
     type Step = PhaseStep;
+    type Cleanup = WipeStats;
 
     fn setup(&self) -> Setup {
         self.worker.setup().clone()
@@ -138,21 +142,12 @@ impl Workload for MemtestWork {
         self.passes.is_some_and(|p| self.done >= p)
     }
 
-    fn finish(&mut self) -> Result<(), WorkError> {
-        let wipe = self
-            .worker
+    /// Zero every buffer and verify it before the memory is freed; words
+    /// left non-zero are judged by the `wipe` check, not here.
+    fn finish(&mut self) -> Result<WipeStats, WorkError> {
+        self.worker
             .wipe()
-            .map_err(|e| WorkError::new(format!("wipe: {e}"), Blame::Gpu))?;
-        if wipe.mismatches > 0 {
-            return Err(WorkError::new(
-                format!(
-                    "wipe: {} words were not zero after the wipe",
-                    wipe.mismatches
-                ),
-                Blame::Gpu,
-            ));
-        }
-        Ok(())
+            .map_err(|e| WorkError::new(format!("wipe: {e}"), Blame::Gpu))
     }
 }
 
@@ -258,6 +253,7 @@ pub fn run(
         progress_every: args.interval.min(Duration::from_millis(200)),
     };
     let indices: Vec<u32> = gpus.iter().map(|g| g.index).collect();
+    let holders = super::MemoryHolders::new(nvml.clone(), &gpus);
     let mut emitted: Vec<PatternTally> = gpus.iter().map(|_| PatternTally::default()).collect();
     let worker_plan = plan.clone();
     let result = harness::run(
@@ -268,7 +264,7 @@ pub fn run(
         move |ordinal| {
             let worker = cuda
                 .start_memtest(ordinal, &config)
-                .map_err(WorkError::from)?;
+                .map_err(|e| holders.work_error(ordinal, e))?;
             Ok(MemtestWork {
                 worker,
                 plan: worker_plan.clone(),
@@ -426,6 +422,10 @@ fn build_report(
             Some("NVML is unavailable: XID events not watched".to_string()),
         ),
     };
+    let required = crate::report::Required {
+        checks: REQUIRED,
+        deselected: &[],
+    };
     report.gpus = gpus
         .iter()
         .enumerate()
@@ -439,7 +439,7 @@ fn build_report(
                 interrupted,
             )];
             checks.push(mismatch_check(run, &summary));
-            checks.push(coverage_check(run, &summary, args.min_coverage));
+            checks.push(coverage_check(&summary, args.min_coverage));
             checks.push(ecc_check(
                 inputs.before[slot].as_ref(),
                 inputs.after[slot].as_ref(),
@@ -463,7 +463,7 @@ fn build_report(
             checks.push(wipe_check(run, interrupted));
             GpuReport {
                 memtest: Some(summary),
-                ..GpuReport::with_checks(gpu, checks)
+                ..GpuReport::judged(gpu, checks, &required)
             }
         })
         .collect();
@@ -630,7 +630,7 @@ fn summarize(run: &GpuRun, inputs: &ReportInputs, slot: usize) -> MemtestSummary
                 .iter()
                 .any(|(_, _, m)| m.address == i.address && m.expected ^ m.actual == 1u64 << i.bit),
         }),
-        wiped: setup.and(run.finished_clean),
+        wiped: setup.and(run.cleanup.as_ref()).map(wiped_clean),
         ecc_corrected_delta: ecc(|e| e.corrected),
         ecc_uncorrected_delta: ecc(|e| e.uncorrected),
         remap_correctable_delta: remap(|r| r.correctable),
@@ -675,8 +675,9 @@ fn mismatch_check(run: &GpuRun, s: &MemtestSummary) -> Check {
     .remedy(remedy::RMA)
 }
 
-fn coverage_check(run: &GpuRun, s: &MemtestSummary, min: f64) -> Check {
-    const NAME: &str = "coverage";
+fn coverage_check(s: &MemtestSummary, min: f64) -> Check {
+    // Not `coverage`: that name belongs to the fail-closed rule's check.
+    const NAME: &str = "memory_coverage";
     let (Some(tested), Some(free), Some(cov)) = (s.tested_bytes, s.free_bytes, s.coverage_free_pct)
     else {
         return Check::new(NAME, CheckStatus::Skip, "no memory was obtained");
@@ -713,11 +714,10 @@ fn coverage_check(run: &GpuRun, s: &MemtestSummary, min: f64) -> Check {
     let threshold = round1(min * 100.0);
     let check = if cov < threshold {
         let remedy = if s.other_processes.is_empty() {
-            "the driver refused more memory (see allocation_notes): rerun, or lower --min-coverage"
+            remedy::MEMTEST_REFUSED
         } else {
-            "memory held by other processes is not tested: stop them and rerun for full coverage"
+            remedy::MEMTEST_HELD
         };
-        let _ = run;
         Check::new(NAME, CheckStatus::Warn, message).remedy(remedy)
     } else {
         Check::new(NAME, CheckStatus::Pass, message)
@@ -794,22 +794,41 @@ fn ecc_check(before: Option<&ErrorCounters>, after: Option<&ErrorCounters>) -> C
     }
 }
 
+/// Whether the wipe ran and left every word zero.
+fn wiped_clean(cleanup: &Result<WipeStats, WorkError>) -> bool {
+    cleanup.as_ref().is_ok_and(|w| w.mismatches == 0)
+}
+
 fn wipe_check(run: &GpuRun, interrupted: bool) -> Check {
     const NAME: &str = "wipe";
     let Some(setup) = &run.setup else {
         return Check::new(NAME, CheckStatus::Skip, "no memory was held");
     };
     let bytes = gib(setup.allocation.tested_bytes);
-    match run.finished_clean {
-        Some(true) => Check::new(
+    match &run.cleanup {
+        Some(Ok(w)) if w.mismatches == 0 => Check::new(
             NAME,
             CheckStatus::Pass,
             format!("{bytes:.1} GiB overwritten with zeros and verified before being freed"),
         ),
-        Some(false) => Check::new(
+        Some(Ok(w)) => Check::new(
             NAME,
             CheckStatus::Fail,
-            "the wipe failed or did not verify: test data may remain in freed memory",
+            format!(
+                "{} words were not zero after the wipe: test data may remain in freed memory",
+                w.mismatches
+            ),
+        )
+        .value(w.mismatches, Some("words"))
+        .threshold(0)
+        .remedy(remedy::RESET),
+        Some(Err(e)) => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!(
+                "the wipe failed ({}): test data may remain in freed memory",
+                e.message
+            ),
         )
         .remedy(remedy::RESET),
         None => Check::new(

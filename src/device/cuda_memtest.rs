@@ -5,7 +5,7 @@
 //! whose stream-ordered frees may keep memory in a pool): the worker frees
 //! them itself on drop, after `wipe` zeroed and verified them.
 
-use super::cuda::guarded;
+use super::cuerr::{self, guarded};
 use super::memtest::{
     self, Allocation, Fill, MemtestConfig, MemtestSetup, MemtestWorker, Mismatch, Phase,
     PhaseStats, WipeStats, MAX_RECORDS,
@@ -46,11 +46,13 @@ pub(super) struct CudaMemtest {
 }
 
 fn err(step: &str, e: CUresult) -> String {
-    format!("{step}: {}", super::cuda::describe(e))
+    format!("{step}: {}", cuerr::describe(e))
 }
 
+/// Set-up errors stay typed, so the harness can tell a host library or a
+/// busy GPU (blamed on neither) from a faulty GPU.
 fn qerr(step: &str, e: CUresult) -> QueryError {
-    QueryError::Failed(err(step, e))
+    cuerr::cuda_err(step, e).into()
 }
 
 pub(super) fn start(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, QueryError> {
@@ -78,7 +80,14 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
         .map_err(|e| qerr("context bind failed", e.0))?;
     let log = raw_alloc((LOG_WORDS * 8) as u64)
         .map_err(|e| qerr("device allocation failed", e))?
-        .ok_or_else(|| QueryError::Failed("no memory left for the error log".into()))?;
+        .ok_or_else(|| {
+            // Typed as out of memory so the remedy names who holds it.
+            QueryError::from(super::DeviceError::OutOfMemory {
+                step: "cuMemAlloc memtest error log".into(),
+                requested_bytes: (LOG_WORDS * 8) as u64,
+                free_bytes: 0,
+            })
+        })?;
     let mut worker = CudaMemtest {
         ctx,
         stream,

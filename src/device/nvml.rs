@@ -71,7 +71,7 @@ pub struct RealNvml {
     nvml: Nvml,
 }
 
-/// A process's executable name from /proc (None in another PID namespace).
+/// The executable name of `pid` (from /proc), when this process may see it.
 fn process_name(pid: u32) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .ok()
@@ -565,6 +565,14 @@ impl NvmlApi for RealNvml {
         }
     }
 
+    fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => return Reading::err(query_error(e)),
+        };
+        nvlinks_of(&device).into()
+    }
+
     fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
         let device = match self.device(index) {
             Ok(d) => d,
@@ -586,14 +594,6 @@ impl NvmlApi for RealNvml {
             ),
             Err(e) => Reading::err(query_error(e)),
         }
-    }
-
-    fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
-        let device = match self.device(index) {
-            Ok(d) => d,
-            Err(e) => return Reading::err(query_error(e)),
-        };
-        nvlinks_of(&device).into()
     }
 
     fn watch_xids(

@@ -117,7 +117,7 @@ def main():
         code, lines, rep, secs, err = memtest()
         m = gpu0(rep)
         procs = m.get("other_processes", [])
-        cov_check = next((c for c in rep["gpus"][0]["checks"] if c["name"] == "coverage"), {}) if rep else {}
+        cov_check = next((c for c in rep["gpus"][0]["checks"] if c["name"] == "memory_coverage"), {}) if rep else {}
         print(f"  with 60 GB held: tested {m.get('tested_bytes')} of free {m.get('free_bytes')}, "
               f"coverage {m.get('coverage_free_pct')}% of free / {m.get('coverage_total_pct')}% of total; "
               f"processes {procs}; {cov_check.get('message')}; wall {secs:.1f} s")
