@@ -7,6 +7,7 @@
 pub mod burn;
 pub mod health;
 pub mod list;
+pub mod memtest;
 pub mod p2p;
 pub mod probe;
 
@@ -33,6 +34,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("health", OutputMode::Document),
     ("burn", OutputMode::Lines),
     ("p2p", OutputMode::Document),
+    ("memtest", OutputMode::Lines),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];
