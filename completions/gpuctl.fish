@@ -38,6 +38,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast healt
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "bench" -d 'Benchmark every GPU (GEMM per dtype, HBM and host bandwidth, launch latency) and gate on thresholds, built-in expectations and baselines'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "p2p" -d 'Peer-to-peer check of every pair of GPUs: topology, peer access, verified copies, bandwidth and latency, as GPU x GPU matrices'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "memtest" -d 'Memory test at HBM speed: every pattern over (nearly) all free memory, errors with address and bits, ECC cross-check, wiped after'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -127,6 +128,30 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s q -l quiet -d 'No 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s d -l duration -d 'Repeat full passes until this much time has passed (at least one pattern runs) [100ms to 7days; default: one pass]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l passes -d 'Full passes over every chosen pattern [1 to 10000; default: 1]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l patterns -d 'Patterns to run, comma-separated [default: all, in the order listed]' -r -f -a "zeros-ones\t''
+walking-ones\t''
+walking-zeros\t''
+moving-inversions\t''
+address\t''
+random\t''
+modulo\t''"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l memory -d 'Share of each GPU\'s free memory to test [1% to 100%; a bare number is a percentage]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l min-coverage -d 'WARN when the tested memory is below this share of the free memory [0% to 100%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l interval -d 'Telemetry sampling and progress interval [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-fault -d 'Testing only: flip one bit on the GPU with this index after the first pattern is written, to prove the flip is found' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-offset -d 'Testing only: byte offset of the word to flip (a multiple of 8)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-bit -d 'Testing only: bit of the 64-bit word to flip [0 to 63]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"

@@ -105,6 +105,15 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
         Command::Bench(args) => ("bench", commands::bench::run(&cli.global, args)),
         Command::P2p(args) => ("p2p", commands::p2p::run(&cli.global, args)),
+        Command::Memtest(args) => {
+            // Bars need a length: the duration, or about one default pass.
+            let total = args.duration.unwrap_or(std::time::Duration::from_secs(30));
+            let sink = progress_sink(&cli.global, total);
+            (
+                "memtest",
+                commands::memtest::run(&cli.global, args, sink.as_ref()),
+            )
+        }
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;

@@ -150,6 +150,41 @@ EXIT
   2 bad flag or config value
   3 no driver or no GPU";
 
+const MEMTEST_LONG_HELP: &str = "\
+PATTERNS (GPU kernels; every word written is read back and compared on the GPU)
+  zeros-ones         all zeros, then all ones
+  walking-ones       one bit set, walking through all 64 bits of every word
+  walking-zeros      one bit clear, walking the same way
+  moving-inversions  write p; upwards check p and write !p; downwards check !p and write p
+                     (p = 0 and a random word)
+  address            every word holds its own address, then its inverse (aliasing, address
+                     lines)
+  random             random words from a seed, regenerated on the GPU for the check
+  modulo             p at every 20th word and !p elsewhere, for each of the 20 offsets
+  Mismatches are counted on the GPU; the first 16 per sweep are reported with offset, device
+  address, expected and actual value, and the flipped bits.
+
+MEMORY
+  --memory of the free memory is taken in 1 GiB chunks; when an allocation fails it is
+  retried with backoff, then the chunk is halved down to 64 MiB, and the test runs on what was
+  obtained. memory_coverage (tested bytes / free memory) below --min-coverage is a WARN that
+  names the processes holding memory. Every buffer is overwritten with zeros and the wipe verified
+  before it is freed, also after Ctrl-C or an error.
+
+VERDICT PER GPU
+  FAIL: any mismatch, a new uncorrectable ECC error or row-remap failure during the test, a
+  CUDA error, an XID, a wipe that did not verify.
+  WARN: new corrected ECC errors or row remaps, memory_coverage below --min-coverage.
+  Required (fail-closed): memtest_ran and memory_errors; without them, coverage FAILs.
+
+OUTPUT
+  --json: JSON Lines on stdout: {\"event\":\"pattern\", ...} when a pattern finishes on a GPU,
+  then the report as the last line ({\"event\":\"report\", ...}).
+
+SIGNALS AND EXIT
+  Ctrl-C or SIGTERM stops within about 2 s, wipes and frees GPU memory, prints the partial
+  report and exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
+
 const BURN_LONG_HELP: &str = "\
 LOAD
   One worker per GPU, all in parallel: n x n x n matrix products on the tensor cores (n =
@@ -310,6 +345,12 @@ pub const BURN_MEMORY: FloatRange = FloatRange::new(5.0, false, 100.0);
 pub const BURN_TOLERANCE: FloatRange = FloatRange::new(0.0, false, 100.0);
 pub const EXPECT_TFLOPS: FloatRange = FloatRange::new(0.0, true, 100_000.0);
 pub const INJECT_FAULT: IntRange = IntRange::new(0, 1023);
+pub const MEMTEST_PASSES: IntRange = IntRange::new(1, 10_000);
+pub const MEMTEST_MEMORY: FloatRange = FloatRange::new(1.0, false, 100.0);
+pub const MEMTEST_COVERAGE: FloatRange = FloatRange::new(0.0, false, 100.0);
+/// Any byte offset of a GPU's memory (256 TiB is far beyond any GPU).
+pub const INJECT_OFFSET: IntRange = IntRange::new(0, 1 << 48);
+pub const INJECT_BIT: IntRange = IntRange::new(0, 63);
 
 fn duration_in(
     range: DurationRange,
@@ -378,6 +419,10 @@ pub enum Command {
     /// verified copies, bandwidth and latency, as GPU x GPU matrices.
     #[command(after_long_help = P2P_LONG_HELP)]
     P2p(Box<P2pArgs>),
+    /// Memory test at HBM speed: every pattern over (nearly) all free
+    /// memory, errors with address and bits, ECC cross-check, wiped after.
+    #[command(after_long_help = MEMTEST_LONG_HELP)]
+    Memtest(Box<MemtestArgs>),
     /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -698,6 +743,65 @@ pub struct P2pArgs {
     pub inject_corruption: Option<(u32, u32)>,
 }
 
+/// A `memtest` pattern.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PatternChoice {
+    ZerosOnes,
+    WalkingOnes,
+    WalkingZeros,
+    MovingInversions,
+    Address,
+    Random,
+    Modulo,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MemtestArgs {
+    /// Repeat full passes until this much time has passed (at least one
+    /// pattern runs) [100ms to 7days; default: one pass].
+    #[arg(short, long, value_name = "DURATION", conflicts_with = "passes", allow_hyphen_values = true, value_parser = duration_in(BURN_DURATION))]
+    pub duration: Option<Duration>,
+    /// Full passes over every chosen pattern [1 to 10000; default: 1].
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(MEMTEST_PASSES))]
+    pub passes: Option<u32>,
+    /// Patterns to run, comma-separated [default: all, in the order listed].
+    #[arg(long, value_enum, value_name = "NAMES", value_delimiter = ',')]
+    pub patterns: Vec<PatternChoice>,
+    /// Share of each GPU's free memory to test [1% to 100%; a bare number is
+    /// a percentage].
+    #[arg(long, value_name = "PCT", default_value = "98%", allow_hyphen_values = true, value_parser = fraction_in(MEMTEST_MEMORY))]
+    pub memory: f64,
+    /// WARN when the tested memory is below this share of the free memory
+    /// [0% to 100%].
+    #[arg(long, value_name = "PCT", default_value = "90%", allow_hyphen_values = true, value_parser = fraction_in(MEMTEST_COVERAGE))]
+    pub min_coverage: f64,
+    /// Telemetry sampling and progress interval [100ms to 1h].
+    #[arg(long, value_name = "DURATION", default_value = "500ms", allow_hyphen_values = true, value_parser = duration_in(BURN_INTERVAL))]
+    pub interval: Duration,
+    /// Testing only: flip one bit on the GPU with this index after the
+    /// first pattern is written, to prove the flip is found.
+    #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
+    pub inject_fault: Option<u32>,
+    /// Testing only: byte offset of the word to flip (a multiple of 8).
+    #[arg(long, value_name = "BYTES", hide = true, default_value = "0", requires = "inject_fault", allow_hyphen_values = true, value_parser = offset_in(INJECT_OFFSET))]
+    pub inject_offset: u64,
+    /// Testing only: bit of the 64-bit word to flip [0 to 63].
+    #[arg(long, value_name = "BIT", hide = true, default_value = "0", requires = "inject_fault", allow_hyphen_values = true, value_parser = count_in(INJECT_BIT))]
+    pub inject_bit: u32,
+}
+
+fn offset_in(
+    range: IntRange,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let n = parse::integer(s, range)?;
+        if n % 8 != 0 {
+            return Err("expected a multiple of 8 (the offset of a 64-bit word)".into());
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -809,6 +913,10 @@ mod tests {
             ),
             ("burn", "duration", BURN_DURATION.describe()),
             ("burn", "interval", BURN_INTERVAL.describe()),
+            ("memtest", "duration", BURN_DURATION.describe()),
+            ("memtest", "interval", BURN_INTERVAL.describe()),
+            ("memtest", "passes", MEMTEST_PASSES.describe()),
+            ("memtest", "inject_bit", INJECT_BIT.describe()),
         ] {
             let text = range.strip_prefix("from ").unwrap_or(&range).to_string();
             assert!(

@@ -21,6 +21,13 @@ pub const BENCH_PTX: &str = include_str!("../kernels/bench.ptx");
 /// PTX of `kernels/p2p.cu`: fill, verify, copy, latency and ping-pong
 /// kernels for `p2p` (ABIs in the comment at the top of that file).
 pub const P2P_PTX: &str = include_str!("../kernels/p2p.ptx");
+/// PTX of `kernels/memtest.cu`: the memory test's sweep and fault
+/// injection kernels (ABIs in the LAUNCH comment at the top of that file).
+pub const MEMTEST_PTX: &str = include_str!("../kernels/memtest.ptx");
+/// Check and/or write one pattern over a buffer.
+pub const MEMTEST_PASS_ENTRY: &str = "gpuctl_memtest_pass";
+/// Flip bits of one word (fault injection).
+pub const MEMTEST_FLIP_ENTRY: &str = "gpuctl_memtest_flip";
 
 /// Name of the self-test kernel inside [`SELFTEST_PTX`].
 pub const SELFTEST_ENTRY: &str = "gpuctl_selftest";

@@ -93,7 +93,11 @@ fn run_bounded(args: &[String]) -> Outcome {
 fn check(case: &Case) -> Vec<String> {
     let mut problems = Vec::new();
     let is_probe = case.args.first().map(String::as_str) == Some("probe");
-    let is_burn = case.args.first().map(String::as_str) == Some("burn");
+    // burn and memtest answer in JSON Lines.
+    let is_burn = matches!(
+        case.args.first().map(String::as_str),
+        Some("burn" | "memtest")
+    );
     let want_code = if is_probe { 1 } else { 2 };
     let mut fail = |what: String| problems.push(format!("{:?}: {what}", case.args));
     let names_it = |stderr: &str| case.named.iter().any(|n| stderr.contains(n.as_str()));
@@ -163,6 +167,50 @@ fn check(case: &Case) -> Vec<String> {
         ));
     }
     problems
+}
+
+/// memtest's options: durations, counts, percentages, patterns, injection.
+fn memtest_cases(out: &mut Vec<Case>) {
+    for v in ["-1s", "10", "0s", "8days", ""] {
+        out.push(case(&["memtest", "-d", v], &["--duration"]));
+    }
+    for v in ["99ms", "soon"] {
+        out.push(case(&["memtest", "--interval", v], &["--interval"]));
+    }
+    for v in ["0", "-1", "x", "1.5", "10001", "18446744073709551616"] {
+        out.push(case(&["memtest", "--passes", v], &["--passes"]));
+    }
+    for v in ["0%", "101%", "-5%", "x", "0.5"] {
+        out.push(case(&["memtest", "--memory", v], &["--memory"]));
+    }
+    for v in ["101%", "-1%", "y"] {
+        out.push(case(&["memtest", "--min-coverage", v], &["--min-coverage"]));
+    }
+    out.push(case(&["memtest", "--patterns", "bogus"], &["'bogus'"]));
+    out.push(case(
+        &["memtest", "--passes", "2", "-d", "1s"],
+        &["--passes", "--duration"],
+    ));
+    out.push(case(
+        &["memtest", "--inject-fault", "1024"],
+        &["--inject-fault"],
+    ));
+    out.push(case(
+        &["memtest", "--inject-fault", "5"],
+        &["--inject-fault 5"],
+    ));
+    for v in ["64", "-1", "x"] {
+        out.push(case(
+            &["memtest", "--inject-fault", "0", "--inject-bit", v],
+            &["--inject-bit"],
+        ));
+    }
+    for v in ["12", "-8", "281474976710664"] {
+        out.push(case(
+            &["memtest", "--inject-fault", "0", "--inject-offset", v],
+            &["--inject-offset"],
+        ));
+    }
 }
 
 /// Bad values for duration options, each with the flag that must be named.
@@ -414,6 +462,7 @@ fn every_bad_input_is_a_bounded_usage_error_naming_it() {
     percent_and_float_cases(&mut cases);
     version_cases(&mut cases);
     selector_and_enum_cases(&mut cases);
+    memtest_cases(&mut cases);
     config_cases(&mut cases, dir.path());
     assert!(cases.len() >= 150, "only {} cases", cases.len());
     eprintln!(

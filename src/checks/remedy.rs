@@ -66,6 +66,11 @@ pub const BENCH_SHORTFALL: &str = "check clocks, power limit, cooling and the PC
 pub const BURN_DISAGREE: &str = "rerun burn; the GPU that keeps disagreeing is faulty";
 pub const THROUGHPUT: &str = "check cooling, clocks and power limit; compare with nvidia-smi \
                               -q -d PERFORMANCE -i {gpu}";
+pub const MEMTEST_REFUSED: &str = "the driver refused more memory (see allocation_notes): \
+                                   rerun, or lower --min-coverage";
+pub const MEMTEST_HELD: &str = "memory held by other processes is not tested: stop them \
+                                (nvidia-smi --query-compute-apps=pid,used_memory --format=csv \
+                                -i {gpu}) and rerun for full coverage";
 
 // `p2p`: a pair's remedies name both ends, `{from}` and `{to}`, filled by
 // [`fill_pair`] (a pair's fault may lie in either GPU or the link between).

@@ -9,6 +9,7 @@ pub mod bench_gate;
 pub mod burn;
 pub mod health;
 pub mod list;
+pub mod memtest;
 pub mod p2p;
 pub mod probe;
 
@@ -36,6 +37,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("burn", OutputMode::Lines),
     ("bench", OutputMode::Document),
     ("p2p", OutputMode::Document),
+    ("memtest", OutputMode::Lines),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];

@@ -336,9 +336,9 @@ impl NvmlApi for BoundedNvml {
     }
 }
 
-/// CUDA with its quick, library-wide calls bounded. The self-test and the
-/// burn are long by design and bounded by their callers (`--compute-timeout`,
-/// probe's `--timeout`, burn's deadline).
+/// CUDA with its quick, library-wide calls bounded. The self-test, the
+/// burn and the memory test are long by design and bounded by their callers
+/// (`--compute-timeout`, probe's `--timeout`, the harness's deadlines).
 pub struct BoundedCuda {
     inner: Arc<dyn CudaApi>,
     guard: Guard,
@@ -405,6 +405,16 @@ impl CudaApi for BoundedCuda {
         config: &super::p2p::P2pConfig,
     ) -> Result<super::p2p::PairMeasurement, QueryError> {
         self.inner.p2p_measure(a, b, config)
+    }
+
+    fn start_memtest(
+        &self,
+        ordinal: u32,
+        config: &super::memtest::MemtestConfig,
+    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
+        // Long by design (allocation with retries), bounded by memtest's
+        // set-up deadline like the burn's.
+        self.inner.start_memtest(ordinal, config)
     }
 }
 

@@ -140,6 +140,15 @@ impl CudaApi for RealCuda {
         }
         super::cuda_p2p::measure(a, b, config)
     }
+
+    fn start_memtest(
+        &self,
+        ordinal: u32,
+        config: &super::memtest::MemtestConfig,
+    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
+        super::cuda_memtest::start(ordinal, config)
+            .map(|w| Box::new(w) as Box<dyn super::memtest::MemtestWorker>)
+    }
 }
 
 /// Everything CUDA says about one ordinal, from attribute queries only.

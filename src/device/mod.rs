@@ -16,16 +16,19 @@ pub mod burn_engine;
 pub mod cublaslt;
 pub mod cuda;
 mod cuda_bench;
+mod cuda_memtest;
 mod cuda_p2p;
 pub mod cuerr;
 pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
+pub mod memtest;
 pub mod nvml;
 pub mod p2p;
 pub mod select;
 pub mod sim;
 mod sim_bench;
+mod sim_memtest;
 pub mod sim_p2p;
 pub mod types;
 pub mod visible;
@@ -174,6 +177,15 @@ pub trait CudaApi: Send + Sync {
         b: u32,
         config: &p2p::P2pConfig,
     ) -> Result<p2p::PairMeasurement, QueryError>;
+    /// Sets up a memory test on `ordinal`: context, kernels and as much of
+    /// the free memory as the config asks for (with allocation recovery).
+    /// No default: a wrapper (`bounded`) that forgot to forward it would
+    /// answer "not supported" on every run.
+    fn start_memtest(
+        &self,
+        ordinal: u32,
+        config: &memtest::MemtestConfig,
+    ) -> Result<Box<dyn memtest::MemtestWorker>, QueryError>;
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

@@ -36,6 +36,10 @@ pub struct Fixture {
     /// Peer-to-peer links and behaviour (`p2p`).
     #[serde(default)]
     pub p2p: super::sim_p2p::SimP2p,
+    /// UUIDs of GPUs a memory test has started on (their `memtest`
+    /// ECC and remap changes show from then on).
+    #[serde(skip)]
+    pub memtest_started: Arc<Mutex<Vec<String>>>,
     /// Telemetry reads so far per GPU (fixture position), for
     /// `lost_after_reads`; shared by the simulated NVML and CUDA.
     #[serde(skip)]
@@ -133,6 +137,8 @@ pub struct SimGpu {
     pub burn: SimBurn,
     #[serde(default)]
     pub bench: super::sim_bench::SimBench,
+    #[serde(default)]
+    pub memtest: super::sim_memtest::SimMemtest,
 }
 
 /// How a simulated GPU behaves under `burn`.
@@ -504,7 +510,26 @@ impl NvmlApi for SimNvml {
 
     fn error_counters(&self, index: u32) -> ErrorCounters {
         match self.read(index, "error_counters") {
-            Ok(gpu) => gpu.errors.clone(),
+            Ok(gpu) => {
+                let mut errors = gpu.errors.clone();
+                let started = self
+                    .0
+                    .memtest_started
+                    .lock()
+                    .is_ok_and(|s| s.contains(&gpu.uuid));
+                if started {
+                    if let (Some(add), Reading::Value(v)) =
+                        (gpu.memtest.ecc_during, &mut errors.ecc_volatile)
+                    {
+                        v.corrected += add.corrected;
+                        v.uncorrected += add.uncorrected;
+                    }
+                    if let Some(r) = gpu.memtest.remap_during {
+                        errors.row_remap = Reading::Value(r);
+                    }
+                }
+                errors
+            }
             Err(e) => super::bounded::counters_error(e),
         }
     }
@@ -713,6 +738,14 @@ impl CudaApi for SimCuda_ {
             config,
         )
     }
+
+    fn start_memtest(
+        &self,
+        ordinal: u32,
+        config: &super::memtest::MemtestConfig,
+    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
+        self.memtest(ordinal, config)
+    }
 }
 
 impl SimCuda_ {
@@ -768,6 +801,22 @@ impl SimCuda_ {
         let at = self.0.gpus.iter().position(|g| g.uuid == gpu.uuid);
         at.map(|i| i as u32)
             .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))
+    }
+
+    fn memtest(
+        &self,
+        ordinal: u32,
+        config: &super::memtest::MemtestConfig,
+    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
+        let gpu = self.gpu_of(ordinal, "start_memtest")?;
+        let total = gpu.cuda.as_ref().map_or(0, |c| c.total_memory_bytes);
+        let free = gpu.details.memory.get().map_or(total, |m| m.free_bytes);
+        let worker = super::sim_memtest::start(&gpu.memtest, total, free, config)
+            .map_err(QueryError::Failed)?;
+        if let Ok(mut started) = self.0.memtest_started.lock() {
+            started.push(gpu.uuid.clone());
+        }
+        Ok(Box::new(worker))
     }
 
     /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its

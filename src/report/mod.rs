@@ -343,6 +343,8 @@ pub struct GpuReport {
     pub burn: Option<BurnSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bench: Option<BenchSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memtest: Option<MemtestSummary>,
 }
 
 /// What `bench` measured on one GPU.
@@ -397,6 +399,111 @@ pub struct BenchGate {
     pub passed: bool,
     /// How far past the limit, percent of it (0 when passed).
     pub shortfall_pct: f64,
+}
+
+/// What `memtest` measured on one GPU.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct MemtestSummary {
+    /// Device memory in all, and free when the test began.
+    pub total_bytes: Option<u64>,
+    pub free_bytes: Option<u64>,
+    /// What `--memory` asked for, and what was obtained and tested.
+    pub target_bytes: Option<u64>,
+    pub tested_bytes: Option<u64>,
+    /// Tested bytes as a share of free and of total memory.
+    pub coverage_free_pct: Option<f64>,
+    pub coverage_total_pct: Option<f64>,
+    pub chunks: Option<u32>,
+    pub allocation_retries: u32,
+    pub allocation_notes: Vec<String>,
+    /// Other processes holding memory on this GPU (they explain a low
+    /// coverage; never blamed on the GPU).
+    pub other_processes: Vec<MemtestProcess>,
+    /// Full passes over every chosen pattern.
+    pub passes: u32,
+    pub patterns: Vec<MemtestPattern>,
+    /// Seconds of testing (after set-up).
+    pub seconds: f64,
+    /// Bytes read plus written per second over the whole test, GB/s.
+    pub gb_per_s: Option<f64>,
+    /// Words that did not hold what was written (all of them).
+    pub mismatches: u64,
+    /// The first mismatches with address and bits.
+    pub errors: Vec<MemtestError>,
+    /// The hidden `--inject-fault` flip, when one was made on this GPU.
+    pub injected: Option<MemtestInjected>,
+    /// Every buffer was overwritten with zeros and verified before it was
+    /// freed (null: no memory was held, or the worker hung).
+    pub wiped: Option<bool>,
+    /// Volatile ECC and row remaps: the change during the test.
+    pub ecc_corrected_delta: Option<u64>,
+    pub ecc_uncorrected_delta: Option<u64>,
+    pub remap_correctable_delta: Option<u64>,
+    pub remap_uncorrectable_delta: Option<u64>,
+    pub remap_pending: Option<bool>,
+    pub remap_failure: Option<bool>,
+    /// Why the test stopped early on this GPU, if it did.
+    pub error: Option<String>,
+}
+
+/// One pattern's totals over the passes that ran.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct MemtestPattern {
+    /// A pattern name as `--patterns` takes it.
+    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo"]))]
+    pub pattern: String,
+    /// Passes in which every phase of this pattern ran.
+    pub passes: u32,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    pub seconds: f64,
+    pub gb_per_s: Option<f64>,
+    pub mismatches: u64,
+}
+
+/// A word that did not hold what was written. Addresses and values are
+/// hex strings: 64-bit numbers lose digits in JSON readers that use doubles.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct MemtestError {
+    /// A pattern name as `--patterns` takes it.
+    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo"]))]
+    pub pattern: String,
+    pub pass: u32,
+    /// Byte offset of the word within the memory under test.
+    pub offset: u64,
+    /// Device address of the word.
+    #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
+    pub address: String,
+    #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
+    pub expected: String,
+    #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
+    pub actual: String,
+    /// Bits (0 = least significant) that differ.
+    #[schemars(inner(range(max = 63)))]
+    pub flipped_bits: Vec<u32>,
+}
+
+/// The bit flipped on purpose by `--inject-fault`.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct MemtestInjected {
+    /// A pattern name as `--patterns` takes it.
+    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo"]))]
+    pub pattern: String,
+    pub offset: u64,
+    #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
+    pub address: String,
+    #[schemars(range(max = 63))]
+    pub bit: u32,
+    /// Whether a check found it at that address and bit.
+    pub found: bool,
+}
+
+/// A process holding memory on a GPU.
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
+pub struct MemtestProcess {
+    pub pid: u32,
+    pub name: Option<String>,
+    pub used_bytes: Option<u64>,
 }
 
 /// Time spent with one clock event reason active during a burn.
@@ -465,6 +572,7 @@ impl GpuReport {
             checks: None,
             burn: None,
             bench: None,
+            memtest: None,
         }
     }
 

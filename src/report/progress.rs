@@ -36,11 +36,30 @@ pub struct ProgressEvent {
     pub error: Option<String>,
 }
 
+/// `memtest`: one pattern finished on one GPU (`"event":"pattern"`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PatternEvent {
+    /// Always `pattern`.
+    pub event: &'static str,
+    pub gpu: u32,
+    pub elapsed_s: f64,
+    /// 1-based pass.
+    pub pass: u32,
+    pub pattern: &'static str,
+    /// Bytes read plus written by this pattern in this pass.
+    pub bytes: u64,
+    pub seconds: f64,
+    pub gb_per_s: Option<f64>,
+    pub mismatches: u64,
+}
+
 /// Where progress goes.
 pub trait ProgressSink: Send + Sync {
     /// A GPU joins the run (before its first update).
     fn start(&self, _gpu: u32, _label: &str) {}
     fn update(&self, event: &ProgressEvent);
+    /// A memtest pattern finished on a GPU.
+    fn pattern(&self, _event: &PatternEvent) {}
     /// The run is over: clear bars, flush lines.
     fn finish(&self) {}
 }
@@ -57,11 +76,19 @@ pub struct JsonLines;
 
 impl ProgressSink for JsonLines {
     fn update(&self, event: &ProgressEvent) {
-        if let Ok(line) = serde_json::to_string(event) {
-            let mut out = std::io::stdout().lock();
-            // A closed pipe is not an error; the report write will see it too.
-            let _ = writeln!(out, "{line}").and_then(|_| out.flush());
-        }
+        json_line(event);
+    }
+
+    fn pattern(&self, event: &PatternEvent) {
+        json_line(event);
+    }
+}
+
+fn json_line(event: &impl Serialize) {
+    if let Ok(line) = serde_json::to_string(event) {
+        let mut out = std::io::stdout().lock();
+        // A closed pipe is not an error; the report write will see it too.
+        let _ = writeln!(out, "{line}").and_then(|_| out.flush());
     }
 }
 
@@ -163,6 +190,21 @@ impl ProgressSink for Bars {
         bar.set_position((e.elapsed_s * 10.0) as u64);
         let msg = message(e, LINE_MAX - BAR_COLUMNS);
         bar.set_message(msg);
+    }
+
+    fn pattern(&self, e: &PatternEvent) {
+        let Ok(bars) = self.bars.lock() else { return };
+        let Some((_, bar)) = bars.iter().find(|(g, _)| *g == e.gpu) else {
+            return;
+        };
+        bar.set_position((e.elapsed_s * 10.0) as u64);
+        bar.set_message(format!(
+            "pass {} {} done  {} GB/s  mismatches {}",
+            e.pass,
+            e.pattern,
+            opt(e.gb_per_s.map(|g| format!("{g:.0}")), ""),
+            e.mismatches
+        ));
     }
 
     fn finish(&self) {

@@ -92,18 +92,22 @@ pub fn render(report: &Report, opts: &Options) -> String {
         out.push_str(&burn_table(report, opts));
         out.push('\n');
     }
-    // bench's own table replaces the overview, like burn's.
-    let has_burn = has_burn || {
-        let has_bench = report.gpus.iter().any(|g| g.bench.is_some());
-        if has_bench {
-            out.push_str(&bench_table(report, opts));
-            out.push('\n');
-        }
-        has_bench
-    };
+    let has_memtest = report.gpus.iter().any(|g| g.memtest.is_some());
+    if has_memtest {
+        out.push_str(&memtest_table(report, opts));
+        out.push('\n');
+    }
+    let has_bench = report.gpus.iter().any(|g| g.bench.is_some());
+    if has_bench {
+        out.push_str(&bench_table(report, opts));
+        out.push('\n');
+    }
+    // A per-GPU section already shows each GPU's status: no overview too.
+    let has_section = has_burn || has_memtest || has_bench;
     if has_checks {
+        // A per-GPU section (burn, memtest) shows each GPU's status, and
         // p2p's verdict matrix is its overview (its GPUs carry no checks).
-        if !has_burn && report.p2p.is_none() {
+        if !has_section && report.p2p.is_none() {
             out.push_str(&overview(report, opts));
             out.push('\n');
         }
@@ -177,20 +181,10 @@ fn flow(fields: &[String], first: &str, indent: &str, width: usize) -> String {
             out.push('\n');
             line = indent.to_string();
         }
-        // The first part fills what is left of this line; the rest wrap to
-        // the width after the indent (not this line's room, which would let
-        // continuation lines run past the width by the indent).
-        let room = width.saturating_sub(len(&line)).max(1);
-        let mut parts = wrap(field, room);
-        if parts.len() > 1 {
-            let rest = field
-                .split_whitespace()
-                .skip(parts[0].split_whitespace().count())
-                .collect::<Vec<_>>()
-                .join(" ");
-            parts.truncate(1);
-            parts.extend(wrap(&rest, width.saturating_sub(len(indent)).max(1)));
-        }
+        // Continuation lines start with `indent`: wrap to the narrower of
+        // the two, or they would run past the width.
+        let room = width.saturating_sub(len(&line).max(len(indent))).max(1);
+        let parts = wrap(field, room);
         let last = parts.len() - 1;
         for (i, part) in parts.into_iter().enumerate() {
             line.push_str(&part);
@@ -917,6 +911,77 @@ fn bench_table(report: &Report, opts: &Options) -> String {
     }
 }
 
+/// One row per GPU with what the memory test covered, found and changed;
+/// one record per GPU when the table does not fit.
+fn memtest_table(report: &Report, opts: &Options) -> String {
+    let f1 = |v: Option<f64>| v.map_or_else(|| "-".into(), |x| format!("{x:.1}"));
+    let mut grid = Grid::new(&[
+        "GPU",
+        "Patterns (passes)",
+        "Tested GiB",
+        "% of free/total",
+        "GB/s",
+        "Mismatches",
+        "ECC new corr/unc",
+        "Wiped",
+        "Status",
+    ]);
+    let mut records = String::new();
+    for g in &report.gpus {
+        let Some(m) = &g.memtest else { continue };
+        let done = m.patterns.iter().filter(|p| p.passes > 0).count();
+        let bits = |b: &[u32]| b.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
+        let errors = match m.errors.first() {
+            Some(e) => format!(
+                "{} first at {} bits {}",
+                m.mismatches,
+                e.offset,
+                bits(&e.flipped_bits)
+            ),
+            None => m.mismatches.to_string(),
+        };
+        let status = g.status.unwrap_or(CheckStatus::Pass);
+        let cells = vec![
+            g.index.to_string(),
+            format!("{done}/{} ({})", m.patterns.len(), m.passes),
+            f1(m.tested_bytes.map(|b| b as f64 / (1u64 << 30) as f64)),
+            format!("{}/{}", f1(m.coverage_free_pct), f1(m.coverage_total_pct)),
+            opt(m.gb_per_s.map(|r| format!("{r:.0}"))),
+            errors,
+            format!(
+                "{}/{}",
+                opt(m.ecc_corrected_delta),
+                opt(m.ecc_uncorrected_delta)
+            ),
+            match m.wiped {
+                Some(true) => "yes",
+                Some(false) => "FAILED",
+                None => "-",
+            }
+            .into(),
+            status.label().into(),
+        ];
+        let head = format!("GPU {}  ", g.index);
+        records.push_str(&flow(
+            &[
+                status.label().into(),
+                format!("patterns {}", cells[1]),
+                format!("tested {} GiB", cells[2]),
+                format!("{}% of free/total", cells[3]),
+                format!("{} GB/s", cells[4]),
+                format!("mismatches {}", cells[5]),
+                format!("new ECC corrected/uncorrected {}", cells[6]),
+                format!("wiped {}", cells[7]),
+            ],
+            &head,
+            &" ".repeat(len(&head)),
+            opts.width,
+        ));
+        grid.row(cells, Some(status));
+    }
+    grid.render(opts.width, opts.color).unwrap_or(records)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -952,17 +1017,6 @@ mod tests {
     }
 
     #[test]
-    fn a_long_field_wrapped_from_a_short_first_line_stays_within_width() {
-        // A summary: no lead-in, then a field many lines long; continuation
-        // lines carry the indent and must still fit.
-        let field = "word ".repeat(60).trim_end().to_string();
-        let out = flow(std::slice::from_ref(&field), "", "  ", 40);
-        assert!(out.lines().all(|l| len(l) <= 40), "{out}");
-        assert!(out.lines().skip(1).all(|l| l.starts_with("  ")));
-        assert_eq!(out.split_whitespace().count(), 60);
-    }
-
-    #[test]
     fn bench_rows_fit_80_columns_and_throttling_gets_a_note() {
         let gpu = GpuReport {
             index: 0,
@@ -976,6 +1030,7 @@ mod tests {
             details: None,
             checks: None,
             burn: None,
+            memtest: None,
             bench: Some(super::super::BenchSummary {
                 results: vec![super::super::BenchResult {
                     metric: "launch_latency".into(),
@@ -1008,6 +1063,17 @@ mod tests {
             out.contains("throttled: sw_power_cap (700 W, 88 °C)"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn a_long_field_on_an_empty_first_line_wraps_within_width() {
+        // The summary's case: no lead, continuation lines indented.
+        let long = "memtest FAIL: GPU 1 (memory_errors): GPU 0 83.3 GB at 2900 GB/s, \
+                    GPU 1 83.3 GB at 2900 GB/s"
+            .to_string();
+        let out = flow(std::slice::from_ref(&long), "", "  ", 40);
+        assert!(out.lines().all(|l| len(l) <= 40), "{out}");
+        assert!(out.lines().skip(1).all(|l| l.starts_with("  ")), "{out}");
     }
 
     #[test]

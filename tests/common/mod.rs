@@ -364,6 +364,82 @@ pub struct Gpu {
     /// Only in `bench` reports (checked field by field in tests/bench.rs).
     #[serde(default)]
     pub bench: Option<Value>,
+    /// Only in `memtest` reports.
+    #[serde(default)]
+    pub memtest: Option<Memtest>,
+}
+
+/// A GPU's `memtest` section.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Memtest {
+    pub total_bytes: Option<u64>,
+    pub free_bytes: Option<u64>,
+    pub target_bytes: Option<u64>,
+    pub tested_bytes: Option<u64>,
+    pub coverage_free_pct: Option<f64>,
+    pub coverage_total_pct: Option<f64>,
+    pub chunks: Option<u32>,
+    pub allocation_retries: u32,
+    pub allocation_notes: Vec<String>,
+    pub other_processes: Vec<MemtestProcess>,
+    pub passes: u32,
+    pub patterns: Vec<MemtestPattern>,
+    pub seconds: f64,
+    pub gb_per_s: Option<f64>,
+    pub mismatches: u64,
+    pub errors: Vec<MemtestError>,
+    pub injected: Option<MemtestInjected>,
+    pub wiped: Option<bool>,
+    pub ecc_corrected_delta: Option<u64>,
+    pub ecc_uncorrected_delta: Option<u64>,
+    pub remap_correctable_delta: Option<u64>,
+    pub remap_uncorrectable_delta: Option<u64>,
+    pub remap_pending: Option<bool>,
+    pub remap_failure: Option<bool>,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemtestProcess {
+    pub pid: u32,
+    pub name: Option<String>,
+    pub used_bytes: Option<u64>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemtestPattern {
+    pub pattern: String,
+    pub passes: u32,
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    pub seconds: f64,
+    pub gb_per_s: Option<f64>,
+    pub mismatches: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemtestError {
+    pub pattern: String,
+    pub pass: u32,
+    pub offset: u64,
+    pub address: String,
+    pub expected: String,
+    pub actual: String,
+    pub flipped_bits: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MemtestInjected {
+    pub pattern: String,
+    pub offset: u64,
+    pub address: String,
+    pub bit: u32,
+    pub found: bool,
 }
 
 impl Gpu {

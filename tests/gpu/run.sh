@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|bench|benchcmd|all]
 # (`bench` runs the latency/burn benchmarks; `benchcmd` checks the `gpuctl bench` command.)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
@@ -35,6 +35,9 @@ if [[ $what == multi ]]; then
 fi
 if [[ $what == p2p ]]; then
     echo "== p2p checks (2+ GPUs)"; python3 tests/gpu/check_p2p.py 2>&1 | tee "$out/p2p.log" || rc=1
+fi
+if [[ $what == memtest || $what == all ]]; then
+    echo "== memtest checks"; python3 tests/gpu/check_memtest.py 2>&1 | tee "$out/memtest.log" || rc=1
 fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1

@@ -1,0 +1,901 @@
+//! `gpuctl memtest`: GPU memory test on every selected GPU at once.
+//!
+//! One harness worker per GPU takes (nearly) all free memory in chunks,
+//! then runs each chosen pattern as sweeps over all of it; a step is one
+//! sweep (tens of milliseconds on an H100), so a stop signal is answered
+//! quickly. Every buffer is wiped with zeros and the wipe verified in the
+//! workload's `finish`, which runs on every exit but a hang. ECC counters
+//! and the row-remap state are read before and after; the verdict per GPU
+//! comes from mismatches, ECC/remap changes, XIDs, coverage and the wipe.
+
+use super::{harness_target, Selected};
+use crate::checks::{remedy, xid};
+use crate::cli::{GlobalArgs, MemtestArgs, PatternChoice};
+use crate::device::inventory::Enumerate;
+use crate::device::memtest::{
+    phases, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
+};
+use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidEvent};
+use crate::error::AppError;
+use crate::exit;
+use crate::harness::{self, Blame, Target, WorkError, Workload};
+use crate::report::progress::{PatternEvent, ProgressSink};
+use crate::report::{
+    Check, CheckStatus, GpuReport, MemtestError, MemtestInjected, MemtestPattern, MemtestProcess,
+    MemtestSummary, Outcome, Report,
+};
+use crate::signal;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Context, kernels and up to ~140 GB of allocations: seconds at most.
+const SETUP_TIMEOUT: Duration = Duration::from_secs(120);
+/// A sweep over all memory is under 0.1 s on an H100; one this late is a
+/// hang (a GPU with many errors is slower: the atomics serialise).
+const STEP_TIMEOUT: Duration = Duration::from_secs(30);
+/// NVML reads (ECC, processes) before and after the test.
+const NVML_TIMEOUT: Duration = Duration::from_secs(10);
+/// The checks without which no GPU is called healthy (the fail-closed
+/// rule, `report::fail_closed`): the test ran and verified memory.
+pub const REQUIRED: &[&str] = &["memtest_ran", "memory_errors"];
+/// Error records kept per GPU in the report.
+const REPORTED_ERRORS: usize = 16;
+/// `--duration` absent: passes decide the end; this only bounds the run.
+const NO_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// The fault injection asked for on one GPU.
+#[derive(Debug, Clone, Copy)]
+struct Injection {
+    offset: u64,
+    bit: u32,
+}
+
+/// The flip made, for the report.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Injected {
+    pattern: Pattern,
+    offset: u64,
+    address: u64,
+    bit: u32,
+}
+
+/// One sweep's outcome.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PhaseStep {
+    /// 1-based pass.
+    pass: u32,
+    pattern: Pattern,
+    /// The last sweep of this pattern in this pass.
+    last_of_pattern: bool,
+    stats: PhaseStats,
+    injected: Option<Injected>,
+}
+
+/// What set-up obtained, for the report.
+type Setup = crate::device::memtest::MemtestSetup;
+
+struct MemtestWork {
+    worker: Box<dyn MemtestWorker>,
+    plan: Vec<Phase>,
+    next: usize,
+    /// Passes completed.
+    done: u32,
+    passes: Option<u32>,
+    inject: Option<Injection>,
+}
+
+impl Workload for MemtestWork {
+    type Setup = Setup;
+    type Step = PhaseStep;
+    type Cleanup = WipeStats;
+
+    fn setup(&self) -> Setup {
+        self.worker.setup().clone()
+    }
+
+    fn step(&mut self) -> Result<PhaseStep, WorkError> {
+        let phase = self.plan[self.next];
+        let stats = self
+            .worker
+            .run_phase(&phase)
+            .map_err(|e| WorkError::new(e, Blame::Gpu))?;
+        // The flip goes in after the first write, so the next check of
+        // that pattern must find it.
+        let mut injected = None;
+        if let (Some(inj), Some(_)) = (self.inject, phase.write) {
+            let address = self
+                .worker
+                .flip(inj.offset, 1u64 << inj.bit)
+                .map_err(|e| WorkError::new(e, Blame::Unknown))?;
+            injected = Some(Injected {
+                pattern: phase.pattern,
+                offset: inj.offset,
+                address,
+                bit: inj.bit,
+            });
+            self.inject = None;
+        }
+        let last_of_pattern = self
+            .plan
+            .get(self.next + 1)
+            .is_none_or(|n| n.pattern != phase.pattern);
+        let pass = self.done + 1;
+        self.next += 1;
+        if self.next == self.plan.len() {
+            self.next = 0;
+            self.done += 1;
+        }
+        Ok(PhaseStep {
+            pass,
+            pattern: phase.pattern,
+            last_of_pattern,
+            stats,
+            injected,
+        })
+    }
+
+    fn verified(step: &PhaseStep) -> u64 {
+        step.stats.bytes_read
+    }
+
+    fn is_complete(&self) -> bool {
+        self.passes.is_some_and(|p| self.done >= p)
+    }
+
+    /// Zero every buffer and verify it before the memory is freed; words
+    /// left non-zero are judged by the `wipe` check, not here.
+    fn finish(&mut self) -> Result<WipeStats, WorkError> {
+        self.worker
+            .wipe()
+            .map_err(|e| WorkError::new(format!("wipe: {e}"), Blame::Gpu))
+    }
+}
+
+type GpuRun = harness::GpuRun<MemtestWork>;
+
+fn pattern_of(c: PatternChoice) -> Pattern {
+    match c {
+        PatternChoice::ZerosOnes => Pattern::ZerosOnes,
+        PatternChoice::WalkingOnes => Pattern::WalkingOnes,
+        PatternChoice::WalkingZeros => Pattern::WalkingZeros,
+        PatternChoice::MovingInversions => Pattern::MovingInversions,
+        PatternChoice::Address => Pattern::Address,
+        PatternChoice::Random => Pattern::Random,
+        PatternChoice::Modulo => Pattern::Modulo,
+    }
+}
+
+/// The chosen patterns, in the order given, each once (all when none).
+fn chosen(args: &MemtestArgs) -> Vec<Pattern> {
+    let mut out: Vec<Pattern> = Vec::new();
+    for p in args.patterns.iter().map(|&c| pattern_of(c)) {
+        if !out.contains(&p) {
+            out.push(p);
+        }
+    }
+    if out.is_empty() {
+        out = Pattern::ALL.to_vec();
+    }
+    out
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+fn gib(bytes: u64) -> f64 {
+    bytes as f64 / (1u64 << 30) as f64
+}
+
+fn rate(bytes: u64, seconds: f64) -> Option<f64> {
+    (seconds > 0.0).then(|| round1(bytes as f64 / seconds / 1e9))
+}
+
+pub fn run(
+    global: &GlobalArgs,
+    args: &MemtestArgs,
+    progress: &dyn ProgressSink,
+) -> Result<Report, AppError> {
+    let selected = Selected::open(global, Enumerate::Full)?;
+    let cuda = selected
+        .backend
+        .cuda()
+        .map_err(|e| AppError::environment(format!("memtest needs the CUDA driver: {e}")))?
+        .clone();
+    if let Some(i) = args.inject_fault {
+        if !selected.gpus().any(|g| g.index == i) {
+            return Err(AppError::usage(format!(
+                "--inject-fault {i}: no such selected GPU"
+            )));
+        }
+    }
+    let gpus: Vec<&Gpu> = selected.gpus().collect();
+    let nvml = selected.backend.nvml().ok().cloned();
+    if let Err(e) = signal::install() {
+        crate::trace::mark(&e);
+    }
+    let patterns = chosen(args);
+    // A new seed each run, so a fault cannot hide behind a fixed pattern.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x5eed);
+    let plan: Vec<Phase> = patterns.iter().flat_map(|&p| phases(p, seed)).collect();
+    let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
+    let nvml_indices: Vec<Option<u32>> = targets.iter().map(|t| t.nvml_index).collect();
+    let before = read_counters(&nvml, &nvml_indices);
+    let processes = read_processes(&nvml, &nvml_indices);
+    for gpu in &gpus {
+        progress.start(gpu.index, &gpu.name);
+    }
+    let faulty: Option<u32> = args
+        .inject_fault
+        .and_then(|i| gpus.iter().find(|g| g.index == i))
+        .and_then(|g| g.cuda_index());
+    let injection = Injection {
+        offset: args.inject_offset,
+        bit: args.inject_bit,
+    };
+    let config = MemtestConfig {
+        memory_fraction: args.memory,
+    };
+    let passes = match args.duration {
+        Some(_) => args.passes,
+        None => Some(args.passes.unwrap_or(1)),
+    };
+    let options = harness::Options {
+        duration: args.duration.unwrap_or(NO_DURATION),
+        max_steps: None,
+        setup_timeout: SETUP_TIMEOUT,
+        step_timeout: STEP_TIMEOUT,
+        sample_every: Some(args.interval),
+        watch_xids: true,
+        progress_every: args.interval.min(Duration::from_millis(200)),
+    };
+    let indices: Vec<u32> = gpus.iter().map(|g| g.index).collect();
+    let holders = super::MemoryHolders::new(nvml.clone(), &gpus);
+    let mut emitted: Vec<PatternTally> = gpus.iter().map(|_| PatternTally::default()).collect();
+    let worker_plan = plan.clone();
+    let result = harness::run(
+        &targets,
+        nvml.clone(),
+        &options,
+        signal::stop_flag(),
+        move |ordinal| {
+            let worker = cuda
+                .start_memtest(ordinal, &config)
+                .map_err(|e| holders.work_error(ordinal, e))?;
+            Ok(MemtestWork {
+                worker,
+                plan: worker_plan.clone(),
+                next: 0,
+                done: 0,
+                passes,
+                inject: (faulty == Some(ordinal)).then_some(injection),
+            })
+        },
+        &mut |runs, elapsed| {
+            for ((run, &gpu), tally) in runs.iter().zip(&indices).zip(emitted.iter_mut()) {
+                tally.emit(gpu, run, elapsed, progress);
+            }
+        },
+    );
+    for ((run, &gpu), tally) in result.runs.iter().zip(&indices).zip(emitted.iter_mut()) {
+        tally.emit(gpu, run, result.elapsed, progress);
+    }
+    progress.finish();
+    let after = read_counters(&nvml, &nvml_indices);
+    let inputs = ReportInputs {
+        before,
+        after,
+        processes,
+        patterns,
+    };
+    Ok(build_report(
+        &selected,
+        &gpus,
+        &result.runs,
+        result.xids,
+        args,
+        &inputs,
+        result.interrupted,
+    ))
+}
+
+/// Per-GPU progress so far: which steps were announced, and the running
+/// totals of the pattern in flight.
+#[derive(Default)]
+struct PatternTally {
+    seen: usize,
+    bytes: u64,
+    seconds: f64,
+    mismatches: u64,
+}
+
+impl PatternTally {
+    fn emit(&mut self, gpu: u32, run: &GpuRun, elapsed: Duration, sink: &dyn ProgressSink) {
+        for step in run.steps.iter().skip(self.seen) {
+            self.bytes += step.stats.bytes_read + step.stats.bytes_written;
+            self.seconds += step.stats.seconds;
+            self.mismatches += step.stats.mismatches;
+            if step.last_of_pattern {
+                sink.pattern(&PatternEvent {
+                    event: "pattern",
+                    gpu,
+                    elapsed_s: round1(elapsed.as_secs_f64()),
+                    pass: step.pass,
+                    pattern: step.pattern.name(),
+                    bytes: self.bytes,
+                    seconds: (self.seconds * 1e4).round() / 1e4,
+                    gb_per_s: rate(self.bytes, self.seconds),
+                    mismatches: self.mismatches,
+                });
+                *self = PatternTally {
+                    seen: self.seen,
+                    ..Default::default()
+                };
+            }
+        }
+        self.seen = run.steps.len();
+    }
+}
+
+fn read_counters(
+    nvml: &Option<Arc<dyn NvmlApi>>,
+    indices: &[Option<u32>],
+) -> Vec<Option<ErrorCounters>> {
+    let Some(api) = nvml.clone() else {
+        return indices.iter().map(|_| None).collect();
+    };
+    harness::map_bounded(
+        indices.to_vec(),
+        NVML_TIMEOUT,
+        signal::stop_flag(),
+        move |i| i.map(|i| api.error_counters(i)),
+    )
+    .into_iter()
+    .map(|r| r.ok().flatten())
+    .collect()
+}
+
+fn read_processes(
+    nvml: &Option<Arc<dyn NvmlApi>>,
+    indices: &[Option<u32>],
+) -> Vec<Reading<Vec<GpuProcess>>> {
+    let Some(api) = nvml.clone() else {
+        return indices.iter().map(|_| Reading::default()).collect();
+    };
+    let me = std::process::id();
+    harness::map_bounded(
+        indices.to_vec(),
+        NVML_TIMEOUT,
+        signal::stop_flag(),
+        move |i| {
+            i.map_or_else(Reading::default, |i| {
+                api.compute_processes(i)
+                    .map(|ps| ps.into_iter().filter(|p| p.pid != me).collect())
+            })
+        },
+    )
+    .into_iter()
+    .map(|r| r.unwrap_or_default())
+    .collect()
+}
+
+struct ReportInputs {
+    before: Vec<Option<ErrorCounters>>,
+    after: Vec<Option<ErrorCounters>>,
+    processes: Vec<Reading<Vec<GpuProcess>>>,
+    patterns: Vec<Pattern>,
+}
+
+fn hex(v: u64) -> String {
+    format!("{v:#018x}")
+}
+
+fn flipped_bits(m: &Mismatch) -> Vec<u32> {
+    let x = m.expected ^ m.actual;
+    (0..64).filter(|b| x & (1u64 << b) != 0).collect()
+}
+
+fn build_report(
+    selected: &Selected,
+    gpus: &[&Gpu],
+    runs: &[GpuRun],
+    xid_events: harness::XidWatch,
+    args: &MemtestArgs,
+    inputs: &ReportInputs,
+    interrupted: bool,
+) -> Report {
+    let mut report = Report::new("memtest");
+    report.driver = Some(selected.inventory.driver.clone());
+    report.warnings = selected.inventory.warnings.clone();
+    let (events, watch_error) = match xid_events {
+        Some(Ok(events)) => (events, None),
+        Some(Err(e)) => {
+            let why = format!("NVML XID events unavailable: {e}");
+            report.warnings.push(why.clone());
+            (Vec::new(), Some(why))
+        }
+        None => (
+            Vec::new(),
+            Some("NVML is unavailable: XID events not watched".to_string()),
+        ),
+    };
+    let required = crate::report::Required {
+        checks: REQUIRED,
+        deselected: &[],
+    };
+    report.gpus = gpus
+        .iter()
+        .enumerate()
+        .map(|(slot, gpu)| {
+            let run = &runs[slot];
+            let summary = summarize(run, inputs, slot);
+            let mut checks = vec![harness::completion_check(
+                "memtest_ran",
+                "sweeps",
+                run,
+                interrupted,
+            )];
+            checks.push(mismatch_check(run, &summary));
+            checks.push(coverage_check(&summary, args.min_coverage));
+            checks.push(ecc_check(
+                inputs.before[slot].as_ref(),
+                inputs.after[slot].as_ref(),
+            ));
+            let mine: Vec<&XidEvent> = events
+                .iter()
+                .filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml)
+                .collect();
+            checks.push(match (&watch_error, gpu.has_nvml && gpu.lost.is_none()) {
+                (None, true) => {
+                    let mut x = xid::xid_check(&mine, "NVML events during the memory test");
+                    if x.status == CheckStatus::Warn {
+                        // Any XID while the memory is under test fails it.
+                        x.status = CheckStatus::Fail;
+                    }
+                    x
+                }
+                (Some(why), _) => Check::new("xid", CheckStatus::Skip, why.clone()),
+                (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
+            });
+            checks.push(wipe_check(run, interrupted));
+            GpuReport {
+                memtest: Some(summary),
+                ..GpuReport::judged(gpu, checks, &required)
+            }
+        })
+        .collect();
+
+    let worst = report.worst_status();
+    let failed: Vec<String> = report
+        .gpus
+        .iter()
+        .filter(|g| g.status == Some(CheckStatus::Fail))
+        .map(|g| {
+            let names: Vec<&str> = g
+                .checks
+                .iter()
+                .flatten()
+                .filter(|c| c.status == CheckStatus::Fail)
+                .map(|c| c.name.as_str())
+                .collect();
+            format!("GPU {} ({})", g.index, names.join(", "))
+        })
+        .collect();
+    let tested: Vec<String> = report
+        .gpus
+        .iter()
+        .map(|g| {
+            let m = g.memtest.as_ref();
+            format!(
+                "GPU {} {} GB at {} GB/s",
+                g.index,
+                m.and_then(|m| m.tested_bytes)
+                    .map_or("-".into(), |b| format!("{:.1}", b as f64 / 1e9)),
+                m.and_then(|m| m.gb_per_s)
+                    .map_or("-".into(), |r| format!("{r:.0}"))
+            )
+        })
+        .collect();
+    report.outcome = match (interrupted, worst) {
+        (true, _) => Outcome::Interrupted,
+        (_, CheckStatus::Fail) => Outcome::Fail,
+        (_, CheckStatus::Warn) => Outcome::Warn,
+        _ => Outcome::Pass,
+    };
+    report.exit_code = match report.outcome {
+        Outcome::Interrupted => exit::INTERRUPTED,
+        Outcome::Fail => exit::CHECK_FAILED,
+        _ => exit::SUCCESS,
+    };
+    let verdict = match report.outcome {
+        Outcome::Interrupted => "interrupted (partial report)".to_string(),
+        Outcome::Fail => format!("FAIL: {}", failed.join("; ")),
+        Outcome::Warn => "passed with warnings".to_string(),
+        _ => "passed".to_string(),
+    };
+    report.summary = format!("memtest {verdict}: {}", tested.join(", "));
+    report
+}
+
+fn summarize(run: &GpuRun, inputs: &ReportInputs, slot: usize) -> MemtestSummary {
+    let setup = run.setup.as_ref();
+    let a = setup.map(|s| &s.allocation);
+    let mut patterns: Vec<MemtestPattern> = inputs
+        .patterns
+        .iter()
+        .map(|p| MemtestPattern {
+            pattern: p.name().to_string(),
+            ..Default::default()
+        })
+        .collect();
+    let mut errors = Vec::new();
+    let mut mismatches = 0;
+    let (mut bytes, mut seconds) = (0u64, 0f64);
+    let mut injected: Option<Injected> = None;
+    for step in &run.steps {
+        let s = &step.stats;
+        if let Some(p) = patterns
+            .iter_mut()
+            .find(|p| p.pattern == step.pattern.name())
+        {
+            p.bytes_read += s.bytes_read;
+            p.bytes_written += s.bytes_written;
+            p.seconds += s.seconds;
+            p.mismatches += s.mismatches;
+            if step.last_of_pattern {
+                p.passes += 1;
+            }
+        }
+        bytes += s.bytes_read + s.bytes_written;
+        seconds += s.seconds;
+        mismatches += s.mismatches;
+        for m in &s.records {
+            if errors.len() < REPORTED_ERRORS {
+                errors.push((step.pattern, step.pass, *m));
+            }
+        }
+        injected = injected.or(step.injected);
+    }
+    for p in &mut patterns {
+        p.gb_per_s = rate(p.bytes_read + p.bytes_written, p.seconds);
+        p.seconds = (p.seconds * 1e4).round() / 1e4;
+    }
+    let passes = run
+        .steps
+        .iter()
+        .filter(|s| s.last_of_pattern && Some(&s.pattern) == inputs.patterns.last())
+        .count() as u32;
+    let other_processes: Vec<MemtestProcess> = inputs.processes[slot]
+        .value()
+        .map(|ps| {
+            ps.iter()
+                .map(|p| MemtestProcess {
+                    pid: p.pid,
+                    name: p.name.clone(),
+                    used_bytes: p.used_bytes,
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    let pct = |n: u64, d: u64| (d > 0).then(|| round1(n as f64 * 100.0 / d as f64));
+    let (before, after) = (inputs.before[slot].as_ref(), inputs.after[slot].as_ref());
+    let ecc = |f: fn(&crate::device::EccCounts) -> u64| {
+        let b = before.and_then(|c| c.ecc_volatile.value().map(f))?;
+        let a = after.and_then(|c| c.ecc_volatile.value().map(f))?;
+        Some(a.saturating_sub(b))
+    };
+    let remap = |f: fn(&crate::device::RowRemap) -> u64| {
+        let b = before.and_then(|c| c.row_remap.value().map(f))?;
+        let a = after.and_then(|c| c.row_remap.value().map(f))?;
+        Some(a.saturating_sub(b))
+    };
+    let remap_after = after.and_then(|c| c.row_remap.get());
+    MemtestSummary {
+        total_bytes: a.map(|a| a.total_bytes),
+        free_bytes: a.map(|a| a.free_bytes),
+        target_bytes: a.map(|a| a.target_bytes),
+        tested_bytes: a.map(|a| a.tested_bytes),
+        coverage_free_pct: a.and_then(|a| pct(a.tested_bytes, a.free_bytes)),
+        coverage_total_pct: a.and_then(|a| pct(a.tested_bytes, a.total_bytes)),
+        chunks: a.map(|a| a.chunks),
+        allocation_retries: a.map_or(0, |a| a.retries),
+        allocation_notes: a.map(|a| a.retry_reasons.clone()).unwrap_or_default(),
+        other_processes,
+        passes,
+        patterns,
+        seconds: round1(run.work_seconds),
+        gb_per_s: rate(bytes, seconds),
+        mismatches,
+        errors: errors
+            .iter()
+            .map(|(pattern, pass, m)| MemtestError {
+                pattern: pattern.name().to_string(),
+                pass: *pass,
+                offset: m.offset,
+                address: hex(m.address),
+                expected: hex(m.expected),
+                actual: hex(m.actual),
+                flipped_bits: flipped_bits(m),
+            })
+            .collect(),
+        injected: injected.map(|i| MemtestInjected {
+            pattern: i.pattern.name().to_string(),
+            offset: i.offset,
+            address: hex(i.address),
+            bit: i.bit,
+            found: errors
+                .iter()
+                .any(|(_, _, m)| m.address == i.address && m.expected ^ m.actual == 1u64 << i.bit),
+        }),
+        wiped: setup.and(run.cleanup.as_ref()).map(wiped_clean),
+        ecc_corrected_delta: ecc(|e| e.corrected),
+        ecc_uncorrected_delta: ecc(|e| e.uncorrected),
+        remap_correctable_delta: remap(|r| r.correctable),
+        remap_uncorrectable_delta: remap(|r| r.uncorrectable),
+        remap_pending: remap_after.map(|r| r.pending),
+        remap_failure: remap_after.map(|r| r.failure),
+        error: run.failure.as_ref().map(|f| f.message()),
+    }
+}
+
+fn mismatch_check(run: &GpuRun, s: &MemtestSummary) -> Check {
+    const NAME: &str = "memory_errors";
+    if run.verified == 0 {
+        return Check::new(NAME, CheckStatus::Skip, "no memory was verified");
+    }
+    let checked = run.verified as f64 / 1e9;
+    if s.mismatches == 0 {
+        return Check::new(
+            NAME,
+            CheckStatus::Pass,
+            format!("{checked:.1} GB read back and verified: no mismatch"),
+        )
+        .value(0, Some("words"))
+        .threshold(0);
+    }
+    let first = s.errors.first().map_or(String::new(), |e| {
+        format!(
+            "; first at offset {} (address {}) in {}: expected {}, read {}, bit(s) {:?} flipped",
+            e.offset, e.address, e.pattern, e.expected, e.actual, e.flipped_bits
+        )
+    });
+    Check::new(
+        NAME,
+        CheckStatus::Fail,
+        format!(
+            "{} words did not hold what was written{first}",
+            s.mismatches
+        ),
+    )
+    .value(s.mismatches, Some("words"))
+    .threshold(0)
+    .remedy(remedy::RMA)
+}
+
+fn coverage_check(s: &MemtestSummary, min: f64) -> Check {
+    // Not `coverage`: that name belongs to the fail-closed rule's check.
+    const NAME: &str = "memory_coverage";
+    let (Some(tested), Some(free), Some(cov)) = (s.tested_bytes, s.free_bytes, s.coverage_free_pct)
+    else {
+        return Check::new(NAME, CheckStatus::Skip, "no memory was obtained");
+    };
+    let held: u64 = s.other_processes.iter().filter_map(|p| p.used_bytes).sum();
+    let holders = if s.other_processes.is_empty() {
+        String::new()
+    } else {
+        let names: Vec<String> = s
+            .other_processes
+            .iter()
+            .map(|p| {
+                format!(
+                    "pid {} ({}, {})",
+                    p.pid,
+                    p.name.as_deref().unwrap_or("?"),
+                    p.used_bytes
+                        .map_or("? GiB".into(), |b| format!("{:.1} GiB", gib(b)))
+                )
+            })
+            .collect();
+        format!(
+            "; {:.1} GiB held by other processes, not tested: {}",
+            gib(held),
+            names.join(", ")
+        )
+    };
+    let message = format!(
+        "tested {:.1} GiB = {cov:.1}% of free ({:.1} GiB), {:.1}% of total{holders}",
+        gib(tested),
+        gib(free),
+        s.coverage_total_pct.unwrap_or(0.0)
+    );
+    let threshold = round1(min * 100.0);
+    let check = if cov < threshold {
+        let remedy = if s.other_processes.is_empty() {
+            remedy::MEMTEST_REFUSED
+        } else {
+            remedy::MEMTEST_HELD
+        };
+        Check::new(NAME, CheckStatus::Warn, message).remedy(remedy)
+    } else {
+        Check::new(NAME, CheckStatus::Pass, message)
+    };
+    check.value(cov, Some("%")).threshold(threshold)
+}
+
+fn ecc_check(before: Option<&ErrorCounters>, after: Option<&ErrorCounters>) -> Check {
+    const NAME: &str = "ecc_during_test";
+    let (Some(b), Some(a)) = (before, after) else {
+        return Check::new(
+            NAME,
+            CheckStatus::Skip,
+            "NVML could not read the ECC counters",
+        );
+    };
+    let ecc = match (b.ecc_volatile.get(), a.ecc_volatile.get()) {
+        (Some(b), Some(a)) => Some((
+            a.corrected.saturating_sub(b.corrected),
+            a.uncorrected.saturating_sub(b.uncorrected),
+        )),
+        _ => None,
+    };
+    let remap = match (b.row_remap.get(), a.row_remap.get()) {
+        (Some(b), Some(a)) => Some((b, a)),
+        _ => None,
+    };
+    if ecc.is_none() && remap.is_none() {
+        return Check::new(
+            NAME,
+            CheckStatus::Skip,
+            "ECC counters and row remapping are not supported on this GPU",
+        );
+    }
+    let mut fail = Vec::new();
+    let mut warn = Vec::new();
+    if let Some((c, u)) = ecc {
+        if u > 0 {
+            fail.push(format!("{u} new uncorrectable ECC errors"));
+        }
+        if c > 0 {
+            warn.push(format!("{c} new corrected ECC errors"));
+        }
+    }
+    if let Some((b, a)) = remap {
+        if a.failure && !b.failure {
+            fail.push("row remapping failed".to_string());
+        }
+        let (rc, ru) = (
+            a.correctable.saturating_sub(b.correctable),
+            a.uncorrectable.saturating_sub(b.uncorrectable),
+        );
+        if rc + ru > 0 {
+            warn.push(format!(
+                "{} rows newly remapped ({rc} correctable, {ru} uncorrectable)",
+                rc + ru
+            ));
+        }
+        if a.pending && !b.pending {
+            warn.push("a row remap is pending (applied at the next GPU reset)".to_string());
+        }
+    }
+    let all: Vec<String> = fail.iter().chain(&warn).cloned().collect();
+    if !fail.is_empty() {
+        Check::new(NAME, CheckStatus::Fail, all.join("; ")).remedy(remedy::RMA)
+    } else if !warn.is_empty() {
+        Check::new(NAME, CheckStatus::Warn, all.join("; ")).remedy(remedy::RESET)
+    } else {
+        Check::new(
+            NAME,
+            CheckStatus::Pass,
+            "no new ECC errors or row remaps during the test",
+        )
+    }
+}
+
+/// Whether the wipe ran and left every word zero.
+fn wiped_clean(cleanup: &Result<WipeStats, WorkError>) -> bool {
+    cleanup.as_ref().is_ok_and(|w| w.mismatches == 0)
+}
+
+fn wipe_check(run: &GpuRun, interrupted: bool) -> Check {
+    const NAME: &str = "wipe";
+    let Some(setup) = &run.setup else {
+        return Check::new(NAME, CheckStatus::Skip, "no memory was held");
+    };
+    let bytes = gib(setup.allocation.tested_bytes);
+    match &run.cleanup {
+        Some(Ok(w)) if w.mismatches == 0 => Check::new(
+            NAME,
+            CheckStatus::Pass,
+            format!("{bytes:.1} GiB overwritten with zeros and verified before being freed"),
+        ),
+        Some(Ok(w)) => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!(
+                "{} words were not zero after the wipe: test data may remain in freed memory",
+                w.mismatches
+            ),
+        )
+        .value(w.mismatches, Some("words"))
+        .threshold(0)
+        .remedy(remedy::RESET),
+        Some(Err(e)) => Check::new(
+            NAME,
+            CheckStatus::Fail,
+            format!(
+                "the wipe failed ({}): test data may remain in freed memory",
+                e.message
+            ),
+        )
+        .remedy(remedy::RESET),
+        None => Check::new(
+            NAME,
+            if interrupted {
+                CheckStatus::Warn
+            } else {
+                CheckStatus::Fail
+            },
+            "the worker did not come back: its memory was not wiped (freed when the process exits)",
+        )
+        .remedy(remedy::RESET),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::{EccCounts, RowRemap};
+
+    fn counters(corrected: u64, uncorrected: u64, remap: RowRemap) -> ErrorCounters {
+        ErrorCounters {
+            ecc_volatile: Reading::Value(EccCounts {
+                corrected,
+                uncorrected,
+            }),
+            row_remap: Reading::Value(remap),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn ecc_changes_judge_as_the_issue_says() {
+        let base = counters(1, 0, RowRemap::default());
+        assert_eq!(
+            ecc_check(Some(&base), Some(&base)).status,
+            CheckStatus::Pass
+        );
+        let c = counters(3, 0, RowRemap::default());
+        assert_eq!(ecc_check(Some(&base), Some(&c)).status, CheckStatus::Warn);
+        let u = counters(1, 1, RowRemap::default());
+        assert_eq!(ecc_check(Some(&base), Some(&u)).status, CheckStatus::Fail);
+        let f = counters(
+            1,
+            0,
+            RowRemap {
+                failure: true,
+                ..Default::default()
+            },
+        );
+        assert_eq!(ecc_check(Some(&base), Some(&f)).status, CheckStatus::Fail);
+        assert_eq!(ecc_check(None, Some(&f)).status, CheckStatus::Skip);
+        let none = ErrorCounters::default();
+        assert_eq!(
+            ecc_check(Some(&none), Some(&none)).status,
+            CheckStatus::Skip
+        );
+    }
+
+    #[test]
+    fn flipped_bits_are_listed() {
+        let m = Mismatch {
+            offset: 0,
+            address: 0,
+            expected: 0,
+            actual: (1 << 5) | (1 << 63),
+        };
+        assert_eq!(flipped_bits(&m), vec![5, 63]);
+    }
+}

@@ -1,0 +1,358 @@
+//! The memory test on a real GPU: the driver API, the kernels of
+//! `kernels/memtest.cu`, and memory taken in chunks with recovery.
+//!
+//! Buffers are raw `cuMemAlloc` allocations owned here (not cudarc slices,
+//! whose stream-ordered frees may keep memory in a pool): the worker frees
+//! them itself on drop, after `wipe` zeroed and verified them.
+
+use super::cuerr::{self, guarded};
+use super::memtest::{
+    self, Allocation, Fill, MemtestConfig, MemtestSetup, MemtestWorker, Mismatch, Phase,
+    PhaseStats, WipeStats, MAX_RECORDS,
+};
+use super::QueryError;
+use crate::kernels;
+use cudarc::driver::sys::{self, CUdevice_attribute_enum as Attr, CUresult};
+use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
+use cudarc::nvrtc::Ptx;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Threads per block; with [`BLOCKS_PER_SM`] blocks per SM, 2048 threads
+/// each keeping 4 x 16-byte loads in flight: enough to run at HBM speed.
+const BLOCK: u32 = 256;
+const BLOCKS_PER_SM: u32 = 8;
+/// u64 words of the kernel's `MtLog`: count, recorded, 16 x (address,
+/// expected, actual).
+const LOG_WORDS: usize = 2 + 3 * MAX_RECORDS;
+
+/// A raw device allocation.
+struct Chunk {
+    ptr: u64,
+    bytes: u64,
+    /// Byte offset of this chunk within the memory under test.
+    offset: u64,
+}
+
+pub(super) struct CudaMemtest {
+    ctx: Arc<CudaContext>,
+    stream: Arc<CudaStream>,
+    pass_fn: CudaFunction,
+    flip_fn: CudaFunction,
+    chunks: Vec<Chunk>,
+    log: u64,
+    grid: u32,
+    setup: MemtestSetup,
+}
+
+fn err(step: &str, e: CUresult) -> String {
+    format!("{step}: {}", cuerr::describe(e))
+}
+
+/// Set-up errors stay typed, so the harness can tell a host library or a
+/// busy GPU (blamed on neither) from a faulty GPU.
+fn qerr(step: &str, e: CUresult) -> QueryError {
+    cuerr::cuda_err(step, e).into()
+}
+
+pub(super) fn start(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, QueryError> {
+    guarded(|| start_inner(ordinal, config))
+}
+
+fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, QueryError> {
+    let ctx =
+        CudaContext::new(ordinal as usize).map_err(|e| qerr("context creation failed", e.0))?;
+    let module = ctx
+        .load_module(Ptx::from_src(kernels::MEMTEST_PTX))
+        .map_err(|e| qerr("module load failed", e.0))?;
+    let pass_fn = module
+        .load_function(kernels::MEMTEST_PASS_ENTRY)
+        .map_err(|e| qerr("kernel lookup failed", e.0))?;
+    let flip_fn = module
+        .load_function(kernels::MEMTEST_FLIP_ENTRY)
+        .map_err(|e| qerr("kernel lookup failed", e.0))?;
+    let sms = ctx
+        .attribute(Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
+        .map_err(|e| qerr("device attribute query failed", e.0))?;
+    let grid = (sms.max(1) as u32) * BLOCKS_PER_SM;
+    let stream = ctx.default_stream();
+    ctx.bind_to_thread()
+        .map_err(|e| qerr("context bind failed", e.0))?;
+    let log = raw_alloc((LOG_WORDS * 8) as u64)
+        .map_err(|e| qerr("device allocation failed", e))?
+        .ok_or_else(|| {
+            // Typed as out of memory so the remedy names who holds it.
+            QueryError::from(super::DeviceError::OutOfMemory {
+                step: "cuMemAlloc memtest error log".into(),
+                requested_bytes: (LOG_WORDS * 8) as u64,
+                free_bytes: 0,
+            })
+        })?;
+    let mut worker = CudaMemtest {
+        ctx,
+        stream,
+        pass_fn,
+        flip_fn,
+        chunks: Vec::new(),
+        log,
+        grid,
+        setup: MemtestSetup {
+            allocation: Allocation::default(),
+            detail: format!("gpuctl_memtest_pass, grid {grid} x {BLOCK}, 16-byte accesses"),
+        },
+    };
+    worker.zero_log().map_err(QueryError::Failed)?;
+    let (free, total) = worker
+        .ctx
+        .mem_get_info()
+        .map_err(|e| qerr("cuMemGetInfo failed", e.0))?;
+    let mut a = Allocation {
+        total_bytes: total as u64,
+        free_bytes: free as u64,
+        target_bytes: memtest::target_bytes(free as u64, config.memory_fraction),
+        ..Default::default()
+    };
+    let chunks = &mut worker.chunks;
+    memtest::allocate_with_recovery(
+        &mut a,
+        |size| match raw_alloc(size) {
+            Ok(Some(ptr)) => {
+                let offset = chunks.last().map_or(0, |c: &Chunk| c.offset + c.bytes);
+                chunks.push(Chunk {
+                    ptr,
+                    bytes: size,
+                    offset,
+                });
+                Ok(true)
+            }
+            Ok(None) => Ok(false),
+            Err(e) => Err(err("device allocation failed", e)),
+        },
+        |attempt| std::thread::sleep(Duration::from_millis(10 << attempt)),
+    )
+    .map_err(QueryError::Failed)?;
+    worker.setup.allocation = a;
+    Ok(worker)
+}
+
+/// `Ok(None)` when out of memory.
+fn raw_alloc(bytes: u64) -> Result<Option<u64>, CUresult> {
+    let mut ptr: sys::CUdeviceptr = 0;
+    // SAFETY: writes one device pointer; the caller binds the context.
+    match unsafe { sys::cuMemAlloc_v2(&mut ptr, bytes as usize) } {
+        CUresult::CUDA_SUCCESS => Ok(Some(ptr)),
+        CUresult::CUDA_ERROR_OUT_OF_MEMORY => Ok(None),
+        e => Err(e),
+    }
+}
+
+impl CudaMemtest {
+    fn bind(&self) -> Result<(), String> {
+        self.ctx
+            .bind_to_thread()
+            .map_err(|e| err("context bind failed", e.0))
+    }
+
+    fn zero_log(&self) -> Result<(), String> {
+        // SAFETY: `log` is this worker's allocation of LOG_WORDS u64s.
+        let r = unsafe { sys::cuMemsetD8_v2(self.log, 0, LOG_WORDS * 8) };
+        match r {
+            CUresult::CUDA_SUCCESS => Ok(()),
+            e => Err(err("clearing the error log failed", e)),
+        }
+    }
+
+    fn read_log(&self) -> Result<[u64; LOG_WORDS], String> {
+        let mut host = [0u64; LOG_WORDS];
+        // SAFETY: copies LOG_WORDS u64s from the log into `host`.
+        let r = unsafe { sys::cuMemcpyDtoH_v2(host.as_mut_ptr().cast(), self.log, LOG_WORDS * 8) };
+        match r {
+            CUresult::CUDA_SUCCESS => Ok(host),
+            e => Err(err("reading the error log failed", e)),
+        }
+    }
+
+    /// Launches one sweep over every chunk (top chunk first when
+    /// descending) and returns the device time, seconds.
+    fn sweep(
+        &self,
+        check: Option<Fill>,
+        write: Option<Fill>,
+        descending: bool,
+    ) -> Result<f64, String> {
+        let none = Fill {
+            kind: memtest::Kind::Const,
+            p0: 0,
+            p1: 0,
+            p2: 0,
+        };
+        let (c, w) = (check.unwrap_or(none), write.unwrap_or(none));
+        let mode = u32::from(check.is_some()) | (u32::from(write.is_some()) << 1);
+        let desc = u32::from(descending);
+        let (ck, wk) = (c.kind as u32, w.kind as u32);
+        let timing = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
+        let start = self
+            .ctx
+            .new_event(timing)
+            .map_err(|e| err("event creation failed", e.0))?;
+        let end = self
+            .ctx
+            .new_event(timing)
+            .map_err(|e| err("event creation failed", e.0))?;
+        start
+            .record(&self.stream)
+            .map_err(|e| err("event record failed", e.0))?;
+        let order: Box<dyn Iterator<Item = &Chunk>> = if descending {
+            Box::new(self.chunks.iter().rev())
+        } else {
+            Box::new(self.chunks.iter())
+        };
+        for chunk in order {
+            let n16 = chunk.bytes / 16;
+            let blocks = (n16.div_ceil(u64::from(BLOCK)).min(u64::from(self.grid))).max(1) as u32;
+            let cfg = LaunchConfig {
+                grid_dim: (blocks, 1, 1),
+                block_dim: (BLOCK, 1, 1),
+                shared_mem_bytes: 0,
+            };
+            let mut l = self.stream.launch_builder(&self.pass_fn);
+            l.arg(&chunk.ptr)
+                .arg(&n16)
+                .arg(&mode)
+                .arg(&desc)
+                .arg(&ck)
+                .arg(&c.p0)
+                .arg(&c.p1)
+                .arg(&c.p2)
+                .arg(&wk)
+                .arg(&w.p0)
+                .arg(&w.p1)
+                .arg(&w.p2)
+                .arg(&self.log);
+            // SAFETY: the arguments match gpuctl_memtest_pass's ABI (the
+            // LAUNCH comment in kernels/memtest.cu); `chunk` is a live
+            // allocation of `bytes` bytes and `log` one MtLog.
+            unsafe { l.launch(cfg) }.map_err(|e| err("kernel launch failed", e.0))?;
+        }
+        end.record(&self.stream)
+            .map_err(|e| err("event record failed", e.0))?;
+        // A fault in the sweep (Xid, uncorrectable ECC) surfaces here.
+        self.stream
+            .synchronize()
+            .map_err(|e| err("memory test kernel failed", e.0))?;
+        let ms = start
+            .elapsed_ms(&end)
+            .map_err(|e| err("event timing failed", e.0))?;
+        Ok(f64::from(ms) / 1e3)
+    }
+
+    fn tested(&self) -> u64 {
+        self.chunks.iter().map(|c| c.bytes).sum()
+    }
+
+    /// The log's count and records, located within the memory under test;
+    /// the log is cleared for the next sweep when anything was found.
+    fn take_mismatches(&self) -> Result<(u64, Vec<Mismatch>), String> {
+        let log = self.read_log()?;
+        let count = log[0];
+        if count == 0 {
+            return Ok((0, Vec::new()));
+        }
+        let kept = (log[1] as usize).min(MAX_RECORDS);
+        let records = (0..kept)
+            .map(|i| {
+                let (address, expected, actual) = (log[2 + 3 * i], log[3 + 3 * i], log[4 + 3 * i]);
+                let offset = self
+                    .chunks
+                    .iter()
+                    .find(|c| address >= c.ptr && address < c.ptr + c.bytes)
+                    .map_or(u64::MAX, |c| c.offset + (address - c.ptr));
+                Mismatch {
+                    offset,
+                    address,
+                    expected,
+                    actual,
+                }
+            })
+            .collect();
+        self.zero_log()?;
+        Ok((count, records))
+    }
+}
+
+impl MemtestWorker for CudaMemtest {
+    fn setup(&self) -> &MemtestSetup {
+        &self.setup
+    }
+
+    fn run_phase(&mut self, phase: &Phase) -> Result<PhaseStats, String> {
+        self.bind()?;
+        let seconds = self.sweep(phase.check, phase.write, phase.descending)?;
+        let (mismatches, records) = if phase.check.is_some() {
+            self.take_mismatches()?
+        } else {
+            (0, Vec::new())
+        };
+        let bytes = self.tested();
+        Ok(PhaseStats {
+            bytes_read: if phase.check.is_some() { bytes } else { 0 },
+            bytes_written: if phase.write.is_some() { bytes } else { 0 },
+            seconds,
+            mismatches,
+            records,
+        })
+    }
+
+    fn flip(&mut self, offset: u64, mask: u64) -> Result<u64, String> {
+        self.bind()?;
+        let chunk = self
+            .chunks
+            .iter()
+            .find(|c| offset >= c.offset && offset + 8 <= c.offset + c.bytes)
+            .ok_or_else(|| format!("offset {offset} is beyond the memory under test"))?;
+        let address = chunk.ptr + (offset - chunk.offset);
+        let mut l = self.stream.launch_builder(&self.flip_fn);
+        l.arg(&address).arg(&mask);
+        // SAFETY: gpuctl_memtest_flip(u64, u64); `address` is an aligned
+        // word inside a live allocation.
+        unsafe { l.launch(LaunchConfig::for_num_elems(1)) }
+            .map_err(|e| err("kernel launch failed", e.0))?;
+        self.stream
+            .synchronize()
+            .map_err(|e| err("fault injection failed", e.0))?;
+        Ok(address)
+    }
+
+    fn wipe(&mut self) -> Result<WipeStats, String> {
+        self.bind()?;
+        let zero = Fill {
+            kind: memtest::Kind::Const,
+            p0: 0,
+            p1: 0,
+            p2: 0,
+        };
+        // Whatever an interrupted phase left in the log is not the wipe's.
+        self.zero_log()?;
+        self.sweep(None, Some(zero), false)?;
+        self.sweep(Some(zero), None, false)?;
+        let (mismatches, _) = self.take_mismatches()?;
+        Ok(WipeStats {
+            bytes: self.tested(),
+            mismatches,
+        })
+    }
+}
+
+impl Drop for CudaMemtest {
+    fn drop(&mut self) {
+        if self.ctx.bind_to_thread().is_err() {
+            return;
+        }
+        for c in self.chunks.drain(..) {
+            // SAFETY: each pointer came from cuMemAlloc and is freed once.
+            let _ = unsafe { sys::cuMemFree_v2(c.ptr) };
+        }
+        // SAFETY: as above.
+        let _ = unsafe { sys::cuMemFree_v2(self.log) };
+    }
+}

@@ -1,0 +1,492 @@
+//! The memory test's interface: patterns, the phases each pattern runs,
+//! the value every word must hold, and what a GPU under test reports.
+//!
+//! A [`MemtestWorker`] owns one GPU's context and the memory it obtained.
+//! Each [`Phase`] is one sweep over all of that memory: check every word
+//! against the old pattern, write the new one, or both in one fused pass
+//! (kernels in `kernels/memtest.cu`). Mismatches are data, not errors: the
+//! GPU counts them and records the first [`MAX_RECORDS`] with address,
+//! expected and actual value. [`value`] is the kernel's pattern function,
+//! used by the simulator and the tests.
+
+use serde::Serialize;
+
+/// Mismatches recorded per phase with their address (the rest are counted).
+pub const MAX_RECORDS: usize = 16;
+/// Stride of the modulo-N test (memtest86's classic 20).
+pub const MODULO_N: u64 = 20;
+/// Largest allocation asked for at once. The kernel's 32-bit modulo index
+/// also needs a buffer below 16 GiB.
+pub const CHUNK_BYTES: u64 = 1 << 30;
+/// Smallest allocation worth taking when memory runs short.
+pub const FLOOR_BYTES: u64 = 64 << 20;
+/// Attempts at one chunk size before halving it (another process may be
+/// freeing memory).
+pub const ALLOC_RETRIES: u32 = 3;
+
+/// A test pattern, as `--patterns` names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Pattern {
+    ZerosOnes,
+    WalkingOnes,
+    WalkingZeros,
+    MovingInversions,
+    Address,
+    Random,
+    Modulo,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 7] = [
+        Pattern::ZerosOnes,
+        Pattern::WalkingOnes,
+        Pattern::WalkingZeros,
+        Pattern::MovingInversions,
+        Pattern::Address,
+        Pattern::Random,
+        Pattern::Modulo,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Pattern::ZerosOnes => "zeros-ones",
+            Pattern::WalkingOnes => "walking-ones",
+            Pattern::WalkingZeros => "walking-zeros",
+            Pattern::MovingInversions => "moving-inversions",
+            Pattern::Address => "address",
+            Pattern::Random => "random",
+            Pattern::Modulo => "modulo",
+        }
+    }
+}
+
+/// How a word's value is derived (the kernel's `kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// Every word holds `p0`.
+    Const = 0,
+    /// One bit set, walking with the word index and `p1`; xor `p0`.
+    Walk = 1,
+    /// The word's own device address, xor `p0`.
+    Address = 2,
+    /// fmix64(address ^ seed `p1`) xor `p0`.
+    Random = 3,
+    /// `p0` where word index mod `p2` is `p1`, `!p0` elsewhere.
+    Modulo = 4,
+}
+
+/// A pattern function with its parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fill {
+    pub kind: Kind,
+    pub p0: u64,
+    pub p1: u64,
+    pub p2: u64,
+}
+
+impl Fill {
+    const fn new(kind: Kind, p0: u64, p1: u64, p2: u64) -> Self {
+        Self { kind, p0, p1, p2 }
+    }
+}
+
+/// One sweep over all the memory under test.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Phase {
+    pub pattern: Pattern,
+    /// Check every word against this first.
+    pub check: Option<Fill>,
+    /// Then write this.
+    pub write: Option<Fill>,
+    /// Visit the addresses from the top down.
+    pub descending: bool,
+}
+
+/// The murmur3 64-bit finaliser, as the kernel computes it.
+pub fn fmix64(mut k: u64) -> u64 {
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    k ^= k >> 33;
+    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
+    k ^= k >> 33;
+    k
+}
+
+/// The value the word at device address `address` must hold under `fill`:
+/// the same function as `pattern_value` in `kernels/memtest.cu`.
+pub fn value(fill: &Fill, address: u64) -> u64 {
+    let word = address >> 3;
+    match fill.kind {
+        Kind::Const => fill.p0,
+        Kind::Walk => (1u64 << (word.wrapping_add(fill.p1) & 63)) ^ fill.p0,
+        Kind::Address => address ^ fill.p0,
+        Kind::Random => fmix64(address ^ fill.p1) ^ fill.p0,
+        Kind::Modulo => {
+            if word % fill.p2.max(1) == fill.p1 {
+                fill.p0
+            } else {
+                !fill.p0
+            }
+        }
+    }
+}
+
+/// The phases of one pattern, in order. Writes are fused with the check of
+/// the previous value wherever the pattern allows, so most sweeps read and
+/// write each word once.
+pub fn phases(pattern: Pattern, seed: u64) -> Vec<Phase> {
+    let c = |p0| Fill::new(Kind::Const, p0, 0, 0);
+    // write a, then check a / write b, ..., then check the last.
+    let chain = |fills: &[(Fill, bool)]| -> Vec<Phase> {
+        let mut out = Vec::with_capacity(fills.len() + 1);
+        let mut prev: Option<Fill> = None;
+        for &(fill, descending) in fills {
+            out.push(Phase {
+                pattern,
+                check: prev,
+                write: Some(fill),
+                descending,
+            });
+            prev = Some(fill);
+        }
+        out.push(Phase {
+            pattern,
+            check: prev,
+            write: None,
+            descending: false,
+        });
+        out
+    };
+    match pattern {
+        Pattern::ZerosOnes => chain(&[(c(0), false), (c(!0), false)]),
+        Pattern::WalkingOnes | Pattern::WalkingZeros => {
+            let inv = if pattern == Pattern::WalkingZeros {
+                !0
+            } else {
+                0
+            };
+            let fills: Vec<(Fill, bool)> = (0..64)
+                .map(|b| (Fill::new(Kind::Walk, inv, b, 0), false))
+                .collect();
+            chain(&fills)
+        }
+        Pattern::MovingInversions => {
+            // memtest86's test: write p; upwards check p, write !p;
+            // downwards check !p, write p; for all-ones and a random word.
+            let p = fmix64(seed) | 1;
+            chain(&[
+                (c(0), false),
+                (c(!0), false),
+                (c(0), true),
+                (c(p), false),
+                (c(!p), false),
+                (c(p), true),
+            ])
+        }
+        Pattern::Address => chain(&[
+            (Fill::new(Kind::Address, 0, 0, 0), false),
+            (Fill::new(Kind::Address, !0, 0, 0), true),
+        ]),
+        Pattern::Random => chain(&[
+            (Fill::new(Kind::Random, 0, seed, 0), false),
+            (Fill::new(Kind::Random, !0, seed, 0), true),
+        ]),
+        Pattern::Modulo => {
+            // For each offset: p at every Nth word, !p elsewhere, checked.
+            let p = fmix64(seed ^ 0x6d6f_6475_6c6f) | 1;
+            let mut out = Vec::new();
+            for offset in 0..MODULO_N {
+                let fill = Fill::new(Kind::Modulo, p, offset, MODULO_N);
+                out.push(Phase {
+                    pattern,
+                    check: out.last().and_then(|ph: &Phase| ph.write),
+                    write: Some(fill),
+                    descending: false,
+                });
+            }
+            let last = out.last().and_then(|ph| ph.write);
+            out.push(Phase {
+                pattern,
+                check: last,
+                write: None,
+                descending: false,
+            });
+            out
+        }
+    }
+}
+
+/// What the memory test asks of a GPU.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemtestConfig {
+    /// Fraction (0, 1] of the free memory to test.
+    pub memory_fraction: f64,
+}
+
+/// How the memory was obtained, for the report.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Allocation {
+    /// Device memory in all (cuMemGetInfo).
+    pub total_bytes: u64,
+    /// Free when the test began, after its own context.
+    pub free_bytes: u64,
+    /// What `--memory` asked for.
+    pub target_bytes: u64,
+    /// What was obtained and is tested.
+    pub tested_bytes: u64,
+    pub chunks: u32,
+    /// Allocation failures retried or answered by a smaller chunk.
+    pub retries: u32,
+    /// Why, in order (the first 8, and the last when memory ran out).
+    pub retry_reasons: Vec<String>,
+}
+
+/// What the worker set up.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemtestSetup {
+    pub allocation: Allocation,
+    /// Free-form: kernel, grid.
+    pub detail: String,
+}
+
+/// A word that did not hold what was written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Mismatch {
+    /// Byte offset of the word within the memory under test (the chunks
+    /// laid end to end).
+    pub offset: u64,
+    /// Device address of the word.
+    pub address: u64,
+    pub expected: u64,
+    pub actual: u64,
+}
+
+/// One phase's outcome.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct PhaseStats {
+    pub bytes_read: u64,
+    pub bytes_written: u64,
+    /// Device time of the sweep, seconds.
+    pub seconds: f64,
+    /// Words that differed (all of them, counted on the GPU).
+    pub mismatches: u64,
+    /// The first [`MAX_RECORDS`] of them.
+    pub records: Vec<Mismatch>,
+}
+
+/// The wipe before the memory is freed.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct WipeStats {
+    pub bytes: u64,
+    /// Words not zero after the wipe.
+    pub mismatches: u64,
+}
+
+/// One GPU under test; lives on its own thread.
+pub trait MemtestWorker: Send {
+    fn setup(&self) -> &MemtestSetup;
+    /// Runs one sweep over all the memory under test.
+    fn run_phase(&mut self, phase: &Phase) -> Result<PhaseStats, String>;
+    /// Fault injection: flips the bits of `mask` in the word at byte
+    /// `offset` (8-byte aligned) of the memory under test; returns the
+    /// word's device address.
+    fn flip(&mut self, offset: u64, mask: u64) -> Result<u64, String>;
+    /// Overwrites every buffer with zeros and verifies it.
+    fn wipe(&mut self) -> Result<WipeStats, String>;
+}
+
+/// The bytes to take in chunks: `target` rounded down to 2 MiB pages.
+pub fn target_bytes(free: u64, fraction: f64) -> u64 {
+    let t = (free as f64 * fraction.clamp(0.0, 1.0)) as u64;
+    t & !((2u64 << 20) - 1)
+}
+
+/// Allocation with recovery: `alloc(size)` returns Ok(true) on success,
+/// Ok(false) when out of memory (retried with backoff, then with half the
+/// chunk, down to [`FLOOR_BYTES`]), Err for any other failure. Fills
+/// `chunks`, `retries`, `retry_reasons` and `tested_bytes` of `a`.
+pub fn allocate_with_recovery(
+    a: &mut Allocation,
+    mut alloc: impl FnMut(u64) -> Result<bool, String>,
+    mut backoff: impl FnMut(u32),
+) -> Result<(), String> {
+    let mut chunk = CHUNK_BYTES;
+    let mut attempt = 0u32;
+    let note = |a: &mut Allocation, why: String| {
+        a.retries += 1;
+        if a.retry_reasons.len() < 8 {
+            a.retry_reasons.push(why);
+        }
+    };
+    while a.tested_bytes < a.target_bytes {
+        let want = chunk.min(a.target_bytes - a.tested_bytes) & !15;
+        if want == 0 {
+            break;
+        }
+        if alloc(want)? {
+            a.tested_bytes += want;
+            a.chunks += 1;
+            attempt = 0;
+            continue;
+        }
+        let at = a.tested_bytes as f64 / (1u64 << 30) as f64;
+        if attempt < ALLOC_RETRIES {
+            attempt += 1;
+            note(
+                a,
+                format!(
+                    "out of memory for {} MiB at {at:.1} GiB: retry {attempt}",
+                    want >> 20
+                ),
+            );
+            backoff(attempt);
+        } else if chunk / 2 >= FLOOR_BYTES {
+            chunk /= 2;
+            attempt = 0;
+            note(
+                a,
+                format!(
+                    "out of memory at {at:.1} GiB: chunk halved to {} MiB",
+                    chunk >> 20
+                ),
+            );
+        } else {
+            // Always kept (past the cap): it says why the test is smaller.
+            a.retries += 1;
+            a.retry_reasons.push(format!(
+                "out of memory at {at:.1} GiB with {} MiB chunks: testing what was obtained",
+                FLOOR_BYTES >> 20
+            ));
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_pattern_writes_then_checks_what_it_wrote() {
+        for p in Pattern::ALL {
+            let ph = phases(p, 42);
+            assert!(ph[0].check.is_none(), "{p:?} starts by writing");
+            assert!(ph
+                .last()
+                .is_some_and(|l| l.write.is_none() && l.check.is_some()));
+            for w in ph.windows(2) {
+                assert_eq!(
+                    w[1].check, w[0].write,
+                    "{p:?}: each check reads the previous write"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn walking_patterns_visit_every_bit_of_every_word() {
+        let ph = phases(Pattern::WalkingOnes, 0);
+        for word in [0u64, 1, 63, 1000] {
+            let mut seen = 0u64;
+            for p in ph.iter().filter_map(|p| p.write) {
+                let v = value(&p, 0x7f00_0000_0000 + word * 8);
+                assert_eq!(v.count_ones(), 1);
+                seen |= v;
+            }
+            assert_eq!(seen, !0);
+        }
+        let z = phases(Pattern::WalkingZeros, 0);
+        let v = value(&z[0].write.unwrap(), 8);
+        assert_eq!(v.count_zeros(), 1);
+    }
+
+    #[test]
+    fn address_and_random_differ_per_word_and_modulo_marks_every_nth() {
+        let a = Fill::new(Kind::Address, 0, 0, 0);
+        assert_eq!(value(&a, 0x1000), 0x1000);
+        let r = Fill::new(Kind::Random, 0, 7, 0);
+        assert_ne!(value(&r, 0x1000), value(&r, 0x1008));
+        let m = Fill::new(Kind::Modulo, 5, 3, 20);
+        let marked: Vec<u64> = (0..60).filter(|w| value(&m, w * 8) == 5).collect();
+        assert_eq!(marked, vec![3, 23, 43]);
+        assert_eq!(value(&m, 0), !5);
+    }
+
+    #[test]
+    fn moving_inversions_go_up_and_down() {
+        let ph = phases(Pattern::MovingInversions, 1);
+        assert!(ph.iter().any(|p| p.descending));
+        assert!(ph.iter().any(|p| !p.descending && p.check.is_some()));
+    }
+
+    #[test]
+    fn allocation_takes_chunks_until_the_target() {
+        let mut a = Allocation {
+            target_bytes: 5 * CHUNK_BYTES / 2,
+            ..Default::default()
+        };
+        let mut sizes = Vec::new();
+        allocate_with_recovery(
+            &mut a,
+            |s| {
+                sizes.push(s);
+                Ok(true)
+            },
+            |_| {},
+        )
+        .unwrap();
+        assert_eq!(a.tested_bytes, a.target_bytes);
+        assert_eq!(sizes, vec![CHUNK_BYTES, CHUNK_BYTES, CHUNK_BYTES / 2]);
+        assert_eq!(a.retries, 0);
+    }
+
+    #[test]
+    fn allocation_retries_then_halves_down_to_the_floor() {
+        // 2.25 GiB available, 4 GiB wanted.
+        let mut left = 9 * CHUNK_BYTES / 4;
+        let mut a = Allocation {
+            target_bytes: 4 * CHUNK_BYTES,
+            ..Default::default()
+        };
+        let mut backoffs = 0;
+        allocate_with_recovery(
+            &mut a,
+            |s| {
+                Ok(if s <= left {
+                    left -= s;
+                    true
+                } else {
+                    false
+                })
+            },
+            |_| backoffs += 1,
+        )
+        .unwrap();
+        assert_eq!(a.tested_bytes, 9 * CHUNK_BYTES / 4);
+        assert!(backoffs >= ALLOC_RETRIES);
+        assert!(a.retry_reasons.iter().any(|r| r.contains("halved")));
+        assert!(a
+            .retry_reasons
+            .last()
+            .unwrap()
+            .contains("testing what was obtained"));
+    }
+
+    #[test]
+    fn other_allocation_errors_stop_the_set_up() {
+        let mut a = Allocation {
+            target_bytes: CHUNK_BYTES,
+            ..Default::default()
+        };
+        let r = allocate_with_recovery(&mut a, |_| Err("CUDA_ERROR_UNKNOWN".into()), |_| {});
+        assert!(r.is_err());
+    }
+
+    #[test]
+    fn target_is_whole_pages() {
+        assert_eq!(target_bytes(10 << 30, 0.5), 5 << 30);
+        assert_eq!(target_bytes((10 << 30) + 12345, 1.0) % (2 << 20), 0);
+    }
+}

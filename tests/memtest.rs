@@ -1,0 +1,627 @@
+//! `gpuctl memtest` end to end on the simulated backend: faults are injected
+//! into variants of `two_h100.json` (stuck bits, ECC changes, memory held by
+//! another process, CUDA errors, panics, hangs, a failed wipe) and through
+//! the hidden `--inject-fault` option; every exit code and failure path.
+
+mod common;
+
+use common::*;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+/// Where the simulated memory starts (`sim_memtest::SIM_BASE`).
+const SIM_BASE: u64 = 0x7f00_0000_0000;
+const PATTERNS: [&str; 7] = [
+    "zeros-ones",
+    "walking-ones",
+    "walking-zeros",
+    "moving-inversions",
+    "address",
+    "random",
+    "modulo",
+];
+
+/// A `pattern` event of the JSON Lines stream.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PatternEvent {
+    event: String,
+    gpu: u32,
+    elapsed_s: f64,
+    pass: u32,
+    pattern: String,
+    bytes: u64,
+    seconds: f64,
+    gb_per_s: Option<f64>,
+    mismatches: u64,
+}
+
+struct Tested {
+    events: Vec<PatternEvent>,
+    report: Report,
+    code: i32,
+}
+
+/// Parses `memtest --json` output: pattern events, then the report.
+fn parse_stream(stdout: &str) -> (Vec<PatternEvent>, Report) {
+    assert!(stdout.ends_with('\n'), "not newline-terminated: {stdout:?}");
+    let lines: Vec<&str> = stdout.lines().collect();
+    let (last, events) = lines.split_last().expect("memtest --json prints lines");
+    let events = events
+        .iter()
+        .map(|l| {
+            let e: PatternEvent = serde_json::from_str(l)
+                .unwrap_or_else(|e| panic!("pattern event does not match ({e}): {l}"));
+            assert_eq!(e.event, "pattern");
+            assert!(PATTERNS.contains(&e.pattern.as_str()), "{l}");
+            e
+        })
+        .collect();
+    let report = parse_report(&format!("{last}\n"));
+    assert_eq!(report.event.as_deref(), Some("report"));
+    assert_eq!(report.command, "memtest");
+    (events, report)
+}
+
+fn memtest(fixture: &str, args: &[&str]) -> Tested {
+    let mut all = vec!["memtest", "--json"];
+    all.extend_from_slice(args);
+    let r = run(fixture, &all);
+    assert_eq!(r.stderr, "", "{r:#?}");
+    let (events, report) = parse_stream(&r.stdout);
+    assert_eq!(report.exit_code, r.code);
+    Tested {
+        events,
+        report,
+        code: r.code,
+    }
+}
+
+fn mt(g: &Gpu) -> &Memtest {
+    g.memtest
+        .as_ref()
+        .unwrap_or_else(|| panic!("GPU {} has no memtest section", g.index))
+}
+
+fn bad_names(g: &Gpu) -> Vec<&str> {
+    g.checks
+        .iter()
+        .flatten()
+        .filter(|c| c.status != "pass")
+        .map(|c| c.name.as_str())
+        .collect()
+}
+
+fn assert_gpu_passed(g: &Gpu) {
+    assert_eq!(g.status.as_deref(), Some("pass"), "{g:#?}");
+    assert!(bad_names(g).is_empty(), "{g:#?}");
+    let m = mt(g);
+    assert_eq!(m.mismatches, 0);
+    assert_eq!(m.wiped, Some(true));
+}
+
+#[test]
+fn healthy_gpus_pass_every_pattern_once_by_default() {
+    let t = memtest("two_h100.json", &[]);
+    assert_eq!(t.code, 0, "{:#?}", t.report);
+    assert_eq!(t.report.outcome, "pass");
+    assert!(t.report.summary.starts_with("memtest passed: "));
+    for g in &t.report.gpus {
+        assert_gpu_passed(g);
+        assert_eq!(
+            g.check_names(),
+            [
+                "memtest_ran",
+                "memory_errors",
+                "memory_coverage",
+                "ecc_during_test",
+                "xid",
+                "wipe"
+            ]
+        );
+        let m = mt(g);
+        assert_eq!(m.passes, 1);
+        let names: Vec<&str> = m.patterns.iter().map(|p| p.pattern.as_str()).collect();
+        assert_eq!(names, PATTERNS);
+        let tested = m.tested_bytes.unwrap();
+        for p in &m.patterns {
+            assert_eq!(p.passes, 1, "{p:?}");
+            // Every pattern reads back every byte it wrote.
+            assert_eq!(p.bytes_read, p.bytes_written, "{p:?}");
+            assert_eq!(p.bytes_read % tested, 0);
+            assert!(p.bytes_read >= tested);
+            assert_eq!(p.gb_per_s, Some(2900.0));
+        }
+        // 98% of the fixture's free memory, in 2 MiB pages.
+        let free = m.free_bytes.unwrap();
+        assert_eq!(free, 84_954_578_944);
+        assert!(tested <= free * 98 / 100 && tested > free * 97 / 100);
+        assert_eq!(m.coverage_free_pct, Some(98.0));
+        assert_eq!(m.allocation_retries, 0);
+        assert_eq!(m.chunks, Some(78));
+        assert_eq!(m.ecc_corrected_delta, Some(0));
+        assert_eq!(m.ecc_uncorrected_delta, Some(0));
+        assert!(m.errors.is_empty() && m.injected.is_none());
+        // One event per pattern per GPU, in order.
+        let evs: Vec<&str> = t
+            .events
+            .iter()
+            .filter(|e| e.gpu == g.index)
+            .map(|e| e.pattern.as_str())
+            .collect();
+        assert_eq!(evs, PATTERNS);
+    }
+    for e in &t.events {
+        assert_eq!(e.pass, 1);
+        assert_eq!(e.mismatches, 0);
+        assert!(e.bytes > 0 && e.seconds > 0.0 && e.elapsed_s >= 0.0);
+        assert_eq!(e.gb_per_s, Some(2900.0));
+    }
+}
+
+#[test]
+fn table_shows_a_row_per_gpu_and_the_summary() {
+    let r = run("two_h100.json", &["memtest", "--patterns", "random"]);
+    r.assert_code(0);
+    assert!(r.stdout.contains("Tested"), "{}", r.stdout);
+    assert!(r.stdout.contains("Wiped"));
+    assert!(r.stdout.contains("2900"));
+    // The 80-column renderer: one row per GPU, within 80 columns.
+    assert!(
+        r.stdout.lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        r.stdout
+    );
+    assert!(r
+        .stdout
+        .lines()
+        .any(|l| l.starts_with("1 ") && l.contains("yes") && l.ends_with("PASS")));
+    // Narrower than the table: one record per GPU, still whole words.
+    let narrow = run_env(
+        "two_h100.json",
+        &["memtest", "--patterns", "random"],
+        &[("COLUMNS", "50")],
+    );
+    assert!(
+        narrow.stdout.lines().all(|l| l.chars().count() <= 50),
+        "{}",
+        narrow.stdout
+    );
+    assert!(narrow.stdout.contains("GPU 1  PASS"), "{}", narrow.stdout);
+    assert!(narrow.stdout.contains("wiped yes"), "{}", narrow.stdout);
+    assert!(r
+        .stdout
+        .trim_end()
+        .ends_with("memtest passed: GPU 0 83.3 GB at 2900 GB/s, GPU 1 83.3 GB at 2900 GB/s"));
+}
+
+#[test]
+fn patterns_and_passes_choose_the_work() {
+    let t = memtest(
+        "two_h100.json",
+        &["--patterns", "address,random,address", "--passes", "3"],
+    );
+    assert_eq!(t.code, 0);
+    let m = mt(t.report.gpu(0));
+    let names: Vec<&str> = m.patterns.iter().map(|p| p.pattern.as_str()).collect();
+    assert_eq!(names, ["address", "random"]);
+    assert_eq!(m.passes, 3);
+    assert!(m.patterns.iter().all(|p| p.passes == 3));
+    let passes: Vec<u32> = t
+        .events
+        .iter()
+        .filter(|e| e.gpu == 0)
+        .map(|e| e.pass)
+        .collect();
+    assert_eq!(passes, [1, 1, 2, 2, 3, 3]);
+}
+
+#[test]
+fn duration_repeats_passes_until_it_ends() {
+    let v = variant(|f| {
+        for g in 0..2 {
+            f["gpus"][g]["memtest"] = json!({ "phase_ms": 10 });
+        }
+    });
+    let started = Instant::now();
+    let t = memtest(v.path(), &["--patterns", "zeros-ones", "-d", "500ms"]);
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert_eq!(t.code, 0);
+    let m = mt(t.report.gpu(1));
+    assert!(m.passes >= 3, "{m:?}");
+}
+
+#[test]
+fn injected_flip_is_found_at_its_exact_address_and_bit() {
+    for (pattern, offset, bit) in [
+        ("zeros-ones", 4096u64, 13u32),
+        ("walking-zeros", 8, 0),
+        ("random", 70_000_000_000, 63),
+        ("modulo", 160, 31),
+    ] {
+        let off = offset.to_string();
+        let b = bit.to_string();
+        let t = memtest(
+            "two_h100.json",
+            &[
+                "--patterns",
+                pattern,
+                "--inject-fault",
+                "1",
+                "--inject-offset",
+                &off,
+                "--inject-bit",
+                &b,
+            ],
+        );
+        assert_eq!(t.code, 1, "{:#?}", t.report);
+        assert_gpu_passed(t.report.gpu(0));
+        let g = t.report.gpu(1);
+        assert_eq!(bad_names(g), ["memory_errors"]);
+        let m = mt(g);
+        assert_eq!(m.mismatches, 1);
+        let e = &m.errors[0];
+        assert_eq!(e.pattern, pattern);
+        assert_eq!(e.offset, offset);
+        assert_eq!(e.address, format!("{:#018x}", SIM_BASE + offset));
+        assert_eq!(e.flipped_bits, [bit]);
+        let exp = u64::from_str_radix(&e.expected[2..], 16).unwrap();
+        let act = u64::from_str_radix(&e.actual[2..], 16).unwrap();
+        assert_eq!(exp ^ act, 1 << bit);
+        let inj = m.injected.as_ref().unwrap();
+        assert!(inj.found);
+        assert_eq!((inj.offset, inj.bit), (offset, bit));
+        assert_eq!(inj.address, e.address);
+        // Found by the check right after the first write, and only there.
+        let c = g.check("memory_errors");
+        assert_eq!(c.status, "fail");
+        assert!(c.message.contains(&format!("offset {offset}")), "{c:?}");
+        assert!(c.message.contains(&format!("[{bit}]")), "{c:?}");
+        assert!(c.remedy.is_some());
+        assert_eq!(m.wiped, Some(true), "wiped after a failure too");
+        assert!(t
+            .report
+            .summary
+            .starts_with("memtest FAIL: GPU 1 (memory_errors)"));
+    }
+}
+
+#[test]
+fn a_stuck_bit_in_the_fixture_fails_that_gpu() {
+    let v = variant(|f| {
+        f["gpus"][0]["memtest"] = json!({ "stuck": { "phase": 5, "offset": 1_000_004, "bit": 40 } })
+    });
+    let t = memtest(v.path(), &["--patterns", "walking-ones"]);
+    assert_eq!(t.code, 1);
+    let m = mt(t.report.gpu(0));
+    assert_eq!(m.mismatches, 1);
+    assert_eq!(m.errors[0].offset, 1_000_000, "rounded down to its word");
+    assert_eq!(m.errors[0].flipped_bits, [40]);
+    assert_eq!(m.errors[0].pattern, "walking-ones");
+    assert!(m.injected.is_none());
+    let ev = t
+        .events
+        .iter()
+        .find(|e| e.gpu == 0)
+        .expect("a pattern event");
+    assert_eq!(ev.mismatches, 1);
+    assert_gpu_passed(t.report.gpu(1));
+}
+
+#[test]
+fn memory_held_by_another_process_lowers_coverage_and_is_named() {
+    let v = variant(|f| {
+        let g = &mut f["gpus"][1];
+        g["processes"] =
+            json!([{ "pid": 4242, "name": "python3", "used_bytes": 60_000_000_000u64 }]);
+        // Another 20 GB go while the test allocates.
+        g["memtest"] = json!({ "available_bytes": 60_000_000_000u64 });
+    });
+    let t = memtest(v.path(), &["--patterns", "zeros-ones"]);
+    assert_eq!(t.code, 0, "low coverage warns, it does not fail");
+    assert_eq!(t.report.outcome, "warn");
+    let g = t.report.gpu(1);
+    assert_eq!(bad_names(g), ["memory_coverage"]);
+    let c = g.check("memory_coverage");
+    assert_eq!(c.status, "warn");
+    assert!(c.message.contains("pid 4242 (python3"), "{c:?}");
+    assert!(c.remedy.as_deref().unwrap().contains("other processes"));
+    let m = mt(g);
+    assert!(m.tested_bytes.unwrap() <= 60_000_000_000);
+    assert!(m.tested_bytes.unwrap() > 59_000_000_000);
+    assert!(m.coverage_free_pct.unwrap() < 90.0);
+    assert!(m.allocation_retries >= 3, "{m:?}");
+    assert!(m.allocation_notes.iter().any(|n| n.contains("retry 1")));
+    assert!(m.allocation_notes.iter().any(|n| n.contains("halved")));
+    assert_eq!(m.other_processes[0].pid, 4242);
+    assert_eq!(m.wiped, Some(true));
+    // A lower floor accepts it.
+    let t = memtest(
+        v.path(),
+        &["--patterns", "zeros-ones", "--min-coverage", "50%"],
+    );
+    assert_eq!(t.code, 0);
+    assert_gpu_passed(t.report.gpu(1));
+}
+
+fn with_memtest(gpu: usize, spec: Value) -> Variant {
+    variant(move |f| f["gpus"][gpu]["memtest"] = spec)
+}
+
+#[test]
+fn new_corrected_ecc_errors_warn() {
+    let v = with_memtest(
+        0,
+        json!({ "ecc_during": { "corrected": 7, "uncorrected": 0 } }),
+    );
+    let t = memtest(v.path(), &["--patterns", "random"]);
+    assert_eq!(t.code, 0);
+    let g = t.report.gpu(0);
+    assert_eq!(bad_names(g), ["ecc_during_test"]);
+    assert_eq!(g.check("ecc_during_test").status, "warn");
+    assert_eq!(mt(g).ecc_corrected_delta, Some(7));
+    assert_gpu_passed(t.report.gpu(1));
+}
+
+#[test]
+fn new_uncorrectable_ecc_errors_fail() {
+    let v = with_memtest(
+        1,
+        json!({ "ecc_during": { "corrected": 0, "uncorrected": 2 } }),
+    );
+    let t = memtest(v.path(), &["--patterns", "random"]);
+    assert_eq!(t.code, 1);
+    let g = t.report.gpu(1);
+    assert_eq!(bad_names(g), ["ecc_during_test"]);
+    let c = g.check("ecc_during_test");
+    assert_eq!(c.status, "fail");
+    assert!(c.message.contains("2 new uncorrectable"), "{c:?}");
+    assert!(c.remedy.is_some());
+    assert_eq!(mt(g).ecc_uncorrected_delta, Some(2));
+}
+
+#[test]
+fn a_row_remap_failure_during_the_test_fails() {
+    let v = with_memtest(
+        0,
+        json!({ "remap_during": { "correctable": 0, "uncorrectable": 1, "pending": true, "failure": true } }),
+    );
+    let t = memtest(v.path(), &["--patterns", "random"]);
+    assert_eq!(t.code, 1);
+    let g = t.report.gpu(0);
+    let c = g.check("ecc_during_test");
+    assert_eq!(c.status, "fail");
+    assert!(c.message.contains("row remapping failed"), "{c:?}");
+    let m = mt(g);
+    assert_eq!(m.remap_failure, Some(true));
+    assert_eq!(m.remap_uncorrectable_delta, Some(1));
+}
+
+#[test]
+fn a_cuda_error_fails_that_gpu_and_its_memory_is_still_wiped() {
+    let v = with_memtest(1, json!({ "error_at_phase": 2 }));
+    let t = memtest(v.path(), &[]);
+    assert_eq!(t.code, 1);
+    assert_gpu_passed(t.report.gpu(0));
+    let g = t.report.gpu(1);
+    assert_eq!(bad_names(g), ["memtest_ran"]);
+    let c = g.check("memtest_ran");
+    assert!(c.message.contains("CUDA_ERROR_ECC_UNCORRECTABLE"), "{c:?}");
+    let m = mt(g);
+    assert_eq!(m.wiped, Some(true));
+    assert!(m.error.is_some());
+    assert_eq!(m.passes, 0);
+}
+
+#[test]
+fn a_panicking_worker_fails_that_gpu() {
+    let v = with_memtest(0, json!({ "panic_at_phase": 1 }));
+    let started = Instant::now();
+    let t = memtest(v.path(), &[]);
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert_eq!(t.code, 1);
+    let c = t.report.gpu(0).check("memtest_ran");
+    assert_eq!(c.status, "fail");
+    assert!(c.message.contains("crashed"), "{c:?}");
+    assert_gpu_passed(t.report.gpu(1));
+}
+
+#[test]
+fn a_hung_sweep_fails_that_gpu_within_the_step_deadline() {
+    let v = with_memtest(1, json!({ "hang_at_phase": 1 }));
+    let started = Instant::now();
+    let t = memtest(v.path(), &["--patterns", "zeros-ones"]);
+    assert!(started.elapsed() < Duration::from_secs(45));
+    assert_eq!(t.code, 1);
+    let g = t.report.gpu(1);
+    let c = g.check("memtest_ran");
+    assert!(c.message.contains("hung"), "{c:?}");
+    // Its memory could not be wiped: said so, and a FAIL.
+    assert_eq!(g.check("wipe").status, "fail");
+    assert_eq!(mt(g).wiped, None);
+    assert_gpu_passed(t.report.gpu(0));
+}
+
+#[test]
+fn a_wipe_that_does_not_verify_fails() {
+    let v = with_memtest(0, json!({ "wipe_mismatches": 3 }));
+    let t = memtest(v.path(), &["--patterns", "address"]);
+    assert_eq!(t.code, 1);
+    let g = t.report.gpu(0);
+    assert_eq!(g.check("wipe").status, "fail");
+    assert_eq!(mt(g).wiped, Some(false));
+    // The clean-up is judged by its own check; the test itself ran.
+    let w = g.check("wipe");
+    assert!(w.message.contains("3 words were not zero"), "{}", w.message);
+    assert_eq!(g.check("memtest_ran").status, "pass");
+}
+
+#[test]
+fn a_set_up_error_fails_that_gpu_and_nothing_is_claimed() {
+    let v = with_memtest(
+        1,
+        json!({ "start_error": "context creation failed: CUDA_ERROR_OUT_OF_MEMORY (2)" }),
+    );
+    let t = memtest(v.path(), &["--patterns", "random"]);
+    assert_eq!(t.code, 1);
+    let g = t.report.gpu(1);
+    assert_eq!(g.check("memtest_ran").status, "fail");
+    assert_eq!(g.check("memory_errors").status, "skip");
+    assert_eq!(g.check("memory_coverage").status, "skip");
+    assert_eq!(g.check("wipe").status, "skip");
+    assert_eq!(mt(g).tested_bytes, None);
+    assert_gpu_passed(t.report.gpu(0));
+}
+
+#[test]
+fn gpu_selection_tests_only_the_selected_gpu() {
+    let t = memtest("two_h100.json", &["-i", "1", "--patterns", "random"]);
+    assert_eq!(t.code, 0);
+    assert_eq!(t.report.indices(), [1]);
+    assert!(t.events.iter().all(|e| e.gpu == 1));
+}
+
+#[test]
+fn lost_and_mig_gpus_fail_while_the_others_are_tested() {
+    for fixture in ["lost_gpu.json", "mig.json"] {
+        let t = memtest(fixture, &["--patterns", "random"]);
+        assert_eq!(t.code, 1, "{fixture}");
+        let failed: Vec<&Gpu> = t
+            .report
+            .gpus
+            .iter()
+            .filter(|g| g.status.as_deref() == Some("fail"))
+            .collect();
+        assert!(!failed.is_empty(), "{fixture}");
+        for g in failed {
+            assert_eq!(g.check("memtest_ran").status, "fail", "{fixture}");
+        }
+    }
+}
+
+fn memtest_error(fixture: &str, args: &[&str], code: i32, kind: &str) -> String {
+    let mut all = vec!["memtest"];
+    all.extend_from_slice(args);
+    let r = run(fixture, &all);
+    r.assert_code(code);
+    assert_eq!(r.stdout, "");
+    let line = r.stderr_line().to_string();
+    all.push("--json");
+    let r = run(fixture, &all);
+    r.assert_code(code);
+    assert_eq!(r.stderr_line(), line);
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    let rep = r.report();
+    assert_eq!(rep.event.as_deref(), Some("report"));
+    assert_eq!(rep.command, "memtest");
+    assert_eq!(rep.outcome, "error");
+    assert_eq!(rep.error.as_ref().unwrap().kind, kind);
+    line
+}
+
+#[test]
+fn no_cuda_is_an_environment_error_with_json_lines() {
+    let line = memtest_error("no_cuda.json", &[], 3, "environment");
+    assert!(line.contains("memtest needs the CUDA driver"), "{line}");
+}
+
+#[test]
+fn bad_options_are_usage_errors() {
+    for (args, named) in [
+        (
+            &["--inject-fault", "0", "--inject-offset", "12"][..],
+            "--inject-offset",
+        ),
+        (
+            &["--inject-fault", "0", "--inject-bit", "64"][..],
+            "--inject-bit",
+        ),
+        (&["--inject-offset", "8"][..], "--inject-fault"),
+        (&["--passes", "0"][..], "--passes"),
+        (&["--passes", "2", "-d", "1s"][..], "--passes"),
+        (&["--patterns", "bogus"][..], "bogus"),
+        (&["--memory", "0%"][..], "--memory"),
+        (&["--min-coverage", "101%"][..], "--min-coverage"),
+        (&["--inject-fault", "7"][..], "--inject-fault 7"),
+    ] {
+        let line = memtest_error("two_h100.json", args, 2, "usage");
+        assert!(line.contains(named), "{args:?}: {line}");
+    }
+}
+
+fn interrupted_by(signal: libc::c_int) {
+    let v = variant(|f| {
+        for g in 0..2 {
+            f["gpus"][g]["memtest"] = json!({ "phase_ms": 20 });
+        }
+    });
+    let mut child = gpuctl_process(v.path())
+        .args(["memtest", "-d", "60s", "--json", "--interval", "100ms"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("gpuctl starts");
+    let stdout = child.stdout.take().unwrap();
+    let (tx, rx) = mpsc::channel::<String>();
+    let reader = std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let line = line.expect("stdout is UTF-8");
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    // zeros-ones ends after 3 sweeps: its event shows the test is running.
+    let mut lines = vec![rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("a pattern event within 10 s")];
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+    let sent = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if sent.elapsed() > Duration::from_secs(2) {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("gpuctl memtest did not stop within 2 s of signal {signal}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    reader.join().unwrap();
+    lines.extend(rx.try_iter());
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut stderr).unwrap();
+    assert_eq!(status.code(), Some(130), "stderr: {stderr}");
+    assert_eq!(stderr, "");
+    let (_, rep) = parse_stream(&(lines.join("\n") + "\n"));
+    assert_eq!(rep.outcome, "interrupted");
+    assert_eq!(rep.exit_code, 130);
+    assert!(rep
+        .summary
+        .starts_with("memtest interrupted (partial report): "));
+    for g in &rep.gpus {
+        let m = mt(g);
+        assert_eq!(m.wiped, Some(true), "wiped after the signal: {m:?}");
+        assert_eq!(g.check("wipe").status, "pass");
+        assert!(m.patterns[0].passes >= 1);
+        assert_eq!(m.passes, 0, "a partial pass is not a pass");
+        assert_eq!(g.status.as_deref(), Some("pass"), "{g:#?}");
+    }
+}
+
+#[test]
+fn sigint_stops_wipes_and_reports_partially() {
+    interrupted_by(libc::SIGINT);
+}
+
+#[test]
+fn sigterm_stops_wipes_and_reports_partially() {
+    interrupted_by(libc::SIGTERM);
+}
