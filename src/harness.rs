@@ -34,7 +34,7 @@ pub fn panic_is_reported() -> bool {
 }
 
 /// Marks this thread's panics as caught and reported.
-fn report_panics_here() {
+pub fn report_panics_here() {
     CAUGHT_HERE.with(|c| c.set(true));
 }
 

@@ -7,6 +7,7 @@
 pub mod burn;
 pub mod health;
 pub mod list;
+pub mod monitor;
 pub mod probe;
 
 use crate::cli::GlobalArgs;
@@ -31,6 +32,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("probe", OutputMode::Document),
     ("health", OutputMode::Document),
     ("burn", OutputMode::Lines),
+    ("monitor", OutputMode::Lines),
     ("completions", OutputMode::Document),
 ];
 

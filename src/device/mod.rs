@@ -13,6 +13,7 @@ pub mod cuda;
 mod cuda_burn;
 pub mod inventory;
 pub mod kernel_log;
+pub mod monitor;
 pub mod nvml;
 pub mod select;
 pub mod sim;
@@ -63,6 +64,11 @@ pub trait NvmlApi: Send + Sync {
     }
     /// ECC, row remapping, retired pages, PCIe replays (not NVLink).
     fn error_counters(&self, index: u32) -> ErrorCounters;
+    /// What only `monitor` reads (energy, byte counters, processes);
+    /// every field not supported unless a backend says otherwise.
+    fn monitor_readings(&self, _index: u32) -> monitor::MonitorReadings {
+        monitor::MonitorReadings::default()
+    }
     /// Per-link NVLink state; `NotSupported` on a PCIe-only GPU.
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
     /// XID events on these GPUs seen during `window` (from registration

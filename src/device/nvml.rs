@@ -72,7 +72,7 @@ pub struct RealNvml {
 }
 
 /// The one place an NVML error becomes a [`QueryError`].
-fn query_error(e: NvmlError) -> QueryError {
+pub(super) fn query_error(e: NvmlError) -> QueryError {
     match e {
         NvmlError::NotSupported => QueryError::NotSupported,
         NvmlError::NoPermission => QueryError::NoPermission,
@@ -82,7 +82,7 @@ fn query_error(e: NvmlError) -> QueryError {
 }
 
 /// An NVML result as a [`Reading`].
-fn reading<T>(r: Result<T, NvmlError>) -> Reading<T> {
+pub(super) fn reading<T>(r: Result<T, NvmlError>) -> Reading<T> {
     match r {
         Ok(v) => Reading::Value(v),
         Err(e) => Reading::err(query_error(e)),
@@ -133,7 +133,7 @@ fn pcie_max(device: &Device<'_>) -> Result<PcieLink, NvmlError> {
     })
 }
 
-fn memory(info: NvmlMemoryInfo) -> MemoryInfo {
+pub(super) fn memory(info: NvmlMemoryInfo) -> MemoryInfo {
     MemoryInfo {
         total_bytes: info.total,
         used_bytes: info.used,
@@ -554,6 +554,13 @@ impl NvmlApi for RealNvml {
             pcie_replay_count: reading(device.pcie_replay_counter().map(u64::from)),
             // NVLink is read by `nvlinks()`, not here (see the trait).
             ..ErrorCounters::default()
+        }
+    }
+
+    fn monitor_readings(&self, index: u32) -> super::monitor::MonitorReadings {
+        match self.device(index) {
+            Ok(device) => super::monitor::read_real(&device),
+            Err(e) => super::monitor::MonitorReadings::failed(&query_error(e)),
         }
     }
 
