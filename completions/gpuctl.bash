@@ -34,6 +34,9 @@ _gpuctl() {
             gpuctl,list)
                 cmd="gpuctl__subcmd__list"
                 ;;
+            gpuctl,monitor)
+                cmd="gpuctl__subcmd__monitor"
+                ;;
             gpuctl,probe)
                 cmd="gpuctl__subcmd__probe"
                 ;;
@@ -55,6 +58,9 @@ _gpuctl() {
             gpuctl__subcmd__help,list)
                 cmd="gpuctl__subcmd__help__subcmd__list"
                 ;;
+            gpuctl__subcmd__help,monitor)
+                cmd="gpuctl__subcmd__help__subcmd__monitor"
+                ;;
             gpuctl__subcmd__help,probe)
                 cmd="gpuctl__subcmd__help__subcmd__probe"
                 ;;
@@ -65,7 +71,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn completions generate-docs health help"
+            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn monitor completions generate-docs health help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -311,7 +317,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__help)
-            opts="list probe burn completions generate-docs health help"
+            opts="list probe burn monitor completions generate-docs health help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -408,6 +414,20 @@ _gpuctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gpuctl__subcmd__help__subcmd__monitor)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gpuctl__subcmd__help__subcmd__probe)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -429,6 +449,68 @@ _gpuctl() {
                 return 0
             fi
             case "${prev}" in
+                --gpu)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__monitor)
+            opts="-d -c -i -q -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --format --quiet --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric-names)
+                    COMPREPLY=($(compgen -W "gpuctl dcgm" -- "${cur}"))
+                    return 0
+                    ;;
+                --breaker-backoff)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

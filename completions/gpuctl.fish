@@ -34,6 +34,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -s V -l version -d 'Print ve
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -76,6 +77,22 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print on
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l interval -d 'Time between samples [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s d -l duration -d 'Stop after this long [100ms to 366days]; default: until a signal' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s c -l count -d 'Stop after this many samples of each GPU [1 to 1000000000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l listen -d 'Serve /metrics and /healthz on this address (e.g. 0.0.0.0:9835, 127.0.0.1:0 for a free port)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l textfile -d 'Write the metrics to this file each interval, for node_exporter\'s textfile collector (name it *.prom)' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l metric-names -d 'Metric names and labels: gpuctl\'s (Prometheus conventions) or dcgm-exporter\'s, so existing dashboards work unchanged' -r -f -a "gpuctl\t'Prometheus conventions: `gpuctl_*`, base units, `_total` counters; labels gpu, uuid, pci_bus_id, model, hostname'
+dcgm\t'dcgm-exporter\'s names (`DCGM_FI_DEV_*`, its units) and labels (gpu, UUID, pci_bus_id, device, modelName, Hostname), all as gauges'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l breaker-backoff -d 'Testing only: the circuit breaker\'s first back-off [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l csv -d 'Print CSV with a header line instead of the table'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (schema in src/report/schema.json)'"
@@ -119,10 +136,11 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

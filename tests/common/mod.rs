@@ -273,6 +273,9 @@ pub struct Gpu {
     /// Only in `burn` reports.
     #[serde(default)]
     pub burn: Option<Burn>,
+    /// Only in `monitor` reports (checked against the schema).
+    #[serde(default)]
+    pub monitor: Option<Value>,
 }
 
 impl Gpu {

@@ -54,8 +54,6 @@ enum Style {
 
 /// Longest wait for one round of reads, whatever the interval.
 const MAX_READ_TIMEOUT: Duration = Duration::from_secs(5);
-/// First back-off of the circuit breaker.
-const BREAKER_BASE: Duration = Duration::from_secs(10);
 /// XIDs kept per GPU in the summary (the count has them all).
 const XIDS_KEPT: usize = 32;
 
@@ -169,7 +167,7 @@ pub fn run(
                 nvml_index,
                 request,
                 in_flight: None,
-                breaker: Breaker::new(BREAKER_BASE),
+                breaker: Breaker::new(args.breaker_backoff),
                 prev: Previous::default(),
                 up: None,
                 summary: MonitorSummary::default(),
@@ -300,9 +298,9 @@ pub fn run(
                             .max(timeout.as_millis())
                     ),
                     (None, sample::BreakerState::Open { until }) => format!(
-                        "backed off after {} failed reads; retry in {} s",
+                        "backed off after {} failed reads; retry in {:.1} s",
                         slot.breaker.failures,
-                        until.saturating_duration_since(now).as_secs()
+                        until.saturating_duration_since(now).as_secs_f64()
                     ),
                     _ => "no answer".to_string(),
                 }),

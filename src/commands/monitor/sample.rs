@@ -22,20 +22,28 @@ pub struct RawReadings {
 }
 
 impl RawReadings {
-    /// Why the reads count as a failed sample: nothing core was read and
-    /// the driver said more than "not supported".
+    /// Why the reads count as a failed sample: memory info (which every
+    /// GPU NVML manages supports) failed, or the GPU is lost, or nothing
+    /// core was read and the driver said more than "not supported".
     pub fn failure(&self) -> Option<String> {
         let core: [Option<&QueryError>; 3] = [
+            self.extra.memory.as_result().err(),
             self.telemetry.temperature_gpu_c.as_result().err(),
             self.telemetry.power_draw_w.as_result().err(),
-            self.extra.memory.as_result().err(),
         ];
+        let real = |e: &&QueryError| **e != QueryError::NotSupported;
+        if let Some(e) = core[0].filter(real) {
+            return Some(e.to_string());
+        }
+        if let Some(e) = core.iter().flatten().find(|e| ***e == QueryError::GpuLost) {
+            return Some(e.to_string());
+        }
         if core.iter().any(Option::is_none) {
             return None;
         }
         core.into_iter()
             .flatten()
-            .find(|e| **e != QueryError::NotSupported)
+            .find(real)
             .map(ToString::to_string)
     }
 }
@@ -351,12 +359,12 @@ mod tests {
         // Everything unsupported: a sample with nothing in it, not a failure.
         assert_eq!(r.failure(), None);
         let lost = QueryError::GpuLost;
-        r.telemetry.temperature_gpu_c = Reading::err(lost.clone());
-        r.telemetry.power_draw_w = Reading::err(lost.clone());
-        r.extra.memory = Reading::err(lost);
+        r.telemetry.power_draw_w = Reading::err(lost);
         assert!(r.failure().is_some_and(|m| m.contains("lost")));
         r.telemetry.power_draw_w = Reading::Value(70.0);
         assert_eq!(r.failure(), None);
+        r.extra.memory = Reading::err(QueryError::Failed("NVML: Unknown".into()));
+        assert!(r.failure().is_some_and(|m| m.contains("Unknown")));
     }
 
     #[test]
