@@ -78,7 +78,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l interval -d 'Time between samples [100ms to 1h]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s d -l duration -d 'Stop after this long [100ms to 366days]; default: until a signal' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s d -l duration -d 'Stop after this long [100ms to 1year 18h]; default: until a signal' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s c -l count -d 'Stop after this many samples of each GPU [1 to 1000000000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l listen -d 'Serve /metrics and /healthz on this address (e.g. 0.0.0.0:9835, 127.0.0.1:0 for a free port)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l textfile -d 'Write the metrics to this file each interval, for node_exporter\'s textfile collector (name it *.prom)' -r -F

@@ -474,7 +474,7 @@ pub struct MonitorArgs {
     /// Time between samples [100ms to 1h].
     #[arg(long, value_name = "DURATION", default_value = "1s", allow_hyphen_values = true, value_parser = duration_in(MONITOR_INTERVAL))]
     pub interval: Duration,
-    /// Stop after this long [100ms to 366days]; default: until a signal.
+    /// Stop after this long [100ms to 1year 18h]; default: until a signal.
     #[arg(short, long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(MONITOR_DURATION))]
     pub duration: Option<Duration>,
     /// Stop after this many samples of each GPU [1 to 1000000000].

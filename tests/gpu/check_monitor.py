@@ -142,10 +142,12 @@ def main():
     load = subprocess.Popen([sys.executable, "-c", (
         "import torch,time\n"
         "a=torch.randn(8192,8192,device='cuda',dtype=torch.bfloat16);b=a.clone()\n"
+        "c=a@b;torch.cuda.synchronize();print('go',flush=True)\n"
         "t=time.time()\n"
-        "while time.time()-t<8: c=a@b\n"
-        "torch.cuda.synchronize()\n")])
-    time.sleep(3)
+        "while time.time()-t<6:\n"
+        "    c=a@b;torch.cuda.synchronize()\n")], stdout=subprocess.PIPE, text=True)
+    load.stdout.readline()  # CUDA context up and the first product done
+    time.sleep(0.5)
     code, out, err, _ = run([GPUCTL, "monitor", "--json", "-c", "4", "--interval", "500ms", "-i", "0"])
     load.wait()
     s = [x for x in lines_json(out) if x.get("event") == "sample"]

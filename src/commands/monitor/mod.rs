@@ -54,6 +54,11 @@ enum Style {
 
 /// Longest wait for one round of reads, whatever the interval.
 const MAX_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// ECC, row-remap and PCIe replay counters are read at most this often and
+/// reused in between: on an H100 they are about half of a sample's driver
+/// time (a round trip each), and they change rarely; 5 s is still well
+/// inside any scrape interval an alert would use.
+const ERROR_COUNTERS_EVERY: Duration = Duration::from_secs(5);
 /// XIDs kept per GPU in the summary (the count has them all).
 const XIDS_KEPT: usize = 32;
 
@@ -512,15 +517,24 @@ fn spawn_reader(
     std::thread::spawn(move || {
         crate::harness::report_panics_here();
         let mut slowdown: Option<Reading<u32>> = None;
+        let mut errors: Option<(Instant, crate::device::ErrorCounters)> = None;
         while let Ok(seq) = rx.recv() {
             let result = catch_unwind(AssertUnwindSafe(|| {
                 let t0 = Instant::now();
                 let threshold = slowdown
                     .get_or_insert_with(|| nvml.slowdown_threshold(index))
                     .clone();
+                let counters = match &errors {
+                    Some((at, c)) if at.elapsed() < ERROR_COUNTERS_EVERY => c.clone(),
+                    _ => {
+                        let c = nvml.error_counters(index);
+                        errors = Some((Instant::now(), c.clone()));
+                        c
+                    }
+                };
                 let mut r = RawReadings {
                     telemetry: nvml.telemetry(index),
-                    errors: nvml.error_counters(index),
+                    errors: counters,
                     extra: nvml.monitor_readings(index),
                     slowdown: threshold,
                     read_ms: 0.0,
