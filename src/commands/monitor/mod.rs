@@ -55,9 +55,9 @@ enum Style {
 /// Longest wait for one round of reads, whatever the interval.
 const MAX_READ_TIMEOUT: Duration = Duration::from_secs(5);
 /// ECC, row-remap and PCIe replay counters are read at most this often and
-/// reused in between: on an H100 they are about half of a sample's driver
-/// time (a round trip each), and they change rarely; 5 s is still well
-/// inside any scrape interval an alert would use.
+/// reused in between: they are about 7 of a sample's ~20 driver round trips
+/// and change rarely; 5 s is still well inside any scrape interval an alert
+/// would use.
 const ERROR_COUNTERS_EVERY: Duration = Duration::from_secs(5);
 /// XIDs kept per GPU in the summary (the count has them all).
 const XIDS_KEPT: usize = 32;
