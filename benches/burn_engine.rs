@@ -83,13 +83,7 @@ fn run() -> Result<bool, String> {
     let mut summary = Vec::new();
     for &engine in &engines {
         for &dtype in &dtypes {
-            let cfg = BurnConfig {
-                engine,
-                dtype,
-                memory_fraction: fraction,
-                inject_fault_at_batch: None,
-                seed,
-            };
+            let cfg = BurnConfig::new(engine, dtype, fraction, seed);
             let label = format!("{engine:?}/{dtype:?}");
             match burn(&*cuda, &cfg, batches, &label) {
                 Ok(results) => {
@@ -124,11 +118,13 @@ fn run() -> Result<bool, String> {
     println!("\n== fault injection (batch 1 of 3) ==");
     for &engine in &engines {
         let cfg = BurnConfig {
-            engine,
-            dtype: dtypes.first().copied().unwrap_or(Dtype::Bf16),
-            memory_fraction: fraction,
             inject_fault_at_batch: Some(1),
-            seed,
+            ..BurnConfig::new(
+                engine,
+                dtypes.first().copied().unwrap_or(Dtype::Bf16),
+                fraction,
+                seed,
+            )
         };
         let label = format!("{engine:?}/{:?} inject@1", cfg.dtype);
         match burn(&*cuda, &cfg, 3, &label) {
@@ -190,7 +186,7 @@ fn burn(
     );
     let mut out = Vec::new();
     for i in 0..batches {
-        let r = worker.run_batch()?;
+        let r = worker.run_batch().map_err(|e| e.to_string())?;
         println!(
             "  batch {i}: products={:>4} gemm={:.3}s batch={:.3}s TFLOP/s={:>7.1} \
              incl.verify={:>7.1} mismatched_products={} mismatched_elements={}",

@@ -22,14 +22,8 @@ _gpuctl() {
             gpuctl,completions)
                 cmd="gpuctl__subcmd__completions"
                 ;;
-            gpuctl,generate-docs)
-                cmd="gpuctl__subcmd__generate__subcmd__docs"
-                ;;
             gpuctl,health)
                 cmd="gpuctl__subcmd__health"
-                ;;
-            gpuctl,help)
-                cmd="gpuctl__subcmd__help"
                 ;;
             gpuctl,list)
                 cmd="gpuctl__subcmd__list"
@@ -40,29 +34,8 @@ _gpuctl() {
             gpuctl,probe)
                 cmd="gpuctl__subcmd__probe"
                 ;;
-            gpuctl__subcmd__help,burn)
-                cmd="gpuctl__subcmd__help__subcmd__burn"
-                ;;
-            gpuctl__subcmd__help,completions)
-                cmd="gpuctl__subcmd__help__subcmd__completions"
-                ;;
-            gpuctl__subcmd__help,generate-docs)
-                cmd="gpuctl__subcmd__help__subcmd__generate__subcmd__docs"
-                ;;
-            gpuctl__subcmd__help,health)
-                cmd="gpuctl__subcmd__help__subcmd__health"
-                ;;
-            gpuctl__subcmd__help,help)
-                cmd="gpuctl__subcmd__help__subcmd__help"
-                ;;
-            gpuctl__subcmd__help,list)
-                cmd="gpuctl__subcmd__help__subcmd__list"
-                ;;
-            gpuctl__subcmd__help,monitor)
-                cmd="gpuctl__subcmd__help__subcmd__monitor"
-                ;;
-            gpuctl__subcmd__help,probe)
-                cmd="gpuctl__subcmd__help__subcmd__probe"
+            gpuctl,schema)
+                cmd="gpuctl__subcmd__schema"
                 ;;
             *)
                 ;;
@@ -71,22 +44,26 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version list probe burn monitor completions generate-docs health help"
+            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version list probe burn monitor schema completions health"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -97,7 +74,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --gpu --json --format --quiet --help --version"
+            opts="-d -i -q -v -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -139,16 +116,24 @@ _gpuctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --inject-fault-kind)
+                    COMPREPLY=($(compgen -W "gross low-bit same-bit-two-words stuck-bit-row" -- "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -159,48 +144,26 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__completions)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version bash elvish fish powershell zsh"
+            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__generate__subcmd__docs)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                --gpu)
+                --call-timeout)
                     COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --format)
-                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -211,7 +174,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__health)
-            opts="-i -q -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --help --version"
+            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -298,143 +261,21 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
                     return 0
                     ;;
-                *)
-                    COMPREPLY=()
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
                     ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help)
-            opts="list probe burn monitor completions generate-docs health help"
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__burn)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__completions)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__generate__subcmd__docs)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__health)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__help)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__list)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__monitor)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
-                *)
-                    COMPREPLY=()
-                    ;;
-            esac
-            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-            return 0
-            ;;
-        gpuctl__subcmd__help__subcmd__probe)
-            opts=""
-            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
-                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
-                return 0
-            fi
-            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;
@@ -443,22 +284,26 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__list)
-            opts="-i -q -h -V --gpu --json --format --quiet --help --version"
+            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -469,7 +314,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__monitor)
-            opts="-d -c -i -q -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --format --quiet --help --version"
+            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -512,15 +357,19 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)
@@ -531,7 +380,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__probe)
-            opts="-i -q -h -V --expect --compute --timeout --gpu --json --format --quiet --help --version"
+            opts="-i -q -v -h -V --expect --compute --timeout --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -546,15 +395,49 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -f "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
                     COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__schema)
+            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --gpu)
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 *)

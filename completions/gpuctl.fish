@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_gpuctl_global_optspecs
-    string join \n i/gpu= json format= q/quiet h/help V/version
+    string join \n i/gpu= json format= q/quiet call-timeout= v/verbose h/help V/version
 end
 
 function __fish_gpuctl_needs_command
@@ -24,36 +24,41 @@ function __fish_gpuctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l expect -d 'Unhealthy unless exactly this many GPUs are present [0 to 1024]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Upper bound on the whole probe; a hung driver call fails it [1ms to 1h]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Upper bound on the whole probe; a hung driver call fails it [1ms to 1h]. Each driver call gets the smaller of --call-timeout and 3/4 of this, so a hung GPU is named before the whole probe gives up' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l compute -d 'Also create a context and run a self-test kernel on each GPU'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s d -l duration -d 'How long to burn [100ms to 7days]' -r
@@ -70,11 +75,17 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l tolerance -d 'WAR
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l expect-tflops -d 'WARN a GPU whose median TFLOP/s is below this floor [above 0 up to 100000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l interval -d 'Telemetry sampling interval [100ms to 1h]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault -d 'Testing only: corrupt one result on the GPU with this index during its second batch, to prove that corruption is caught' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault-kind -d 'Testing only: the shape of the fault `--inject-fault` writes' -r -f -a "gross\t'One element set to 1e6'
+low-bit\t'The lowest bit of one element flipped'
+same-bit-two-words\t'The same bit flipped in two elements'
+stuck-bit-row\t'One bit stuck at 1 across a row of the result'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l interval -d 'Time between samples [100ms to 1h]' -r
@@ -85,28 +96,34 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l textfile -d 'W
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l metric-names -d 'Metric names and labels: gpuctl\'s (Prometheus conventions) or dcgm-exporter\'s, so existing dashboards work unchanged' -r -f -a "gpuctl\t'Prometheus conventions: `gpuctl_*`, base units, `_total` counters; labels gpu, uuid, pci_bus_id, model, hostname'
 dcgm\t'dcgm-exporter\'s names (`DCGM_FI_DEV_*`, its units) and labels (gpu, UUID, pci_bus_id, device, modelName, Hostname), all as gauges'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l breaker-backoff -d 'Testing only: the circuit breaker\'s first back-off [100ms to 1h]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l csv -d 'Print CSV with a header line instead of the table'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s q -l quiet -d 'No progress output on stderr'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand generate-docs" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l expect-gpus -d 'Fail unless exactly this many GPUs are present [0 to 1024]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l expect-model -d 'Fail any GPU whose name does not contain this text (e.g. "H100")' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l min-driver -d 'Oldest acceptable driver, e.g. 535.104 (1 to 4 numbers, each fits 32 bits)' -r
@@ -128,19 +145,13 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-crc-max 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-replay-max -d 'WARN above this many NVLink replays on any link [0 to 1000000000; default: 100]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-recovery-max -d 'WARN above this many NVLink recoveries on any link [0 to 1000000000; default: 10]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l memory-used-max-pct -d 'WARN when more than this percentage of memory is in use [0% to 100%; default: 95%]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (schema in src/report/schema.json)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "list" -d 'List GPUs with identity, memory, versions, modes, limits and PCIe links'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "probe" -d 'Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes: exits 0 (healthy) or 1 (unhealthy), never anything else'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "burn" -d 'GEMM burn-in: load every GPU to its power limit, check every result, watch thermals and throttling, and give a verdict per GPU'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "generate-docs" -d 'Write man pages and completions under DIR (for packagers and CI)'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand help; and not __fish_seen_subcommand_from list probe burn monitor completions generate-docs health help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -30,11 +30,13 @@
 //       block = (256,1,1) (REQUIRED: block reduction assumes 256);
 //       grid = (min(ceil(n/256), 65535), 1, 1) (grid-stride loop); dyn smem = 0.
 //       Zero *mismatches and *checksum before the launch; both are accumulated with atomicAdd.
-//   gpuctl_checksum_words (const unsigned int* p, unsigned long long nwords, unsigned long long* out)
-//       *out += wrapping u64 sum over i of (p[i] ^ checksum_hash32(i)) (see below); p must be
-//       16-byte aligned. block = (256,1,1) (REQUIRED: block reduction assumes 256);
+//   gpuctl_checksum_mix64 (const unsigned long long* p, unsigned long long nwords, unsigned long long* out)
+//       *out += wrapping u64 sum over 64-bit words i of fmix64(p[i] ^ (i * GOLDEN)) (see below);
+//       p must be 16-byte aligned. block = (256,1,1) (REQUIRED: block reduction assumes 256);
 //       grid = any (grid-stride loop; 8 * SM count fills the GPU); dyn smem = 0.
-//       Zero *out before the launch; one atomicAdd per block.
+//       Zero *out before the launch; at most one atomicAdd per block.
+//   gpuctl_count_nonzero (const unsigned long long* p, unsigned long long nwords, unsigned long long* out)
+//       *out += number of nonzero 64-bit words. block = (256,1,1) (REQUIRED); grid = any; smem = 0.
 //
 // fill value for element i: h = hash64(i, seed) (see fill_hash below);
 //   f32/bf16/f16: v = (float)((unsigned)(h >> 40) | 1u) * 2^-23 - 1.0f  (exact, in [-1,1), never 0)
@@ -564,47 +566,64 @@ gpuctl_compare_f64(const double* c, const double* ref, unsigned long long n, dou
 }
 
 // ---------------------------------------------------------------------------------------------
-// Checksum of a result buffer, read once at full bandwidth (uint4 loads). Mixing each word with a
-// hash of its index makes a plain sum position-sensitive: swapped or shifted elements change it,
-// and any single-word change always does (the u64 sum of < 2^32 words cannot wrap).
-DEVI unsigned checksum_hash32(unsigned long long i)
+// Checksum of a result buffer, read once at full bandwidth (16-byte loads). Each 64-bit word w at
+// 64-bit index i contributes fmix64(w ^ (i * GOLDEN)) to a wrapping u64 sum. fmix64 (murmur3's
+// finaliser) is a bijection, so any change to one word always changes the sum, and changes to
+// several words cancel only if their nonlinear mixes happen to sum to 0 mod 2^64 (about 2^-64),
+// unlike a plain or XOR-masked sum, where the same bit flipped in two words, or a stuck bit
+// across a row, cancels often. src/device/burn_engine/verify.rs has the same function in Rust.
+#define CHECKSUM_GOLDEN 0x9E3779B97F4A7C15ull
+
+DEVI unsigned long long fmix64(unsigned long long k)
 {
-    // murmur3 fmix32 of the folded index
-    unsigned h = (unsigned)i ^ ((unsigned)(i >> 32) * 0x9E3779B9u);
-    h ^= h >> 16;
-    h *= 0x85EBCA6Bu;
-    h ^= h >> 13;
-    h *= 0xC2B2AE35u;
-    h ^= h >> 16;
-    return h;
+    k ^= k >> 33;
+    k *= 0xFF51AFD7ED558CCDull;
+    k ^= k >> 33;
+    k *= 0xC4CEB9FE1A85EC53ull;
+    k ^= k >> 33;
+    return k;
+}
+
+DEVI void block_reduce_add1(unsigned long long v, unsigned long long* out)
+{
+    __shared__ unsigned long long s_v[256];
+    const unsigned tid = threadIdx.x;
+    s_v[tid] = v;
+    __syncthreads();
+    for (unsigned s = 128; s > 0; s >>= 1) {
+        if (tid < s) s_v[tid] += s_v[tid + s];
+        __syncthreads();
+    }
+    if (tid == 0 && s_v[0]) atomicAdd(out, s_v[0]);
 }
 
 extern "C" __global__ void __launch_bounds__(256)
-gpuctl_checksum_words(const unsigned int* p, unsigned long long nwords, unsigned long long* out)
+gpuctl_checksum_mix64(const unsigned long long* p, unsigned long long nwords, unsigned long long* out)
 {
     const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
     const unsigned long long first = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
-    const unsigned long long nvec = nwords >> 2;
-    const uint4* v = (const uint4*)p;
+    const unsigned long long nvec = nwords >> 1;
+    const ulonglong2* v = (const ulonglong2*)p;
     unsigned long long sum = 0;
     for (unsigned long long j = first; j < nvec; j += stride) {
-        const uint4 w = v[j];
-        const unsigned long long i = j << 2;
-        sum += (unsigned long long)(w.x ^ checksum_hash32(i));
-        sum += (unsigned long long)(w.y ^ checksum_hash32(i + 1));
-        sum += (unsigned long long)(w.z ^ checksum_hash32(i + 2));
-        sum += (unsigned long long)(w.w ^ checksum_hash32(i + 3));
+        const ulonglong2 w = v[j];
+        const unsigned long long ig = (j << 1) * CHECKSUM_GOLDEN;   // (i+1)*G = i*G + G (mod 2^64)
+        sum += fmix64(w.x ^ ig);
+        sum += fmix64(w.y ^ (ig + CHECKSUM_GOLDEN));
     }
-    for (unsigned long long i = (nvec << 2) + first; i < nwords; i += stride)
-        sum += (unsigned long long)(p[i] ^ checksum_hash32(i));
+    for (unsigned long long i = (nvec << 1) + first; i < nwords; i += stride)
+        sum += fmix64(p[i] ^ (i * CHECKSUM_GOLDEN));
+    block_reduce_add1(sum, out);
+}
 
-    __shared__ unsigned long long s_sum[256];
-    const unsigned tid = threadIdx.x;
-    s_sum[tid] = sum;
-    __syncthreads();
-    for (unsigned s = 128; s > 0; s >>= 1) {
-        if (tid < s) s_sum[tid] += s_sum[tid + s];
-        __syncthreads();
-    }
-    if (tid == 0) atomicAdd(out, s_sum[0]);
+// ---------------------------------------------------------------------------------------------
+// Counts the 64-bit words that are not zero: verifies a wipe (memset to 0) before a buffer is freed.
+extern "C" __global__ void __launch_bounds__(256)
+gpuctl_count_nonzero(const unsigned long long* p, unsigned long long nwords, unsigned long long* out)
+{
+    unsigned long long n = 0;
+    for (unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x; i < nwords;
+         i += (unsigned long long)gridDim.x * blockDim.x)
+        n += (p[i] != 0ull);
+    block_reduce_add1(n, out);
 }

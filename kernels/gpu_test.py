@@ -320,6 +320,37 @@ def power_run(label, step, seconds):
     return res
 
 
+def fmix64_np(k):
+    k = k ^ (k >> np.uint64(33))
+    k = k * np.uint64(0xFF51AFD7ED558CCD)
+    k = k ^ (k >> np.uint64(33))
+    k = k * np.uint64(0xC4CEB9FE1A85EC53)
+    return k ^ (k >> np.uint64(33))
+
+
+def test_checksum_wipe(mod):
+    """gpuctl_checksum_mix64 == the numpy (and Rust, verify.rs) model; one flipped bit, and the
+    same bit in two words, change it; gpuctl_count_nonzero counts nonzero words."""
+    n = (1 << 20) + 3   # odd: exercises the tail loop
+    rng = np.random.default_rng(5)
+    host = rng.integers(0, 2 ** 63, n, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    dev = cp.asarray(host)
+    out = cp.zeros(1, cp.uint64)
+    k = mod.get_function("gpuctl_checksum_mix64")
+    run = lambda d: (out.fill(0), k((132 * 8,), (256,), (d, np.uint64(n), out)), int(out[0]))[2]
+    with np.errstate(over="ignore"):
+        idx = np.arange(n, dtype=np.uint64)
+        exp = int(fmix64_np(host ^ (idx * np.uint64(0x9E3779B97F4A7C15))).sum(dtype=np.uint64))
+    got = run(dev)
+    record("b", "checksum_mix64 == numpy fmix64 model", f"{got:#x} (exp {exp:#x})", got == exp)
+    flipped = dev.copy(); flipped[12345] ^= np.uint64(1 << 7); flipped[999] ^= np.uint64(1 << 7)
+    record("b", "checksum_mix64 changes on same-bit flips in two words", "", run(flipped) != got)
+    z = cp.zeros(n, cp.uint64); z[7] = 1; z[n - 1] = 5
+    cnt = cp.zeros(1, cp.uint64)
+    mod.get_function("gpuctl_count_nonzero")((64,), (256,), (z, np.uint64(n), cnt))
+    record("b", "count_nonzero counts 2 nonzero words", int(cnt[0]), int(cnt[0]) == 2)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="skip 4096^3 checks and the power runs")
@@ -338,6 +369,10 @@ def main():
         test_fill_compare(g.mod)
     except Exception as e:
         traceback.print_exc(); record("b", "fill/compare", f"ERROR {e}", False)
+    try:
+        test_checksum_wipe(g.mod)
+    except Exception as e:
+        traceback.print_exc(); record("b", "checksum/wipe kernels", f"ERROR {e}", False)
     sizes = [(1024, 1024, 1024), (256, 512, 96)] + ([] if args.quick else [(4096, 4096, 4096)])
     test_gemm(g, g.mod, sizes)
     variants = []

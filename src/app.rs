@@ -34,6 +34,7 @@ pub fn main() -> i32 {
                 &Report::from_error(sniffed.command, &error),
                 sniffed.format,
                 sniffed.is_probe(),
+                sniffed.verbose,
             )
         }
     }
@@ -83,13 +84,17 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 &Report::from_error(sniffed.command, &error),
                 sniffed.format,
                 sniffed.is_probe(),
+                sniffed.verbose,
             );
         }
     };
     let format = cli.global.format();
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
-        Command::Probe(args) => ("probe", commands::probe::run(&cli.global, args)),
+        Command::Probe(args) => {
+            crate::signal::probe_answers_signals(probe_signal_answer(format));
+            ("probe", commands::probe::run(&cli.global, args))
+        }
         Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
@@ -106,6 +111,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 "monitor",
                 commands::monitor::run(&cli.global, args, &mut out),
             )
+        }
+        Command::Schema => {
+            let _ = write_stdout(&crate::report::schema());
+            return exit::SUCCESS;
         }
         Command::Completions { shell } => {
             let script = crate::docs::completions(*shell);
@@ -141,7 +150,23 @@ pub fn run(args: Vec<OsString>) -> i32 {
         &report,
         format,
         matches!(cli.command, Command::Probe(_)),
+        cli.global.verbose,
     )
+}
+
+/// What `probe` prints if a signal (a container runtime's timeout) ends it:
+/// the same shape as any other unhealthy answer.
+fn probe_signal_answer(format: Format) -> Vec<u8> {
+    let message = "probe was stopped by a signal before it finished (the caller's timeout?)";
+    match format {
+        Format::Json => {
+            let mut report =
+                Report::from_error("probe", &AppError::environment(message.to_string()));
+            report.exit_code = exit::CHECK_FAILED;
+            json::render(&report).into_bytes()
+        }
+        Format::Table => format!("unhealthy: {message}\n").into_bytes(),
+    }
 }
 
 /// JSON Lines with `--json`; bars on a terminal; otherwise nothing.
@@ -158,8 +183,18 @@ fn progress_sink(
     }
 }
 
+/// The end of probe's one line on a simulated backend, so a simulated
+/// `healthy` can never pass for a real one.
+fn simulated_mark(report: &Report) -> &'static str {
+    if report.simulated {
+        " [SIMULATED GPUs]"
+    } else {
+        ""
+    }
+}
+
 /// Prints the report and returns its exit code (0/1 only for probe).
-fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32 {
+fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbose: bool) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
@@ -180,11 +215,16 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool) -> i32
         }
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
-        (Format::Table, Some(err)) if is_probe => format!("unhealthy: {}\n", err.message),
+        (Format::Table, Some(err)) if is_probe => {
+            format!("unhealthy: {}{}\n", err.message, simulated_mark(report))
+        }
         (Format::Table, Some(_)) => String::new(),
-        (Format::Table, None) if is_probe => format!("{}\n", report.summary),
+        (Format::Table, None) if is_probe => {
+            format!("{}{}\n", report.summary, simulated_mark(report))
+        }
         (Format::Table, None) => {
-            table::render(report, table::color_wanted(std::io::stdout().is_terminal()))
+            let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
+            table::render(report, &options)
         }
     };
     let written = write_stdout(&text);
@@ -290,6 +330,7 @@ fn first_line(text: &str) -> String {
 struct Sniffed {
     command: &'static str,
     format: Format,
+    verbose: bool,
 }
 
 impl Sniffed {
@@ -301,6 +342,7 @@ impl Sniffed {
             .collect();
         let mut format = Format::Table;
         let mut command = "gpuctl";
+        let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
@@ -317,7 +359,11 @@ impl Sniffed {
             }
             i += if takes_value { 2 } else { 1 };
         }
-        Self { command, format }
+        Self {
+            command,
+            format,
+            verbose,
+        }
     }
 
     fn is_probe(&self) -> bool {

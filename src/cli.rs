@@ -14,7 +14,7 @@ use std::time::Duration;
 #[derive(Debug, Parser)]
 #[command(
     name = "gpuctl",
-    version,
+    version = LONG_VERSION,
     propagate_version = true,
     max_term_width = 100
 )]
@@ -30,6 +30,15 @@ pub struct Cli {
     pub command: Command,
 }
 
+/// `--version`: the release, the commit it was built from (build.rs) and
+/// the oldest driver it supports (cudarc's `cuda-12020` floor).
+pub const LONG_VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (commit ",
+    env!("GPUCTL_COMMIT"),
+    "; oldest supported driver: CUDA 12.2, R535)"
+);
+
 const TOP_LONG_HELP: &str = "\
 EXIT CODES
   0    every check passed (warnings allowed unless --fail-on warn)
@@ -43,20 +52,31 @@ EXIT CODES
 
 GPU SELECTION
 -i/--gpu takes NVML indices (as nvidia-smi numbers GPUs), UUIDs or unique prefixes
-(GPU-8932f937), PCI bus ids (0000:18:00.0), comma lists of these, or `all`.
-  CUDA_VISIBLE_DEVICES (indices or UUIDs) and CUDA_DEVICE_ORDER are honoured: GPUs a CUDA
-program here could not see are not listed. NVML and CUDA are joined by PCI bus id.
+(GPU-8932f937), PCI bus ids (00000000:18:00.0 or 0000:18:00.0), comma lists of these,
+or `all`. CUDA_VISIBLE_DEVICES (indices or UUIDs) and CUDA_DEVICE_ORDER are honoured:
+GPUs a CUDA program here could not see are not listed. NVML and CUDA are joined by PCI
+bus id. Output always shows PCI bus ids in NVML's form, 00000000:18:00.0.
 
 JSON
---json prints one document: schema_version, tool, command, host, timestamp, outcome,
-exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on stdout
-too. The JSON Schema is src/report/schema.json in the source tree.
+--json prints one document: schema_version, tool, simulated, command, host, timestamp,
+outcome, exit_code, summary, driver, warnings, error, host_checks, gpus. Errors are JSON on
+stdout too. Values that could not be read are null, never a placeholder. `gpuctl schema`
+prints the JSON Schema.
+
+HUNG GPUS AND VERDICTS
+Every driver call is bounded by --call-timeout (default 5s; probe uses the smaller of it and
+3/4 of its own --timeout). A GPU whose call does not answer is reported FAIL as hung (the
+check names the call and the time; remedy: drain the node, reset the GPU) and the command
+goes on with the others. A healthy verdict needs the required checks to have run and passed:
+one that did not run, or could not be read for lack of permission, is a FAIL (`coverage`).
 
 ENVIRONMENT
-  NO_COLOR             never colour output (colour is used only on a terminal)
+  NO_COLOR             never colour output (colour is used only on a terminal, not TERM=dumb)
+  COLUMNS              table width (default: the terminal's, or 80 when not a terminal)
   CUDA_VISIBLE_DEVICES which GPUs CUDA programs see; gpuctl follows it
   CUDA_DEVICE_ORDER    FASTEST_FIRST (default) or PCI_BUS_ID
-  GPUCTL_SIMULATE      path to a fixture that replaces the driver (testing only)";
+  GPUCTL_SIMULATE      path to a fixture that replaces the driver (testing only); every
+                       report then says `simulated` (JSON) / SIMULATED (table)";
 
 const PROBE_LONG_HELP: &str = "\
 CHECKS (NVML only, no CUDA context)
@@ -69,7 +89,9 @@ result on the host.
 OUTPUT AND EXIT
 One line: `healthy: ...` (exit 0) or `unhealthy: <why>` (exit 1). Anything else that can
 go wrong (no driver, bad arguments, a hung driver call past --timeout, an internal
-error) is also exit 1, never 2, which Docker reserves.
+error) is also exit 1, never 2, which Docker reserves. Each driver call is bounded by the
+smaller of --call-timeout and 3/4 of --timeout, so a hung GPU is named. A required check
+that could not be read (no permission) or no reading giving a verdict is unhealthy too.
 
 EXAMPLE
   HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
@@ -98,10 +120,19 @@ CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
   persistence_mode: off: WARN   compute_mode: prohibited: WARN   mig: change pending: WARN
   memory_usage: above --memory-used-max-pct (95%): WARN
   compute_self_test: a wrong result, an error or a timeout: FAIL
+  coverage (always on): a required check (on_bus, ecc_volatile_uncorrected,
+       row_remap_failure, temperature, compute_self_test) did not run or was refused for
+       lack of permission: FAIL; switched off by --checks/--skip, or every reading
+       skipped: WARN. A reading that hung past --call-timeout fails its own check.
 
 REMEDIES
-  Every FAIL and WARN carries one: reset the GPU, drain the node and open an RMA, check
-  cooling, reseat the card, install a newer driver.
+Every FAIL and WARN carries one, naming the command for that GPU by its PCI bus id
+(`drain the node, then reset the GPU (nvidia-smi -r -i 00000000:18:00.0)`), and saying
+to drain the node first wherever the action interrupts jobs.
+
+TABLE
+Problems first (FAIL, then WARN); SKIP rows only with -v/--verbose (always counted).
+Serial numbers are shown for RMA tickets.
 
 CONFIG FILE (--config PATH, TOML, a regular file of at most 1 MiB; flags win; values
 take the flags' forms and ranges, durations and versions as quoted strings)
@@ -113,8 +144,10 @@ take the flags' forms and ranges, durations and versions as quoted strings)
   fail_on = \"warn\"
 
 EXIT
-  0 no check failed (warnings allowed), 1 a check failed (or warned with --fail-on warn),
-  2 bad flag or config value, 3 no driver or no GPU.";
+  0 no check failed (warnings allowed)
+  1 a check failed (or warned with --fail-on warn)
+  2 bad flag or config value
+  3 no driver or no GPU";
 
 const BURN_LONG_HELP: &str = "\
 LOAD
@@ -130,7 +163,9 @@ CORRECTNESS
   the same model must agree on the reference checksum. One mismatch fails that GPU.
 
 VERDICT PER GPU
-  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error.
+  FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error, a GPU
+  whose telemetry hung or that fell off the bus. WARN (not tested, not a fault): a GPU in
+  MIG mode; run on its MIG instances or disable MIG.
   WARN: median TFLOP/s more than --tolerance below the best GPU of the same model, or below
   --expect-tflops.
 
@@ -161,7 +196,9 @@ PROMETHEUS
 FAILING GPUS
   A GPU whose reads fail or take longer than 90% of the interval (at most 5 s) is down for
   that interval; the other GPUs are reported on time. After 3 failures in a row it is left
-  alone for 10 s, doubling to at most 5 min, then tried once again.
+  alone for 10 s, doubling to at most 5 min, then tried once again. Each driver call is also
+  bounded by --call-timeout: after a call on a GPU hangs, its reads fail at once until that
+  call answers, then the GPU is read again.
 
 SIGNALS AND EXIT
   Runs until --count, --duration, Ctrl-C or SIGTERM, then prints the summary and exits 0
@@ -184,6 +221,15 @@ pub struct GlobalArgs {
     /// No progress output on stderr.
     #[arg(short, long, global = true)]
     pub quiet: bool,
+    /// Bound on each driver call (NVML, and CUDA's enumeration); a GPU whose
+    /// call does not answer in time is reported hung (FAIL) instead of
+    /// hanging the command [100ms to 10m].
+    #[arg(long, global = true, value_name = "DURATION", default_value = "5s", allow_hyphen_values = true, value_parser = duration_in(CALL_TIMEOUT))]
+    pub call_timeout: Duration,
+    /// Show skipped checks in tables too (they are always counted, and
+    /// always in JSON).
+    #[arg(short, long, global = true)]
+    pub verbose: bool,
 }
 
 impl GlobalArgs {
@@ -205,7 +251,7 @@ impl GlobalArgs {
 pub enum Format {
     /// A table for people.
     Table,
-    /// One JSON document for scripts (schema in src/report/schema.json).
+    /// One JSON document for scripts (`gpuctl schema` prints its schema).
     Json,
 }
 
@@ -237,6 +283,10 @@ pub fn parse_from(args: &[std::ffi::OsString]) -> Result<Cli, clap::Error> {
 
 // Accepted ranges of the options that are not `health` thresholds (those
 // are in `config.rs`). `--help` states each; a test checks it says the same.
+/// `--call-timeout`: less would fail healthy GPUs as hung (a real NVML read
+/// takes milliseconds, more on a busy host or without persistence mode).
+pub const CALL_TIMEOUT: DurationRange =
+    DurationRange::new(Duration::from_millis(100), Duration::from_secs(600));
 pub const PROBE_TIMEOUT: DurationRange =
     DurationRange::new(Duration::from_millis(1), Duration::from_secs(3600));
 pub const GPU_COUNT: IntRange = config::EXPECT_GPUS;
@@ -325,6 +375,8 @@ pub enum Command {
     /// Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile).
     #[command(after_long_help = MONITOR_LONG_HELP)]
     Monitor(Box<MonitorArgs>),
+    /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
+    Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
     Completions {
         #[arg(value_enum)]
@@ -343,7 +395,9 @@ pub struct ProbeArgs {
     /// Also create a context and run a self-test kernel on each GPU.
     #[arg(long)]
     pub compute: bool,
-    /// Upper bound on the whole probe; a hung driver call fails it [1ms to 1h].
+    /// Upper bound on the whole probe; a hung driver call fails it [1ms to
+    /// 1h]. Each driver call gets the smaller of --call-timeout and 3/4 of
+    /// this, so a hung GPU is named before the whole probe gives up.
     #[arg(long, value_name = "DURATION", default_value = "5s", allow_hyphen_values = true, value_parser = duration_in(PROBE_TIMEOUT))]
     pub timeout: Duration,
 }
@@ -429,6 +483,19 @@ pub enum EngineChoice {
     Builtin,
 }
 
+/// Shape of the fault `--inject-fault` writes (testing only).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FaultKindChoice {
+    /// One element set to 1e6.
+    Gross,
+    /// The lowest bit of one element flipped.
+    LowBit,
+    /// The same bit flipped in two elements.
+    SameBitTwoWords,
+    /// One bit stuck at 1 across a row of the result.
+    StuckBitRow,
+}
+
 /// Operand type for `burn`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum DtypeChoice {
@@ -467,6 +534,9 @@ pub struct BurnArgs {
     /// its second batch, to prove that corruption is caught.
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
     pub inject_fault: Option<u32>,
+    /// Testing only: the shape of the fault `--inject-fault` writes.
+    #[arg(long, value_enum, value_name = "KIND", default_value_t = FaultKindChoice::Gross, hide = true)]
+    pub inject_fault_kind: FaultKindChoice,
 }
 
 #[derive(Debug, Clone, Args)]

@@ -8,7 +8,9 @@ use crate::exit;
 use std::fmt;
 
 /// Why a command could not run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, schemars::JsonSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorKind {
     /// Bad argument, selector, duration, config value: exit 2.

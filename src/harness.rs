@@ -33,7 +33,8 @@ pub fn panic_is_reported() -> bool {
     CAUGHT_HERE.with(|c| c.get())
 }
 
-/// Marks this thread's panics as caught and reported.
+/// Marks this thread's panics as caught and reported (its owner turns a
+/// panic into a FAIL check or an error that names it).
 pub fn report_panics_here() {
     CAUGHT_HERE.with(|c| c.set(true));
 }
@@ -42,25 +43,15 @@ pub fn report_panics_here() {
 /// stop signal before the partial report is printed without them.
 pub const STOP_GRACE: Duration = Duration::from_millis(1500);
 
-/// Whose fault an error is: it picks the remedy, and keeps host problems
-/// from being blamed on a GPU.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Blame {
-    /// The GPU misbehaved (a CUDA error, a wrong result).
-    Gpu,
-    /// The host: a driver library missing or too old, no permission.
-    Host,
-    /// Another process holds what the workload needed (memory).
-    Contention,
-    /// Not known.
-    Unknown,
-}
+pub use crate::device::Blame;
 
-/// Why a workload could not go on, with whose fault it is.
+/// Why a workload could not go on: the message, whose fault it is, and a
+/// remedy when the error knows a better one than its blame's.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkError {
     pub message: String,
     pub blame: Blame,
+    pub remedy: Option<String>,
 }
 
 impl WorkError {
@@ -68,7 +59,20 @@ impl WorkError {
         Self {
             message: message.into(),
             blame,
+            remedy: None,
         }
+    }
+
+    pub fn with_remedy(mut self, remedy: impl Into<String>) -> Self {
+        self.remedy = Some(remedy.into());
+        self
+    }
+
+    /// The remedy to print: the error's own, else its blame's.
+    pub fn remedy(&self) -> String {
+        self.remedy
+            .clone()
+            .unwrap_or_else(|| remedy_for(self.blame).to_string())
     }
 }
 
@@ -80,12 +84,19 @@ impl From<String> for WorkError {
 
 impl From<QueryError> for WorkError {
     fn from(e: QueryError) -> Self {
-        let blame = match e {
+        let blame = match &e {
+            QueryError::Device(d) => d.blame(),
             QueryError::NoPermission => Blame::Host,
             QueryError::GpuLost => Blame::Gpu,
             _ => Blame::Unknown,
         };
         Self::new(e.to_string(), blame)
+    }
+}
+
+impl From<crate::device::DeviceError> for WorkError {
+    fn from(e: crate::device::DeviceError) -> Self {
+        Self::new(e.to_string(), e.blame())
     }
 }
 
@@ -101,6 +112,8 @@ pub trait Workload: Send + 'static {
     type Setup: Clone + Send + 'static;
     /// What one step did.
     type Step: Clone + Send + 'static;
+    /// What the clean-up reports (e.g. a wipe); `()` when there is none.
+    type Cleanup: Clone + Send + 'static;
     fn setup(&self) -> Self::Setup;
     /// One bounded piece of work (about a second at most), verified.
     fn step(&mut self) -> Result<Self::Step, WorkError>;
@@ -112,10 +125,10 @@ pub trait Workload: Send + 'static {
     fn is_complete(&self) -> bool {
         false
     }
-    /// Clean-up that must run on every exit but a hang (wipe buffers).
-    fn finish(&mut self) -> Result<(), WorkError> {
-        Ok(())
-    }
+    /// Clean-up that runs on every exit but a hang (wipe buffers). Its
+    /// result is kept in [`GpuRun::cleanup`]; a command whose workload
+    /// cleans up must judge that result in a check of its own.
+    fn finish(&mut self) -> Result<Self::Cleanup, WorkError>;
 }
 
 /// One GPU the harness works on.
@@ -155,8 +168,6 @@ pub enum Failure {
     SetupFailed(WorkError),
     /// A step returned an error.
     StepFailed(WorkError),
-    /// The clean-up (wipe) returned an error.
-    FinishFailed(WorkError),
     /// The worker thread panicked: a bug, never a pass.
     Panicked(String),
     /// No answer within the deadline: a hung driver call or GPU.
@@ -172,7 +183,6 @@ impl Failure {
             Failure::Unusable(why) => why.clone(),
             Failure::SetupFailed(e) => format!("set-up failed: {e}"),
             Failure::StepFailed(e) => format!("failed while running: {e}"),
-            Failure::FinishFailed(e) => format!("clean-up failed: {e}"),
             Failure::Panicked(why) => format!("the worker thread crashed (a gpuctl bug): {why}"),
             Failure::Hung { stage, after } => format!(
                 "no answer from the GPU during {stage} within {}: a hung driver call or GPU",
@@ -183,7 +193,7 @@ impl Failure {
 
     pub fn blame(&self) -> Blame {
         match self {
-            Failure::SetupFailed(e) | Failure::StepFailed(e) | Failure::FinishFailed(e) => e.blame,
+            Failure::SetupFailed(e) | Failure::StepFailed(e) => e.blame,
             Failure::Hung { .. } => Blame::Gpu,
             Failure::Unusable(_) | Failure::Panicked(_) => Blame::Unknown,
         }
@@ -202,8 +212,8 @@ pub struct GpuRun<W: Workload> {
     /// Seconds from the start of work to the end of the last step.
     pub work_seconds: f64,
     pub failure: Option<Failure>,
-    /// Whether the clean-up ran and succeeded (None: not reached).
-    pub finished_clean: Option<bool>,
+    /// What the clean-up reported (None: not reached, e.g. a hang).
+    pub cleanup: Option<Result<W::Cleanup, WorkError>>,
     pub done: bool,
     /// Telemetry while working: (seconds since `started`, sample).
     pub samples: Vec<(f64, Telemetry)>,
@@ -224,7 +234,7 @@ impl<W: Workload> Default for GpuRun<W> {
             verified: 0,
             work_seconds: 0.0,
             failure: None,
-            finished_clean: None,
+            cleanup: None,
             done: false,
             samples: Vec::new(),
             throttle_s: BTreeMap::new(),
@@ -252,7 +262,7 @@ enum Msg<W: Workload> {
     Ready(usize, W::Setup),
     Step(usize, W::Step),
     Failed(usize, Failure),
-    Finished(usize, bool),
+    Finished(usize, Result<W::Cleanup, WorkError>),
     Done(usize),
     Sample(Vec<(usize, Telemetry)>),
 }
@@ -386,8 +396,8 @@ fn fold<W: Workload>(runs: &mut [GpuRun<W>], msg: Msg<W>, options: &Options) {
             run.failure.get_or_insert(failure);
             run.last_heard = Some(now);
         }
-        Msg::Finished(slot, clean) => {
-            runs[slot].finished_clean = Some(clean);
+        Msg::Finished(slot, cleanup) => {
+            runs[slot].cleanup = Some(cleanup);
             runs[slot].last_heard = Some(now);
         }
         Msg::Done(slot) => runs[slot].done = true,
@@ -507,14 +517,13 @@ fn work<W, F>(
             break;
         }
     }
-    let clean = match workload.finish() {
-        Ok(()) => true,
-        Err(e) => {
-            let _ = tx.send(Msg::Failed(slot, Failure::FinishFailed(e)));
-            false
-        }
-    };
-    let _ = tx.send(Msg::Finished(slot, clean));
+    let cleanup = catch_unwind(AssertUnwindSafe(|| workload.finish())).unwrap_or_else(|p| {
+        Err(WorkError::new(
+            format!("the clean-up crashed (a gpuctl bug): {}", panic_text(&p)),
+            Blame::Tool,
+        ))
+    });
+    let _ = tx.send(Msg::Finished(slot, cleanup));
     // Dropping the workload frees its GPU memory now, not at exit.
     drop(workload);
 }
@@ -583,14 +592,10 @@ fn spawn_xid_watch(
     rx
 }
 
-/// The remedy for a failure, by whose fault it is.
+/// The remedy for a failure, by whose fault it is (one table for every
+/// command: `checks::remedy::for_blame`).
 pub fn remedy_for(blame: Blame) -> &'static str {
-    match blame {
-        Blame::Gpu => "drain the node, reset the GPU (nvidia-smi -r) and rerun; RMA if it repeats",
-        Blame::Host => "fix the host: install or repair the NVIDIA driver, check permissions",
-        Blame::Contention => "free the GPU: stop the processes holding its memory, then rerun",
-        Blame::Unknown => "rerun; if it repeats, reset the GPU and report the message",
-    }
+    crate::checks::remedy::for_blame(blame)
 }
 
 /// The check every harness command reports per GPU: did the work run,
@@ -612,12 +617,13 @@ pub fn completion_check<W: Workload>(
         };
         let remedy = match failure {
             Failure::Unusable(_) => {
-                "run on a GPU CUDA can use: check CUDA_VISIBLE_DEVICES and MIG mode"
+                "run on a GPU CUDA can use: check CUDA_VISIBLE_DEVICES and MIG mode".to_string()
             }
-            Failure::Panicked(_) => "rerun; report the message to the gpuctl developers",
-            other => remedy_for(other.blame()),
+            Failure::Panicked(_) => "rerun; report the message to the gpuctl developers".into(),
+            Failure::SetupFailed(e) | Failure::StepFailed(e) => e.remedy(),
+            other => remedy_for(other.blame()).to_string(),
         };
-        return Check::new(name, status, failure.message()).remedy(remedy);
+        return Check::new(name, status, failure.message()).remedy(&remedy);
     }
     if run.verified == 0 {
         return if interrupted {
@@ -635,7 +641,7 @@ pub fn completion_check<W: Workload>(
             .remedy("rerun with a longer duration; if it repeats, report it")
         };
     }
-    let mut check = Check::new(
+    Check::new(
         name,
         CheckStatus::Pass,
         format!(
@@ -644,12 +650,7 @@ pub fn completion_check<W: Workload>(
             run.work_seconds
         ),
     )
-    .value(run.verified, None);
-    if run.finished_clean == Some(false) {
-        check.status = CheckStatus::Fail;
-        check.message = format!("{}; the clean-up failed", check.message);
-    }
-    check
+    .value(run.verified, None)
 }
 
 /// Runs `f` on every item in parallel, each on its own detached thread,
@@ -729,7 +730,11 @@ mod tests {
     impl Workload for Script {
         type Setup = ();
         type Step = u64;
+        type Cleanup = ();
         fn setup(&self) {}
+        fn finish(&mut self) -> Result<(), WorkError> {
+            Ok(())
+        }
         fn step(&mut self) -> Result<u64, WorkError> {
             std::thread::sleep(self.delay);
             let next = self.steps.get(self.at).cloned().unwrap_or(Ok(1));
@@ -794,7 +799,7 @@ mod tests {
         let run = &r.runs[0];
         assert!(run.failure.is_none());
         assert!(run.verified >= 1);
-        assert_eq!(run.finished_clean, Some(true));
+        assert_eq!(run.cleanup, Some(Ok(())));
         assert_eq!(
             completion_check("x", "steps", run, false).status,
             CheckStatus::Pass

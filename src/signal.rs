@@ -1,8 +1,50 @@
 //! Ctrl-C and SIGTERM for long runs: the first signal asks the run to stop
 //! (it then prints a partial report and exits 130); a second one exits at
-//! once.
+//! once. Should the partial report not be out within [`EXIT_DEADLINE`] of
+//! the first (a driver call stuck where no bound reaches), the process exits
+//! 130 anyway: a hang never holds up Ctrl-C beyond 2 s.
+//! `probe` is different: Docker and Kubernetes send SIGTERM when it
+//! takes too long, and a probe must then answer 1 (unhealthy), never 143.
 
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+/// How long after the first signal the run may take to report and exit.
+pub const EXIT_DEADLINE: Duration = Duration::from_millis(1800);
+use std::sync::OnceLock;
+
+/// What `probe` prints when a signal ends it, rendered before the handler
+/// is installed so the handler only writes bytes.
+static PROBE_ANSWER: OnceLock<Vec<u8>> = OnceLock::new();
+
+extern "C" fn probe_signalled(_signal: libc::c_int) {
+    if let Some(answer) = PROBE_ANSWER.get() {
+        // SAFETY: write(2) and _exit(2) are async-signal-safe; the buffer
+        // is immutable once set.
+        unsafe {
+            libc::write(libc::STDOUT_FILENO, answer.as_ptr().cast(), answer.len());
+        }
+    }
+    // SAFETY: ends the process at once, as a signal's default action would.
+    unsafe { libc::_exit(crate::exit::CHECK_FAILED) }
+}
+
+/// For `probe`: SIGTERM, SIGINT and SIGHUP print `answer` on stdout and
+/// exit 1 (unhealthy) instead of the signal's default (143, 130, 129).
+pub fn probe_answers_signals(answer: Vec<u8>) {
+    let _ = PROBE_ANSWER.set(answer);
+    for signal in [libc::SIGTERM, libc::SIGINT, libc::SIGHUP] {
+        // SAFETY: installs a handler that only calls async-signal-safe
+        // functions.
+        unsafe {
+            libc::signal(
+                signal,
+                probe_signalled as extern "C" fn(libc::c_int) as libc::sighandler_t,
+            );
+        }
+    }
+}
 
 static STOP: AtomicBool = AtomicBool::new(false);
 
@@ -23,6 +65,20 @@ pub fn install() -> Result<(), String> {
             // Second signal: the user means it.
             std::process::exit(crate::exit::INTERRUPTED);
         }
+        std::thread::spawn(|| {
+            std::thread::sleep(EXIT_DEADLINE);
+            // The one write outside app.rs: the process ends here without
+            // its report, and the operator must know why.
+            let _ = writeln!(
+                std::io::stderr(),
+                "gpuctl: interrupted; the run did not stop within {} (a driver call is \
+                 stuck), exiting without a report",
+                humantime::format_duration(EXIT_DEADLINE)
+            );
+            // SAFETY: _exit ends the process at once; stuck threads are
+            // abandoned, as in main.
+            unsafe { libc::_exit(crate::exit::INTERRUPTED) }
+        });
     })
     .map_err(|e| format!("cannot install the signal handler: {e}"))
 }

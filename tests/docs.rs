@@ -1,6 +1,6 @@
-//! The committed man pages and shell completions match what the binary
-//! renders from its CLI definition (regenerate with
-//! `cargo run -- generate-docs .`).
+//! The committed man pages, shell completions and JSON Schema match what
+//! the binary renders from its CLI definition and report types (regenerate
+//! with `cargo run -- generate-docs .`), and say nothing they cannot keep.
 
 use std::path::Path;
 
@@ -39,5 +39,129 @@ fn man_page_documents_the_exit_codes() {
     let text = String::from_utf8_lossy(top);
     for needle in ["EXIT CODES", "130", "environment error", "probe"] {
         assert!(text.contains(needle), "gpuctl.1 lacks {needle:?}");
+    }
+}
+
+#[test]
+fn committed_schema_is_the_one_derived_from_the_report_types() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let committed = std::fs::read_to_string(root.join(gpuctl::docs::SCHEMA_PATH)).unwrap();
+    assert!(
+        committed == gpuctl::report::schema(),
+        "src/report/schema.json is stale: run `cargo run -- generate-docs .` and commit"
+    );
+    // `gpuctl schema` prints the same text, so users need no source tree.
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
+        .arg("schema")
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), committed);
+}
+
+#[test]
+fn identity_fields_are_nullable_in_the_schema() {
+    let schema: serde_json::Value = serde_json::from_str(&gpuctl::report::schema()).unwrap();
+    let gpu = &schema["$defs"]["GpuReport"]["properties"];
+    for field in ["name", "uuid", "pci_bus_id", "serial", "cuda_index", "lost"] {
+        let types = gpu[field]["type"].to_string();
+        assert!(types.contains("null"), "{field} is not nullable: {types}");
+    }
+    assert_eq!(schema["properties"]["simulated"]["type"], "boolean");
+    let host = schema["properties"]["host"]["type"].to_string();
+    assert!(host.contains("null"), "host is not nullable: {host}");
+}
+
+#[test]
+fn completions_offer_no_hidden_command_and_complete_gpus() {
+    for shell in [
+        clap_complete::Shell::Bash,
+        clap_complete::Shell::Zsh,
+        clap_complete::Shell::Fish,
+    ] {
+        let text = String::from_utf8(gpuctl::docs::completions(shell)).unwrap();
+        assert!(
+            !text.contains("generate-docs"),
+            "{shell}: hidden command offered"
+        );
+        assert!(
+            text.contains("gpuctl list --json"),
+            "{shell}: -i does not complete GPUs"
+        );
+    }
+}
+
+#[test]
+fn man_pages_reference_only_pages_that_exist_and_not_the_source_tree() {
+    let pages = gpuctl::docs::man_pages().expect("render");
+    let names: Vec<&str> = pages.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(!names.contains(&"gpuctl-help.1"), "{names:?}");
+    for (name, page) in &pages {
+        let text = String::from_utf8_lossy(page);
+        assert!(
+            !text.contains("src/report"),
+            "{name} points into the source tree"
+        );
+        for (at, _) in text.match_indices("gpuctl\\-") {
+            let sub: String = text[at + 8..]
+                .chars()
+                .take_while(|c| c.is_ascii_lowercase() || *c == '-')
+                .collect();
+            let page = format!("gpuctl-{sub}.1");
+            assert!(names.contains(&page.as_str()), "{name} refers to {page}");
+        }
+        assert!(text.contains(".nh"), "{name}: hyphenation splits words");
+    }
+}
+
+#[test]
+fn version_names_the_commit_and_the_oldest_driver() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
+        .arg("--version")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success());
+    assert!(
+        text.starts_with(&format!("gpuctl {} (commit ", env!("CARGO_PKG_VERSION"))),
+        "{text}"
+    );
+    assert!(
+        text.contains("CUDA 12.2") && text.contains("R535"),
+        "{text}"
+    );
+}
+
+#[test]
+fn long_help_headings_are_man_sections() {
+    let pages = gpuctl::docs::man_pages().expect("render");
+    let page = |name: &str| {
+        String::from_utf8_lossy(&pages.iter().find(|(n, _)| n == name).unwrap().1).into_owned()
+    };
+    for (name, headings) in [
+        (
+            "gpuctl.1",
+            &["EXIT CODES", "GPU SELECTION", "JSON", "ENVIRONMENT"][..],
+        ),
+        (
+            "gpuctl-health.1",
+            &["CHECKS (name", "REMEDIES", "TABLE", "CONFIG FILE", "EXIT"],
+        ),
+        (
+            "gpuctl-probe.1",
+            &["CHECKS (NVML", "OUTPUT AND EXIT", "EXAMPLE"],
+        ),
+        (
+            "gpuctl-burn.1",
+            &["LOAD", "CORRECTNESS", "SIGNALS AND EXIT"],
+        ),
+    ] {
+        let text = page(name);
+        for h in headings {
+            assert!(
+                text.contains(&format!(".SH \"{h}")),
+                "{name}: {h} is not a section heading"
+            );
+        }
     }
 }

@@ -24,18 +24,30 @@ fn table_lists_names_uuids_and_bus_ids() {
             r.stdout
         );
     }
-    // GPU 0's row shows CUDA ordinal 1, GPU 1's row shows 0.
-    let row0 = r.stdout.lines().find(|l| l.contains(UUID0)).unwrap();
-    let row1 = r.stdout.lines().find(|l| l.contains(UUID1)).unwrap();
-    let cells = |row: &str| -> Vec<String> {
-        row.split(['│', '┆'])
-            .map(|c| c.trim().to_string())
-            .filter(|c| !c.is_empty())
-            .collect()
-    };
-    let (c0, c1) = (cells(row0), cells(row1));
-    assert_eq!(&c0[..5], ["0", H100, UUID0, PCI0, "1"], "{row0}");
-    assert_eq!(&c1[..5], ["1", H100, UUID1, PCI1, "0"], "{row1}");
+    // One record per GPU: `GPU n  name  bus id  CUDA k`, then the UUID.
+    // GPU 0 is CUDA ordinal 1, GPU 1 is 0.
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    for (gpu, uuid, pci, cuda) in [(0, UUID0, PCI0, 1), (1, UUID1, PCI1, 0)] {
+        let at = lines
+            .iter()
+            .position(|l| l.starts_with(&format!("GPU {gpu}  ")))
+            .unwrap_or_else(|| panic!("no record for GPU {gpu}:\n{}", r.stdout));
+        assert_eq!(
+            lines[at],
+            format!("GPU {gpu}  {H100}  {pci}  CUDA {cuda}"),
+            "{}",
+            r.stdout
+        );
+        assert!(lines[at + 1].trim_start().starts_with(uuid), "{}", r.stdout);
+        assert!(lines[at + 1].contains("serial 16523200"), "{}", r.stdout);
+    }
+    // Compact: a few lines per GPU, not a 14-column table.
+    assert!(lines.len() <= 16, "{} lines:\n{}", lines.len(), r.stdout);
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.ends_with("2 GPU(s)\n"), "{}", r.stdout);
 }
 
@@ -69,7 +81,7 @@ fn json_reports_every_field_of_two_h100() {
     assert!(rep.warnings.is_empty(), "{:?}", rep.warnings);
     assert!(rep.error.is_none());
     assert!(rep.host_checks.is_empty());
-    assert!(!rep.host.is_empty());
+    assert!(rep.host.as_deref().is_some_and(|h| !h.is_empty()));
 
     let driver = rep.driver.as_ref().expect("driver is reported");
     assert_eq!(driver.driver_version.as_deref(), Some(DRIVER_VERSION));
@@ -86,15 +98,15 @@ fn json_reports_every_field_of_two_h100() {
     ];
     for (index, uuid, pci, cuda, serial) in expected {
         let g = rep.gpu(index);
-        assert_eq!(g.name, H100);
-        assert_eq!(g.uuid, uuid);
-        assert_eq!(g.pci_bus_id, pci);
+        assert_eq!(g.name.as_deref(), Some(H100));
+        assert_eq!(g.uuid.as_deref(), Some(uuid));
+        assert_eq!(g.pci_bus_id.as_deref(), Some(pci));
         assert_eq!(g.cuda_index, Some(cuda));
         assert_eq!(g.lost, None);
         assert_eq!(g.status, None, "list has no verdict per GPU");
         assert!(g.checks.is_none(), "list runs no checks");
         let d = g.details();
-        assert_eq!(d.serial.as_deref(), Some(serial));
+        assert_eq!(g.serial.as_deref(), Some(serial));
         assert_eq!(d.architecture.as_deref(), Some("Hopper"));
         assert_eq!(d.memory_total_bytes, Some(GIB80));
         assert_eq!(d.memory_used_bytes, Some(566_231_040));
@@ -134,7 +146,6 @@ fn json_details_carry_every_field_even_when_null() {
     // every one is present (null when unknown) so consumers need no
     // `in` checks. Checked on a CUDA-only GPU, where most are null.
     let expected = [
-        "serial",
         "architecture",
         "memory_total_bytes",
         "memory_used_bytes",
@@ -161,6 +172,7 @@ fn json_details_carry_every_field_even_when_null() {
         "pcie_link_width_max",
     ];
     for fixture in ["two_h100.json", "no_nvml.json"] {
+        // The serial sits with the identity, beside the UUID, in every report.
         let v = run(fixture, &["list", "--json"]).json();
         for g in v["gpus"].as_array().unwrap() {
             let keys: Vec<&str> = g["details"]
@@ -207,9 +219,9 @@ fn format_json_is_the_same_document_as_json_flag() {
 fn cuda_index_is_joined_by_bus_id_not_position() {
     // two_h100 ranks NVML 1 fastest, so CUDA enumerates it first.
     let rep = run("two_h100.json", &["list", "--json"]).report();
-    assert_eq!(rep.gpu(0).uuid, UUID0);
+    assert_eq!(rep.gpu(0).uuid.as_deref(), Some(UUID0));
     assert_eq!(rep.gpu(0).cuda_index, Some(1));
-    assert_eq!(rep.gpu(1).uuid, UUID1);
+    assert_eq!(rep.gpu(1).uuid.as_deref(), Some(UUID1));
     assert_eq!(rep.gpu(1).cuda_index, Some(0));
 }
 
@@ -237,7 +249,7 @@ fn cuda_visible_devices_index_uses_cuda_order() {
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.indices(), vec![1]);
-    assert_eq!(rep.gpus[0].uuid, UUID1);
+    assert_eq!(rep.gpus[0].uuid.as_deref(), Some(UUID1));
     assert_eq!(rep.gpus[0].cuda_index, Some(0));
     assert_eq!(rep.summary, "1 GPU(s)");
 }
@@ -255,7 +267,7 @@ fn cuda_visible_devices_index_with_pci_order() {
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.indices(), vec![0]);
-    assert_eq!(rep.gpus[0].uuid, UUID0);
+    assert_eq!(rep.gpus[0].uuid.as_deref(), Some(UUID0));
     assert_eq!(rep.gpus[0].cuda_index, Some(0));
 }
 
@@ -285,7 +297,7 @@ fn cuda_visible_devices_full_uuid() {
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.indices(), vec![0]);
-    assert_eq!(rep.gpus[0].uuid, UUID0);
+    assert_eq!(rep.gpus[0].uuid.as_deref(), Some(UUID0));
     assert_eq!(rep.gpus[0].cuda_index, Some(0));
 }
 
@@ -299,7 +311,7 @@ fn cuda_visible_devices_unique_uuid_prefix() {
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.indices(), vec![0]);
-    assert_eq!(rep.gpus[0].uuid, UUID0);
+    assert_eq!(rep.gpus[0].uuid.as_deref(), Some(UUID0));
     assert_eq!(rep.gpus[0].cuda_index, Some(0));
 }
 
@@ -365,8 +377,8 @@ fn selectors_pick_gpus_by_index_uuid_prefix_and_bus_id() {
 fn selected_gpu_keeps_its_cuda_index() {
     let rep = run("two_h100.json", &["list", "--json", "-i", "GPU-9f8e"]).report();
     assert_eq!(rep.gpus.len(), 1);
-    assert_eq!(rep.gpus[0].uuid, UUID1);
-    assert_eq!(rep.gpus[0].pci_bus_id, PCI1);
+    assert_eq!(rep.gpus[0].uuid.as_deref(), Some(UUID1));
+    assert_eq!(rep.gpus[0].pci_bus_id.as_deref(), Some(PCI1));
     assert_eq!(rep.gpus[0].cuda_index, Some(0));
 }
 
@@ -447,14 +459,21 @@ fn ambiguous_uuid_prefix_is_a_usage_error() {
 
 #[test]
 fn lost_gpu_is_listed_as_lost() {
+    // A lost GPU fails the inventory (exit 1): it is never listed as fine.
     let r = run("lost_gpu.json", &["list", "--json"]);
-    r.assert_code(0);
+    r.assert_code(1);
     let rep = r.report();
-    assert_eq!(rep.outcome, "pass");
+    assert_eq!(rep.outcome, "fail");
+    assert_eq!(rep.gpu(1).check("on_bus").status, "fail");
+    assert_eq!(
+        rep.gpu(0).status,
+        None,
+        "list judges only a lost or hung GPU"
+    );
     assert_eq!(rep.indices(), vec![0, 1]);
     let ok = rep.gpu(0);
     assert_eq!(ok.lost, None);
-    assert_eq!(ok.uuid, UUID0);
+    assert_eq!(ok.uuid.as_deref(), Some(UUID0));
     // CUDA no longer enumerates the lost GPU, so the survivor is ordinal 0.
     assert_eq!(ok.cuda_index, Some(0));
     assert_eq!(ok.details().sm_count, Some(132));
@@ -467,7 +486,7 @@ fn lost_gpu_is_listed_as_lost() {
     assert_eq!(d.sm_count, None);
 
     let t = run("lost_gpu.json", &["list"]);
-    t.assert_code(0);
+    t.assert_code(1);
     assert!(t.stdout.contains("fallen off the bus"), "{}", t.stdout);
 }
 
@@ -532,9 +551,9 @@ fn without_nvml_gpus_are_listed_from_cuda() {
     assert!(rep.warnings[0].contains("CUDA only"), "{:?}", rep.warnings);
     // Indices are CUDA ordinals: fastest (UUID1) first.
     assert_eq!(rep.indices(), vec![0, 1]);
-    assert_eq!(rep.gpu(0).uuid, UUID1);
+    assert_eq!(rep.gpu(0).uuid.as_deref(), Some(UUID1));
     assert_eq!(rep.gpu(0).cuda_index, Some(0));
-    assert_eq!(rep.gpu(1).uuid, UUID0);
+    assert_eq!(rep.gpu(1).uuid.as_deref(), Some(UUID0));
     assert_eq!(rep.gpu(1).cuda_index, Some(1));
     for g in &rep.gpus {
         let d = g.details();
@@ -624,10 +643,14 @@ fn mig_gpu_lists_its_instances_with_cuda_ordinals() {
     assert!(t
         .stdout
         .contains("MIG-11111111-2222-3333-4444-555555555555"));
-    let row = t.stdout.lines().find(|l| l.contains(UUID0)).unwrap();
-    let cells: Vec<&str> = row.split(['│', '┆']).map(str::trim).collect();
-    assert_eq!(cells[11], "on", "MIG column of {row}");
-    assert!(t.stdout.contains("  0:1"), "instance rows: {}", t.stdout);
+    let record: String = t
+        .stdout
+        .split("\n\n")
+        .find(|r| r.contains(UUID0))
+        .unwrap_or_default()
+        .to_string();
+    assert!(record.contains("MIG on"), "MIG mode in {record}");
+    assert!(record.contains("MIG 0:1"), "instance lines: {}", t.stdout);
 }
 
 #[test]
@@ -785,5 +808,5 @@ fn gpu_indices_are_unique_when_a_cuda_device_has_no_nvml_match() {
     // `-i 0` names NVML GPU 0 and nothing else.
     let r = run(&path, &["list", "--json", "-i", "0"]);
     r.assert_code(0);
-    assert_eq!(r.report().gpus[0].uuid, UUID0);
+    assert_eq!(r.report().gpus[0].uuid.as_deref(), Some(UUID0));
 }

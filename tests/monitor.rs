@@ -19,8 +19,9 @@ fn with_monitor(mutate: impl FnOnce(&mut Value)) -> Variant {
                 "utilization_memory_pct": 12,
                 "pcie_tx_bytes_per_s": 1_000_000,
                 "pcie_rx_bytes_per_s": 2_000_000,
-                "processes": [{"pid": 4242, "name": "python3", "used_bytes": 1_073_741_824u64}],
             });
+            g["processes"] =
+                json!([{"pid": 4242, "name": "python3", "used_bytes": 1_073_741_824u64}]);
         }
         mutate(f);
     })
@@ -137,7 +138,10 @@ fn json_lines_are_samples_then_a_schema_valid_summary() {
 
 #[test]
 fn a_hanging_gpu_is_reported_down_while_the_other_is_sampled_on_time() {
-    let v = with_monitor(|f| f["gpus"][0]["monitor"]["hang_ms"] = json!(60_000));
+    let v = with_monitor(|f| {
+        f["gpus"][0]["hang_ms"] = json!(60_000);
+        f["gpus"][0]["hang_calls"] = json!(["monitor_readings"]);
+    });
     let t0 = Instant::now();
     let run = run(
         v.path(),
@@ -168,6 +172,47 @@ fn a_hanging_gpu_is_reported_down_while_the_other_is_sampled_on_time() {
     assert_eq!(report.gpus[0].monitor.as_ref().unwrap()["samples"], 0);
     assert_eq!(report.gpus[1].monitor.as_ref().unwrap()["samples"], 4);
     assert_eq!(report.outcome, "warn");
+}
+
+#[test]
+fn a_hung_call_times_out_in_the_bounded_layer_and_later_reads_fail_fast() {
+    let v = with_monitor(|f| {
+        f["gpus"][0]["hang_ms"] = json!(60_000);
+        f["gpus"][0]["hang_calls"] = json!(["monitor_readings"]);
+    });
+    let run = run(
+        v.path(),
+        &[
+            "--call-timeout",
+            "100ms",
+            "monitor",
+            "--json",
+            "-c",
+            "5",
+            "--interval",
+            "300ms",
+        ],
+    );
+    run.assert_code(0);
+    let lines = json_lines(&run.stdout);
+    let hung = samples_of(&lines, 0);
+    assert_eq!(hung.len(), 5);
+    // Every round answers within the interval with the decorator's error
+    // (naming the call), not monitor's own "no answer": the reader is never
+    // left stuck, and after the first timeout the GPU fails at once.
+    for s in &hung {
+        assert_eq!(s["up"], false, "{s}");
+        let e = s["error"].as_str().unwrap_or_default();
+        assert!(
+            e.contains("monitor_readings") || e.contains("backed off"),
+            "{s}"
+        );
+    }
+    assert!(hung[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("did not answer"));
+    assert!(samples_of(&lines, 1).iter().all(|x| x["up"] == true));
 }
 
 #[test]

@@ -32,10 +32,36 @@ pub fn gpu_count(expected: Option<u32>, found: u32) -> Check {
     }
 }
 
+/// A GPU split into MIG instances cannot be burned as a whole. That is a
+/// configuration, not a fault: WARN (not tested, so never a pass) naming
+/// MIG, with the way to test it; `None` for a GPU CUDA can use whole.
+pub fn mig_blocks_whole_gpu(name: &str, cuda_uuids: &[&str]) -> Option<Check> {
+    let instances = cuda_uuids.iter().filter(|u| u.starts_with("MIG-")).count();
+    (instances > 0).then(|| {
+        Check::new(
+            name,
+            CheckStatus::Warn,
+            format!(
+                "GPU is in MIG mode ({instances} instance(s) visible): not tested, a burn needs \
+                 the whole GPU"
+            ),
+        )
+        .value(instances as u64, Some("MIG instances"))
+        .remedy(
+            "not a fault: run the workload on the MIG instances, or disable MIG \
+             (nvidia-smi -i <gpu> -mig 0, then reset the GPU) to burn it whole",
+        )
+    })
+}
+
 /// NVML can still reach the GPU.
 pub fn on_bus(lost: Option<&str>) -> Check {
     match lost {
         None => Check::new("on_bus", CheckStatus::Pass, "GPU answers NVML"),
+        // A hung GPU may still hold jobs: drain before resetting.
+        Some(why) if why.starts_with(crate::device::inventory::HUNG) => {
+            Check::new("on_bus", CheckStatus::Fail, why).remedy(remedy::HUNG)
+        }
         Some(why) => Check::new("on_bus", CheckStatus::Fail, why).remedy(remedy::RESET),
     }
 }
@@ -116,6 +142,14 @@ pub fn temperature_below_slowdown(temp: &Reading<u32>, slowdown: &Reading<u32>) 
 pub fn self_test(device: &str, outcome: &Result<SelfTestOutcome, QueryError>) -> Check {
     const NAME: &str = "compute_self_test";
     match outcome {
+        // Typed errors pick their remedy: a host library or a busy GPU is
+        // not answered with "reset the GPU; RMA".
+        Err(QueryError::Device(d)) => super::burn::device_error_check(
+            NAME,
+            &format!("{device}: self-test could not run"),
+            d,
+            None,
+        ),
         Err(e) => Check::new(
             NAME,
             CheckStatus::Fail,
@@ -146,6 +180,51 @@ pub fn self_test(device: &str, outcome: &Result<SelfTestOutcome, QueryError>) ->
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn self_test_remedy_follows_whose_fault_it_is() {
+        let host: Result<SelfTestOutcome, QueryError> =
+            Err(crate::device::DeviceError::HostLibrary {
+                library: "libcuda.so.1".into(),
+                reason: "too old or broken: missing symbol".into(),
+            }
+            .into());
+        let c = self_test("GPU 0", &host);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(
+            c.message
+                .starts_with("GPU 0: self-test could not run: libcuda.so.1"),
+            "{}",
+            c.message
+        );
+        assert!(
+            !c.remedy.clone().unwrap_or_default().contains("RMA"),
+            "{c:?}"
+        );
+        let gpu: Result<SelfTestOutcome, QueryError> = Err(crate::device::DeviceError::Cuda {
+            step: "kernel execution failed".into(),
+            code: 700,
+            name: "CUDA_ERROR_ILLEGAL_ADDRESS".into(),
+        }
+        .into());
+        assert_eq!(
+            self_test("GPU 0", &gpu).remedy.as_deref(),
+            Some(remedy::RESET)
+        );
+    }
+
+    #[test]
+    fn mig_mode_is_a_warning_never_an_rma() {
+        assert_eq!(mig_blocks_whole_gpu("burn_ran", &["GPU-1"]), None);
+        let c = mig_blocks_whole_gpu("burn_ran", &["MIG-1", "MIG-2"]).expect("MIG");
+        assert_eq!(c.status, CheckStatus::Warn);
+        assert!(c.message.contains("MIG"), "{}", c.message);
+        let remedy = c.remedy.unwrap_or_default();
+        assert!(
+            remedy.contains("not a fault") && !remedy.contains("RMA"),
+            "{remedy}"
+        );
+    }
 
     #[test]
     fn any_uncorrectable_ecc_error_fails() {

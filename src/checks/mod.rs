@@ -5,13 +5,18 @@
 //! tests can drive every branch with plain values.
 
 pub mod basic;
+pub mod burn;
 pub mod health;
+pub mod remedy;
 pub mod xid;
 
 use crate::device::QueryError;
 use crate::report::{Check, CheckStatus};
 
-/// The SKIP (or FAIL, for a lost GPU) a check gives when its reading failed.
+/// The check a failed reading gives: SKIP when the GPU does not support it,
+/// SKIP marked unverified when permission is missing (the fail-closed rule in
+/// `report` then refuses a healthy verdict), FAIL for a lost or hung GPU or
+/// any other error.
 pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
     match error {
         QueryError::NotSupported => Check::new(
@@ -22,8 +27,9 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
         QueryError::NoPermission => Check::new(
             name,
             CheckStatus::Skip,
-            format!("{what}: no permission to read it (run as root)"),
-        ),
+            format!("{what}: no permission to read it, not verified (run as root)"),
+        )
+        .unverified(),
         QueryError::GpuLost => Check::new(name, CheckStatus::Fail, format!("{what}: GPU is lost"))
             .remedy(remedy::RESET),
         QueryError::Failed(msg) => Check::new(
@@ -31,16 +37,10 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             CheckStatus::Fail,
             format!("{what}: could not be read: {msg}"),
         ),
+        QueryError::Device(e) => burn::device_error_check(name, what, e, None),
+        QueryError::Interrupted => Check::new(name, CheckStatus::Skip, format!("{what}: {error}")),
+        QueryError::TimedOut { .. } => {
+            Check::new(name, CheckStatus::Fail, format!("{what}: {error}")).remedy(remedy::HUNG)
+        }
     }
-}
-
-/// Remedies, worded once so every command gives the same advice.
-pub mod remedy {
-    pub const RESET: &str = "reset the GPU (nvidia-smi -r) or reboot the node; RMA if it recurs";
-    pub const RMA: &str = "drain the node and open an RMA";
-    pub const COOLING: &str = "check airflow, fans and inlet temperature";
-    pub const COUNT: &str = "check `nvidia-smi`, the PCIe slots and `dmesg` for a missing GPU";
-    pub const DRIVER: &str =
-        "install the NVIDIA driver, or in a container run with --gpus all and \
-                              NVIDIA_DRIVER_CAPABILITIES=compute,utility";
 }

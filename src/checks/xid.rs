@@ -185,7 +185,8 @@ pub fn xid_check(events: &[&XidEvent], sources: &str) -> Check {
         } else {
             format!("no XID errors ({sources})")
         };
-        return Check::new(NAME, CheckStatus::Pass, message).value("", None);
+        // XIDs are numbers everywhere (here, burn's `xids`): none is [].
+        return Check::new(NAME, CheckStatus::Pass, message).value(Vec::<u64>::new(), None);
     }
 
     // Distinct XIDs in first-seen order, with counts.
@@ -204,11 +205,7 @@ pub fn xid_check(events: &[&XidEvent], sources: &str) -> Check {
         .map(|(info, count)| format!("XID {} x{} ({})", info.xid, count, info.description))
         .collect::<Vec<_>>()
         .join("; ");
-    let value = seen
-        .iter()
-        .map(|(info, _)| info.xid.to_string())
-        .collect::<Vec<_>>()
-        .join(",");
+    let value: Vec<u64> = seen.iter().map(|(info, _)| info.xid).collect();
     // Sorted, so the first entry is the worst and its remedy leads.
     let (worst, _) = seen[0];
     let status = if worst.class == XidClass::Hardware {
@@ -298,7 +295,7 @@ mod tests {
             c.message,
             "XID 79 x1 (GPU has fallen off the bus); XID 13 x2 (graphics engine exception)"
         );
-        assert_eq!(c.value, Some(serde_json::Value::from("79,13")));
+        assert_eq!(c.value, Some(serde_json::json!([79, 13])));
         assert_eq!(c.unit, None);
         assert_eq!(c.threshold, None);
         assert_eq!(c.remedy.as_deref(), Some(BUS));
@@ -312,7 +309,7 @@ mod tests {
         assert!(c.message.starts_with("XID 64 x1"), "{}", c.message);
         assert!(c.message.contains("XID 63 x2"), "{}", c.message);
         assert_eq!(c.remedy.as_deref(), Some(BUG_REPORT_RMA));
-        assert_eq!(c.value, Some(serde_json::Value::from("64,63")));
+        assert_eq!(c.value, Some(serde_json::json!([64, 63])));
     }
 
     #[test]
@@ -327,6 +324,6 @@ mod tests {
 
         let unknown = check_of(&[9999]);
         assert_eq!(unknown.status, CheckStatus::Warn);
-        assert_eq!(unknown.value, Some(serde_json::Value::from("9999")));
+        assert_eq!(unknown.value, Some(serde_json::json!([9999])));
     }
 }

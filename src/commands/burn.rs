@@ -7,9 +7,11 @@
 //! throughput against the best GPU of the same model.
 
 use super::{harness_target, Selected};
-use crate::checks::xid;
-use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, GlobalArgs};
-use crate::device::burn::{BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine};
+use crate::checks::{burn as burn_checks, xid};
+use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, FaultKindChoice, GlobalArgs};
+use crate::device::burn::{
+    BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
+};
 use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, Gpu, QueryError, XidEvent};
 use crate::error::AppError;
@@ -36,6 +38,7 @@ struct BurnWork(Box<dyn BurnWorker>);
 impl Workload for BurnWork {
     type Setup = (BurnSetup, u64);
     type Step = BatchResult;
+    type Cleanup = WipeReport;
 
     fn setup(&self) -> Self::Setup {
         (self.0.setup().clone(), self.0.reference_checksum())
@@ -47,6 +50,11 @@ impl Workload for BurnWork {
 
     fn verified(step: &BatchResult) -> u64 {
         step.products
+    }
+
+    /// Zero every buffer and verify it before the memory is freed.
+    fn finish(&mut self) -> Result<WipeReport, WorkError> {
+        self.0.finish().map_err(WorkError::from)
     }
 }
 
@@ -147,12 +155,11 @@ pub fn run(
         })
         .collect();
     let config = BurnConfig {
-        engine,
-        dtype,
-        memory_fraction: args.memory,
-        inject_fault_at_batch: None,
-        seed,
+        inject_fault_kind: fault_kind(args.inject_fault_kind),
+        ..BurnConfig::new(engine, dtype, args.memory, seed)
     };
+    // Who holds a GPU's memory, should its set-up run out of it.
+    let holders = super::MemoryHolders::new(nvml.clone(), &gpus);
     let options = harness::Options {
         duration: args.duration,
         max_steps: None,
@@ -175,7 +182,7 @@ pub fn run(
             };
             cuda.start_burn(ordinal, &config)
                 .map(BurnWork)
-                .map_err(WorkError::from)
+                .map_err(|e| holders.work_error(ordinal, e))
         },
         &mut |runs, elapsed| {
             for (run, &gpu) in runs.iter().zip(&indices) {
@@ -211,6 +218,7 @@ fn progress_event(gpu: u32, run: &GpuRun, elapsed: Duration) -> ProgressEvent {
             .and_then(|t| t.clock_events.get())
             .map(|c| c.names())
             .unwrap_or_default(),
+        clock_events_mask: t.and_then(|t| t.clock_events.get()).map(|c| c.0),
         mismatches: mismatches(run).0,
         error: run.failure.as_ref().map(|f| f.message()),
     }
@@ -228,6 +236,7 @@ fn build_report(
     interrupted: bool,
 ) -> Report {
     let mut report = Report::new("burn");
+    let nvml = selected.backend.nvml().ok();
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
     // None when no XID watch ran: the xid check is then SKIP, not PASS.
@@ -270,8 +279,17 @@ fn build_report(
         .iter()
         .zip(runs)
         .zip(summaries)
-        .map(|((gpu, run), summary)| {
-            let mut checks = vec![harness::completion_check("burn_ran", "batches", run, interrupted)];
+        .map(|((gpu, run), mut summary)| {
+            // MIG mode is a configuration, not a fault (checks::basic):
+            // burn_ran WARNs and no error is recorded.
+            let uuids: Vec<&str> = gpu.cuda.iter().map(|d| d.uuid.as_str()).collect();
+            let mig = crate::checks::basic::mig_blocks_whole_gpu("burn_ran", &uuids);
+            if mig.is_some() {
+                summary.error = None;
+            }
+            let mut checks = vec![mig.unwrap_or_else(|| {
+                harness::completion_check("burn_ran", "batches", run, interrupted)
+            })];
             checks.push(if summary.mismatched_products > 0 {
                 Check::new(
                     "result_mismatch",
@@ -286,6 +304,12 @@ fn build_report(
                     .value(0, Some("products"))
                     .threshold(0)
             });
+            // How products were compared, the host's anchor of the
+            // reference, and the wipe of the GPU's memory.
+            let setup = run.setup.as_ref().map(|(s, _)| s);
+            checks.push(burn_checks::verification_mode(setup, &run.steps));
+            checks.push(burn_checks::reference_anchor(setup));
+            checks.push(wipe_check(run));
             // Same model, same inputs: the reference must agree across GPUs.
             if let (Some(c), Some(counts)) = (checksum(run), checksums.get(gpu.name.as_str())) {
                 let mine = counts.get(&c).copied().unwrap_or(0);
@@ -300,7 +324,7 @@ fn build_report(
                         .remedy(crate::checks::remedy::RMA)
                 } else {
                     Check::new("cross_gpu_reference", CheckStatus::Warn, "GPUs of this model disagree on the reference product and no majority decides which is wrong")
-                        .remedy("rerun burn; the GPU that keeps disagreeing is faulty")
+                        .remedy(crate::checks::remedy::BURN_DISAGREE)
                 };
                 checks.push(check.value(format!("{c:016x}"), None));
             }
@@ -319,8 +343,19 @@ fn build_report(
             };
             checks.push(x);
             checks.push(throttle_check(run));
+            // Peak temperatures judged as `health` judges them.
+            let limits = nvml
+                .filter(|_| gpu.has_nvml && gpu.lost.is_none())
+                .map(|api| api.temperature_thresholds(gpu.index));
+            checks.extend(crate::checks::health::peak_temperatures(
+                summary.temperature_gpu_peak_c,
+                summary.temperature_memory_peak_c,
+                limits.as_ref(),
+                crate::checks::health::Thresholds::default().temperature_margin_c,
+            ));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
-            GpuReport { burn: Some(summary), ..GpuReport::with_checks(gpu, checks) }
+            let required = crate::report::Required { checks: &["burn_ran", "result_mismatch"], deselected: &[] };
+            GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
         })
         .collect();
 
@@ -499,6 +534,25 @@ fn throttle_check(run: &GpuRun) -> Check {
             "no telemetry samples during the burn",
         );
     }
+    // Fail closed: a GPU lost or hung mid-burn fails; clock reasons never
+    // read (no permission) verify nothing.
+    let errors = || {
+        run.samples
+            .iter()
+            .filter_map(|(_, t)| t.clock_events.as_result().err())
+    };
+    if let Some(e) = errors().find(|e| e.is_timeout() || **e == QueryError::GpuLost) {
+        return crate::checks::unreadable("throttle", "telemetry during the burn", e);
+    }
+    if run
+        .samples
+        .iter()
+        .all(|(_, t)| t.clock_events.value().is_none())
+    {
+        if let Some(e) = errors().next() {
+            return crate::checks::unreadable("throttle", "clock event reasons", e);
+        }
+    }
     if hw.is_empty() {
         Check::new(
             "throttle",
@@ -514,10 +568,17 @@ fn throttle_check(run: &GpuRun) -> Check {
                 hw.join(", ")
             ),
         )
-        .value(hw.join(","), None)
-        .remedy(
-            "check cooling, power supply and the power-brake cable; drain the node if it persists",
+        // The same shape as health's clock_events: names plus the mask.
+        .value(
+            crate::checks::health::clock_events_value(ClockEvents(
+                HARDWARE
+                    .iter()
+                    .filter(|bit| run.throttle_s.contains_key(bit))
+                    .fold(0, |mask, bit| mask | bit),
+            )),
+            None,
         )
+        .remedy(crate::checks::remedy::HW_SLOWDOWN)
     }
 }
 
@@ -550,13 +611,36 @@ fn throughput_check(s: &BurnSummary, best: Option<f64>, args: &BurnArgs) -> Chec
             format!("median {median:.0} TFLOP/s"),
         )
     } else {
-        Check::new("throughput", CheckStatus::Warn, problems.join("; ")).remedy(
-            "check cooling, clocks and power limit; compare with nvidia-smi -q -d PERFORMANCE",
-        )
+        Check::new("throughput", CheckStatus::Warn, problems.join("; "))
+            .remedy(crate::checks::remedy::THROUGHPUT)
     };
     let check = check.value(median, Some("TFLOP/s"));
     match threshold {
         Some(t) => check.threshold(t),
         None => check,
+    }
+}
+
+/// The device layer's name for the CLI's fault shape.
+fn fault_kind(k: FaultKindChoice) -> FaultKind {
+    match k {
+        FaultKindChoice::Gross => FaultKind::Gross,
+        FaultKindChoice::LowBit => FaultKind::LowBit,
+        FaultKindChoice::SameBitTwoWords => FaultKind::SameBitTwoWords,
+        FaultKindChoice::StuckBitRow => FaultKind::StuckBitRow,
+    }
+}
+
+/// `memory_wipe` from the harness's record of the clean-up.
+fn wipe_check(run: &GpuRun) -> Check {
+    match &run.cleanup {
+        None => burn_checks::memory_wipe(None),
+        Some(Ok(wipe)) => burn_checks::memory_wipe(Some(&Ok(*wipe))),
+        Some(Err(e)) => Check::new(
+            "memory_wipe",
+            CheckStatus::Fail,
+            format!("wiping GPU memory failed: {}", e.message),
+        )
+        .remedy(&e.remedy()),
     }
 }

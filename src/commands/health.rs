@@ -11,13 +11,16 @@ use crate::checks::health::{self as hc, LoadSummary, Thresholds};
 use crate::checks::{basic, xid};
 use crate::cli::{FailOn, GlobalArgs, HealthArgs};
 use crate::config::{self, HealthConfig};
+use crate::device::burn::{BatchResult, BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
 use crate::device::{
     kernel_log, ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, QueryError, SelfTestOutcome, XidEvent,
 };
 use crate::error::AppError;
 use crate::exit;
+use crate::harness::{self, Target, WorkError, Workload};
 use crate::report::{Check, CheckStatus, GpuReport, Outcome, Report};
+use crate::signal;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
@@ -56,8 +59,25 @@ pub const CHECK_NAMES: [&str; 29] = [
     "compute_self_test",
 ];
 
-/// How long the self-test keeps the GPU busy for sampling under load.
+/// The checks that define a healthy GPU for `health` (ARCHITECTURE.md);
+/// `compute_self_test` joins them unless `--no-compute`.
+pub const REQUIRED: [&str; 5] = [
+    "on_bus",
+    "ecc_volatile_uncorrected",
+    "row_remap_failure",
+    "temperature",
+    "compute_self_test",
+];
+
+/// How long the compute test keeps the GPU busy for sampling under load.
 const LOAD_WINDOW: Duration = Duration::from_millis(300);
+/// Health's short GEMM: 8192^3 bf16 products (~1.6 ms each on an H100) in
+/// batches of about this long, each product checked.
+const GEMM_BATCH: Duration = Duration::from_millis(100);
+const GEMM_SIZE: u32 = 8192;
+/// Of free memory: operands, reference and a few result buffers (~1.5 GB
+/// on an 80 GB card).
+const GEMM_MEMORY_FRACTION: f64 = 0.02;
 /// Telemetry sampling period under load.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
@@ -186,6 +206,12 @@ fn selects(name: &str, check: &str) -> bool {
 
 pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     let settings = Settings::resolve(args)?;
+    // Fail closed: a selection that runs nothing cannot vouch for anything.
+    if !CHECK_NAMES.iter().any(|c| settings.wants(c)) {
+        return Err(AppError::usage(
+            "--checks/--skip leave no check to run: select at least one check",
+        ));
+    }
     // Without the compute test CUDA is not needed, and cuInit alone costs
     // ~100 ms: stay on NVML, as probe does.
     let mode = if settings.compute {
@@ -204,46 +230,76 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     };
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let started = Instant::now();
+    if let Err(e) = signal::install() {
+        crate::trace::mark(&e);
+    }
+    let stop = signal::stop_flag();
 
     // XID events are watched for the whole run (the self-test is when a bad
     // GPU throws them), and at least --watch.
     let stop_watch = Arc::new(AtomicBool::new(false));
-    let watch_thread = nvml.clone().filter(|_| settings.wants("xid")).map(|api| {
+    let watch_rx = nvml.clone().filter(|_| settings.wants("xid")).map(|api| {
         let indices: Vec<u32> = gpus
             .iter()
             .filter(|g| g.has_nvml && g.lost.is_none())
             .map(|g| g.index)
             .collect();
         let stop = stop_watch.clone();
-        std::thread::spawn(move || api.watch_xids(&indices, Duration::from_secs(24 * 3600), &stop))
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            let _ = tx.send(api.watch_xids(&indices, Duration::from_secs(24 * 3600), &stop));
+        });
+        rx
     });
     let kernel_xids = settings
         .wants("xid")
         .then(|| backend.kernel_log_xids(settings.since));
     crate::trace::mark("kernel log read");
 
-    let per_gpu: Vec<GpuFacts> = std::thread::scope(|scope| {
-        let handles: Vec<_> = gpus
-            .iter()
-            .map(|gpu| {
-                let (nvml, cuda, settings) = (nvml.clone(), cuda.clone(), &settings);
-                scope.spawn(move || gather(gpu, nvml.as_deref(), cuda, settings))
+    // NVML facts of every GPU at once, each bounded: a reader that panics
+    // or hangs becomes a FAIL for that GPU, never empty facts that pass.
+    let readable: Vec<Option<u32>> = gpus
+        .iter()
+        .map(|g| (g.has_nvml && g.lost.is_none()).then_some(g.index))
+        .collect();
+    let idle_sample = !settings.compute;
+    let facts: Vec<Result<NvmlFacts, String>> = match &nvml {
+        Some(api) => {
+            let api = api.clone();
+            harness::map_bounded(readable, settings.compute_timeout, stop, move |index| {
+                index.map(|i| read_nvml(&*api, i, idle_sample))
             })
-            .collect();
-        handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_default())
+            .map(|r| r.map(Option::unwrap_or_default))
             .collect()
-    });
-
+        }
+        None => readable.iter().map(|_| Ok(NvmlFacts::default())).collect(),
+    };
+    crate::trace::mark("NVML read");
+    let compute = match (settings.compute, &cuda) {
+        (true, Some(cuda)) => Some(compute_tests(&gpus, cuda.clone(), nvml.clone(), &settings)),
+        // Asked for but CUDA did not open: judged as not run (host check).
+        (true, None) => Some(ComputeResults {
+            runs: Vec::new(),
+            interrupted: false,
+        }),
+        (false, _) => None,
+    };
     crate::trace::mark("GPUs read and tested");
     if let Some(rest) = settings.watch.checked_sub(started.elapsed()) {
-        std::thread::sleep(rest);
+        // Sleep in steps so Ctrl-C still answers at once.
+        let until = Instant::now() + rest;
+        while Instant::now() < until && !signal::stopped() {
+            std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
+        }
     }
     stop_watch.store(true, Ordering::Relaxed);
-    let nvml_xids = watch_thread.map(|t| {
-        t.join()
-            .unwrap_or_else(|_| Err(QueryError::Failed("XID watch panicked".into())))
+    let nvml_xids = watch_rx.map(|rx| {
+        rx.recv_timeout(Duration::from_secs(1)).unwrap_or_else(|_| {
+            Err(QueryError::Failed(
+                "the XID watch did not answer when stopped".into(),
+            ))
+        })
     });
     let watched = started.elapsed();
 
@@ -301,14 +357,47 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         .filter(|c| settings.wants(&c.name))
         .collect();
 
+    // Fail closed: the required checks must have run (see report::fail_closed).
+    let required: Vec<&str> = REQUIRED
+        .into_iter()
+        .filter(|n| settings.compute || *n != "compute_self_test")
+        .collect();
+    let deselected: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|n| !settings.wants(n))
+        .collect();
+    let required = crate::report::Required {
+        checks: &required,
+        deselected: &deselected,
+    };
     report.gpus = gpus
         .iter()
-        .zip(per_gpu)
-        .map(|(gpu, facts)| {
+        .zip(facts)
+        .enumerate()
+        .map(|(slot, (gpu, facts))| {
             let mine: Vec<&XidEvent> = xid_events.iter().filter(|e| belongs(e, gpu)).collect();
-            let mut checks = judge(gpu, &facts, &settings);
+            let tested = compute.as_ref().map(|c| (c.for_gpu(slot), c.interrupted));
+            let serial = facts
+                .as_ref()
+                .ok()
+                .and_then(|f| f.details.as_ref())
+                .and_then(|d| d.serial.value().cloned());
+            let mut checks = judge(gpu, facts, tested, &settings, backend.cuda().is_ok());
             if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
-                checks.push(xid::xid_check(&mine, &xid_sources));
+                let mut x = xid::xid_check(&mine, &xid_sources);
+                // Fail closed: a hung XID watch verified nothing it watched.
+                if let Some(Err(e)) = nvml_xids
+                    .as_ref()
+                    .filter(|r| r.as_ref().err().is_some_and(QueryError::is_timeout))
+                {
+                    if x.status < CheckStatus::Warn {
+                        x.status = CheckStatus::Warn;
+                        x.message = format!("{}; NVML XID watch: {e}", x.message);
+                        x.remedy = Some(crate::checks::remedy::HUNG.into());
+                    }
+                }
+                checks.push(x);
             }
             // Report order is CHECK_NAMES order, whatever order they were made in.
             checks.retain(|c| settings.wants(&c.name));
@@ -318,11 +407,19 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                     .position(|n| *n == c.name)
                     .unwrap_or(usize::MAX)
             });
-            GpuReport::with_checks(gpu, checks)
+            GpuReport {
+                serial,
+                ..GpuReport::judged(gpu, checks, &required)
+            }
         })
         .collect();
 
     finish(&mut report, settings.fail_on);
+    if signal::stopped() {
+        report.outcome = Outcome::Interrupted;
+        report.exit_code = exit::INTERRUPTED;
+        report.summary = format!("interrupted (partial report): {}", report.summary);
+    }
     Ok(report)
 }
 
@@ -440,95 +537,213 @@ fn finish(report: &mut Report, fail_on: FailOn) {
     };
 }
 
-/// Everything read from one GPU before judging.
+/// What NVML said about one GPU before judging.
 #[derive(Default)]
-struct GpuFacts {
+struct NvmlFacts {
     details: Option<crate::device::NvmlDetails>,
     counters: Option<crate::device::ErrorCounters>,
     nvlinks: Option<crate::device::Reading<Vec<crate::device::NvLinkStatus>>>,
-    load: LoadSummary,
-    /// (CUDA device label, outcome) per CUDA device of the GPU.
-    self_tests: Vec<(String, Result<SelfTestOutcome, QueryError>)>,
+    /// One idle sample, when no compute test samples under load.
+    idle: LoadSummary,
 }
 
-fn gather(
-    gpu: &Gpu,
-    nvml: Option<&dyn NvmlApi>,
-    cuda: Option<Arc<dyn CudaApi>>,
-    settings: &Settings,
-) -> GpuFacts {
-    let mut facts = GpuFacts::default();
-    let nvml = nvml.filter(|_| gpu.has_nvml && gpu.lost.is_none());
-    if let Some(api) = nvml {
-        facts.details = Some(api.details(gpu.index));
-        facts.counters = Some(api.error_counters(gpu.index));
-        facts.nvlinks = Some(api.nvlinks(gpu.index));
-    }
+fn read_nvml(api: &dyn NvmlApi, index: u32, idle_sample: bool) -> NvmlFacts {
+    let details = Some(api.details(index));
+    let counters = Some(api.error_counters(index));
+    let nvlinks = Some(api.nvlinks(index));
     let mut sampler = Sampler::default();
-    match (settings.compute, &cuda) {
-        // A lost GPU already fails on_bus; a self-test cannot reach it.
-        (true, _) if gpu.lost.is_some() => {}
-        (true, Some(cuda)) if !gpu.cuda.is_empty() => {
-            // One self-test thread per CUDA device (MIG instances too); sample
-            // the whole GPU while they run.
-            let (tx, rx) = mpsc::channel();
-            for device in &gpu.cuda {
-                let (tx, ordinal, api) = (tx.clone(), device.ordinal, cuda.clone());
-                // Detached: on a timeout we stop waiting for a hung driver.
-                std::thread::spawn(move || {
-                    let _ = tx.send((ordinal, api.self_test(ordinal, LOAD_WINDOW)));
-                });
-            }
-            drop(tx);
-            let deadline = Instant::now() + settings.compute_timeout;
-            let mut pending: Vec<u32> = gpu.cuda.iter().map(|d| d.ordinal).collect();
-            while !pending.is_empty() {
-                if let Some(api) = nvml {
-                    sampler.sample(api, gpu.index);
-                }
-                match rx.recv_timeout(SAMPLE_EVERY) {
-                    Ok((ordinal, outcome)) => {
-                        pending.retain(|&o| o != ordinal);
-                        facts
-                            .self_tests
-                            .push((format!("CUDA device {ordinal}"), outcome));
-                    }
-                    Err(mpsc::RecvTimeoutError::Timeout) if Instant::now() < deadline => {}
-                    Err(_) => {
-                        for ordinal in pending.drain(..) {
-                            facts.self_tests.push((
-                                format!("CUDA device {ordinal}"),
-                                Err(QueryError::Failed(format!(
-                                    "did not finish within {}",
-                                    humantime::format_duration(settings.compute_timeout)
-                                ))),
-                            ));
-                        }
-                    }
-                }
-            }
-            sampler.under_load = true;
+    if idle_sample {
+        sampler.sample(&api.telemetry(index));
+    }
+    NvmlFacts {
+        details,
+        counters,
+        nvlinks,
+        idle: sampler.finish(),
+    }
+}
+
+/// Health's compute test as a harness workload: the self-test kernel
+/// (every element checked on the host) at set-up, then short verified
+/// tensor-core GEMM batches that keep the GPU busy while telemetry is
+/// sampled under load.
+struct ComputeTest {
+    self_test: SelfTestOutcome,
+    gemm: Box<dyn BurnWorker>,
+}
+
+impl Workload for ComputeTest {
+    type Setup = SelfTestOutcome;
+    type Step = BatchResult;
+    type Cleanup = WipeReport;
+
+    fn setup(&self) -> SelfTestOutcome {
+        self.self_test.clone()
+    }
+
+    fn step(&mut self) -> Result<BatchResult, WorkError> {
+        self.gemm.run_batch().map_err(WorkError::from)
+    }
+
+    fn verified(step: &BatchResult) -> u64 {
+        step.products
+    }
+
+    fn finish(&mut self) -> Result<WipeReport, WorkError> {
+        self.gemm.finish().map_err(WorkError::from)
+    }
+}
+
+/// One GPU's compute tests (label, run per CUDA device) and whether a stop
+/// signal cut them short.
+type Tested<'a> = (Vec<(&'a str, &'a harness::GpuRun<ComputeTest>)>, bool);
+
+/// The compute test of every CUDA device, and which GPU each belongs to.
+struct ComputeResults {
+    /// (slot of the GPU in the selection, CUDA label, run).
+    runs: Vec<(usize, String, harness::GpuRun<ComputeTest>)>,
+    interrupted: bool,
+}
+
+impl ComputeResults {
+    fn for_gpu(&self, slot: usize) -> Vec<(&str, &harness::GpuRun<ComputeTest>)> {
+        self.runs
+            .iter()
+            .filter(|(s, _, _)| *s == slot)
+            .map(|(_, label, run)| (label.as_str(), run))
+            .collect()
+    }
+}
+
+/// Runs the compute test on every CUDA device of the selected GPUs at once
+/// (MIG instances each get their own), sampling telemetry under load.
+fn compute_tests(
+    gpus: &[&Gpu],
+    cuda: Arc<dyn CudaApi>,
+    nvml: Option<Arc<dyn NvmlApi>>,
+    settings: &Settings,
+) -> ComputeResults {
+    let mut owners = Vec::new();
+    let mut targets = Vec::new();
+    for (slot, gpu) in gpus.iter().enumerate() {
+        if gpu.lost.is_some() {
+            // on_bus already fails it; no kernel can reach it.
+            continue;
         }
-        (true, _) => {
-            let why = match cuda {
-                None => "the CUDA driver is unavailable",
-                Some(_) => "CUDA does not see this GPU",
-            };
-            facts
-                .self_tests
-                .push(("GPU".into(), Err(QueryError::Failed(why.into()))));
-            if let Some(api) = nvml {
-                sampler.sample(api, gpu.index);
-            }
-        }
-        (false, _) => {
-            if let Some(api) = nvml {
-                sampler.sample(api, gpu.index);
-            }
+        for device in &gpu.cuda {
+            owners.push((slot, format!("CUDA device {}", device.ordinal)));
+            targets.push(Target {
+                nvml_index: (gpu.has_nvml).then_some(gpu.index),
+                cuda_ordinal: Ok(device.ordinal),
+            });
         }
     }
-    facts.load = sampler.finish();
-    facts
+    // One seed for every GPU of the run, like burn: GPUs of one model then
+    // compute the same products.
+    let seed = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0x5eed);
+    let engine = match cuda.cublaslt_available() {
+        Ok(()) => Engine::Cublas,
+        Err(_) => Engine::Builtin,
+    };
+    let config = BurnConfig {
+        batch_seconds: GEMM_BATCH.as_secs_f64(),
+        matrix_size: Some(GEMM_SIZE),
+        ..BurnConfig::new(engine, Dtype::Bf16, GEMM_MEMORY_FRACTION, seed)
+    };
+    let holders = super::MemoryHolders::new(nvml.clone(), gpus);
+    let options = harness::Options {
+        duration: LOAD_WINDOW,
+        max_steps: None,
+        setup_timeout: settings.compute_timeout,
+        step_timeout: settings.compute_timeout,
+        sample_every: Some(SAMPLE_EVERY),
+        watch_xids: false,
+        progress_every: Duration::from_secs(3600),
+    };
+    let result = harness::run(
+        &targets,
+        nvml,
+        &options,
+        signal::stop_flag(),
+        move |ordinal| {
+            let self_test = cuda
+                .self_test(ordinal, Duration::ZERO)
+                .map_err(|e| holders.work_error(ordinal, e))?;
+            let gemm = cuda
+                .start_burn(ordinal, &config)
+                .map_err(|e| holders.work_error(ordinal, e))?;
+            Ok(ComputeTest { self_test, gemm })
+        },
+        &mut |_, _| {},
+    );
+    ComputeResults {
+        runs: owners
+            .into_iter()
+            .zip(result.runs)
+            .map(|((slot, label), run)| (slot, label, run))
+            .collect(),
+        interrupted: result.interrupted,
+    }
+}
+
+/// The compute_self_test check of one CUDA device: the self-test kernel's
+/// result, the GEMM's mismatches, and whether the harness ran it at all.
+fn compute_check(label: &str, run: &harness::GpuRun<ComputeTest>, interrupted: bool) -> Check {
+    let ran = harness::completion_check("compute_self_test", "GEMM batches", run, interrupted);
+    if ran.status != CheckStatus::Pass {
+        return Check {
+            message: format!("{label}: {}", ran.message),
+            ..ran
+        };
+    }
+    let self_test = match &run.setup {
+        Some(outcome) => basic::self_test(label, &Ok(outcome.clone())),
+        None => return ran,
+    };
+    if self_test.status != CheckStatus::Pass {
+        return self_test;
+    }
+    let (bad, products) = run.steps.iter().fold((0, 0), |(b, p), s| {
+        (b + s.mismatched_products, p + s.products)
+    });
+    if bad > 0 {
+        return Check::new(
+            "compute_self_test",
+            CheckStatus::Fail,
+            format!("{label}: {bad} of {products} tensor-core GEMM products differed from the reference"),
+        )
+        .value(bad, Some("products"))
+        .threshold(0)
+        .remedy(crate::checks::remedy::RMA);
+    }
+    // The GEMM's buffers were zeroed and read back as zero before release.
+    let wipe = match &run.cleanup {
+        Some(Ok(w)) if w.verified => None,
+        Some(Ok(w)) => Some(format!(
+            "{} words did not read back as zero after the wipe",
+            w.nonzero_words
+        )),
+        Some(Err(e)) => Some(format!("wiping GPU memory failed: {}", e.message)),
+        None => Some("the GEMM's memory was not wiped".to_string()),
+    };
+    if let Some(why) = wipe {
+        return Check::new(
+            "compute_self_test",
+            CheckStatus::Fail,
+            format!("{label}: {why}"),
+        )
+        .remedy(crate::checks::remedy::RESET);
+    }
+    Check {
+        message: format!(
+            "{}; {products} tensor-core GEMM products verified under load",
+            self_test.message
+        ),
+        ..self_test
+    }
 }
 
 /// Folds telemetry samples into a [`LoadSummary`].
@@ -539,8 +754,7 @@ struct Sampler {
 }
 
 impl Sampler {
-    fn sample(&mut self, api: &dyn NvmlApi, index: u32) {
-        let t = api.telemetry(index);
+    fn sample(&mut self, t: &crate::device::Telemetry) {
         let s = &mut self.summary;
         s.samples += 1;
         match t.temperature_gpu_c.as_result() {
@@ -599,15 +813,45 @@ impl Sampler {
 }
 
 /// Judges one GPU's facts (everything but XIDs).
-fn judge(gpu: &Gpu, facts: &GpuFacts, settings: &Settings) -> Vec<Check> {
+///
+/// `tested` is the compute test of each of the GPU's CUDA devices (None
+/// without `--compute`); `cuda_loaded` says whether the CUDA driver opened
+/// (when it did not, the host check fails and the GPU is not blamed).
+fn judge(
+    gpu: &Gpu,
+    facts: Result<NvmlFacts, String>,
+    tested: Option<Tested>,
+    settings: &Settings,
+    cuda_loaded: bool,
+) -> Vec<Check> {
     let t = &settings.thresholds;
     let mut checks = vec![
         basic::on_bus(gpu.lost.as_deref()),
         hc::gpu_model(&gpu.name, t.expect_model.as_deref()),
     ];
+    let facts = match facts {
+        Ok(facts) => facts,
+        Err(why) => {
+            // The reader crashed or hung: nothing NVML says was judged.
+            checks.push(
+                Check::new(
+                    "nvml",
+                    CheckStatus::Fail,
+                    format!("NVML reads of this GPU failed: {why}"),
+                )
+                .remedy(crate::checks::remedy::RESET),
+            );
+            NvmlFacts::default()
+        }
+    };
+    // Samples under the compute test's load where it ran, else the idle one.
+    let load = match &tested {
+        Some((runs, _)) if !runs.is_empty() => load_of(runs),
+        _ => facts.idle.clone(),
+    };
     if let (Some(d), Some(c)) = (&facts.details, &facts.counters) {
         let th = &d.temperature_thresholds;
-        let load = &facts.load;
+        let load = &load;
         checks.extend([
             hc::ecc_mode(&c.ecc_enabled),
             basic::ecc_volatile_uncorrected(&c.ecc_volatile.clone().map(|e| e.uncorrected)),
@@ -646,15 +890,51 @@ fn judge(gpu: &Gpu, facts: &GpuFacts, settings: &Settings) -> Vec<Check> {
         if let Some(links) = &facts.nvlinks {
             checks.push(hc::nvlink(links, t));
         }
-    } else if gpu.lost.is_none() {
+    } else if gpu.lost.is_none() && !checks.iter().any(|c| c.name == "nvml") {
         checks.push(Check::new(
             "nvml",
             CheckStatus::Skip,
             "NVML cannot read this GPU: telemetry checks skipped",
         ));
     }
-    for (label, outcome) in &facts.self_tests {
-        checks.push(basic::self_test(label, outcome));
+    match tested {
+        None => {}
+        // A lost GPU already fails on_bus; no kernel can reach it.
+        Some(_) if gpu.lost.is_some() => {}
+        // The host check `cuda` fails and says why; the GPU is not blamed.
+        Some(_) if !cuda_loaded => checks.push(Check::new(
+            "compute_self_test",
+            CheckStatus::Skip,
+            "not run: the CUDA driver is unavailable (see the host check cuda)",
+        )),
+        Some((runs, _)) if runs.is_empty() => checks.push(
+            Check::new(
+                "compute_self_test",
+                CheckStatus::Fail,
+                "not run: CUDA does not see this GPU (hidden by CUDA_VISIBLE_DEVICES?)",
+            )
+            .remedy("check CUDA_VISIBLE_DEVICES and the container's GPU mapping"),
+        ),
+        Some((runs, interrupted)) => {
+            for (label, run) in runs {
+                checks.push(compute_check(label, run, interrupted));
+            }
+        }
     }
     checks
+}
+
+/// Telemetry sampled while the compute test ran on the GPU's devices.
+fn load_of(runs: &[(&str, &harness::GpuRun<ComputeTest>)]) -> LoadSummary {
+    let mut sampler = Sampler::default();
+    for (_, run) in runs {
+        for (_, t) in &run.samples {
+            sampler.sample(t);
+        }
+    }
+    // Under load only when some device really ran work while sampled.
+    sampler.under_load = runs
+        .iter()
+        .any(|(_, r)| !r.steps.is_empty() && !r.samples.is_empty());
+    sampler.finish()
 }

@@ -1,41 +1,108 @@
 //! `gpuctl list`: every selected GPU with its identity, memory, versions,
 //! modes, limits and PCIe links, joined across NVML and CUDA.
+//!
+//! `list` makes no health claim about a GPU that answers; one that is lost
+//! or hung gets a FAIL check and the run exits 1, so an inventory never
+//! shows a dead GPU as if it were fine.
 
 use super::Selected;
+use crate::checks::{basic, unreadable};
 use crate::cli::GlobalArgs;
 use crate::device::inventory::Enumerate;
 use crate::device::{Gpu, NvmlDetails};
 use crate::error::AppError;
-use crate::report::{GpuDetails, GpuReport, MigInstanceReport, MigModeReport, Report};
+use crate::exit;
+use crate::report::{
+    Check, CheckStatus, GpuDetails, GpuReport, MigInstanceReport, MigModeReport, Outcome, Report,
+};
 
 pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
     let selected = Selected::open(global, Enumerate::Full)?;
     let inventory = &selected.inventory;
     let nvml = selected.backend.nvml().ok();
     let mut report = Report::new("list");
-    report.gpus = selected
-        .gpus()
-        .map(|gpu| {
-            let nvml_details = match (nvml, gpu.has_nvml && gpu.lost.is_none()) {
-                (Some(api), true) => Some(api.details(gpu.index)),
-                _ => None,
-            };
+    let gpus: Vec<&Gpu> = selected.gpus().collect();
+    // Read side by side: a hung GPU then costs one call timeout in all.
+    let read: Vec<Option<NvmlDetails>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = gpus
+            .iter()
+            .map(|gpu| {
+                scope.spawn(move || match (nvml, gpu.has_nvml && gpu.lost.is_none()) {
+                    (Some(api), true) => Some(api.details(gpu.index)),
+                    _ => None,
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or(None))
+            .collect()
+    });
+    report.gpus = gpus
+        .iter()
+        .zip(read)
+        .map(|(gpu, nvml_details)| {
+            let problems = problems(gpu, nvml_details.as_ref());
+            let serial = nvml_details
+                .as_ref()
+                .and_then(|d| d.serial.value().cloned());
             let details = details(
                 gpu,
                 nvml_details,
                 inventory.driver.driver_version.clone(),
                 inventory.driver.cuda_driver_version.clone(),
             );
+            let base = if problems.is_empty() {
+                GpuReport::identity(gpu)
+            } else {
+                GpuReport::with_checks(gpu, problems)
+            };
             GpuReport {
+                serial,
                 details: Some(details),
-                ..GpuReport::identity(gpu)
+                ..base
             }
         })
         .collect();
-    report.summary = format!("{} GPU(s)", report.gpus.len());
+    let sick: Vec<String> = report
+        .gpus
+        .iter()
+        .filter(|g| g.status == Some(CheckStatus::Fail))
+        .flat_map(|g| {
+            g.checks
+                .iter()
+                .flatten()
+                .map(move |c| format!("GPU {}: {}", g.index, c.message))
+        })
+        .collect();
+    if sick.is_empty() {
+        report.summary = format!("{} GPU(s)", report.gpus.len());
+    } else {
+        report.outcome = Outcome::Fail;
+        report.exit_code = exit::CHECK_FAILED;
+        report.summary = format!(
+            "{} GPU(s); unhealthy: {}",
+            report.gpus.len(),
+            sick.join("; ")
+        );
+    }
     report.driver = Some(inventory.driver.clone());
     report.warnings = inventory.warnings.clone();
     Ok(report)
+}
+
+/// FAIL checks for a GPU that is lost or whose details read hung; empty
+/// for a GPU that answered.
+fn problems(gpu: &Gpu, details: Option<&NvmlDetails>) -> Vec<Check> {
+    if gpu.lost.is_some() {
+        return vec![basic::on_bus(gpu.lost.as_deref())];
+    }
+    match details.and_then(|d| d.memory.as_result().err()) {
+        Some(e) if e.is_timeout() || *e == crate::device::QueryError::GpuLost => {
+            vec![unreadable("details", "GPU details", e)]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// Merges NVML's details with CUDA's (SM count, compute capability), NVML
@@ -78,7 +145,6 @@ fn details(
         })
         .unwrap_or_default();
     GpuDetails {
-        serial: n.serial.value().cloned(),
         architecture: n.architecture.value().cloned(),
         memory_total_bytes: memory
             .map(|m| m.total_bytes)

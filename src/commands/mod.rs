@@ -34,6 +34,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("burn", OutputMode::Lines),
     ("monitor", OutputMode::Lines),
     ("completions", OutputMode::Document),
+    ("schema", OutputMode::Document),
 ];
 
 /// The command named `word`, as a static name; `gpuctl` when none is.
@@ -63,7 +64,7 @@ pub struct Selected {
 
 impl Selected {
     pub fn open(global: &GlobalArgs, mode: Enumerate) -> Result<Self, AppError> {
-        let backend = Backend::from_env()?;
+        let backend = Backend::from_env_bounded(global.call_timeout)?;
         let inventory = inventory::enumerate(&backend, mode)?;
         let picked = select::resolve(global.selectors(), &inventory)?;
         Ok(Self {
@@ -95,5 +96,50 @@ pub fn harness_target(gpu: &Gpu) -> crate::harness::Target {
     crate::harness::Target {
         nvml_index: (gpu.has_nvml && gpu.lost.is_none()).then_some(gpu.index),
         cuda_ordinal,
+    }
+}
+
+/// NVML's view of who holds each GPU's memory, for the message when a
+/// workload's set-up runs out of it: then the remedy names those processes
+/// and never blames the GPU.
+pub struct MemoryHolders {
+    nvml: Option<std::sync::Arc<dyn crate::device::NvmlApi>>,
+    /// (CUDA ordinal, NVML index).
+    indices: Vec<(u32, u32)>,
+}
+
+impl MemoryHolders {
+    pub fn new(nvml: Option<std::sync::Arc<dyn crate::device::NvmlApi>>, gpus: &[&Gpu]) -> Self {
+        let indices = gpus
+            .iter()
+            .filter(|g| g.has_nvml)
+            .flat_map(|g| g.cuda.iter().map(|d| (d.ordinal, g.index)))
+            .collect();
+        Self { nvml, indices }
+    }
+
+    /// The harness error for a device error on CUDA device `ordinal`.
+    pub fn work_error(
+        &self,
+        ordinal: u32,
+        e: crate::device::QueryError,
+    ) -> crate::harness::WorkError {
+        let crate::device::QueryError::Device(d) = &e else {
+            return e.into();
+        };
+        let holders = match (&self.nvml, d.is_out_of_memory()) {
+            (Some(api), true) => self
+                .indices
+                .iter()
+                .find(|(o, _)| *o == ordinal)
+                .map(|&(_, index)| api.compute_processes(index)),
+            _ => None,
+        };
+        let check = crate::checks::burn::device_error_check("", "", d, holders.as_ref());
+        crate::harness::WorkError {
+            message: check.message.trim_start_matches(": ").to_string(),
+            blame: d.blame(),
+            remedy: check.remedy,
+        }
     }
 }

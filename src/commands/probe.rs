@@ -12,7 +12,23 @@ use crate::device::inventory::Enumerate;
 use crate::device::{QueryError, Reading};
 use crate::error::AppError;
 use crate::exit;
-use crate::report::{CheckStatus, GpuReport, Outcome, Report};
+use crate::report::{CheckStatus, GpuReport, Outcome, Report, Required};
+
+/// The checks that define a healthy GPU for `probe` (ARCHITECTURE.md).
+pub const REQUIRED: [&str; 4] = [
+    "on_bus",
+    "ecc_volatile_uncorrected",
+    "row_remap_failure",
+    "temperature",
+];
+/// With `--compute`, the self-test too.
+pub const REQUIRED_COMPUTE: [&str; 5] = [
+    "on_bus",
+    "ecc_volatile_uncorrected",
+    "row_remap_failure",
+    "temperature",
+    "compute_self_test",
+];
 use std::sync::mpsc;
 
 pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
@@ -38,7 +54,18 @@ pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     }
 }
 
+/// The bound on each driver call within a probe: a hung call must be named
+/// before the whole probe's `--timeout` ends it without saying which GPU.
+pub fn call_timeout(global: &GlobalArgs, args: &ProbeArgs) -> std::time::Duration {
+    // `t - t/4`, not `t * 3 / 4`: no overflow for any duration.
+    global.call_timeout.min(args.timeout - args.timeout / 4)
+}
+
 fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
+    let global = &GlobalArgs {
+        call_timeout: call_timeout(global, args),
+        ..global.clone()
+    };
     let mode = if args.compute {
         Enumerate::Full
     } else {
@@ -60,6 +87,15 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         None
     };
     let gpus: Vec<_> = selected.gpus().collect();
+    let required = Required {
+        checks: if args.compute {
+            &REQUIRED_COMPUTE
+        } else {
+            &REQUIRED
+        },
+        deselected: &[],
+    };
+    let required = &required;
     // Self-tests are independent per GPU: run them side by side.
     report.gpus = std::thread::scope(|scope| {
         let handles: Vec<_> = gpus
@@ -114,7 +150,7 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                             }
                         }
                     }
-                    GpuReport::with_checks(gpu, checks)
+                    GpuReport::judged(gpu, checks, required)
                 })
             })
             .collect();
@@ -143,10 +179,15 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         .filter(|c| c.status == CheckStatus::Fail)
         .map(|c| c.message.clone())
         .chain(report.gpus.iter().flat_map(|g| {
+            // Probe answers yes or no: health it could not establish
+            // (coverage WARN) is a no.
             g.checks
                 .iter()
                 .flatten()
-                .filter(|c| c.status == CheckStatus::Fail)
+                .filter(|c| {
+                    c.status == CheckStatus::Fail
+                        || (c.name == crate::report::COVERAGE && c.status == CheckStatus::Warn)
+                })
                 .map(move |c| format!("GPU {}: {}", g.index, c.message))
         }))
         .collect();

@@ -8,7 +8,8 @@
 //! missing, so the library's presence is checked first and every entry point
 //! runs under `catch_unwind`: a broken driver becomes an error, not a crash.
 
-use super::{CudaApi, CudaDevice, QueryError, SelfTestOutcome};
+use super::cuerr::{cuda_err, describe, guarded, missing_symbol};
+use super::{CudaApi, CudaDevice, DeviceError, QueryError, SelfTestOutcome};
 use crate::kernels;
 use cudarc::driver::result::DriverError;
 use cudarc::driver::sys::{self, CUdevice_attribute_enum as Attr, CUresult};
@@ -16,7 +17,7 @@ use cudarc::driver::{CudaContext, LaunchConfig, PushKernelArg};
 use cudarc::nvrtc::Ptx;
 use std::ffi::{c_char, c_int, CStr};
 use std::mem::MaybeUninit;
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::catch_unwind;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -27,8 +28,6 @@ pub const SELFTEST_N: u32 = 132 * 256 * 8;
 /// short enough that the host reference stays in the tens of milliseconds.
 pub const SELFTEST_ITERS: u32 = 256;
 
-pub(super) const MISSING_SYMBOL: &str = "libcuda.so.1 is too old or broken: missing symbol";
-
 /// Opens the CUDA driver, or says plainly which library is missing.
 pub fn open() -> Result<Arc<dyn CudaApi>, String> {
     // SAFETY: only tries to dlopen the library and drops it again.
@@ -38,7 +37,7 @@ pub fn open() -> Result<Arc<dyn CudaApi>, String> {
     // SAFETY: cuInit has no preconditions; the lazy loader may panic on a
     // missing symbol, which catch_unwind turns into an error.
     let init =
-        catch_unwind(|| unsafe { sys::cuInit(0) }).map_err(|_| MISSING_SYMBOL.to_string())?;
+        catch_unwind(|| unsafe { sys::cuInit(0) }).map_err(|_| missing_symbol().to_string())?;
     match init {
         CUresult::CUDA_SUCCESS => Ok(Arc::new(RealCuda { no_device: false })),
         // No visible device (e.g. CUDA_VISIBLE_DEVICES=""): a valid, empty view.
@@ -90,7 +89,7 @@ impl CudaApi for RealCuda {
     }
 
     fn cublaslt_available(&self) -> Result<(), String> {
-        super::cuda_burn::cublaslt_available()
+        super::burn_engine::cublaslt_available()
     }
 
     fn start_burn(
@@ -99,9 +98,13 @@ impl CudaApi for RealCuda {
         config: &super::burn::BurnConfig,
     ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
         if self.no_device {
-            return Err(QueryError::Failed("no CUDA device is visible".into()));
+            return Err(DeviceError::HostLibrary {
+                library: super::cuerr::LIBCUDA.into(),
+                reason: "no CUDA device is visible".into(),
+            }
+            .into());
         }
-        super::cuda_burn::start(ordinal, config)
+        super::burn_engine::start(ordinal, config)
     }
 }
 
@@ -347,12 +350,6 @@ fn fresh_seed(ordinal: u32) -> u32 {
     (z ^ (z >> 32)) as u32
 }
 
-/// Runs `f`, turning a lazy-loader panic (missing symbol) into an error.
-pub(super) fn guarded<T>(f: impl FnOnce() -> Result<T, QueryError>) -> Result<T, QueryError> {
-    catch_unwind(AssertUnwindSafe(f))
-        .unwrap_or_else(|_| Err(QueryError::Failed(MISSING_SYMBOL.into())))
-}
-
 fn check(r: CUresult, what: &str) -> Result<(), QueryError> {
     match r {
         CUresult::CUDA_SUCCESS => Ok(()),
@@ -360,15 +357,9 @@ fn check(r: CUresult, what: &str) -> Result<(), QueryError> {
     }
 }
 
-/// One line: `<step>: CUDA_ERROR_NAME (code)`.
+/// One line: `<step>: CUDA_ERROR_NAME (code)`, with the code kept.
 fn failed(step: &str, e: CUresult) -> QueryError {
-    QueryError::Failed(format!("{step}: {}", describe(e)))
-}
-
-/// `CUDA_ERROR_NO_DEVICE (100)`: the enum's own name, so no driver call (and
-/// no chance of a second failure) is needed to describe an error.
-pub(super) fn describe(e: CUresult) -> String {
-    format!("{e:?} ({})", e as u32)
+    cuda_err(step, e).into()
 }
 
 /// A NUL-terminated C buffer as a String; no NUL means use the whole buffer.
@@ -407,11 +398,13 @@ mod tests {
             CUresult::CUDA_ERROR_UNSUPPORTED_PTX_VERSION,
         );
         assert_eq!(
-            e,
-            QueryError::Failed(
-                "module load failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)".into()
-            )
+            e.to_string(),
+            "module load failed: CUDA_ERROR_UNSUPPORTED_PTX_VERSION (222)"
         );
+        assert!(matches!(
+            e,
+            QueryError::Device(DeviceError::Cuda { code: 222, .. })
+        ));
         assert_eq!(
             describe(CUresult::CUDA_ERROR_NO_DEVICE),
             "CUDA_ERROR_NO_DEVICE (100)"

@@ -6,7 +6,7 @@
 //! UUID. With one library missing, the other still lists the GPUs and the
 //! inventory says what is unavailable.
 
-use super::{visible, Backend, CudaDevice, NvmlApi, QueryError};
+use super::{visible, Backend, CudaDevice, NvmlApi, NvmlIdentity, QueryError};
 use crate::error::AppError;
 use serde::Serialize;
 
@@ -48,7 +48,7 @@ impl Gpu {
 }
 
 /// Whether a driver library could be used, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
 #[serde(rename_all = "snake_case", tag = "status", content = "message")]
 pub enum LibraryState {
     Available,
@@ -58,7 +58,7 @@ pub enum LibraryState {
 }
 
 /// Driver-wide facts shown in every report.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct DriverInfo {
     pub driver_version: Option<String>,
     /// CUDA version the driver supports, as `13.0`.
@@ -111,6 +111,16 @@ pub fn canonical_pci(id: &str) -> Option<String> {
         num(device)?,
         num(function)?
     ))
+}
+
+/// The one form gpuctl prints a PCI bus id in: NVML's, with an 8-digit
+/// domain and upper-case hex (`00000000:18:00.0`), whatever the source
+/// (NVML, CUDA's `0000:18:00.0`, the kernel log, sysfs).
+pub fn nvml_pci_form(id: &str) -> Option<String> {
+    let canonical = canonical_pci(id)?;
+    let (domain, rest) = canonical.split_once(':')?;
+    let domain = u32::from_str_radix(domain, 16).ok()?;
+    Some(format!("{domain:08X}:{}", rest.to_uppercase()))
 }
 
 /// Same physical GPU: equal UUIDs, or equal PCI bus ids (MIG instances
@@ -184,6 +194,10 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
             (None, LibraryState::Unavailable(cuda_error)) => Err(AppError::environment(
                 super::no_driver_message(nvml_error, cuda_error),
             )),
+            // A driver that hangs is installed: the install advice would mislead.
+            (None, _) if nvml_error.contains("did not answer") => Err(AppError::environment(
+                format!("{nvml_error}. The driver is hung: drain the node and reboot it"),
+            )),
             (None, _) => Err(AppError::environment(format!(
                 "{nvml_error}. Install the NVIDIA driver, or in a container run with `--gpus \
                  all` and NVIDIA_DRIVER_CAPABILITIES=compute,utility"
@@ -219,13 +233,14 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
 }
 
 /// Whether only the CUDA driver can say which GPUs `CUDA_VISIBLE_DEVICES`
-/// picks: index entries under CUDA's default fastest-first order on a host
-/// with mixed GPU models (with identical GPUs that order is PCI order).
+/// picks: whenever it is set and a GPU answers. CUDA documents its default
+/// order only as "fastest first, the rest unspecified", so index entries
+/// may not follow PCI order even on identical GPUs, and a GPU in MIG mode
+/// is replaced by its instances (its own UUID then selects nothing).
+/// Guessing either would let `probe` and `burn` test different GPUs; the
+/// price, CUDA's initialisation, is paid only when the variable is set.
 fn needs_cuda_order(gpus: &[Gpu], spec: Option<&str>) -> bool {
-    let Some(spec) = spec else { return false };
-    let has_index = spec.split(',').any(|e| e.trim().parse::<i64>().is_ok());
-    let mixed = gpus.iter().any(|g| g.name != gpus[0].name);
-    has_index && mixed && visible::DeviceOrder::from_env() == visible::DeviceOrder::FastestFirst
+    spec.is_some() && gpus.iter().any(|g| g.lost.is_none())
 }
 
 fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
@@ -233,8 +248,29 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
         .device_count()
         .map_err(|e| AppError::environment(format!("NVML could not count GPUs: {e}")))?;
     crate::trace::mark("NVML device count read");
-    Ok((0..count)
-        .map(|index| match nvml.identity(index) {
+    // Side by side: with every call bounded, N hung GPUs then cost one
+    // call timeout, not N.
+    let identities: Vec<Result<NvmlIdentity, QueryError>> = if count <= 1 {
+        (0..count).map(|index| nvml.identity(index)).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = (0..count)
+                .map(|index| scope.spawn(move || nvml.identity(index)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(QueryError::Failed("identity reader panicked".into()))
+                    })
+                })
+                .collect()
+        })
+    };
+    Ok(identities
+        .into_iter()
+        .zip(0..count)
+        .map(|(identity, index)| match identity {
             Ok(id) => Gpu {
                 index,
                 has_nvml: true,
@@ -244,15 +280,17 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 cuda: Vec::new(),
                 lost: None,
             },
+            // Empty means unknown: the report shows null, never a placeholder.
             Err(e) => Gpu {
                 index,
                 has_nvml: true,
-                name: "unknown".into(),
-                uuid: "unknown".into(),
-                pci_bus_id: "unknown".into(),
+                name: String::new(),
+                uuid: String::new(),
+                pci_bus_id: nvml.lost_pci_bus_id(index).unwrap_or_default(),
                 cuda: Vec::new(),
                 lost: Some(match e {
                     QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
+                    QueryError::TimedOut { .. } => format!("{HUNG}: {e}"),
                     other => format!("NVML cannot reach the GPU: {other}"),
                 }),
             },
@@ -305,6 +343,7 @@ fn join(
         gpu.cuda = mine;
         out.push(gpu);
     }
+    name_hung_gpus(&mut out, &mut devices);
     for d in devices {
         let index = first_free_index + d.ordinal;
         warnings.push(format!(
@@ -319,6 +358,35 @@ fn join(
     }
     out
 }
+
+/// A GPU whose NVML identity call hung has no name, UUID or bus id, while
+/// CUDA may still list it. When exactly as many CUDA devices went unmatched
+/// as GPUs hung, they are the same GPUs, both in PCI order: the hung GPUs
+/// take their identity from CUDA (so the operator can find the card), and
+/// the CUDA devices are dropped rather than shown as extra GPUs. They are
+/// not attached: a GPU NVML cannot read is not tested through CUDA.
+fn name_hung_gpus(out: &mut [Gpu], devices: &mut Vec<CudaDevice>) {
+    let hung: Vec<usize> = out
+        .iter()
+        .enumerate()
+        .filter(|(_, g)| g.has_nvml && g.lost.is_some() && g.uuid == "unknown")
+        .filter(|(_, g)| g.lost.as_deref().is_some_and(|l| l.starts_with(HUNG)))
+        .map(|(i, _)| i)
+        .collect();
+    if hung.is_empty() || hung.len() != devices.len() {
+        return;
+    }
+    devices.sort_by_key(|d| canonical_pci(&d.pci_bus_id));
+    for (pos, d) in hung.into_iter().zip(devices.drain(..)) {
+        let gpu = &mut out[pos];
+        gpu.name = d.name;
+        gpu.uuid = d.uuid;
+        gpu.pci_bus_id = d.pci_bus_id;
+    }
+}
+
+/// How `lost` starts for a GPU whose identity call did not answer.
+pub const HUNG: &str = "GPU is hung";
 
 fn from_cuda(d: CudaDevice) -> Gpu {
     Gpu {
@@ -389,6 +457,120 @@ mod tests {
         assert_eq!(canonical_pci("1b:00.0").as_deref(), Some("0000:1b:00.0"));
         assert_ne!(canonical_pci("0000:1b:00.0"), canonical_pci("0000:1c:00.0"));
         assert_eq!(canonical_pci("garbage"), None);
+    }
+
+    fn gpu(index: u32, uuid: &str, lost: Option<&str>) -> Gpu {
+        Gpu {
+            index,
+            has_nvml: true,
+            name: "unknown".into(),
+            uuid: uuid.into(),
+            pci_bus_id: "unknown".into(),
+            cuda: Vec::new(),
+            lost: lost.map(str::to_string),
+        }
+    }
+
+    fn device(ordinal: u32, uuid: &str, pci: &str) -> CudaDevice {
+        CudaDevice {
+            ordinal,
+            name: "H100".into(),
+            uuid: uuid.into(),
+            pci_bus_id: pci.into(),
+            compute_capability: (9, 0),
+            sm_count: 132,
+            total_memory_bytes: 1,
+        }
+    }
+
+    #[test]
+    fn hung_gpus_take_their_identity_from_cuda_in_pci_order() {
+        let hung = format!("{HUNG}: identity");
+        let mut out = vec![
+            gpu(0, "unknown", Some(&hung)),
+            gpu(1, "GPU-b", None),
+            gpu(2, "unknown", Some(&hung)),
+        ];
+        // CUDA order differs from PCI order.
+        let mut left = vec![
+            device(0, "GPU-c", "0000:30:00.0"),
+            device(1, "GPU-a", "0000:10:00.0"),
+        ];
+        name_hung_gpus(&mut out, &mut left);
+        assert!(left.is_empty());
+        assert_eq!(out[0].uuid, "GPU-a");
+        assert_eq!(out[2].uuid, "GPU-c");
+        assert!(out[0].cuda.is_empty(), "not attached: NVML cannot read it");
+        assert!(out[0].lost.is_some(), "still reported hung");
+    }
+
+    #[test]
+    fn hung_gpus_stay_unnamed_when_the_counts_differ() {
+        let hung = format!("{HUNG}: identity");
+        let mut out = vec![gpu(0, "unknown", Some(&hung))];
+        let mut left = vec![
+            device(0, "GPU-a", "0000:10:00.0"),
+            device(1, "GPU-b", "0000:20:00.0"),
+        ];
+        name_hung_gpus(&mut out, &mut left);
+        assert_eq!(left.len(), 2);
+        assert_eq!(out[0].uuid, "unknown");
+    }
+
+    #[test]
+    fn nvml_only_asks_cuda_whenever_cuda_visible_devices_is_set() {
+        let gpus = [gpu(0, "GPU-a", None)];
+        assert!(!needs_cuda_order(&gpus, None));
+        assert!(needs_cuda_order(&gpus, Some("0")));
+        assert!(needs_cuda_order(&gpus, Some("GPU-a")));
+        let lost = [gpu(0, "unknown", Some("lost"))];
+        assert!(!needs_cuda_order(&lost, Some("0")));
+    }
+
+    #[test]
+    fn every_pci_id_is_printed_in_nvml_form() {
+        for id in [
+            "0000:1b:00.0",
+            "00000000:1B:00.0",
+            "1b:00.0",
+            "0001:ab:02.1",
+        ] {
+            let want = if id.starts_with("0001") {
+                "00000001:AB:02.1"
+            } else {
+                "00000000:1B:00.0"
+            };
+            assert_eq!(nvml_pci_form(id).as_deref(), Some(want), "{id}");
+        }
+        assert_eq!(nvml_pci_form(""), None);
+    }
+
+    #[test]
+    fn a_lost_gpus_address_comes_from_the_os_pci_list_in_pci_order() {
+        let root = tempfile::tempdir().unwrap();
+        let device = |name: &str, vendor: &str, class: &str| {
+            let dir = root.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("vendor"), format!("{vendor}\n")).unwrap();
+            std::fs::write(dir.join("class"), format!("{class}\n")).unwrap();
+        };
+        device("0000:2a:00.0", "0x10de", "0x030200"); // GPU
+        device("0000:18:00.0", "0x10de", "0x030200"); // GPU, earlier in PCI order
+        device("0000:18:00.1", "0x10de", "0x040300"); // its audio function
+        device("0000:05:00.0", "0x10de", "0x068000"); // an NVSwitch
+        device("0000:00:1f.0", "0x8086", "0x060100"); // not NVIDIA
+        let p = root.path();
+        assert_eq!(
+            crate::device::os_pci_bus_id(p, 0, 2).as_deref(),
+            Some("00000000:18:00.0")
+        );
+        assert_eq!(
+            crate::device::os_pci_bus_id(p, 1, 2).as_deref(),
+            Some("00000000:2A:00.0")
+        );
+        // When the OS and NVML disagree on the count, the order cannot be trusted.
+        assert_eq!(crate::device::os_pci_bus_id(p, 0, 3), None);
+        assert_eq!(crate::device::os_pci_bus_id(&p.join("missing"), 0, 2), None);
     }
 
     #[test]

@@ -43,7 +43,9 @@ pub fn parse_xid_line(line: &str) -> Option<(String, u64, String)> {
     let detail = rest[digits..].trim_start();
     let detail = detail.strip_prefix(',').unwrap_or(detail).trim();
     Some((
-        format!("{domain:04x}:{bus:02x}:{device:02x}"),
+        // NVML's form, like every PCI id gpuctl prints; the log names no
+        // function, and a GPU is function 0.
+        format!("{domain:08X}:{bus:02X}:{device:02X}.0"),
         xid,
         detail.to_string(),
     ))
@@ -217,7 +219,7 @@ mod tests {
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:18:00): 79, pid=1234, name=python, GPU has fallen off the bus."),
             Some((
-                "0000:18:00".into(),
+                "00000000:18:00.0".into(),
                 79,
                 "pid=1234, name=python, GPU has fallen off the bus.".into()
             ))
@@ -225,7 +227,7 @@ mod tests {
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:10:1c): 63, pid=1896, Row Remapper: New row marked for remapping, reset gpu to activate."),
             Some((
-                "0000:10:1c".into(),
+                "00000000:10:1C.0".into(),
                 63,
                 "pid=1896, Row Remapper: New row marked for remapping, reset gpu to activate.".into()
             ))
@@ -234,7 +236,7 @@ mod tests {
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:2B:00): 79, GPU has fallen off the bus."),
             Some((
-                "0000:2b:00".into(),
+                "00000000:2B:00.0".into(),
                 79,
                 "GPU has fallen off the bus.".into()
             ))
@@ -246,19 +248,23 @@ mod tests {
         assert_eq!(
             parsed("NVRM: Xid (0000:01:00): 31, Ch 0000000b, engmask 00000120, intr 10000000"),
             Some((
-                "0000:01:00".into(),
+                "00000000:01:00.0".into(),
                 31,
                 "Ch 0000000b, engmask 00000120, intr 10000000".into()
             ))
         );
         assert_eq!(
             parsed("[  966.503025] NVRM: Xid (0000:01:00): 13, 0005 00000000 0000502d"),
-            Some(("0000:01:00".into(), 13, "0005 00000000 0000502d".into()))
+            Some((
+                "00000000:01:00.0".into(),
+                13,
+                "0005 00000000 0000502d".into()
+            ))
         );
         assert_eq!(
             parsed("Nov 22 18:29:55 host kernel: [ 966.503025] NVRM: Xid (PCI:0000:b9:00): 74, pid=<unknown>, name=<unknown>, NVLink: fatal error detected on link 6"),
             Some((
-                "0000:b9:00".into(),
+                "00000000:B9:00.0".into(),
                 74,
                 "pid=<unknown>, name=<unknown>, NVLink: fatal error detected on link 6".into()
             ))
@@ -266,20 +272,20 @@ mod tests {
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:01:00 GPU-I:05): 94, pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No"),
             Some((
-                "0000:01:00".into(),
+                "00000000:01:00.0".into(),
                 94,
                 "pid=7194, Contained: CE User Channel (0x9). RST: No, D-RST: No".into()
             ))
         );
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:3b:00 GPU-I:01 GPU-CI:02): 13, pid=9, name=a, Graphics Exception"),
-            Some(("0000:3b:00".into(), 13, "pid=9, name=a, Graphics Exception".into()))
+            Some(("00000000:3B:00.0".into(), 13, "pid=9, name=a, Graphics Exception".into()))
         );
         // A function number, if a driver ever prints one, is dropped.
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:10:00.0): 48, An uncorrectable double bit error"),
             Some((
-                "0000:10:00".into(),
+                "00000000:10:00.0".into(),
                 48,
                 "An uncorrectable double bit error".into()
             ))
@@ -287,7 +293,7 @@ mod tests {
         // No detail at all.
         assert_eq!(
             parsed("NVRM: Xid (PCI:0000:18:00): 119"),
-            Some(("0000:18:00".into(), 119, String::new()))
+            Some(("00000000:18:00.0".into(), 119, String::new()))
         );
     }
 
@@ -322,7 +328,7 @@ mod tests {
         let events = xids_from_lines(&lines);
         assert_eq!(events.len(), 2);
         assert_eq!(events[0].xid, 79);
-        assert_eq!(events[0].pci_bus_id.as_deref(), Some("0000:18:00"));
+        assert_eq!(events[0].pci_bus_id.as_deref(), Some("00000000:18:00.0"));
         assert_eq!(events[0].gpu_index, None);
         assert_eq!(events[0].source, "kernel_log");
         assert_eq!(events[0].detail, "GPU has fallen off the bus.");

@@ -6,11 +6,16 @@
 //! a real implementation that loads the library at run time and a simulated
 //! one driven by a fixture file (`GPUCTL_SIMULATE=path`), so every command runs
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
-//! PCI bus id / UUID; [`select`] resolves `-i/--gpu`.
+//! PCI bus id / UUID; [`select`] resolves `-i/--gpu`. [`bounded`] puts a
+//! deadline on every driver call, installed here once for every command.
 
+pub mod bounded;
 pub mod burn;
+pub mod burn_engine;
+pub mod cublaslt;
 pub mod cuda;
-mod cuda_burn;
+pub mod cuerr;
+pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
 pub mod monitor;
@@ -31,6 +36,37 @@ pub use types::*;
 /// Environment variable naming a fixture that replaces the real libraries.
 pub const SIMULATE_ENV: &str = "GPUCTL_SIMULATE";
 
+/// The `index`-th NVIDIA display/3D controller under `root` (a
+/// `/sys/bus/pci/devices` directory) in PCI order, in NVML's form; `None`
+/// unless the OS lists exactly `count` of them (then the orders agree).
+pub fn os_pci_bus_id(root: &std::path::Path, index: u32, count: u32) -> Option<String> {
+    let read = |dir: &std::path::Path, f: &str| std::fs::read_to_string(dir.join(f)).ok();
+    let mut ids: Vec<String> = std::fs::read_dir(root)
+        .ok()?
+        .filter_map(Result::ok)
+        .filter(|e| {
+            let dir = e.path();
+            let vendor = read(&dir, "vendor").unwrap_or_default();
+            let class = read(&dir, "class").unwrap_or_default();
+            // 0x0300xx VGA, 0x0302xx 3D controller: GPUs, not NVSwitches
+            // or audio functions.
+            vendor.trim() == "0x10de"
+                && (class.starts_with("0x0300") || class.starts_with("0x0302"))
+        })
+        .filter_map(|e| inventory::nvml_pci_form(&e.file_name().to_string_lossy()))
+        .collect();
+    ids.sort();
+    (ids.len() == count as usize)
+        .then(|| ids.into_iter().nth(index as usize))
+        .flatten()
+}
+
+/// Whether this process runs on a simulated backend (the same rule as
+/// [`Backend::from_env`]), so every report can say so.
+pub fn simulated() -> bool {
+    std::env::var_os(SIMULATE_ENV).is_some_and(|p| !p.is_empty())
+}
+
 /// The management library (NVML), real or simulated.
 pub trait NvmlApi: Send + Sync {
     /// Driver version string, e.g. `580.159.04`.
@@ -40,6 +76,12 @@ pub trait NvmlApi: Send + Sync {
     fn device_count(&self) -> Result<u32, QueryError>;
     /// Name, UUID and PCI bus id; `GpuLost` when the GPU fell off the bus.
     fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError>;
+    /// The PCI bus id of a GPU NVML cannot reach, from the operating
+    /// system's PCI device list (NVML numbers GPUs in PCI order).
+    fn lost_pci_bus_id(&self, index: u32) -> Option<String> {
+        let count = self.device_count().ok()?;
+        os_pci_bus_id(std::path::Path::new("/sys/bus/pci/devices"), index, count)
+    }
     /// Everything `list` shows; each field read independently.
     fn details(&self, index: u32) -> NvmlDetails;
     /// Only the slowdown and shutdown thresholds: cheap, for `probe`.
@@ -64,13 +106,17 @@ pub trait NvmlApi: Send + Sync {
     }
     /// ECC, row remapping, retired pages, PCIe replays (not NVLink).
     fn error_counters(&self, index: u32) -> ErrorCounters;
-    /// What only `monitor` reads (energy, byte counters, processes);
-    /// every field not supported unless a backend says otherwise.
-    fn monitor_readings(&self, _index: u32) -> monitor::MonitorReadings {
-        monitor::MonitorReadings::default()
-    }
+    /// What only `monitor` reads (energy, byte counters, processes). No
+    /// default: a wrapper (`bounded`) that forgot to forward it would answer
+    /// "not supported" for every field on every run.
+    fn monitor_readings(&self, index: u32) -> monitor::MonitorReadings;
     /// Per-link NVLink state; `NotSupported` on a PCIe-only GPU.
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
+    /// Processes holding memory on this GPU (NVML's running compute
+    /// processes): who to blame when an allocation runs out of memory.
+    /// No default: a wrapper (`bounded`) that forgot to forward it would
+    /// silently lose the answer.
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>>;
     /// XID events on these GPUs seen during `window` (from registration
     /// on), returning early once `stop` is set.
     fn watch_xids(
@@ -95,7 +141,8 @@ pub trait CudaApi: Send + Sync {
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
     /// Sets up a GEMM burn on `ordinal`: context, operands, reference
-    /// product and result buffers.
+    /// product and result buffers. Errors keep their [`DeviceError`] (as
+    /// [`QueryError::Device`]) so callers can tell whose fault they are.
     fn start_burn(
         &self,
         ordinal: u32,
@@ -104,9 +151,11 @@ pub trait CudaApi: Send + Sync {
 }
 
 /// Real or simulated libraries, each opened on first use so that a command
-/// that needs only NVML never pays for CUDA start-up.
+/// that needs only NVML never pays for CUDA start-up, and each wrapped in
+/// [`bounded`] so that no driver call can hang a command.
 pub struct Backend {
     source: Source,
+    call_timeout: Duration,
     nvml: OnceLock<Result<Arc<dyn NvmlApi>, String>>,
     cuda: OnceLock<Result<Arc<dyn CudaApi>, String>>,
 }
@@ -117,8 +166,14 @@ enum Source {
 }
 
 impl Backend {
-    /// The real libraries, or the fixture named by `GPUCTL_SIMULATE`.
+    /// The real libraries, or the fixture named by `GPUCTL_SIMULATE`, with
+    /// the default bound on each driver call.
     pub fn from_env() -> Result<Self, AppError> {
+        Self::from_env_bounded(bounded::DEFAULT_CALL_TIMEOUT)
+    }
+
+    /// As [`Backend::from_env`], each driver call bounded by `call_timeout`.
+    pub fn from_env_bounded(call_timeout: Duration) -> Result<Self, AppError> {
         let source = match std::env::var_os(SIMULATE_ENV) {
             Some(path) if !path.is_empty() => {
                 Source::Simulated(Arc::new(sim::Fixture::load(std::path::Path::new(&path))?))
@@ -127,6 +182,7 @@ impl Backend {
         };
         Ok(Self {
             source,
+            call_timeout,
             nvml: OnceLock::new(),
             cuda: OnceLock::new(),
         })
@@ -151,20 +207,43 @@ impl Backend {
     /// NVML, or why it could not be opened (the message names the library).
     pub fn nvml(&self) -> Result<&Arc<dyn NvmlApi>, &str> {
         self.nvml
-            .get_or_init(|| match &self.source {
-                Source::Real => nvml::open(),
-                Source::Simulated(f) => sim::open_nvml(f),
+            .get_or_init(|| {
+                let opened = match &self.source {
+                    Source::Real => bounded::open("NVML", self.call_timeout, nvml::open),
+                    Source::Simulated(f) => {
+                        let f = f.clone();
+                        bounded::open("NVML", self.call_timeout, move || sim::open_nvml(&f))
+                    }
+                };
+                opened.map(|api| {
+                    Arc::new(bounded::BoundedNvml::new(api, self.call_timeout)) as Arc<dyn NvmlApi>
+                })
             })
             .as_ref()
             .map_err(String::as_str)
     }
 
+    /// The bound on one driver call.
+    pub fn call_timeout(&self) -> Duration {
+        self.call_timeout
+    }
+
     /// The CUDA driver, or why it could not be opened.
     pub fn cuda(&self) -> Result<&Arc<dyn CudaApi>, &str> {
         self.cuda
-            .get_or_init(|| match &self.source {
-                Source::Real => cuda::open(),
-                Source::Simulated(f) => sim::open_cuda(f),
+            .get_or_init(|| {
+                let opened = match &self.source {
+                    Source::Real => bounded::open("the CUDA driver", self.call_timeout, cuda::open),
+                    Source::Simulated(f) => {
+                        let f = f.clone();
+                        bounded::open("the CUDA driver", self.call_timeout, move || {
+                            sim::open_cuda(&f)
+                        })
+                    }
+                };
+                opened.map(|api| {
+                    Arc::new(bounded::BoundedCuda::new(api, self.call_timeout)) as Arc<dyn CudaApi>
+                })
             })
             .as_ref()
             .map_err(String::as_str)

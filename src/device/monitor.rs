@@ -6,25 +6,12 @@
 //! itself and Prometheus gets real counters; NVML's `nvmlDeviceGetPcieThroughput`
 //! (a 20 ms sampling window per direction) is only the fallback.
 
-use super::types::{MemoryInfo, QueryError, Reading};
+use super::types::{GpuProcess, MemoryInfo, QueryError, Reading};
 use serde::{Deserialize, Serialize};
 
 /// At most this many processes per GPU are kept per sample: bounded output
 /// and memory whatever runs on the node.
 pub const MAX_PROCESSES: usize = 64;
-
-/// One process holding a context on the GPU.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct GpuProcess {
-    pub pid: u32,
-    /// `/proc/<pid>/comm`; empty when unreadable (another PID namespace).
-    #[serde(default)]
-    pub name: String,
-    /// GPU memory the process holds; absent when the driver does not say.
-    #[serde(default)]
-    pub used_bytes: Option<u64>,
-}
 
 /// PCIe traffic, either cumulative bytes or an instantaneous rate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,13 +56,6 @@ impl MonitorReadings {
             processes: Reading::err(e.clone()),
         }
     }
-}
-
-/// The name of process `pid` as the kernel keeps it, or empty.
-pub fn process_name(pid: u32) -> String {
-    std::fs::read_to_string(format!("/proc/{pid}/comm"))
-        .map(|s| s.trim_end().to_string())
-        .unwrap_or_default()
 }
 
 /// NVML `nvmlFieldValue_t.scopeId` for "summed over every NVLink".
@@ -181,7 +161,7 @@ fn processes(device: &nvml_wrapper::Device<'_>) -> Reading<Vec<GpuProcess>> {
         }
         out.push(GpuProcess {
             pid: p.pid,
-            name: process_name(p.pid),
+            name: super::nvml::process_name(p.pid),
             used_bytes: match p.used_gpu_memory {
                 UsedGpuMemory::Used(b) => Some(b),
                 UsedGpuMemory::Unavailable => None,

@@ -9,9 +9,9 @@
 //! lacks one gives an error instead of the panic the `NvmlLib` methods raise.
 
 use super::{
-    ClockEvents, EccCounts, ErrorCounters, MemoryInfo, MigInstance, MigMode, NvLinkStatus, NvmlApi,
-    NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading, RetiredPages, RowRemap,
-    Telemetry, TemperatureThresholds, XidEvent,
+    ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
+    NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading,
+    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidEvent,
 };
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
@@ -69,6 +69,14 @@ pub fn open() -> Result<Arc<dyn NvmlApi>, String> {
 /// NVML opened once for the whole process.
 pub struct RealNvml {
     nvml: Nvml,
+}
+
+/// The executable name of `pid` (from /proc), when this process may see it.
+pub(super) fn process_name(pid: u32) -> Option<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/comm"))
+        .ok()
+        .map(|s| s.trim_end().to_string())
+        .filter(|s| !s.is_empty())
 }
 
 /// The one place an NVML error becomes a [`QueryError`].
@@ -570,6 +578,29 @@ impl NvmlApi for RealNvml {
             Err(e) => return Reading::err(query_error(e)),
         };
         nvlinks_of(&device).into()
+    }
+
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
+        let device = match self.device(index) {
+            Ok(d) => d,
+            Err(e) => return Reading::err(query_error(e)),
+        };
+        match device.running_compute_processes() {
+            Ok(procs) => Reading::Value(
+                procs
+                    .into_iter()
+                    .map(|p| GpuProcess {
+                        pid: p.pid,
+                        name: process_name(p.pid),
+                        used_bytes: match p.used_gpu_memory {
+                            nvml_wrapper::enums::device::UsedGpuMemory::Used(b) => Some(b),
+                            nvml_wrapper::enums::device::UsedGpuMemory::Unavailable => None,
+                        },
+                    })
+                    .collect(),
+            ),
+            Err(e) => Reading::err(query_error(e)),
+        }
     }
 
     fn watch_xids(

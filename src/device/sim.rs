@@ -11,9 +11,10 @@ use super::types::*;
 use super::{visible, CudaApi, NvmlApi};
 use crate::error::AppError;
 use serde::Deserialize;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// A whole simulated host.
@@ -32,6 +33,16 @@ pub struct Fixture {
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,
+    /// Telemetry reads so far per GPU (fixture position), for
+    /// `lost_after_reads`; shared by the simulated NVML and CUDA.
+    #[serde(skip)]
+    pub telemetry_reads: Arc<Mutex<HashMap<usize, u32>>>,
+}
+
+/// Whether a simulated call with this name should hang: `calls` empty means
+/// every call.
+fn hangs(ms: u64, calls: &[String], call: &str) -> bool {
+    ms > 0 && (calls.is_empty() || calls.iter().any(|c| c == call))
 }
 
 /// A driver library as the fixture describes it.
@@ -46,6 +57,21 @@ pub struct SimLibrary {
     /// CUDA version integer, e.g. 13000.
     #[serde(default)]
     pub cuda_driver_version: Option<i32>,
+    /// Library-wide calls block this many milliseconds (a hung driver).
+    #[serde(default)]
+    pub hang_ms: u64,
+    /// Which library-wide calls hang (`open`, `driver_version`,
+    /// `cuda_driver_version`, `device_count`, `devices`); empty means all.
+    #[serde(default)]
+    pub hang_calls: Vec<String>,
+}
+
+impl SimLibrary {
+    fn maybe_hang(&self, call: &str) {
+        if hangs(self.hang_ms, &self.hang_calls, call) {
+            std::thread::sleep(Duration::from_millis(self.hang_ms));
+        }
+    }
 }
 
 /// One simulated GPU and the faults injected into it.
@@ -63,6 +89,21 @@ pub struct SimGpu {
     /// driver), to exercise timeouts.
     #[serde(default)]
     pub hang_ms: u64,
+    /// Which NVML calls hang (`identity`, `details`, `telemetry`,
+    /// `error_counters`, `nvlinks`, `temperature_thresholds`,
+    /// `monitor_readings`, `watch_xids`); empty means every call on this
+    /// GPU.
+    #[serde(default)]
+    pub hang_calls: Vec<String>,
+    /// Falls off the bus once this many telemetry reads answered (lost
+    /// mid-run):
+    /// NVML then answers `GpuLost` and burn batches fail.
+    #[serde(default)]
+    pub lost_after_reads: Option<u32>,
+    /// Every NVML reading of this GPU (identity aside) is refused with
+    /// `NoPermission`, as for a user without access to the device.
+    #[serde(default)]
+    pub no_permission: bool,
     /// How CUDA sees it; absent means CUDA does not enumerate it.
     #[serde(default)]
     pub cuda: Option<SimCuda>,
@@ -74,9 +115,16 @@ pub struct SimGpu {
     pub errors: ErrorCounters,
     #[serde(default)]
     pub nvlinks: Reading<Vec<NvLinkStatus>>,
+    /// Processes holding memory on it (NVML's running compute processes).
+    #[serde(default)]
+    pub processes: Reading<Vec<GpuProcess>>,
     /// XIDs delivered as NVML events during a watch.
     #[serde(default)]
     pub xid_events: Vec<u64>,
+    /// Reading this GPU's details panics (a bug in a reader must never
+    /// yield facts that judge as healthy).
+    #[serde(default)]
+    pub panic_on_details: bool,
     #[serde(default)]
     pub self_test: SimSelfTest,
     #[serde(default)]
@@ -100,10 +148,6 @@ pub struct SimMonitor {
     /// NVLink data bytes per second each way (all links); absent: no NVLink.
     pub nvlink_tx_bytes_per_s: Option<u64>,
     pub nvlink_rx_bytes_per_s: Option<u64>,
-    pub processes: Vec<super::monitor::GpuProcess>,
-    /// These reads block this long (a hung driver) without slowing
-    /// enumeration, so a monitor test can hang one GPU mid-run.
-    pub hang_ms: u64,
     /// The first this many `monitor` reads fail (then the GPU recovers),
     /// to drive the circuit breaker.
     pub fail_first: u64,
@@ -123,6 +167,13 @@ pub struct SimBurn {
     pub error_at_batch: Option<u64>,
     /// Set-up fails with this message.
     pub start_error: Option<String>,
+    /// Set-up runs out of memory with this much free (others hold the rest).
+    pub out_of_memory_free_bytes: Option<u64>,
+    /// The host's recomputation of the reference disagrees with the GPU.
+    pub anchor_fault: bool,
+    /// The engine does not reproduce its product bit for bit, so the burn
+    /// falls back to tolerance checking.
+    pub not_reproducible: bool,
     /// Reference checksum (GPUs of one model agree unless a fixture says not).
     pub checksum: u64,
     /// Set-up takes this long (context, operands, reference product).
@@ -141,6 +192,9 @@ impl Default for SimBurn {
             mismatch_at_batch: None,
             error_at_batch: None,
             start_error: None,
+            out_of_memory_free_bytes: None,
+            anchor_fault: false,
+            not_reproducible: false,
             checksum: 0x0123_4567_89ab_cdef,
             setup_ms: 0,
             panic_at_batch: None,
@@ -149,13 +203,41 @@ impl Default for SimBurn {
     }
 }
 
+/// Side of the small result the simulated worker really checksums.
+const SIM_RESULT_N: u64 = 64;
+
 /// A simulated burn worker: sleeps like a batch, reports the fixture's rate
-/// and faults.
+/// and faults. Injected faults go through the real detection model: a
+/// small product-like result, the burn's checksum, and the fault shapes of
+/// `burn_engine::verify`, so a fault the checksum missed would pass here too.
 struct SimBurnWorker {
     setup: super::burn::BurnSetup,
     spec: SimBurn,
     inject_at: Option<u64>,
+    inject_kind: super::burn::FaultKind,
+    seed: u64,
     batch: u64,
+    /// The simulated result (f32 bit patterns) and its checksum.
+    result: Vec<u64>,
+    result_sum: u64,
+    wiped: bool,
+    /// The fixture and this GPU's position in it, to fail batches once the
+    /// GPU is lost mid-run.
+    lost: Option<(Arc<Fixture>, usize)>,
+}
+
+impl SimBurnWorker {
+    /// Mismatched elements if the injected fault is caught (at least 1),
+    /// 0 if the checksum missed it.
+    fn injected_fault(&self) -> u64 {
+        use super::burn_engine::verify;
+        let rng = self.seed ^ self.batch.wrapping_mul(0x9E37_79B9);
+        let edits = verify::plan_fault(self.inject_kind, SIM_RESULT_N, 4, rng);
+        match verify::detects(&self.result, 4, self.result_sum, &edits) {
+            (true, changed) => changed.max(1),
+            (false, _) => 0,
+        }
+    }
 }
 
 impl super::burn::BurnWorker for SimBurnWorker {
@@ -167,9 +249,8 @@ impl super::burn::BurnWorker for SimBurnWorker {
         self.spec.checksum
     }
 
-    fn run_batch(&mut self) -> Result<super::burn::BatchResult, String> {
+    fn run_batch(&mut self) -> Result<super::burn::BatchResult, DeviceError> {
         let this = self.batch;
-        self.batch += 1;
         let seconds = self.spec.batch_ms as f64 / 1000.0;
         std::thread::sleep(Duration::from_millis(self.spec.batch_ms));
         if self.spec.panic_at_batch == Some(this) {
@@ -178,11 +259,33 @@ impl super::burn::BurnWorker for SimBurnWorker {
         if self.spec.hang_at_batch == Some(this) {
             std::thread::sleep(Duration::from_secs(3600));
         }
-        if self.spec.error_at_batch == Some(this) {
-            return Err(format!("batch {this}: CUDA_ERROR_ILLEGAL_ADDRESS (700)"));
+        if let Some((fixture, pos)) = &self.lost {
+            if fixture.lost_mid_run(*pos) {
+                self.batch += 1;
+                return Err(DeviceError::Cuda {
+                    step: format!("batch {this}: the GPU fell off the bus"),
+                    code: 999,
+                    name: "CUDA_ERROR_UNKNOWN".into(),
+                });
+            }
         }
-        let wrong =
-            u64::from(self.spec.mismatch_at_batch == Some(this) || self.inject_at == Some(this));
+        if self.spec.error_at_batch == Some(this) {
+            self.batch += 1;
+            return Err(DeviceError::Cuda {
+                step: format!("batch {this}"),
+                code: 700,
+                name: "CUDA_ERROR_ILLEGAL_ADDRESS".into(),
+            });
+        }
+        let injected = if self.inject_at == Some(this) {
+            self.injected_fault()
+        } else {
+            0
+        };
+        self.batch += 1;
+        let fixture_wrong = self.spec.mismatch_at_batch == Some(this);
+        let wrong_products = u64::from(fixture_wrong || injected > 0);
+        let wrong_elements = u64::from(fixture_wrong) + injected;
         let n = f64::from(self.setup.matrix_size);
         let flop_per_product = 2.0 * n * n * n;
         // Whole products that fit the batch at the fixture's rate; the batch
@@ -196,8 +299,24 @@ impl super::burn::BurnWorker for SimBurnWorker {
             flops: products as f64 * flop_per_product,
             gemm_seconds,
             batch_seconds: seconds.max(gemm_seconds / 0.98),
-            mismatched_products: wrong,
-            mismatched_elements: wrong,
+            mismatched_products: wrong_products,
+            mismatched_elements: wrong_elements,
+            tolerance_mode: self.spec.not_reproducible,
+        })
+    }
+
+    fn finish(&mut self) -> Result<super::burn::WipeReport, DeviceError> {
+        let first = !self.wiped;
+        self.wiped = true;
+        Ok(super::burn::WipeReport {
+            buffers: if first {
+                self.setup.result_buffers + 3
+            } else {
+                0
+            },
+            bytes: if first { self.setup.memory_bytes } else { 0 },
+            verified: true,
+            nonzero_words: 0,
         })
     }
 }
@@ -218,6 +337,12 @@ pub struct SimCuda {
     /// CUDA's spelling of the bus id, when it should differ from NVML's.
     #[serde(default)]
     pub pci_bus_id: Option<String>,
+    /// CUDA calls on this GPU block this many milliseconds.
+    #[serde(default)]
+    pub hang_ms: u64,
+    /// Which CUDA calls hang (`self_test`, `start_burn`); empty means both.
+    #[serde(default)]
+    pub hang_calls: Vec<String>,
 }
 
 /// Faults for the compute self-test.
@@ -253,6 +378,7 @@ impl Fixture {
 }
 
 pub fn open_nvml(fixture: &Arc<Fixture>) -> Result<Arc<dyn NvmlApi>, String> {
+    fixture.nvml.maybe_hang("open");
     match &fixture.nvml.missing {
         Some(msg) => Err(msg.clone()),
         None => Ok(Arc::new(SimNvml(
@@ -264,6 +390,7 @@ pub fn open_nvml(fixture: &Arc<Fixture>) -> Result<Arc<dyn NvmlApi>, String> {
 }
 
 pub fn open_cuda(fixture: &Arc<Fixture>) -> Result<Arc<dyn CudaApi>, String> {
+    fixture.cuda.maybe_hang("open");
     match &fixture.cuda.missing {
         Some(msg) => Err(msg.clone()),
         None => Ok(Arc::new(SimCuda_(fixture.clone()))),
@@ -273,25 +400,59 @@ pub fn open_cuda(fixture: &Arc<Fixture>) -> Result<Arc<dyn CudaApi>, String> {
 struct SimNvml(Arc<Fixture>, Instant, Vec<std::sync::atomic::AtomicU64>);
 
 impl SimNvml {
-    /// The GPU at `index`, after any injected hang; `GpuLost` if it fell off.
-    fn gpu(&self, index: u32) -> Result<&SimGpu, QueryError> {
+    /// The GPU at `index` for the call `call`, after any injected hang;
+    /// `GpuLost` if it fell off.
+    fn gpu(&self, index: u32, call: &str) -> Result<&SimGpu, QueryError> {
         let gpu = self
             .0
             .gpus
             .get(index as usize)
             .ok_or_else(|| QueryError::Failed(format!("no GPU at NVML index {index}")))?;
-        if gpu.hang_ms > 0 {
+        if hangs(gpu.hang_ms, &gpu.hang_calls, call) {
             std::thread::sleep(Duration::from_millis(gpu.hang_ms));
         }
-        if gpu.lost {
+        if gpu.lost || self.0.lost_mid_run(index as usize) {
             return Err(QueryError::GpuLost);
+        }
+        Ok(gpu)
+    }
+
+    /// As [`SimNvml::gpu`], for a reading that needs permission.
+    fn read(&self, index: u32, call: &str) -> Result<&SimGpu, QueryError> {
+        let gpu = self.gpu(index, call)?;
+        if gpu.no_permission {
+            return Err(QueryError::NoPermission);
         }
         Ok(gpu)
     }
 }
 
+impl Fixture {
+    /// Whether the GPU at fixture position `pos` has used up its
+    /// `lost_after_reads`.
+    fn lost_mid_run(&self, pos: usize) -> bool {
+        let Some(limit) = self.gpus.get(pos).and_then(|g| g.lost_after_reads) else {
+            return false;
+        };
+        let reads = self
+            .telemetry_reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        reads.get(&pos).copied().unwrap_or(0) >= limit
+    }
+
+    fn count_telemetry_read(&self, pos: usize) {
+        let mut reads = self
+            .telemetry_reads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        *reads.entry(pos).or_insert(0) += 1;
+    }
+}
+
 impl NvmlApi for SimNvml {
     fn driver_version(&self) -> Result<String, QueryError> {
+        self.0.nvml.maybe_hang("driver_version");
         self.0
             .nvml
             .driver_version
@@ -300,6 +461,7 @@ impl NvmlApi for SimNvml {
     }
 
     fn cuda_driver_version(&self) -> Result<i32, QueryError> {
+        self.0.nvml.maybe_hang("cuda_driver_version");
         self.0
             .nvml
             .cuda_driver_version
@@ -307,11 +469,20 @@ impl NvmlApi for SimNvml {
     }
 
     fn device_count(&self) -> Result<u32, QueryError> {
+        self.0.nvml.maybe_hang("device_count");
         Ok(self.0.gpus.len() as u32)
     }
 
+    /// The fixture's bus id: the OS still lists a GPU that fell off the bus.
+    fn lost_pci_bus_id(&self, index: u32) -> Option<String> {
+        self.0
+            .gpus
+            .get(index as usize)
+            .map(|g| g.pci_bus_id.clone())
+    }
+
     fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError> {
-        let gpu = self.gpu(index)?;
+        let gpu = self.gpu(index, "identity")?;
         Ok(NvmlIdentity {
             index,
             name: gpu.name.clone(),
@@ -321,56 +492,54 @@ impl NvmlApi for SimNvml {
     }
 
     fn details(&self, index: u32) -> NvmlDetails {
-        match self.gpu(index) {
+        if self
+            .0
+            .gpus
+            .get(index as usize)
+            .is_some_and(|g| g.panic_on_details)
+        {
+            panic!("simulated reader bug on GPU {index}");
+        }
+        match self.read(index, "details") {
             Ok(gpu) => gpu.details.clone(),
-            Err(e) => lost_details(e),
+            Err(e) => super::bounded::details_error(e),
         }
     }
 
     fn temperature_thresholds(&self, index: u32) -> TemperatureThresholds {
-        match self.gpu(index) {
+        match self.read(index, "temperature_thresholds") {
             Ok(gpu) => gpu.details.temperature_thresholds.clone(),
-            Err(e) => TemperatureThresholds {
-                slowdown_c: Reading::err(e.clone()),
-                shutdown_c: Reading::err(e.clone()),
-                gpu_max_c: Reading::err(e.clone()),
-                memory_max_c: Reading::err(e),
-            },
+            Err(e) => super::bounded::thresholds_error(e),
         }
     }
 
     fn telemetry(&self, index: u32) -> Telemetry {
-        match self.gpu(index) {
+        let read = self.read(index, "telemetry");
+        if read.is_ok() {
+            self.0.count_telemetry_read(index as usize);
+        }
+        match read {
             Ok(gpu) => gpu.telemetry.clone(),
-            Err(e) => Telemetry {
-                temperature_gpu_c: Reading::err(e.clone()),
-                power_draw_w: Reading::err(e),
-                ..Telemetry::default()
-            },
+            Err(e) => super::bounded::telemetry_error(e),
         }
     }
 
     fn error_counters(&self, index: u32) -> ErrorCounters {
-        match self.gpu(index) {
+        match self.read(index, "error_counters") {
             Ok(gpu) => gpu.errors.clone(),
-            Err(e) => ErrorCounters {
-                ecc_volatile: Reading::err(e.clone()),
-                row_remap: Reading::err(e),
-                ..ErrorCounters::default()
-            },
+            Err(e) => super::bounded::counters_error(e),
         }
     }
 
     fn monitor_readings(&self, index: u32) -> super::monitor::MonitorReadings {
         use super::monitor::{MonitorReadings, PcieTraffic};
-        let gpu = match self.gpu(index) {
+        // `hang_calls: ["monitor_readings"]` hangs these reads alone, so a
+        // monitor test can hang one GPU without slowing enumeration.
+        let gpu = match self.read(index, "monitor_readings") {
             Ok(g) => g,
             Err(e) => return MonitorReadings::failed(&e),
         };
         let m = &gpu.monitor;
-        if m.hang_ms > 0 {
-            std::thread::sleep(Duration::from_millis(m.hang_ms));
-        }
         let calls = self
             .2
             .get(index as usize)
@@ -405,13 +574,20 @@ impl NvmlApi for SimNvml {
             pcie,
             nvlink_tx_bytes: grown(m.nvlink_tx_bytes_per_s),
             nvlink_rx_bytes: grown(m.nvlink_rx_bytes_per_s),
-            processes: Reading::Value(m.processes.clone()),
+            processes: gpu.processes.clone(),
         }
     }
 
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
-        match self.gpu(index) {
+        match self.read(index, "nvlinks") {
             Ok(gpu) => gpu.nvlinks.clone(),
+            Err(e) => Reading::err(e),
+        }
+    }
+
+    fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
+        match self.read(index, "compute_processes") {
+            Ok(gpu) => gpu.processes.clone(),
             Err(e) => Reading::err(e),
         }
     }
@@ -430,7 +606,7 @@ impl NvmlApi for SimNvml {
         }
         let mut events = Vec::new();
         for &index in indices {
-            let gpu = self.gpu(index)?;
+            let gpu = self.gpu(index, "watch_xids")?;
             events.extend(gpu.xid_events.iter().map(|&xid| XidEvent {
                 gpu_index: Some(index),
                 pci_bus_id: Some(gpu.pci_bus_id.clone()),
@@ -443,20 +619,13 @@ impl NvmlApi for SimNvml {
     }
 }
 
-fn lost_details(e: QueryError) -> NvmlDetails {
-    NvmlDetails {
-        memory: Reading::err(e.clone()),
-        serial: Reading::err(e),
-        ..Default::default()
-    }
-}
-
 // The trailing underscore keeps this type apart from the fixture's `SimCuda`.
 #[allow(non_camel_case_types)]
 struct SimCuda_(Arc<Fixture>);
 
 impl CudaApi for SimCuda_ {
     fn driver_version(&self) -> Result<i32, QueryError> {
+        self.0.cuda.maybe_hang("driver_version");
         self.0
             .cuda
             .cuda_driver_version
@@ -465,6 +634,111 @@ impl CudaApi for SimCuda_ {
     }
 
     fn devices(&self) -> Result<Vec<CudaDevice>, QueryError> {
+        self.0.cuda.maybe_hang("devices");
+        self.devices_now()
+    }
+
+    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
+        let gpu = self.gpu_of(ordinal, "self_test")?;
+        let t = &gpu.self_test;
+        if t.hang_ms > 0 {
+            std::thread::sleep(Duration::from_millis(t.hang_ms));
+        }
+        if let Some(e) = &t.error {
+            return Err(QueryError::Failed(e.clone()));
+        }
+        std::thread::sleep(busy);
+        Ok(SelfTestOutcome {
+            mismatches: t.mismatches,
+            checked: 270_336,
+            kernel_ms: 0.5,
+            total_ms: 250.0,
+        })
+    }
+
+    fn cublaslt_available(&self) -> Result<(), String> {
+        match &self.0.cublaslt_missing {
+            Some(msg) => Err(msg.clone()),
+            None => Ok(()),
+        }
+    }
+
+    fn start_burn(
+        &self,
+        ordinal: u32,
+        config: &super::burn::BurnConfig,
+    ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
+        let gpu = self.gpu_of(ordinal, "start_burn")?;
+        std::thread::sleep(Duration::from_millis(gpu.burn.setup_ms));
+        if let Some(e) = &gpu.burn.start_error {
+            return Err(QueryError::Failed(e.clone()));
+        }
+        if let Some(free) = gpu.burn.out_of_memory_free_bytes {
+            return Err(DeviceError::OutOfMemory {
+                step: "cuMemAlloc result buffer 0".into(),
+                requested_bytes: 1 << 30,
+                free_bytes: free,
+            }
+            .into());
+        }
+        if gpu.burn.anchor_fault {
+            return Err(DeviceError::WrongResult {
+                step: "reference anchor".into(),
+                reason: "3 of 64 entries of C differ from the host's by more than the \
+                         tolerance: a deterministic datapath fault"
+                    .into(),
+            }
+            .into());
+        }
+        use super::burn_engine::verify;
+        let result: Vec<u64> = (0..SIM_RESULT_N * SIM_RESULT_N)
+            .map(|i| u64::from((verify::fill_value_f32(i, config.seed as u32) * 40.0).to_bits()))
+            .collect();
+        let result_sum = verify::checksum(&verify::words_of(&result, 4));
+        let verification = if gpu.burn.not_reproducible {
+            super::burn::VerificationMode::Tolerance {
+                relative: verify::fallback_tolerance(config.dtype),
+            }
+        } else {
+            super::burn::VerificationMode::Exact
+        };
+        let detail = match config.engine {
+            super::burn::Engine::Cublas => "simulated cuBLASLt",
+            super::burn::Engine::Builtin => "simulated built-in kernel",
+        };
+        let position = self.0.gpus.iter().position(|g| g.uuid == gpu.uuid);
+        Ok(Box::new(SimBurnWorker {
+            setup: super::burn::BurnSetup {
+                engine: config.engine,
+                dtype: config.dtype,
+                matrix_size: 8192,
+                result_buffers: 16,
+                memory_bytes: 16 << 30,
+                detail: detail.into(),
+                reference_products: if gpu.burn.not_reproducible { 1 } else { 2 },
+                verification,
+                anchor: Some(super::burn::AnchorResult {
+                    entries: 64,
+                    beyond_tolerance: 0,
+                    max_abs_error: 1.5e-5,
+                    tolerance: 2.4e-3,
+                }),
+            },
+            spec: gpu.burn.clone(),
+            inject_at: config.inject_fault_at_batch,
+            inject_kind: config.inject_fault_kind,
+            seed: config.seed,
+            batch: 0,
+            result,
+            result_sum,
+            wiped: false,
+            lost: position.map(|p| (self.0.clone(), p)),
+        }))
+    }
+}
+
+impl SimCuda_ {
+    fn devices_now(&self) -> Result<Vec<CudaDevice>, QueryError> {
         // (rank, pci order, device) for every device CUDA would enumerate.
         let mut all: Vec<(u32, usize, CudaDevice)> = Vec::new();
         for (pci_order, gpu) in self.0.gpus.iter().enumerate() {
@@ -507,67 +781,13 @@ impl CudaApi for SimCuda_ {
             })
             .collect())
     }
-
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-        let gpu = self.gpu_of(ordinal)?;
-        let t = &gpu.self_test;
-        if t.hang_ms > 0 {
-            std::thread::sleep(Duration::from_millis(t.hang_ms));
-        }
-        if let Some(e) = &t.error {
-            return Err(QueryError::Failed(e.clone()));
-        }
-        std::thread::sleep(busy);
-        Ok(SelfTestOutcome {
-            mismatches: t.mismatches,
-            checked: 270_336,
-            kernel_ms: 0.5,
-            total_ms: 250.0,
-        })
-    }
-
-    fn cublaslt_available(&self) -> Result<(), String> {
-        match &self.0.cublaslt_missing {
-            Some(msg) => Err(msg.clone()),
-            None => Ok(()),
-        }
-    }
-
-    fn start_burn(
-        &self,
-        ordinal: u32,
-        config: &super::burn::BurnConfig,
-    ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
-        let gpu = self.gpu_of(ordinal)?;
-        std::thread::sleep(Duration::from_millis(gpu.burn.setup_ms));
-        if let Some(e) = &gpu.burn.start_error {
-            return Err(QueryError::Failed(e.clone()));
-        }
-        let detail = match config.engine {
-            super::burn::Engine::Cublas => "simulated cuBLASLt",
-            super::burn::Engine::Builtin => "simulated built-in kernel",
-        };
-        Ok(Box::new(SimBurnWorker {
-            setup: super::burn::BurnSetup {
-                engine: config.engine,
-                dtype: config.dtype,
-                matrix_size: 8192,
-                result_buffers: 16,
-                memory_bytes: 16 << 30,
-                detail: detail.into(),
-            },
-            spec: gpu.burn.clone(),
-            inject_at: config.inject_fault_at_batch,
-            batch: 0,
-        }))
-    }
 }
 
 impl SimCuda_ {
     /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its
     /// parent).
-    fn gpu_of(&self, ordinal: u32) -> Result<&SimGpu, QueryError> {
-        let devices = self.devices()?;
+    fn gpu_of(&self, ordinal: u32, call: &str) -> Result<&SimGpu, QueryError> {
+        let devices = self.devices_now()?;
         let device = devices
             .get(ordinal as usize)
             .ok_or_else(|| QueryError::Failed(format!("no CUDA device {ordinal}")))?;
@@ -582,6 +802,11 @@ impl SimCuda_ {
                         .is_some_and(|c| c.mig_uuids.contains(&device.uuid))
             })
             .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))?;
+        if let Some(c) = &gpu.cuda {
+            if hangs(c.hang_ms, &c.hang_calls, call) {
+                std::thread::sleep(Duration::from_millis(c.hang_ms));
+            }
+        }
         Ok(gpu)
     }
 }

@@ -19,6 +19,167 @@ pub enum QueryError {
     GpuLost,
     /// Anything else, with the library's message.
     Failed(String),
+    /// A compute-path failure with its step and library status kept.
+    Device(DeviceError),
+    /// The call did not answer within its bound (a hung driver or GPU); the
+    /// thread that made it was abandoned. See `device::bounded`.
+    TimedOut {
+        /// The trait method, e.g. `details`.
+        call: String,
+        /// How long gpuctl waited, milliseconds.
+        after_ms: u64,
+    },
+    /// A stop (Ctrl-C, SIGTERM) came before the driver answered; the run
+    /// is being cut short, so this says nothing about the GPU.
+    Interrupted,
+}
+
+impl From<DeviceError> for QueryError {
+    fn from(e: DeviceError) -> Self {
+        QueryError::Device(e)
+    }
+}
+
+/// Whose fault a device error is: it picks the remedy, so a host problem is
+/// never answered with "RMA the GPU".
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Blame {
+    /// The GPU misbehaved (illegal address, ECC, launch failure): hardware.
+    Gpu,
+    /// The host's libraries or driver (missing, too old, wrong PTX ISA).
+    Host,
+    /// Other work holds the GPU (its memory, or exclusive-process mode).
+    Contention,
+    /// gpuctl asked for something invalid: a bug or a bad setting.
+    Tool,
+    /// Not known (an untyped error).
+    Unknown,
+}
+
+/// A process holding GPU memory, from NVML's running compute processes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GpuProcess {
+    pub pid: u32,
+    /// Executable name, when the OS lets us read it.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// GPU memory it holds; None when NVML cannot say (e.g. in a container).
+    #[serde(default)]
+    pub used_bytes: Option<u64>,
+}
+
+/// A failure in the compute path (CUDA driver, cuBLASLt, gpuctl's kernels)
+/// that keeps the step and the library's own status code, so callers can
+/// tell a faulty GPU from a host problem or a busy GPU.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+#[serde(rename_all = "snake_case")]
+pub enum DeviceError {
+    /// A CUDA driver call failed: `CUresult` code and its enum name.
+    #[error("{step}: {name} ({code})")]
+    Cuda {
+        step: String,
+        code: u32,
+        name: String,
+    },
+    /// A cuBLASLt call failed with this `cublasStatus_t`.
+    #[error("{step}: {} ({status})", cublas_status_name(*status))]
+    Cublas { step: String, status: i32 },
+    /// CUDA_ERROR_OUT_OF_MEMORY (or cuBLAS ALLOC_FAILED).
+    #[error(
+        "{step}: out of GPU memory: {} MiB requested, {} MiB free",
+        requested_bytes >> 20,
+        free_bytes >> 20
+    )]
+    OutOfMemory {
+        step: String,
+        requested_bytes: u64,
+        free_bytes: u64,
+    },
+    /// libcuda / libcublasLt missing, too old, or missing a symbol.
+    #[error("{library}: {reason}")]
+    HostLibrary { library: String, reason: String },
+    /// The GPU computed something wrong where the answer is known (a setup
+    /// product that disagrees with itself or with the host).
+    #[error("{step}: {reason}")]
+    WrongResult { step: String, reason: String },
+    /// gpuctl asked for something invalid.
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// CUDA_ERROR_OUT_OF_MEMORY.
+pub const CUDA_ERROR_OUT_OF_MEMORY: u32 = 2;
+
+impl DeviceError {
+    /// Whose fault it is; see [`Blame`].
+    pub fn blame(&self) -> Blame {
+        match self {
+            DeviceError::Cuda { code, .. } => cuda_blame(*code),
+            DeviceError::Cublas { status, .. } => match status {
+                3 => Blame::Contention,
+                // NOT_INITIALIZED, ARCH_MISMATCH, NOT_SUPPORTED, LICENSE: the
+                // library does not fit this GPU or host.
+                1 | 8 | 15 | 16 => Blame::Host,
+                7 => Blame::Tool,
+                _ => Blame::Gpu,
+            },
+            DeviceError::OutOfMemory { .. } => Blame::Contention,
+            DeviceError::HostLibrary { .. } => Blame::Host,
+            DeviceError::WrongResult { .. } => Blame::Gpu,
+            DeviceError::Invalid(_) => Blame::Tool,
+        }
+    }
+
+    /// Whether this is out of memory (CUDA, cuBLAS or our own sizing).
+    pub fn is_out_of_memory(&self) -> bool {
+        matches!(self, DeviceError::OutOfMemory { .. })
+            || matches!(self, DeviceError::Cuda { code, .. } if *code == CUDA_ERROR_OUT_OF_MEMORY)
+            || matches!(self, DeviceError::Cublas { status: 3, .. })
+    }
+}
+
+/// Blame for a `CUresult` code (values from cuda.h, stable across 12.x-13.x).
+fn cuda_blame(code: u32) -> Blame {
+    match code {
+        // OUT_OF_MEMORY, DEVICE_UNAVAILABLE (exclusive-process mode, in use).
+        2 | 46 => Blame::Contention,
+        // NOT_INITIALIZED, DEINITIALIZED, NO_DEVICE, INSUFFICIENT_DRIVER,
+        // INVALID_PTX, UNSUPPORTED_PTX_VERSION, JIT_COMPILER_NOT_FOUND,
+        // SHARED_OBJECT_*, OPERATING_SYSTEM, NOT_PERMITTED, NOT_SUPPORTED,
+        // SYSTEM_NOT_READY, SYSTEM_DRIVER_MISMATCH, COMPAT_NOT_SUPPORTED.
+        3 | 4 | 100 | 35 | 218 | 221 | 222 | 302 | 303 | 304 | 800 | 801 | 802 | 803 | 804 => {
+            Blame::Host
+        }
+        // INVALID_VALUE, INVALID_HANDLE, INVALID_CONTEXT, NOT_FOUND: our bug.
+        1 | 400 | 201 | 500 => Blame::Tool,
+        _ => Blame::Gpu,
+    }
+}
+
+/// `CUBLAS_STATUS_NAME` for a `cublasStatus_t` (cublas_api.h).
+pub fn cublas_status_name(s: i32) -> &'static str {
+    match s {
+        0 => "CUBLAS_STATUS_SUCCESS",
+        1 => "CUBLAS_STATUS_NOT_INITIALIZED",
+        3 => "CUBLAS_STATUS_ALLOC_FAILED",
+        7 => "CUBLAS_STATUS_INVALID_VALUE",
+        8 => "CUBLAS_STATUS_ARCH_MISMATCH",
+        11 => "CUBLAS_STATUS_MAPPING_ERROR",
+        13 => "CUBLAS_STATUS_EXECUTION_FAILED",
+        14 => "CUBLAS_STATUS_INTERNAL_ERROR",
+        15 => "CUBLAS_STATUS_NOT_SUPPORTED",
+        16 => "CUBLAS_STATUS_LICENSE_ERROR",
+        _ => "CUBLAS_STATUS_UNKNOWN",
+    }
+}
+
+impl QueryError {
+    /// Whether the call hung rather than answered.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, QueryError::TimedOut { .. })
+    }
 }
 
 impl std::fmt::Display for QueryError {
@@ -28,6 +189,13 @@ impl std::fmt::Display for QueryError {
             QueryError::NoPermission => f.write_str("no permission"),
             QueryError::GpuLost => f.write_str("GPU is lost (fallen off the bus)"),
             QueryError::Failed(msg) => f.write_str(msg),
+            QueryError::Device(e) => write!(f, "{e}"),
+            QueryError::TimedOut { call, after_ms } => write!(
+                f,
+                "driver call `{call}` did not answer within {} (hung driver or GPU)",
+                humantime::format_duration(std::time::Duration::from_millis(*after_ms))
+            ),
+            QueryError::Interrupted => f.write_str("not read: the run was interrupted"),
         }
     }
 }

@@ -1,8 +1,10 @@
 //! One report model for every command, rendered as a table or as JSON.
 //!
 //! Commands build a [`Report`]; they never print. The JSON form is a
-//! versioned contract (`schema_version`, schema in `schema.json` beside this
-//! file): fields are added, never renamed or retyped, without a version bump.
+//! versioned contract (`schema_version`): fields are added, never renamed or
+//! retyped, without a version bump. Its JSON Schema is derived from these
+//! types ([`schema`]); `schema.json` beside this file is the committed copy
+//! (`gpuctl schema` prints it, a test checks it is current).
 
 pub mod json;
 pub mod progress;
@@ -11,17 +13,26 @@ pub mod table;
 use crate::device::inventory::DriverInfo;
 use crate::device::Gpu;
 use crate::error::{AppError, ErrorKind};
+use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
 
 /// Bumped whenever a field is renamed, removed or changes type.
-pub const SCHEMA_VERSION: u32 = 1;
+/// 2: identity fields nullable, `serial` moved to the GPU, `simulated`.
+pub const SCHEMA_VERSION: u32 = 2;
 
-/// The JSON Schema of [`Report`], shipped with the binary.
-pub const SCHEMA: &str = include_str!("schema.json");
+/// The JSON Schema of [`Report`], derived from the types, pretty-printed
+/// and newline-terminated (the form committed as `schema.json`).
+pub fn schema() -> String {
+    let schema = schemars::schema_for!(Report);
+    // Serializing a `serde_json::Value`-backed schema cannot fail.
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
 
 /// Verdict of one check.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {
     Pass,
@@ -43,7 +54,7 @@ impl CheckStatus {
 }
 
 /// Verdict of a whole run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Pass,
@@ -56,7 +67,7 @@ pub enum Outcome {
 }
 
 /// One check's result: data, never printed by the check itself.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Check {
     /// Stable machine name, e.g. `ecc_volatile_uncorrected`.
     pub name: String,
@@ -70,6 +81,10 @@ pub struct Check {
     pub message: String,
     /// What to do: "reset the GPU", "drain the node and open an RMA".
     pub remedy: Option<String>,
+    /// The reading behind a SKIP was refused (no permission), not absent:
+    /// nothing was verified. Read by [`fail_closed`]; not in the JSON.
+    #[serde(skip)]
+    pub unverified: bool,
 }
 
 impl Check {
@@ -82,7 +97,14 @@ impl Check {
             threshold: None,
             message: message.into(),
             remedy: None,
+            unverified: false,
         }
+    }
+
+    /// Marks a SKIP as "could not verify" rather than "does not apply".
+    pub fn unverified(mut self) -> Self {
+        self.unverified = true;
+        self
     }
 
     pub fn value(mut self, value: impl Into<Value>, unit: Option<&str>) -> Self {
@@ -103,7 +125,8 @@ impl Check {
 }
 
 /// The worst status among checks: FAIL over WARN over PASS; SKIP only when
-/// every check skipped (a skipped check never hides a pass); PASS for none.
+/// every check skipped (a skipped check never hides a pass). No check at all
+/// is FAIL: nothing was tested, so nothing may be called healthy.
 pub fn worst(checks: &[Check]) -> CheckStatus {
     let judged = checks
         .iter()
@@ -112,15 +135,140 @@ pub fn worst(checks: &[Check]) -> CheckStatus {
         .max();
     match judged {
         Some(status) => status,
-        None if checks.is_empty() => CheckStatus::Pass,
+        None if checks.is_empty() => CheckStatus::Fail,
         None => CheckStatus::Skip,
     }
 }
 
+/// Required checks that are not device readings: they alone never make a
+/// GPU healthy (see [`fail_closed`]).
+const NOT_READINGS: [&str; 2] = ["on_bus", "compute_self_test"];
+
+/// Name of the check [`fail_closed`] adds when health was not established.
+pub const COVERAGE: &str = "coverage";
+
+/// What a command requires of one GPU before it may call it healthy.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Required<'a> {
+    /// The checks that define health: each must have run and given a
+    /// verdict (a SKIP because the GPU lacks the feature counts; a SKIP for
+    /// want of permission does not).
+    pub checks: &'a [&'a str],
+    /// Of those, the ones the user switched off (`--skip`, `--checks`).
+    pub deselected: &'a [&'a str],
+}
+
+/// The fail-closed rule, the one place that decides whether a GPU's checks
+/// are enough for a healthy verdict (ARCHITECTURE.md states it):
+///
+/// - no check at all ran: FAIL (WARN when the user switched every required
+///   check off);
+/// - a required check is missing (not run, its section or reader lost):
+///   FAIL; switched off by the user: WARN;
+/// - a required check skipped because its reading was refused (no
+///   permission): FAIL; any other check so skipped: WARN;
+/// - every check skipped, or every required device reading (all required
+///   checks but `on_bus` and `compute_self_test`): WARN.
+///
+/// Returns the `coverage` check saying what is missing, or `None` when the
+/// checks suffice or a check already FAILs (the GPU is unhealthy either way;
+/// the failure is what the operator acts on). Timeouts, panics and read
+/// errors are FAILs of their own checks already (see `checks::unreadable`).
+pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
+    if checks.iter().any(|c| c.status == CheckStatus::Fail) {
+        return None;
+    }
+    if checks.is_empty() {
+        // Switched off by the user is a choice (WARN); otherwise nothing ran.
+        let chosen = !required.checks.is_empty()
+            && required
+                .checks
+                .iter()
+                .all(|n| required.deselected.contains(n));
+        let (status, why) = if chosen {
+            (CheckStatus::Warn, "every GPU check was switched off")
+        } else {
+            (CheckStatus::Fail, "no check ran")
+        };
+        return Some(
+            Check::new(
+                COVERAGE,
+                status,
+                format!("{why}: nothing was verified on this GPU"),
+            )
+            .remedy("run the required checks (see --checks/--skip)"),
+        );
+    }
+    let mut fails = Vec::new();
+    let mut warns = Vec::new();
+    for name in required.checks {
+        let mine: Vec<&Check> = checks.iter().filter(|c| c.name == *name).collect();
+        if mine.is_empty() {
+            if required.deselected.contains(name) {
+                warns.push(format!("{name} (switched off)"));
+            } else {
+                fails.push(format!("{name} (did not run)"));
+            }
+        } else if mine
+            .iter()
+            .any(|c| c.status == CheckStatus::Skip && c.unverified)
+        {
+            fails.push(format!("{name} (not verified: no permission)"));
+        }
+    }
+    for c in checks {
+        if c.status == CheckStatus::Skip
+            && c.unverified
+            && !required.checks.contains(&c.name.as_str())
+        {
+            warns.push(format!("{} (not verified: no permission)", c.name));
+        }
+    }
+    if checks.iter().all(|c| c.status == CheckStatus::Skip) {
+        warns.push("every check skipped".into());
+    } else if !required.checks.is_empty()
+        && !checks.iter().any(|c| {
+            !NOT_READINGS.contains(&c.name.as_str())
+                && c.status != CheckStatus::Skip
+                && required.checks.contains(&c.name.as_str())
+        })
+        && required
+            .checks
+            .iter()
+            .any(|n| !NOT_READINGS.contains(n) && !required.deselected.contains(n))
+    {
+        // Answering NVML is presence, not health, and a kernel that ran says
+        // nothing of memory errors or heat: some required device reading
+        // must have given a verdict.
+        warns.push("no required check gave a verdict (all skipped)".into());
+    }
+    let permission = fails
+        .iter()
+        .chain(&warns)
+        .any(|m| m.contains("no permission"));
+    let (status, what) = if !fails.is_empty() {
+        (CheckStatus::Fail, [fails, warns].concat())
+    } else if !warns.is_empty() {
+        (CheckStatus::Warn, warns)
+    } else {
+        return None;
+    };
+    let lead = if status == CheckStatus::Fail {
+        "health not established, required checks missing"
+    } else {
+        "not fully verified"
+    };
+    let check = Check::new(COVERAGE, status, format!("{lead}: {}", what.join(", ")));
+    Some(if permission {
+        check.remedy("run as root (or with access to /dev/nvidia*) so NVML can read the counters")
+    } else {
+        check
+    })
+}
+
 /// Static facts `list` shows for one GPU.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct GpuDetails {
-    pub serial: Option<String>,
     pub architecture: Option<String>,
     pub memory_total_bytes: Option<u64>,
     pub memory_used_bytes: Option<u64>,
@@ -148,14 +296,14 @@ pub struct GpuDetails {
     pub pcie_link_width_max: Option<u32>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct MigModeReport {
     pub current: bool,
     pub pending: bool,
 }
 
 /// A MIG instance listed under its parent GPU.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MigInstanceReport {
     pub index: u32,
     pub uuid: String,
@@ -168,12 +316,17 @@ pub struct MigInstanceReport {
 
 /// One GPU's part of a report; sections appear only for the commands that
 /// fill them.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct GpuReport {
     pub index: u32,
-    pub name: String,
-    pub uuid: String,
-    pub pci_bus_id: String,
+    /// Null when the GPU cannot be asked (lost), never a placeholder.
+    pub name: Option<String>,
+    pub uuid: Option<String>,
+    /// `00000000:18:00.0` (NVML's form, 8-digit domain); for a lost GPU
+    /// from the operating system's PCI device list when NVML cannot say.
+    pub pci_bus_id: Option<String>,
+    /// Board serial number (for an RMA ticket); null when unread.
+    pub serial: Option<String>,
     /// Ordinal a CUDA program in this environment would use; null when CUDA
     /// is unavailable, the GPU is hidden, or it is split into MIG instances.
     pub cuda_index: Option<u32>,
@@ -193,7 +346,7 @@ pub struct GpuReport {
 
 /// What `monitor` saw on one GPU over the whole run: running figures only,
 /// so a run of weeks holds constant memory.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct MonitorSummary {
     pub seconds: f64,
     /// Intervals in which the GPU was read successfully / not.
@@ -223,14 +376,14 @@ pub struct MonitorSummary {
 }
 
 /// Time spent with one clock event reason active during a burn.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ThrottleTime {
     pub reason: String,
     pub seconds: f64,
 }
 
 /// What `burn` measured on one GPU.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct BurnSummary {
     pub engine: Option<String>,
     pub dtype: Option<String>,
@@ -274,11 +427,13 @@ pub struct BurnSummary {
 
 impl GpuReport {
     pub fn identity(gpu: &Gpu) -> Self {
+        let known = |s: &str| (!s.is_empty()).then(|| s.to_string());
         Self {
             index: gpu.index,
-            name: gpu.name.clone(),
-            uuid: gpu.uuid.clone(),
-            pci_bus_id: gpu.pci_bus_id.clone(),
+            name: known(&gpu.name),
+            uuid: known(&gpu.uuid),
+            pci_bus_id: crate::device::inventory::nvml_pci_form(&gpu.pci_bus_id),
+            serial: None,
             cuda_index: gpu.cuda_index(),
             lost: gpu.lost.clone(),
             status: None,
@@ -293,19 +448,31 @@ impl GpuReport {
     pub fn with_checks(gpu: &Gpu, checks: Vec<Check>) -> Self {
         Self {
             status: Some(worst(&checks)),
-            checks: Some(checks),
+            checks: Some(crate::checks::remedy::fill(checks, gpu)),
             ..Self::identity(gpu)
         }
     }
+
+    /// This GPU with its checks, judged by the fail-closed rule: a
+    /// `coverage` check is appended when `required` was not established.
+    pub fn judged(gpu: &Gpu, mut checks: Vec<Check>, required: &Required) -> Self {
+        if let Some(coverage) = fail_closed(&checks, required) {
+            checks.push(coverage);
+        }
+        Self::with_checks(gpu, checks)
+    }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ToolInfo {
     pub name: &'static str,
     pub version: &'static str,
+    /// Short git commit of the build; null when built outside a git
+    /// checkout (a release tarball).
+    pub commit: Option<&'static str>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ErrorInfo {
     pub kind: ErrorKind,
     pub message: String,
@@ -315,7 +482,7 @@ pub struct ErrorInfo {
 pub type HostChecks = Vec<Check>;
 
 /// Everything a command has to say.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Report {
     /// `report` on the last line of `burn --json`'s JSON Lines stream;
     /// absent elsewhere.
@@ -323,8 +490,12 @@ pub struct Report {
     pub event: Option<&'static str>,
     pub schema_version: u32,
     pub tool: ToolInfo,
+    /// True when the GPUs are simulated (`GPUCTL_SIMULATE`): such a report
+    /// says nothing about real hardware.
+    pub simulated: bool,
     pub command: String,
-    pub host: String,
+    /// Null when the host name cannot be read.
+    pub host: Option<String>,
     /// RFC 3339, UTC, seconds.
     pub timestamp: String,
     pub outcome: Outcome,
@@ -346,7 +517,9 @@ impl Report {
             tool: ToolInfo {
                 name: "gpuctl",
                 version: env!("CARGO_PKG_VERSION"),
+                commit: Some(env!("GPUCTL_COMMIT")).filter(|c| *c != "unknown"),
             },
+            simulated: crate::device::simulated(),
             command: command.to_string(),
             host: hostname(),
             timestamp: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),
@@ -387,13 +560,12 @@ impl Report {
     }
 }
 
-/// The machine's host name, or `unknown`.
-pub fn hostname() -> String {
+/// The machine's host name; `None` when it cannot be read.
+pub fn hostname() -> Option<String> {
     std::fs::read_to_string("/proc/sys/kernel/hostname")
         .map(|s| s.trim().to_string())
         .ok()
         .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "unknown".into())
 }
 
 #[cfg(test)]
@@ -416,6 +588,91 @@ mod tests {
             CheckStatus::Fail
         );
         assert_eq!(worst(&[c(CheckStatus::Skip)]), CheckStatus::Skip);
-        assert_eq!(worst(&[]), CheckStatus::Pass);
+        assert_eq!(worst(&[]), CheckStatus::Fail);
+    }
+
+    fn named(name: &str, status: CheckStatus) -> Check {
+        Check::new(name, status, "")
+    }
+
+    const REQ: Required = Required {
+        checks: &["on_bus", "ecc"],
+        deselected: &[],
+    };
+
+    #[test]
+    fn required_checks_that_passed_need_no_coverage_check() {
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Pass),
+        ];
+        assert_eq!(fail_closed(&checks, &REQ), None);
+        // A feature the GPU lacks is not a gap while another verdict stands.
+        let req = Required {
+            checks: &["on_bus", "ecc", "temperature"],
+            deselected: &[],
+        };
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Skip),
+            named("temperature", CheckStatus::Pass),
+        ];
+        assert_eq!(fail_closed(&checks, &req), None);
+    }
+
+    #[test]
+    fn nothing_run_fails() {
+        let c = fail_closed(&[], &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Fail));
+    }
+
+    #[test]
+    fn a_missing_required_check_fails_unless_switched_off() {
+        let checks = [named("on_bus", CheckStatus::Pass)];
+        let c = fail_closed(&checks, &REQ).map(|c| (c.status, c.message));
+        assert!(matches!(c, Some((CheckStatus::Fail, m)) if m.contains("ecc (did not run)")));
+        let off = Required {
+            deselected: &["ecc"],
+            ..REQ
+        };
+        let c = fail_closed(&checks, &off).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn no_permission_is_never_healthy() {
+        let refused = |n| named(n, CheckStatus::Skip).unverified();
+        let checks = [named("on_bus", CheckStatus::Pass), refused("ecc")];
+        let c = fail_closed(&checks, &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Fail));
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Pass),
+            refused("power"),
+        ];
+        let c = fail_closed(&checks, &REQ).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn answering_alone_is_not_health() {
+        let checks = [
+            named("on_bus", CheckStatus::Pass),
+            named("ecc", CheckStatus::Skip),
+        ];
+        let req = Required {
+            checks: &["on_bus", "ecc"],
+            deselected: &[],
+        };
+        let c = fail_closed(&checks, &req).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
+    }
+
+    #[test]
+    fn every_check_skipped_warns() {
+        let checks = [named("x", CheckStatus::Skip)];
+        let none = Required::default();
+        let c = fail_closed(&checks, &none).map(|c| c.status);
+        assert_eq!(c, Some(CheckStatus::Warn));
     }
 }

@@ -1,138 +1,333 @@
-//! Human rendering: tables that show at a glance which GPU is sick and why.
+//! Human rendering: what a tired operator needs first, at 80 columns.
+//!
+//! Problems come first (FAIL, then WARN), SKIP rows only with `--verbose`
+//! (always counted), and nothing is ever split inside a word or a number:
+//! text wraps at spaces, and a table too wide for the terminal falls back to
+//! one record per GPU. Colour only on a terminal, never with `NO_COLOR` or
+//! `TERM=dumb`; the width is `COLUMNS`, else the terminal's, else 80.
 
 use super::{Check, CheckStatus, GpuDetails, GpuReport, Report};
-use comfy_table::{presets, Cell, Color, ContentArrangement, Table};
 
-/// Whether to colour output: only on a terminal, never with `NO_COLOR`.
+/// How to render: decided once by `app.rs` from the environment and flags.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    pub color: bool,
+    /// Columns available; every line fits in it.
+    pub width: usize,
+    /// Show SKIP rows too.
+    pub verbose: bool,
+}
+
+impl Options {
+    /// From the environment, for output on stdout.
+    pub fn from_env(is_terminal: bool, verbose: bool) -> Self {
+        Self {
+            color: color_wanted(is_terminal),
+            width: width(
+                std::env::var("COLUMNS").ok().as_deref(),
+                is_terminal.then(terminal_columns).flatten(),
+            ),
+            verbose,
+        }
+    }
+}
+
+/// Whether to colour output: only on a terminal, never with `NO_COLOR` or
+/// on a dumb terminal.
 pub fn color_wanted(is_terminal: bool) -> bool {
-    is_terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    is_terminal && !set("NO_COLOR") && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+}
+
+/// Narrowest width honoured; below it lines would be mostly indentation.
+const MIN_WIDTH: usize = 40;
+/// Width when nothing says otherwise (a pipe, a log file).
+pub const DEFAULT_WIDTH: usize = 80;
+
+/// `COLUMNS` when it is a number, else the terminal's width, else 80.
+pub fn width(columns: Option<&str>, terminal: Option<usize>) -> usize {
+    columns
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|c| *c > 0)
+        .or(terminal)
+        .unwrap_or(DEFAULT_WIDTH)
+        .max(MIN_WIDTH)
+}
+
+/// The width of the terminal on stdout, if it is one.
+fn terminal_columns() -> Option<usize> {
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ only writes a `winsize` into the struct we own.
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (rc == 0 && size.ws_col > 0).then_some(size.ws_col as usize)
 }
 
 /// The whole report as text for a terminal or a log.
-pub fn render(report: &Report, color: bool) -> String {
+pub fn render(report: &Report, opts: &Options) -> String {
     let mut out = String::new();
     if let Some(err) = &report.error {
         out.push_str(&format!("error: {}\n", err.message));
         return out;
     }
-    if report.gpus.iter().any(|g| g.details.is_some()) {
-        out.push_str(&details_table(&report.gpus).to_string());
+    if report.simulated {
+        out.push_str(&flow(&[SIMULATED_LINE.to_string()], "", "  ", opts.width));
         out.push('\n');
+    }
+    if report.gpus.iter().any(|g| g.details.is_some()) {
+        out.push_str(&details(&report.gpus, opts));
     }
     let has_checks =
         report.gpus.iter().any(|g| g.checks.is_some()) || !report.host_checks.is_empty();
     let has_burn = report.gpus.iter().any(|g| g.burn.is_some());
     if has_burn {
-        out.push_str(&burn_table(report, color).to_string());
+        out.push_str(&burn_table(report, opts));
         out.push('\n');
     }
     if has_checks {
         if !has_burn {
-            out.push_str(&overview_table(report, color).to_string());
+            out.push_str(&overview(report, opts));
             out.push('\n');
         }
-        let problems = problem_table(report, color);
-        if let Some(t) = problems {
-            out.push_str(&t.to_string());
-            out.push('\n');
-        }
+        out.push_str(&problems(report, opts));
     }
     for w in &report.warnings {
-        out.push_str(&format!("note: {w}\n"));
+        out.push_str(&flow(&[format!("note: {w}")], "", "      ", opts.width));
     }
     if !report.summary.is_empty() {
-        out.push_str(&report.summary);
-        out.push('\n');
+        out.push_str(&flow(
+            std::slice::from_ref(&report.summary),
+            "",
+            "  ",
+            opts.width,
+        ));
     }
     out
 }
 
-fn new_table() -> Table {
-    let mut t = Table::new();
-    t.load_preset(presets::UTF8_FULL_CONDENSED)
-        .set_content_arrangement(ContentArrangement::Dynamic);
-    t
+/// The first line of a simulated run's table, so it can never pass for a
+/// real one.
+pub const SIMULATED_LINE: &str = "SIMULATED GPUs (GPUCTL_SIMULATE): not real hardware";
+
+// ---------------------------------------------------------------- layout
+
+/// Display width of `s` (every char one column; the text here is ASCII plus
+/// `°`).
+fn len(s: &str) -> usize {
+    s.chars().count()
 }
+
+/// Words of `text` wrapped at spaces to `width`; a word longer than the
+/// width stays whole on its own line (never split).
+fn wrap(text: &str, width: usize) -> Vec<String> {
+    let mut lines = Vec::new();
+    let mut line = String::new();
+    for word in text.split_whitespace() {
+        if !line.is_empty() && len(&line) + 1 + len(word) > width {
+            lines.push(std::mem::take(&mut line));
+        }
+        if !line.is_empty() {
+            line.push(' ');
+        }
+        line.push_str(word);
+    }
+    if !line.is_empty() || lines.is_empty() {
+        lines.push(line);
+    }
+    lines
+}
+
+/// `fields` joined by two spaces and flowed to `width`: a field moves whole
+/// to the next line (indented by `indent`) when it does not fit, and a
+/// field wider than a line wraps at its spaces. Newline-terminated.
+fn flow(fields: &[String], first: &str, indent: &str, width: usize) -> String {
+    let mut out = String::new();
+    let mut line = first.to_string();
+    let mut empty = true;
+    for field in fields.iter().filter(|f| !f.is_empty()) {
+        let sep = if empty { 0 } else { 2 };
+        if len(&line) + sep + len(field) <= width {
+            if !empty {
+                line.push_str("  ");
+            }
+            line.push_str(field);
+            empty = false;
+            continue;
+        }
+        if !empty {
+            out.push_str(line.trim_end());
+            out.push('\n');
+            line = indent.to_string();
+        }
+        let room = width.saturating_sub(len(&line)).max(1);
+        let parts = wrap(field, room);
+        let last = parts.len() - 1;
+        for (i, part) in parts.into_iter().enumerate() {
+            line.push_str(&part);
+            if i < last {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = indent.to_string();
+            }
+        }
+        empty = false;
+    }
+    out.push_str(line.trim_end());
+    out.push('\n');
+    out
+}
+
+/// A column table with no borders (two spaces between columns), laid out
+/// only if it fits `width` without splitting a word; `None` otherwise.
+struct Grid {
+    header: Vec<String>,
+    rows: Vec<Vec<String>>,
+    /// Per row: the status whose colour the last column gets.
+    status: Vec<Option<CheckStatus>>,
+}
+
+impl Grid {
+    fn new(header: &[&str]) -> Self {
+        Self {
+            header: header.iter().map(|h| h.to_string()).collect(),
+            rows: Vec::new(),
+            status: Vec::new(),
+        }
+    }
+
+    fn row(&mut self, cells: Vec<String>, status: Option<CheckStatus>) {
+        self.rows.push(cells);
+        self.status.push(status);
+    }
+
+    /// Column widths that fit `width`, or `None` when even the narrowest
+    /// layout (each column as wide as its longest word) does not.
+    fn widths(&self, width: usize) -> Option<Vec<usize>> {
+        let n = self.header.len();
+        let cells = || std::iter::once(&self.header).chain(self.rows.iter());
+        let longest_word = |i: usize| {
+            cells()
+                .filter_map(|r| r.get(i))
+                .flat_map(|c| c.split_whitespace())
+                .map(len)
+                .max()
+                .unwrap_or(0)
+        };
+        // Spare room goes to the rows' text first: headers may wrap.
+        let longest_text = |i: usize| {
+            self.rows
+                .iter()
+                .filter_map(|r| r.get(i))
+                .map(|c| len(c))
+                .max()
+                .unwrap_or(0)
+        };
+        let mut widths: Vec<usize> = (0..n).map(longest_word).collect();
+        let want: Vec<usize> = (0..n).map(longest_text).collect();
+        let gaps = 2 * n.saturating_sub(1);
+        let used = widths.iter().sum::<usize>() + gaps;
+        if used > width {
+            return None;
+        }
+        // Hand out the spare columns one at a time to the column that is
+        // furthest from its natural width.
+        let mut spare = width - used;
+        while spare > 0 {
+            let Some((i, _)) = (0..n)
+                .map(|i| (i, want[i].saturating_sub(widths[i])))
+                .filter(|(_, short)| *short > 0)
+                .max_by_key(|(_, short)| *short)
+            else {
+                break;
+            };
+            widths[i] += 1;
+            spare -= 1;
+        }
+        Some(widths)
+    }
+
+    fn render(&self, width: usize, color: bool) -> Option<String> {
+        let widths = self.widths(width)?;
+        // A row wrapped onto more than two lines reads worse than a record.
+        let tall = self.rows.iter().any(|row| {
+            row.iter()
+                .zip(&widths)
+                .any(|(cell, w)| wrap(cell, *w).len() > 2)
+        });
+        if tall {
+            return None;
+        }
+        let mut out = String::new();
+        let mut emit = |cells: &[String], status: Option<CheckStatus>| {
+            let wrapped: Vec<Vec<String>> = widths
+                .iter()
+                .enumerate()
+                .map(|(i, w)| wrap(cells.get(i).map(String::as_str).unwrap_or(""), *w))
+                .collect();
+            let height = wrapped.iter().map(Vec::len).max().unwrap_or(1);
+            for line_no in 0..height {
+                let mut line = String::new();
+                for (i, w) in widths.iter().enumerate() {
+                    let text = wrapped[i].get(line_no).map(String::as_str).unwrap_or("");
+                    let painted = match status {
+                        Some(s) if color && line_no == 0 && is_status(text) => paint(text, s),
+                        _ => text.to_string(),
+                    };
+                    line.push_str(&painted);
+                    if i + 1 < widths.len() {
+                        line.push_str(&" ".repeat(w - len(text) + 2));
+                    }
+                }
+                out.push_str(line.trim_end());
+                out.push('\n');
+            }
+        };
+        emit(&self.header, None);
+        for (row, status) in self.rows.iter().zip(&self.status) {
+            emit(row, *status);
+        }
+        Some(out)
+    }
+}
+
+fn is_status(text: &str) -> bool {
+    matches!(text, "PASS" | "WARN" | "FAIL" | "SKIP")
+}
+
+fn paint(text: &str, status: CheckStatus) -> String {
+    let code = match status {
+        CheckStatus::Pass => "32",
+        CheckStatus::Skip => "90",
+        CheckStatus::Warn => "33",
+        CheckStatus::Fail => "31",
+    };
+    format!("\x1b[{code}m{text}\x1b[0m")
+}
+
+fn status_text(status: CheckStatus, color: bool) -> String {
+    if color {
+        paint(status.label(), status)
+    } else {
+        status.label().to_string()
+    }
+}
+
+// ---------------------------------------------------------------- values
 
 fn opt<T: ToString>(v: Option<T>) -> String {
     v.map(|v| v.to_string()).unwrap_or_else(|| "-".into())
 }
 
-fn gib(bytes: Option<u64>) -> String {
-    opt(bytes.map(|b| format!("{:.1}", b as f64 / (1u64 << 30) as f64)))
+fn text(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".into())
 }
 
-fn details_table(gpus: &[GpuReport]) -> Table {
-    let mut t = new_table();
-    t.set_header(vec![
-        "GPU",
-        "Name",
-        "UUID",
-        "PCI bus id",
-        "CUDA",
-        "Memory GiB\nused/total",
-        "CC",
-        "SMs",
-        "Persist",
-        "Compute\nmode",
-        "MIG",
-        "Power\nlimit W",
-        "Slowdown/\nshutdown °C",
-        "PCIe\ncur/max",
-    ]);
-    for g in gpus {
-        let d = g.details.clone().unwrap_or_default();
-        if let Some(lost) = &g.lost {
-            t.add_row(vec![
-                g.index.to_string(),
-                g.name.clone(),
-                g.uuid.clone(),
-                g.pci_bus_id.clone(),
-                "-".into(),
-                lost.clone(),
-            ]);
-            continue;
-        }
-        t.add_row(vec![
-            g.index.to_string(),
-            g.name.clone(),
-            g.uuid.clone(),
-            g.pci_bus_id.clone(),
-            opt(g.cuda_index),
-            format!("{}/{}", gib(d.memory_used_bytes), gib(d.memory_total_bytes)),
-            opt(d.compute_capability.clone()),
-            opt(d.sm_count),
-            opt(d.persistence_mode.map(on_off)),
-            opt(d.compute_mode.clone()),
-            mig_cell(&d),
-            opt(d.power_limit_w.map(|w| format!("{w:.0}"))),
-            format!(
-                "{}/{}",
-                opt(d.temperature_slowdown_c),
-                opt(d.temperature_shutdown_c)
-            ),
-            format!(
-                "Gen{}x{} / Gen{}x{}",
-                opt(d.pcie_link_gen_current),
-                opt(d.pcie_link_width_current),
-                opt(d.pcie_link_gen_max),
-                opt(d.pcie_link_width_max)
-            ),
-        ]);
-        for m in &d.mig_instances {
-            t.add_row(vec![
-                format!("  {}:{}", g.index, m.index),
-                "MIG instance".into(),
-                m.uuid.clone(),
-                String::new(),
-                opt(m.cuda_index),
-                format!("-/{}", gib(m.memory_total_bytes)),
-                String::new(),
-                opt(m.sm_count),
-            ]);
-        }
-    }
-    t
+fn gib(bytes: Option<u64>) -> String {
+    opt(bytes.map(|b| format!("{:.1}", b as f64 / (1u64 << 30) as f64)))
 }
 
 fn on_off(b: bool) -> &'static str {
@@ -143,7 +338,7 @@ fn on_off(b: bool) -> &'static str {
     }
 }
 
-fn mig_cell(d: &GpuDetails) -> String {
+fn mig_text(d: &GpuDetails) -> String {
     match d.mig_mode {
         None => "-".into(),
         Some(m) if m.current != m.pending => {
@@ -153,34 +348,290 @@ fn mig_cell(d: &GpuDetails) -> String {
     }
 }
 
-fn status_cell(status: CheckStatus, color: bool) -> Cell {
-    let cell = Cell::new(status.label());
-    if !color {
-        return cell;
+/// A JSON value as an operator reads it: strings bare, clock event reasons
+/// as their names, arrays comma-joined.
+fn json_text(v: &serde_json::Value) -> String {
+    use serde_json::Value;
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items.iter().map(json_text).collect::<Vec<_>>().join(","),
+        Value::Object(o) if o.contains_key("reasons") => match o.get("reasons") {
+            Some(Value::Array(r)) if r.is_empty() => "none".into(),
+            Some(r) => json_text(r),
+            None => "-".into(),
+        },
+        v => v.to_string(),
     }
-    cell.fg(match status {
-        CheckStatus::Pass => Color::Green,
-        CheckStatus::Skip => Color::DarkGrey,
-        CheckStatus::Warn => Color::Yellow,
-        CheckStatus::Fail => Color::Red,
-    })
 }
 
-/// One row per GPU with what the burn measured and its verdict.
-fn burn_table(report: &Report, color: bool) -> Table {
-    let mut t = new_table();
-    t.set_header(vec![
+fn value_text(c: &Check) -> String {
+    let v = match &c.value {
+        None => return "-".into(),
+        Some(v) => json_text(v),
+    };
+    match &c.unit {
+        Some(u) => format!("{v} {u}"),
+        None => v,
+    }
+}
+
+// ---------------------------------------------------------------- sections
+
+/// `list`: a few lines per GPU, fields flowed to the width.
+fn details(gpus: &[GpuReport], opts: &Options) -> String {
+    let mut out = String::new();
+    for g in gpus {
+        let d = g.details.clone().unwrap_or_default();
+        let head = format!("GPU {}", g.index);
+        let indent = " ".repeat(len(&head) + 2);
+        let first = format!("{head}  ");
+        out.push_str(&flow(
+            &[
+                text(&g.name),
+                text(&g.pci_bus_id),
+                format!("CUDA {}", opt(g.cuda_index)),
+            ],
+            &first,
+            &indent,
+            opts.width,
+        ));
+        out.push_str(&flow(
+            &[text(&g.uuid), format!("serial {}", text(&g.serial))],
+            &indent,
+            &indent,
+            opts.width,
+        ));
+        if let Some(lost) = &g.lost {
+            out.push_str(&flow(
+                &[format!("LOST: {lost}")],
+                &indent,
+                &indent,
+                opts.width,
+            ));
+            out.push('\n');
+            continue;
+        }
+        out.push_str(&flow(
+            &[
+                format!(
+                    "memory {}/{} GiB",
+                    gib(d.memory_used_bytes),
+                    gib(d.memory_total_bytes)
+                ),
+                format!("CC {}", text(&d.compute_capability)),
+                format!("{} SMs", opt(d.sm_count)),
+                format!(
+                    "power limit {} W",
+                    opt(d.power_limit_w.map(|w| format!("{w:.0}")))
+                ),
+                format!(
+                    "PCIe Gen{} x{} (max Gen{} x{})",
+                    opt(d.pcie_link_gen_current),
+                    opt(d.pcie_link_width_current),
+                    opt(d.pcie_link_gen_max),
+                    opt(d.pcie_link_width_max)
+                ),
+                format!("persistence {}", opt(d.persistence_mode.map(on_off))),
+                format!("compute {}", text(&d.compute_mode)),
+                format!("MIG {}", mig_text(&d)),
+                format!(
+                    "slowdown/shutdown {}/{} °C",
+                    opt(d.temperature_slowdown_c),
+                    opt(d.temperature_shutdown_c)
+                ),
+            ],
+            &indent,
+            &indent,
+            opts.width,
+        ));
+        for m in &d.mig_instances {
+            out.push_str(&flow(
+                &[
+                    format!("MIG {}:{}", g.index, m.index),
+                    m.uuid.clone(),
+                    format!("CUDA {}", opt(m.cuda_index)),
+                    format!("{} GiB", gib(m.memory_total_bytes)),
+                    format!("{} SMs", opt(m.sm_count)),
+                ],
+                &indent,
+                &format!("{indent}  "),
+                opts.width,
+            ));
+        }
+        out.push('\n');
+    }
+    out
+}
+
+/// Checks of one GPU (or the host) that did not pass, worst first.
+fn problem_names(checks: &[Check]) -> String {
+    let mut bad: Vec<&Check> = checks
+        .iter()
+        .filter(|c| matches!(c.status, CheckStatus::Warn | CheckStatus::Fail))
+        .collect();
+    bad.sort_by_key(|c| std::cmp::Reverse(c.status));
+    if bad.is_empty() {
+        "-".into()
+    } else {
+        bad.iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// One row per GPU: status, serial and the names of its failing checks;
+/// one record per GPU when the table does not fit.
+fn overview(report: &Report, opts: &Options) -> String {
+    let mut grid = Grid::new(&["GPU", "PCI bus id", "Name", "Serial", "Status", "Problems"]);
+    let mut records = String::new();
+    if !report.host_checks.is_empty() {
+        let status = super::worst(&report.host_checks);
+        let names = problem_names(&report.host_checks);
+        grid.row(
+            vec![
+                "host".into(),
+                "-".into(),
+                "-".into(),
+                "-".into(),
+                status.label().into(),
+                names.clone(),
+            ],
+            Some(status),
+        );
+        records.push_str(&flow(
+            &[status_text(status, false), format!("problems: {names}")],
+            "host  ",
+            "      ",
+            opts.width,
+        ));
+    }
+    for g in &report.gpus {
+        let status = g.status.unwrap_or(CheckStatus::Pass);
+        let names = problem_names(g.checks.as_deref().unwrap_or_default());
+        grid.row(
+            vec![
+                g.index.to_string(),
+                text(&g.pci_bus_id),
+                text(&g.name),
+                text(&g.serial),
+                status.label().into(),
+                names.clone(),
+            ],
+            Some(status),
+        );
+        let head = format!("GPU {}  ", g.index);
+        records.push_str(&flow(
+            &[
+                status.label().into(),
+                text(&g.pci_bus_id),
+                text(&g.name),
+                format!("serial {}", text(&g.serial)),
+                format!("problems: {names}"),
+            ],
+            &head,
+            &" ".repeat(len(&head)),
+            opts.width,
+        ));
+    }
+    grid.render(opts.width, opts.color).unwrap_or(records)
+}
+
+/// Every check that did not pass, FAIL first, then WARN, then (with
+/// `--verbose`) SKIP; one record each, wrapped at spaces. Hidden skips are
+/// counted so nothing disappears silently.
+fn problems(report: &Report, opts: &Options) -> String {
+    let host = report.host_checks.iter().map(|c| ("host".to_string(), c));
+    let per_gpu = report.gpus.iter().flat_map(|g| {
+        g.checks
+            .iter()
+            .flatten()
+            .map(move |c| (format!("GPU {}", g.index), c))
+    });
+    let mut rows: Vec<(String, &Check)> = host
+        .chain(per_gpu)
+        .filter(|(_, c)| c.status != CheckStatus::Pass)
+        .collect();
+    // Stable: within one severity, host first, then GPUs in index order.
+    rows.sort_by_key(|(_, c)| std::cmp::Reverse(severity(c.status)));
+    let skipped = rows
+        .iter()
+        .filter(|(_, c)| c.status == CheckStatus::Skip)
+        .count();
+    let mut out = String::new();
+    let indent = "      ";
+    for (who, c) in &rows {
+        if c.status == CheckStatus::Skip && !opts.verbose {
+            continue;
+        }
+        let mut head = vec![who.clone(), c.name.clone(), value_text(c)];
+        if let Some(t) = &c.threshold {
+            head.push(format!("(limit {})", json_text(t)));
+        }
+        let record = flow(
+            &head,
+            &format!("{}  ", c.status.label()),
+            indent,
+            opts.width,
+        );
+        if opts.color {
+            // Colour only the leading label; widths were computed without it.
+            let label = c.status.label();
+            out.push_str(&paint(label, c.status));
+            out.push_str(&record[label.len()..]);
+        } else {
+            out.push_str(&record);
+        }
+        out.push_str(&flow(
+            std::slice::from_ref(&c.message),
+            indent,
+            indent,
+            opts.width,
+        ));
+        if let Some(r) = &c.remedy {
+            out.push_str(&flow(&[format!("remedy: {r}")], indent, indent, opts.width));
+        }
+    }
+    if skipped > 0 && !opts.verbose {
+        let line = format!(
+            "{skipped} check{} skipped (not supported or not permitted here); -v shows {}",
+            if skipped == 1 { "" } else { "s" },
+            if skipped == 1 { "it" } else { "them" }
+        );
+        out.push_str(&flow(&[line], "", "", opts.width));
+    }
+    if !out.is_empty() {
+        out.push('\n');
+    }
+    out
+}
+
+/// Table order: FAIL, WARN, then the rest.
+fn severity(status: CheckStatus) -> u8 {
+    match status {
+        CheckStatus::Fail => 3,
+        CheckStatus::Warn => 2,
+        CheckStatus::Skip => 1,
+        CheckStatus::Pass => 0,
+    }
+}
+
+/// One row per GPU with what the burn measured and its verdict; one record
+/// per GPU when the table does not fit.
+fn burn_table(report: &Report, opts: &Options) -> String {
+    let f = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "-".into());
+    let mut grid = Grid::new(&[
         "GPU",
         "Engine",
-        "TFLOP/s\nmin/med/max",
-        "Power W\navg/peak",
-        "Temp °C\nGPU/mem peak",
-        "SM MHz\nlowest",
-        "Throttle reasons (s)",
-        "Mismatches",
-        "Verdict",
+        "TFLOP/s min/med/max",
+        "Power W avg/max",
+        "Temp °C GPU/mem",
+        "SM MHz min",
+        "Throttle (s)",
+        "Mismatch prod/el",
+        "Status",
     ]);
-    let f = |v: Option<f64>| v.map(|x| format!("{x:.0}")).unwrap_or_else(|| "-".into());
+    let mut records = String::new();
     for g in &report.gpus {
         let Some(b) = &g.burn else { continue };
         let throttle: Vec<String> = b
@@ -189,142 +640,107 @@ fn burn_table(report: &Report, color: bool) -> Table {
             .filter(|r| r.reason != "gpu_idle")
             .map(|r| format!("{} {:.1}", r.reason, r.seconds))
             .collect();
-        t.add_row(vec![
-            Cell::new(g.index),
-            Cell::new(format!(
+        let status = g.status.unwrap_or(CheckStatus::Pass);
+        let cells = vec![
+            g.index.to_string(),
+            format!(
                 "{} {}",
                 b.engine.as_deref().unwrap_or("-"),
                 b.dtype.as_deref().unwrap_or("")
-            )),
-            Cell::new(format!(
+            )
+            .trim()
+            .to_string(),
+            format!(
                 "{}/{}/{}",
                 f(b.tflops_min),
                 f(b.tflops_median),
                 f(b.tflops_max)
-            )),
-            Cell::new(format!("{}/{}", f(b.power_avg_w), f(b.power_peak_w))),
-            Cell::new(format!(
+            ),
+            format!("{}/{}", f(b.power_avg_w), f(b.power_peak_w)),
+            format!(
                 "{}/{}",
                 opt(b.temperature_gpu_peak_c),
                 opt(b.temperature_memory_peak_c)
-            )),
-            Cell::new(opt(b.sm_clock_min_mhz)),
-            Cell::new(if throttle.is_empty() {
+            ),
+            opt(b.sm_clock_min_mhz),
+            if throttle.is_empty() {
                 "-".into()
             } else {
-                throttle.join("\n")
-            }),
-            Cell::new(format!(
-                "{} ({} el.)",
-                b.mismatched_products, b.mismatched_elements
-            )),
-            status_cell(g.status.unwrap_or(CheckStatus::Pass), color),
-        ]);
+                throttle.join(", ")
+            },
+            format!("{}/{}", b.mismatched_products, b.mismatched_elements),
+            status.label().into(),
+        ];
+        let head = format!("GPU {}  ", g.index);
+        records.push_str(&flow(
+            &[
+                status.label().into(),
+                cells[1].clone(),
+                format!("TFLOP/s {}", cells[2]),
+                format!("power {} W", cells[3]),
+                format!("temp {} °C", cells[4]),
+                format!("SM min {} MHz", cells[5]),
+                format!("throttle {}", cells[6]),
+                format!("mismatched products/elements {}", cells[7]),
+            ],
+            &head,
+            &" ".repeat(len(&head)),
+            opts.width,
+        ));
+        grid.row(cells, Some(status));
     }
-    t
+    grid.render(opts.width, opts.color).unwrap_or(records)
 }
 
-/// One row per GPU: overall status and the names of its non-passing checks.
-fn overview_table(report: &Report, color: bool) -> Table {
-    let mut t = new_table();
-    t.set_header(vec![
-        "GPU",
-        "Name",
-        "PCI bus id",
-        "Status",
-        "Failing / warning checks",
-    ]);
-    if !report.host_checks.is_empty() {
-        let status = super::worst(&report.host_checks);
-        t.add_row(vec![
-            Cell::new("host"),
-            Cell::new(""),
-            Cell::new(""),
-            status_cell(status, color),
-            Cell::new(problem_names(&report.host_checks)),
-        ]);
-    }
-    for g in &report.gpus {
-        let checks = g.checks.as_deref().unwrap_or_default();
-        t.add_row(vec![
-            Cell::new(g.index),
-            Cell::new(&g.name),
-            Cell::new(&g.pci_bus_id),
-            status_cell(g.status.unwrap_or(CheckStatus::Pass), color),
-            Cell::new(problem_names(checks)),
-        ]);
-    }
-    t
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-fn problem_names(checks: &[Check]) -> String {
-    let names: Vec<&str> = checks
-        .iter()
-        .filter(|c| matches!(c.status, CheckStatus::Warn | CheckStatus::Fail))
-        .map(|c| c.name.as_str())
-        .collect();
-    if names.is_empty() {
-        "-".into()
-    } else {
-        names.join(", ")
+    #[test]
+    fn width_prefers_columns_then_terminal_then_80() {
+        assert_eq!(width(Some("100"), Some(204)), 100);
+        assert_eq!(width(None, Some(120)), 120);
+        assert_eq!(width(None, None), 80);
+        assert_eq!(width(Some("junk"), None), 80);
+        assert_eq!(width(Some("10"), None), MIN_WIDTH);
     }
-}
 
-fn value_text(c: &Check) -> String {
-    let v = match &c.value {
-        None => return "-".into(),
-        Some(serde_json::Value::String(s)) => s.clone(),
-        Some(v) => v.to_string(),
-    };
-    match &c.unit {
-        Some(u) => format!("{v} {u}"),
-        None => v,
-    }
-}
-
-/// Details of every check that did not pass (skips included, so nothing is
-/// silently dropped).
-fn problem_table(report: &Report, color: bool) -> Option<Table> {
-    let mut t = new_table();
-    t.set_header(vec![
-        "GPU",
-        "Check",
-        "Status",
-        "Value",
-        "Threshold",
-        "Message",
-        "Remedy",
-    ]);
-    let mut rows = 0;
-    let host = report.host_checks.iter().map(|c| ("host".to_string(), c));
-    let per_gpu = report.gpus.iter().flat_map(|g| {
-        g.checks
-            .iter()
-            .flatten()
-            .map(move |c| (g.index.to_string(), c))
-    });
-    for (gpu, c) in host.chain(per_gpu) {
-        if c.status == CheckStatus::Pass {
-            continue;
+    #[test]
+    fn wrapping_never_splits_a_word() {
+        let text = "ecc_volatile_uncorrected 700/700 W and 00000000:18:00.0 words";
+        for w in [8, 12, 20, 30] {
+            let lines = wrap(text, w);
+            let words: Vec<&str> = lines.iter().flat_map(|l| l.split(' ')).collect();
+            assert_eq!(words, text.split(' ').collect::<Vec<_>>(), "width {w}");
         }
-        rows += 1;
-        t.add_row(vec![
-            Cell::new(gpu),
-            Cell::new(&c.name),
-            status_cell(c.status, color),
-            Cell::new(value_text(c)),
-            Cell::new(
-                c.threshold
-                    .as_ref()
-                    .map(|v| match v {
-                        serde_json::Value::String(s) => s.clone(),
-                        v => v.to_string(),
-                    })
-                    .unwrap_or_else(|| "-".into()),
-            ),
-            Cell::new(&c.message),
-            Cell::new(c.remedy.as_deref().unwrap_or("-")),
-        ]);
     }
-    (rows > 0).then_some(t)
+
+    #[test]
+    fn flow_keeps_lines_within_width() {
+        let fields: Vec<String> = (0..20).map(|i| format!("field-{i} value")).collect();
+        let out = flow(&fields, "GPU 0  ", "       ", 40);
+        assert!(out.lines().all(|l| len(l) <= 40), "{out}");
+        assert!(out.lines().skip(1).all(|l| l.starts_with("       ")));
+        for f in &fields {
+            assert!(out.contains(f.as_str()) || out.contains(&f.replace(' ', "\n       ")));
+        }
+    }
+
+    #[test]
+    fn a_grid_that_cannot_fit_gives_none() {
+        let mut g = Grid::new(&["a", "b"]);
+        g.row(vec!["x".repeat(50), "y".repeat(50)], None);
+        assert!(g.render(80, false).is_none());
+        assert!(g.render(120, false).is_some());
+    }
+
+    #[test]
+    fn clock_events_read_as_names() {
+        let v = serde_json::json!({"reasons": ["sw_power_cap", "gpu_idle"], "mask": 5});
+        assert_eq!(json_text(&v), "sw_power_cap,gpu_idle");
+        assert_eq!(
+            json_text(&serde_json::json!({"reasons": [], "mask": 0})),
+            "none"
+        );
+    }
 }

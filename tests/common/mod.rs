@@ -13,7 +13,13 @@ use std::sync::OnceLock;
 
 /// Environment variables that change what gpuctl sees; removed from every
 /// run unless the test sets them itself.
-const AMBIENT_ENV: [&str; 3] = ["CUDA_VISIBLE_DEVICES", "CUDA_DEVICE_ORDER", "NO_COLOR"];
+const AMBIENT_ENV: [&str; 5] = [
+    "CUDA_VISIBLE_DEVICES",
+    "CUDA_DEVICE_ORDER",
+    "NO_COLOR",
+    "COLUMNS",
+    "TERM",
+];
 
 /// UUIDs and bus ids of the `two_h100` fixture (and the fixtures derived
 /// from it). NVML index 0 has CUDA rank 1; NVML index 1 has CUDA rank 0.
@@ -157,7 +163,9 @@ pub fn parse_report(stdout: &str) -> Report {
     let report: Report = serde_json::from_value(value.clone())
         .unwrap_or_else(|e| panic!("report does not match the typed mirror ({e}):\n{stdout}"));
     // Invariants every report keeps.
-    assert_eq!(report.schema_version, 1);
+    assert_eq!(report.schema_version, 2);
+    // Every test runs on the simulated backend, and every report must say so.
+    assert!(report.simulated, "a simulated run not marked simulated");
     assert_eq!(report.tool.name, "gpuctl");
     assert_eq!(report.tool.version, env!("CARGO_PKG_VERSION"));
     assert!(
@@ -185,8 +193,9 @@ pub struct Report {
     pub event: Option<String>,
     pub schema_version: u32,
     pub tool: Tool,
+    pub simulated: bool,
     pub command: String,
-    pub host: String,
+    pub host: Option<String>,
     pub timestamp: String,
     pub outcome: String,
     pub exit_code: i32,
@@ -217,6 +226,7 @@ impl Report {
 pub struct Tool {
     pub name: String,
     pub version: String,
+    pub commit: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -259,9 +269,10 @@ pub struct Check {
 #[serde(deny_unknown_fields)]
 pub struct Gpu {
     pub index: u32,
-    pub name: String,
-    pub uuid: String,
-    pub pci_bus_id: String,
+    pub name: Option<String>,
+    pub uuid: Option<String>,
+    pub pci_bus_id: Option<String>,
+    pub serial: Option<String>,
     pub cuda_index: Option<u32>,
     pub lost: Option<String>,
     #[serde(default)]
@@ -306,7 +317,6 @@ impl Gpu {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Details {
-    pub serial: Option<String>,
     pub architecture: Option<String>,
     pub memory_total_bytes: Option<u64>,
     pub memory_used_bytes: Option<u64>,
@@ -465,4 +475,31 @@ pub fn variant_of(base: &str, mutate: impl FnOnce(&mut Value)) -> Variant {
     let dir = tempfile::tempdir().unwrap();
     let path = fixture_variant(dir.path(), base, "variant.json", mutate);
     Variant { _dir: dir, path }
+}
+
+/// A remedy with every PCI bus id in NVML's form (`00000000:18:00.0`)
+/// turned back into the `{gpu}` placeholder, to compare with a template.
+pub fn unfill(remedy: &Option<String>) -> Option<String> {
+    let text = remedy.as_deref()?;
+    let bytes = text.as_bytes();
+    let is_id = |s: &[u8]| {
+        s.len() == 16
+            && s.iter().enumerate().all(|(i, b)| match i {
+                8 | 11 => *b == b':',
+                14 => *b == b'.',
+                _ => b.is_ascii_hexdigit(),
+            })
+    };
+    let mut out = String::new();
+    let mut i = 0;
+    while i < bytes.len() {
+        if i + 16 <= bytes.len() && is_id(&bytes[i..i + 16]) {
+            out.push_str("{gpu}");
+            i += 16;
+        } else {
+            out.push(bytes[i] as char);
+            i += 1;
+        }
+    }
+    Some(out)
 }

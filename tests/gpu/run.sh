@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|bench|monitor|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|bench|monitor|all]
 #   (monitor: MONITOR_ARGS='--rss-minutes 10' by default, the 10-minute RSS run)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
@@ -20,6 +20,15 @@ if [[ $what == health || $what == all ]]; then
 fi
 if [[ $what == burn || $what == all ]]; then
     echo "== burn checks"; python3 tests/gpu/check_burn.py 2>&1 | tee "$out/burn.log" || rc=1
+fi
+if [[ $what == burnverify || $what == all ]]; then
+    echo "== burn verification checks"; python3 tests/gpu/check_burn_verify.py 2>&1 | tee "$out/burnverify.log" || rc=1
+fi
+if [[ $what == faults || $what == all ]]; then
+    echo "== fault checks (bounded calls, CUDA_VISIBLE_DEVICES agreement)"; python3 tests/gpu/check_faults.py 2>&1 | tee "$out/faults.log" || rc=1
+fi
+if [[ $what == report || $what == all ]]; then
+    echo "== report checks (80 columns, identity, remedies, SIGTERM)"; python3 tests/gpu/check_report.py 2>&1 | tee "$out/report.log" || rc=1
 fi
 if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1

@@ -117,6 +117,10 @@ pub fn run(
     // handler leaves the defaults (the process still dies on a signal).
     let _ = crate::signal::install();
     crate::signal::ignore_hangup();
+    // Every driver call is bounded by --call-timeout underneath the readers;
+    // a GPU whose hung call answers later is read again rather than down
+    // until restart (the circuit breaker paces the retries).
+    crate::device::bounded::retry_after_late_answers();
     let selected = Selected::open(global, Enumerate::NvmlOnly)?;
     let nvml: Arc<dyn NvmlApi> = selected
         .backend
@@ -130,7 +134,11 @@ pub fn run(
     } else {
         Style::Table
     };
-    let hostname = crate::report::Report::new("monitor").host;
+    // Unknown host: an empty label, which Prometheus treats as no label
+    // (never a placeholder such as "unknown").
+    let hostname = crate::report::Report::new("monitor")
+        .host
+        .unwrap_or_default();
     let stop = crate::signal::stop_flag();
 
     let server = match &args.listen {

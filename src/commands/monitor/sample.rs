@@ -3,8 +3,8 @@
 //! the circuit breaker that backs off from a GPU whose reads keep failing.
 
 use crate::checks::basic;
-use crate::device::monitor::{GpuProcess, MonitorReadings, PcieTraffic};
-use crate::device::{ErrorCounters, QueryError, Reading, Telemetry};
+use crate::device::monitor::{MonitorReadings, PcieTraffic};
+use crate::device::{ErrorCounters, GpuProcess, QueryError, Reading, Telemetry};
 use crate::report::CheckStatus;
 use serde::Serialize;
 use std::time::{Duration, Instant};

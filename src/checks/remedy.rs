@@ -1,0 +1,158 @@
+//! Every remedy text, worded once, as templates filled per GPU.
+//!
+//! A remedy names the command for *that* GPU: `{gpu}` stands for the GPU's
+//! PCI bus id (`00000000:18:00.0`, which `nvidia-smi -i` accepts) and is
+//! filled by [`fill`] when a GPU's checks go into its report. Any action
+//! that interrupts running jobs (reset, reboot, RMA) says to drain first.
+
+use crate::device::Gpu;
+use crate::report::Check;
+
+/// The placeholder [`fill`] replaces with the GPU's address.
+pub const GPU: &str = "{gpu}";
+
+pub const RESET: &str =
+    "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; RMA if it recurs";
+pub const HUNG: &str = "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; \
+                        RMA if it recurs";
+pub const RMA: &str = "drain the node and open an RMA for the GPU at {gpu} (give its serial)";
+pub const COOLING: &str =
+    "check airflow, fans and inlet temperature (nvidia-smi -q -d TEMPERATURE -i {gpu})";
+pub const COUNT: &str = "check `nvidia-smi`, the PCIe slots and `dmesg` for a missing GPU";
+pub const DRIVER: &str = "install the NVIDIA driver, or in a container run with --gpus all and \
+                          NVIDIA_DRIVER_CAPABILITIES=compute,utility";
+pub const NEWER_DRIVER: &str = "drain the node and install a newer NVIDIA driver";
+pub const MODEL: &str = "check the node's inventory: wrong GPU model installed or reported";
+pub const ECC_ENABLE: &str =
+    "drain the node, then enable ECC (nvidia-smi -e 1 -i {gpu}) and reset the GPU \
+     (nvidia-smi -r -i {gpu})";
+pub const ECC_TREND: &str =
+    "watch the trend; if it keeps rising, drain the node and open an RMA for the GPU at {gpu}";
+pub const REMAP_PENDING: &str =
+    "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot to apply the \
+     pending row remap";
+pub const REMAP_SPARES: &str = "spare rows are being used up: plan an RMA for the GPU at {gpu}";
+pub const POWER_DRAW: &str = "check the power supply and the power-brake signal; if it \
+                              persists, drain the node and reset the GPU (nvidia-smi -r -i {gpu})";
+pub const POWER_LIMIT: &str =
+    "restore the default limit (nvidia-smi -pl <default W> -i {gpu}) unless the cap is intended";
+pub const PCIE_REPLAY: &str = "drain the node, then reseat the GPU at {gpu}; check the riser \
+                               and slot";
+pub const PCIE_LINK: &str = "drain the node, then reseat the GPU at {gpu} or its riser/cable; \
+                             check the slot";
+pub const PCIE_GEN: &str = "check BIOS PCIe settings, the riser and the slot; drain the node \
+                            and reseat the GPU at {gpu}";
+pub const RETIRE_PENDING: &str =
+    "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) to retire the pending pages";
+pub const NVLINK_DOWN: &str = "check NVLink bridges/NVSwitch and fabric manager; drain the \
+                               node and reset the GPU (nvidia-smi -r -i {gpu}); RMA if links \
+                               stay down";
+pub const NVLINK_ERRORS: &str = "check NVLink bridges/NVSwitch; if errors keep rising, drain \
+                                 the node and reset the GPU (nvidia-smi -r -i {gpu})";
+pub const PERSISTENCE: &str = "run nvidia-persistenced (or nvidia-smi -pm 1 -i {gpu})";
+pub const COMPUTE_MODE: &str = "set the compute mode back to default (nvidia-smi -c 0 -i {gpu})";
+pub const MIG_PENDING: &str =
+    "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) to apply the pending MIG mode";
+pub const MEMORY_USAGE: &str = "find the process holding the memory (nvidia-smi \
+                                --query-compute-apps=pid,used_memory --format=csv -i {gpu}); \
+                                stale jobs block new ones";
+pub const HW_SLOWDOWN: &str = "check cooling, power supply and the power-brake cable; if it \
+                               persists, drain the node and open an RMA for the GPU at {gpu}";
+pub const BURN_ERROR: &str = "read the error; drain the node, reset the GPU \
+                              (nvidia-smi -r -i {gpu}) and rerun; RMA if it repeats";
+pub const BURN_DISAGREE: &str = "rerun burn; the GPU that keeps disagreeing is faulty";
+pub const THROUGHPUT: &str = "check cooling, clocks and power limit; compare with nvidia-smi \
+                              -q -d PERFORMANCE -i {gpu}";
+
+/// The address a remedy names: the PCI bus id, else the NVML index (also
+/// accepted by `nvidia-smi -i`) when even the bus id is unknown.
+pub fn address(gpu: &Gpu) -> String {
+    if gpu.pci_bus_id.is_empty() {
+        gpu.index.to_string()
+    } else {
+        gpu.pci_bus_id.clone()
+    }
+}
+
+/// `checks` with every remedy template filled with `gpu`'s address.
+pub fn fill(mut checks: Vec<Check>, gpu: &Gpu) -> Vec<Check> {
+    let address = address(gpu);
+    for check in &mut checks {
+        if let Some(r) = &mut check.remedy {
+            if r.contains(GPU) {
+                *r = r.replace(GPU, &address);
+            }
+        }
+    }
+    checks
+}
+
+/// The remedy for an error, by whose fault it is: one table for every
+/// command (the harness's failures, typed device errors).
+pub fn for_blame(blame: crate::device::Blame) -> &'static str {
+    use crate::device::Blame;
+    match blame {
+        Blame::Gpu => RESET,
+        Blame::Host => {
+            "install or fix the NVIDIA driver and CUDA libraries on the host (libcuda.so.1, \
+             libcublasLt), then rerun; the GPU was not tested"
+        }
+        Blame::Contention => {
+            "another process holds the GPU (its memory, or exclusive-process compute mode); \
+             free it, then rerun"
+        }
+        Blame::Tool => "a gpuctl bug or a bad setting; report it with this message",
+        Blame::Unknown => "rerun; if it repeats, reset the GPU and report the message",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::CheckStatus;
+
+    fn gpu(pci: &str) -> Gpu {
+        Gpu {
+            index: 3,
+            has_nvml: true,
+            name: String::new(),
+            uuid: String::new(),
+            pci_bus_id: pci.into(),
+            cuda: Vec::new(),
+            lost: None,
+        }
+    }
+
+    #[test]
+    fn remedies_name_the_gpus_address() {
+        let checks = vec![Check::new("on_bus", CheckStatus::Fail, "lost").remedy(RESET)];
+        let filled = fill(checks, &gpu("00000000:18:00.0"));
+        let r = filled[0].remedy.as_deref().unwrap_or_default();
+        assert!(r.contains("nvidia-smi -r -i 00000000:18:00.0"), "{r}");
+        assert!(r.starts_with("drain the node"), "{r}");
+        let unknown = fill(
+            vec![Check::new("x", CheckStatus::Fail, "").remedy(RESET)],
+            &gpu(""),
+        );
+        assert!(unknown[0]
+            .remedy
+            .as_deref()
+            .unwrap_or_default()
+            .contains("-i 3"));
+    }
+
+    #[test]
+    fn every_interrupting_action_says_drain_first() {
+        for r in [
+            RESET,
+            RMA,
+            ECC_ENABLE,
+            REMAP_PENDING,
+            MIG_PENDING,
+            NVLINK_DOWN,
+            BURN_ERROR,
+        ] {
+            assert!(r.contains("drain the node"), "{r}");
+        }
+    }
+}
