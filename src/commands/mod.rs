@@ -8,6 +8,7 @@ pub mod burn;
 pub mod health;
 pub mod list;
 pub mod memtest;
+pub mod monitor;
 pub mod p2p;
 pub mod probe;
 
@@ -35,6 +36,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("burn", OutputMode::Lines),
     ("p2p", OutputMode::Document),
     ("memtest", OutputMode::Lines),
+    ("monitor", OutputMode::Lines),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|bench|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|bench|all]
+#   (monitor: MONITOR_ARGS='--rss-minutes 10' by default, the 10-minute RSS run)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
@@ -42,5 +43,10 @@ if [[ $what == bench || $what == all ]]; then
     echo "== probe latency benchmark"; python3 benches/probe_latency.py 30 2>&1 | tee "$out/probe_latency.log" || rc=1
     echo "== health latency benchmark"; python3 benches/health_latency.py 10 2>&1 | tee "$out/health_latency.log" || rc=1
     echo "== burn benchmark"; python3 benches/burn_bench.py "${BURN_SECONDS:-60}" 2>&1 | tee "$out/burn_bench.log" || rc=1
+fi
+if [[ $what == monitor || $what == all ]]; then
+    echo "== monitor checks and figures"
+    # shellcheck disable=SC2086
+    python3 tests/gpu/check_monitor.py ${MONITOR_ARGS:---rss-minutes 10} 2>&1 | tee "$out/monitor.log" || rc=1
 fi
 exit $rc
