@@ -733,3 +733,87 @@ fn systemd_units_verify() {
     // Unknown keys are only warnings to systemd-analyze: any output fails.
     assert!(out.status.success() && msg.trim().is_empty(), "{msg}");
 }
+
+/// The shell commands in README's "Fleet" section (```sh blocks).
+fn readme_fleet_commands() -> Vec<String> {
+    let readme = fs::read_to_string(repo().join("README.md")).unwrap();
+    let start = readme
+        .find("\n## Fleet\n")
+        .expect("README has a Fleet section");
+    let section = &readme[start + 1..];
+    let section = &section[..section[3..].find("\n## ").map_or(section.len(), |e| e + 3)];
+    let mut cmds = Vec::new();
+    let mut in_sh = false;
+    for line in section.lines() {
+        match line.trim() {
+            "```sh" => in_sh = true,
+            "```" => in_sh = false,
+            l if in_sh && !l.is_empty() && !l.starts_with('#') => cmds.push(l.to_string()),
+            _ => {}
+        }
+    }
+    cmds
+}
+
+#[test]
+fn every_command_in_the_readme_fleet_section_is_run_or_its_files_validated() {
+    let cmds = readme_fleet_commands();
+    assert!(cmds.len() >= 10, "{cmds:?}");
+    let node = FakeNode::new();
+    let textfile_dir = tempfile::tempdir().unwrap();
+    let path = format!(
+        "{}:{}",
+        node.dir.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let run = |cmd: &str| {
+        let cmd = cmd.replace(
+            "/var/lib/node_exporter/textfile_collector",
+            textfile_dir.path().to_str().unwrap(),
+        );
+        let out = Command::new("bash")
+            .args(["-c", &cmd])
+            .current_dir(repo())
+            .env("PATH", &path)
+            .env("GPUCTL_SIMULATE", fixture_path("two_h100.json"))
+            .env_remove("CUDA_VISIBLE_DEVICES")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "README command failed: {cmd}\n{}",
+            text(&out)
+        );
+    };
+    // Commands that need a cluster, a container runtime, systemd or root:
+    // the files they name must exist (their validators run in the tests above).
+    let validated_only = [
+        "docker build ",
+        "kubectl ",
+        "sudo install ",
+        "sudo systemctl ",
+    ];
+    let mut ran = 0;
+    for cmd in &cmds {
+        if cmd.starts_with("gpuctl ") || cmd.starts_with("bash deploy/") {
+            run(cmd);
+            ran += 1;
+        } else if cmd.starts_with("promtool ") {
+            if tool("promtool").is_some() {
+                run(cmd);
+                ran += 1;
+            }
+        } else if validated_only.iter().any(|p| cmd.starts_with(p)) {
+            for word in cmd.split_whitespace() {
+                let word = word.split_once('=').map_or(word, |(_, v)| v);
+                if word.starts_with("deploy/") {
+                    assert!(repo().join(word).exists(), "{cmd}: {word} does not exist");
+                }
+            }
+        } else {
+            panic!("README Fleet command not covered by tests/deploy.rs: {cmd}");
+        }
+    }
+    assert_eq!(node.scontrol_calls(), Vec::<String>::new());
+    assert!(ran >= 4, "{cmds:?}");
+}
