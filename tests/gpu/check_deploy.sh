@@ -14,23 +14,26 @@ fail() { echo "FAIL $*"; rc=1; }
 
 work=$(mktemp -d)
 chmod 755 "$work"
-trap 'rm -rf "$work"' EXIT
+mon=""
+trap '[[ -n $mon ]] && kill "$mon" 2>/dev/null; rm -rf "$work"' EXIT
 cp "$bin" "$work/gpuctl" && chmod 755 "$work/gpuctl"
 
 # As the image: ENV from deploy/Dockerfile, USER non-root.
 as_user=()
 if [[ $(id -u) -eq 0 ]]; then
     if command -v setpriv >/dev/null 2>&1; then
-        as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups --)
+        as_user=(setpriv --reuid=65534 --regid=65534 --clear-groups --)
     elif command -v runuser >/dev/null 2>&1; then
         as_user=(runuser -u nobody --)
     fi
 fi
 echo "running as: ${as_user[*]:-$(id -un)}"
-run() {
-    env -i PATH="$work:/usr/bin:/bin" NVIDIA_VISIBLE_DEVICES=all \
-        NVIDIA_DRIVER_CAPABILITIES=compute,utility "${as_user[@]}" "$@"
-}
+[[ -n ${GPUCTL_SIMULATE:-} ]] && echo "DRY RUN on the simulated backend: not a GPU check"
+# GPUCTL_SIMULATE passes through only for a dry run of this script.
+image_env=(env -i PATH="$work:/usr/bin:/bin" NVIDIA_VISIBLE_DEVICES=all
+    NVIDIA_DRIVER_CAPABILITIES="compute,utility"
+    ${GPUCTL_SIMULATE:+GPUCTL_SIMULATE="$GPUCTL_SIMULATE"})
+run() { "${image_env[@]}" "${as_user[@]}" "$@"; }
 ms() { date +%s%N; }
 
 # HEALTHCHECK: gpuctl probe --timeout 3s, exit 0.
@@ -49,11 +52,15 @@ echo "health: exit $code in $(((t1 - t0) / 1000000)) ms, outcome $outcome"
 if [[ $outcome =~ ^(pass|warn|fail)$ ]]; then pass "health --json is a valid report ($outcome)"; else fail "health --json: $outcome $(cat "$work/health.err")"; fi
 
 # monitor --listen: scraped once (gpuctl_gpu_up 1), then SIGTERM ends it with 0.
-run gpuctl monitor --quiet --listen "127.0.0.1:$port" --interval 1s &
+# Started directly (not through a function) so $! is gpuctl itself: env and
+# setpriv exec it.
+"${image_env[@]}" "${as_user[@]}" gpuctl monitor --quiet --listen "127.0.0.1:$port" --interval 1s &
 mon=$!
 metrics=""
 for _ in $(seq 1 50); do
     sleep 0.2
+    # Our monitor must be the one answering (a leftover on the port would not be).
+    kill -0 "$mon" 2>/dev/null || break
     metrics=$(python3 -c 'import sys,urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=2).read().decode())' \
         "http://127.0.0.1:$port/metrics" 2>/dev/null) && grep -q '^gpuctl_gpu_up{' <<<"$metrics" && break
 done
