@@ -163,9 +163,8 @@ fn healthcheck_drains_once_naming_the_gpu_check_and_remedy() {
             node.scontrol_calls(),
             vec![
                 "update nodename=node17 state=drain reason=gpuctl: GPU 0 FAIL \
-                 (ecc_volatile_uncorrected) - reset the GPU (nvidia-smi -r) or reboot \
-                 the node; RMA if it recurs"
-                    .to_string()
+                 (ecc_volatile_uncorrected) - drain the node, then reset the GPU \
+                 (nvidia-smi -r -i 00000000:18:00.0) or reboot; RMA if it recurs"
             ],
             "{t}"
         );
