@@ -34,6 +34,9 @@ _gpuctl() {
             gpuctl,memtest)
                 cmd="gpuctl__subcmd__memtest"
                 ;;
+            gpuctl,monitor)
+                cmd="gpuctl__subcmd__monitor"
+                ;;
             gpuctl,p2p)
                 cmd="gpuctl__subcmd__p2p"
                 ;;
@@ -50,7 +53,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p memtest schema completions health"
+            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p memtest monitor schema completions health"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -429,6 +432,72 @@ _gpuctl() {
                     return 0
                     ;;
                 --inject-bit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gpu)
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__monitor)
+            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --duration)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -d)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --count)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --listen)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --textfile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --metric-names)
+                    COMPREPLY=($(compgen -W "gpuctl dcgm" -- "${cur}"))
+                    return 0
+                    ;;
+                --breaker-backoff)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

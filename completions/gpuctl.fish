@@ -39,6 +39,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "burn" -d 'GEMM burn-i
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "bench" -d 'Benchmark every GPU (GEMM per dtype, HBM and host bandwidth, launch latency) and gate on thresholds, built-in expectations and baselines'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "p2p" -d 'Peer-to-peer check of every pair of GPUs: topology, peer access, verified copies, bandwidth and latency, as GPU x GPU matrices'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "memtest" -d 'Memory test at HBM speed: every pattern over (nearly) all free memory, errors with address and bits, ECC cross-check, wiped after'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -152,6 +153,24 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s q -l quiet -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l interval -d 'Time between samples [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s d -l duration -d 'Stop after this long [100ms to 1year 18h]; default: until a signal' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s c -l count -d 'Stop after this many samples of each GPU [1 to 1000000000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l listen -d 'Serve /metrics and /healthz on this address (e.g. 0.0.0.0:9835, 127.0.0.1:0 for a free port)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l textfile -d 'Write the metrics to this file each interval, for node_exporter\'s textfile collector (name it *.prom)' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l metric-names -d 'Metric names and labels: gpuctl\'s (Prometheus conventions) or dcgm-exporter\'s, so existing dashboards work unchanged' -r -f -a "gpuctl\t'Prometheus conventions: `gpuctl_*`, base units, `_total` counters; labels gpu, uuid, pci_bus_id, model, hostname'
+dcgm\t'dcgm-exporter\'s names (`DCGM_FI_DEV_*`, its units) and labels (gpu, UUID, pci_bus_id, device, modelName, Hostname), all as gauges'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l breaker-backoff -d 'Testing only: the circuit breaker\'s first back-off [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l csv -d 'Print CSV with a header line instead of the table'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"

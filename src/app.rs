@@ -114,6 +114,15 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::memtest::run(&cli.global, args, sink.as_ref()),
             )
         }
+        Command::Monitor(args) => {
+            let mut out = MonitorStdout {
+                terminal: std::io::stdout().is_terminal(),
+            };
+            (
+                "monitor",
+                commands::monitor::run(&cli.global, args, &mut out),
+            )
+        }
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;
@@ -255,6 +264,27 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
 }
 
 /// What became of a write to stdout.
+/// `monitor`'s stream on stdout, notes on stderr.
+struct MonitorStdout {
+    terminal: bool,
+}
+
+impl commands::monitor::MonitorOutput for MonitorStdout {
+    fn line(&mut self, line: &str) -> std::io::Result<()> {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{line}")?;
+        out.flush()
+    }
+
+    fn notice(&mut self, message: &str) {
+        let _ = writeln!(std::io::stderr(), "gpuctl monitor: {message}");
+    }
+
+    fn header_every(&self) -> Option<usize> {
+        self.terminal.then_some(20)
+    }
+}
+
 #[derive(Debug, PartialEq, Eq)]
 enum WriteOutcome {
     Written,

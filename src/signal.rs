@@ -82,3 +82,13 @@ pub fn install() -> Result<(), String> {
     })
     .map_err(|e| format!("cannot install the signal handler: {e}"))
 }
+
+/// SIGHUP does nothing (ctrlc's `termination` feature would stop on it):
+/// `monitor` runs as a daemon, where a hang-up must not end it.
+pub fn ignore_hangup() {
+    // SAFETY: setting a signal's disposition to SIG_IGN has no
+    // preconditions and installs no code.
+    unsafe {
+        libc::signal(libc::SIGHUP, libc::SIG_IGN);
+    }
+}

@@ -10,6 +10,7 @@ pub mod burn;
 pub mod health;
 pub mod list;
 pub mod memtest;
+pub mod monitor;
 pub mod p2p;
 pub mod probe;
 
@@ -38,6 +39,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("bench", OutputMode::Document),
     ("p2p", OutputMode::Document),
     ("memtest", OutputMode::Lines),
+    ("monitor", OutputMode::Lines),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];

@@ -17,6 +17,12 @@
 //! `p2p_link` is bounded like any NVML call; the CUDA peer calls
 //! (`p2p_enable`, `p2p_measure`) are passed through, bounded per pair by
 //! `p2p`'s `--timeout` as the self-test and burn are by theirs.
+//! A long-running command (`monitor`) calls [`retry_after_late_answers`]
+//! first: then a GPU whose hung call has since answered is called again
+//! (one more timeout if it hangs again), so a driver stall of a few seconds
+//! does not mark the GPU down until gpuctl restarts. Calls that never answer
+//! keep failing at once, so a wedged GPU still holds one thread, not one per
+//! interval.
 //!
 //! `watch_xids` is long by design: its window is not bounded, only the time
 //! it takes to answer once the window ends or the caller asks it to stop.
@@ -39,11 +45,28 @@ const POLL: Duration = Duration::from_millis(20);
 /// After a stop request, how long a call may still take to answer.
 const STOP_GRACE: Duration = Duration::from_millis(300);
 
+/// Whether guards made from now on forget a hang once its call answers.
+static RETRY_AFTER_LATE_ANSWER: AtomicBool = AtomicBool::new(false);
+
+/// From now on, a GPU (or library) whose hung call has since answered is
+/// called again instead of failing at once. For commands that run for days,
+/// where "hung once" must not mean "down until restart"; short commands
+/// keep the one-timeout-per-GPU rule. Call it before opening the backend.
+pub fn retry_after_late_answers() {
+    RETRY_AFTER_LATE_ANSWER.store(true, Ordering::Relaxed);
+}
+
+/// A call that hung: its error, and whether it has answered since.
+struct HungCall {
+    error: QueryError,
+    answered: Arc<AtomicBool>,
+}
+
 /// Where calls that hung are remembered.
 #[derive(Default)]
 struct Hung {
-    library: Option<QueryError>,
-    gpus: HashMap<u32, QueryError>,
+    library: Option<HungCall>,
+    gpus: HashMap<u32, HungCall>,
 }
 
 /// The deadline and the memory of what hung, shared by one library's calls.
@@ -51,34 +74,53 @@ struct Guard {
     timeout: Duration,
     hung: Mutex<Hung>,
     stop: &'static AtomicBool,
+    /// Forget a hang once its call answers ([`retry_after_late_answers`]).
+    retry_after_answer: bool,
 }
 
 impl Guard {
     fn new(timeout: Duration) -> Self {
+        Self::with_retry(timeout, RETRY_AFTER_LATE_ANSWER.load(Ordering::Relaxed))
+    }
+
+    fn with_retry(timeout: Duration, retry_after_answer: bool) -> Self {
         Self {
             timeout,
             hung: Mutex::new(Hung::default()),
             stop: crate::signal::stop_flag(),
+            retry_after_answer,
         }
     }
 
     fn known_hang(&self, gpu: Option<u32>) -> Option<QueryError> {
         // A poisoned lock only means another caller panicked mid-update; the
         // map is still usable.
-        let hung = self.hung.lock().unwrap_or_else(|p| p.into_inner());
+        let mut hung = self.hung.lock().unwrap_or_else(|p| p.into_inner());
+        if self.retry_after_answer {
+            let answered = |h: &HungCall| h.answered.load(Ordering::Relaxed);
+            if hung.library.as_ref().is_some_and(answered) {
+                hung.library = None;
+            }
+            hung.gpus.retain(|_, h| !answered(h));
+        }
         hung.library
-            .clone()
-            .or_else(|| gpu.and_then(|g| hung.gpus.get(&g).cloned()))
+            .as_ref()
+            .or_else(|| gpu.and_then(|g| hung.gpus.get(&g)))
+            .map(|h| h.error.clone())
     }
 
-    fn remember(&self, gpu: Option<u32>, error: &QueryError) {
+    fn remember(&self, gpu: Option<u32>, error: &QueryError, answered: Arc<AtomicBool>) {
         let mut hung = self.hung.lock().unwrap_or_else(|p| p.into_inner());
+        let call = || HungCall {
+            error: error.clone(),
+            answered,
+        };
         match gpu {
             Some(g) => {
-                hung.gpus.entry(g).or_insert_with(|| error.clone());
+                hung.gpus.entry(g).or_insert_with(call);
             }
             None => {
-                hung.library.get_or_insert_with(|| error.clone());
+                hung.library.get_or_insert_with(call);
             }
         }
     }
@@ -96,12 +138,16 @@ impl Guard {
             return Err(e);
         }
         let (tx, rx) = mpsc::channel();
+        let answered = Arc::new(AtomicBool::new(false));
+        let done = answered.clone();
         let spawned = std::thread::Builder::new()
             .name(format!("gpuctl-{call}"))
             .spawn(move || {
                 // A panic drops `tx`: the caller reports the call as panicked.
                 crate::harness::report_panics_here();
-                let _ = tx.send(f());
+                let value = f();
+                done.store(true, Ordering::Relaxed);
+                let _ = tx.send(value);
             });
         if let Err(e) = spawned {
             return Err(QueryError::Failed(format!(
@@ -124,7 +170,7 @@ impl Guard {
                     return Err(QueryError::Interrupted);
                 }
                 let error = timed_out(call, started.elapsed().min(self.timeout));
-                self.remember(gpu, &error);
+                self.remember(gpu, &error, answered);
                 return Err(error);
             }
             match rx.recv_timeout(POLL.min(deadline - now)) {
@@ -246,6 +292,13 @@ impl NvmlApi for BoundedNvml {
     fn error_counters(&self, index: u32) -> ErrorCounters {
         self.gpu(index, "error_counters", move |n| n.error_counters(index))
             .unwrap_or_else(counters_error)
+    }
+
+    fn monitor_readings(&self, index: u32) -> super::monitor::MonitorReadings {
+        self.gpu(index, "monitor_readings", move |n| {
+            n.monitor_readings(index)
+        })
+        .unwrap_or_else(|e| super::monitor::MonitorReadings::failed(&e))
     }
 
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
@@ -501,6 +554,27 @@ mod tests {
         assert!(guard.call(Some(1), "telemetry", || 1).is_err());
         assert!(again.elapsed() < Duration::from_millis(40));
         assert_eq!(guard.call(Some(2), "telemetry", || 1), Ok(1));
+    }
+
+    #[test]
+    fn a_hang_is_forgotten_once_its_call_answers_only_when_asked() {
+        for retry in [false, true] {
+            let guard = Guard::with_retry(Duration::from_millis(30), retry);
+            let r = guard.call(Some(0), "telemetry", || {
+                std::thread::sleep(Duration::from_millis(150));
+            });
+            assert!(matches!(r, Err(QueryError::TimedOut { .. })), "{r:?}");
+            // Still stuck in the driver: fails at once either way.
+            assert!(guard.call(Some(0), "telemetry", || 1).is_err());
+            std::thread::sleep(Duration::from_millis(300));
+            // It answered late: a long-running caller may ask again.
+            let again = guard.call(Some(0), "telemetry", || 1);
+            if retry {
+                assert_eq!(again, Ok(1));
+            } else {
+                assert!(again.is_err(), "{again:?}");
+            }
+        }
     }
 
     #[test]

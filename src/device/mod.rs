@@ -23,6 +23,7 @@ pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
 pub mod memtest;
+pub mod monitor;
 pub mod nvml;
 pub mod p2p;
 pub mod select;
@@ -114,6 +115,10 @@ pub trait NvmlApi: Send + Sync {
     }
     /// ECC, row remapping, retired pages, PCIe replays (not NVLink).
     fn error_counters(&self, index: u32) -> ErrorCounters;
+    /// What only `monitor` reads (energy, byte counters, processes). No
+    /// default: a wrapper (`bounded`) that forgot to forward it would answer
+    /// "not supported" for every field on every run.
+    fn monitor_readings(&self, index: u32) -> monitor::MonitorReadings;
     /// Per-link NVLink state; `NotSupported` on a PCIe-only GPU.
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
     /// Processes holding memory on this GPU (NVML's running compute

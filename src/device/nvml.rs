@@ -73,7 +73,7 @@ pub struct RealNvml {
 }
 
 /// The executable name of `pid` (from /proc), when this process may see it.
-fn process_name(pid: u32) -> Option<String> {
+pub(super) fn process_name(pid: u32) -> Option<String> {
     std::fs::read_to_string(format!("/proc/{pid}/comm"))
         .ok()
         .map(|s| s.trim_end().to_string())
@@ -81,7 +81,7 @@ fn process_name(pid: u32) -> Option<String> {
 }
 
 /// The one place an NVML error becomes a [`QueryError`].
-fn query_error(e: NvmlError) -> QueryError {
+pub(super) fn query_error(e: NvmlError) -> QueryError {
     match e {
         NvmlError::NotSupported => QueryError::NotSupported,
         NvmlError::NoPermission => QueryError::NoPermission,
@@ -91,7 +91,7 @@ fn query_error(e: NvmlError) -> QueryError {
 }
 
 /// An NVML result as a [`Reading`].
-fn reading<T>(r: Result<T, NvmlError>) -> Reading<T> {
+pub(super) fn reading<T>(r: Result<T, NvmlError>) -> Reading<T> {
     match r {
         Ok(v) => Reading::Value(v),
         Err(e) => Reading::err(query_error(e)),
@@ -142,7 +142,7 @@ fn pcie_max(device: &Device<'_>) -> Result<PcieLink, NvmlError> {
     })
 }
 
-fn memory(info: NvmlMemoryInfo) -> MemoryInfo {
+pub(super) fn memory(info: NvmlMemoryInfo) -> MemoryInfo {
     MemoryInfo {
         total_bytes: info.total,
         used_bytes: info.used,
@@ -627,6 +627,13 @@ impl NvmlApi for RealNvml {
             pcie_replay_count: reading(device.pcie_replay_counter().map(u64::from)),
             // NVLink is read by `nvlinks()`, not here (see the trait).
             ..ErrorCounters::default()
+        }
+    }
+
+    fn monitor_readings(&self, index: u32) -> super::monitor::MonitorReadings {
+        match self.device(index) {
+            Ok(device) => super::monitor::read_real(&device),
+            Err(e) => super::monitor::MonitorReadings::failed(&query_error(e)),
         }
     }
 

@@ -98,7 +98,8 @@ pub struct SimGpu {
     pub hang_ms: u64,
     /// Which NVML calls hang (`identity`, `details`, `telemetry`,
     /// `error_counters`, `nvlinks`, `temperature_thresholds`,
-    /// `watch_xids`); empty means every call on this GPU.
+    /// `monitor_readings`, `watch_xids`); empty means every call on this
+    /// GPU.
     #[serde(default)]
     pub hang_calls: Vec<String>,
     /// Falls off the bus once this many telemetry reads answered (lost
@@ -139,6 +140,28 @@ pub struct SimGpu {
     pub bench: super::sim_bench::SimBench,
     #[serde(default)]
     pub memtest: super::sim_memtest::SimMemtest,
+    /// What `monitor` reads beyond telemetry and error counters.
+    #[serde(default)]
+    pub monitor: SimMonitor,
+}
+
+/// How a simulated GPU answers `monitor`'s extra reads. Counters grow at
+/// the given rates from when the fixture was loaded, like a real driver's.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SimMonitor {
+    /// Energy at load time, millijoules; grows with `telemetry.power_draw_w`.
+    pub energy_mj: Option<u64>,
+    pub utilization_memory_pct: Option<u32>,
+    /// PCIe bytes per second each way; counters are not supported when absent.
+    pub pcie_tx_bytes_per_s: Option<u64>,
+    pub pcie_rx_bytes_per_s: Option<u64>,
+    /// NVLink data bytes per second each way (all links); absent: no NVLink.
+    pub nvlink_tx_bytes_per_s: Option<u64>,
+    pub nvlink_rx_bytes_per_s: Option<u64>,
+    /// The first this many `monitor` reads fail (then the GPU recovers),
+    /// to drive the circuit breaker.
+    pub fail_first: u64,
 }
 
 /// How a simulated GPU behaves under `burn`.
@@ -369,7 +392,11 @@ pub fn open_nvml(fixture: &Arc<Fixture>) -> Result<Arc<dyn NvmlApi>, String> {
     fixture.nvml.maybe_hang("open");
     match &fixture.nvml.missing {
         Some(msg) => Err(msg.clone()),
-        None => Ok(Arc::new(SimNvml(fixture.clone()))),
+        None => Ok(Arc::new(SimNvml(
+            fixture.clone(),
+            Instant::now(),
+            fixture.gpus.iter().map(|_| Default::default()).collect(),
+        ))),
     }
 }
 
@@ -381,7 +408,7 @@ pub fn open_cuda(fixture: &Arc<Fixture>) -> Result<Arc<dyn CudaApi>, String> {
     }
 }
 
-struct SimNvml(Arc<Fixture>);
+struct SimNvml(Arc<Fixture>, Instant, Vec<std::sync::atomic::AtomicU64>);
 
 impl SimNvml {
     /// The GPU at `index` for the call `call`, after any injected hang;
@@ -531,6 +558,53 @@ impl NvmlApi for SimNvml {
                 errors
             }
             Err(e) => super::bounded::counters_error(e),
+        }
+    }
+
+    fn monitor_readings(&self, index: u32) -> super::monitor::MonitorReadings {
+        use super::monitor::{MonitorReadings, PcieTraffic};
+        // `hang_calls: ["monitor_readings"]` hangs these reads alone, so a
+        // monitor test can hang one GPU without slowing enumeration.
+        let gpu = match self.read(index, "monitor_readings") {
+            Ok(g) => g,
+            Err(e) => return MonitorReadings::failed(&e),
+        };
+        let m = &gpu.monitor;
+        let calls = self
+            .2
+            .get(index as usize)
+            .map_or(0, |c| c.fetch_add(1, Ordering::Relaxed));
+        if calls < m.fail_first {
+            return MonitorReadings::failed(&QueryError::Failed(
+                "NVML: simulated failure (fail_first)".into(),
+            ));
+        }
+        let secs = self.1.elapsed().as_secs_f64();
+        let grown = |rate: Option<u64>| -> Reading<u64> {
+            rate.map_or_else(Reading::default, |r| {
+                Reading::Value((r as f64 * secs) as u64)
+            })
+        };
+        let energy = m.energy_mj.map_or_else(Reading::default, |start| {
+            let watts = gpu.telemetry.power_draw_w.get().unwrap_or(0.0);
+            Reading::Value(start + (watts * secs * 1000.0) as u64)
+        });
+        let pcie = match (grown(m.pcie_tx_bytes_per_s), grown(m.pcie_rx_bytes_per_s)) {
+            (Reading::Value(tx_bytes), Reading::Value(rx_bytes)) => {
+                Reading::Value(PcieTraffic::Total { tx_bytes, rx_bytes })
+            }
+            _ => Reading::default(),
+        };
+        MonitorReadings {
+            energy_mj: energy,
+            utilization_memory_pct: m
+                .utilization_memory_pct
+                .map_or_else(Reading::default, Reading::Value),
+            memory: gpu.details.memory.clone(),
+            pcie,
+            nvlink_tx_bytes: grown(m.nvlink_tx_bytes_per_s),
+            nvlink_rx_bytes: grown(m.nvlink_rx_bytes_per_s),
+            processes: gpu.processes.clone(),
         }
     }
 

@@ -345,6 +345,39 @@ pub struct GpuReport {
     pub bench: Option<BenchSummary>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub memtest: Option<MemtestSummary>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub monitor: Option<MonitorSummary>,
+}
+
+/// What `monitor` saw on one GPU over the whole run: running figures only,
+/// so a run of weeks holds constant memory.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
+pub struct MonitorSummary {
+    pub seconds: f64,
+    /// Intervals in which the GPU was read successfully / not.
+    pub samples: u64,
+    pub failed_samples: u64,
+    /// Times the GPU went from up to down.
+    pub down_events: u64,
+    /// Up at the last interval.
+    pub up: bool,
+    /// The probe's checks passed at the last interval.
+    pub healthy: bool,
+    pub last_error: Option<String>,
+    pub power_avg_w: Option<f64>,
+    pub power_peak_w: Option<f64>,
+    /// Energy consumed during the run (from the driver's counter).
+    pub energy_j: Option<f64>,
+    pub temperature_gpu_peak_c: Option<u32>,
+    pub temperature_memory_peak_c: Option<u32>,
+    pub sm_clock_min_mhz: Option<u32>,
+    pub utilization_gpu_avg_pct: Option<f64>,
+    /// XIDs seen during the run (count, and the last few codes).
+    pub xid_count: u64,
+    pub xids: Vec<u64>,
+    /// Cost of one full sample of this GPU, milliseconds.
+    pub read_ms_avg: Option<f64>,
+    pub read_ms_max: Option<f64>,
 }
 
 /// What `bench` measured on one GPU.
@@ -573,6 +606,7 @@ impl GpuReport {
             burn: None,
             bench: None,
             memtest: None,
+            monitor: None,
         }
     }
 

@@ -1031,6 +1031,7 @@ mod tests {
             checks: None,
             burn: None,
             memtest: None,
+            monitor: None,
             bench: Some(super::super::BenchSummary {
                 results: vec![super::super::BenchResult {
                     metric: "launch_latency".into(),

@@ -367,6 +367,9 @@ pub struct Gpu {
     /// Only in `memtest` reports.
     #[serde(default)]
     pub memtest: Option<Memtest>,
+    /// Only in `monitor` reports (checked against the schema).
+    #[serde(default)]
+    pub monitor: Option<Value>,
 }
 
 /// A GPU's `memtest` section.

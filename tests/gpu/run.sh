@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|bench|benchcmd|all]
-# (`bench` runs the latency/burn benchmarks; `benchcmd` checks the `gpuctl bench` command.)
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|deploy|bench|benchcmd|all]
+#   (monitor: MONITOR_ARGS='--rss-minutes 10' by default, the 10-minute RSS run;
+#   bench runs the latency/burn benchmarks; benchcmd checks the `gpuctl bench` command)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 3
 what="${1:-all}"
 export GPUCTL="${GPUCTL:-.dev/bin/gpuctl}"
 export PYTHONUNBUFFERED=1
@@ -46,5 +47,14 @@ if [[ $what == bench || $what == all ]]; then
 fi
 if [[ $what == benchcmd || $what == all ]]; then
     echo "== gpuctl bench checks"; OUT="$out" python3 tests/gpu/check_bench.py 2>&1 | tee "$out/check_bench.log" || rc=1
+fi
+if [[ $what == monitor || $what == all ]]; then
+    echo "== monitor checks and figures"
+    # shellcheck disable=SC2086
+    python3 tests/gpu/check_monitor.py ${MONITOR_ARGS:---rss-minutes 10} 2>&1 | tee "$out/monitor.log" || rc=1
+fi
+if [[ $what == deploy || $what == all ]]; then
+    echo "== deploy checks (the image's commands as the container runs them)"
+    bash tests/gpu/check_deploy.sh 2>&1 | tee "$out/deploy.log" || rc=1
 fi
 exit $rc

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Burn-in gate, run by burnin-job.yaml on a node before it enters service:
+# health, then burn, memtest and bench against a baseline. Exit 0 only when
+# every step ran and passed: the Job completes, and the operator admits the
+# node (README, "Fleet"). Any other exit fails the Job and the node stays out.
+#
+# A step whose subcommand this gpuctl lacks fails the gate (fail closed); list
+# only the steps you want in GPUCTL_BURNIN_STEPS (default: health burn memtest
+# bench). Other settings: GPUCTL (binary), GPUCTL_BURN_DURATION (10m),
+# GPUCTL_BASELINE (/etc/gpuctl/baseline.json), GPUCTL_BENCH_TOLERANCE (5%).
+set -uo pipefail
+
+gpuctl=${GPUCTL:-gpuctl}
+baseline=${GPUCTL_BASELINE:-/etc/gpuctl/baseline.json}
+read -r -a steps <<<"${GPUCTL_BURNIN_STEPS:-health burn memtest bench}"
+
+for step in "${steps[@]}"; do
+    if ! "$gpuctl" "$step" --help >/dev/null 2>&1; then
+        echo "burn-in: FAIL: this gpuctl has no '$step' command; set GPUCTL_BURNIN_STEPS to the steps it has" >&2
+        exit 3
+    fi
+    case $step in
+        health) args=(health) ;;
+        burn) args=(burn --duration "${GPUCTL_BURN_DURATION:-10m}") ;;
+        memtest) args=(memtest) ;;
+        bench)
+            # A baseline from a known-good node of the same model and driver
+            # (gpuctl bench --save-baseline FILE); the shipped file is empty.
+            if [[ ! -s $baseline ]] || [[ $(tr -d ' \n' <"$baseline") == '{}' ]]; then
+                echo "burn-in: FAIL: no bench baseline in $baseline; save one with 'gpuctl bench --save-baseline baseline.json' on a known-good node" >&2
+                exit 3
+            fi
+            args=(bench --baseline "$baseline" --tolerance "${GPUCTL_BENCH_TOLERANCE:-5%}")
+            ;;
+        *) echo "burn-in: FAIL: unknown step '$step'" >&2; exit 2 ;;
+    esac
+    echo "burn-in: gpuctl ${args[*]}"
+    "$gpuctl" "${args[@]}"
+    rc=$?
+    if [[ $rc -ne 0 ]]; then
+        echo "burn-in: FAIL: 'gpuctl ${args[*]}' exited $rc" >&2
+        exit "$rc"
+    fi
+done
+echo "burn-in: PASS: ${steps[*]}"

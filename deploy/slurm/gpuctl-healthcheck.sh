@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Slurm HealthCheckProgram: run `gpuctl health --json` and drain this node when
+# a GPU or host check FAILs, with the failing GPUs, checks and remedies as the
+# drain reason. It never resumes a node: an operator does that after repair
+# (scontrol update nodename=NODE state=resume).
+#
+# When gpuctl itself cannot give a verdict (usage error: exit 2; environment
+# error such as no driver: exit 3; interrupted; output that is not the
+# expected JSON) the node is NOT drained: the script says why on stderr and in
+# syslog (logger) and exits non-zero, so a broken install cannot drain a fleet.
+#
+# Exit: 0 healthy (pass or warn), 1 unhealthy (node drained, or the drain
+# itself failed), 2 or 3 no verdict (nothing changed).
+#
+# Environment (all optional):
+#   GPUCTL               gpuctl binary (default: gpuctl on PATH)
+#   SCONTROL             scontrol binary (default: scontrol on PATH)
+#   GPUCTL_HEALTH_ARGS   extra arguments for `gpuctl health`, split on spaces
+#                        (default: --no-compute, so a periodic check does not
+#                        compete with running jobs; use "" for the full check)
+#   GPUCTL_NODE          node name (default: hostname -s)
+#   GPUCTL_REASON_MAX    longest drain reason in characters (default 256)
+#   GPUCTL_JSON_TOOL     jq or python3 (default: jq when installed)
+set -uo pipefail
+
+tag='gpuctl-healthcheck'
+gpuctl=${GPUCTL:-gpuctl}
+scontrol=${SCONTROL:-scontrol}
+reason_max=${GPUCTL_REASON_MAX:-256}
+read -r -a health_args <<<"${GPUCTL_HEALTH_ARGS---no-compute}"
+
+# Loud: stderr (the slurmd log) and syslog, tagged so it can be alerted on.
+say() {
+    printf '%s: %s\n' "$tag" "$*" >&2
+    logger -t "$tag" -p daemon.err -- "$*" 2>/dev/null || true
+}
+
+# Prints two lines from the report on stdin: the outcome, then the drain
+# reason ("GPU 0 FAIL (check, ...); host FAIL (check) - remedy; remedy").
+# Fails when the input is not a gpuctl report.
+summarize_jq() {
+    jq -r '
+      if (type != "object") or (.outcome | type != "string") then error("not a gpuctl report") else . end
+      | .outcome,
+        ( [ (.host_checks // [] | map(select(.status == "fail")) | select(length > 0)
+               | "host FAIL (" + (map(.name) | join(", ")) + ")"),
+            (.gpus // [] | .[] | select(.status == "fail")
+               | "GPU \(.index) FAIL (" + ([.checks // [] | .[] | select(.status == "fail") | .name] | join(", ")) + ")") ]
+          as $parts
+          | ([ (.host_checks // [])[], ((.gpus // [])[] | (.checks // [])[]) | select(.status == "fail") | .remedy // empty ]
+             | unique) as $remedies
+          | if ($parts | length) == 0 then (.summary // "unhealthy")
+            else ($parts | join("; ")) + (if ($remedies | length) > 0 then " - " + ($remedies | join("; ")) else "" end)
+            end )'
+}
+
+summarize_python() {
+    python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+if not isinstance(r, dict) or not isinstance(r.get("outcome"), str):
+    sys.exit("not a gpuctl report")
+failed = lambda checks: [c for c in (checks or []) if c.get("status") == "fail"]
+parts, remedies = [], []
+host = failed(r.get("host_checks"))
+if host:
+    parts.append("host FAIL (%s)" % ", ".join(c["name"] for c in host))
+for c in host:
+    remedies.append(c.get("remedy"))
+for g in r.get("gpus") or []:
+    bad = failed(g.get("checks"))
+    remedies += [c.get("remedy") for c in bad]
+    if g.get("status") == "fail":
+        parts.append("GPU %s FAIL (%s)" % (g.get("index"), ", ".join(c["name"] for c in bad)))
+remedies = sorted({x for x in remedies if x})
+reason = "; ".join(parts) + (" - " + "; ".join(remedies) if remedies else "") if parts else (r.get("summary") or "unhealthy")
+print(r["outcome"])
+print(reason)
+'
+}
+
+json_tool=${GPUCTL_JSON_TOOL:-}
+if [[ -z $json_tool ]]; then
+    if command -v jq >/dev/null 2>&1; then json_tool=jq; else json_tool=python3; fi
+fi
+if ! command -v "$json_tool" >/dev/null 2>&1; then
+    say "neither jq nor python3 is installed: cannot read gpuctl's report; node NOT drained"
+    exit 3
+fi
+
+errfile=$(mktemp) || { say "mktemp failed; node NOT drained"; exit 3; }
+trap 'rm -f "$errfile"' EXIT
+
+report=$("$gpuctl" health --json "${health_args[@]}" 2>"$errfile")
+rc=$?
+stderr_text=$(tr '\n' ' ' <"$errfile")
+
+case $rc in
+    0 | 1) ;;
+    2) say "gpuctl usage error (exit 2), node NOT drained: ${stderr_text:-no message}"; exit 2 ;;
+    3) say "gpuctl environment error (exit 3: no driver, no GPU or no permission), node NOT drained: ${stderr_text:-no message}"; exit 3 ;;
+    126 | 127) say "gpuctl could not be run ($gpuctl, exit $rc), node NOT drained: ${stderr_text:-no message}"; exit 3 ;;
+    *) say "gpuctl gave no verdict (exit $rc), node NOT drained: ${stderr_text:-no message}"; exit 3 ;;
+esac
+
+summarize() {
+    if [[ $json_tool == jq ]]; then summarize_jq; else summarize_python; fi
+}
+if ! parsed=$(printf '%s' "$report" | summarize 2>"$errfile"); then
+    say "gpuctl exited $rc but its output is not a valid report ($(tr '\n' ' ' <"$errfile")), node NOT drained"
+    exit 3
+fi
+outcome=${parsed%%$'\n'*}
+reason=${parsed#*$'\n'}
+
+# The exit code and the outcome must agree; anything else is no verdict.
+if [[ $rc -eq 0 && ($outcome == pass || $outcome == warn) ]]; then
+    exit 0
+fi
+if [[ $rc -ne 1 || $outcome != fail ]]; then
+    say "gpuctl exit $rc disagrees with outcome '$outcome', node NOT drained"
+    exit 3
+fi
+
+reason="gpuctl: ${reason//[$'\n\r\t']/ }"
+if ((${#reason} > reason_max)); then
+    reason="${reason:0:reason_max-3}..."
+fi
+node=${GPUCTL_NODE:-$(hostname -s)}
+say "draining $node: $reason"
+if ! "$scontrol" update "nodename=$node" state=drain "reason=$reason"; then
+    say "scontrol could not drain $node"
+fi
+exit 1

@@ -1,0 +1,825 @@
+//! `gpuctl monitor`: samples every selected GPU at an interval and streams
+//! the samples as a live table, CSV or JSON Lines, serves them as Prometheus
+//! metrics (`--listen`) and/or writes them for node_exporter's textfile
+//! collector (`--textfile`), until `--count`, `--duration` or a signal.
+//!
+//! Each GPU has one long-lived reader thread. Every interval the loop asks
+//! each idle reader for a sample and waits at most the read timeout: a GPU
+//! whose reads hang or fail is marked down for that interval while the others
+//! are reported on time, and a reader still stuck in the driver is never
+//! asked again until it returns (so threads stay bounded at one per GPU). A
+//! circuit breaker per GPU backs off after repeated failures and retries
+//! half-open later. Only the last sample and running summaries are kept, so
+//! memory stays flat over weeks.
+//!
+//! SIGTERM and Ctrl-C end the run with the summary and exit 0 (monitor
+//! observes, it does not gate; a daemon is expected to stop on SIGTERM);
+//! SIGHUP is ignored.
+
+pub mod metrics;
+pub mod sample;
+mod serve;
+
+use self::sample::{Breaker, GpuId, GpuSample, Previous, RawReadings};
+use super::Selected;
+use crate::cli::{GlobalArgs, MonitorArgs};
+use crate::device::inventory::Enumerate;
+use crate::device::{NvmlApi, Reading, XidEvent};
+use crate::error::AppError;
+use crate::report::{CheckStatus, GpuReport, MonitorSummary, Outcome, Report};
+use serde::Serialize;
+use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::sync::atomic::Ordering;
+use std::sync::{mpsc, Arc};
+use std::time::{Duration, Instant, SystemTime};
+
+/// Where monitor's lines go; app.rs owns stdout and stderr.
+pub trait MonitorOutput {
+    /// One line of the stream (no newline); an error ends the run (a
+    /// closed pipe is a normal end).
+    fn line(&mut self, line: &str) -> std::io::Result<()>;
+    /// A note for the operator on stderr (e.g. the address served).
+    fn notice(&mut self, message: &str);
+    /// Repeat the table header every this many lines (on a terminal).
+    fn header_every(&self) -> Option<usize>;
+}
+
+/// How samples are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Style {
+    Table,
+    Csv,
+    Json,
+}
+
+/// Longest wait for one round of reads, whatever the interval.
+const MAX_READ_TIMEOUT: Duration = Duration::from_secs(5);
+/// ECC, row-remap and PCIe replay counters are read at most this often and
+/// reused in between: they are about 7 of a sample's ~20 driver round trips
+/// and change rarely; 5 s is still well inside any scrape interval an alert
+/// would use.
+const ERROR_COUNTERS_EVERY: Duration = Duration::from_secs(5);
+/// XIDs kept per GPU in the summary (the count has them all).
+const XIDS_KEPT: usize = 32;
+
+/// The read timeout for an interval: most of the interval, at most 5 s.
+pub fn read_timeout(interval: Duration) -> Duration {
+    (interval.mul_f64(0.9)).clamp(Duration::from_millis(50), MAX_READ_TIMEOUT)
+}
+
+/// A GPU state change or XID, as a JSON Lines event.
+#[derive(Debug, Clone, Serialize)]
+struct Event<'a> {
+    event: &'static str,
+    timestamp: &'a str,
+    gpu: u32,
+    uuid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    xid: Option<u64>,
+}
+
+/// One reader thread's answer.
+struct Reply {
+    slot: usize,
+    seq: u64,
+    result: Result<RawReadings, String>,
+}
+
+/// One GPU's state across the run.
+struct Slot {
+    id: GpuId,
+    nvml_index: Option<u32>,
+    request: Option<mpsc::Sender<u64>>,
+    in_flight: Option<(u64, Instant)>,
+    breaker: Breaker,
+    prev: Previous,
+    up: Option<bool>,
+    last: GpuSample,
+    summary: MonitorSummary,
+    first_energy_j: Option<f64>,
+    power_sum: f64,
+    power_n: u64,
+    util_sum: f64,
+    util_n: u64,
+    read_ms_sum: f64,
+    xid_count: u64,
+    last_xid: Option<u64>,
+}
+
+pub fn run(
+    global: &GlobalArgs,
+    args: &MonitorArgs,
+    out: &mut dyn MonitorOutput,
+) -> Result<Report, AppError> {
+    // The stop flag is shared with the HTTP thread; an uninstallable
+    // handler leaves the defaults (the process still dies on a signal).
+    let _ = crate::signal::install();
+    crate::signal::ignore_hangup();
+    // Every driver call is bounded by --call-timeout underneath the readers;
+    // a GPU whose hung call answers later is read again rather than down
+    // until restart (the circuit breaker paces the retries).
+    crate::device::bounded::retry_after_late_answers();
+    let selected = Selected::open(global, Enumerate::NvmlOnly)?;
+    let nvml: Arc<dyn NvmlApi> = selected
+        .backend
+        .nvml()
+        .map_err(|e| AppError::environment(format!("monitor needs NVML: {e}")))?
+        .clone();
+    let style = if global.format() == crate::cli::Format::Json {
+        Style::Json
+    } else if args.csv {
+        Style::Csv
+    } else {
+        Style::Table
+    };
+    // Unknown host: an empty label, which Prometheus treats as no label
+    // (never a placeholder such as "unknown").
+    let hostname = crate::report::Report::new("monitor")
+        .host
+        .unwrap_or_default();
+    let stop = crate::signal::stop_flag();
+
+    let server = match &args.listen {
+        Some(addr) => {
+            let s = serve::Server::start(addr, args.interval)
+                .map_err(|e| AppError::usage(format!("--listen {addr}: {e}")))?;
+            out.notice(&format!(
+                "serving metrics on http://{}/metrics",
+                s.address()
+            ));
+            if style == Style::Json {
+                let _ = out.line(&format!(
+                    "{{\"event\":\"listening\",\"address\":\"{}\"}}",
+                    s.address()
+                ));
+            }
+            Some(s)
+        }
+        None => None,
+    };
+
+    let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
+    let mut slots: Vec<Slot> = selected
+        .gpus()
+        .enumerate()
+        .map(|(slot, gpu)| {
+            let id = GpuId {
+                gpu: gpu.index,
+                uuid: gpu.uuid.clone(),
+                pci_bus_id: gpu.pci_bus_id.clone(),
+                model: gpu.name.clone(),
+                lost: gpu.lost.clone(),
+            };
+            let nvml_index = (gpu.has_nvml && gpu.lost.is_none()).then_some(gpu.index);
+            let request = nvml_index.map(|i| spawn_reader(slot, i, nvml.clone(), reply_tx.clone()));
+            Slot {
+                last: GpuSample::blank(&id, String::new(), 0.0),
+                id,
+                nvml_index,
+                request,
+                in_flight: None,
+                breaker: Breaker::new(args.breaker_backoff),
+                prev: Previous::default(),
+                up: None,
+                summary: MonitorSummary::default(),
+                first_energy_j: None,
+                power_sum: 0.0,
+                power_n: 0,
+                util_sum: 0.0,
+                util_n: 0,
+                read_ms_sum: 0.0,
+                xid_count: 0,
+                last_xid: None,
+            }
+        })
+        .collect();
+    drop(reply_tx);
+    let xids = spawn_xid_watch(nvml.clone(), &slots);
+
+    let timeout = read_timeout(args.interval);
+    let start = Instant::now();
+    let mut next_tick = start;
+    let mut rounds: u64 = 0;
+    let mut lines_since_header: Option<usize> = None;
+    let mut seq: u64 = 0;
+    if style == Style::Csv && out.line(&csv_header()).is_err() {
+        return Ok(summary_report(&selected, &slots, start));
+    }
+    'run: loop {
+        if args.count.is_some_and(|c| rounds >= u64::from(c))
+            || args
+                .duration
+                .is_some_and(|d| next_tick.duration_since(start) >= d)
+        {
+            break;
+        }
+        // Sleep to the tick in short slices so a signal is answered fast.
+        while Instant::now() < next_tick {
+            if stop.load(Ordering::Relaxed) {
+                break 'run;
+            }
+            std::thread::sleep((next_tick - Instant::now()).min(Duration::from_millis(50)));
+        }
+        if stop.load(Ordering::Relaxed) {
+            break;
+        }
+        let now = Instant::now();
+        seq += 1;
+        let mut waiting = 0;
+        for slot in &mut slots {
+            if slot.in_flight.is_none() && slot.breaker.allow(now) {
+                if let Some(tx) = &slot.request {
+                    if tx.send(seq).is_ok() {
+                        slot.in_flight = Some((seq, now));
+                        waiting += 1;
+                    }
+                }
+            }
+        }
+        let mut replies: Vec<Option<Result<RawReadings, String>>> =
+            (0..slots.len()).map(|_| None).collect();
+        let deadline = now + timeout;
+        while waiting > 0 {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match reply_rx.recv_timeout(left) {
+                Ok(r) => {
+                    let slot = &mut slots[r.slot];
+                    // A late answer frees the reader but is too old to use.
+                    let current = slot.in_flight.is_some_and(|(s, _)| s == r.seq) && r.seq == seq;
+                    slot.in_flight = None;
+                    if current {
+                        replies[r.slot] = Some(r.result);
+                        waiting -= 1;
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        // Late answers from earlier rounds that arrived since.
+        while let Ok(r) = reply_rx.try_recv() {
+            if r.seq != seq {
+                slots[r.slot].in_flight = None;
+            }
+        }
+
+        let timestamp = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
+        let elapsed = now.duration_since(start).as_secs_f64();
+        let new_xids: Vec<XidEvent> = xids
+            .as_ref()
+            .map_or_else(Vec::new, |rx| rx.try_iter().collect());
+        let mut stream: Vec<String> = Vec::new();
+        for (i, slot) in slots.iter_mut().enumerate() {
+            let mut s = GpuSample::blank(&slot.id, timestamp.clone(), elapsed);
+            for x in new_xids
+                .iter()
+                .filter(|x| x.gpu_index == slot.nvml_index.or(Some(u32::MAX)))
+            {
+                slot.xid_count += 1;
+                slot.last_xid = Some(x.xid);
+                if slot.summary.xids.len() < XIDS_KEPT {
+                    slot.summary.xids.push(x.xid);
+                }
+                stream.push(event_line(
+                    style,
+                    "xid",
+                    &timestamp,
+                    &slot.id,
+                    None,
+                    Some(x.xid),
+                ));
+            }
+            let outcome: Result<RawReadings, String> = match (&slot.id.lost, replies[i].take()) {
+                (Some(lost), _) => Err(lost.clone()),
+                (None, _) if slot.nvml_index.is_none() => {
+                    Err("NVML cannot read this GPU".to_string())
+                }
+                (None, Some(Ok(r))) => match r.failure() {
+                    Some(e) => Err(e),
+                    None => Ok(r),
+                },
+                (None, Some(Err(e))) => Err(e),
+                (None, None) => Err(match (slot.in_flight, slot.breaker.state) {
+                    (Some((_, since)), _) => format!(
+                        "read timed out (no answer from the driver for {} ms)",
+                        now.duration_since(since)
+                            .as_millis()
+                            .max(timeout.as_millis())
+                    ),
+                    (None, sample::BreakerState::Open { until }) => format!(
+                        "backed off after {} failed reads; retry in {:.1} s",
+                        slot.breaker.failures,
+                        until.saturating_duration_since(now).as_secs_f64()
+                    ),
+                    _ => "no answer".to_string(),
+                }),
+            };
+            let attempted = replies_attempted(slot, seq);
+            match outcome {
+                Ok(r) => {
+                    slot.breaker.success();
+                    s.fill(&r, &mut slot.prev, now);
+                }
+                Err(e) => {
+                    if attempted {
+                        slot.breaker.failure(now);
+                    }
+                    s.error = Some(e);
+                }
+            }
+            s.breaker = slot.breaker.label();
+            s.xid_count = slot.xid_count;
+            s.last_xid = slot.last_xid;
+            if slot.up != Some(s.up) {
+                let kind = if s.up { "gpu_up" } else { "gpu_down" };
+                if slot.up.is_some() || !s.up {
+                    stream.push(event_line(
+                        style,
+                        kind,
+                        &timestamp,
+                        &slot.id,
+                        s.error.as_deref(),
+                        None,
+                    ));
+                }
+                if slot.up == Some(true) && !s.up {
+                    slot.summary.down_events += 1;
+                }
+                slot.up = Some(s.up);
+            }
+            account(slot, &s);
+            stream.push(match style {
+                Style::Json => serde_json::to_string(&s).unwrap_or_default(),
+                Style::Csv => csv_row(&s),
+                Style::Table => table_row(&s),
+            });
+            slot.last = s;
+        }
+        rounds += 1;
+
+        if server.is_some() || args.textfile.is_some() {
+            let samples: Vec<GpuSample> = slots.iter().map(|s| s.last.clone()).collect();
+            let om = metrics::render_openmetrics(&samples, args.metric_names, &hostname);
+            let text = metrics::to_prometheus_text(&om);
+            if let Some(path) = &args.textfile {
+                if let Err(e) = write_textfile(path, &text) {
+                    out.notice(&format!("cannot write --textfile {}: {e}", path.display()));
+                }
+            }
+            if let Some(s) = &server {
+                s.publish(om, text);
+            }
+        }
+        if !global.quiet {
+            for line in stream {
+                if style == Style::Table && !line.starts_with('#') {
+                    let every = out.header_every();
+                    let due = match (lines_since_header, every) {
+                        (None, _) => true,
+                        (Some(n), Some(e)) => n >= e,
+                        (Some(_), None) => false,
+                    };
+                    if due {
+                        for h in table_header() {
+                            if out.line(&h).is_err() {
+                                break 'run;
+                            }
+                        }
+                        lines_since_header = Some(0);
+                    }
+                    lines_since_header = lines_since_header.map(|n| n + 1);
+                }
+                if out.line(&line).is_err() {
+                    // A closed pipe (`| head`) ends the run normally.
+                    break 'run;
+                }
+            }
+        }
+        next_tick += args.interval;
+        let now = Instant::now();
+        if next_tick < now {
+            // Sampling fell behind (a slow driver): skip, don't burst.
+            next_tick = now;
+        }
+    }
+    drop(server);
+    Ok(summary_report(&selected, &slots, start))
+}
+
+/// Whether this round asked the GPU (failures that only reflect an open
+/// breaker or a still-hung earlier read don't count again).
+fn replies_attempted(slot: &Slot, seq: u64) -> bool {
+    slot.nvml_index.is_some()
+        && slot.id.lost.is_none()
+        && slot.in_flight.is_none_or(|(s, _)| s == seq)
+        && !matches!(slot.breaker.state, sample::BreakerState::Open { .. })
+}
+
+fn account(slot: &mut Slot, s: &GpuSample) {
+    let m = &mut slot.summary;
+    m.seconds = s.elapsed_s;
+    m.up = s.up;
+    m.healthy = s.healthy;
+    if !s.up {
+        m.failed_samples += 1;
+        m.last_error = s.error.clone();
+        return;
+    }
+    m.samples += 1;
+    if let Some(p) = s.power_w {
+        slot.power_sum += p;
+        slot.power_n += 1;
+        m.power_avg_w = Some(slot.power_sum / slot.power_n as f64);
+        m.power_peak_w = Some(m.power_peak_w.map_or(p, |x| x.max(p)));
+    }
+    if let Some(e) = s.energy_j {
+        let first = *slot.first_energy_j.get_or_insert(e);
+        m.energy_j = Some((e - first).max(0.0));
+    }
+    if let Some(t) = s.temperature_gpu_c {
+        m.temperature_gpu_peak_c = Some(m.temperature_gpu_peak_c.map_or(t, |x| x.max(t)));
+    }
+    if let Some(t) = s.temperature_memory_c {
+        m.temperature_memory_peak_c = Some(m.temperature_memory_peak_c.map_or(t, |x| x.max(t)));
+    }
+    if let Some(c) = s.sm_clock_mhz {
+        m.sm_clock_min_mhz = Some(m.sm_clock_min_mhz.map_or(c, |x| x.min(c)));
+    }
+    if let Some(u) = s.utilization_gpu_pct {
+        slot.util_sum += f64::from(u);
+        slot.util_n += 1;
+        m.utilization_gpu_avg_pct = Some(slot.util_sum / slot.util_n as f64);
+    }
+    if let Some(r) = s.read_ms {
+        slot.read_ms_sum += r;
+        m.read_ms_avg = Some(slot.read_ms_sum / m.samples as f64);
+        m.read_ms_max = Some(m.read_ms_max.map_or(r, |x| x.max(r)));
+    }
+    m.xid_count = slot.xid_count;
+}
+
+fn summary_report(selected: &Selected, slots: &[Slot], start: Instant) -> Report {
+    let mut report = Report::new("monitor");
+    report.driver = Some(selected.inventory.driver.clone());
+    report.warnings = selected.inventory.warnings.clone();
+    let seconds = start.elapsed().as_secs_f64();
+    report.gpus = selected
+        .gpus()
+        .zip(slots)
+        .map(|(gpu, slot)| {
+            let mut summary = slot.summary.clone();
+            summary.seconds = seconds;
+            summary.xid_count = slot.xid_count;
+            // Never sampled, or down or unhealthy at the end: a warning, so
+            // the operator looks; monitor itself never gates (exit 0).
+            let status = if summary.samples > 0 && summary.up && summary.healthy {
+                CheckStatus::Pass
+            } else {
+                CheckStatus::Warn
+            };
+            GpuReport {
+                status: Some(status),
+                monitor: Some(summary),
+                ..GpuReport::identity(gpu)
+            }
+        })
+        .collect();
+    let warned = report
+        .gpus
+        .iter()
+        .filter(|g| g.status == Some(CheckStatus::Warn))
+        .count();
+    let samples: u64 = slots.iter().map(|s| s.summary.samples).sum();
+    report.outcome = if warned == 0 {
+        Outcome::Pass
+    } else {
+        Outcome::Warn
+    };
+    report.exit_code = crate::exit::SUCCESS;
+    report.summary = format!(
+        "monitored {} GPU(s) for {:.1} s: {samples} sample(s){}",
+        slots.len(),
+        seconds,
+        if warned == 0 {
+            String::new()
+        } else {
+            format!(", {warned} GPU(s) down or unhealthy at the end")
+        }
+    );
+    report
+}
+
+/// The long-lived reader of one GPU: answers each request with one full
+/// sample, panics caught. A read stuck in the driver blocks only this thread.
+fn spawn_reader(
+    slot: usize,
+    index: u32,
+    nvml: Arc<dyn NvmlApi>,
+    replies: mpsc::Sender<Reply>,
+) -> mpsc::Sender<u64> {
+    let (tx, rx) = mpsc::channel::<u64>();
+    std::thread::spawn(move || {
+        crate::harness::report_panics_here();
+        let mut slowdown: Option<Reading<u32>> = None;
+        let mut errors: Option<(Instant, crate::device::ErrorCounters)> = None;
+        while let Ok(seq) = rx.recv() {
+            let result = catch_unwind(AssertUnwindSafe(|| {
+                let t0 = Instant::now();
+                let threshold = slowdown
+                    .get_or_insert_with(|| nvml.slowdown_threshold(index))
+                    .clone();
+                let counters = match &errors {
+                    Some((at, c)) if at.elapsed() < ERROR_COUNTERS_EVERY => c.clone(),
+                    _ => {
+                        let c = nvml.error_counters(index);
+                        errors = Some((Instant::now(), c.clone()));
+                        c
+                    }
+                };
+                let mut r = RawReadings {
+                    telemetry: nvml.telemetry(index),
+                    errors: counters,
+                    extra: nvml.monitor_readings(index),
+                    slowdown: threshold,
+                    read_ms: 0.0,
+                };
+                r.read_ms = t0.elapsed().as_secs_f64() * 1000.0;
+                r
+            }))
+            .map_err(|_| "the reader thread crashed (a gpuctl bug)".to_string());
+            if replies.send(Reply { slot, seq, result }).is_err() {
+                break;
+            }
+        }
+    });
+    tx
+}
+
+/// XID events as they happen, from NVML's event set, in one background
+/// thread; `None` when no GPU can be watched.
+fn spawn_xid_watch(nvml: Arc<dyn NvmlApi>, slots: &[Slot]) -> Option<mpsc::Receiver<XidEvent>> {
+    let indices: Vec<u32> = slots.iter().filter_map(|s| s.nvml_index).collect();
+    if indices.is_empty() {
+        return None;
+    }
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        crate::harness::report_panics_here();
+        let stop = crate::signal::stop_flag();
+        while !stop.load(Ordering::Relaxed) {
+            // A new event set per window: a gap of microseconds between
+            // windows, in exchange for never holding a set that broke.
+            match catch_unwind(AssertUnwindSafe(|| {
+                nvml.watch_xids(&indices, Duration::from_secs(1), stop)
+            })) {
+                Ok(Ok(events)) => {
+                    for e in events {
+                        if tx.send(e).is_err() {
+                            return;
+                        }
+                    }
+                }
+                Ok(Err(crate::device::QueryError::NotSupported)) | Err(_) => return,
+                Ok(Err(_)) => std::thread::sleep(Duration::from_secs(5)),
+            }
+        }
+    });
+    Some(rx)
+}
+
+fn event_line(
+    style: Style,
+    kind: &'static str,
+    timestamp: &str,
+    id: &GpuId,
+    error: Option<&str>,
+    xid: Option<u64>,
+) -> String {
+    match style {
+        Style::Json => serde_json::to_string(&Event {
+            event: kind,
+            timestamp,
+            gpu: id.gpu,
+            uuid: &id.uuid,
+            error,
+            xid,
+        })
+        .unwrap_or_default(),
+        _ => {
+            let what = match (kind, xid, error) {
+                ("xid", Some(x), _) => format!("XID {x}"),
+                ("gpu_down", _, Some(e)) => format!("down: {e}"),
+                ("gpu_down", _, None) => "down".to_string(),
+                _ => "up again".to_string(),
+            };
+            format!("# {timestamp} gpu {} {what}", id.gpu)
+        }
+    }
+}
+
+/// Writes the exposition beside `path` and renames it over, so node_exporter
+/// never reads half a file.
+fn write_textfile(path: &std::path::Path, text: &str) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".{}.tmp", std::process::id()));
+    let tmp = std::path::PathBuf::from(tmp);
+    std::fs::write(&tmp, text)?;
+    std::fs::rename(&tmp, path).inspect_err(|_| {
+        let _ = std::fs::remove_file(&tmp);
+    })
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
+    v.map_or_else(String::new, |x| x.to_string())
+}
+
+fn opt_f(v: Option<f64>, digits: usize) -> String {
+    v.map_or_else(String::new, |x| format!("{x:.digits$}"))
+}
+
+/// The CSV columns, in order (also the README's list).
+pub const CSV_COLUMNS: &[&str] = &[
+    "timestamp",
+    "gpu",
+    "uuid",
+    "up",
+    "healthy",
+    "power_w",
+    "energy_j",
+    "temperature_gpu_c",
+    "temperature_memory_c",
+    "sm_clock_mhz",
+    "memory_clock_mhz",
+    "utilization_gpu_pct",
+    "utilization_memory_pct",
+    "memory_used_bytes",
+    "memory_free_bytes",
+    "pcie_tx_bytes_per_s",
+    "pcie_rx_bytes_per_s",
+    "nvlink_tx_bytes_per_s",
+    "nvlink_rx_bytes_per_s",
+    "clock_events",
+    "clock_events_mask",
+    "ecc_volatile_corrected",
+    "ecc_volatile_uncorrected",
+    "remapped_rows_correctable",
+    "remapped_rows_uncorrectable",
+    "row_remap_pending",
+    "row_remap_failure",
+    "xid_count",
+    "processes",
+    "error",
+];
+
+fn csv_header() -> String {
+    CSV_COLUMNS.join(",")
+}
+
+/// A CSV field, quoted when it holds a comma, quote or newline.
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn csv_row(s: &GpuSample) -> String {
+    let fields = [
+        s.timestamp.clone(),
+        s.gpu.to_string(),
+        s.uuid.clone(),
+        u8::from(s.up).to_string(),
+        u8::from(s.healthy).to_string(),
+        opt_f(s.power_w, 2),
+        opt_f(s.energy_j, 3),
+        opt(s.temperature_gpu_c),
+        opt(s.temperature_memory_c),
+        opt(s.sm_clock_mhz),
+        opt(s.memory_clock_mhz),
+        opt(s.utilization_gpu_pct),
+        opt(s.utilization_memory_pct),
+        opt(s.memory_used_bytes),
+        opt(s.memory_free_bytes),
+        opt_f(s.pcie_tx_bytes_per_s, 0),
+        opt_f(s.pcie_rx_bytes_per_s, 0),
+        opt_f(s.nvlink_tx_bytes_per_s, 0),
+        opt_f(s.nvlink_rx_bytes_per_s, 0),
+        s.clock_events.join("|"),
+        s.clock_events_mask
+            .map_or_else(String::new, |m| format!("{m:#x}")),
+        opt(s.ecc_volatile_corrected),
+        opt(s.ecc_volatile_uncorrected),
+        opt(s.remapped_rows_correctable),
+        opt(s.remapped_rows_uncorrectable),
+        opt(s.row_remap_pending.map(u8::from)),
+        opt(s.row_remap_failure.map(u8::from)),
+        s.xid_count.to_string(),
+        opt(s.processes.as_ref().map(Vec::len)),
+        s.error.clone().unwrap_or_default(),
+    ];
+    fields
+        .iter()
+        .map(|f| csv_field(f))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Column titles and units, like `nvidia-smi dmon`.
+fn table_header() -> [String; 2] {
+    [
+        format!(
+            "# {:>3} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>7} {:>7} {:>6} {:>6} {:>4} {:>4}  {}",
+            "gpu", "pwr", "gtemp", "mtemp", "sm", "mem", "sm%", "mem%", "fbused", "fbfree", "rxpci", "txpci", "xid", "hlth", "state"
+        ),
+        format!(
+            "# {:>3} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>7} {:>7} {:>6} {:>6} {:>4} {:>4}  {}",
+            "Idx", "W", "C", "C", "MHz", "MHz", "%", "%", "MiB", "MiB", "MB/s", "MB/s", "", "", ""
+        )
+        .trim_end()
+        .to_string(),
+    ]
+}
+
+fn table_row(s: &GpuSample) -> String {
+    let dash = |v: String| if v.is_empty() { "-".to_string() } else { v };
+    let mib = |b: Option<u64>| dash(opt(b.map(|x| x / 1_048_576)));
+    let mbs = |b: Option<f64>| dash(opt_f(b.map(|x| x / 1e6), 0));
+    let state = match (&s.error, s.up) {
+        (_, true) if s.clock_events.iter().any(|c| c != "gpu_idle") => {
+            format!("up [{}]", s.clock_events.join(","))
+        }
+        (_, true) => "up".to_string(),
+        (Some(e), false) => format!("DOWN: {e}"),
+        (None, false) => "DOWN".to_string(),
+    };
+    format!(
+        "  {:>3} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>7} {:>7} {:>6} {:>6} {:>4} {:>4}  {}",
+        s.gpu,
+        dash(opt_f(s.power_w, 1)),
+        dash(opt(s.temperature_gpu_c)),
+        dash(opt(s.temperature_memory_c)),
+        dash(opt(s.sm_clock_mhz)),
+        dash(opt(s.memory_clock_mhz)),
+        dash(opt(s.utilization_gpu_pct)),
+        dash(opt(s.utilization_memory_pct)),
+        mib(s.memory_used_bytes),
+        mib(s.memory_free_bytes),
+        mbs(s.pcie_rx_bytes_per_s),
+        mbs(s.pcie_tx_bytes_per_s),
+        s.xid_count,
+        if !s.up {
+            "-"
+        } else if s.healthy {
+            "ok"
+        } else {
+            "BAD"
+        },
+        state
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn read_timeout_is_most_of_the_interval_within_bounds() {
+        assert_eq!(
+            read_timeout(Duration::from_secs(1)),
+            Duration::from_millis(900)
+        );
+        assert_eq!(
+            read_timeout(Duration::from_millis(10)),
+            Duration::from_millis(50)
+        );
+        assert_eq!(read_timeout(Duration::from_secs(3600)), MAX_READ_TIMEOUT);
+    }
+
+    #[test]
+    fn csv_quotes_only_what_needs_it() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+    }
+
+    #[test]
+    fn csv_rows_have_as_many_fields_as_the_header() {
+        let id = GpuId {
+            gpu: 0,
+            uuid: "GPU-x".into(),
+            pci_bus_id: "00000000:18:00.0".into(),
+            model: "H100".into(),
+            lost: None,
+        };
+        let mut s = GpuSample::blank(&id, "t".into(), 0.0);
+        s.error = Some("no, really".into());
+        let row = csv_row(&s);
+        // The quoted comma is one field.
+        assert_eq!(row.matches(',').count() - 1, CSV_COLUMNS.len() - 1);
+    }
+}
