@@ -15,10 +15,9 @@ use crate::device::burn::{
 use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, Gpu, QueryError, XidEvent};
 use crate::error::AppError;
-use crate::exit;
 use crate::harness::{self, Target, WorkError, Workload};
 use crate::report::progress::{ProgressEvent, ProgressSink};
-use crate::report::{BurnSummary, Check, CheckStatus, GpuReport, Outcome, Report, ThrottleTime};
+use crate::report::{BurnSummary, Check, CheckStatus, GpuReport, Report, ThrottleTime};
 use crate::signal;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -359,7 +358,6 @@ fn build_report(
         })
         .collect();
 
-    let worst = report.worst_status();
     let failed: Vec<String> = report
         .gpus
         .iter()
@@ -389,23 +387,7 @@ fn build_report(
             )
         })
         .collect();
-    report.outcome = match (interrupted, worst) {
-        (true, _) => Outcome::Interrupted,
-        (_, CheckStatus::Fail) => Outcome::Fail,
-        (_, CheckStatus::Warn) => Outcome::Warn,
-        _ => Outcome::Pass,
-    };
-    report.exit_code = match report.outcome {
-        Outcome::Interrupted => exit::INTERRUPTED,
-        Outcome::Fail => exit::CHECK_FAILED,
-        _ => exit::SUCCESS,
-    };
-    let verdict = match report.outcome {
-        Outcome::Interrupted => "interrupted (partial report)".to_string(),
-        Outcome::Fail => format!("FAIL: {}", failed.join("; ")),
-        Outcome::Warn => "passed with warnings".to_string(),
-        _ => "passed".to_string(),
-    };
+    let verdict = report.conclude(interrupted, &failed);
     report.summary = format!("burn {verdict}: {}", rates.join(", "));
     report
 }

@@ -17,12 +17,11 @@ use crate::device::memtest::{
 };
 use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
-use crate::exit;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
 use crate::report::progress::{PatternEvent, ProgressSink};
 use crate::report::{
     Check, CheckStatus, GpuReport, MemtestError, MemtestInjected, MemtestPattern, MemtestProcess,
-    MemtestSummary, Outcome, Report,
+    MemtestSummary, Report,
 };
 use crate::signal;
 use std::sync::Arc;
@@ -468,7 +467,6 @@ fn build_report(
         })
         .collect();
 
-    let worst = report.worst_status();
     let failed: Vec<String> = report
         .gpus
         .iter()
@@ -499,23 +497,7 @@ fn build_report(
             )
         })
         .collect();
-    report.outcome = match (interrupted, worst) {
-        (true, _) => Outcome::Interrupted,
-        (_, CheckStatus::Fail) => Outcome::Fail,
-        (_, CheckStatus::Warn) => Outcome::Warn,
-        _ => Outcome::Pass,
-    };
-    report.exit_code = match report.outcome {
-        Outcome::Interrupted => exit::INTERRUPTED,
-        Outcome::Fail => exit::CHECK_FAILED,
-        _ => exit::SUCCESS,
-    };
-    let verdict = match report.outcome {
-        Outcome::Interrupted => "interrupted (partial report)".to_string(),
-        Outcome::Fail => format!("FAIL: {}", failed.join("; ")),
-        Outcome::Warn => "passed with warnings".to_string(),
-        _ => "passed".to_string(),
-    };
+    let verdict = report.conclude(interrupted, &failed);
     report.summary = format!("memtest {verdict}: {}", tested.join(", "));
     report
 }

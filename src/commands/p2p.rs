@@ -15,11 +15,10 @@ use crate::device::inventory::Enumerate;
 use crate::device::p2p::{LinkKind, P2pConfig, PairLink, PairMeasurement, PeerAccess};
 use crate::device::{Blame, Gpu, NvmlApi, QueryError};
 use crate::error::AppError;
-use crate::exit;
 use crate::harness;
 use crate::report::{
-    fail_closed, worst, Check, CheckStatus, GpuReport, Outcome, P2pEnd, P2pPair, P2pSummary,
-    Report, Required,
+    fail_closed, worst, Check, CheckStatus, GpuReport, P2pEnd, P2pPair, P2pSummary, Report,
+    Required,
 };
 use crate::signal;
 use std::sync::atomic::Ordering;
@@ -736,24 +735,7 @@ fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
     let n = summary.pairs.len();
     let seconds = summary.seconds;
     report.p2p = Some(summary);
-    let worst = report.worst_status();
-    report.outcome = match (interrupted, worst) {
-        (true, _) => Outcome::Interrupted,
-        (_, CheckStatus::Fail) => Outcome::Fail,
-        (_, CheckStatus::Warn) => Outcome::Warn,
-        _ => Outcome::Pass,
-    };
-    report.exit_code = match report.outcome {
-        Outcome::Interrupted => exit::INTERRUPTED,
-        Outcome::Fail => exit::CHECK_FAILED,
-        _ => exit::SUCCESS,
-    };
-    let verdict = match report.outcome {
-        Outcome::Interrupted => "interrupted (partial report)".to_string(),
-        Outcome::Fail => format!("FAIL: {}", failed.join("; ")),
-        Outcome::Warn => "passed with warnings".to_string(),
-        _ => "passed".to_string(),
-    };
+    let verdict = report.conclude(interrupted, &failed);
     report.summary = format!("p2p {verdict}: {n} ordered pairs in {seconds:.1} s");
 }
 

@@ -782,6 +782,29 @@ impl Report {
         report
     }
 
+    /// Sets the outcome and exit code of a run from its worst check (a stop
+    /// signal wins: partial report, 130) and returns the verdict phrase for
+    /// the summary line; `failed` names what failed.
+    pub fn conclude(&mut self, interrupted: bool, failed: &[String]) -> String {
+        self.outcome = match (interrupted, self.worst_status()) {
+            (true, _) => Outcome::Interrupted,
+            (_, CheckStatus::Fail) => Outcome::Fail,
+            (_, CheckStatus::Warn) => Outcome::Warn,
+            _ => Outcome::Pass,
+        };
+        self.exit_code = match self.outcome {
+            Outcome::Interrupted => crate::exit::INTERRUPTED,
+            Outcome::Fail => crate::exit::CHECK_FAILED,
+            _ => crate::exit::SUCCESS,
+        };
+        match self.outcome {
+            Outcome::Interrupted => "interrupted (partial report)".to_string(),
+            Outcome::Fail => format!("FAIL: {}", failed.join("; ")),
+            Outcome::Warn => "passed with warnings".to_string(),
+            _ => "passed".to_string(),
+        }
+    }
+
     /// The worst status over every check, by [`worst`]'s rule.
     pub fn worst_status(&self) -> CheckStatus {
         worst(&self.all_checks().cloned().collect::<Vec<_>>())
