@@ -21,7 +21,6 @@ use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, CudaApi, Gpu};
 use crate::error::AppError;
-use crate::exit;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
 use crate::report::{
     BenchGate, BenchResult, BenchSummary, Check, CheckStatus, GpuReport, Outcome, Report, Required,
@@ -763,27 +762,15 @@ fn build_report(
             ..GpuReport::judged(gpu, checks, &required)
         });
     }
-    let worst = report.worst_status();
-    report.outcome = match (interrupted, worst) {
-        (true, _) => Outcome::Interrupted,
-        (_, CheckStatus::Fail) => Outcome::Fail,
-        (_, CheckStatus::Warn) => Outcome::Warn,
-        _ => Outcome::Pass,
-    };
-    report.exit_code = match report.outcome {
-        Outcome::Interrupted => exit::INTERRUPTED,
-        Outcome::Fail => exit::CHECK_FAILED,
-        _ => exit::SUCCESS,
-    };
+    let verdict = report.conclude(interrupted, &failures);
     report.summary = match report.outcome {
-        Outcome::Interrupted => "bench interrupted (partial report)".to_string(),
-        Outcome::Fail => format!("bench FAIL: {}", failures.join("; ")),
-        Outcome::Warn => format!("bench passed with warnings on {} GPU(s)", report.gpus.len()),
-        _ => format!(
+        Outcome::Pass => format!(
             "bench passed: {} metric(s) on {} GPU(s)",
             plan.metrics.len(),
             report.gpus.len()
         ),
+        Outcome::Warn => format!("bench {verdict} on {} GPU(s)", report.gpus.len()),
+        _ => format!("bench {verdict}"),
     };
     report
 }
