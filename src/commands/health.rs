@@ -294,6 +294,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         }
     }
     stop_watch.store(true, Ordering::Relaxed);
+    crate::trace::mark("XID watch asked to stop");
     let nvml_xids = watch_rx.map(|rx| {
         rx.recv_timeout(Duration::from_secs(1)).unwrap_or_else(|_| {
             Err(QueryError::Failed(
@@ -302,6 +303,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         })
     });
     let watched = started.elapsed();
+    crate::trace::mark("XID watch answered");
 
     let mut report = Report::new("health");
     report.driver = Some(inventory.driver.clone());

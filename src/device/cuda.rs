@@ -278,6 +278,7 @@ fn run_self_test(ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryE
 
     let ctx =
         CudaContext::new(ordinal as usize).map_err(|e| failed("context creation failed", e.0))?;
+    crate::trace::mark(&format!("self-test: context on CUDA device {ordinal}"));
     let module = ctx
         .load_module(Ptx::from_src(kernels::SELFTEST_PTX))
         .map_err(|e| failed("module load failed", e.0))?;

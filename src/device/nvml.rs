@@ -767,6 +767,7 @@ impl NvmlApi for RealNvml {
             return Err(QueryError::NotSupported);
         }
 
+        crate::trace::mark("XID watch registered");
         let mut events = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let left = window.saturating_sub(start.elapsed());
