@@ -1845,3 +1845,23 @@ fn sigint_gives_a_partial_report_and_130() {
     );
     assert_ne!(rep.gpu(0).check("compute_self_test").status, "pass");
 }
+
+#[test]
+fn no_compute_never_opens_cuda() {
+    // cuda_hang.json: every CUDA call hangs. Without the compute test,
+    // health must not touch CUDA at all (cuInit alone costs ~100 ms per
+    // GPU on real hardware), so it finishes at NVML speed.
+    let f = variant_of("cuda_hang.json", |f| {
+        f["cuda"]["hang_calls"] = json!(["open", "driver_version", "devices"])
+    });
+    let started = Instant::now();
+    let r = run(f.path(), &["health", "--no-compute", "--json"]);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let rep = parse_report(&r.stdout);
+    assert_eq!(host_check(&rep, "cuda").status, "skip");
+    assert_eq!(rep.driver.as_ref().unwrap().cuda.status, "not_loaded");
+}

@@ -385,7 +385,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                 .ok()
                 .and_then(|f| f.details.as_ref())
                 .and_then(|d| d.serial.value().cloned());
-            let mut checks = judge(gpu, facts, tested, &settings, backend.cuda().is_ok());
+            let mut checks = judge(gpu, facts, tested, &settings, cuda.is_some());
             if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
                 let mut x = xid::xid_check(&mine, &xid_sources);
                 // Fail closed: a hung XID watch verified nothing it watched.
