@@ -16,6 +16,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 from common import GPUCTL, check, equal, finish, gpuctl, gpuctl_json, median, run, smi_query  # noqa: E402
 
 REPEAT = int(os.environ.get("MULTI_REPEAT", "5"))
+# MULTI_ONLY=scaling runs only the probe/health scaling section.
+ONLY = os.environ.get("MULTI_ONLY", "")
 
 
 def timed(args, env=None, n=REPEAT):
@@ -38,7 +40,7 @@ print(f"info  {n} GPUs: {smi[0]['name']}")
 all_ids = ",".join(str(i) for i in range(n))
 
 # --- identity under CUDA_VISIBLE_DEVICES -------------------------------------
-code, doc, _, _ = gpuctl_json("list")
+code, doc, _, _ = gpuctl_json("list") if ONLY != "scaling" else (0, None, "", 0)
 if doc:
     got = {g["index"]: g["uuid"] for g in doc["gpus"]}
     want = {int(r["index"]): r["uuid"] for r in smi}
@@ -46,7 +48,7 @@ if doc:
 subsets = [",".join(str(i) for i in reversed(range(n))), smi[-1]["uuid"]]
 if n >= 4:
     subsets.insert(0, "3,1")
-for cvd in subsets:
+for cvd in subsets if ONLY != "scaling" else []:
     code, doc, _, _ = gpuctl_json("list", env={"CUDA_VISIBLE_DEVICES": cvd})
     if not doc:
         continue
@@ -82,6 +84,9 @@ code, _, err, _ = gpuctl("probe", "--compute", env={"GPUCTL_TRACE": "1"})
 print("TRACE probe --compute, all GPUs:\n" + "\n".join("  " + l for l in err.strip().splitlines()[-12:]))
 code, _, err, _ = gpuctl("health", "--no-compute", env={"GPUCTL_TRACE": "1"})
 print("TRACE health --no-compute, all GPUs:\n" + "\n".join("  " + l for l in err.strip().splitlines()[-12:]))
+
+if ONLY == "scaling":
+    finish()
 
 # --- burn: per-GPU throughput alone and all together -------------------------
 def burn(env=None, secs="10s"):
