@@ -15,7 +15,7 @@
 use super::bench_gate::{self as gate, Baseline, BaselineGpu, Limit, Metric, Source};
 use super::{harness_target, MemoryHolders, Selected};
 use crate::checks::burn as burn_checks;
-use crate::cli::{BenchArgs, EngineChoice, GlobalArgs};
+use crate::cli::{BenchArgs, GlobalArgs};
 use crate::device::bench::{BenchConfig, BenchWorker, Transfer};
 use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
@@ -445,21 +445,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         .cuda()
         .map_err(|e| AppError::environment(format!("bench needs the CUDA driver: {e}")))?
         .clone();
-    let engine = match args.engine {
-        EngineChoice::Builtin => Engine::Builtin,
-        EngineChoice::Cublas => {
-            cuda.cublaslt_available().map_err(|e| {
-                AppError::environment(format!(
-                    "--engine cublas: {e}; use --engine builtin or auto"
-                ))
-            })?;
-            Engine::Cublas
-        }
-        EngineChoice::Auto => match cuda.cublaslt_available() {
-            Ok(()) => Engine::Cublas,
-            Err(_) => Engine::Builtin,
-        },
-    };
+    let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let plan = plan(args);
     let nvml = selected.backend.nvml().ok().cloned();
     if let Err(e) = signal::install() {

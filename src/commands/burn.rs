@@ -8,7 +8,7 @@
 
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
-use crate::cli::{BurnArgs, DtypeChoice, EngineChoice, FaultKindChoice, GlobalArgs};
+use crate::cli::{BurnArgs, DtypeChoice, FaultKindChoice, GlobalArgs};
 use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };
@@ -101,21 +101,7 @@ pub fn run(
         .cuda()
         .map_err(|e| AppError::environment(format!("burn needs the CUDA driver: {e}")))?
         .clone();
-    let engine = match args.engine {
-        EngineChoice::Builtin => Engine::Builtin,
-        EngineChoice::Cublas => {
-            cuda.cublaslt_available().map_err(|e| {
-                AppError::environment(format!(
-                    "--engine cublas: {e}; use --engine builtin or auto"
-                ))
-            })?;
-            Engine::Cublas
-        }
-        EngineChoice::Auto => match cuda.cublaslt_available() {
-            Ok(()) => Engine::Cublas,
-            Err(_) => Engine::Builtin,
-        },
-    };
+    let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let dtype = match args.dtype {
         DtypeChoice::Bf16 => Dtype::Bf16,
         DtypeChoice::Fp16 => Dtype::Fp16,
@@ -358,21 +344,7 @@ fn build_report(
         })
         .collect();
 
-    let failed: Vec<String> = report
-        .gpus
-        .iter()
-        .filter(|g| g.status == Some(CheckStatus::Fail))
-        .map(|g| {
-            let names: Vec<&str> = g
-                .checks
-                .iter()
-                .flatten()
-                .filter(|c| c.status == CheckStatus::Fail)
-                .map(|c| c.name.as_str())
-                .collect();
-            format!("GPU {} ({})", g.index, names.join(", "))
-        })
-        .collect();
+    let failed = report.failed_gpus();
     let rates: Vec<String> = report
         .gpus
         .iter()

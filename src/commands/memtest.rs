@@ -467,21 +467,7 @@ fn build_report(
         })
         .collect();
 
-    let failed: Vec<String> = report
-        .gpus
-        .iter()
-        .filter(|g| g.status == Some(CheckStatus::Fail))
-        .map(|g| {
-            let names: Vec<&str> = g
-                .checks
-                .iter()
-                .flatten()
-                .filter(|c| c.status == CheckStatus::Fail)
-                .map(|c| c.name.as_str())
-                .collect();
-            format!("GPU {} ({})", g.index, names.join(", "))
-        })
-        .collect();
+    let failed = report.failed_gpus();
     let tested: Vec<String> = report
         .gpus
         .iter()

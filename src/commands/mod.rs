@@ -150,3 +150,29 @@ impl MemoryHolders {
         }
     }
 }
+
+/// The GEMM engine for `--engine`: `auto` takes cuBLASLt when it loads and
+/// the built-in kernel otherwise; `cublas` without the library is an
+/// environment error that says what to use instead.
+pub fn choose_engine(
+    cuda: &dyn crate::device::CudaApi,
+    choice: crate::cli::EngineChoice,
+) -> Result<crate::device::burn::Engine, AppError> {
+    use crate::cli::EngineChoice;
+    use crate::device::burn::Engine;
+    match choice {
+        EngineChoice::Builtin => Ok(Engine::Builtin),
+        EngineChoice::Cublas => cuda
+            .cublaslt_available()
+            .map(|()| Engine::Cublas)
+            .map_err(|e| {
+                AppError::environment(format!(
+                    "--engine cublas: {e}; use --engine builtin or auto"
+                ))
+            }),
+        EngineChoice::Auto => Ok(match cuda.cublaslt_available() {
+            Ok(()) => Engine::Cublas,
+            Err(_) => Engine::Builtin,
+        }),
+    }
+}

@@ -805,6 +805,25 @@ impl Report {
         }
     }
 
+    /// "GPU 0 (result_mismatch, xid)" for every failed GPU: what the
+    /// summary line names.
+    pub fn failed_gpus(&self) -> Vec<String> {
+        self.gpus
+            .iter()
+            .filter(|g| g.status == Some(CheckStatus::Fail))
+            .map(|g| {
+                let names: Vec<&str> = g
+                    .checks
+                    .iter()
+                    .flatten()
+                    .filter(|c| c.status == CheckStatus::Fail)
+                    .map(|c| c.name.as_str())
+                    .collect();
+                format!("GPU {} ({})", g.index, names.join(", "))
+            })
+            .collect()
+    }
+
     /// The worst status over every check, by [`worst`]'s rule.
     pub fn worst_status(&self) -> CheckStatus {
         worst(&self.all_checks().cloned().collect::<Vec<_>>())
