@@ -592,6 +592,24 @@ fn spawn_xid_watch(
     rx
 }
 
+/// The events an XID watch saw, and why it saw nothing when it could not
+/// watch (also added to `warnings`): the xid check is then SKIP, never a
+/// PASS on events nobody watched for.
+pub fn xid_outcome(watch: XidWatch, warnings: &mut Vec<String>) -> (Vec<XidEvent>, Option<String>) {
+    match watch {
+        Some(Ok(events)) => (events, None),
+        Some(Err(e)) => {
+            let why = format!("NVML XID events unavailable: {e}");
+            warnings.push(why.clone());
+            (Vec::new(), Some(why))
+        }
+        None => (
+            Vec::new(),
+            Some("NVML is unavailable: XID events not watched".to_string()),
+        ),
+    }
+}
+
 /// The remedy for a failure, by whose fault it is (one table for every
 /// command: `checks::remedy::for_blame`).
 pub fn remedy_for(blame: Blame) -> &'static str {

@@ -224,19 +224,7 @@ fn build_report(
     let nvml = selected.backend.nvml().ok();
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    // None when no XID watch ran: the xid check is then SKIP, not PASS.
-    let (events, watch_error) = match xid_events {
-        Some(Ok(events)) => (events, None),
-        Some(Err(e)) => {
-            let why = format!("NVML XID events unavailable: {e}");
-            report.warnings.push(why.clone());
-            (Vec::new(), Some(why))
-        }
-        None => (
-            Vec::new(),
-            Some("NVML is unavailable: XID events not watched".to_string()),
-        ),
-    };
+    let (events, watch_error) = harness::xid_outcome(xid_events, &mut report.warnings);
     let summaries: Vec<BurnSummary> = runs
         .iter()
         .zip(gpus)

@@ -409,18 +409,7 @@ fn build_report(
     let mut report = Report::new("memtest");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let (events, watch_error) = match xid_events {
-        Some(Ok(events)) => (events, None),
-        Some(Err(e)) => {
-            let why = format!("NVML XID events unavailable: {e}");
-            report.warnings.push(why.clone());
-            (Vec::new(), Some(why))
-        }
-        None => (
-            Vec::new(),
-            Some("NVML is unavailable: XID events not watched".to_string()),
-        ),
-    };
+    let (events, watch_error) = harness::xid_outcome(xid_events, &mut report.warnings);
     let required = crate::report::Required {
         checks: REQUIRED,
         deselected: &[],
