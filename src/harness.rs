@@ -484,6 +484,7 @@ fn work<W, F>(
             return;
         }
     };
+    crate::trace::mark(&format!("harness: CUDA device {ordinal} set up"));
     let _ = tx.send(Msg::Ready(slot, workload.setup()));
     // The deadline starts now that the GPU is ready: a slow set-up never
     // eats the work.
@@ -517,6 +518,9 @@ fn work<W, F>(
             break;
         }
     }
+    crate::trace::mark(&format!(
+        "harness: CUDA device {ordinal} ran {steps} step(s)"
+    ));
     let cleanup = catch_unwind(AssertUnwindSafe(|| workload.finish())).unwrap_or_else(|p| {
         Err(WorkError::new(
             format!("the clean-up crashed (a gpuctl bug): {}", panic_text(&p)),
@@ -526,6 +530,7 @@ fn work<W, F>(
     let _ = tx.send(Msg::Finished(slot, cleanup));
     // Dropping the workload frees its GPU memory now, not at exit.
     drop(workload);
+    crate::trace::mark(&format!("harness: CUDA device {ordinal} cleaned up"));
 }
 
 fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
@@ -579,7 +584,12 @@ fn spawn_xid_watch(
     std::thread::spawn(move || {
         report_panics_here();
         let result = catch_unwind(AssertUnwindSafe(|| {
-            api.watch_xids(&indices, Duration::from_secs(7 * 24 * 3600), &stop)
+            api.watch_xids(
+                &indices,
+                Duration::from_secs(7 * 24 * 3600),
+                crate::device::XID_POLL_SHORT,
+                &stop,
+            )
         }))
         .unwrap_or_else(|p| {
             Err(QueryError::Failed(format!(

@@ -105,7 +105,7 @@ impl Metric {
             Metric::HbmWrite => "device write-only kernel",
             Metric::H2d => "pinned host to device, copy engine",
             Metric::D2h => "device to pinned host, copy engine",
-            Metric::LaunchLatency => "empty kernel, per launch, back to back",
+            Metric::LaunchLatency => "empty kernel, per launch, back to back from a CUDA graph",
         }
     }
 }

@@ -247,7 +247,9 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         let stop = stop_watch.clone();
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
-            let _ = tx.send(api.watch_xids(&indices, Duration::from_secs(24 * 3600), &stop));
+            let window = Duration::from_secs(24 * 3600);
+            let poll = crate::device::XID_POLL_SHORT;
+            let _ = tx.send(api.watch_xids(&indices, window, poll, &stop));
         });
         rx
     });
@@ -263,28 +265,45 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         .map(|g| (g.has_nvml && g.lost.is_none()).then_some(g.index))
         .collect();
     let idle_sample = !settings.compute;
-    let facts: Vec<Result<NvmlFacts, String>> = match &nvml {
-        Some(api) => {
-            let api = api.clone();
-            harness::map_bounded(readable, settings.compute_timeout, stop, move |index| {
-                index.map(|i| read_nvml(&*api, i, idle_sample))
-            })
-            .into_iter()
-            .map(|r| r.map(Option::unwrap_or_default))
-            .collect()
-        }
-        None => readable.iter().map(|_| Ok(NvmlFacts::default())).collect(),
+    let read_facts = || -> Vec<Result<NvmlFacts, String>> {
+        let facts = match &nvml {
+            Some(api) => {
+                let api = api.clone();
+                harness::map_bounded(readable, settings.compute_timeout, stop, move |index| {
+                    index.map(|i| read_nvml(&*api, i, idle_sample))
+                })
+                .into_iter()
+                .map(|r| r.map(Option::unwrap_or_default))
+                .collect()
+            }
+            None => readable.iter().map(|_| Ok(NvmlFacts::default())).collect(),
+        };
+        crate::trace::mark("NVML read");
+        facts
     };
-    crate::trace::mark("NVML read");
-    let compute = match (settings.compute, &cuda) {
-        (true, Some(cuda)) => Some(compute_tests(&gpus, cuda.clone(), nvml.clone(), &settings)),
-        // Asked for but CUDA did not open: judged as not run (host check).
-        (true, None) => Some(ComputeResults {
-            runs: Vec::new(),
-            interrupted: false,
-        }),
-        (false, _) => None,
-    };
+    // The NVML facts are read while the compute tests start: on a host with
+    // NVLink they take 100+ ms (every link's state and counters), which
+    // would otherwise come before the first context.
+    let (facts, compute) = std::thread::scope(|scope| {
+        let reader = scope.spawn(read_facts);
+        let compute = match (settings.compute, &cuda) {
+            (true, Some(cuda)) => Some(compute_tests(&gpus, cuda.clone(), nvml.clone(), &settings)),
+            // Asked for but CUDA did not open: judged as not run (host check).
+            (true, None) => Some(ComputeResults {
+                runs: Vec::new(),
+                interrupted: false,
+            }),
+            (false, _) => None,
+        };
+        // map_bounded catches a reader's panic itself; this only guards
+        // against a panic in gpuctl's own code around it.
+        let facts = reader.join().unwrap_or_else(|_| {
+            gpus.iter()
+                .map(|_| Err("the NVML reader crashed (a gpuctl bug)".to_string()))
+                .collect()
+        });
+        (facts, compute)
+    });
     crate::trace::mark("GPUs read and tested");
     if let Some(rest) = settings.watch.checked_sub(started.elapsed()) {
         // Sleep in steps so Ctrl-C still answers at once.
@@ -550,9 +569,10 @@ struct NvmlFacts {
 }
 
 fn read_nvml(api: &dyn NvmlApi, index: u32, idle_sample: bool) -> NvmlFacts {
-    let details = Some(api.details(index));
-    let counters = Some(api.error_counters(index));
-    let nvlinks = Some(api.nvlinks(index));
+    use crate::trace::timed;
+    let details = Some(timed("details", || api.details(index)));
+    let counters = Some(timed("error counters", || api.error_counters(index)));
+    let nvlinks = Some(timed("nvlinks", || api.nvlinks(index)));
     let mut sampler = Sampler::default();
     if idle_sample {
         sampler.sample(&api.telemetry(index));
@@ -671,9 +691,14 @@ fn compute_tests(
         &options,
         signal::stop_flag(),
         move |ordinal| {
+            // One context for the self-test and the GEMM (see hold_context).
+            let _context = cuda
+                .hold_context(ordinal)
+                .map_err(|e| holders.work_error(ordinal, e))?;
             let self_test = cuda
                 .self_test(ordinal, Duration::ZERO)
                 .map_err(|e| holders.work_error(ordinal, e))?;
+            crate::trace::mark(&format!("health: self-test ran on CUDA device {ordinal}"));
             let gemm = cuda
                 .start_burn(ordinal, &config)
                 .map_err(|e| holders.work_error(ordinal, e))?;

@@ -51,7 +51,9 @@ pub trait BenchWorker: Send {
     /// Warm-up, then `reps` timed repetitions of `what`, then a check of
     /// the data moved.
     fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, String>;
-    /// `reps` repetitions, each timing `launches` back-to-back empty kernel
-    /// launches; returns seconds per launch for each repetition.
+    /// `reps` repetitions, each timing `launches` back-to-back empty kernels
+    /// (replayed from a CUDA graph, so the GPU's launch-to-completion time
+    /// is measured, not the host's CPU); seconds per kernel for each
+    /// repetition.
     fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, String>;
 }

@@ -42,6 +42,9 @@ pub const DEFAULT_CALL_TIMEOUT: Duration = Duration::from_secs(5);
 /// How often a waiting caller looks at the stop flag.
 const POLL: Duration = Duration::from_millis(20);
 
+/// The longest the XID watch's waiter sleeps between looks at the stop flag.
+const MAX_WATCH_SLICE: Duration = Duration::from_millis(500);
+
 /// After a stop request, how long a call may still take to answer.
 const STOP_GRACE: Duration = Duration::from_millis(300);
 
@@ -301,6 +304,11 @@ impl NvmlApi for BoundedNvml {
         .unwrap_or_else(|e| super::monitor::MonitorReadings::failed(&e))
     }
 
+    fn energy_mj(&self, index: u32) -> Reading<u64> {
+        self.gpu(index, "energy_mj", move |n| n.energy_mj(index))
+            .unwrap_or_else(Reading::err)
+    }
+
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
         self.gpu(index, "nvlinks", move |n| n.nvlinks(index))
             .unwrap_or_else(Reading::err)
@@ -332,6 +340,7 @@ impl NvmlApi for BoundedNvml {
         &self,
         indices: &[u32],
         window: Duration,
+        poll: Duration,
         stop: &AtomicBool,
     ) -> Result<Vec<XidEvent>, QueryError> {
         if let Some(e) = self.guard.known_hang(None) {
@@ -346,7 +355,7 @@ impl NvmlApi for BoundedNvml {
             .name("gpuctl-watch_xids".into())
             .spawn(move || {
                 crate::harness::report_panics_here();
-                let _ = tx.send(inner.watch_xids(&ids, window, &flag));
+                let _ = tx.send(inner.watch_xids(&ids, window, poll, &flag));
             });
         if let Err(e) = spawned {
             return Err(QueryError::Failed(format!(
@@ -377,7 +386,11 @@ impl NvmlApi for BoundedNvml {
                     timed_out("watch_xids", self.guard.timeout)
                 });
             }
-            let wait = due.map_or(POLL, |d| POLL.min(d - now));
+            // A long driver wait (`poll`) is matched here: waking more often
+            // than the driver answers would only burn CPU. A stop is still
+            // seen within `poll`, well inside the 2 s a Ctrl-C may take.
+            let slice = POLL.max(poll.min(MAX_WATCH_SLICE));
+            let wait = due.map_or(slice, |d| slice.min(d - now));
             match rx.recv_timeout(wait) {
                 Ok(result) => return result,
                 Err(RecvTimeoutError::Timeout) => {}
@@ -421,6 +434,12 @@ impl CudaApi for BoundedCuda {
 
     fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
         self.inner.self_test(ordinal, busy)
+    }
+
+    // Not bounded here, like start_burn: health calls it on the harness's
+    // per-GPU thread, under its set-up deadline.
+    fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
+        self.inner.hold_context(ordinal)
     }
 
     fn cublaslt_available(&self) -> Result<(), String> {

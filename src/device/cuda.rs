@@ -88,6 +88,17 @@ impl CudaApi for RealCuda {
         guarded(|| run_self_test(ordinal, busy))
     }
 
+    fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
+        if self.no_device {
+            return Err(QueryError::Failed("no CUDA device is visible".into()));
+        }
+        guarded(|| {
+            CudaContext::new(ordinal as usize)
+                .map(|ctx| Box::new(ctx) as super::ContextHold)
+                .map_err(|e| failed("context creation failed", e.0))
+        })
+    }
+
     fn cublaslt_available(&self) -> Result<(), String> {
         super::burn_engine::cublaslt_available()
     }

@@ -77,6 +77,10 @@ pub fn simulated() -> bool {
 }
 
 /// The management library (NVML), real or simulated.
+/// The XID watch's wait slice for commands that end soon after a stop
+/// (health, burn, memtest): the answer is due within this after the stop.
+pub const XID_POLL_SHORT: Duration = Duration::from_millis(10);
+
 pub trait NvmlApi: Send + Sync {
     /// Driver version string, e.g. `580.159.04`.
     fn driver_version(&self) -> Result<String, QueryError>;
@@ -119,6 +123,12 @@ pub trait NvmlApi: Send + Sync {
     /// default: a wrapper (`bounded`) that forgot to forward it would answer
     /// "not supported" for every field on every run.
     fn monitor_readings(&self, index: u32) -> monitor::MonitorReadings;
+    /// Energy since the driver loaded, millijoules (Volta and later). Apart
+    /// from `monitor_readings` because it is the dearest read by far (6-9 ms
+    /// of CPU on an H100, against well under 1 ms for the rest of a sample):
+    /// `monitor` reads it at its own, slower cadence. No default, for the
+    /// reason `compute_processes` has none.
+    fn energy_mj(&self, index: u32) -> Reading<u64>;
     /// Per-link NVLink state; `NotSupported` on a PCIe-only GPU.
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>>;
     /// Processes holding memory on this GPU (NVML's running compute
@@ -127,11 +137,15 @@ pub trait NvmlApi: Send + Sync {
     /// silently lose the answer.
     fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>>;
     /// XID events on these GPUs seen during `window` (from registration
-    /// on), returning early once `stop` is set.
+    /// on), returning early once `stop` is set. `poll` is the longest single
+    /// wait on the driver: how soon a stop is noticed, against how often the
+    /// driver is asked (short commands use [`XID_POLL_SHORT`]; `monitor`
+    /// waits its whole window in one call, which costs no CPU).
     fn watch_xids(
         &self,
         indices: &[u32],
         window: Duration,
+        poll: Duration,
         stop: &AtomicBool,
     ) -> Result<Vec<XidEvent>, QueryError>;
     /// How GPU `a` reaches GPU `b` (NVML indices): NVLink with its active
@@ -139,6 +153,9 @@ pub trait NvmlApi: Send + Sync {
     /// `compute_processes` has none.
     fn p2p_link(&self, a: u32, b: u32) -> Result<p2p::PairLink, QueryError>;
 }
+
+/// A retained context ([`CudaApi::hold_context`]); released on drop.
+pub type ContextHold = Box<dyn std::any::Any + Send>;
 
 /// The compute library (CUDA driver API), real or simulated.
 pub trait CudaApi: Send + Sync {
@@ -151,6 +168,13 @@ pub trait CudaApi: Send + Sync {
     /// every element against the host reference, then keeps the GPU busy
     /// for `busy` so callers can sample it under load.
     fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError>;
+    /// Retains `ordinal`'s primary context until the returned hold drops.
+    /// Work that opens the context more than once in a row (health: the
+    /// self-test, then the GEMM) holds it across: otherwise the context is
+    /// destroyed and made again in between, 100-200 ms per GPU that the
+    /// driver serializes across GPUs. No default, for the reason
+    /// `start_bench` has none.
+    fn hold_context(&self, ordinal: u32) -> Result<ContextHold, QueryError>;
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
     /// Sets up a GEMM burn on `ordinal`: context, operands, reference

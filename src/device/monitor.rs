@@ -1,5 +1,5 @@
 //! What `monitor` reads on top of [`Telemetry`](super::Telemetry) and
-//! [`ErrorCounters`](super::ErrorCounters): energy, memory utilisation and
+//! [`ErrorCounters`](super::ErrorCounters): memory utilisation and
 //! free memory, PCIe and NVLink byte counters, and the processes on the GPU.
 //!
 //! Byte counters are cumulative so that `monitor` turns them into rates
@@ -30,8 +30,6 @@ pub enum PcieTraffic {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct MonitorReadings {
-    /// Energy since the driver loaded, millijoules (Volta and later).
-    pub energy_mj: Reading<u64>,
     /// Share of time the memory controller was busy, percent.
     pub utilization_memory_pct: Reading<u32>,
     pub memory: Reading<MemoryInfo>,
@@ -47,7 +45,6 @@ impl MonitorReadings {
     /// Every reading failed with `e` (the GPU could not be opened).
     pub fn failed(e: &QueryError) -> Self {
         Self {
-            energy_mj: Reading::err(e.clone()),
             utilization_memory_pct: Reading::err(e.clone()),
             memory: Reading::err(e.clone()),
             pcie: Reading::err(e.clone()),
@@ -64,8 +61,10 @@ const ALL_LINKS: u32 = u32::MAX;
 /// The real reads, one driver round trip per group of values.
 pub(super) fn read_real(device: &nvml_wrapper::Device<'_>) -> MonitorReadings {
     use super::nvml::{memory as memory_info, reading};
+    use crate::trace::timed;
     use nvml_wrapper::enum_wrappers::device::PcieUtilCounter;
-    let [pcie_tx, pcie_rx, link_tx, link_rx] = counter_fields(device);
+    let [pcie_tx, pcie_rx, link_tx, link_rx] =
+        timed("pcie/nvlink counters", || counter_fields(device));
     let pcie = match (pcie_tx, pcie_rx) {
         (Ok(tx_bytes), Ok(rx_bytes)) => Reading::Value(PcieTraffic::Total { tx_bytes, rx_bytes }),
         // Drivers without the byte counters: NVML's sampled rate (KB/s).
@@ -80,13 +79,16 @@ pub(super) fn read_real(device: &nvml_wrapper::Device<'_>) -> MonitorReadings {
         ),
     };
     MonitorReadings {
-        energy_mj: reading(device.total_energy_consumption()),
-        utilization_memory_pct: reading(device.utilization_rates().map(|u| u.memory)),
-        memory: reading(device.memory_info().map(memory_info)),
+        utilization_memory_pct: timed("utilization (memory)", || {
+            reading(device.utilization_rates().map(|u| u.memory))
+        }),
+        memory: timed("memory info (full)", || {
+            reading(device.memory_info().map(memory_info))
+        }),
         pcie,
         nvlink_tx_bytes: link_tx.into(),
         nvlink_rx_bytes: link_rx.into(),
-        processes: processes(device),
+        processes: timed("processes", || processes(device)),
     }
 }
 

@@ -35,16 +35,13 @@ use std::time::{Duration, Instant};
 /// `NVML_NVLINK_MAX_LINKS` in nvml.h (18 since NVLink 4).
 const NVLINK_MAX_LINKS: u32 = 18;
 
-/// Longest single wait on the event set, so `stop` is noticed quickly.
-const EVENT_POLL_MS: u64 = 10;
-
 /// NVML's own value for "XID unknown" (`XidError::Unknown` in the wrapper).
 const XID_UNKNOWN: u64 = 999;
 
 /// Opens NVML, or says plainly which library is missing.
 pub fn open() -> Result<Arc<dyn NvmlApi>, String> {
     crate::trace::mark("loading NVML");
-    match Nvml::init() {
+    match crate::trace::timed("nvmlInit", Nvml::init) {
         Ok(nvml) => Ok(Arc::new(RealNvml { nvml })),
         Err(NvmlError::LibloadingError(e)) => {
             Err(format!("libnvidia-ml.so.1 (NVML) not found: {e}"))
@@ -475,7 +472,8 @@ impl NvmlApi for RealNvml {
     }
 
     fn identity(&self, index: u32) -> Result<NvmlIdentity, QueryError> {
-        let device = self.device(index).map_err(query_error)?;
+        let device =
+            crate::trace::timed("device handle", || self.device(index)).map_err(query_error)?;
         crate::trace::mark("NVML device handle acquired");
         Ok(NvmlIdentity {
             index,
@@ -556,37 +554,49 @@ impl NvmlApi for RealNvml {
                 };
             }
         };
+        use crate::trace::timed;
         Telemetry {
-            temperature_gpu_c: reading(device.temperature(TemperatureSensor::Gpu)),
-            temperature_memory_c: reading(memory_temperature(&device)),
-            power_draw_w: reading(device.power_usage().map(milliwatts)),
-            sm_clock_mhz: reading(device.clock_info(Clock::SM)),
-            memory_clock_mhz: reading(device.clock_info(Clock::Memory)),
-            clock_events: reading(clock_events(&device)),
-            utilization_gpu_pct: reading(device.utilization_rates().map(|u| u.gpu)),
-            memory_used_bytes: reading(device.memory_info().map(|m| m.used)),
-            pcie_current: reading(pcie_current(&device)),
+            temperature_gpu_c: timed("temperature", || {
+                reading(device.temperature(TemperatureSensor::Gpu))
+            }),
+            temperature_memory_c: timed("memory temperature", || {
+                reading(memory_temperature(&device))
+            }),
+            power_draw_w: timed("power", || reading(device.power_usage().map(milliwatts))),
+            sm_clock_mhz: timed("sm clock", || reading(device.clock_info(Clock::SM))),
+            memory_clock_mhz: timed("memory clock", || reading(device.clock_info(Clock::Memory))),
+            clock_events: timed("clock events", || reading(clock_events(&device))),
+            utilization_gpu_pct: timed("utilization", || {
+                reading(device.utilization_rates().map(|u| u.gpu))
+            }),
+            memory_used_bytes: timed("memory info", || {
+                reading(device.memory_info().map(|m| m.used))
+            }),
+            pcie_current: timed("pcie link", || reading(pcie_current(&device))),
         }
     }
 
     fn temperature_gpu(&self, index: u32) -> Reading<u32> {
         match self.device(index) {
-            Ok(device) => reading(device.temperature(TemperatureSensor::Gpu)),
+            Ok(device) => crate::trace::timed("temperature", || {
+                reading(device.temperature(TemperatureSensor::Gpu))
+            }),
             Err(e) => Reading::err(query_error(e)),
         }
     }
 
     fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
         match self.device(index) {
-            Ok(device) => probe_fields(&device).unwrap_or_else(|_| {
-                // Field values unavailable: the individual queries.
-                (
-                    reading(
-                        device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile),
-                    ),
-                    reading(row_remap(&device)),
-                )
-            }),
+            Ok(device) => crate::trace::timed("ecc and remap fields", || probe_fields(&device))
+                .unwrap_or_else(|_| {
+                    // Field values unavailable: the individual queries.
+                    (
+                        reading(
+                            device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile),
+                        ),
+                        reading(row_remap(&device)),
+                    )
+                }),
             Err(e) => {
                 let e = query_error(e);
                 (Reading::err(e.clone()), Reading::err(e))
@@ -596,7 +606,9 @@ impl NvmlApi for RealNvml {
 
     fn slowdown_threshold(&self, index: u32) -> Reading<u32> {
         match self.device(index) {
-            Ok(device) => reading(device.temperature_threshold(TemperatureThreshold::Slowdown)),
+            Ok(device) => crate::trace::timed("slowdown threshold", || {
+                reading(device.temperature_threshold(TemperatureThreshold::Slowdown))
+            }),
             Err(e) => Reading::err(query_error(e)),
         }
     }
@@ -618,13 +630,22 @@ impl NvmlApi for RealNvml {
                 };
             }
         };
+        use crate::trace::timed;
         ErrorCounters {
-            ecc_enabled: reading(device.is_ecc_enabled().map(|m| m.currently_enabled)),
-            ecc_volatile: reading(ecc_counts(&device, EccCounter::Volatile)),
-            ecc_aggregate: reading(ecc_counts(&device, EccCounter::Aggregate)),
-            row_remap: reading(row_remap(&device)),
-            retired_pages: reading(retired_pages(&device)),
-            pcie_replay_count: reading(device.pcie_replay_counter().map(u64::from)),
+            ecc_enabled: timed("ecc mode", || {
+                reading(device.is_ecc_enabled().map(|m| m.currently_enabled))
+            }),
+            ecc_volatile: timed("ecc volatile", || {
+                reading(ecc_counts(&device, EccCounter::Volatile))
+            }),
+            ecc_aggregate: timed("ecc aggregate", || {
+                reading(ecc_counts(&device, EccCounter::Aggregate))
+            }),
+            row_remap: timed("row remap", || reading(row_remap(&device))),
+            retired_pages: timed("retired pages", || reading(retired_pages(&device))),
+            pcie_replay_count: timed("pcie replay", || {
+                reading(device.pcie_replay_counter().map(u64::from))
+            }),
             // NVLink is read by `nvlinks()`, not here (see the trait).
             ..ErrorCounters::default()
         }
@@ -634,6 +655,15 @@ impl NvmlApi for RealNvml {
         match self.device(index) {
             Ok(device) => super::monitor::read_real(&device),
             Err(e) => super::monitor::MonitorReadings::failed(&query_error(e)),
+        }
+    }
+
+    fn energy_mj(&self, index: u32) -> Reading<u64> {
+        match self.device(index) {
+            Ok(device) => {
+                crate::trace::timed("energy", || reading(device.total_energy_consumption()))
+            }
+            Err(e) => Reading::err(query_error(e)),
         }
     }
 
@@ -730,6 +760,7 @@ impl NvmlApi for RealNvml {
         &self,
         indices: &[u32],
         window: Duration,
+        poll: Duration,
         stop: &AtomicBool,
     ) -> Result<Vec<XidEvent>, QueryError> {
         let start = Instant::now();
@@ -774,7 +805,7 @@ impl NvmlApi for RealNvml {
             if left.is_zero() {
                 break;
             }
-            let wait_ms = left.as_millis().clamp(1, u128::from(EVENT_POLL_MS)) as u32;
+            let wait_ms = left.min(poll).as_millis().clamp(1, u128::from(u32::MAX)) as u32;
             let data = match set.wait(wait_ms) {
                 Ok(d) => d,
                 Err(NvmlError::Timeout) => continue,

@@ -585,10 +585,6 @@ impl NvmlApi for SimNvml {
                 Reading::Value((r as f64 * secs) as u64)
             })
         };
-        let energy = m.energy_mj.map_or_else(Reading::default, |start| {
-            let watts = gpu.telemetry.power_draw_w.get().unwrap_or(0.0);
-            Reading::Value(start + (watts * secs * 1000.0) as u64)
-        });
         let pcie = match (grown(m.pcie_tx_bytes_per_s), grown(m.pcie_rx_bytes_per_s)) {
             (Reading::Value(tx_bytes), Reading::Value(rx_bytes)) => {
                 Reading::Value(PcieTraffic::Total { tx_bytes, rx_bytes })
@@ -596,7 +592,6 @@ impl NvmlApi for SimNvml {
             _ => Reading::default(),
         };
         MonitorReadings {
-            energy_mj: energy,
             utilization_memory_pct: m
                 .utilization_memory_pct
                 .map_or_else(Reading::default, Reading::Value),
@@ -621,6 +616,20 @@ impl NvmlApi for SimNvml {
         self.0.p2p.link(a, b)
     }
 
+    fn energy_mj(&self, index: u32) -> Reading<u64> {
+        let gpu = match self.read(index, "energy_mj") {
+            Ok(g) => g,
+            Err(e) => return Reading::err(e),
+        };
+        let secs = self.1.elapsed().as_secs_f64();
+        gpu.monitor
+            .energy_mj
+            .map_or_else(Reading::default, |start| {
+                let watts = gpu.telemetry.power_draw_w.get().unwrap_or(0.0);
+                Reading::Value(start + (watts * secs * 1000.0) as u64)
+            })
+    }
+
     fn compute_processes(&self, index: u32) -> Reading<Vec<GpuProcess>> {
         match self.read(index, "compute_processes") {
             Ok(gpu) => gpu.processes.clone(),
@@ -632,6 +641,7 @@ impl NvmlApi for SimNvml {
         &self,
         indices: &[u32],
         window: Duration,
+        _poll: Duration,
         stop: &AtomicBool,
     ) -> Result<Vec<XidEvent>, QueryError> {
         // Events arrive at once; the watch still lasts its window (or until
@@ -672,6 +682,11 @@ impl CudaApi for SimCuda_ {
     fn devices(&self) -> Result<Vec<CudaDevice>, QueryError> {
         self.0.cuda.maybe_hang("devices");
         self.devices_now()
+    }
+
+    fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
+        self.gpu_of(ordinal, "hold_context")?;
+        Ok(Box::new(()))
     }
 
     fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|deploy|bench|benchcmd|all]
-#   (monitor: MONITOR_ARGS='--rss-minutes 10' by default, the 10-minute RSS run;
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|all]
+#   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
+#   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
+#   later call on the same warm machine, waits for it and prints the figures;
 #   bench runs the latency/burn benchmarks; benchcmd checks the `gpuctl bench` command)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
@@ -51,7 +53,13 @@ fi
 if [[ $what == monitor || $what == all ]]; then
     echo "== monitor checks and figures"
     # shellcheck disable=SC2086
-    python3 tests/gpu/check_monitor.py ${MONITOR_ARGS:---rss-minutes 10} 2>&1 | tee "$out/monitor.log" || rc=1
+    python3 tests/gpu/check_monitor.py ${MONITOR_ARGS:---rss-minutes 1} 2>&1 | tee "$out/monitor.log" || rc=1
+fi
+if [[ $what == rss-start ]]; then
+    python3 tests/gpu/monitor_rss.py start "${RSS_MINUTES:-10}" || rc=1
+fi
+if [[ $what == rss-collect ]]; then
+    echo "== monitor RSS run"; python3 tests/gpu/monitor_rss.py collect 2>&1 | tee "$out/rss.log" || rc=1
 fi
 if [[ $what == deploy || $what == all ]]; then
     echo "== deploy checks (the image's commands as the container runs them)"

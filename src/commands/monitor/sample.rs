@@ -15,6 +15,9 @@ pub struct RawReadings {
     pub telemetry: Telemetry,
     pub errors: ErrorCounters,
     pub extra: MonitorReadings,
+    /// Energy since the driver loaded (mJ), read every
+    /// `ENERGY_EVERY` at most: the dearest NVML read of a sample.
+    pub energy_mj: Reading<u64>,
     /// Slowdown temperature, read once per GPU and repeated here.
     pub slowdown: Reading<u32>,
     /// Wall time of the reads, for the cost figure.
@@ -147,7 +150,7 @@ impl GpuSample {
         self.up = true;
         self.read_ms = Some(r.read_ms);
         self.power_w = t.power_draw_w.get();
-        self.energy_j = r.extra.energy_mj.get().map(|mj| mj as f64 / 1000.0);
+        self.energy_j = r.energy_mj.get().map(|mj| mj as f64 / 1000.0);
         self.temperature_gpu_c = t.temperature_gpu_c.get();
         self.temperature_memory_c = t.temperature_memory_c.get();
         self.sm_clock_mhz = t.sm_clock_mhz.get();
