@@ -6,7 +6,7 @@ baseline with 5% tolerance passes; --quick under 5 s and default under 20 s.
 
 Run on a GPU machine: python3 tests/gpu/check_bench.py
 Env: REPEAT_MODE=default|quick (default: default, or quick when a default run
-took over 16 s), REPEATS=10, COPY_VARIANTS and BLOCKS (copy kernel shapes to try).
+took over 16 s) and REPEATS=10.
 """
 import json
 import os
@@ -105,14 +105,6 @@ code, doc, err, secs, builtin = bench("--engine", "builtin", "--tests", "gemm", 
 equal(code, 0, f"built-in kernel GEMM run exit code ({err.strip()[:200]})")
 for m, r in builtin.items():
     print(f"info  builtin {m}: {r['value']} TFLOP/s (cuBLASLt {res.get(m, {}).get('value')}) {r.get('detail')}")
-
-# HBM copy kernel: access order and grid (development knobs).
-for variant in os.environ.get("COPY_VARIANTS", "tile4 tile8 tile4nc stride4").split():
-    for blocks in os.environ.get("BLOCKS", "8").split():
-        code, doc, err, secs, r = bench("--tests", "hbm_copy", env={"GPUCTL_BENCH_BLOCKS_PER_SM": blocks,
-                                                                    "GPUCTL_BENCH_COPY": variant})
-        print(f"info  copy {variant} blocks/SM {blocks}: " + ", ".join(f"{m} {v['value']:.0f}" for m, v in r.items())
-              + (f" (PyTorch copy_ {ref['hbm_copy']:.0f})" if "hbm_copy" in ref else "") + f" {err.strip()[:200]}")
 
 # A --min above the measured value exits 1, with metric, value, threshold and distance.
 high = res.get("gemm_bf16", {}).get("value", 1000) * 1.5
