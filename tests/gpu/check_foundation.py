@@ -33,7 +33,7 @@ for g in gpus:
     equal(d["driver_version"], s["driver_version"], f"{tag} driver version")
     equal(d["pcie_link_gen_max"], int(s["pcie.link.gen.max"]), f"{tag} PCIe max gen")
     equal(d["pcie_link_width_max"], int(s["pcie.link.width.max"]), f"{tag} PCIe max width")
-    equal(d["serial"], s["serial"], f"{tag} serial")
+    equal(g["serial"], s["serial"], f"{tag} serial")  # identity, beside name and UUID
     equal(d["compute_capability"], s["compute_cap"], f"{tag} compute capability")
     equal(d["persistence_mode"], s["persistence_mode"] == "Enabled", f"{tag} persistence mode")
     check(abs(d["power_limit_w"] - float(s["power.limit"])) < 0.5, f"{tag} power limit {d['power_limit_w']} W", s["power.limit"])

@@ -30,7 +30,7 @@ def sample(minutes):
     line = p.stderr.readline()
     addr = line.split("http://")[1].split("/metrics")[0] if "http://" in line else None
     t0 = time.time()
-    series, scrapes, failed = [], 0, 0
+    series, scrapes, failed, statuses = [], 0, 0, {}
     next_rss = 0.0
     while time.time() - t0 < minutes * 60 and p.poll() is None:
         now = time.time() - t0
@@ -38,14 +38,22 @@ def sample(minutes):
             series.append((round(now, 1), rss_kib(p.pid), fds(p.pid)))
             next_rss += 5
             with open(f"{DIR}/series.json", "w") as f:
-                json.dump({"series": series, "scrapes": scrapes, "failed": failed}, f)
+                json.dump({"series": series, "scrapes": scrapes, "failed": failed,
+                           "statuses": statuses}, f)
         if addr:
             try:
                 status, _, _ = http_get(addr, "/metrics")
                 scrapes += 1
-                failed += status.split()[1] != "200"
-            except OSError:
+                code = status.split()[1] if len(status.split()) > 1 else status
+                # 503 until the first sample is in is the server's answer by
+                # design ("no sample yet"), not a failure.
+                if code == "503" and "200" not in statuses:
+                    code = "503 before the first sample"
+                statuses[code] = statuses.get(code, 0) + 1
+                failed += code not in ("200", "503 before the first sample")
+            except OSError as e:
                 failed += 1
+                statuses[type(e).__name__] = statuses.get(type(e).__name__, 0) + 1
         time.sleep(1)
     series.append((round(time.time() - t0, 1), rss_kib(p.pid), fds(p.pid)))
     p.send_signal(signal.SIGTERM)
@@ -56,6 +64,7 @@ def sample(minutes):
         rc = "killed after 10 s"
     with open(f"{DIR}/series.json", "w") as f:
         json.dump({"series": series, "scrapes": scrapes, "failed": failed, "rc": rc,
+                   "statuses": statuses,
                    "minutes": minutes, "done": True}, f)
 
 
@@ -77,10 +86,11 @@ def collect():
     fd_lo, fd_hi = min(s[2] for s in settled), max(s[2] for s in settled)
     with open(f"{DIR}/monitor.jsonl") as f:
         lines = [json.loads(x) for x in f if x.strip()]
-    samples = sum(1 for x in lines if "event" not in x and "summary" not in x)
+    samples = sum(1 for x in lines if x.get("event") == "sample")
     print(f"FIGURE RSS over {data['minutes']} min at 100 ms (after the first 30 s): "
           f"{settled[0][1]} -> {settled[-1][1]} KiB, range {hi - lo} KiB; fds {fd_lo}..{fd_hi}; "
-          f"{samples} samples, {data['scrapes']} scrapes ({data['failed']} failed); SIGTERM rc {data['rc']}")
+          f"{samples} samples, {data['scrapes']} scrapes ({data['failed']} failed, by status "
+          f"{data.get('statuses')}); SIGTERM rc {data['rc']}")
     print("RSS series (s, KiB, fds):", series)
     ok = hi - lo <= 1024 and fd_lo == fd_hi and data["rc"] == 0 and data["failed"] == 0
     print(("PASS" if ok else "FAIL") + "  RSS flat within 1 MiB, fds constant, SIGTERM exits 0")
