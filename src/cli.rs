@@ -694,7 +694,7 @@ METRICS (median of repetitions timed with CUDA events after a warm-up)
   hbm_copy (bytes read + written), hbm_read, hbm_write     GB/s, 16-byte grid-stride kernels
   h2d, d2h                  GB/s, pinned host memory, copy engine
   launch_latency            us per empty kernel launch, back to back
-  Every byte moved and every product is checked; a wrong result fails the GPU. GEMM
+  Every byte moved and every product is checked; a wrong result fails the GPU. Device
   buffers are zeroed and read back before they are freed (memory_wipe). A GPU passes
   only when its run finished and verified its work (bench_ran); one on which nothing
   was judged fails (coverage).

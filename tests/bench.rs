@@ -112,12 +112,12 @@ fn healthy_run_measures_every_metric_and_passes() {
             .any(|g| g["source"] == "builtin" && g["limit"] == 2345.0 && g["passed"] == true));
         // Two GPUs of one model: each is compared with their median.
         assert!(gates.iter().any(|g| g["source"] == "peers"));
-        // Every dtype's GEMM buffers were wiped and verified before being
-        // freed: five dtypes of 19 simulated buffers each.
+        // Every buffer was wiped and verified before being freed: the
+        // bandwidth worker's 3 and five dtypes of 19 simulated GEMM buffers.
         let wipe = check(&doc, gpu, "memory_wipe");
         assert_eq!(wipe["status"], "pass");
         assert!(
-            wipe["message"].as_str().unwrap().starts_with("95 buffers"),
+            wipe["message"].as_str().unwrap().starts_with("98 buffers"),
             "{wipe}"
         );
     }
@@ -159,12 +159,16 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
         .collect();
     assert_eq!(names, ["h2d", "d2h", "launch_latency"]);
     assert_eq!(doc["gpus"][0]["bench"]["engine"], Value::Null);
-    // No GEMM ran, so there were no GEMM buffers to wipe.
-    assert!(doc["gpus"][0]["checks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .all(|c| c["name"] != "memory_wipe"));
+    // No GEMM ran: only the bandwidth worker's buffers were wiped.
+    let wipe = check(&doc, 0, "memory_wipe");
+    assert_eq!(wipe["status"], "pass");
+    assert!(
+        wipe["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("3 buffers (2048 MiB)"),
+        "{wipe}"
+    );
 
     let (run, doc) = bench_json("two_h100.json", &["--quick", "-i", "0"]);
     run.assert_code(0);
@@ -484,8 +488,9 @@ fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
     run.assert_code(1);
     let text = std::fs::read_to_string(&xml).unwrap();
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    assert!(text.contains("tests=\"6\" failures=\"2\""), "{text}");
-    assert_eq!(text.matches("<testcase ").count(), 6);
+    // Per GPU: bench_ran, h2d, d2h and the wipe of the bandwidth buffers.
+    assert!(text.contains("tests=\"8\" failures=\"2\""), "{text}");
+    assert_eq!(text.matches("<testcase ").count(), 8);
     assert_eq!(text.matches("<failure ").count(), 2);
     assert!(text.contains("classname=\"gpuctl.bench.gpu1\" name=\"h2d\""));
     assert!(
@@ -514,6 +519,8 @@ fn corrupted_transfer_fails_that_gpu_only() {
     assert!(c["message"].as_str().unwrap().contains("corrupted"), "{c}");
     assert!(c["remedy"].as_str().unwrap().contains("RMA"), "{c}");
     assert_eq!(check(&doc, 0, "hbm_copy")["status"], "skip");
+    // The buffers were still wiped after the failure.
+    assert_eq!(check(&doc, 0, "memory_wipe")["status"], "pass");
     assert_eq!(doc["gpus"][1]["status"], "pass");
 }
 
@@ -572,6 +579,30 @@ fn out_of_memory_at_gemm_setup_names_the_holders_not_the_gpu() {
     assert!(!remedy.contains("RMA"), "{remedy}");
     // What ran before the GEMM set-up still counts.
     assert_eq!(check(&doc, 0, "h2d")["status"], "pass");
+}
+
+#[test]
+fn out_of_memory_at_bandwidth_setup_names_the_holders_not_the_gpu() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = fixture_variant(dir.path(), "two_h100.json", "oom_bench.json", |f| {
+        f["gpus"][0]["bench"] = json!({ "out_of_memory_free_bytes": 104857600u64 });
+        f["gpus"][0]["processes"] = json!([
+            { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
+        ]);
+    });
+    let (run, doc) = bench_json(&f, &["--tests", "hbm", "-i", "0"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["bench_ran"]);
+    let c = check(&doc, 0, "bench_ran");
+    let message = c["message"].as_str().unwrap();
+    assert!(
+        message.contains("allocating buffer A (4096 MiB) failed: out of GPU memory"),
+        "{message}"
+    );
+    assert!(message.contains("pid 4242 (python3)"), "{message}");
+    let remedy = c["remedy"].as_str().unwrap();
+    assert!(remedy.starts_with("free the GPU"), "{remedy}");
+    assert!(!remedy.contains("RMA"), "{remedy}");
 }
 
 #[test]

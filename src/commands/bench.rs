@@ -9,6 +9,8 @@
 //! temperature and clock event reasons sampled while it ran. Gates (limits,
 //! built-in expectations, a baseline, the run's other GPUs of the same
 //! model) turn a shortfall into a FAIL check; pure logic in [`bench_gate`].
+//! Every worker's device buffers are wiped, verified, before they are freed
+//! (`memory_wipe`).
 //!
 //! [`bench_gate`]: super::bench_gate
 
@@ -159,7 +161,7 @@ struct BenchWork {
     bench: Option<Box<dyn BenchWorker>>,
     bench_detail: Option<String>,
     burn: Option<(Dtype, Box<dyn BurnWorker>)>,
-    /// Wipes of the GEMM workers finished so far (one per dtype).
+    /// Wipes finished so far: the bandwidth worker's and one per GEMM dtype.
     wiped: Option<WipeReport>,
     /// Turns an out-of-memory set-up into an error naming the holders.
     holders: Arc<MemoryHolders>,
@@ -224,15 +226,18 @@ impl BenchWork {
             return Ok(());
         };
         let w = worker.finish().map_err(WorkError::from)?;
-        self.wiped = Some(match self.wiped {
-            None => w,
-            Some(t) => WipeReport {
-                buffers: t.buffers + w.buffers,
-                bytes: t.bytes + w.bytes,
-                verified: t.verified && w.verified,
-                nonzero_words: t.nonzero_words + w.nonzero_words,
-            },
-        });
+        self.wiped = Some(add_wipe(self.wiped, w));
+        Ok(())
+    }
+
+    /// Wipes (verified) and frees the bandwidth worker's buffers, adding
+    /// the wipe to the run's total.
+    fn release_bench(&mut self) -> Result<(), WorkError> {
+        let Some(mut worker) = self.bench.take() else {
+            return Ok(());
+        };
+        let w = worker.finish().map_err(WorkError::from)?;
+        self.wiped = Some(add_wipe(self.wiped, w));
         Ok(())
     }
 
@@ -243,21 +248,24 @@ impl BenchWork {
     }
 }
 
-/// A failed check of the data moved is the GPU's fault; anything else is
-/// not known to be.
-fn bench_error(message: String) -> WorkError {
-    let blame = if message.contains("corrupted") || message.contains("arrived wrong") {
-        Blame::Gpu
-    } else {
-        Blame::Unknown
-    };
-    WorkError::new(message, blame)
+/// `total` with the wipe `w` added: verified only if both were.
+fn add_wipe(total: Option<WipeReport>, w: WipeReport) -> WipeReport {
+    match total {
+        None => w,
+        Some(t) => WipeReport {
+            buffers: t.buffers + w.buffers,
+            bytes: t.bytes + w.bytes,
+            verified: t.verified && w.verified,
+            nonzero_words: t.nonzero_words + w.nonzero_words,
+        },
+    }
 }
 
 impl Workload for BenchWork {
     type Setup = Option<String>;
     type Step = Measured;
-    /// The GEMM workers' wipes; None when no GEMM ran.
+    /// The wipes of every worker's buffers (bandwidth and GEMM); None
+    /// when no worker was set up.
     type Cleanup = Option<WipeReport>;
 
     fn setup(&self) -> Self::Setup {
@@ -274,7 +282,11 @@ impl Workload for BenchWork {
                 Transfer::HostToDevice | Transfer::DeviceToHost => self.plan.host_reps,
                 _ => self.plan.hbm_reps,
             };
-            let t = self.bench()?.transfer(kind, reps).map_err(bench_error)?;
+            // A corrupted transfer is a WrongResult: blamed on the GPU.
+            let t = self
+                .bench()?
+                .transfer(kind, reps)
+                .map_err(WorkError::from)?;
             let samples = t
                 .seconds
                 .iter()
@@ -283,10 +295,10 @@ impl Workload for BenchWork {
             (samples, None, t.verified_bytes, 0)
         } else if let Some(dt) = dtype(metric) {
             if self.burn.as_ref().map(|(d, _)| *d) != Some(dt) {
-                // Free the previous operands (and the bandwidth buffers)
-                // before allocating these.
+                // Wipe and free the previous operands (and the bandwidth
+                // buffers) before allocating these.
                 self.release_burn()?;
-                self.bench = None;
+                self.release_bench()?;
                 let config = BurnConfig {
                     batch_seconds: GEMM_BURST_S,
                     ..BurnConfig::new(self.engine, dt, GEMM_MEMORY, self.seed)
@@ -320,7 +332,7 @@ impl Workload for BenchWork {
             let per_launch = self
                 .bench()?
                 .launch_latency(reps, launches)
-                .map_err(bench_error)?;
+                .map_err(WorkError::from)?;
             let samples: Vec<f64> = per_launch.iter().map(|s| s * 1e6).collect();
             if samples.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
                 return Err(WorkError::new(
@@ -350,11 +362,12 @@ impl Workload for BenchWork {
         self.tasks.is_empty()
     }
 
-    /// Wipes the last GEMM worker's buffers; the bandwidth buffers hold
-    /// only generated patterns and are freed.
+    /// Wipes the buffers of whichever workers are still held (both are
+    /// tried even if one fails), verified, before they are freed.
     fn finish(&mut self) -> Result<Option<WipeReport>, WorkError> {
-        self.bench = None;
-        self.release_burn()?;
+        let bench = self.release_bench();
+        let burn = self.release_burn();
+        bench.and(burn)?;
         Ok(self.wiped)
     }
 }
@@ -712,8 +725,8 @@ fn build_report(
             checks.push(check);
             out.push(r);
         }
-        // GEMM operands are random test data: wiped (and verified) like
-        // burn's before the memory is freed.
+        // Test patterns and GEMM operands: wiped (and verified) like burn's
+        // before the memory is freed.
         if let Some(wipe) = wipe_check(run) {
             checks.push(wipe);
         }
@@ -758,7 +771,7 @@ fn build_report(
 }
 
 /// `memory_wipe` from the harness's record of the clean-up; None when no
-/// GEMM buffers were ever allocated (nothing to judge).
+/// worker's buffers were ever allocated (nothing to judge).
 fn wipe_check(run: &GpuRun) -> Option<Check> {
     match &run.cleanup {
         Some(Ok(None)) => None,
@@ -890,6 +903,7 @@ fn fmt(v: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::device::{bench::Timed, DeviceError};
 
     fn result(value: f64) -> BenchResult {
         BenchResult {
@@ -973,5 +987,134 @@ mod tests {
         assert!(rate(1.0, 0.0).is_err());
         assert!(rate(1.0, f64::NAN).is_err());
         assert_eq!(rate(3.0, 1.5).unwrap(), 2.0);
+    }
+
+    #[test]
+    fn wipes_add_up_and_verify_only_together() {
+        let ok = WipeReport {
+            buffers: 3,
+            bytes: 300,
+            verified: true,
+            nonzero_words: 0,
+        };
+        let bad = WipeReport {
+            buffers: 19,
+            bytes: 1900,
+            verified: false,
+            nonzero_words: 7,
+        };
+        assert_eq!(add_wipe(None, ok), ok);
+        let both = add_wipe(Some(ok), bad);
+        assert_eq!(
+            (both.buffers, both.bytes, both.nonzero_words),
+            (22, 2200, 7)
+        );
+        assert!(!both.verified);
+        assert!(add_wipe(Some(ok), ok).verified);
+    }
+
+    /// A bandwidth worker whose wipe answers `wipe`.
+    struct Wiping {
+        wipe: Result<WipeReport, DeviceError>,
+    }
+
+    impl BenchWorker for Wiping {
+        fn detail(&self) -> String {
+            String::new()
+        }
+        fn transfer(&mut self, _: Transfer, _: u32) -> Result<Timed, DeviceError> {
+            Ok(Timed::default())
+        }
+        fn launch_latency(&mut self, _: u32, _: u32) -> Result<Vec<f64>, DeviceError> {
+            Ok(vec![1e-6])
+        }
+        fn finish(&mut self) -> Result<WipeReport, DeviceError> {
+            self.wipe.clone()
+        }
+    }
+
+    /// The `memory_wipe` check of a run whose bandwidth worker wipes with
+    /// `wipe` (the GPU is simulated; only the worker is replaced).
+    fn wipe_check_after(wipe: Result<WipeReport, DeviceError>) -> Option<Check> {
+        let fixture = crate::device::sim::Fixture::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/two_h100.json"
+        )))
+        .unwrap();
+        let cuda = crate::device::sim::open_cuda(&Arc::new(fixture)).unwrap();
+        let plan = Plan {
+            metrics: vec![Metric::H2d],
+            gemm_batches: 1,
+            hbm_reps: 1,
+            host_reps: 1,
+            latency_reps: 1,
+            launches: 1,
+            config: BenchConfig {
+                device_bytes: 1 << 20,
+                host_bytes: 1 << 20,
+            },
+        };
+        let holders = Arc::new(MemoryHolders::new(None, &[]));
+        let mut work = BenchWork::new(cuda, 0, plan, Engine::Builtin, 1, holders).unwrap();
+        work.bench = Some(Box::new(Wiping { wipe }));
+        let mut run = GpuRun::default();
+        run.cleanup = Some(work.finish());
+        assert!(work.bench.is_none(), "the worker is released");
+        wipe_check(&run)
+    }
+
+    #[test]
+    fn the_bandwidth_buffers_wipe_is_judged_like_burns() {
+        let clean = WipeReport {
+            buffers: 3,
+            bytes: 8 << 30,
+            verified: true,
+            nonzero_words: 0,
+        };
+        let c = wipe_check_after(Ok(clean)).unwrap();
+        assert_eq!(c.status, CheckStatus::Pass, "{}", c.message);
+        assert!(
+            c.message.starts_with("3 buffers (8192 MiB)"),
+            "{}",
+            c.message
+        );
+
+        let left = WipeReport {
+            verified: false,
+            nonzero_words: 5,
+            ..clean
+        };
+        let c = wipe_check_after(Ok(left)).unwrap();
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.message.contains("5 words"), "{}", c.message);
+
+        let failed = DeviceError::Cuda {
+            step: "wipe: verify".into(),
+            code: 700,
+            name: "CUDA_ERROR_ILLEGAL_ADDRESS".into(),
+        };
+        let c = wipe_check_after(Err(failed)).unwrap();
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(
+            c.message
+                .contains("wiping GPU memory failed: wipe: verify: CUDA_ERROR_ILLEGAL_ADDRESS"),
+            "{}",
+            c.message
+        );
+        assert_eq!(
+            c.remedy.as_deref(),
+            Some(crate::checks::remedy::for_blame(Blame::Gpu))
+        );
+    }
+
+    #[test]
+    fn corrupted_data_is_blamed_on_the_gpu() {
+        let e = WorkError::from(DeviceError::WrongResult {
+            step: "device copy".into(),
+            reason: "the GPU corrupted data it moved".into(),
+        });
+        assert_eq!(e.blame, Blame::Gpu);
+        assert_eq!(e.message, "device copy: the GPU corrupted data it moved");
+        assert!(e.remedy().contains("RMA"));
     }
 }

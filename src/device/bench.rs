@@ -3,9 +3,13 @@
 //!
 //! A [`BenchWorker`] owns one GPU's context, device buffers and a pinned
 //! host buffer. Each call times its repetitions with CUDA events after a
-//! warm-up and verifies the data moved; a wrong result is an error, since a
-//! bandwidth figure over corrupted data means nothing.
+//! warm-up and verifies the data moved; a wrong result is an error
+//! ([`DeviceError::WrongResult`]), since a bandwidth figure over corrupted
+//! data means nothing. [`BenchWorker::finish`] wipes the device buffers,
+//! verified, before they are freed.
 
+use super::burn::WipeReport;
+use super::DeviceError;
 use serde::{Deserialize, Serialize};
 
 /// One data movement `bench` measures.
@@ -50,10 +54,15 @@ pub trait BenchWorker: Send {
     fn detail(&self) -> String;
     /// Warm-up, then `reps` timed repetitions of `what`, then a check of
     /// the data moved.
-    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, String>;
+    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, DeviceError>;
     /// `reps` repetitions, each timing `launches` back-to-back empty kernels
     /// (replayed from a CUDA graph, so the GPU's launch-to-completion time
     /// is measured, not the host's CPU); seconds per kernel for each
     /// repetition.
-    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, String>;
+    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError>;
+    /// Overwrites the device buffers with zeros and verifies it, before they
+    /// are freed (dropping the worker without this still wipes them, but
+    /// the result is lost). Call once, after the last measurement or an
+    /// error. No default: a report of nothing wiped would pass for a wipe.
+    fn finish(&mut self) -> Result<WipeReport, DeviceError>;
 }

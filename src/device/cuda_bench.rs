@@ -1,13 +1,17 @@
 //! The real bandwidth and latency benchmark (`bench`): HBM copy, read and
 //! write kernels from `kernels/bench.cu`, pinned host transfers through the
 //! copy engines, and empty-kernel launches, all timed with CUDA events after
-//! a warm-up, and every byte moved checked afterwards.
+//! a warm-up, and every byte moved checked afterwards (a mismatch is
+//! [`DeviceError::WrongResult`]). The device buffers are [`DevBuf`]s, zeroed
+//! and verified by `finish` (or on drop) before they are freed.
 
 use super::bench::{BenchConfig, BenchWorker, Timed, Transfer};
-use super::cuerr::{describe, guarded};
-use super::QueryError;
+use super::burn::WipeReport;
+use super::cuerr::{cuda_err, de, guarded, guarded_dev};
+use super::devbuf::DevBuf;
+use super::{DeviceError, QueryError};
 use crate::kernels;
-use cudarc::driver::result::{self as cu, DriverError};
+use cudarc::driver::result as cu;
 use cudarc::driver::sys::CUdevice_attribute_enum as Attr;
 use cudarc::driver::{
     CudaContext, CudaEvent, CudaFunction, CudaStream, LaunchConfig, PushKernelArg,
@@ -32,49 +36,18 @@ const MEMORY_SHARE: f64 = 0.4;
 /// Bytes of each end of a copied buffer compared exactly on the host.
 const SPOT_BYTES: usize = 1 << 20;
 
-/// `step: CUDA_ERROR_NAME (code)`, for `map_err`.
-fn de(step: &'static str) -> impl Fn(DriverError) -> String {
-    move |e| format!("{step}: {}", describe(e.0))
-}
-
-/// Sets up a benchmark worker on `ordinal`.
+/// Sets up a benchmark worker on `ordinal`. Errors keep their
+/// [`DeviceError`], so out of memory can name who holds it.
 pub fn start(ordinal: u32, config: &BenchConfig) -> Result<Box<dyn BenchWorker>, QueryError> {
     guarded(|| {
         Bench::new(ordinal, config)
             .map(|w| Box::new(w) as Box<dyn BenchWorker>)
-            .map_err(QueryError::Failed)
+            .map_err(QueryError::from)
     })
 }
 
-/// A device allocation freed on drop (`cuMemAlloc`, not the stream-ordered
-/// pool, so the memory is returned when the worker ends).
-struct DevBuf {
-    ptr: u64,
-    ctx: Arc<CudaContext>,
-}
-
-impl DevBuf {
-    fn new(ctx: &Arc<CudaContext>, bytes: usize) -> Result<Self, DriverError> {
-        ctx.bind_to_thread()?;
-        // SAFETY: plain allocation in the current (just bound) context.
-        let ptr = unsafe { cu::malloc_sync(bytes) }?;
-        Ok(Self {
-            ptr,
-            ctx: ctx.clone(),
-        })
-    }
-}
-
-impl Drop for DevBuf {
-    fn drop(&mut self) {
-        let _ = self.ctx.bind_to_thread();
-        // SAFETY: allocated by `new`, freed once; the owner synchronized first.
-        let _ = unsafe { cu::free_sync(self.ptr) };
-    }
-}
-
 /// Page-locked host memory (`cuMemHostAlloc`): what lets the copy engines
-/// run at the link's speed.
+/// run at the link's speed. Host memory, so not a [`DevBuf`] and not wiped.
 struct Pinned {
     ptr: *mut c_void,
     bytes: usize,
@@ -86,10 +59,12 @@ struct Pinned {
 unsafe impl Send for Pinned {}
 
 impl Pinned {
-    fn new(ctx: &Arc<CudaContext>, bytes: usize) -> Result<Self, DriverError> {
-        ctx.bind_to_thread()?;
+    /// Allocates `bytes`; `step` names it in an error.
+    fn new(ctx: &Arc<CudaContext>, bytes: usize, step: &str) -> Result<Self, DeviceError> {
+        ctx.bind_to_thread()
+            .map_err(|e| cuda_err(format!("{step}: binding context"), e.0))?;
         // SAFETY: allocates `bytes` of pinned memory in the bound context.
-        let ptr = unsafe { cu::malloc_host(bytes, 0) }?;
+        let ptr = unsafe { cu::malloc_host(bytes, 0) }.map_err(|e| cuda_err(step, e.0))?;
         Ok(Self {
             ptr,
             bytes,
@@ -117,16 +92,22 @@ struct Bench {
     read: CudaFunction,
     copy: CudaFunction,
     empty: CudaFunction,
+    /// `gpuctl_count_nonzero` of the GEMM module, for the verified wipe.
+    count_nonzero: CudaFunction,
     a: DevBuf,
     b: DevBuf,
     host: Pinned,
     /// One XOR slot per read repetition.
     slots: DevBuf,
+    /// The wipe's nonzero-word counter.
+    wipe_counter: DevBuf,
     device_bytes: u64,
     grid: u32,
     stream: Arc<CudaStream>,
     ctx: Arc<CudaContext>,
     seed: u32,
+    /// Set once the buffers were wiped, so Drop does not repeat it.
+    wiped: Option<WipeReport>,
 }
 
 /// XOR of the u32 values 0..n-1 (closed form by n mod 4).
@@ -151,8 +132,41 @@ fn pattern_u64(k: u64, seed: u32) -> u64 {
     u64::from(lo) | (u64::from(hi) << 32)
 }
 
+/// The first index of `host` (words `first..` of a buffer written with
+/// `seed`) that does not hold the write pattern.
+fn first_wrong_word(host: &[u64], first: u64, seed: u32) -> Option<u64> {
+    (0..host.len() as u64).find(|&k| host[k as usize] != pattern_u64(first + k, seed))
+}
+
+/// Words of `words` (a whole buffer written with `seed`) that do not hold
+/// the write pattern, counted in parallel.
+fn wrong_words(words: &[u64], seed: u32) -> usize {
+    words
+        .par_iter()
+        .enumerate()
+        .filter(|(k, w)| **w != pattern_u64(*k as u64, seed))
+        .count()
+}
+
+/// Whether the read kernel's XOR of `bytes` of pattern is the expected one;
+/// `what` names the transfer in the error.
+fn check_xor(got: u32, bytes: u64, what: &str) -> Result<(), DeviceError> {
+    let want = xor_below(bytes / 4);
+    if got == want {
+        Ok(())
+    } else {
+        Err(DeviceError::WrongResult {
+            step: what.to_string(),
+            reason: format!(
+                "the data read back differs from what was written (XOR {got:08x}, \
+                 expected {want:08x}): the GPU corrupted data it moved"
+            ),
+        })
+    }
+}
+
 impl Bench {
-    fn new(ordinal: u32, config: &BenchConfig) -> Result<Self, String> {
+    fn new(ordinal: u32, config: &BenchConfig) -> Result<Self, DeviceError> {
         let ctx = CudaContext::new(ordinal as usize).map_err(de("context creation failed"))?;
         let stream = ctx.default_stream();
         let module = ctx
@@ -161,7 +175,7 @@ impl Bench {
         let func = |name: &str| {
             module
                 .load_function(name)
-                .map_err(|e| format!("kernel {name} lookup failed: {}", describe(e.0)))
+                .map_err(|e| cuda_err(format!("kernel {name} lookup failed"), e.0))
         };
         let sm_count = ctx
             .attribute(Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
@@ -179,30 +193,47 @@ impl Bench {
         let device_bytes = config.device_bytes.min(fit) >> 20 << 20;
         let host_bytes = config.host_bytes.min(device_bytes) >> 20 << 20;
         if device_bytes == 0 || host_bytes == 0 {
-            return Err(format!(
-                "out of GPU memory: {} MiB free is too little to benchmark",
-                free >> 20
-            ));
+            if config.device_bytes >> 20 == 0 || config.host_bytes >> 20 == 0 {
+                return Err(DeviceError::Invalid(format!(
+                    "benchmark buffers must be at least 1 MiB (asked for {} and {} bytes)",
+                    config.device_bytes, config.host_bytes
+                )));
+            }
+            // The least a run needs: two device buffers of 1 MiB.
+            return Err(DeviceError::OutOfMemory {
+                step: "sizing the benchmark buffers".into(),
+                requested_bytes: 2 << 20,
+                free_bytes: free as u64,
+            });
         }
+        // Contents are written by a kernel or a memset before they are read.
         let alloc = |bytes: u64, what: &str| {
-            DevBuf::new(&ctx, bytes as usize).map_err(|e| {
-                format!(
-                    "allocating {what} ({} MiB) failed: {}",
-                    bytes >> 20,
-                    describe(e.0)
-                )
-            })
+            DevBuf::new(
+                &ctx,
+                bytes as usize,
+                &format!("allocating {what} ({} MiB) failed", bytes >> 20),
+            )
         };
         let a = alloc(device_bytes, "buffer A")?;
         let b = alloc(device_bytes, "buffer B")?;
         let slots = alloc(4 * 1024, "result slots")?;
-        let host = Pinned::new(&ctx, host_bytes as usize).map_err(|e| {
-            format!(
-                "allocating {} MiB of pinned host memory failed: {}",
-                host_bytes >> 20,
-                describe(e.0)
-            )
-        })?;
+        let wipe_counter = alloc(8, "wipe counter")?;
+        let host = Pinned::new(
+            &ctx,
+            host_bytes as usize,
+            &format!(
+                "allocating {} MiB of pinned host memory failed",
+                host_bytes >> 20
+            ),
+        )?;
+        // The wipe's check kernel comes from the GEMM module (bench.cu has
+        // none); loaded after the sizing, so the buffers are sized from the
+        // same free memory as without it.
+        let count_nonzero = ctx
+            .load_module(Ptx::from_src(kernels::GEMM_PTX))
+            .map_err(de("GEMM module load failed"))?
+            .load_function("gpuctl_count_nonzero")
+            .map_err(de("kernel gpuctl_count_nonzero lookup failed"))?;
         let seed = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.subsec_nanos())
@@ -212,15 +243,18 @@ impl Bench {
             read: func("gpuctl_bench_read")?,
             copy: func("gpuctl_bench_copy")?,
             empty: func("gpuctl_bench_empty")?,
+            count_nonzero,
             a,
             b,
             host,
             slots,
+            wipe_counter,
             device_bytes,
             grid: sm_count * per_sm,
             stream,
             ctx,
             seed,
+            wiped: None,
         })
     }
 
@@ -232,7 +266,7 @@ impl Bench {
         }
     }
 
-    fn launch_write(&self, dst: u64, bytes: u64, seed: u32) -> Result<(), String> {
+    fn launch_write(&self, dst: u64, bytes: u64, seed: u32) -> Result<(), DeviceError> {
         let nvec = bytes / 16;
         let mut l = self.stream.launch_builder(&self.write);
         l.arg(&dst).arg(&nvec).arg(&seed);
@@ -241,7 +275,7 @@ impl Bench {
         Ok(())
     }
 
-    fn launch_read(&self, src: u64, bytes: u64, slot: u64) -> Result<(), String> {
+    fn launch_read(&self, src: u64, bytes: u64, slot: u64) -> Result<(), DeviceError> {
         let nvec = bytes / 16;
         let out = self.slots.ptr + 4 * slot;
         let mut l = self.stream.launch_builder(&self.read);
@@ -252,7 +286,7 @@ impl Bench {
         Ok(())
     }
 
-    fn launch_copy(&self, src: u64, dst: u64, bytes: u64) -> Result<(), String> {
+    fn launch_copy(&self, src: u64, dst: u64, bytes: u64) -> Result<(), DeviceError> {
         let nvec = bytes / 16;
         let blocks = nvec.div_ceil(u64::from(COPY_BLOCK)).min(i32::MAX as u64) as u32;
         let cfg = LaunchConfig {
@@ -269,19 +303,19 @@ impl Bench {
     }
 
     /// XOR of `bytes` of `src` through the read kernel, synchronously.
-    fn read_xor(&self, src: u64, bytes: u64) -> Result<u32, String> {
+    fn read_xor(&self, src: u64, bytes: u64) -> Result<u32, DeviceError> {
         self.zero_slots()?;
         self.launch_read(src, bytes, 0)?;
         Ok(self.slot_values(1)?[0])
     }
 
-    fn zero_slots(&self) -> Result<(), String> {
+    fn zero_slots(&self) -> Result<(), DeviceError> {
         // SAFETY: the whole slots allocation (4 KiB), on the worker's stream.
         unsafe { cu::memset_d8_async(self.slots.ptr, 0, 4096, self.stream.cu_stream()) }
             .map_err(de("zeroing result slots failed"))
     }
 
-    fn slot_values(&self, n: usize) -> Result<Vec<u32>, String> {
+    fn slot_values(&self, n: usize) -> Result<Vec<u32>, DeviceError> {
         let mut host = vec![0u32; n];
         // SAFETY: host holds n u32, slots holds 1024.
         unsafe { cu::memcpy_dtoh_async(&mut host, self.slots.ptr, self.stream.cu_stream()) }
@@ -292,7 +326,7 @@ impl Bench {
         Ok(host)
     }
 
-    fn events(&self, n: u32) -> Result<Vec<(CudaEvent, CudaEvent)>, String> {
+    fn events(&self, n: u32) -> Result<Vec<(CudaEvent, CudaEvent)>, DeviceError> {
         let timing = Some(cudarc::driver::sys::CUevent_flags::CU_EVENT_DEFAULT);
         (0..n)
             .map(|_| {
@@ -310,7 +344,11 @@ impl Bench {
 
     /// Warm-up, then `reps` timed runs of `op(rep)` on the worker's stream;
     /// seconds per rep.
-    fn timed(&self, reps: u32, op: &dyn Fn(u32) -> Result<(), String>) -> Result<Vec<f64>, String> {
+    fn timed(
+        &self,
+        reps: u32,
+        op: &dyn Fn(u32) -> Result<(), DeviceError>,
+    ) -> Result<Vec<f64>, DeviceError> {
         self.timed_on(&self.stream, reps, op)
     }
 
@@ -320,8 +358,8 @@ impl Bench {
         &self,
         stream: &CudaStream,
         reps: u32,
-        op: &dyn Fn(u32) -> Result<(), String>,
-    ) -> Result<Vec<f64>, String> {
+        op: &dyn Fn(u32) -> Result<(), DeviceError>,
+    ) -> Result<Vec<f64>, DeviceError> {
         for _ in 0..WARMUP {
             op(u32::MAX)?;
         }
@@ -344,8 +382,9 @@ impl Bench {
             .collect()
     }
 
-    /// The first and last [`SPOT_BYTES`] of `buf` match the write pattern.
-    fn spot_check(&self, buf: u64, bytes: u64, seed: u32) -> Result<u64, String> {
+    /// The first and last [`SPOT_BYTES`] of `buf` match the write pattern;
+    /// `what` names the transfer in the error.
+    fn spot_check(&self, buf: u64, bytes: u64, seed: u32, what: &str) -> Result<u64, DeviceError> {
         let n = (SPOT_BYTES as u64).min(bytes / 2) / 8;
         let mut checked = 0;
         for first in [0, bytes / 8 - n] {
@@ -353,42 +392,48 @@ impl Bench {
             // SAFETY: reads n u64 inside the live buffer of `bytes`.
             unsafe { cu::memcpy_dtoh_sync(&mut host, buf + first * 8) }
                 .map_err(de("reading back the copy failed"))?;
-            if let Some(k) = (0..n).find(|&k| host[k as usize] != pattern_u64(first + k, seed)) {
-                return Err(format!(
-                    "the copy is wrong at byte {}: the GPU corrupted data it moved",
-                    (first + k) * 8
-                ));
+            if let Some(k) = first_wrong_word(&host, first, seed) {
+                return Err(DeviceError::WrongResult {
+                    step: what.to_string(),
+                    reason: format!(
+                        "the copy is wrong at byte {}: the GPU corrupted data it moved",
+                        (first + k) * 8
+                    ),
+                });
             }
             checked += n * 8;
         }
         Ok(checked)
     }
 
-    fn check_xor(&self, got: u32, bytes: u64, what: &str) -> Result<(), String> {
-        let want = xor_below(bytes / 4);
-        if got == want {
-            Ok(())
-        } else {
-            Err(format!(
-                "{what}: the data read back differs from what was written (XOR {got:08x}, \
-                 expected {want:08x}): the GPU corrupted data it moved"
-            ))
+    /// Zeroes buffers A, B and the result slots and checks on the GPU that
+    /// they read back as zero; the result is kept so Drop does not repeat
+    /// it.
+    fn wipe_all(&mut self) -> Result<WipeReport, DeviceError> {
+        if let Some(r) = self.wiped {
+            return Ok(r);
         }
+        self.ctx
+            .bind_to_thread()
+            .map_err(de("binding the context failed"))?;
+        self.stream
+            .synchronize()
+            .map_err(de("queued work before wipe"))?;
+        let mut report = WipeReport::default();
+        let counter = self.wipe_counter.ptr;
+        for buf in [&self.a, &self.b, &self.slots] {
+            report.nonzero_words += buf.wipe(&self.stream, &self.count_nonzero, counter)?;
+            report.buffers += 1;
+            report.bytes += buf.bytes as u64;
+        }
+        report.verified = report.nonzero_words == 0;
+        self.wiped = Some(report);
+        Ok(report)
     }
 }
 
-impl BenchWorker for Bench {
-    fn detail(&self) -> String {
-        format!(
-            "device buffers 2 x {} MiB, pinned host buffer {} MiB, read/write grid {} x \
-             {BLOCK}, copy a block of {COPY_BLOCK} per 16 KiB",
-            self.device_bytes >> 20,
-            self.host.bytes >> 20,
-            self.grid,
-        )
-    }
-
-    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, String> {
+impl Bench {
+    fn transfer_inner(&mut self, what: Transfer, reps: u32) -> Result<Timed, DeviceError> {
         self.ctx
             .bind_to_thread()
             .map_err(de("binding the context failed"))?;
@@ -403,8 +448,8 @@ impl BenchWorker for Bench {
                 self.launch_write(a, bytes, seed)?;
                 let seconds = self.timed(reps, &|_| self.launch_copy(a, b, bytes))?;
                 let xor = self.read_xor(b, bytes)?;
-                self.check_xor(xor, bytes, "device copy")?;
-                let spot = self.spot_check(b, bytes, seed)?;
+                check_xor(xor, bytes, "device copy")?;
+                let spot = self.spot_check(b, bytes, seed, "device copy")?;
                 Ok(Timed {
                     seconds,
                     bytes_per_rep: 2 * bytes,
@@ -414,8 +459,8 @@ impl BenchWorker for Bench {
             Transfer::HbmWrite => {
                 let seconds = self.timed(reps, &|_| self.launch_write(a, bytes, seed))?;
                 let xor = self.read_xor(a, bytes)?;
-                self.check_xor(xor, bytes, "device write")?;
-                let spot = self.spot_check(a, bytes, seed)?;
+                check_xor(xor, bytes, "device write")?;
+                let spot = self.spot_check(a, bytes, seed, "device write")?;
                 Ok(Timed {
                     seconds,
                     bytes_per_rep: bytes,
@@ -432,7 +477,7 @@ impl BenchWorker for Bench {
                 })?;
                 let values = self.slot_values(reps as usize)?;
                 for v in values {
-                    self.check_xor(v, bytes, "device read")?;
+                    check_xor(v, bytes, "device read")?;
                 }
                 Ok(Timed {
                     seconds,
@@ -454,18 +499,12 @@ impl BenchWorker for Bench {
                         .map_err(de("device-to-host copy failed"))
                 })?;
                 // Every word, on the host, in parallel.
-                let bad = self
-                    .host
-                    .words()
-                    .par_iter()
-                    .enumerate()
-                    .filter(|(k, w)| **w != pattern_u64(*k as u64, seed))
-                    .count();
+                let bad = wrong_words(self.host.words(), seed);
                 if bad > 0 {
-                    return Err(format!(
-                        "device-to-host copy: {bad} of {} words arrived wrong",
-                        host_bytes / 8
-                    ));
+                    return Err(DeviceError::WrongResult {
+                        step: "device-to-host copy".into(),
+                        reason: format!("{bad} of {} words arrived wrong", host_bytes / 8),
+                    });
                 }
                 Ok(Timed {
                     seconds,
@@ -499,8 +538,8 @@ impl BenchWorker for Bench {
                         .map_err(de("host-to-device copy failed"))
                 })?;
                 let xor = self.read_xor(b, host_bytes)?;
-                self.check_xor(xor, host_bytes, "host-to-device copy")?;
-                let spot = self.spot_check(b, host_bytes, seed)?;
+                check_xor(xor, host_bytes, "host-to-device copy")?;
+                let spot = self.spot_check(b, host_bytes, seed, "host-to-device copy")?;
                 Ok(Timed {
                     seconds,
                     bytes_per_rep: host_bytes,
@@ -510,7 +549,7 @@ impl BenchWorker for Bench {
         }
     }
 
-    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, String> {
+    fn launch_latency_inner(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
         self.ctx
             .bind_to_thread()
             .map_err(de("binding the context failed"))?;
@@ -549,7 +588,11 @@ impl BenchWorker for Bench {
         queued.map_err(de("empty kernel launch failed"))?;
         let graph = graph
             .map_err(de("building the launch graph failed"))?
-            .ok_or("building the launch graph failed: the capture was empty")?;
+            .ok_or_else(|| {
+                DeviceError::Invalid(
+                    "building the launch graph failed: the capture was empty".into(),
+                )
+            })?;
         graph
             .upload()
             .map_err(de("uploading the launch graph failed"))?;
@@ -557,6 +600,40 @@ impl BenchWorker for Bench {
             graph.launch().map_err(de("launching the graph failed"))
         })?;
         Ok(seconds.iter().map(|s| s / f64::from(launches)).collect())
+    }
+}
+
+impl BenchWorker for Bench {
+    fn detail(&self) -> String {
+        format!(
+            "device buffers 2 x {} MiB, pinned host buffer {} MiB, read/write grid {} x \
+             {BLOCK}, copy a block of {COPY_BLOCK} per 16 KiB",
+            self.device_bytes >> 20,
+            self.host.bytes >> 20,
+            self.grid,
+        )
+    }
+
+    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, DeviceError> {
+        guarded_dev(|| self.transfer_inner(what, reps))
+    }
+
+    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
+        guarded_dev(|| self.launch_latency_inner(reps, launches))
+    }
+
+    fn finish(&mut self) -> Result<WipeReport, DeviceError> {
+        guarded_dev(|| self.wipe_all())
+    }
+}
+
+impl Drop for Bench {
+    fn drop(&mut self) {
+        // Let queued work finish before the buffers go, and wipe them
+        // (verified) if `finish` did not: also after an error.
+        let _ = self.ctx.bind_to_thread();
+        let _ = self.stream.synchronize();
+        let _ = guarded_dev(|| self.wipe_all());
     }
 }
 
@@ -576,6 +653,37 @@ mod tests {
     fn pattern_is_words_xor_seed() {
         assert_eq!(pattern_u64(0, 0), 1 << 32);
         assert_eq!(pattern_u64(1, 0xff), (2 ^ 0xff) | ((3u64 ^ 0xff) << 32));
+    }
+
+    #[test]
+    fn a_wrong_xor_is_a_wrong_result_blamed_on_the_gpu() {
+        let bytes = 1 << 20;
+        assert!(check_xor(xor_below(bytes / 4), bytes, "device read").is_ok());
+        let e = check_xor(xor_below(bytes / 4) ^ 4, bytes, "device read").unwrap_err();
+        assert!(matches!(e, DeviceError::WrongResult { .. }), "{e:?}");
+        assert_eq!(e.blame(), crate::device::Blame::Gpu);
+        assert!(
+            e.to_string()
+                .starts_with("device read: the data read back differs from what was written"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn wrong_words_are_found_and_counted() {
+        let seed = 0x1234_5678;
+        let mut words: Vec<u64> = (0..1000).map(|k| pattern_u64(k, seed)).collect();
+        assert_eq!(wrong_words(&words, seed), 0);
+        assert_eq!(first_wrong_word(&words[500..], 500, seed), None);
+        words[700] ^= 1 << 17;
+        words[900] = 0;
+        assert_eq!(wrong_words(&words, seed), 2);
+        assert_eq!(first_wrong_word(&words[500..], 500, seed), Some(200));
+    }
+
+    #[test]
+    fn the_wipe_kernel_is_in_the_gemm_ptx() {
+        assert!(kernels::GEMM_PTX.contains(".entry gpuctl_count_nonzero("));
     }
 
     #[test]

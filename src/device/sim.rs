@@ -717,15 +717,26 @@ impl CudaApi for SimCuda_ {
     fn start_bench(
         &self,
         ordinal: u32,
-        _config: &super::bench::BenchConfig,
+        config: &super::bench::BenchConfig,
     ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
         let gpu = self.gpu_of(ordinal, "start_bench")?;
         if let Some(e) = &gpu.bench.start_error {
             return Err(QueryError::Failed(e.clone()));
         }
-        Ok(Box::new(super::sim_bench::SimBenchWorker {
-            spec: gpu.bench.clone(),
-        }))
+        if let Some(free) = gpu.bench.out_of_memory_free_bytes {
+            return Err(DeviceError::OutOfMemory {
+                step: format!(
+                    "allocating buffer A ({} MiB) failed",
+                    config.device_bytes >> 20
+                ),
+                requested_bytes: config.device_bytes,
+                free_bytes: free,
+            }
+            .into());
+        }
+        Ok(Box::new(super::sim_bench::SimBenchWorker::new(
+            gpu.bench.clone(),
+        )))
     }
 
     fn start_burn(

@@ -3,6 +3,8 @@
 //! so a fixture can describe a slow GPU, and faults to prove they fail.
 
 use super::bench::{BenchWorker, Timed, Transfer};
+use super::burn::WipeReport;
+use super::DeviceError;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -29,6 +31,8 @@ pub struct SimBench {
     pub jitter_pct: f64,
     /// Set-up fails with this message.
     pub start_error: Option<String>,
+    /// Set-up runs out of memory with this much free (others hold the rest).
+    pub out_of_memory_free_bytes: Option<u64>,
     /// Verification of this transfer (`hbm_copy`, `d2h`, ...) fails.
     pub corrupt: Option<String>,
 }
@@ -46,6 +50,7 @@ impl Default for SimBench {
             scale: 1.0,
             jitter_pct: 0.0,
             start_error: None,
+            out_of_memory_free_bytes: None,
             corrupt: None,
         }
     }
@@ -66,12 +71,19 @@ impl SimBench {
 /// A simulated benchmark worker.
 pub struct SimBenchWorker {
     pub spec: SimBench,
+    wiped: bool,
 }
 
 /// Simulated buffer: what one repetition moves.
 const BYTES: u64 = 1 << 30;
+/// The real worker's result slots (wiped with buffers A and B).
+const SLOT_BYTES: u64 = 4096;
 
 impl SimBenchWorker {
+    pub fn new(spec: SimBench) -> Self {
+        Self { spec, wiped: false }
+    }
+
     fn reps(&self, value: f64, reps: u32) -> Vec<f64> {
         let j = self.spec.jitter_pct / 100.0;
         (0..reps.max(1))
@@ -85,7 +97,7 @@ impl BenchWorker for SimBenchWorker {
         "simulated".into()
     }
 
-    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, String> {
+    fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, DeviceError> {
         std::thread::sleep(Duration::from_millis(5));
         let (key, gbps, bytes) = match what {
             Transfer::HbmCopy => ("hbm_copy", self.spec.hbm_copy_gbps, 2 * BYTES),
@@ -95,10 +107,12 @@ impl BenchWorker for SimBenchWorker {
             Transfer::DeviceToHost => ("d2h", self.spec.d2h_gbps, BYTES),
         };
         if self.spec.corrupt.as_deref() == Some(key) {
-            return Err(format!(
-                "{key}: the data read back differs from what was written: the GPU corrupted \
-                 data it moved"
-            ));
+            return Err(DeviceError::WrongResult {
+                step: key.into(),
+                reason: "the data read back differs from what was written: the GPU corrupted \
+                         data it moved"
+                    .into(),
+            });
         }
         let rate = gbps * self.spec.scale * 1e9;
         let seconds = self
@@ -112,12 +126,56 @@ impl BenchWorker for SimBenchWorker {
         })
     }
 
-    fn launch_latency(&mut self, reps: u32, _launches: u32) -> Result<Vec<f64>, String> {
+    fn launch_latency(&mut self, reps: u32, _launches: u32) -> Result<Vec<f64>, DeviceError> {
         let scale = if self.spec.scale > 0.0 {
             self.spec.scale
         } else {
             1.0
         };
         Ok(self.reps(self.spec.launch_latency_us / 1e6 / scale, reps))
+    }
+
+    /// Like the real worker: buffers A and B and the result slots, once.
+    fn finish(&mut self) -> Result<WipeReport, DeviceError> {
+        let first = !self.wiped;
+        self.wiped = true;
+        Ok(WipeReport {
+            buffers: if first { 3 } else { 0 },
+            bytes: if first { 2 * BYTES + SLOT_BYTES } else { 0 },
+            verified: true,
+            nonzero_words: 0,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::Blame;
+
+    #[test]
+    fn corruption_is_a_wrong_result_blamed_on_the_gpu() {
+        let mut w = SimBenchWorker::new(SimBench {
+            corrupt: Some("d2h".into()),
+            ..SimBench::default()
+        });
+        assert!(w.transfer(Transfer::HbmCopy, 2).is_ok());
+        let e = w.transfer(Transfer::DeviceToHost, 2).unwrap_err();
+        assert!(matches!(e, DeviceError::WrongResult { .. }), "{e:?}");
+        assert_eq!(e.blame(), Blame::Gpu);
+        assert!(e.to_string().starts_with("d2h: "), "{e}");
+        assert!(e.to_string().contains("corrupted"), "{e}");
+    }
+
+    #[test]
+    fn finish_reports_the_wipe_once() {
+        let mut w = SimBenchWorker::new(SimBench::default());
+        let first = w.finish().unwrap();
+        assert_eq!(first.buffers, 3);
+        assert_eq!(first.bytes, 2 * BYTES + SLOT_BYTES);
+        assert!(first.verified);
+        let again = w.finish().unwrap();
+        assert_eq!((again.buffers, again.bytes), (0, 0));
+        assert!(again.verified);
     }
 }
