@@ -56,7 +56,11 @@ for g in (doc or {}).get("gpus", []):
     equal(checks["retired_pages"]["status"], "skip", f"{tag} retired pages skipped on a row-remapping GPU")
     t_smi = num(q.get("Temperature/GPU Current Temp"))
     t_ours = checks["temperature"]["value"]
-    check(t_smi is not None and abs(t_ours - t_smi) <= 8, f"{tag} GPU temperature {t_ours} °C (max under load) vs nvidia-smi {t_smi} °C now")
+    # Ours is the peak under health's own GEMM load; nvidia-smi reads after
+    # it, as the GPU cools: the peak is at least about the later reading and
+    # no more than a load's heating above it.
+    check(t_smi is not None and t_smi - 3 <= t_ours <= t_smi + 20,
+          f"{tag} GPU temperature {t_ours} °C (peak under load) vs nvidia-smi {t_smi} °C just after")
     check(checks["temperature"]["threshold"] in (87, 88, 89, 90, 91, 92), f"{tag} slowdown threshold {checks['temperature']['threshold']} °C")
     equal(checks["power_limit"]["value"], num(q.get("GPU Power Readings/Current Power Limit")), f"{tag} enforced power limit")
     equal(checks["power_limit"]["threshold"], num(q.get("GPU Power Readings/Default Power Limit")), f"{tag} default power limit")
