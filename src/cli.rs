@@ -254,6 +254,8 @@ OUTPUT
   --csv: CSV with a header line. --json: JSON Lines: {\"event\":\"sample\", ...} per GPU per
   interval, {\"event\":\"gpu_down\"|\"gpu_up\"|\"xid\", ...} as they happen, then the summary
   report ({\"event\":\"report\", ...}). --quiet prints only the summary.
+  Error counters are read at most every 5 s and the energy counter every 10 s (its read
+  costs more than the rest of a sample); the summary's energy is read at the end.
 
 PROMETHEUS
   --listen ADDR serves /metrics (Prometheus text, or OpenMetrics when asked for) and /healthz
@@ -691,9 +693,10 @@ const BENCH_LONG_HELP: &str = "\
 METRICS (median of repetitions timed with CUDA events after a warm-up)
   gemm_bf16, gemm_fp16, gemm_tf32, gemm_fp32, gemm_fp64   TFLOP/s, the burn engine's verified
       products (cuBLASLt when it loads, else the built-in kernel; the report says which)
-  hbm_copy (bytes read + written), hbm_read, hbm_write     GB/s, 16-byte grid-stride kernels
+  hbm_copy (bytes read + written), hbm_read, hbm_write     GB/s, 16-byte-per-thread kernels
   h2d, d2h                  GB/s, pinned host memory, copy engine
-  launch_latency            us per empty kernel launch, back to back
+  launch_latency            us per empty kernel, back to back, replayed from a CUDA graph
+                            (timed on the GPU, so the host's CPU speed is not in it)
   Every byte moved and every product is checked; a wrong result fails the GPU. Device
   buffers are zeroed and read back before they are freed (memory_wipe). A GPU passes
   only when its run finished and verified its work (bench_ran); one on which nothing
@@ -711,12 +714,10 @@ GATES (each shortfall fails the GPU's metric: exit 1)
       --no-builtin-thresholds, replaced per metric by --min/--max or the file
   --baseline FILE: more than --tolerance (5%) worse than the saved figure
   GPUs of one model in the run: more than --tolerance worse than their median
-  (neither applies to launch_latency)
 
 TIME
   A default run takes about 7 s on an H100 (all GPUs in parallel); --quick under 5 s.
-  GEMM repetitions are 25 ms bursts after 50 ms idle (matmul speed before the power cap);
-  launch_latency is host-bound and gated only by --max.
+  GEMM repetitions are 25 ms bursts after 50 ms idle (matmul speed before the power cap).
 
 EXIT
   0 every metric passed, 1 a metric failed or a GPU could not be measured, 2 bad option,
