@@ -421,6 +421,39 @@ fn baseline_round_trip_passes_and_a_slower_node_fails() {
 }
 
 #[test]
+fn launch_latency_is_gated_by_the_baseline_and_by_peers() {
+    // Timed on the GPU (a replayed CUDA graph), launch latency is steady
+    // enough for relative gates: a GPU whose kernels take longer than the
+    // baseline or its peers by more than the tolerance fails.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let b = base.to_str().unwrap();
+    let (run, _) = bench_json(
+        "two_h100.json",
+        &["--tests", "latency", "--save-baseline", b],
+    );
+    run.assert_code(0);
+    let slow = variant(
+        dir.path(),
+        "slow_launch.json",
+        &[(1, json!({"launch_latency_us": 2.5}))],
+    );
+    let (run, doc) = bench_json(&slow, &["--tests", "latency", "--baseline", b]);
+    run.assert_code(1);
+    assert!(failing(&doc, 0).is_empty(), "{:?}", failing(&doc, 0));
+    assert_eq!(failing(&doc, 1), ["launch_latency"]);
+    let msg = check(&doc, 1, "launch_latency")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(msg.contains("(baseline)"), "{msg}");
+    // Without a baseline, its same-model peer still catches it.
+    let (run, doc) = bench_json(&slow, &["--tests", "latency"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 1), ["launch_latency"]);
+}
+
+#[test]
 fn baseline_from_another_driver_or_model_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.json");

@@ -300,6 +300,15 @@ fn a_hung_self_test_is_bounded_by_the_compute_timeout() {
             FAST,
             &[],
         ),
+        // health holds the GPU's context across its self-test and GEMM: a
+        // hang there is bounded the same way and fails the GPU.
+        case(
+            "cuda_context_hang.json",
+            &["health", "--compute-timeout", "500ms"],
+            1,
+            FAST,
+            &[0],
+        ),
         // Without compute the hang is never reached.
         passing("cuda_selftest_hang.json", &["health", "--no-compute"], FAST),
         passing("cuda_selftest_hang.json", &["probe"], FAST),
