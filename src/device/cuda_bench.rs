@@ -8,7 +8,7 @@
 use super::bench::{BenchConfig, BenchWorker, Timed, Transfer};
 use super::burn::WipeReport;
 use super::cuerr::{cuda_err, de, guarded, guarded_dev};
-use super::devbuf::DevBuf;
+use super::devbuf::{wipe_each, DevBuf};
 use super::{DeviceError, QueryError};
 use crate::kernels;
 use cudarc::driver::result as cu;
@@ -413,20 +413,13 @@ impl Bench {
         if let Some(r) = self.wiped {
             return Ok(r);
         }
-        self.ctx
-            .bind_to_thread()
-            .map_err(de("binding the context failed"))?;
-        self.stream
-            .synchronize()
-            .map_err(de("queued work before wipe"))?;
-        let mut report = WipeReport::default();
-        let counter = self.wipe_counter.ptr;
-        for buf in [&self.a, &self.b, &self.slots] {
-            report.nonzero_words += buf.wipe(&self.stream, &self.count_nonzero, counter)?;
-            report.buffers += 1;
-            report.bytes += buf.bytes as u64;
-        }
-        report.verified = report.nonzero_words == 0;
+        let report = wipe_each(
+            &self.ctx,
+            &self.stream,
+            &[&self.a, &self.b, &self.slots],
+            &self.count_nonzero,
+            self.wipe_counter.ptr,
+        )?;
         self.wiped = Some(report);
         Ok(report)
     }

@@ -2,7 +2,8 @@
 //! and later memtest and p2p): allocation that reports out-of-memory as
 //! such, and a verified wipe so no test data outlives the test.
 
-use super::cuerr::{cuda_err, is_oom};
+use super::burn::WipeReport;
+use super::cuerr::{cuda_err, de, is_oom};
 use super::DeviceError;
 use cudarc::driver::result as cu;
 use cudarc::driver::{CudaContext, CudaFunction, CudaStream, LaunchConfig, PushKernelArg};
@@ -106,4 +107,28 @@ impl Drop for DevBuf {
         // stream first, so no queued work still uses it.
         let _ = unsafe { cu::free_sync(self.ptr) };
     }
+}
+
+/// Zeroes and verifies each of `bufs` (after the work queued on `stream`):
+/// the buffers, bytes and words that did not read back as zero. What burn's
+/// and bench's workers run before they free their memory.
+pub fn wipe_each(
+    ctx: &Arc<CudaContext>,
+    stream: &CudaStream,
+    bufs: &[&DevBuf],
+    count_nonzero: &CudaFunction,
+    counter: u64,
+) -> Result<WipeReport, DeviceError> {
+    ctx.bind_to_thread().map_err(de("binding the context"))?;
+    stream
+        .synchronize()
+        .map_err(de("queued work before wipe"))?;
+    let mut report = WipeReport::default();
+    for buf in bufs {
+        report.nonzero_words += buf.wipe(stream, count_nonzero, counter)?;
+        report.buffers += 1;
+        report.bytes += buf.bytes as u64;
+    }
+    report.verified = report.nonzero_words == 0;
+    Ok(report)
 }

@@ -15,7 +15,7 @@ use crate::device::burn::{
 };
 use crate::device::cublaslt::{self, LtPlan, WORKSPACE_BYTES};
 use crate::device::cuerr::{cuda_err, de, guarded_dev};
-use crate::device::devbuf::DevBuf;
+use crate::device::devbuf::{wipe_each, DevBuf};
 use crate::device::DeviceError;
 use crate::kernels;
 use cudarc::driver::result as cu;
@@ -622,14 +622,6 @@ impl Burn {
         if let Some(r) = self.wiped {
             return Ok(r);
         }
-        self.ctx
-            .bind_to_thread()
-            .map_err(de("binding the context"))?;
-        self.stream
-            .synchronize()
-            .map_err(de("queued work before wipe"))?;
-        let mut report = WipeReport::default();
-        let counter = self.wipe_counter.ptr;
         let mut bufs: Vec<&DevBuf> = vec![
             &self.a,
             &self.b,
@@ -641,12 +633,13 @@ impl Burn {
         if let Gemm::Lt { workspace, .. } = &self.gemm {
             bufs.push(workspace);
         }
-        for buf in bufs {
-            report.nonzero_words += buf.wipe(&self.stream, &self.count_nonzero, counter)?;
-            report.buffers += 1;
-            report.bytes += buf.bytes as u64;
-        }
-        report.verified = report.nonzero_words == 0;
+        let report = wipe_each(
+            &self.ctx,
+            &self.stream,
+            &bufs,
+            &self.count_nonzero,
+            self.wipe_counter.ptr,
+        )?;
         self.wiped = Some(report);
         Ok(report)
     }
