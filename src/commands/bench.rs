@@ -453,21 +453,12 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
             )));
         }
     }
-    let cuda = selected
-        .backend
-        .cuda()
-        .map_err(|e| AppError::environment(format!("bench needs the CUDA driver: {e}")))?
-        .clone();
+    let cuda = selected.cuda_for("bench")?;
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let plan = plan(args);
     let nvml = selected.backend.nvml().ok().cloned();
-    if let Err(e) = signal::install() {
-        crate::trace::mark(&e);
-    }
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0x5eed);
+    super::install_stop_signals();
+    let seed = super::run_seed();
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let options = harness::Options {
         // Each worker ends when its measurements are done; this only bounds

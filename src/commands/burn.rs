@@ -96,11 +96,7 @@ pub fn run(
     progress: &dyn ProgressSink,
 ) -> Result<Report, AppError> {
     let selected = Selected::open(global, Enumerate::Full)?;
-    let cuda = selected
-        .backend
-        .cuda()
-        .map_err(|e| AppError::environment(format!("burn needs the CUDA driver: {e}")))?
-        .clone();
+    let cuda = selected.cuda_for("burn")?;
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let dtype = match args.dtype {
         DtypeChoice::Bf16 => Dtype::Bf16,
@@ -109,24 +105,13 @@ pub fn run(
         DtypeChoice::Fp32 => Dtype::Fp32,
         DtypeChoice::Fp64 => Dtype::Fp64,
     };
-    if let Some(i) = args.inject_fault {
-        if !selected.gpus().any(|g| g.index == i) {
-            return Err(AppError::usage(format!(
-                "--inject-fault {i}: no such selected GPU"
-            )));
-        }
-    }
+    selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    if let Err(e) = signal::install() {
-        crate::trace::mark(&e);
-    }
+    super::install_stop_signals();
     // One seed for every GPU: GPUs of one model must then compute the same
     // reference product, bit for bit.
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0x5eed);
+    let seed = super::run_seed();
     for gpu in &gpus {
         progress.start(gpu.index, &gpu.name);
     }

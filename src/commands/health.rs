@@ -230,9 +230,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     };
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let started = Instant::now();
-    if let Err(e) = signal::install() {
-        crate::trace::mark(&e);
-    }
+    super::install_stop_signals();
     let stop = signal::stop_flag();
 
     // XID events are watched for the whole run (the self-test is when a bad
@@ -662,10 +660,7 @@ fn compute_tests(
     }
     // One seed for every GPU of the run, like burn: GPUs of one model then
     // compute the same products.
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0x5eed);
+    let seed = super::run_seed();
     let engine = match cuda.cublaslt_available() {
         Ok(()) => Engine::Cublas,
         Err(_) => Engine::Builtin,

@@ -196,29 +196,14 @@ pub fn run(
     progress: &dyn ProgressSink,
 ) -> Result<Report, AppError> {
     let selected = Selected::open(global, Enumerate::Full)?;
-    let cuda = selected
-        .backend
-        .cuda()
-        .map_err(|e| AppError::environment(format!("memtest needs the CUDA driver: {e}")))?
-        .clone();
-    if let Some(i) = args.inject_fault {
-        if !selected.gpus().any(|g| g.index == i) {
-            return Err(AppError::usage(format!(
-                "--inject-fault {i}: no such selected GPU"
-            )));
-        }
-    }
+    let cuda = selected.cuda_for("memtest")?;
+    selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    if let Err(e) = signal::install() {
-        crate::trace::mark(&e);
-    }
+    super::install_stop_signals();
     let patterns = chosen(args);
     // A new seed each run, so a fault cannot hide behind a fixed pattern.
-    let seed = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0x5eed);
+    let seed = super::run_seed();
     let plan: Vec<Phase> = patterns.iter().flat_map(|&p| phases(p, seed)).collect();
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let nvml_indices: Vec<Option<u32>> = targets.iter().map(|t| t.nvml_index).collect();

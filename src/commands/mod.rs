@@ -176,3 +176,43 @@ pub fn choose_engine(
         }),
     }
 }
+
+impl Selected {
+    /// The CUDA driver for a command that runs work on the GPUs: its absence
+    /// is the environment error that names the command.
+    pub fn cuda_for(
+        &self,
+        command: &str,
+    ) -> Result<std::sync::Arc<dyn crate::device::CudaApi>, AppError> {
+        self.backend
+            .cuda()
+            .cloned()
+            .map_err(|e| AppError::environment(format!("{command} needs the CUDA driver: {e}")))
+    }
+
+    /// `--inject-fault GPU` must name a selected GPU.
+    pub fn check_inject_target(&self, gpu: Option<u32>) -> Result<(), AppError> {
+        match gpu {
+            Some(i) if !self.gpus().any(|g| g.index == i) => Err(AppError::usage(format!(
+                "--inject-fault {i}: no such selected GPU"
+            ))),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// One seed per run, shared by the run's GPUs: fresh each run (a stuck
+/// fault cannot hide behind a cached answer), the same on every GPU (GPUs of
+/// one model then compute the same products, bit for bit).
+pub fn run_seed() -> u64 {
+    crate::device::mix::clock_nanos_or(0x5eed)
+}
+
+/// Installs the Ctrl-C / SIGTERM handler for a long run; failing to is not
+/// fatal (the run is then only stopped by a kill), so it is traced, not
+/// reported.
+pub fn install_stop_signals() {
+    if let Err(e) = crate::signal::install() {
+        crate::trace::mark(&e);
+    }
+}

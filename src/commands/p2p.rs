@@ -171,15 +171,9 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
         report.summary = format!("p2p: {why}");
         return Ok(report);
     }
-    let cuda = selected
-        .backend
-        .cuda()
-        .map_err(|e| AppError::environment(format!("p2p needs the CUDA driver: {e}")))?
-        .clone();
+    let cuda = selected.cuda_for("p2p")?;
     let nvml = selected.backend.nvml().ok().cloned();
-    if let Err(e) = signal::install() {
-        crate::trace::mark(&e);
-    }
+    super::install_stop_signals();
     let stop = signal::stop_flag();
 
     // Topology of every unordered pair, bounded (a hung NVML call must

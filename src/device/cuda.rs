@@ -19,7 +19,7 @@ use std::ffi::{c_char, c_int, CStr};
 use std::mem::MaybeUninit;
 use std::panic::catch_unwind;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 /// Self-test size: 8 blocks of 256 threads per SM of a 132-SM H100 (a multiple
 /// of 256, ~270k threads), enough to touch every SM on any current GPU.
@@ -394,14 +394,8 @@ fn count_mismatches(got: &[u32], want: &[u32]) -> u64 {
 /// A different seed each run and GPU, so a stuck-at fault cannot hide behind
 /// a cached or precomputed answer (splitmix64 of time and ordinal).
 fn fresh_seed(ordinal: u32) -> u32 {
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut z = nanos ^ (u64::from(ordinal) << 56) ^ 0x9E37_79B9_7F4A_7C15;
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^= z >> 31;
+    use super::mix::{clock_nanos_or, splitmix64_finish, GOLDEN};
+    let z = splitmix64_finish(clock_nanos_or(0) ^ (u64::from(ordinal) << 56) ^ GOLDEN);
     (z ^ (z >> 32)) as u32
 }
 

@@ -17,7 +17,6 @@ use super::QueryError;
 use crate::kernels;
 use cudarc::driver::sys::{self, CUresult};
 use std::ffi::{c_void, CString};
-use std::time::{SystemTime, UNIX_EPOCH};
 
 /// Warm-up copies before the timed ones (first-touch, link training).
 const WARMUP: u32 = 2;
@@ -456,15 +455,9 @@ fn median(mut v: Vec<f64>) -> Option<f64> {
 /// A fresh seed per copy: a buffer left over from an earlier copy never
 /// matches (splitmix64 of the clock and a counter).
 fn seed(counter: &mut u64) -> u64 {
+    use super::mix::{clock_nanos_or, splitmix64_finish, GOLDEN};
     *counter += 1;
-    let nanos = SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_nanos() as u64)
-        .unwrap_or(0);
-    let mut z = nanos ^ counter.wrapping_mul(0x9E37_79B9_7F4A_7C15);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    splitmix64_finish(clock_nanos_or(0) ^ counter.wrapping_mul(GOLDEN))
 }
 
 fn gbps(bytes: u64, ms: f64) -> f64 {

@@ -104,14 +104,7 @@ pub struct Phase {
 }
 
 /// The murmur3 64-bit finaliser, as the kernel computes it.
-pub fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xc4ce_b9fe_1a85_ec53);
-    k ^= k >> 33;
-    k
-}
+pub use super::mix::fmix64;
 
 /// The value the word at device address `address` must hold under `fill`:
 /// the same function as `pattern_value` in `kernels/memtest.cu`.

@@ -23,6 +23,7 @@ pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
 pub mod memtest;
+pub mod mix;
 pub mod monitor;
 pub mod nvml;
 pub mod p2p;

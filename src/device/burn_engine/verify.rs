@@ -9,18 +9,9 @@
 
 use crate::device::burn::{AnchorResult, Dtype, FaultKind};
 
+pub use crate::device::mix::fmix64;
 /// Multiplier of the index in the checksum (kernels/gemm.cu CHECKSUM_GOLDEN).
-pub const GOLDEN: u64 = 0x9E37_79B9_7F4A_7C15;
-
-/// murmur3's 64-bit finaliser: a bijection with full avalanche.
-pub fn fmix64(mut k: u64) -> u64 {
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xFF51_AFD7_ED55_8CCD);
-    k ^= k >> 33;
-    k = k.wrapping_mul(0xC4CE_B9FE_1A85_EC53);
-    k ^= k >> 33;
-    k
-}
+pub use crate::device::mix::GOLDEN;
 
 /// One word's term of the checksum.
 pub fn checksum_term(index: u64, word: u64) -> u64 {
@@ -48,13 +39,11 @@ pub fn checksum_after(clean: u64, changes: &[(u64, u64, u64)]) -> u64 {
 
 /// `fill_hash` of kernels/gemm.cu (splitmix64 finaliser of index and seed).
 pub fn fill_hash(i: u64, seed: u32) -> u64 {
-    let mut z = i
-        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
-        .wrapping_add(u64::from(seed).wrapping_mul(0xD1B5_4A32_D192_ED03))
-        .wrapping_add(0x632B_E59B_D9B4_E019);
-    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-    z ^ (z >> 31)
+    crate::device::mix::splitmix64_finish(
+        i.wrapping_mul(GOLDEN)
+            .wrapping_add(u64::from(seed).wrapping_mul(0xD1B5_4A32_D192_ED03))
+            .wrapping_add(0x632B_E59B_D9B4_E019),
+    )
 }
 
 /// `fill_value_f32`: k * 2^-23 - 1 for an odd k < 2^24, exact in f32.
