@@ -4,6 +4,8 @@
 //! value fails before any GPU is touched, with one line naming the value and
 //! what is accepted. Behaviour lives in `commands/`.
 
+use crate::cli_memtest::MEMTEST_LONG_HELP;
+pub use crate::cli_memtest::{PatternChoice, MEMTEST_RETENTION};
 use crate::commands::bench_gate::{self, Metric};
 use crate::config::{self, ThresholdSpec};
 use crate::device::select::{self, Selector};
@@ -149,41 +151,6 @@ EXIT
   1 a check failed (or warned with --fail-on warn)
   2 bad flag or config value
   3 no driver or no GPU";
-
-const MEMTEST_LONG_HELP: &str = "\
-PATTERNS (GPU kernels; every word written is read back and compared on the GPU)
-  zeros-ones         all zeros, then all ones
-  walking-ones       one bit set, walking through all 64 bits of every word
-  walking-zeros      one bit clear, walking the same way
-  moving-inversions  write p; upwards check p and write !p; downwards check !p and write p
-                     (p = 0 and a random word)
-  address            every word holds its own address, then its inverse (aliasing, address
-                     lines)
-  random             random words from a seed, regenerated on the GPU for the check
-  modulo             p at every 20th word and !p elsewhere, for each of the 20 offsets
-  Mismatches are counted on the GPU; the first 16 per sweep are reported with offset, device
-  address, expected and actual value, and the flipped bits.
-
-MEMORY
-  --memory of the free memory is taken in 1 GiB chunks; when an allocation fails it is
-  retried with backoff, then the chunk is halved down to 64 MiB, and the test runs on what was
-  obtained. memory_coverage (tested bytes / free memory) below --min-coverage is a WARN that
-  names the processes holding memory. Every buffer is overwritten with zeros and the wipe verified
-  before it is freed, also after Ctrl-C or an error.
-
-VERDICT PER GPU
-  FAIL: any mismatch, a new uncorrectable ECC error or row-remap failure during the test, a
-  CUDA error, an XID, a wipe that did not verify.
-  WARN: new corrected ECC errors or row remaps, memory_coverage below --min-coverage.
-  Required (fail-closed): memtest_ran and memory_errors; without them, coverage FAILs.
-
-OUTPUT
-  --json: JSON Lines on stdout: {\"event\":\"pattern\", ...} when a pattern finishes on a GPU,
-  then the report as the last line ({\"event\":\"report\", ...}).
-
-SIGNALS AND EXIT
-  Ctrl-C or SIGTERM stops within about 2 s, wipes and frees GPU memory, prints the partial
-  report and exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
 
 const BURN_LONG_HELP: &str = "\
 LOAD
@@ -783,18 +750,6 @@ pub struct P2pArgs {
     pub inject_corruption: Option<(u32, u32)>,
 }
 
-/// A `memtest` pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PatternChoice {
-    ZerosOnes,
-    WalkingOnes,
-    WalkingZeros,
-    MovingInversions,
-    Address,
-    Random,
-    Modulo,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct MemtestArgs {
     /// Repeat full passes until this much time has passed (at least one
@@ -818,6 +773,10 @@ pub struct MemtestArgs {
     /// Telemetry sampling and progress interval [100ms to 1h].
     #[arg(long, value_name = "DURATION", default_value = "500ms", allow_hyphen_values = true, value_parser = duration_in(BURN_INTERVAL))]
     pub interval: Duration,
+    /// Add the retention (bit-fade) pattern: each of its two waits lasts
+    /// this long [1s to 1h; default: not run].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(MEMTEST_RETENTION))]
+    pub retention_pause: Option<Duration>,
     /// Testing only: flip one bit on the GPU with this index after the
     /// first pattern is written, to prove the flip is found.
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
@@ -987,6 +946,7 @@ mod tests {
             ("memtest", "duration", BURN_DURATION.describe()),
             ("memtest", "interval", BURN_INTERVAL.describe()),
             ("memtest", "passes", MEMTEST_PASSES.describe()),
+            ("memtest", "retention_pause", MEMTEST_RETENTION.describe()),
             ("memtest", "inject_bit", INJECT_BIT.describe()),
             ("monitor", "interval", MONITOR_INTERVAL.describe()),
             ("monitor", "duration", MONITOR_DURATION.describe()),

@@ -10,10 +10,10 @@
 
 use super::{harness_target, Selected};
 use crate::checks::{remedy, xid};
-use crate::cli::{GlobalArgs, MemtestArgs, PatternChoice};
+use crate::cli::{GlobalArgs, MemtestArgs};
 use crate::device::inventory::Enumerate;
 use crate::device::memtest::{
-    phases, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
+    self as mt, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
 };
 use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
@@ -94,9 +94,7 @@ impl Workload for MemtestWork {
 
     fn step(&mut self) -> Result<PhaseStep, WorkError> {
         let phase = self.plan[self.next];
-        let stats = self
-            .worker
-            .run_phase(&phase)
+        let stats = mt::run_phase(self.worker.as_mut(), &phase)
             .map_err(|e| WorkError::new(e, Blame::Gpu))?;
         // The flip goes in after the first write, so the next check of
         // that pattern must find it.
@@ -152,32 +150,6 @@ impl Workload for MemtestWork {
 
 type GpuRun = harness::GpuRun<MemtestWork>;
 
-fn pattern_of(c: PatternChoice) -> Pattern {
-    match c {
-        PatternChoice::ZerosOnes => Pattern::ZerosOnes,
-        PatternChoice::WalkingOnes => Pattern::WalkingOnes,
-        PatternChoice::WalkingZeros => Pattern::WalkingZeros,
-        PatternChoice::MovingInversions => Pattern::MovingInversions,
-        PatternChoice::Address => Pattern::Address,
-        PatternChoice::Random => Pattern::Random,
-        PatternChoice::Modulo => Pattern::Modulo,
-    }
-}
-
-/// The chosen patterns, in the order given, each once (all when none).
-fn chosen(args: &MemtestArgs) -> Vec<Pattern> {
-    let mut out: Vec<Pattern> = Vec::new();
-    for p in args.patterns.iter().map(|&c| pattern_of(c)) {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    if out.is_empty() {
-        out = Pattern::ALL.to_vec();
-    }
-    out
-}
-
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -201,10 +173,8 @@ pub fn run(
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
     super::install_stop_signals();
-    let patterns = chosen(args);
     // A new seed each run, so a fault cannot hide behind a fixed pattern.
-    let seed = super::run_seed();
-    let plan: Vec<Phase> = patterns.iter().flat_map(|&p| phases(p, seed)).collect();
+    let (patterns, plan) = super::memtest_plan::plan(args, super::run_seed());
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let nvml_indices: Vec<Option<u32>> = targets.iter().map(|t| t.nvml_index).collect();
     let before = read_counters(&nvml, &nvml_indices);

@@ -10,6 +10,7 @@ pub mod burn;
 pub mod health;
 pub mod list;
 pub mod memtest;
+pub mod memtest_plan;
 pub mod monitor;
 pub mod p2p;
 pub mod probe;
