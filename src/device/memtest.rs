@@ -191,15 +191,12 @@ impl Phase {
     }
 }
 
-/// Runs one phase on `worker`: a wait is waited here, a sweep is the
-/// worker's.
+/// Runs one phase on `worker`: a wait is waited here (no sweep time, so
+/// the pattern's rate is its sweeps'), a sweep is the worker's.
 pub fn run_phase(worker: &mut dyn MemtestWorker, phase: &Phase) -> Result<PhaseStats, String> {
     if let Some(d) = phase.wait {
         std::thread::sleep(d);
-        return Ok(PhaseStats {
-            seconds: d.as_secs_f64(),
-            ..Default::default()
-        });
+        return Ok(PhaseStats::default());
     }
     worker.run_phase(phase)
 }
