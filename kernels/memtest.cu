@@ -7,6 +7,9 @@
 //                       u32 old_kind, u64 o0, u64 o1, u64 o2,
 //                       u32 new_kind, u64 n0, u64 n1, u64 n2,
 //                       u32 sel, u64 sel_m, u64 sel_k, u64 log)
+//   gpuctl_memtest_select(same), gpuctl_memtest_ordered(same): the same
+//     sweep specialised for a selection (sel != 0) or the ORDERED walk (mode
+//     bit 4), so the common streaming kernel keeps its few registers.
 //     base: device address of a buffer, 16-byte aligned; n16: its size in
 //     16-byte units (below 2^31). mode bit 1: check every word against the
 //     old pattern; bit 2: then write the new pattern (both: a fused
@@ -122,20 +125,22 @@ struct Sweep {
 };
 
 // Selection and pattern residues of unit `idx`'s first word.
+template <bool SELECT>
 __device__ __forceinline__ void unit_residues(const Sweep& s, u64 idx, u64& rs, u64& ro, u64& rn) {
     u64 w2 = idx * 2;
-    rs = s.sel ? residue(s.sbr, w2, s.sm) : 0;
+    rs = SELECT ? residue(s.sbr, w2, s.sm) : 0;
     ro = (s.ok == 4) ? residue(s.obr, w2, s.om) : 0;
     rn = (s.nk == 4) ? residue(s.nbr, w2, s.nm) : 0;
 }
 
 // Checks `got` (the unit's value, read when `check`) and writes the new
 // pattern, for the selected words of 16-byte unit `idx`.
+template <bool SELECT>
 __device__ __forceinline__ void check_write(const Sweep& s, u64 idx, ulonglong2 got) {
     u64 rs, ro, rn;
-    unit_residues(s, idx, rs, ro, rn);
-    const bool s0 = selected(s.sel, rs, s.sel_k);
-    const bool s1 = selected(s.sel, mod_add(rs, 1, s.sm), s.sel_k);
+    unit_residues<SELECT>(s, idx, rs, ro, rn);
+    const bool s0 = !SELECT || selected(s.sel, rs, s.sel_k);
+    const bool s1 = !SELECT || selected(s.sel, mod_add(rs, 1, s.sm), s.sel_k);
     const u64 a = s.base + idx * 16;
     if (s.check) {
         u64 e0 = pattern_value(s.ok, a, s.o0, s.o1, ro);
@@ -158,10 +163,11 @@ __device__ __forceinline__ void check_write(const Sweep& s, u64 idx, ulonglong2 
 }
 
 // Reads the selected words of unit `idx` (the others stay unread).
+template <bool SELECT>
 __device__ __forceinline__ ulonglong2 load_unit(const Sweep& s, u64 idx) {
-    if (s.sel == 0) return s.buf[idx];
+    if (!SELECT) return s.buf[idx];
     u64 rs, ro, rn;
-    unit_residues(s, idx, rs, ro, rn);
+    unit_residues<SELECT>(s, idx, rs, ro, rn);
     ulonglong2 got = make_ulonglong2(0, 0);
     const u64* w = (const u64*)(s.buf + idx);
     if (selected(s.sel, rs, s.sel_k)) got.x = w[0];
@@ -169,10 +175,16 @@ __device__ __forceinline__ ulonglong2 load_unit(const Sweep& s, u64 idx) {
     return got;
 }
 
-extern "C" __global__ void gpuctl_memtest_pass(u64 base, u64 n16, u32 mode, u32 descending,
-                                               u32 old_kind, u64 o0, u64 o1, u64 o2,
-                                               u32 new_kind, u64 n0, u64 n1, u64 n2,
-                                               u32 sel, u64 sel_m, u64 sel_k, u64 log_addr) {
+#define MT_PARAMS                                                                             \
+    u64 base, u64 n16, u32 mode, u32 descending, u32 old_kind, u64 o0, u64 o1, u64 o2,        \
+        u32 new_kind, u64 n0, u64 n1, u64 n2, u32 sel, u64 sel_m, u64 sel_k, u64 log_addr
+#define MT_ARGS \
+    base, n16, mode, descending, old_kind, o0, o1, o2, new_kind, n0, n1, n2, sel, sel_m, sel_k, log_addr
+
+// The sweep, specialised per entry point so each keeps only the registers
+// its own path needs (occupancy is what keeps HBM busy).
+template <bool ORDERED, bool SELECT>
+__device__ __forceinline__ void sweep(MT_PARAMS) {
     Sweep s;
     s.buf = (ulonglong2*)base;
     s.base = base;
@@ -181,7 +193,7 @@ extern "C" __global__ void gpuctl_memtest_pass(u64 base, u64 n16, u32 mode, u32 
     s.write = (mode & 2) != 0;
     s.ok = old_kind;
     s.nk = new_kind;
-    s.sel = (sel_m > 0 && sel <= 2) ? sel : 0;
+    s.sel = (SELECT && sel_m > 0 && sel <= 2) ? sel : 0;
     s.o0 = o0;
     s.o1 = o1;
     s.n0 = n0;
@@ -190,17 +202,17 @@ extern "C" __global__ void gpuctl_memtest_pass(u64 base, u64 n16, u32 mode, u32 
     // Moduli: 1 when unused, so the residues stay 0 and cost nothing.
     s.om = (old_kind == 4 && o2 > 0) ? o2 : 1;
     s.nm = (new_kind == 4 && n2 > 0) ? n2 : 1;
-    s.sm = s.sel ? sel_m : 1;
+    s.sm = (SELECT && s.sel) ? sel_m : 1;
     // Residues of the buffer's first word: one 64-bit division each per
     // thread; per word only 32-bit ones (n16 < 2^31, m < 2^32).
     s.obr = (base >> 3) % s.om;
     s.nbr = (base >> 3) % s.nm;
-    s.sbr = (base >> 3) % s.sm;
+    s.sbr = SELECT ? (base >> 3) % s.sm : 0;
     const u64 threads = (u64)gridDim.x * blockDim.x;
     const u64 tid = (u64)blockIdx.x * blockDim.x + threadIdx.x;
     const ulonglong2 none = make_ulonglong2(0, 0);
-    if (mode & 4) {
-        // ORDERED: warp w walks steps [first, last) of 32 units each.
+    if constexpr (ORDERED) {
+        // Warp w walks steps [first, last) of 32 units each, in order.
         const u64 lane = threadIdx.x & 31;
         const u64 warps = (threads + 31) / 32;
         const u64 warp = tid / 32;
@@ -212,11 +224,10 @@ extern "C" __global__ void gpuctl_memtest_pass(u64 base, u64 n16, u32 mode, u32 
             u64 step = descending ? last - 1 - (i - first) : i;
             u64 idx = step * 32 + lane;
             if (idx >= n16) continue;
-            ulonglong2 got = s.check ? load_unit(s, idx) : none;
-            check_write(s, idx, got);
+            ulonglong2 got = s.check ? load_unit<SELECT>(s, idx) : none;
+            check_write<SELECT>(s, idx, got);
         }
-        return;
-    }
+    } else {
     for (u64 first = tid; first < n16; first += threads * MT_UNROLL) {
         u64 idx[MT_UNROLL];
         ulonglong2 got[MT_UNROLL];
@@ -230,15 +241,27 @@ extern "C" __global__ void gpuctl_memtest_pass(u64 base, u64 n16, u32 mode, u32 
             // All loads first: MT_UNROLL independent 16-byte reads in flight.
 #pragma unroll
             for (int u = 0; u < MT_UNROLL; u++) {
-                if (idx[u] != ~0ULL) got[u] = load_unit(s, idx[u]);
+                if (idx[u] != ~0ULL) got[u] = load_unit<SELECT>(s, idx[u]);
             }
         }
 #pragma unroll
         for (int u = 0; u < MT_UNROLL; u++) {
-            if (idx[u] != ~0ULL) check_write(s, idx[u], got[u]);
+            if (idx[u] != ~0ULL) check_write<SELECT>(s, idx[u], got[u]);
         }
     }
+    }
 }
+
+// Streaming over every word (sel ignored, mode bit 4 ignored).
+extern "C" __global__ void gpuctl_memtest_pass(MT_PARAMS) { sweep<false, false>(MT_ARGS); }
+
+// Streaming over the selected words (modulo-N).
+extern "C" __global__ void gpuctl_memtest_select(MT_PARAMS) { sweep<false, true>(MT_ARGS); }
+
+// ORDERED: each warp walks its segment in address order (sel ignored).
+// Launch bounds: 32 registers, so 8 blocks of 256 stay resident per SM
+// (one step in flight per warp: every warp counts).
+extern "C" __global__ void __launch_bounds__(256, 8) gpuctl_memtest_ordered(MT_PARAMS) { sweep<true, false>(MT_ARGS); }
 
 extern "C" __global__ void gpuctl_memtest_flip(u64 word_address, u64 mask) {
     if (blockIdx.x == 0 && threadIdx.x == 0) {

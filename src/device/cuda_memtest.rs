@@ -48,6 +48,8 @@ pub(super) struct CudaMemtest {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     pass_fn: CudaFunction,
+    select_fn: CudaFunction,
+    ordered_fn: CudaFunction,
     flip_fn: CudaFunction,
     chunks: Vec<Chunk>,
     log: u64,
@@ -83,6 +85,12 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
     let flip_fn = module
         .load_function(kernels::MEMTEST_FLIP_ENTRY)
         .map_err(|e| qerr("kernel lookup failed", e.0))?;
+    let select_fn = module
+        .load_function(kernels::MEMTEST_SELECT_ENTRY)
+        .map_err(|e| qerr("kernel lookup failed", e.0))?;
+    let ordered_fn = module
+        .load_function(kernels::MEMTEST_ORDERED_ENTRY)
+        .map_err(|e| qerr("kernel lookup failed", e.0))?;
     let sms = ctx
         .attribute(Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
         .map_err(|e| qerr("device attribute query failed", e.0))?;
@@ -104,6 +112,8 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
         ctx,
         stream,
         pass_fn,
+        select_fn,
+        ordered_fn,
         flip_fn,
         chunks: Vec::new(),
         log,
@@ -112,7 +122,7 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
         setup: MemtestSetup {
             allocation: Allocation::default(),
             detail: format!(
-                "gpuctl_memtest_pass, grid {grid} x {BLOCK}, 16-byte accesses, \
+                "memtest sweep kernels, grid {grid} x {BLOCK}, 16-byte accesses, \
                  L2 flushed before each check"
             ),
         },
@@ -221,7 +231,15 @@ impl CudaMemtest {
             block_dim: (BLOCK, 1, 1),
             shared_mem_bytes: 0,
         };
-        let mut l = self.stream.launch_builder(&self.pass_fn);
+        // The ordered walk takes every word; a selection streams.
+        let f = if phase.ordered {
+            &self.ordered_fn
+        } else if phase.select != memtest::Select::All {
+            &self.select_fn
+        } else {
+            &self.pass_fn
+        };
+        let mut l = self.stream.launch_builder(f);
         l.arg(&ptr)
             .arg(&n16)
             .arg(&mode)
@@ -238,7 +256,7 @@ impl CudaMemtest {
             .arg(&sel_m)
             .arg(&sel_k)
             .arg(&self.log);
-        // SAFETY: the arguments match gpuctl_memtest_pass's ABI (the
+        // SAFETY: the arguments match the sweep kernels' ABI (the
         // LAUNCH comment in kernels/memtest.cu); `ptr` is a live
         // allocation of `bytes` bytes and `log` one MtLog.
         unsafe { l.launch(cfg) }

@@ -494,6 +494,8 @@ mod tests {
             assert!(ph
                 .last()
                 .is_some_and(|l| l.write.is_none() && l.check.is_some()));
+            // The ordered kernel takes every word.
+            assert!(ph.iter().all(|x| !x.ordered || x.select == Select::All));
             if p == Pattern::Modulo {
                 continue;
             }
