@@ -17,6 +17,11 @@ ratio computed in this run on this card, a compact table at the end:
   benches/floor/cuda_startup.c (built here with nvcc) on the same GPUs.
 - monitor: a whole `gpuctl monitor -c 1 --csv` process against a whole
   `nvidia-smi --query-gpu` process with the fields both read.
+- GEMM: `gpuctl bench` (bursts of ~25 ms after 50 ms idle, n = 16384, fp32
+  output) against benches/gemm_ref.cu (cuBLASLt, same n, dtypes, output
+  type and burst-after-idle protocol, built here with nvcc); `gpuctl burn
+  -d 30s` (bf16) against the same program's sustained mode for 30 s, with
+  burn's verification overhead printed beside it.
 """
 import json
 import os
@@ -159,11 +164,45 @@ def monitor_part():
         t["nvidia-smi same fields"] * 1e3)
 
 
+def gemm_part():
+    if not shutil.which("nvcc"):
+        print("  nvcc not found: GEMM references not measured")
+        return
+    subprocess.run(["nvcc", "-O2", "-o", "/tmp/gemm_ref", "benches/gemm_ref.cu", "-lcublasLt"], check=True)
+
+    def ref(*args):
+        out = subprocess.run(["/tmp/gemm_ref", *args], capture_output=True, text=True, check=True).stdout
+        print(f"  gemm_ref {' '.join(args)}: {out.strip()}")
+        return float(out.split()[4])
+
+    code, out, err, _ = gpuctl("bench", "-i", "0", "--tests", "gemm_bf16,gemm_fp16,gemm_tf32", "--json",
+                               timeout=300)
+    doc = json.loads(out) if out.strip() else {}
+    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
+    for dt in ("bf16", "fp16", "tf32"):
+        r = results.get(f"gemm_{dt}", {})
+        v = r.get("value")
+        if v is None:
+            check(False, f"bench gemm_{dt} measured", err[-300:])
+            continue
+        row(f"bench gemm_{dt} burst TFLOP/s vs cuBLASLt burst", v, ref(dt, "16384", "burst", "10"), 1.00)
+    code, out, err, _ = gpuctl("burn", "-i", "0", "-d", "30s", "--dtype", "bf16", "--json", timeout=120)
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    b = (lines[-1].get("gpus") or [{}])[0].get("burn", {}) if lines else {}
+    t = b.get("tflops_median")
+    if t is None:
+        check(False, "burn -d 30s reported TFLOP/s", err[-300:])
+        return
+    print(f"  burn: {t} TFLOP/s median, verification overhead {b.get('verification_overhead_pct')}%, "
+          f"power avg {b.get('power_avg_w')} W, n = {b.get('matrix_size')}")
+    row("burn bf16 sustained TFLOP/s vs cuBLASLt sustained", t, ref("bf16", "16384", "sustained", "30"), 0.97)
+
+
 def main():
     name = subprocess.run(["nvidia-smi", "-i", "0", "--query-gpu=name,driver_version",
                            "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
     print(f"card: {name}")
-    for part in (memtest_part, probe_part, monitor_part):
+    for part in (memtest_part, probe_part, monitor_part, gemm_part):
         try:
             part()
         except Exception as e:  # one part failing must not hide the others' figures
