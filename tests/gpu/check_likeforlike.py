@@ -17,6 +17,9 @@ ratio computed in this run on this card, a compact table at the end:
   benches/floor/cuda_startup.c (built here with nvcc) on the same GPUs.
 - monitor: a whole `gpuctl monitor -c 1 --csv` process against a whole
   `nvidia-smi --query-gpu` process with the fields both read.
+- launch: benches/floor/launch.cu's host launch overhead (launch to
+  completion, one kernel at a time) and GPU kernel spacing (graph replay),
+  beside `gpuctl bench --tests latency` (today the graph spacing).
 - GEMM: `gpuctl bench` (bursts of ~25 ms after 50 ms idle, n = 16384, fp32
   output) against benches/gemm_ref.cu (cuBLASLt, same n, dtypes, output
   type and burst-after-idle protocol, built here with nvcc); `gpuctl burn
@@ -164,6 +167,23 @@ def monitor_part():
         t["nvidia-smi same fields"] * 1e3)
 
 
+def launch_part():
+    if not shutil.which("nvcc"):
+        print("  nvcc not found: launch floors not measured")
+        return
+    subprocess.run(["nvcc", "-O2", "-o", "/tmp/launch", "benches/floor/launch.cu"], check=True)
+    out = subprocess.run(["/tmp/launch"], capture_output=True, text=True, check=True).stdout
+    print("  " + out.strip().replace("\n", "\n  "))
+    figures = [float(l.split()[3]) for l in out.splitlines()]
+    code, out, err, _ = gpuctl("bench", "-i", "0", "--tests", "latency", "--json", timeout=120)
+    doc = json.loads(out) if out.strip() else {}
+    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
+    v = results.get("launch_latency", {}).get("value")
+    row("C host launch overhead us (launch to completion)", figures[0])
+    if v is not None:
+        row("bench launch_latency us vs C graph spacing", v, figures[1], 1.05, higher_is_better=False)
+
+
 def gemm_part():
     if not shutil.which("nvcc"):
         print("  nvcc not found: GEMM references not measured")
@@ -202,7 +222,7 @@ def main():
     name = subprocess.run(["nvidia-smi", "-i", "0", "--query-gpu=name,driver_version",
                            "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
     print(f"card: {name}")
-    for part in (memtest_part, probe_part, monitor_part, gemm_part):
+    for part in (memtest_part, probe_part, monitor_part, launch_part, gemm_part):
         try:
             part()
         except Exception as e:  # one part failing must not hide the others' figures
