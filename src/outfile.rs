@@ -20,6 +20,7 @@ use crate::report::{Check, CheckStatus, Outcome, Report};
 use std::io::Write;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The host check a side file that could not be written becomes.
 pub const CHECK: &str = "output_file";
@@ -188,11 +189,27 @@ pub fn side_file_failed(report: &mut Report, option: &str, path: &Path, error: &
     };
 }
 
-/// True when fd 1 is closed (`>&-`): not a reader that left (EPIPE), but
-/// no stdout at all, where every write would vanish without an error.
+/// fd 1 was closed when the process started ([`note_stdout_at_start`]).
+static STDOUT_CLOSED_AT_START: AtomicBool = AtomicBool::new(false);
+
+/// Records whether fd 1 is closed, before Rust's runtime starts: the
+/// runtime quietly reopens a closed fd 1 on /dev/null before `main`, after
+/// which nothing tells `>&-` from `>/dev/null`. The binary calls this from
+/// an `.init_array` constructor.
+pub fn note_stdout_at_start() {
+    STDOUT_CLOSED_AT_START.store(fd_closed(libc::STDOUT_FILENO), Ordering::Relaxed);
+}
+
+/// True when fd 1 is (or was at start) closed (`>&-`): not a reader that
+/// left (EPIPE), but no stdout at all, where every write would vanish
+/// without an error.
 pub fn stdout_closed() -> bool {
+    STDOUT_CLOSED_AT_START.load(Ordering::Relaxed) || fd_closed(libc::STDOUT_FILENO)
+}
+
+fn fd_closed(fd: i32) -> bool {
     // SAFETY: F_GETFD only reads the descriptor's flags.
-    let flags = unsafe { libc::fcntl(libc::STDOUT_FILENO, libc::F_GETFD) };
+    let flags = unsafe { libc::fcntl(fd, libc::F_GETFD) };
     flags == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
 }
 
@@ -263,6 +280,17 @@ mod tests {
         let e = write(Path::new("/dev/null"), b"x").expect_err("refused");
         assert!(e.to_string().contains("device node"), "{e}");
         assert!(write(dir.path(), b"x").is_err());
+    }
+
+    #[test]
+    fn an_open_fd_is_not_closed_and_a_closed_one_is() {
+        assert!(!fd_closed(libc::STDERR_FILENO));
+        let file = std::fs::File::open("/dev/null").unwrap();
+        let fd = std::os::fd::IntoRawFd::into_raw_fd(file);
+        assert!(!fd_closed(fd));
+        // SAFETY: closing the descriptor this test owns.
+        unsafe { libc::close(fd) };
+        assert!(fd_closed(fd));
     }
 
     #[test]
