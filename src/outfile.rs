@@ -45,7 +45,9 @@ pub enum Output<'a> {
 pub fn check_all(outputs: &[Output<'_>]) -> Result<(), AppError> {
     for output in outputs {
         let (option, value, result) = match output {
-            Output::File { option, path } => (*option, path.display().to_string(), check_file(path)),
+            Output::File { option, path } => {
+                (*option, path.display().to_string(), check_file(path))
+            }
             Output::Listen { option, address } => {
                 (*option, (*address).to_string(), check_listen(address))
             }
@@ -314,7 +316,9 @@ mod tests {
         }])
         .expect_err("refused");
         assert_eq!(e.exit_code(), crate::exit::USAGE);
-        assert!(e.message.starts_with("--junit '/dev/null': is a device node"));
+        assert!(e
+            .message
+            .starts_with("--junit '/dev/null': is a device node"));
     }
 
     #[test]
@@ -326,7 +330,9 @@ mod tests {
         assert_eq!(passed.outcome, Outcome::Fail);
         assert_eq!(passed.host_checks[0].name, CHECK);
         assert_eq!(passed.host_checks[0].status, CheckStatus::Fail);
-        assert!(passed.summary.starts_with("bench: passed; cannot write --junit"));
+        assert!(passed
+            .summary
+            .starts_with("bench: passed; cannot write --junit"));
 
         let mut failed = Report::new("bench");
         failed.outcome = Outcome::Fail;

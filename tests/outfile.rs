@@ -136,7 +136,10 @@ fn a_side_file_that_fails_late_joins_the_report_and_keeps_the_verdict() {
     assert_eq!(report.outcome, "fail", "{report:#?}");
     assert!(report.error.is_none());
     assert_eq!(report.gpus.len(), 2);
-    assert!(report.gpus.iter().all(|g| g.status.as_deref() == Some("pass")));
+    assert!(report
+        .gpus
+        .iter()
+        .all(|g| g.status.as_deref() == Some("pass")));
     let failed: Vec<&str> = report
         .host_checks
         .iter()

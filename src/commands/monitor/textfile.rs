@@ -137,7 +137,9 @@ mod tests {
         let mut report = Report::new("monitor");
         file.conclude(&mut report);
         assert_eq!(report.host_checks[0].status, CheckStatus::Fail);
-        assert!(report.host_checks[0].message.contains("2 of 2 writes failed"));
+        assert!(report.host_checks[0]
+            .message
+            .contains("2 of 2 writes failed"));
         assert_eq!(report.exit_code, crate::exit::ENVIRONMENT);
 
         std::fs::create_dir(dir.path().join("sub")).unwrap();
