@@ -239,6 +239,19 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
         };
         let _ = writeln!(std::io::stderr(), "{who}: error: {}", err.message);
     }
+    // A side file that was not written is in the report; say so on stderr
+    // too, where `--json > file` leaves the operator looking.
+    for check in report
+        .host_checks
+        .iter()
+        .filter(|c| c.name == crate::outfile::CHECK && c.status == crate::report::CheckStatus::Fail)
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gpuctl {command}: error: {}",
+            check.message
+        );
+    }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
         // A JSON Lines command answers even an error as one line, the report.

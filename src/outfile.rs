@@ -150,8 +150,8 @@ pub fn write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         }
     }
     let mut tmp = temp_in(&directory_of(path))?;
-    tmp.write_all(bytes)?;
-    tmp.flush()?;
+    // The file itself, so an error does not name the temporary path.
+    tmp.as_file_mut().write_all(bytes)?;
     tmp.persist(path).map(drop).map_err(|e| e.error)
 }
 

@@ -156,6 +156,14 @@ fn a_side_file_that_fails_late_joins_the_report_and_keeps_the_verdict() {
     );
     // No temporary file is left behind, and nothing half-written.
     assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    // And stderr says so, for `--json > file` users.
+    assert!(
+        run.stderr.contains(&format!(
+            "gpuctl bench: error: cannot write --junit '{xml_arg}'"
+        )),
+        "{}",
+        run.stderr
+    );
 
     // A run whose GPUs failed keeps exit 1: CI still learns the verdict.
     let mut failing = args.to_vec();
@@ -186,13 +194,15 @@ fn a_textfile_that_stops_being_written_is_told_and_fails_the_summary() {
         ],
     );
     run.assert_code(3);
-    // Told once on stderr, not every interval.
+    // Told once on stderr when it started, not every interval, and again
+    // with the report.
     let told: Vec<&str> = run
         .stderr
         .lines()
         .filter(|l| l.contains("cannot write --textfile"))
         .collect();
-    assert_eq!(told.len(), 1, "{}", run.stderr);
+    assert_eq!(told.len(), 2, "{}", run.stderr);
+    assert!(told[1].starts_with("gpuctl monitor: error: cannot write --textfile"));
     // And in the JSON Lines stream, as an event.
     let events: Vec<serde_json::Value> = run
         .stdout

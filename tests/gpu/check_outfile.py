@@ -69,7 +69,7 @@ with tempfile.TemporaryDirectory() as tmp:
     code, out, err = run_limited(["monitor", "--json", "-c", "3", "--interval", "200ms", "--textfile",
                                   os.path.join(tmp, "gpu.prom")])
     equal(code, 3, "monitor whose textfile cannot be written: exit")
-    equal(sum("cannot write --textfile" in l for l in err.splitlines()), 1, "told once on stderr")
+    equal(sum("cannot write --textfile" in l for l in err.splitlines()), 2, "told on stderr once while running, once at the end")
     last = json.loads(out.splitlines()[-1])
     check(any(c["name"] == "output_file" and c["status"] == "fail" for c in last["host_checks"]),
           "monitor summary has the output_file FAIL")
