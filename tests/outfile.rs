@@ -220,6 +220,35 @@ fn a_textfile_that_stops_being_written_is_told_and_fails_the_summary() {
     assert_eq!(report.exit_code, 3);
 }
 
+#[test]
+fn a_written_textfile_counts_its_failed_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("gpu.prom");
+    let p = path.display().to_string();
+    run(
+        "two_h100.json",
+        &[
+            "monitor",
+            "-q",
+            "-c",
+            "2",
+            "--interval",
+            "100ms",
+            "--textfile",
+            &p,
+        ],
+    )
+    .assert_code(0);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.starts_with("gpuctl_textfile_write_failures_total 0")),
+        "{text}"
+    );
+    // Renamed into place: nothing else is left in the directory.
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+}
+
 /// Spawns gpuctl with fd 1 closed, as `gpuctl ... >&-` does.
 fn run_stdout_closed(args: &[&str]) -> (i32, String) {
     let mut cmd = gpuctl_process("two_h100.json");

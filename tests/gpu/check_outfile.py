@@ -74,6 +74,13 @@ with tempfile.TemporaryDirectory() as tmp:
     check(any(c["name"] == "output_file" and c["status"] == "fail" for c in last["host_checks"]),
           "monitor summary has the output_file FAIL")
 
+    prom = os.path.join(tmp, "ok.prom")
+    code, out, err, _ = gpuctl("monitor", "-q", "-c", "2", "--interval", "200ms", "--textfile", prom)
+    equal(code, 0, "monitor with a writable textfile: exit")
+    with open(prom) as f:
+        check(any(l.startswith("gpuctl_textfile_write_failures_total 0") for l in f),
+              "the textfile counts its failed writes (0)")
+
 # 3. Closed stdout (fd 1 closed), versus a reader that left.
 for args, want in ((["list"], 3), (["health", "--no-compute", "--json"], 3), (["probe"], 1)):
     p = subprocess.run(["sh", "-c", 'exec "$0" "$@" >&-', GPUCTL, *args], capture_output=True, text=True)

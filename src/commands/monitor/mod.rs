@@ -371,7 +371,8 @@ pub fn run(
 
         if server.is_some() || args.textfile.is_some() {
             let samples: Vec<GpuSample> = slots.iter().map(|s| s.last.clone()).collect();
-            let om = metrics::render_openmetrics(&samples, args.metric_names, &hostname);
+            let failures = textfile.as_ref().map(textfile::Textfile::failures);
+            let om = metrics::render_openmetrics(&samples, args.metric_names, &hostname, failures);
             let text = metrics::to_prometheus_text(&om);
             if let Some(file) = textfile.as_mut() {
                 if let Some(change) = file.write(&text) {

@@ -78,6 +78,11 @@ impl Textfile {
         &self.path
     }
 
+    /// Writes that failed so far.
+    pub fn failures(&self) -> u64 {
+        self.failures
+    }
+
     /// Writes `text`; returns a change to tell, if this write made one.
     pub fn write(&mut self, text: &str) -> Option<Change> {
         self.writes += 1;
@@ -150,6 +155,25 @@ mod tests {
         assert_eq!(report.host_checks[0].status, CheckStatus::Warn);
         assert_eq!(report.outcome, Outcome::Warn);
         assert_eq!(report.exit_code, crate::exit::SUCCESS);
+    }
+
+    #[test]
+    fn the_failures_so_far_are_a_counter_in_the_exposition() {
+        use super::super::metrics::{render_openmetrics, to_prometheus_text, MetricNames};
+        for names in [MetricNames::Gpuctl, MetricNames::Dcgm] {
+            let text = to_prometheus_text(&render_openmetrics(&[], names, "h", Some(2)));
+            assert!(
+                text.contains("# TYPE gpuctl_textfile_write_failures_total counter\n"),
+                "{text}"
+            );
+            assert!(
+                text.lines()
+                    .any(|l| l.starts_with("gpuctl_textfile_write_failures_total 2")),
+                "{text}"
+            );
+            let none = render_openmetrics(&[], names, "h", None);
+            assert!(!none.contains("textfile"), "{none}");
+        }
     }
 
     #[test]
