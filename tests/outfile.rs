@@ -241,8 +241,10 @@ fn a_written_textfile_counts_its_failed_writes() {
     .assert_code(0);
     let text = std::fs::read_to_string(&path).unwrap();
     assert!(
-        text.lines()
-            .any(|l| l.starts_with("gpuctl_textfile_write_failures_total 0")),
+        text.lines().any(
+            |l| l.starts_with("gpuctl_textfile_write_failures_total{hostname=")
+                && l.ends_with(" 0")
+        ),
         "{text}"
     );
     // Renamed into place: nothing else is left in the directory.

@@ -294,7 +294,7 @@ pub const HEALTHY: (&str, &str) = (
 );
 
 /// Failed `--textfile` writes: exported only with `--textfile` (on
-/// `/metrics` too), gpuctl's name in both modes, no GPU labels.
+/// `/metrics` too), gpuctl's name in both modes, the host label only.
 pub const TEXTFILE_FAILURES: (&str, &str) = (
     "gpuctl_textfile_write_failures_total",
     "Writes of --textfile that failed since monitor started (only with --textfile).",
@@ -310,7 +310,7 @@ fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
             l("uuid", &s.uuid),
             l("pci_bus_id", &s.pci_bus_id),
             l("model", &s.model),
-            l("hostname", hostname),
+            l(host_label(names), hostname),
         ],
         MetricNames::Dcgm => vec![
             l("gpu", &s.gpu.to_string()),
@@ -318,8 +318,16 @@ fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
             l("pci_bus_id", &s.pci_bus_id),
             l("device", &format!("nvidia{}", s.gpu)),
             l("modelName", &s.model),
-            l("Hostname", hostname),
+            l(host_label(names), hostname),
         ],
+    }
+}
+
+/// The host's label name in each naming.
+fn host_label(names: MetricNames) -> &'static str {
+    match names {
+        MetricNames::Gpuctl => "hostname",
+        MetricNames::Dcgm => "Hostname",
     }
 }
 
@@ -387,11 +395,12 @@ pub fn render_openmetrics(
         }
     }
     if let Some(failures) = textfile_failures {
-        let counter: Counter<f64, AtomicU64> = Counter::default();
-        counter.inc_by(failures as f64);
+        let family: Family<Labels, Counter<f64, AtomicU64>> = Family::default();
+        let host = vec![(host_label(names).to_string(), hostname.to_string())];
+        family.get_or_create(&host).inc_by(failures as f64);
         let (name, help) = TEXTFILE_FAILURES;
         let base = name.strip_suffix("_total").unwrap_or(name);
-        registry.register(base, help.trim_end_matches('.'), counter);
+        registry.register(base, help.trim_end_matches('.'), family);
     }
     let mut out = String::new();
     // Writing into a String cannot fail.

@@ -166,9 +166,14 @@ mod tests {
                 text.contains("# TYPE gpuctl_textfile_write_failures_total counter\n"),
                 "{text}"
             );
+            let host = match names {
+                MetricNames::Gpuctl => "hostname",
+                MetricNames::Dcgm => "Hostname",
+            };
             assert!(
-                text.lines()
-                    .any(|l| l.starts_with("gpuctl_textfile_write_failures_total 2")),
+                text.lines().any(|l| l.starts_with(&format!(
+                    "gpuctl_textfile_write_failures_total{{{host}=\"h\"}} 2"
+                ))),
                 "{text}"
             );
             let none = render_openmetrics(&[], names, "h", None);
