@@ -243,7 +243,7 @@ fn a_written_textfile_counts_its_failed_writes() {
     assert!(
         text.lines().any(
             |l| l.starts_with("gpuctl_textfile_write_failures_total{hostname=")
-                && l.ends_with(" 0")
+                && l.ends_with(" 0.0")
         ),
         "{text}"
     );

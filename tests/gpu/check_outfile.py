@@ -78,7 +78,7 @@ with tempfile.TemporaryDirectory() as tmp:
     code, out, err, _ = gpuctl("monitor", "-q", "-c", "2", "--interval", "200ms", "--textfile", prom)
     equal(code, 0, "monitor with a writable textfile: exit")
     with open(prom) as f:
-        check(any(l.startswith("gpuctl_textfile_write_failures_total{hostname=") and l.strip().endswith(" 0")
+        check(any(l.startswith("gpuctl_textfile_write_failures_total{hostname=") and l.strip().endswith(" 0.0")
                   for l in f),
               "the textfile counts its failed writes (0)")
 
