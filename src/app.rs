@@ -25,6 +25,20 @@ pub fn main() -> i32 {
     }));
     let args: Vec<OsString> = std::env::args_os().collect();
     let sniffed = Sniffed::from_args(&args);
+    if crate::outfile::stdout_closed() {
+        // Rust drops writes to a closed fd 1 without an error: the report
+        // would vanish and the run look clean. Stop before any work.
+        let _ = writeln!(
+            std::io::stderr(),
+            "gpuctl: error: stdout is closed (fd 1), so the report would be lost; \
+             redirect it to a file, or to /dev/null to discard it"
+        );
+        return if sniffed.is_probe() {
+            exit::for_probe(exit::ENVIRONMENT)
+        } else {
+            exit::ENVIRONMENT
+        };
+    }
     match std::panic::catch_unwind(|| run(args)) {
         Ok(code) => code,
         Err(_) => {
@@ -89,6 +103,16 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
     };
     let format = cli.global.format();
+    // Every output file and address, before any GPU work (exit 2).
+    if let Err(e) = crate::outfile::check_all(&commands::outputs(&cli.command)) {
+        return finish(
+            sniffed.command,
+            &Report::from_error(sniffed.command, &e),
+            format,
+            sniffed.is_probe(),
+            cli.global.verbose,
+        );
+    }
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
         Command::Probe(args) => {
@@ -214,6 +238,19 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
             format!("gpuctl {command}")
         };
         let _ = writeln!(std::io::stderr(), "{who}: error: {}", err.message);
+    }
+    // A side file that was not written is in the report; say so on stderr
+    // too, where `--json > file` leaves the operator looking.
+    for check in report
+        .host_checks
+        .iter()
+        .filter(|c| c.name == crate::outfile::CHECK && c.status == crate::report::CheckStatus::Fail)
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gpuctl {command}: error: {}",
+            check.message
+        );
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),

@@ -46,10 +46,10 @@ const TOP_LONG_HELP: &str = "\
 EXIT CODES
   0    every check passed (warnings allowed unless --fail-on warn)
   1    a check failed: unhealthy GPU, below threshold, corrupted result
-  2    usage or configuration error: bad selector, number, duration, flag combination
-  3    environment error: no driver library, no GPU matched, no permission, the report
-       could not be written to stdout (full disk, I/O error; a closed pipe is fine),
-       internal error
+  2    usage error: bad selector, number, duration, flag combination, unusable output path
+  3    environment error: no driver, no GPU matched, no permission, internal error, the
+       report lost (stdout full or closed; a closed pipe is fine) or, when the GPUs
+       passed, a side file (--junit, --save-baseline, --textfile) not written
   130  interrupted by SIGINT/SIGTERM after printing the partial report
 `gpuctl probe` folds all of these into 0 (healthy) or 1 (unhealthy).
 
@@ -241,7 +241,7 @@ FAILING GPUS
 SIGNALS AND EXIT
   Runs until --count, --duration, Ctrl-C or SIGTERM, then prints the summary and exits 0
   (monitor observes; it never gates: use probe or health for that). SIGHUP is ignored.
-  2: bad arguments or --listen address; 3: no driver or no GPU.";
+  2: bad arguments, --listen or --textfile unusable; 3: no driver or GPU, --textfile failing.";
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -688,8 +688,8 @@ TIME
 
 EXIT
   0 every metric passed, 1 a metric failed or a GPU could not be measured, 2 bad option,
-  threshold file or a baseline from another model or driver, 3 no driver or GPU,
-  130 interrupted.";
+  output path, threshold file or baseline from another model or driver, 3 no driver or
+  GPU, or --junit/--save-baseline not written though the GPUs passed; 130 interrupted.";
 
 /// Bytes per copy, in MiB.
 pub const P2P_SIZE_MIB: IntRange = IntRange::new(1, 65_536);

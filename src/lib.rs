@@ -17,6 +17,7 @@ pub mod error;
 pub mod exit;
 pub mod harness;
 pub mod kernels;
+pub mod outfile;
 pub mod parse;
 pub mod report;
 pub mod signal;

@@ -98,6 +98,8 @@ pub const P2P_BELOW_FLOOR: &str = "check the link (nvidia-smi nvlink -s -i {from
 pub const P2P_SLOW: &str =
     "check for inactive NVLinks or a downtrained PCIe link, and for other traffic";
 pub const P2P_NO_PAIRS: &str = "select at least two GPUs (-i), or skip p2p on a one-GPU node";
+pub const OUTPUT_FILE: &str = "free space or fix the permissions where the file goes, or name \
+                               another path; the report on stdout is complete";
 
 /// The address a remedy names: the PCI bus id, else the NVML index (also
 /// accepted by `nvidia-smi -i`) when even the bus id is unknown.

@@ -24,6 +24,7 @@ use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, CudaApi, Gpu};
 use crate::error::AppError;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
+use crate::outfile;
 use crate::report::{
     BenchGate, BenchResult, BenchSummary, Check, CheckStatus, GpuReport, Outcome, Report, Required,
 };
@@ -491,7 +492,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         },
         &mut |_, _| {},
     );
-    let report = build_report(
+    let mut report = build_report(
         &selected,
         &gpus,
         &result.runs,
@@ -502,20 +503,15 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         args,
         result.interrupted,
     );
-    if !result.interrupted {
-        if let Some(path) = &args.save_baseline {
-            let b = baseline_of(&report, &selected);
-            let text = serde_json::to_string_pretty(&b)
-                .map_err(|e| AppError::internal(format!("baseline encoding failed: {e}")))?;
-            std::fs::write(path, text + "\n").map_err(|e| {
-                AppError::environment(format!("cannot write baseline '{}': {e}", path.display()))
-            })?;
-        }
+    // A side file that cannot be written joins the report, never replaces it.
+    if let (false, Some(path)) = (result.interrupted, &args.save_baseline) {
+        let text = serde_json::to_string_pretty(&baseline_of(&report, &selected));
+        let text = text.map(|t| t + "\n").map_err(|e| e.to_string());
+        outfile::save(&mut report, "--save-baseline", path, text);
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, crate::report::junit::render(&report)).map_err(|e| {
-            AppError::environment(format!("cannot write JUnit XML '{}': {e}", path.display()))
-        })?;
+        let xml = crate::report::junit::render(&report);
+        outfile::save(&mut report, "--junit", path, Ok(xml));
     }
     Ok(report)
 }

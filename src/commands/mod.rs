@@ -45,6 +45,37 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("schema", OutputMode::Document),
 ];
 
+/// Every file or address `command` was asked to write or serve, by option:
+/// `app` validates them all ([`crate::outfile::check_all`]) before the
+/// command starts, so none is found unwritable after the work.
+pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>> {
+    use crate::cli::Command;
+    use crate::outfile::Output;
+    fn file<'a>(option: &'static str, path: &'a Option<std::path::PathBuf>) -> Option<Output<'a>> {
+        path.as_deref().map(|path| Output::File { option, path })
+    }
+    match command {
+        Command::Bench(args) => [
+            file("--save-baseline", &args.save_baseline),
+            file("--junit", &args.junit),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        Command::Monitor(args) => [
+            file("--textfile", &args.textfile),
+            args.listen.as_deref().map(|address| Output::Listen {
+                option: "--listen",
+                address,
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        _ => Vec::new(),
+    }
+}
+
 /// The command named `word`, as a static name; `gpuctl` when none is.
 pub fn known(word: &str) -> &'static str {
     COMMANDS

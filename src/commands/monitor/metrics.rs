@@ -293,6 +293,13 @@ pub const HEALTHY: (&str, &str) = (
     "1 when the probe's checks (on the bus, no uncorrected ECC, no row-remap failure, below slowdown temperature) all pass.",
 );
 
+/// Failed `--textfile` writes: exported only with `--textfile` (on
+/// `/metrics` too), gpuctl's name in both modes, the host label only.
+pub const TEXTFILE_FAILURES: (&str, &str) = (
+    "gpuctl_textfile_write_failures_total",
+    "Writes of --textfile that failed since monitor started (only with --textfile).",
+);
+
 type Labels = Vec<(String, String)>;
 
 fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
@@ -303,7 +310,7 @@ fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
             l("uuid", &s.uuid),
             l("pci_bus_id", &s.pci_bus_id),
             l("model", &s.model),
-            l("hostname", hostname),
+            l(host_label(names), hostname),
         ],
         MetricNames::Dcgm => vec![
             l("gpu", &s.gpu.to_string()),
@@ -311,8 +318,16 @@ fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
             l("pci_bus_id", &s.pci_bus_id),
             l("device", &format!("nvidia{}", s.gpu)),
             l("modelName", &s.model),
-            l("Hostname", hostname),
+            l(host_label(names), hostname),
         ],
+    }
+}
+
+/// The host's label name in each naming.
+fn host_label(names: MetricNames) -> &'static str {
+    match names {
+        MetricNames::Gpuctl => "hostname",
+        MetricNames::Dcgm => "Hostname",
     }
 }
 
@@ -320,8 +335,14 @@ fn gauge_family() -> Family<Labels, Gauge<f64, AtomicU64>> {
     Family::default()
 }
 
-/// The OpenMetrics exposition of one round of samples.
-pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &str) -> String {
+/// The OpenMetrics exposition of one round of samples (and, with
+/// `--textfile`, how many of its writes failed so far).
+pub fn render_openmetrics(
+    samples: &[GpuSample],
+    names: MetricNames,
+    hostname: &str,
+    textfile_failures: Option<u64>,
+) -> String {
     let mut registry = Registry::default();
     let label_sets: Vec<Labels> = samples.iter().map(|s| labels(s, names, hostname)).collect();
     for (name, help, read) in [
@@ -372,6 +393,14 @@ pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &
             }
             (MetricNames::Dcgm, _, None) => {}
         }
+    }
+    if let Some(failures) = textfile_failures {
+        let family: Family<Labels, Counter<f64, AtomicU64>> = Family::default();
+        let host = vec![(host_label(names).to_string(), hostname.to_string())];
+        family.get_or_create(&host).inc_by(failures as f64);
+        let (name, help) = TEXTFILE_FAILURES;
+        let base = name.strip_suffix("_total").unwrap_or(name);
+        registry.register(base, help.trim_end_matches('.'), family);
     }
     let mut out = String::new();
     // Writing into a String cannot fail.
@@ -428,5 +457,7 @@ pub fn markdown_table() -> String {
             def.name, def.help
         ));
     }
+    let (name, help) = TEXTFILE_FAILURES;
+    out.push_str(&format!("| `{name}` | counter | (same) | {help} |\n"));
     out
 }
