@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|all]
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
