@@ -742,22 +742,12 @@ fn compute_check(label: &str, run: &harness::GpuRun<ComputeTest>, interrupted: b
         .remedy(crate::checks::remedy::RMA);
     }
     // The GEMM's buffers were zeroed and read back as zero before release.
-    let wipe = match &run.cleanup {
-        Some(Ok(w)) if w.verified => None,
-        Some(Ok(w)) => Some(format!(
-            "{} words did not read back as zero after the wipe",
-            w.nonzero_words
-        )),
-        Some(Err(e)) => Some(format!("wiping GPU memory failed: {}", e.message)),
-        None => Some("the GEMM's memory was not wiped".to_string()),
-    };
-    if let Some(why) = wipe {
-        return Check::new(
-            "compute_self_test",
-            CheckStatus::Fail,
-            format!("{label}: {why}"),
-        )
-        .remedy(crate::checks::remedy::RESET);
+    let wipe = harness::wipe_check("compute_self_test", run);
+    if wipe.status != CheckStatus::Pass {
+        return Check {
+            message: format!("{label}: {}", wipe.message),
+            ..wipe
+        };
     }
     Check {
         message: format!(

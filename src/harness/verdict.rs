@@ -1,0 +1,205 @@
+//! The checks the harness itself answers for every command: did the work
+//! run and verify something ([`completion_check`]), and was the device
+//! memory it held wiped before it was freed ([`wipe_check`]). One function
+//! each, so the same harness fact gets the same verdict in burn, memtest,
+//! bench and health.
+
+use super::{remedy_for, Failure, GpuRun, Workload};
+use crate::checks::remedy;
+use crate::report::{Check, CheckStatus};
+
+/// The check every harness command reports per GPU: did the work run,
+/// finish and verify something? FAIL for a failure of any kind (the first
+/// one recorded), and for a run that verified nothing; INTERRUPTED when a
+/// stop signal cut this GPU's work short (never a PASS: the work did not
+/// finish). `interrupted` is the run's stop flag; `steps` names what a step
+/// is ("batches", "passes").
+pub fn completion_check<W: Workload>(
+    name: &str,
+    steps: &str,
+    run: &GpuRun<W>,
+    interrupted: bool,
+) -> Check {
+    if let Some(failure) = &run.failure {
+        let remedy = match failure {
+            Failure::Unusable(_) => {
+                "run on a GPU CUDA can use: check CUDA_VISIBLE_DEVICES and MIG mode".to_string()
+            }
+            Failure::Panicked(_) => "rerun; report the message to the gpuctl developers".into(),
+            Failure::SetupFailed(e) | Failure::StepFailed(e) => e.remedy(),
+            other => remedy_for(other.blame()).to_string(),
+        };
+        return Check::new(name, CheckStatus::Fail, failure.message()).remedy(&remedy);
+    }
+    if interrupted && run.interrupted {
+        let message = if run.verified == 0 {
+            "interrupted before any work was verified".to_string()
+        } else {
+            format!(
+                "interrupted after {} {steps} verified in {:.1} s: the run did not finish",
+                run.steps.len(),
+                run.work_seconds
+            )
+        };
+        return Check::new(name, CheckStatus::Interrupted, message).value(run.verified, None);
+    }
+    if run.verified == 0 {
+        return Check::new(
+            name,
+            CheckStatus::Fail,
+            "no work was verified: the run proved nothing",
+        )
+        .remedy("rerun with a longer duration; if it repeats, report it");
+    }
+    Check::new(
+        name,
+        CheckStatus::Pass,
+        format!(
+            "{} {steps} verified in {:.1} s",
+            run.steps.len(),
+            run.work_seconds
+        ),
+    )
+    .value(run.verified, None)
+}
+
+/// What a clean-up says of its wipe, in one shape for every workload.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Wiped {
+    /// Buffers wiped, when the workload counts them.
+    pub buffers: Option<u64>,
+    pub bytes: u64,
+    /// Every word was read back after the wipe.
+    pub verified: bool,
+    /// Words that did not read back as zero.
+    pub nonzero_words: u64,
+}
+
+/// A clean-up that wipes device memory. `None`: nothing was held, so
+/// nothing needed wiping.
+pub trait Wipes {
+    fn wiped(&self) -> Option<Wiped>;
+}
+
+impl Wipes for crate::device::burn::WipeReport {
+    fn wiped(&self) -> Option<Wiped> {
+        Some(Wiped {
+            buffers: Some(u64::from(self.buffers)),
+            bytes: self.bytes,
+            verified: self.verified || self.nonzero_words > 0,
+            nonzero_words: self.nonzero_words,
+        })
+    }
+}
+
+impl Wipes for crate::device::memtest::WipeStats {
+    fn wiped(&self) -> Option<Wiped> {
+        // memtest's wipe reads every word back; an unreadable one is an Err.
+        Some(Wiped {
+            buffers: None,
+            bytes: self.bytes,
+            verified: true,
+            nonzero_words: self.mismatches,
+        })
+    }
+}
+
+impl<T: Wipes> Wipes for Option<T> {
+    fn wiped(&self) -> Option<Wiped> {
+        self.as_ref().and_then(Wipes::wiped)
+    }
+}
+
+/// The wipe check of every command that holds device memory (burn's and
+/// bench's `memory_wipe`, memtest's `wipe`, the health compute test's GEMM),
+/// from the harness's record of the clean-up:
+///
+/// - PASS: the clean-up wiped every buffer and read it back as zero;
+/// - WARN: the same, after a stop signal cut the work short;
+/// - FAIL: words left non-zero, the wipe errored or did not verify, or
+///   set-up succeeded (memory was held) and the clean-up never reported
+///   (a hang, a worker abandoned): the memory is held, unwiped;
+/// - FAIL too when set-up itself hung (what it allocated was never wiped);
+///   INTERRUPTED when a stop came during set-up and it never returned;
+/// - SKIP: no memory was ever held (set-up failed and released it).
+pub fn wipe_check<W>(name: &str, run: &GpuRun<W>) -> Check
+where
+    W: Workload,
+    W::Cleanup: Wipes,
+{
+    const UNWIPED: &str = "test data may remain in GPU memory, which stays held until the \
+                           process exits";
+    let Some(cleanup) = &run.cleanup else {
+        let set_up = run.started.is_some();
+        return match (&run.failure, set_up) {
+            (_, true) => Check::new(
+                name,
+                CheckStatus::Fail,
+                format!("the clean-up never reported: the memory was not wiped; {UNWIPED}"),
+            )
+            .remedy(remedy::RESET),
+            (Some(Failure::Hung { .. }), false) => Check::new(
+                name,
+                CheckStatus::Fail,
+                format!("set-up did not return: what it allocated was not wiped; {UNWIPED}"),
+            )
+            .remedy(remedy::RESET),
+            (None, false) if run.interrupted => Check::new(
+                name,
+                CheckStatus::Interrupted,
+                format!("interrupted during set-up: what it allocated was not wiped; {UNWIPED}"),
+            ),
+            _ => Check::new(name, CheckStatus::Skip, "no memory was held"),
+        };
+    };
+    let w = match cleanup {
+        Err(e) => {
+            return Check::new(
+                name,
+                CheckStatus::Fail,
+                format!("wiping GPU memory failed: {}; {UNWIPED}", e.message),
+            )
+            .remedy(&e.remedy())
+        }
+        Ok(c) => match c.wiped() {
+            None => return Check::new(name, CheckStatus::Skip, "no memory was held"),
+            Some(w) => w,
+        },
+    };
+    if w.nonzero_words > 0 {
+        return Check::new(
+            name,
+            CheckStatus::Fail,
+            format!(
+                "{} words did not read back as zero after the wipe: memory does not hold \
+                 what was written",
+                w.nonzero_words
+            ),
+        )
+        .value(w.nonzero_words, Some("words"))
+        .threshold(0)
+        .remedy(remedy::RMA);
+    }
+    if !w.verified {
+        return Check::new(
+            name,
+            CheckStatus::Fail,
+            format!("the wipe was not read back: {UNWIPED}"),
+        )
+        .remedy(remedy::RESET);
+    }
+    let what = match w.buffers {
+        Some(n) => format!("{n} buffers ({} MiB)", w.bytes >> 20),
+        None => format!("{:.1} GiB", w.bytes as f64 / (1u64 << 30) as f64),
+    };
+    let done = format!("{what} zeroed and verified before they were freed");
+    if run.interrupted {
+        Check::new(
+            name,
+            CheckStatus::Warn,
+            format!("interrupted; {done} all the same"),
+        )
+    } else {
+        Check::new(name, CheckStatus::Pass, done)
+    }
+}
