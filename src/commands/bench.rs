@@ -456,7 +456,6 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let plan = plan(args);
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     let seed = super::run_seed();
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let options = harness::Options {

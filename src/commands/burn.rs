@@ -108,7 +108,6 @@ pub fn run(
     selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     // One seed for every GPU: GPUs of one model must then compute the same
     // reference product, bit for bit.
     let seed = super::run_seed();

@@ -230,7 +230,6 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     };
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let started = Instant::now();
-    super::install_stop_signals();
     let stop = signal::stop_flag();
 
     // XID events are watched for the whole run (the self-test is when a bad

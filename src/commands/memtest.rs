@@ -200,7 +200,6 @@ pub fn run(
     selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     let patterns = chosen(args);
     // A new seed each run, so a fault cannot hide behind a fixed pattern.
     let seed = super::run_seed();
