@@ -45,7 +45,7 @@ pub const STOP_GRACE: Duration = Duration::from_millis(1500);
 pub use crate::device::Blame;
 
 mod verdict;
-pub use verdict::{completion_check, wipe_check, Wiped, Wipes};
+pub use verdict::{completion_check, lost_check, wipe_check, Wiped, Wipes};
 
 /// Why a workload could not go on: the message, whose fault it is, and a
 /// remedy when the error knows a better one than its blame's.
@@ -381,6 +381,9 @@ where
         run.cancel.store(true, Ordering::Relaxed);
     }
     background_stop.store(true, Ordering::Relaxed);
+    if let (Some(api), Some(_), false) = (&nvml, options.sample_every, interrupted) {
+        final_samples(api, targets, &mut runs, options.step_timeout, stop);
+    }
     // The watch returns promptly once stopped; a hung one is abandoned.
     let xids = xid_rx.map(|rx| {
         rx.recv_timeout(Duration::from_secs(1)).unwrap_or_else(|_| {
@@ -616,6 +619,29 @@ fn spawn_sampler<W: Workload>(
             }
         }
     });
+}
+
+/// One last sample of every GPU after the work, so a GPU lost (or hung)
+/// at the end of a short run is seen too ([`lost_check`]).
+fn final_samples<W: Workload>(
+    api: &Arc<dyn NvmlApi>,
+    targets: &[Target],
+    runs: &mut [GpuRun<W>],
+    timeout: Duration,
+    stop: &AtomicBool,
+) {
+    let readable: Vec<(usize, u32)> = targets
+        .iter()
+        .enumerate()
+        .filter_map(|(slot, t)| t.nvml_index.map(|i| (slot, i)))
+        .collect();
+    let api = api.clone();
+    let read = map_bounded(readable.clone(), timeout, stop, move |(_, i)| api.telemetry(i));
+    for ((slot, _), t) in readable.into_iter().zip(read) {
+        if let Ok(t) = t {
+            runs[slot].last_sample = Some(t);
+        }
+    }
 }
 
 fn spawn_xid_watch(

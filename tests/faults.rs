@@ -467,6 +467,16 @@ fn call_timeout_out_of_range_is_a_usage_error() {
 /// ignored), signals it after `after`, and returns (exit code, seconds
 /// from the signal to the exit, stdout).
 fn interrupt(fixture: &str, args: &[&str], after: Duration) -> (Option<i32>, f64, String) {
+    interrupt_with(libc::SIGINT, fixture, args, after)
+}
+
+/// [`interrupt`] with `signal`.
+fn interrupt_with(
+    signal: libc::c_int,
+    fixture: &str,
+    args: &[&str],
+    after: Duration,
+) -> (Option<i32>, f64, String) {
     let mut cmd = gpuctl_process(fixture);
     cmd.args(args)
         .stdout(std::process::Stdio::piped())
@@ -488,7 +498,7 @@ fn interrupt(fixture: &str, args: &[&str], after: Duration) -> (Option<i32>, f64
     std::thread::sleep(after);
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
     // SAFETY: kill(2) on our own child.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     let sent = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -497,7 +507,7 @@ fn interrupt(fixture: &str, args: &[&str], after: Duration) -> (Option<i32>, f64
         if sent.elapsed() > Duration::from_secs(5) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("gpuctl {args:?} still running 5 s after SIGINT");
+            panic!("gpuctl {args:?} still running 5 s after signal {signal}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -542,6 +552,46 @@ fn sigint_during_a_hang_exits_within_two_seconds() {
     );
     assert!(took < 2.2, "stuck burn: {took:.2} s after SIGINT");
     assert_eq!(code, Some(130));
+}
+
+#[test]
+fn a_stop_while_enumeration_hangs_still_reports_and_exits_130() {
+    // NVML's device count hangs: SIGTERM (Kubernetes, systemd) and SIGINT
+    // arrive before any GPU is known. Every command but probe answers with
+    // a valid report saying no GPU was reached, and 130 (not a silent 143).
+    for (signal, args) in [
+        (libc::SIGTERM, &["list", "--json", "--call-timeout", "30s"][..]),
+        (libc::SIGINT, &["list", "--json", "--call-timeout", "30s"][..]),
+        (libc::SIGTERM, &["health", "--json", "--call-timeout", "30s"][..]),
+        (
+            libc::SIGTERM,
+            &["burn", "-d", "30s", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGTERM,
+            &["memtest", "--json", "--call-timeout", "30s"][..],
+        ),
+    ] {
+        let (code, took, out) =
+            interrupt_with(signal, "nvml_count_hang.json", args, Duration::from_millis(500));
+        assert_eq!(code, Some(130), "{args:?} signal {signal}: {out}");
+        assert!(took < 2.2, "{args:?}: {took:.2} s after the signal");
+        let last = out.lines().last().unwrap_or_default();
+        let doc = if args[0] == "list" || args[0] == "health" {
+            out.clone()
+        } else {
+            format!("{last}\n")
+        };
+        let rep = parse_report(&doc);
+        assert_eq!(rep.outcome, "interrupted", "{args:?}: {out}");
+        assert_eq!(rep.exit_code, 130);
+        assert!(rep.gpus.is_empty());
+        assert!(
+            rep.warnings.iter().any(|w| w.contains("no GPU was reached")),
+            "{args:?}: {:?}",
+            rep.warnings
+        );
+    }
 }
 
 // ------------------------------------------ CUDA_VISIBLE_DEVICES agreement

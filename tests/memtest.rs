@@ -609,10 +609,12 @@ fn interrupted_by(signal: libc::c_int) {
     for g in &rep.gpus {
         let m = mt(g);
         assert_eq!(m.wiped, Some(true), "wiped after the signal: {m:?}");
-        assert_eq!(g.check("wipe").status, "pass");
+        assert_eq!(g.check("wipe").status, "warn");
         assert!(m.patterns[0].passes >= 1);
         assert_eq!(m.passes, 0, "a partial pass is not a pass");
-        assert_eq!(g.status.as_deref(), Some("pass"), "{g:#?}");
+        // Cut short, never a PASS.
+        assert_eq!(g.status.as_deref(), Some("interrupted"), "{g:#?}");
+        assert_eq!(g.check("memtest_ran").status, "interrupted");
     }
 }
 

@@ -717,6 +717,10 @@ fn build_report(
         // Test patterns and GEMM operands: wiped (and verified) like burn's
         // before the memory is freed.
         checks.push(harness::wipe_check("memory_wipe", run));
+        if let Some(lost) = harness::lost_check(run) {
+            failures.push(format!("GPU {} {}", gpu.index, lost.message));
+            checks.push(lost);
+        }
         let summary = BenchSummary {
             engine: plan
                 .metrics

@@ -433,6 +433,7 @@ fn build_report(
                 (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
             });
             checks.push(harness::wipe_check("wipe", run));
+            checks.extend(harness::lost_check(run));
             GpuReport {
                 memtest: Some(summary),
                 ..GpuReport::judged(gpu, checks, &required)
@@ -446,6 +447,11 @@ fn build_report(
         .iter()
         .map(|g| {
             let m = g.memtest.as_ref();
+            let ran = g.checks.iter().flatten().find(|c| c.name == "memtest_ran");
+            if let Some(c) = ran.filter(|c| c.status != CheckStatus::Pass) {
+                // Hung, failed or cut short: its memory was not (fully) tested.
+                return format!("GPU {} not fully tested ({})", g.index, c.status.label());
+            }
             format!(
                 "GPU {} {} GB at {} GB/s",
                 g.index,

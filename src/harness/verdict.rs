@@ -203,3 +203,28 @@ where
         Check::new(name, CheckStatus::Pass, done)
     }
 }
+
+/// `on_bus` for a GPU NVML reported lost (fallen off the bus) while the
+/// harness worked on it: a FAIL whatever the work itself verified. None
+/// when no telemetry sample said so (the command's other checks judge).
+pub fn lost_check<W: Workload>(run: &GpuRun<W>) -> Option<Check> {
+    let lost = |t: &crate::device::Telemetry| {
+        [
+            t.temperature_gpu_c.as_result().err(),
+            t.power_draw_w.as_result().err(),
+            t.clock_events.as_result().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .any(|e| *e == crate::device::QueryError::GpuLost)
+    };
+    let seen = run.samples.iter().any(|(_, t)| lost(t)) || run.last_sample.as_ref().is_some_and(lost);
+    seen.then(|| {
+        Check::new(
+            "on_bus",
+            CheckStatus::Fail,
+            "NVML reported the GPU lost (fallen off the bus) during the run",
+        )
+        .remedy(remedy::RESET)
+    })
+}

@@ -12,7 +12,7 @@ pub fn settle(command: &str, result: Result<Report, crate::error::AppError>) -> 
         Ok(report) => report,
         Err(e) => {
             let mut report = Report::new(command);
-            report.warnings.push(format!("the stop cut short: {}", e.message));
+            report.warnings.push(format!("interrupted: {}", e.message));
             report
         }
     };
