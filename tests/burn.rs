@@ -1338,6 +1338,10 @@ fn a_hung_batch_fails_that_gpu_within_the_step_deadline() {
     let c = b.report.gpu(1).check("burn_ran");
     assert_eq!(c.status, "fail");
     assert!(c.message.contains("hung"), "{c:#?}");
+    // Its buffers are still held and were never wiped: a FAIL, not a SKIP.
+    let w = b.report.gpu(1).check("memory_wipe");
+    assert_eq!(w.status, "fail", "{w:#?}");
+    assert!(w.message.contains("never reported"), "{}", w.message);
     assert_gpu_passed(b.report.gpu(0));
 }
 

@@ -74,8 +74,8 @@ fn check(c: &Case) {
         c.within_ms
     );
     assert_eq!(r.code, c.code, "{what}: exit code; {r:#?}");
-    // burn --json is JSON Lines: the report is the last line.
-    let doc = if c.args[0] == "burn" {
+    // burn and memtest --json are JSON Lines: the report is the last line.
+    let doc = if c.args[0] == "burn" || c.args[0] == "memtest" {
         format!("{}\n", r.stdout.lines().last().unwrap_or_default())
     } else {
         r.stdout.clone()
@@ -399,6 +399,16 @@ fn a_gpu_lost_mid_run_fails() {
         // health samples telemetry under load: the GPU goes away meanwhile.
         case("lost_mid_run.json", &["health"], 1, FAST, &[1]),
         case("lost_mid_run.json", &["burn", "-d", "1s"], 1, BURN, &[1]),
+        // NVML says the GPU is gone while (or just after) the work ran: the
+        // work's own checks may pass, the GPU may not.
+        case(
+            "lost_mid_run.json",
+            &["memtest", "-d", "1s", "--patterns", "zeros-ones"],
+            1,
+            BURN,
+            &[1],
+        ),
+        case("lost_mid_run.json", &["bench", "--tests", "h2d"], 1, BURN, &[1]),
         // health --no-compute reads telemetry once, last: before the loss.
         passing("lost_mid_run.json", &["health", "--no-compute"], FAST),
         case("lost_gpu.json", &["list"], 1, FAST, &[1]),

@@ -444,6 +444,12 @@ fn a_hung_sweep_fails_that_gpu_within_the_step_deadline() {
     assert_eq!(g.check("wipe").status, "fail");
     assert_eq!(mt(g).wiped, None);
     assert_gpu_passed(t.report.gpu(0));
+    // The summary does not call the hung GPU's memory tested.
+    assert!(
+        t.report.summary.contains("GPU 1 not fully tested (FAIL)"),
+        "{}",
+        t.report.summary
+    );
 }
 
 #[test]

@@ -228,3 +228,190 @@ pub fn lost_check<W: Workload>(run: &GpuRun<W>) -> Option<Check> {
         .remedy(remedy::RESET)
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::burn::WipeReport;
+    use crate::harness::{run, Blame, Options, Target, WorkError};
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    use std::time::{Duration, Instant};
+
+    /// A workload whose first step sleeps `first_step`, whose steps fail
+    /// when `fail` is set, and whose clean-up sleeps `finish`; `started`
+    /// counts the steps begun.
+    struct Timed {
+        first_step: Duration,
+        fail: bool,
+        finish: Duration,
+        started: Arc<AtomicU64>,
+    }
+
+    impl Workload for Timed {
+        type Setup = ();
+        type Step = u64;
+        type Cleanup = WipeReport;
+        fn setup(&self) {}
+        fn step(&mut self) -> Result<u64, WorkError> {
+            if self.started.fetch_add(1, Ordering::SeqCst) == 0 {
+                std::thread::sleep(self.first_step);
+            }
+            if self.fail {
+                return Err(WorkError::new("boom", Blame::Gpu));
+            }
+            std::thread::sleep(Duration::from_millis(10));
+            Ok(1)
+        }
+        fn verified(step: &u64) -> u64 {
+            *step
+        }
+        fn finish(&mut self) -> Result<WipeReport, WorkError> {
+            std::thread::sleep(self.finish);
+            Ok(CLEAN)
+        }
+    }
+
+    const CLEAN: WipeReport = WipeReport {
+        buffers: 3,
+        bytes: 3 << 20,
+        verified: true,
+        nonzero_words: 0,
+    };
+
+    fn options() -> Options {
+        Options {
+            duration: Duration::from_secs(10),
+            max_steps: None,
+            setup_timeout: Duration::from_secs(2),
+            step_timeout: Duration::from_millis(200),
+            sample_every: None,
+            watch_xids: false,
+            progress_every: Duration::from_secs(60),
+        }
+    }
+
+    static NO_STOP: AtomicBool = AtomicBool::new(false);
+
+    fn run_timed(w: Timed) -> crate::harness::RunResult<Timed> {
+        let w = std::sync::Mutex::new(Some(w));
+        run(
+            &[Target {
+                nvml_index: None,
+                cuda_ordinal: Ok(0),
+            }],
+            None,
+            &options(),
+            &NO_STOP,
+            move |_| {
+                w.lock()
+                    .ok()
+                    .and_then(|mut w| w.take())
+                    .ok_or_else(|| WorkError::new("started twice", Blame::Tool))
+            },
+            &mut |_, _| {},
+        )
+    }
+
+    #[test]
+    fn a_hung_worker_is_cancelled_and_starts_no_further_step() {
+        let started = Arc::new(AtomicU64::new(0));
+        let r = run_timed(Timed {
+            first_step: Duration::from_millis(800),
+            fail: false,
+            finish: Duration::ZERO,
+            started: started.clone(),
+        });
+        let hung = &r.runs[0];
+        assert!(matches!(hung.failure, Some(Failure::Hung { .. })));
+        // Its step answers later: the worker must not go on sweeping.
+        std::thread::sleep(Duration::from_millis(1200));
+        assert_eq!(started.load(Ordering::SeqCst), 1, "steps after the hang");
+        // Its memory was held and never reported wiped: FAIL, not SKIP.
+        let w = wipe_check("memory_wipe", hung);
+        assert_eq!(w.status, CheckStatus::Fail, "{w:?}");
+        assert!(w.message.contains("never reported"), "{}", w.message);
+    }
+
+    #[test]
+    fn a_hang_after_a_failure_keeps_the_first_failure() {
+        let t = Instant::now();
+        let r = run_timed(Timed {
+            first_step: Duration::ZERO,
+            fail: true,
+            finish: Duration::from_secs(3),
+            started: Arc::new(AtomicU64::new(0)),
+        });
+        assert!(t.elapsed() < Duration::from_secs(2), "{:?}", t.elapsed());
+        let run = &r.runs[0];
+        assert!(
+            matches!(run.failure, Some(Failure::StepFailed(_))),
+            "{:?}",
+            run.failure
+        );
+        let c = completion_check("burn_ran", "batches", run, false);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.message.contains("boom"), "{}", c.message);
+    }
+
+    fn with(
+        started: bool,
+        failure: Option<Failure>,
+        cleanup: Option<Result<WipeReport, WorkError>>,
+        interrupted: bool,
+    ) -> GpuRun<Timed> {
+        GpuRun {
+            started: started.then(Instant::now),
+            failure,
+            cleanup,
+            interrupted,
+            ..GpuRun::default()
+        }
+    }
+
+    #[test]
+    fn one_wipe_verdict_for_every_clean_up() {
+        let status = |r: &GpuRun<Timed>| wipe_check("memory_wipe", r).status;
+        assert_eq!(status(&with(true, None, Some(Ok(CLEAN)), false)), CheckStatus::Pass);
+        // A clean interruption that still wiped: WARN.
+        assert_eq!(status(&with(true, None, Some(Ok(CLEAN)), true)), CheckStatus::Warn);
+        let left = WipeReport {
+            verified: false,
+            nonzero_words: 5,
+            ..CLEAN
+        };
+        assert_eq!(status(&with(true, None, Some(Ok(left)), false)), CheckStatus::Fail);
+        let unread = WipeReport {
+            verified: false,
+            ..CLEAN
+        };
+        assert_eq!(status(&with(true, None, Some(Ok(unread)), false)), CheckStatus::Fail);
+        let err = WorkError::new("wipe: verify failed", Blame::Gpu);
+        assert_eq!(status(&with(true, None, Some(Err(err)), false)), CheckStatus::Fail);
+        // Held and never reported: FAIL, interrupted or not.
+        assert_eq!(status(&with(true, None, None, false)), CheckStatus::Fail);
+        assert_eq!(status(&with(true, None, None, true)), CheckStatus::Fail);
+        let hung = Failure::Hung {
+            stage: "set-up",
+            after: Duration::from_secs(1),
+        };
+        assert_eq!(status(&with(false, Some(hung), None, false)), CheckStatus::Fail);
+        assert_eq!(status(&with(false, None, None, true)), CheckStatus::Interrupted);
+        // Set-up failed and released what it had: nothing held.
+        let failed = Failure::SetupFailed(WorkError::new("out of memory", Blame::Host));
+        assert_eq!(status(&with(false, Some(failed), None, false)), CheckStatus::Skip);
+    }
+
+    #[test]
+    fn a_gpu_cut_short_by_a_stop_is_interrupted_never_pass() {
+        let mut run = with(true, None, Some(Ok(CLEAN)), true);
+        run.verified = 10;
+        run.steps = vec![10];
+        let c = completion_check("burn_ran", "batches", &run, true);
+        assert_eq!(c.status, CheckStatus::Interrupted, "{c:?}");
+        // Finished before the stop: its own verdict stands.
+        run.interrupted = false;
+        let c = completion_check("burn_ran", "batches", &run, true);
+        assert_eq!(c.status, CheckStatus::Pass, "{c:?}");
+    }
+}
