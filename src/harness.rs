@@ -44,7 +44,9 @@ pub const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 pub use crate::device::Blame;
 
+mod lifecycle;
 mod verdict;
+use lifecycle::{final_samples, Flags};
 pub use verdict::{completion_check, lost_check, wipe_check, Wiped, Wipes};
 
 /// Why a workload could not go on: the message, whose fault it is, and a
@@ -499,19 +501,6 @@ fn spawn_worker<W, F>(
     });
 }
 
-/// What a worker watches between steps: the run's stop signal, and its own
-/// cancel flag, set when the harness marks it hung or leaves it behind.
-struct Flags {
-    stop: &'static AtomicBool,
-    cancel: Arc<AtomicBool>,
-}
-
-impl Flags {
-    fn cancelled(&self) -> bool {
-        self.cancel.load(Ordering::Relaxed)
-    }
-}
-
 fn work<W, F>(
     slot: usize,
     ordinal: u32,
@@ -619,29 +608,6 @@ fn spawn_sampler<W: Workload>(
             }
         }
     });
-}
-
-/// One last sample of every GPU after the work, so a GPU lost (or hung)
-/// at the end of a short run is seen too ([`lost_check`]).
-fn final_samples<W: Workload>(
-    api: &Arc<dyn NvmlApi>,
-    targets: &[Target],
-    runs: &mut [GpuRun<W>],
-    timeout: Duration,
-    stop: &AtomicBool,
-) {
-    let readable: Vec<(usize, u32)> = targets
-        .iter()
-        .enumerate()
-        .filter_map(|(slot, t)| t.nvml_index.map(|i| (slot, i)))
-        .collect();
-    let api = api.clone();
-    let read = map_bounded(readable.clone(), timeout, stop, move |(_, i)| api.telemetry(i));
-    for ((slot, _), t) in readable.into_iter().zip(read) {
-        if let Ok(t) = t {
-            runs[slot].last_sample = Some(t);
-        }
-    }
 }
 
 fn spawn_xid_watch(

@@ -408,7 +408,13 @@ fn a_gpu_lost_mid_run_fails() {
             BURN,
             &[1],
         ),
-        case("lost_mid_run.json", &["bench", "--tests", "h2d"], 1, BURN, &[1]),
+        case(
+            "lost_mid_run.json",
+            &["bench", "--tests", "h2d"],
+            1,
+            BURN,
+            &[1],
+        ),
         // health --no-compute reads telemetry once, last: before the loss.
         passing("lost_mid_run.json", &["health", "--no-compute"], FAST),
         case("lost_gpu.json", &["list"], 1, FAST, &[1]),
@@ -570,9 +576,18 @@ fn a_stop_while_enumeration_hangs_still_reports_and_exits_130() {
     // arrive before any GPU is known. Every command but probe answers with
     // a valid report saying no GPU was reached, and 130 (not a silent 143).
     for (signal, args) in [
-        (libc::SIGTERM, &["list", "--json", "--call-timeout", "30s"][..]),
-        (libc::SIGINT, &["list", "--json", "--call-timeout", "30s"][..]),
-        (libc::SIGTERM, &["health", "--json", "--call-timeout", "30s"][..]),
+        (
+            libc::SIGTERM,
+            &["list", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGINT,
+            &["list", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGTERM,
+            &["health", "--json", "--call-timeout", "30s"][..],
+        ),
         (
             libc::SIGTERM,
             &["burn", "-d", "30s", "--json", "--call-timeout", "30s"][..],
@@ -582,8 +597,12 @@ fn a_stop_while_enumeration_hangs_still_reports_and_exits_130() {
             &["memtest", "--json", "--call-timeout", "30s"][..],
         ),
     ] {
-        let (code, took, out) =
-            interrupt_with(signal, "nvml_count_hang.json", args, Duration::from_millis(500));
+        let (code, took, out) = interrupt_with(
+            signal,
+            "nvml_count_hang.json",
+            args,
+            Duration::from_millis(500),
+        );
         assert_eq!(code, Some(130), "{args:?} signal {signal}: {out}");
         assert!(took < 2.2, "{args:?}: {took:.2} s after the signal");
         let last = out.lines().last().unwrap_or_default();
@@ -597,7 +616,9 @@ fn a_stop_while_enumeration_hangs_still_reports_and_exits_130() {
         assert_eq!(rep.exit_code, 130);
         assert!(rep.gpus.is_empty());
         assert!(
-            rep.warnings.iter().any(|w| w.contains("no GPU was reached")),
+            rep.warnings
+                .iter()
+                .any(|w| w.contains("no GPU was reached")),
             "{args:?}: {:?}",
             rep.warnings
         );

@@ -462,7 +462,11 @@ fn a_wipe_that_does_not_verify_fails() {
     assert_eq!(mt(g).wiped, Some(false));
     // The clean-up is judged by its own check; the test itself ran.
     let w = g.check("wipe");
-    assert!(w.message.contains("3 words were not zero"), "{}", w.message);
+    assert!(
+        w.message.contains("3 words did not read back as zero"),
+        "{}",
+        w.message
+    );
     assert_eq!(g.check("memtest_ran").status, "pass");
 }
 

@@ -199,6 +199,7 @@ where
             CheckStatus::Warn,
             format!("interrupted; {done} all the same"),
         )
+        .remedy(remedy::RERUN)
     } else {
         Check::new(name, CheckStatus::Pass, done)
     }
@@ -218,7 +219,8 @@ pub fn lost_check<W: Workload>(run: &GpuRun<W>) -> Option<Check> {
         .flatten()
         .any(|e| *e == crate::device::QueryError::GpuLost)
     };
-    let seen = run.samples.iter().any(|(_, t)| lost(t)) || run.last_sample.as_ref().is_some_and(lost);
+    let seen =
+        run.samples.iter().any(|(_, t)| lost(t)) || run.last_sample.as_ref().is_some_and(lost);
     seen.then(|| {
         Check::new(
             "on_bus",
@@ -372,22 +374,37 @@ mod tests {
     #[test]
     fn one_wipe_verdict_for_every_clean_up() {
         let status = |r: &GpuRun<Timed>| wipe_check("memory_wipe", r).status;
-        assert_eq!(status(&with(true, None, Some(Ok(CLEAN)), false)), CheckStatus::Pass);
+        assert_eq!(
+            status(&with(true, None, Some(Ok(CLEAN)), false)),
+            CheckStatus::Pass
+        );
         // A clean interruption that still wiped: WARN.
-        assert_eq!(status(&with(true, None, Some(Ok(CLEAN)), true)), CheckStatus::Warn);
+        assert_eq!(
+            status(&with(true, None, Some(Ok(CLEAN)), true)),
+            CheckStatus::Warn
+        );
         let left = WipeReport {
             verified: false,
             nonzero_words: 5,
             ..CLEAN
         };
-        assert_eq!(status(&with(true, None, Some(Ok(left)), false)), CheckStatus::Fail);
+        assert_eq!(
+            status(&with(true, None, Some(Ok(left)), false)),
+            CheckStatus::Fail
+        );
         let unread = WipeReport {
             verified: false,
             ..CLEAN
         };
-        assert_eq!(status(&with(true, None, Some(Ok(unread)), false)), CheckStatus::Fail);
+        assert_eq!(
+            status(&with(true, None, Some(Ok(unread)), false)),
+            CheckStatus::Fail
+        );
         let err = WorkError::new("wipe: verify failed", Blame::Gpu);
-        assert_eq!(status(&with(true, None, Some(Err(err)), false)), CheckStatus::Fail);
+        assert_eq!(
+            status(&with(true, None, Some(Err(err)), false)),
+            CheckStatus::Fail
+        );
         // Held and never reported: FAIL, interrupted or not.
         assert_eq!(status(&with(true, None, None, false)), CheckStatus::Fail);
         assert_eq!(status(&with(true, None, None, true)), CheckStatus::Fail);
@@ -395,11 +412,20 @@ mod tests {
             stage: "set-up",
             after: Duration::from_secs(1),
         };
-        assert_eq!(status(&with(false, Some(hung), None, false)), CheckStatus::Fail);
-        assert_eq!(status(&with(false, None, None, true)), CheckStatus::Interrupted);
+        assert_eq!(
+            status(&with(false, Some(hung), None, false)),
+            CheckStatus::Fail
+        );
+        assert_eq!(
+            status(&with(false, None, None, true)),
+            CheckStatus::Interrupted
+        );
         // Set-up failed and released what it had: nothing held.
         let failed = Failure::SetupFailed(WorkError::new("out of memory", Blame::Host));
-        assert_eq!(status(&with(false, Some(failed), None, false)), CheckStatus::Skip);
+        assert_eq!(
+            status(&with(false, Some(failed), None, false)),
+            CheckStatus::Skip
+        );
     }
 
     #[test]

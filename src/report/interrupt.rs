@@ -20,12 +20,11 @@ pub fn settle(command: &str, result: Result<Report, crate::error::AppError>) -> 
     report.exit_code = crate::exit::INTERRUPTED;
     report.error = None;
     if report.gpus.is_empty() {
-        report.summary = format!(
-            "{command} interrupted before the GPUs were enumerated: no GPU was reached"
-        );
-        report.warnings.push(
-            "interrupted before the GPUs were enumerated: no GPU was reached".to_string(),
-        );
+        report.summary =
+            format!("{command} interrupted before the GPUs were enumerated: no GPU was reached");
+        report
+            .warnings
+            .push("interrupted before the GPUs were enumerated: no GPU was reached".to_string());
         return report;
     }
     let unreached: Vec<String> = report

@@ -94,7 +94,10 @@ pub fn render(report: &Report) -> String {
                 }
                 CheckStatus::Skip => format!("      <skipped message=\"{}\"/>\n", esc(&c.message)),
                 CheckStatus::Interrupted => {
-                    format!("      <skipped message=\"interrupted: {}\"/>\n", esc(&c.message))
+                    format!(
+                        "      <skipped message=\"interrupted: {}\"/>\n",
+                        esc(&c.message)
+                    )
                 }
                 CheckStatus::Pass | CheckStatus::Warn => {
                     format!("      <system-out>{}</system-out>\n", esc(&c.message))

@@ -318,15 +318,10 @@ impl Grid {
 
 /// The status a cell's text names, if it is a status word.
 fn status_of(text: &str) -> Option<CheckStatus> {
-    [
-        CheckStatus::Pass,
-        CheckStatus::Skip,
-        CheckStatus::Warn,
-        CheckStatus::Interrupted,
-        CheckStatus::Fail,
-    ]
-    .into_iter()
-    .find(|s| s.label() == text)
+    use CheckStatus::*;
+    [Pass, Skip, Warn, Interrupted, Fail]
+        .into_iter()
+        .find(|s| s.label() == text)
 }
 
 fn paint(text: &str, status: CheckStatus) -> String {
