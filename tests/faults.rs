@@ -737,3 +737,31 @@ fn a_hung_xid_watch_is_never_a_clean_xid_check() {
         assert!(x.message.contains("watch_xids"), "{}", x.message);
     }
 }
+
+#[test]
+fn a_gpu_whose_identity_read_hangs_is_counted_once() {
+    // GPU 0's NVML identity call hangs; CUDA still lists it. It is one GPU
+    // (named from CUDA, failed as hung), never also a CUDA-only phantom
+    // that could pass.
+    let rep = run(
+        "nvml_hang.json",
+        &["list", "--json", "--call-timeout", "300ms"],
+    )
+    .report();
+    assert_eq!(rep.indices(), [0, 1], "{rep:#?}");
+    assert_eq!(
+        rep.gpu(0).uuid.as_deref(),
+        Some("GPU-1a2b3c4d-0000-1111-2222-333344445555")
+    );
+    assert_eq!(rep.gpu(0).status.as_deref(), Some("fail"));
+    let r = run(
+        "nvml_hang.json",
+        &["burn", "-d", "1s", "--json", "--call-timeout", "300ms"],
+    );
+    let rep = parse_report(&format!(
+        "{}\n",
+        r.stdout.lines().last().unwrap_or_default()
+    ));
+    assert_eq!(rep.indices(), [0, 1], "{rep:#?}");
+    assert_ne!(rep.gpu(0).status.as_deref(), Some("pass"));
+}

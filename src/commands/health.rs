@@ -527,16 +527,20 @@ fn finish(report: &mut Report, fail_on: FailOn) {
         worst == CheckStatus::Fail || (fail_on == FailOn::Warn && worst == CheckStatus::Warn);
     report.outcome = match worst {
         CheckStatus::Fail => Outcome::Fail,
+        CheckStatus::Interrupted => Outcome::Interrupted,
         CheckStatus::Warn => Outcome::Warn,
         _ => Outcome::Pass,
     };
     report.exit_code = if failed {
         exit::CHECK_FAILED
+    } else if worst == CheckStatus::Interrupted {
+        exit::INTERRUPTED
     } else {
         exit::SUCCESS
     };
     let verdict = match worst {
         CheckStatus::Fail => "unhealthy",
+        CheckStatus::Interrupted => "not fully checked",
         CheckStatus::Warn => "degraded",
         _ => "healthy",
     };
