@@ -103,6 +103,14 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
     };
     let format = cli.global.format();
+    if let Some(name) = stops_on_signal(&cli.command) {
+        // Before anything touches the driver: a hung enumeration must still
+        // answer SIGINT/SIGTERM with a report and 130.
+        let fallback = render_fallback(name, format);
+        if let Err(e) = crate::signal::install(fallback) {
+            crate::trace::mark(&e);
+        }
+    }
     // Every output file and address, before any GPU work (exit 2).
     if let Err(e) = crate::outfile::check_all(&commands::outputs(&cli.command)) {
         return finish(
@@ -179,7 +187,17 @@ pub fn run(args: Vec<OsString>) -> i32 {
             ),
         },
     };
-    let report = result.unwrap_or_else(|e| Report::from_error(name, &e));
+    // `monitor` ends on a signal by design (exit 0 with its summary) once
+    // it runs; a stop before it could start is an interruption like any.
+    let report = if crate::signal::stopped() && (name != "monitor" || result.is_err()) {
+        crate::report::interrupt::settle(name, result)
+    } else {
+        result.unwrap_or_else(|e| Report::from_error(name, &e))
+    };
+    if !crate::signal::claim_stdout() {
+        // The signal watchdog already printed its report.
+        return exit::INTERRUPTED;
+    }
     finish(
         name,
         &report,
@@ -187,6 +205,35 @@ pub fn run(args: Vec<OsString>) -> i32 {
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
     )
+}
+
+/// The commands that answer SIGINT/SIGTERM with a partial report and 130,
+/// by name; `probe` answers signals its own way, and the rest touch no GPU.
+fn stops_on_signal(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::List => "list",
+        Command::Health(_) => "health",
+        Command::Burn(_) => "burn",
+        Command::Bench(_) => "bench",
+        Command::P2p(_) => "p2p",
+        Command::Memtest(_) => "memtest",
+        Command::Monitor(_) => "monitor",
+        _ => return None,
+    })
+}
+
+/// The report the signal watchdog prints if a stuck run cannot report.
+fn render_fallback(name: &str, format: Format) -> Vec<u8> {
+    let report = crate::report::interrupt::fallback(name);
+    match (format, commands::output_mode(name)) {
+        (Format::Json, commands::OutputMode::Lines) => json::render_line(&Report {
+            event: Some("report"),
+            ..report
+        }),
+        (Format::Json, commands::OutputMode::Document) => json::render(&report),
+        (Format::Table, _) => format!("{}\n", report.summary),
+    }
+    .into_bytes()
 }
 
 /// What `probe` prints if a signal (a container runtime's timeout) ends it:

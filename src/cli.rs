@@ -178,8 +178,8 @@ OUTPUT
   the report as the last line ({\"event\":\"report\", \"schema_version\":1, ...}).
 
 SIGNALS AND EXIT
-  Ctrl-C or SIGTERM stops within about 2 s, frees GPU memory, prints the partial report and
-  exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
+  Ctrl-C or SIGTERM stops within about 2 s, frees GPU memory, prints the partial report (a
+  GPU cut short is INTERRUPTED) and exits 130; else 0 when every GPU passed, 1 when any failed.";
 
 const P2P_LONG_HELP: &str = "\
 PAIRS

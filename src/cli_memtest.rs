@@ -85,4 +85,5 @@ OUTPUT
 
 SIGNALS AND EXIT
   Ctrl-C or SIGTERM stops within about 2 s, wipes and frees GPU memory, prints the partial
-  report and exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
+  report (a GPU cut short is INTERRUPTED, never PASS) and exits 130. Otherwise 0 when every
+  GPU passed (warnings allowed), 1 when any failed.";

@@ -476,6 +476,12 @@ fn a_hung_sweep_fails_that_gpu_within_the_step_deadline() {
     assert_eq!(g.check("wipe").status, "fail");
     assert_eq!(mt(g).wiped, None);
     assert_gpu_passed(t.report.gpu(0));
+    // The summary does not call the hung GPU's memory tested.
+    assert!(
+        t.report.summary.contains("GPU 1 not fully tested (FAIL)"),
+        "{}",
+        t.report.summary
+    );
 }
 
 #[test]
@@ -488,7 +494,11 @@ fn a_wipe_that_does_not_verify_fails() {
     assert_eq!(mt(g).wiped, Some(false));
     // The clean-up is judged by its own check; the test itself ran.
     let w = g.check("wipe");
-    assert!(w.message.contains("3 words were not zero"), "{}", w.message);
+    assert!(
+        w.message.contains("3 words did not read back as zero"),
+        "{}",
+        w.message
+    );
     assert_eq!(g.check("memtest_ran").status, "pass");
 }
 
@@ -643,10 +653,12 @@ fn interrupted_by(signal: libc::c_int) {
     for g in &rep.gpus {
         let m = mt(g);
         assert_eq!(m.wiped, Some(true), "wiped after the signal: {m:?}");
-        assert_eq!(g.check("wipe").status, "pass");
+        assert_eq!(g.check("wipe").status, "warn");
         assert!(m.patterns[0].passes >= 1);
         assert_eq!(m.passes, 0, "a partial pass is not a pass");
-        assert_eq!(g.status.as_deref(), Some("pass"), "{g:#?}");
+        // Cut short, never a PASS.
+        assert_eq!(g.status.as_deref(), Some("interrupted"), "{g:#?}");
+        assert_eq!(g.check("memtest_ran").status, "interrupted");
     }
 }
 

@@ -15,6 +15,8 @@ pub const RESET: &str =
     "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; RMA if it recurs";
 pub const HUNG: &str = "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; \
                         RMA if it recurs";
+/// A run a stop signal cut short: nothing wrong was found, nothing finished.
+pub const RERUN: &str = "rerun without interrupting it to finish the test";
 pub const RMA: &str = "drain the node and open an RMA for the GPU at {gpu} (give its serial)";
 pub const COOLING: &str =
     "check airflow, fans and inlet temperature (nvidia-smi -q -d TEMPERATURE -i {gpu})";

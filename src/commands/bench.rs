@@ -16,7 +16,6 @@
 
 use super::bench_gate::{self as gate, Baseline, BaselineGpu, Limit, Metric, Source};
 use super::{harness_target, MemoryHolders, Selected};
-use crate::checks::burn as burn_checks;
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::device::bench::{BenchConfig, BenchWorker, Transfer};
 use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
@@ -458,7 +457,6 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let plan = plan(args);
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     let seed = super::run_seed();
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let options = harness::Options {
@@ -714,8 +712,10 @@ fn build_report(
         }
         // Test patterns and GEMM operands: wiped (and verified) like burn's
         // before the memory is freed.
-        if let Some(wipe) = wipe_check(run) {
-            checks.push(wipe);
+        checks.push(harness::wipe_check("memory_wipe", run));
+        if let Some(lost) = harness::lost_check(run) {
+            failures.push(format!("GPU {} {}", gpu.index, lost.message));
+            checks.push(lost);
         }
         let summary = BenchSummary {
             engine: plan
@@ -755,25 +755,6 @@ fn build_report(
         _ => format!("bench {verdict}"),
     };
     report
-}
-
-/// `memory_wipe` from the harness's record of the clean-up; None when no
-/// worker's buffers were ever allocated (nothing to judge).
-fn wipe_check(run: &GpuRun) -> Option<Check> {
-    match &run.cleanup {
-        Some(Ok(None)) => None,
-        // The clean-up never ran (a hang): bench_ran already fails the GPU.
-        None => None,
-        Some(Ok(Some(wipe))) => Some(burn_checks::memory_wipe(Some(&Ok(*wipe)))),
-        Some(Err(e)) => Some(
-            Check::new(
-                "memory_wipe",
-                CheckStatus::Fail,
-                format!("wiping GPU memory failed: {}", e.message),
-            )
-            .remedy(&e.remedy()),
-        ),
-    }
 }
 
 /// Fills `r.gates` and returns the metric's check.
@@ -1047,7 +1028,7 @@ mod tests {
         let mut run = GpuRun::default();
         run.cleanup = Some(work.finish());
         assert!(work.bench.is_none(), "the worker is released");
-        wipe_check(&run)
+        Some(harness::wipe_check("memory_wipe", &run))
     }
 
     #[test]

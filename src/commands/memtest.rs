@@ -172,7 +172,6 @@ pub fn run(
     selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     // A new seed each run, so a fault cannot hide behind a fixed pattern.
     let (patterns, plan) = super::memtest_plan::plan(args, super::run_seed());
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
@@ -403,7 +402,8 @@ fn build_report(
                 (Some(why), _) => Check::new("xid", CheckStatus::Skip, why.clone()),
                 (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
             });
-            checks.push(wipe_check(run, interrupted));
+            checks.push(harness::wipe_check("wipe", run));
+            checks.extend(harness::lost_check(run));
             GpuReport {
                 memtest: Some(summary),
                 ..GpuReport::judged(gpu, checks, &required)
@@ -417,6 +417,11 @@ fn build_report(
         .iter()
         .map(|g| {
             let m = g.memtest.as_ref();
+            let ran = g.checks.iter().flatten().find(|c| c.name == "memtest_ran");
+            if let Some(c) = ran.filter(|c| c.status != CheckStatus::Pass) {
+                // Hung, failed or cut short: its memory was not (fully) tested.
+                return format!("GPU {} not fully tested ({})", g.index, c.status.label());
+            }
             format!(
                 "GPU {} {} GB at {} GB/s",
                 g.index,
@@ -709,51 +714,6 @@ fn ecc_check(before: Option<&ErrorCounters>, after: Option<&ErrorCounters>) -> C
 /// Whether the wipe ran and left every word zero.
 fn wiped_clean(cleanup: &Result<WipeStats, WorkError>) -> bool {
     cleanup.as_ref().is_ok_and(|w| w.mismatches == 0)
-}
-
-fn wipe_check(run: &GpuRun, interrupted: bool) -> Check {
-    const NAME: &str = "wipe";
-    let Some(setup) = &run.setup else {
-        return Check::new(NAME, CheckStatus::Skip, "no memory was held");
-    };
-    let bytes = gib(setup.allocation.tested_bytes);
-    match &run.cleanup {
-        Some(Ok(w)) if w.mismatches == 0 => Check::new(
-            NAME,
-            CheckStatus::Pass,
-            format!("{bytes:.1} GiB overwritten with zeros and verified before being freed"),
-        ),
-        Some(Ok(w)) => Check::new(
-            NAME,
-            CheckStatus::Fail,
-            format!(
-                "{} words were not zero after the wipe: test data may remain in freed memory",
-                w.mismatches
-            ),
-        )
-        .value(w.mismatches, Some("words"))
-        .threshold(0)
-        .remedy(remedy::RESET),
-        Some(Err(e)) => Check::new(
-            NAME,
-            CheckStatus::Fail,
-            format!(
-                "the wipe failed ({}): test data may remain in freed memory",
-                e.message
-            ),
-        )
-        .remedy(remedy::RESET),
-        None => Check::new(
-            NAME,
-            if interrupted {
-                CheckStatus::Warn
-            } else {
-                CheckStatus::Fail
-            },
-            "the worker did not come back: its memory was not wiped (freed when the process exits)",
-        )
-        .remedy(remedy::RESET),
-    }
 }
 
 #[cfg(test)]

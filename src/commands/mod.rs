@@ -239,12 +239,3 @@ impl Selected {
 pub fn run_seed() -> u64 {
     crate::device::mix::clock_nanos_or(0x5eed)
 }
-
-/// Installs the Ctrl-C / SIGTERM handler for a long run; failing to is not
-/// fatal (the run is then only stopped by a kill), so it is traced, not
-/// reported.
-pub fn install_stop_signals() {
-    if let Err(e) = crate::signal::install() {
-        crate::trace::mark(&e);
-    }
-}

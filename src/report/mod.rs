@@ -6,6 +6,7 @@
 //! types ([`schema`]); `schema.json` beside this file is the committed copy
 //! (`gpuctl schema` prints it, a test checks it is current).
 
+pub mod interrupt;
 pub mod json;
 pub mod junit;
 pub mod progress;
@@ -40,6 +41,8 @@ pub enum CheckStatus {
     /// Not applicable here (unsupported, no permission): never a pass.
     Skip,
     Warn,
+    /// A stop signal cut the work short: not verified, never a pass.
+    Interrupted,
     Fail,
 }
 
@@ -49,6 +52,7 @@ impl CheckStatus {
             CheckStatus::Pass => "PASS",
             CheckStatus::Skip => "SKIP",
             CheckStatus::Warn => "WARN",
+            CheckStatus::Interrupted => "INTERRUPTED",
             CheckStatus::Fail => "FAIL",
         }
     }
@@ -787,7 +791,7 @@ impl Report {
     /// the summary line; `failed` names what failed.
     pub fn conclude(&mut self, interrupted: bool, failed: &[String]) -> String {
         self.outcome = match (interrupted, self.worst_status()) {
-            (true, _) => Outcome::Interrupted,
+            (true, _) | (_, CheckStatus::Interrupted) => Outcome::Interrupted,
             (_, CheckStatus::Fail) => Outcome::Fail,
             (_, CheckStatus::Warn) => Outcome::Warn,
             _ => Outcome::Pass,

@@ -146,6 +146,11 @@ def main():
           f"{m.get('passes')} passes, {m.get('seconds')} s")
     check(p.returncode == 130 and stop < 2.0, f"Ctrl-C exits 130 within 2 s ({stop:.2f} s)")
     check(m.get("wiped") is True, "interrupted run wiped its memory")
+    # Issue 19: cut short is interrupted, never pass; the wipe WARNs.
+    g = rep["gpus"][0]
+    check(g.get("status") == "interrupted", f"GPU cut short is interrupted ({g.get('status')})")
+    wipe = [c for c in g["checks"] if c["name"] == "wipe"]
+    check(wipe and wipe[0]["status"] == "warn", f"wipe after Ctrl-C is WARN ({wipe})")
 
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 1 if RESULTS["failed"] else 0

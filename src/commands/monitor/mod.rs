@@ -120,9 +120,7 @@ pub fn run(
     args: &MonitorArgs,
     out: &mut dyn MonitorOutput,
 ) -> Result<Report, AppError> {
-    // The stop flag is shared with the HTTP thread; an uninstallable
-    // handler leaves the defaults (the process still dies on a signal).
-    let _ = crate::signal::install();
+    // The stop handler (app.rs) is shared with the HTTP thread.
     crate::signal::ignore_hangup();
     // Every driver call is bounded by --call-timeout underneath the readers;
     // a GPU whose hung call answers later is read again rather than down
