@@ -288,6 +288,47 @@ pub const UP: (&str, &str) = (
     "gpuctl_gpu_up",
     "1 when the last sample of the GPU succeeded, 0 when it failed, timed out or is backed off.",
 );
+/// When the sample was taken (issue 23): a textfile or a scrape that stops
+/// moving shows as a stale timestamp (`GpuctlStaleSample`).
+pub const SAMPLED: (&str, &str) = (
+    "gpuctl_sample_timestamp_seconds",
+    "Unix time of monitor's last sample round; it stops moving when monitor stops.",
+);
+/// dcgm-exporter's units differ from gpuctl's for these: the help text says
+/// the unit the value is in (every scaled dcgm metric is listed here; a unit
+/// test keeps the two in step).
+pub const DCGM_HELP: &[(&str, &str)] = &[
+    (
+        "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+        "Energy consumed since the driver loaded, millijoules.",
+    ),
+    ("DCGM_FI_DEV_SM_CLOCK", "SM clock in megahertz."),
+    ("DCGM_FI_DEV_MEM_CLOCK", "Memory clock in megahertz."),
+    (
+        "DCGM_FI_DEV_GPU_UTIL",
+        "Share of time a kernel was running, percent.",
+    ),
+    (
+        "DCGM_FI_DEV_MEM_COPY_UTIL",
+        "Share of time device memory was read or written, percent.",
+    ),
+    ("DCGM_FI_DEV_FB_USED", "Device memory in use, MiB."),
+    ("DCGM_FI_DEV_FB_FREE", "Device memory free, MiB."),
+];
+
+/// The help text of `def` under dcgm-exporter's name (its unit).
+pub fn dcgm_help(def: &MetricDef) -> &'static str {
+    def.dcgm
+        .and_then(|(name, _)| DCGM_HELP.iter().find(|(n, _)| *n == name))
+        .map_or(def.help, |(_, help)| help)
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 pub const HEALTHY: (&str, &str) = (
     "gpuctl_gpu_healthy",
     "1 when the probe's checks (on the bus, no uncorrected ECC, no row-remap failure, below slowdown temperature) all pass.",
@@ -295,7 +336,7 @@ pub const HEALTHY: (&str, &str) = (
 
 type Labels = Vec<(String, String)>;
 
-fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
+pub(super) fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
     let l = |k: &str, v: &str| (k.to_string(), v.to_string());
     match names {
         MetricNames::Gpuctl => vec![
@@ -334,6 +375,7 @@ pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &
         }
         registry.register(name, help.trim_end_matches('.'), family);
     }
+    register_sampled(&mut registry, &label_sets);
     for def in METRICS {
         // A GPU that is down has no readings: its series disappear, which
         // is how Prometheus marks them stale.
@@ -368,11 +410,38 @@ pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &
                 for (l, v) in values {
                     family.get_or_create(l).set(v * scale);
                 }
-                registry.register(dcgm_name, def.help.trim_end_matches('.'), family);
+                registry.register(dcgm_name, dcgm_help(def).trim_end_matches('.'), family);
             }
             (MetricNames::Dcgm, _, None) => {}
         }
     }
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode(&mut out, &registry);
+    out
+}
+
+fn register_sampled(registry: &mut Registry, label_sets: &[Labels]) {
+    let family = gauge_family();
+    let now = unix_now();
+    for l in label_sets {
+        family.get_or_create(l).set(now);
+    }
+    registry.register(SAMPLED.0, SAMPLED.1.trim_end_matches('.'), family);
+}
+
+/// What monitor leaves behind when it stops (issue 23): every GPU
+/// `gpuctl_gpu_up 0` and the time it stopped, nothing else, so a textfile
+/// that outlives its writer never says healthy.
+pub fn render_stopped(samples: &[GpuSample], names: MetricNames, hostname: &str) -> String {
+    let mut registry = Registry::default();
+    let label_sets: Vec<Labels> = samples.iter().map(|s| labels(s, names, hostname)).collect();
+    let family = gauge_family();
+    for l in &label_sets {
+        family.get_or_create(l).set(0.0);
+    }
+    registry.register(UP.0, UP.1.trim_end_matches('.'), family);
+    register_sampled(&mut registry, &label_sets);
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &registry);
@@ -417,6 +486,10 @@ pub fn markdown_table() -> String {
         "| `{}` | gauge | (same) | {} |\n",
         HEALTHY.0, HEALTHY.1
     ));
+    out.push_str(&format!(
+        "| `{}` | gauge | (same) | {} |\n",
+        SAMPLED.0, SAMPLED.1
+    ));
     for def in METRICS {
         let kind = match def.kind {
             Kind::Gauge => "gauge",
@@ -429,4 +502,25 @@ pub fn markdown_table() -> String {
         ));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scaled_dcgm_metric_has_help_in_its_own_unit() {
+        for def in METRICS {
+            if let Some((name, scale)) = def.dcgm {
+                let listed = DCGM_HELP.iter().any(|(n, _)| *n == name);
+                assert_eq!(listed, scale != 1.0, "{name}: scale {scale}");
+            }
+        }
+        let energy = METRICS
+            .iter()
+            .find(|d| d.name == "gpuctl_energy_joules_total")
+            .unwrap();
+        assert!(dcgm_help(energy).contains("millijoules"));
+        assert!(energy.help.contains("joules") && !energy.help.contains("milli"));
+    }
 }

@@ -19,6 +19,7 @@
 pub mod metrics;
 pub mod sample;
 mod serve;
+mod stale;
 
 use self::sample::{Breaker, GpuId, GpuSample, Previous, RawReadings};
 use super::Selected;
@@ -413,6 +414,10 @@ pub fn run(
         }
     }
     drop(server);
+    if let Some(path) = &args.textfile {
+        let last: Vec<GpuSample> = slots.iter().map(|s| s.last.clone()).collect();
+        stale::leave_textfile(path, &last, args.metric_names, &hostname, out);
+    }
     // The energy counter is read every ENERGY_EVERY: read it once more so
     // the summary's energy covers the whole run, short runs included. After
     // a Ctrl-C the bounded layer gives a hung call 300 ms, not the full

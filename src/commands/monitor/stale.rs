@@ -1,0 +1,26 @@
+//! What `monitor --textfile` leaves behind when it stops (issue 23): the
+//! file is rewritten to say every GPU is down (`gpuctl_gpu_up 0`, with the
+//! time monitor stopped), so node_exporter never keeps serving `healthy 1`
+//! from a dead monitor. A monitor killed outright (SIGKILL, OOM) cannot do
+//! this: its `gpuctl_sample_timestamp_seconds` stops moving instead, which
+//! the `GpuctlStaleSample` rule catches.
+
+use super::metrics::{self, MetricNames};
+use super::sample::GpuSample;
+use super::{write_textfile, MonitorOutput};
+use std::path::Path;
+
+/// Rewrites `path` with the stopped exposition of the GPUs in `last`; a
+/// failure is a notice, as any other textfile write.
+pub(super) fn leave_textfile(
+    path: &Path,
+    last: &[GpuSample],
+    names: MetricNames,
+    hostname: &str,
+    out: &mut dyn MonitorOutput,
+) {
+    let text = metrics::to_prometheus_text(&metrics::render_stopped(last, names, hostname));
+    if let Err(e) = write_textfile(path, &text) {
+        out.notice(&format!("cannot write --textfile {}: {e}", path.display()));
+    }
+}
