@@ -92,8 +92,12 @@ impl FakeNode {
             .unwrap_or_default()
     }
 
+    /// The calls that change Slurm (not `show node`, which only reads).
     fn scontrol_calls(&self) -> Vec<String> {
         self.lines("scontrol.log")
+            .into_iter()
+            .filter(|c| !c.starts_with("show node"))
+            .collect()
     }
 
     /// Runs a deploy/ script with PATH starting at the fake directory.
@@ -108,9 +112,11 @@ impl FakeNode {
             .env("PATH", path)
             .env("GPUCTL_SIMULATE", fixture_path(fixture))
             .env("GPUCTL_NODE", "node17")
+            .env("GPUCTL_STATE_DIR", self.dir.path().join("state"))
             .env_remove("CUDA_VISIBLE_DEVICES")
             .env_remove("GPUCTL")
-            .env_remove("GPUCTL_HEALTH_ARGS");
+            .env_remove("GPUCTL_HEALTH_ARGS")
+            .env_remove("SLURM_JOB_GPUS");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -220,7 +226,7 @@ fn healthcheck_names_every_failing_gpu_and_host_check_and_truncates() {
 }
 
 #[test]
-fn healthcheck_never_drains_on_a_usage_or_environment_error() {
+fn healthcheck_never_drains_on_a_usage_error_or_a_broken_gpuctl_but_does_without_a_driver() {
     for t in json_tools() {
         // exit 2: a bad option.
         let node = FakeNode::new();
@@ -231,12 +237,17 @@ fn healthcheck_never_drains_on_a_usage_or_environment_error() {
         assert!(text(&out).contains("usage error (exit 2), node NOT drained"));
         assert!(node.lines("logger.log")[0].contains("NOT drained"));
 
-        // exit 3: no driver.
+        // exit 3: no driver. No GPU job can run: drained, the error as
+        // reason (issue 23).
         let node = FakeNode::new();
         let out = node.run(HEALTHCHECK, "no_driver.json", &[("GPUCTL_JSON_TOOL", t)]);
-        assert_eq!(out.status.code(), Some(3), "{t}: {}", text(&out));
-        assert!(node.scontrol_calls().is_empty(), "{t}");
-        assert!(text(&out).contains("environment error"), "{}", text(&out));
+        assert_eq!(out.status.code(), Some(1), "{t}: {}", text(&out));
+        let calls = node.scontrol_calls();
+        assert_eq!(calls.len(), 1, "{t}: {calls:?}");
+        assert!(
+            calls[0].contains("reason=gpuctl: host FAIL (driver: libnvidia-ml.so.1 (NVML) not found"),
+            "{t}: {calls:?}"
+        );
 
         // gpuctl missing.
         let node = FakeNode::new();
@@ -294,13 +305,18 @@ fn prolog_passes_a_healthy_node_refuses_a_sick_one_and_guards_p2p() {
         log.display(),
         gpuctl_bin().display()
     ));
-    let out = node.run(PROLOG, "two_h100.json", &[]);
+    let both = ("SLURM_JOB_GPUS", "0,1");
+    let out = node.run(PROLOG, "two_h100.json", &[both]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(
         node.lines("p2p.log"),
-        vec!["p2p --help", "p2p --enable-only"]
+        vec!["p2p --help", "p2p -i 0,1 --enable-only"]
     );
-    let out = node.run(PROLOG, "two_h100.json", &[("P2P_RC", "1")]);
+    // No job GPUs: no contexts at all.
+    let out = node.run(PROLOG, "two_h100.json", &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert_eq!(node.lines("p2p.log").len(), 2);
+    let out = node.run(PROLOG, "two_h100.json", &[both, ("P2P_RC", "1")]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // One GPU: no p2p at all.
     let one = variant_of("two_h100.json", |f| {

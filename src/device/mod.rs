@@ -268,7 +268,7 @@ impl Backend {
             Source::Simulated(f) => f
                 .kernel_log
                 .clone()
-                .map(|lines| kernel_log::xids_from_lines(&lines)),
+                .map(|lines| kernel_log::xids_from_lines(&kernel_log::lines_within(&lines, since))),
         }
     }
 
