@@ -147,7 +147,8 @@ if [[ -s $since_note ]]; then
     since=$(cat "$since_note" 2>/dev/null)
     if [[ $since =~ ^[0-9]+$ ]] && ((now - since < 86400)); then
         if [[ " ${health_args[*]} " != *" --since "* ]]; then
-            since_args=(--since "$((now > since ? now - since : 0))s")
+            # Whole seconds: one more, so the second of the note is in.
+            since_args=(--since "$((now > since ? now - since + 1 : 1))s")
         fi
     else
         rm -f "$since_note"

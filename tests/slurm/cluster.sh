@@ -4,6 +4,10 @@
 #                          DIR (slurm.conf, state, logs, munge socket), ports
 #                          on 127.0.0.1; prints SLURM_CONF=DIR/slurm.conf
 #   cluster.sh stop DIR    stops the three daemons started in DIR
+# The node has two GRES gpus (gres.conf: DIR/dev/nvidia0 and nvidia1, links
+# to /dev/null and /dev/zero: Slurm wants character devices), so a job
+# asking for GPUs gets SLURM_JOB_GPUS in its prolog. EXTRA_SLURM_CONF adds
+# lines to slurm.conf (a Prolog=, say).
 # Needs root (slurmd runs jobs as any user) and Debian's slurmctld, slurmd,
 # slurm-client and munge packages (.ci/run installs them). No cgroups:
 # proctrack/linuxproc and task/none, so it runs in a container.
@@ -36,8 +40,11 @@ free_port() {
 }
 
 host=$(hostname -s)
-mkdir -p "$dir"/ctld "$dir"/spool "$dir"/munge
+mkdir -p "$dir"/ctld "$dir"/spool "$dir"/munge "$dir"/dev
 chmod 755 "$dir"
+ln -sfn /dev/null "$dir/dev/nvidia0"
+ln -sfn /dev/zero "$dir/dev/nvidia1"
+printf 'AutoDetect=off\nName=gpu File=%s/dev/nvidia[0-1]\n' "$dir" >"$dir/gres.conf"
 
 # munge: its own key, socket and files under DIR, run as the munge user.
 install -m 0700 -o munge -g munge -d "$dir/munge"
@@ -75,8 +82,9 @@ SelectType=select/cons_tres
 ReturnToService=2
 MpiDefault=none
 SwitchType=switch/none
+GresTypes=gpu
 ${EXTRA_SLURM_CONF:-}
-NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN ${EXTRA_NODE_CONF:-}
+NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) Gres=gpu:2 State=UNKNOWN
 PartitionName=debug Nodes=$host Default=YES MaxTime=INFINITE State=UP
 CONF
 export SLURM_CONF=$dir/slurm.conf
