@@ -704,6 +704,7 @@ fn shell_scripts_pass_shellcheck() {
         "deploy/kubernetes/burnin.sh",
         "tests/gpu/check_deploy.sh",
         "tests/gpu/run.sh",
+        "tests/slurm/cluster.sh",
     ];
     let out = Command::new(sc)
         .args(scripts)
