@@ -245,7 +245,8 @@ fn healthcheck_never_drains_on_a_usage_error_or_a_broken_gpuctl_but_does_without
         let calls = node.scontrol_calls();
         assert_eq!(calls.len(), 1, "{t}: {calls:?}");
         assert!(
-            calls[0].contains("reason=gpuctl: host FAIL (driver: libnvidia-ml.so.1 (NVML) not found"),
+            calls[0]
+                .contains("reason=gpuctl: host FAIL (driver: libnvidia-ml.so.1 (NVML) not found"),
             "{t}: {calls:?}"
         );
 

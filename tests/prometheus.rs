@@ -43,12 +43,19 @@ fn repo() -> PathBuf {
 /// so a rule renamed or reworded fails here rather than silently testing
 /// something else.
 fn fast_rules() -> String {
-    let shipped = std::fs::read_to_string(repo().join("deploy/prometheus/gpuctl-rules.yml")).unwrap();
+    let shipped =
+        std::fs::read_to_string(repo().join("deploy/prometheus/gpuctl-rules.yml")).unwrap();
     let stale = "time() - gpuctl_sample_timestamp_seconds > 300";
-    assert!(shipped.contains(stale), "the stale rule changed: update this test");
+    assert!(
+        shipped.contains(stale),
+        "the stale rule changed: update this test"
+    );
     let mut out = String::new();
     let mut fors = 0;
-    for line in shipped.replace(stale, "time() - gpuctl_sample_timestamp_seconds > 4").lines() {
+    for line in shipped
+        .replace(stale, "time() - gpuctl_sample_timestamp_seconds > 4")
+        .lines()
+    {
         if line.trim_start().starts_with("for: ") {
             let indent = &line[..line.len() - line.trim_start().len()];
             out.push_str(&format!("{indent}for: 0s\n"));
@@ -73,7 +80,11 @@ fn serve_dir(dir: &Path) -> String {
             let mut buf = [0u8; 4096];
             let n = conn.read(&mut buf).unwrap_or(0);
             let req = String::from_utf8_lossy(&buf[..n]);
-            let name = req.split_whitespace().nth(1).unwrap_or("/").trim_start_matches('/');
+            let name = req
+                .split_whitespace()
+                .nth(1)
+                .unwrap_or("/")
+                .trim_start_matches('/');
             let reply = match std::fs::read_to_string(dir.join(name)) {
                 Ok(body) => format!(
                     "HTTP/1.0 200 OK\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\n\r\n{body}",
@@ -110,7 +121,11 @@ fn alerts(prom: &str) -> Vec<(String, String, String)> {
         .iter()
         .map(|a| {
             let s = |x: &Value| x.as_str().unwrap_or("").to_string();
-            (s(&a["labels"]["alertname"]), s(&a["labels"]["job"]), s(&a["state"]))
+            (
+                s(&a["labels"]["alertname"]),
+                s(&a["labels"]["job"]),
+                s(&a["state"]),
+            )
         })
         .collect()
 }
@@ -134,7 +149,8 @@ fn series(prom: &str, query: &str) -> usize {
 
 #[test]
 fn shipped_rules_alert_in_a_real_prometheus() {
-    let Some(prometheus) = required_tool("prometheus", "the Prometheus server runs the shipped rules")
+    let Some(prometheus) =
+        required_tool("prometheus", "the Prometheus server runs the shipped rules")
     else {
         return;
     };
@@ -149,8 +165,14 @@ fn shipped_rules_alert_in_a_real_prometheus() {
     let _ecc = monitor("ecc_error.json", &["--listen", &ecc_addr]);
     let killed_file = files.join("killed.prom");
     let stopped_file = files.join("stopped.prom");
-    let mut killed = monitor("two_h100.json", &["--textfile", killed_file.to_str().unwrap()]);
-    let mut stopped = monitor("two_h100.json", &["--textfile", stopped_file.to_str().unwrap()]);
+    let mut killed = monitor(
+        "two_h100.json",
+        &["--textfile", killed_file.to_str().unwrap()],
+    );
+    let mut stopped = monitor(
+        "two_h100.json",
+        &["--textfile", stopped_file.to_str().unwrap()],
+    );
     let files_addr = serve_dir(&files);
 
     std::fs::write(tmp.path().join("rules.yml"), fast_rules()).unwrap();
@@ -172,8 +194,14 @@ fn shipped_rules_alert_in_a_real_prometheus() {
     let _server = Reaped(Some(
         std::process::Command::new(prometheus)
             .current_dir(tmp.path())
-            .arg(format!("--config.file={}", tmp.path().join("prometheus.yml").display()))
-            .arg(format!("--storage.tsdb.path={}", tmp.path().join("data").display()))
+            .arg(format!(
+                "--config.file={}",
+                tmp.path().join("prometheus.yml").display()
+            ))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                tmp.path().join("data").display()
+            ))
             .arg(format!("--web.listen-address={prom}"))
             .stdout(Stdio::null())
             .stderr(log)
@@ -186,9 +214,11 @@ fn shipped_rules_alert_in_a_real_prometheus() {
     wait_for(LIMIT, "Prometheus ready", || {
         matches!(http_get(&prom, "/-/ready"), Some((200, _))).then_some(())
     });
-    wait_for(LIMIT, "4 targets up and 4 GPUs' samples healthy or not", || {
-        (series(&prom, "up==1") == 4 && series(&prom, "gpuctl_gpu_healthy") == 8).then_some(())
-    });
+    wait_for(
+        LIMIT,
+        "4 targets up and 4 GPUs' samples healthy or not",
+        || (series(&prom, "up==1") == 4 && series(&prom, "gpuctl_gpu_healthy") == 8).then_some(()),
+    );
     wait_for(LIMIT, "GpuctlGPUUnhealthy for the ECC fixture", || {
         firing(&prom, "GpuctlGPUUnhealthy", "gpuctl-ecc")
     });
@@ -196,31 +226,46 @@ fn shipped_rules_alert_in_a_real_prometheus() {
     let now = alerts(&prom);
     for quiet in ["gpuctl-healthy", "node-killed", "node-stopped"] {
         let raised: Vec<_> = now.iter().filter(|(_, j, _)| j == quiet).collect();
-        assert!(raised.is_empty(), "{quiet} is healthy but raised {raised:?}\n{}", log_of());
+        assert!(
+            raised.is_empty(),
+            "{quiet} is healthy but raised {raised:?}\n{}",
+            log_of()
+        );
     }
 
     // SIGKILL: the textfile stays as it was; its sample time stops.
     killed.signal_and_wait(libc::SIGKILL);
-    wait_for(LIMIT, "GpuctlStaleSample for the killed monitor's textfile", || {
-        firing(&prom, "GpuctlStaleSample", "node-killed")
-    });
+    wait_for(
+        LIMIT,
+        "GpuctlStaleSample for the killed monitor's textfile",
+        || firing(&prom, "GpuctlStaleSample", "node-killed"),
+    );
 
     // SIGTERM: the textfile says every GPU is down.
     let status = stopped.signal_and_wait(libc::SIGTERM).unwrap();
-    assert!(status.code().is_some(), "monitor died of the signal: {status:?}");
-    wait_for(LIMIT, "GpuctlGPUDown for the stopped monitor's textfile", || {
-        firing(&prom, "GpuctlGPUDown", "node-stopped")
-    });
     assert!(
-        !alerts(&prom).iter().any(|(a, j, _)| a == "GpuctlGPUUnhealthy" && j == "node-stopped"),
+        status.code().is_some(),
+        "monitor died of the signal: {status:?}"
+    );
+    wait_for(
+        LIMIT,
+        "GpuctlGPUDown for the stopped monitor's textfile",
+        || firing(&prom, "GpuctlGPUDown", "node-stopped"),
+    );
+    assert!(
+        !alerts(&prom)
+            .iter()
+            .any(|(a, j, _)| a == "GpuctlGPUUnhealthy" && j == "node-stopped"),
         "a stopped monitor must not claim its GPUs unhealthy"
     );
 
     // The exporter itself gone: its scrape fails.
     healthy.signal_and_wait(libc::SIGKILL);
-    wait_for(LIMIT, "GpuctlExporterDown for the killed --listen monitor", || {
-        firing(&prom, "GpuctlExporterDown", "gpuctl-healthy")
-    });
+    wait_for(
+        LIMIT,
+        "GpuctlExporterDown for the killed --listen monitor",
+        || firing(&prom, "GpuctlExporterDown", "gpuctl-healthy"),
+    );
     assert!(
         firing(&prom, "GpuctlExporterDown", "gpuctl-ecc").is_none(),
         "only the killed exporter is down"

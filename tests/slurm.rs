@@ -61,7 +61,11 @@ impl Cluster {
                 .trim()
                 .to_string(),
         };
-        assert!(out.status.success(), "the cluster did not start: {}", text(&out));
+        assert!(
+            out.status.success(),
+            "the cluster did not start: {}",
+            text(&out)
+        );
         cluster
     }
 
@@ -91,7 +95,12 @@ impl Cluster {
             .to_string();
         let reason = line
             .split_once(" Reason=")
-            .map(|(_, r)| r.trim_end().rsplit_once(" [").map_or(r, |(r, _)| r).to_string())
+            .map(|(_, r)| {
+                r.trim_end()
+                    .rsplit_once(" [")
+                    .map_or(r, |(r, _)| r)
+                    .to_string()
+            })
             .unwrap_or_default();
         (state, reason)
     }
@@ -142,7 +151,10 @@ fn slurm_available() -> bool {
     }
     // SAFETY: geteuid has no preconditions.
     if unsafe { libc::geteuid() } != 0 {
-        assert!(std::env::var_os("CI").is_none(), "CI must run as root to start Slurm");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must run as root to start Slurm"
+        );
         eprintln!("SKIPPED: not root, cannot start slurmd");
         return false;
     }
@@ -151,7 +163,10 @@ fn slurm_available() -> bool {
 
 /// Seconds on the clock kernel-log stamps use (CLOCK_MONOTONIC).
 fn kmsg_now() -> f64 {
-    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
     // SAFETY: a valid, writable timespec.
     unsafe { libc::clock_gettime(libc::CLOCK_MONOTONIC, &mut ts) };
     ts.tv_sec as f64 + ts.tv_nsec as f64 / 1e9
@@ -163,7 +178,9 @@ fn with_xids(dir: &Path, name: &str, stamps: &[f64]) -> String {
     let mut f = common::load_fixture("two_h100.json");
     f["kernel_log"] = json!(stamps
         .iter()
-        .map(|t| format!("[{t:.6}] NVRM: Xid (PCI:0000:18:00): 79, pid=1, name=x, GPU has fallen off the bus."))
+        .map(|t| format!(
+            "[{t:.6}] NVRM: Xid (PCI:0000:18:00): 79, pid=1, name=x, GPU has fallen off the bus."
+        ))
         .collect::<Vec<_>>());
     common::write_fixture(dir, name, &f)
 }
@@ -180,9 +197,15 @@ fn healthcheck_drains_for_real_and_only_for_new_faults() {
     assert!(!c.drained(), "{:?}", c.node_state());
 
     for (fixture, want) in [
-        ("ecc_error.json", "gpuctl: GPU 0 FAIL (ecc_volatile_uncorrected)"),
+        (
+            "ecc_error.json",
+            "gpuctl: GPU 0 FAIL (ecc_volatile_uncorrected)",
+        ),
         ("lost_gpu.json", "gpuctl: GPU 1 FAIL (on_bus)"),
-        ("no_driver.json", "gpuctl: host FAIL (driver: libnvidia-ml.so.1 (NVML) not found"),
+        (
+            "no_driver.json",
+            "gpuctl: host FAIL (driver: libnvidia-ml.so.1 (NVML) not found",
+        ),
     ] {
         let (code, out) = c.healthcheck(fixture);
         assert_eq!(code, 1, "{fixture}: {out}");
@@ -194,7 +217,12 @@ fn healthcheck_drains_for_real_and_only_for_new_faults() {
 
     // A reason a person set stays.
     let mine = "fan broken, ticket 42";
-    c.scontrol(&["update", &format!("nodename={}", c.node), "state=drain", &format!("reason={mine}")]);
+    c.scontrol(&[
+        "update",
+        &format!("nodename={}", c.node),
+        "state=drain",
+        &format!("reason={mine}"),
+    ]);
     let (code, out) = c.healthcheck("ecc_error.json");
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("kept"), "{out}");
@@ -211,14 +239,21 @@ fn healthcheck_drains_for_real_and_only_for_new_faults() {
     let old = with_xids(tmp.path(), "old.json", &[kmsg_now()]);
     let (code, out) = c.healthcheck(&old);
     assert_eq!(code, 1, "{out}");
-    assert!(c.node_state().1.starts_with("gpuctl: GPU 0 FAIL (xid"), "{:?}", c.node_state());
+    assert!(
+        c.node_state().1.starts_with("gpuctl: GPU 0 FAIL (xid"),
+        "{:?}",
+        c.node_state()
+    );
     std::thread::sleep(Duration::from_millis(3100));
     let (code, out) = c.healthcheck(&old);
     assert_eq!(code, 1, "{out}");
     std::thread::sleep(Duration::from_millis(2100));
     c.resume();
     let (code, out) = c.healthcheck(&old);
-    assert_eq!(code, 0, "drained again for an XID from before the resume: {out}");
+    assert_eq!(
+        code, 0,
+        "drained again for an XID from before the resume: {out}"
+    );
     assert!(!c.drained(), "{:?}", c.node_state());
     // A new XID after the resume drains it again.
     let new = with_xids(tmp.path(), "new.json", &[kmsg_now() - 4.0, kmsg_now()]);
@@ -252,24 +287,41 @@ fn prolog_checks_only_the_jobs_gpus_in_a_real_job() {
     let c = Cluster::start(&format!("Prolog={}", prolog.display()));
     let srun = |gpus: &str| {
         c.command("timeout")
-            .args(["60", "srun", "-N1", "--immediate=30", &format!("--gres=gpu:{gpus}"), "true"])
+            .args([
+                "60",
+                "srun",
+                "-N1",
+                "--immediate=30",
+                &format!("--gres=gpu:{gpus}"),
+                "true",
+            ])
             .output()
             .unwrap()
     };
 
     let out = srun("1");
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(out.status.success(), "a job on healthy GPU 0 was refused: {}\n{logged}", text(&out));
+    assert!(
+        out.status.success(),
+        "a job on healthy GPU 0 was refused: {}\n{logged}",
+        text(&out)
+    );
     assert!(logged.contains("SLURM_JOB_GPUS=0\n"), "{logged}");
     assert!(!c.drained(), "{:?}", c.node_state());
 
     let out = srun("2");
     let logged = std::fs::read_to_string(&log).unwrap_or_default();
-    assert!(!out.status.success(), "a job on lost GPU 1 started: {}", text(&out));
+    assert!(
+        !out.status.success(),
+        "a job on lost GPU 1 started: {}",
+        text(&out)
+    );
     assert!(logged.contains("SLURM_JOB_GPUS=0,1\n"), "{logged}");
     assert!(logged.contains("GPUs 0,1: unhealthy: GPU 1"), "{logged}");
-    wait_for(Duration::from_secs(30), "node drained for the prolog", || {
-        c.drained().then_some(())
-    });
+    wait_for(
+        Duration::from_secs(30),
+        "node drained for the prolog",
+        || c.drained().then_some(()),
+    );
     assert!(c.node_state().1.contains("Prolog"), "{:?}", c.node_state());
 }

@@ -414,7 +414,7 @@ pub fn run(
         }
     }
     drop(server);
-    if let Some(path) = &args.textfile {
+    if let (Some(path), true) = (&args.textfile, crate::signal::stopped()) {
         let last: Vec<GpuSample> = slots.iter().map(|s| s.last.clone()).collect();
         stale::leave_textfile(path, &last, args.metric_names, &hostname, out);
     }

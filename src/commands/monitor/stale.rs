@@ -1,7 +1,9 @@
-//! What `monitor --textfile` leaves behind when it stops (issue 23): the
-//! file is rewritten to say every GPU is down (`gpuctl_gpu_up 0`, with the
-//! time monitor stopped), so node_exporter never keeps serving `healthy 1`
-//! from a dead monitor. A monitor killed outright (SIGKILL, OOM) cannot do
+//! What `monitor --textfile` leaves behind when a signal stops it (issue
+//! 23): the file is rewritten to say every GPU is down (`gpuctl_gpu_up 0`,
+//! with the time monitor stopped), so node_exporter never keeps serving
+//! `healthy 1` from a dead monitor. A run that ends by `--count` or
+//! `--duration` keeps its last exposition (a timer may run `-c 1` to write
+//! the file); its timestamp shows how old it is. A monitor killed outright (SIGKILL, OOM) cannot do
 //! this: its `gpuctl_sample_timestamp_seconds` stops moving instead, which
 //! the `GpuctlStaleSample` rule catches.
 

@@ -1,0 +1,156 @@
+//! monitor's staleness (issue 23): the sample timestamp, the textfile a
+//! signal leaves behind, and dcgm help text in dcgm's units.
+
+mod common;
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn series<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{name}{{")))
+        .collect()
+}
+
+fn value(line: &str) -> f64 {
+    line.rsplit_once(' ').unwrap().1.parse().unwrap()
+}
+
+fn wait_for_file(path: &Path, needle: &str) -> String {
+    let start = Instant::now();
+    loop {
+        if let Ok(t) = std::fs::read_to_string(path) {
+            if t.contains(needle) {
+                return t;
+            }
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(20),
+            "no {needle} in {}",
+            path.display()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn unix_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs_f64()
+}
+
+#[test]
+fn a_signal_leaves_a_textfile_that_says_down_not_healthy() {
+    for signal in [libc::SIGTERM, libc::SIGINT] {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("gpuctl.prom");
+        let mut child = common::gpuctl_process("two_h100.json")
+            .args(["monitor", "-q", "--interval", "200ms", "--textfile"])
+            .arg(&file)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let live = wait_for_file(&file, "gpuctl_gpu_healthy{");
+        let up = series(&live, "gpuctl_gpu_up");
+        assert_eq!(up.len(), 2, "{live}");
+        assert!(up.iter().all(|l| value(l) == 1.0), "{live}");
+        let stamps = series(&live, "gpuctl_sample_timestamp_seconds");
+        assert_eq!(stamps.len(), 2, "{live}");
+        for s in &stamps {
+            assert!((unix_now() - value(s)).abs() < 10.0, "{s}");
+            assert!(s.contains("uuid=\"GPU-"), "{s}");
+        }
+
+        // SAFETY: kill(2) on our own child.
+        unsafe { libc::kill(child.id() as i32, signal) };
+        let status = child.wait().unwrap();
+        assert!(status.code().is_some(), "signal {signal}: {status:?}");
+        let left = std::fs::read_to_string(&file).unwrap();
+        let up = series(&left, "gpuctl_gpu_up");
+        assert_eq!(up.len(), 2, "{left}");
+        assert!(
+            up.iter().all(|l| value(l) == 0.0),
+            "signal {signal}: {left}"
+        );
+        assert!(series(&left, "gpuctl_gpu_healthy").is_empty(), "{left}");
+        assert!(series(&left, "gpuctl_power_watts").is_empty(), "{left}");
+        assert_eq!(series(&left, "gpuctl_sample_timestamp_seconds").len(), 2);
+        // No temporary file is left beside it.
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}
+
+#[test]
+fn a_counted_run_keeps_its_last_exposition() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gpuctl.prom");
+    let run = common::run(
+        "two_h100.json",
+        &[
+            "monitor",
+            "-q",
+            "-c",
+            "1",
+            "--textfile",
+            file.to_str().unwrap(),
+        ],
+    );
+    run.assert_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        series(&text, "gpuctl_gpu_up")
+            .iter()
+            .all(|l| value(l) == 1.0),
+        "{text}"
+    );
+    assert_eq!(series(&text, "gpuctl_gpu_healthy").len(), 2, "{text}");
+    assert_eq!(
+        series(&text, "gpuctl_sample_timestamp_seconds").len(),
+        2,
+        "{text}"
+    );
+}
+
+#[test]
+fn dcgm_names_carry_help_in_dcgm_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gpuctl.prom");
+    // An energy counter, read on the second round.
+    let v = common::variant(|f| {
+        for g in f["gpus"].as_array_mut().unwrap() {
+            g["monitor"] = serde_json::json!({"energy_mj": 1_000_000});
+        }
+    });
+    let run = common::run(
+        v.path(),
+        &[
+            "monitor",
+            "-q",
+            "-c",
+            "2",
+            "--interval",
+            "100ms",
+            "--metric-names",
+            "dcgm",
+            "--textfile",
+            file.to_str().unwrap(),
+        ],
+    );
+    run.assert_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    for (name, unit) in [
+        ("DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION", "millijoules"),
+        ("DCGM_FI_DEV_FB_USED", "MiB"),
+        ("DCGM_FI_DEV_SM_CLOCK", "megahertz"),
+        ("DCGM_FI_DEV_GPU_UTIL", "percent"),
+    ] {
+        let help = text
+            .lines()
+            .find(|l| l.starts_with(&format!("# HELP {name} ")))
+            .unwrap_or_else(|| panic!("no {name} in {text}"));
+        assert!(help.contains(unit), "{help}");
+    }
+}
