@@ -626,11 +626,25 @@ fn kubernetes_manifests_validate_and_kustomization_lists_them() {
         .collect();
     for f in K8S_CORE
         .iter()
+        .filter(|f| **f != "burnin-job.yaml")
         .chain(&["podmonitor.yaml", "burnin.sh", "baseline.json"])
     {
         assert!(listed.contains(f), "kustomization.yaml lacks {f}");
         assert!(dir.join(f).is_file(), "{f}");
     }
+    // The burn-in Job is a per-node template, never applied by `apply -k`
+    // (issue 23); its name and node come from NODE_NAME, and it gates on
+    // warnings too.
+    assert!(!listed.contains("burnin-job.yaml"), "{kust}");
+    let job = fs::read_to_string(dir.join("burnin-job.yaml")).unwrap();
+    assert!(job.contains("name: gpuctl-burnin-NODE_NAME\n"), "{job}");
+    assert!(job.contains("kubernetes.io/hostname: NODE_NAME\n"), "{job}");
+    let gate = fs::read_to_string(dir.join("burnin.sh")).unwrap();
+    assert!(
+        gate.contains("health) args=(health --fail-on warn)"),
+        "{gate}"
+    );
+    assert!(gate.contains("--fail-on warn) ;;"), "{gate}");
     let ds = fs::read_to_string(dir.join("daemonset.yaml")).unwrap();
     for needle in [
         r#"args: ["monitor", "--quiet", "--listen", "0.0.0.0:9400", "--interval", "10s"]"#,
@@ -638,8 +652,9 @@ fn kubernetes_manifests_validate_and_kustomization_lists_them() {
         "timeoutSeconds: 5",
         "runAsNonRoot: true",
         "readOnlyRootFilesystem: true",
-        "allowPrivilegeEscalation: false",
-        r#"drop: ["ALL"]"#,
+        // Every GPU whatever the container toolkit does (issue 23).
+        "privileged: true",
+        "mountPath: /var/lib/kubelet/pod-resources",
         "key: nvidia.com/gpu.present",
         "key: nvidia.com/gpu\n",
         "prometheus.io/scrape: \"true\"",
@@ -809,6 +824,7 @@ fn every_command_in_the_readme_fleet_section_is_run_or_its_files_validated() {
     // Commands that need a cluster, a container runtime, systemd or root:
     // the files they name must exist (their validators run in the tests above).
     let validated_only = [
+        "sed 's/NODE_NAME/",
         "docker build ",
         "kubectl ",
         "sudo install ",
@@ -837,4 +853,62 @@ fn every_command_in_the_readme_fleet_section_is_run_or_its_files_validated() {
     }
     assert_eq!(node.scontrol_calls(), Vec::<String>::new());
     assert!(ran >= 4, "{cmds:?}");
+}
+
+/// The health unit's journal recipe, run on what gpuctl writes when its
+/// stdout is the journal (issue 23): one compact line per report, found by
+/// the recipe among stderr lines, outcome read by jq.
+#[test]
+fn health_unit_journal_recipe_reads_the_one_line_report() {
+    let unit = fs::read_to_string(repo().join("deploy/systemd/gpuctl-health.service")).unwrap();
+    assert!(unit.contains("AmbientCapabilities=CAP_SYSLOG"), "{unit}");
+    assert!(
+        unit.contains("CapabilityBoundingSet=CAP_SYSLOG\n"),
+        "{unit}"
+    );
+    let recipe = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("# Recipe: "))
+        .expect("the unit documents its recipe");
+    let journalctl = "journalctl -u gpuctl-health -o cat";
+    assert!(recipe.starts_with(journalctl), "{recipe}");
+    let Some(_) = tool("jq") else {
+        return;
+    };
+    for (fixture, want) in [("two_h100.json", "pass"), ("ecc_error.json", "fail")] {
+        let dir = tempfile::tempdir().unwrap();
+        let journal = dir.path().join("journal");
+        let file = fs::File::create(&journal).unwrap();
+        let meta = fs::metadata(&journal).unwrap();
+        use std::os::unix::fs::MetadataExt;
+        // stdout and stderr both to the "journal", as the unit has them.
+        let status = common::gpuctl_process(fixture)
+            .args(["health", "--json", "--no-compute"])
+            .env("JOURNAL_STREAM", format!("{}:{}", meta.dev(), meta.ino()))
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .status()
+            .unwrap();
+        assert!(status.code().is_some_and(|c| c <= 1), "{status:?}");
+        let written = fs::read_to_string(&journal).unwrap();
+        let json_lines = written.lines().filter(|l| l.starts_with('{')).count();
+        assert_eq!(json_lines, 1, "{written}");
+        assert!(written.lines().count() < 5, "{written}");
+        let cmd = recipe.replace(journalctl, &format!("cat '{}'", journal.display()));
+        let got = Command::new("bash").args(["-c", &cmd]).output().unwrap();
+        assert_eq!(
+            String::from_utf8_lossy(&got.stdout).trim(),
+            want,
+            "{}",
+            text(&got)
+        );
+    }
+    // Anywhere else the report stays pretty (a JOURNAL_STREAM naming some
+    // other file changes nothing).
+    let out = common::gpuctl_process("two_h100.json")
+        .args(["health", "--json", "--no-compute"])
+        .env("JOURNAL_STREAM", "1:1")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 20);
 }

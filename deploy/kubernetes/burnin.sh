@@ -20,8 +20,10 @@ for step in "${steps[@]}"; do
         exit 3
     fi
     case $step in
-        health) args=(health) ;;
-        burn) args=(burn --duration "${GPUCTL_BURN_DURATION:-10m}") ;;
+        # --fail-on warn: a node joins only clean; a warning (a corrected-ECC
+        # burst, a slow link) is a reason to look before it takes work.
+        health) args=(health --fail-on warn) ;;
+        burn) args=(burn --duration "${GPUCTL_BURN_DURATION:-10m}" --fail-on warn) ;;
         memtest) args=(memtest) ;;
         bench)
             # A baseline from a known-good node of the same model and driver
