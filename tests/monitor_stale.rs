@@ -154,3 +154,35 @@ fn dcgm_names_carry_help_in_dcgm_units() {
         assert!(help.contains(unit), "{help}");
     }
 }
+
+#[test]
+fn hardware_xids_are_counted_even_when_an_application_xid_follows() {
+    let v = common::variant(|f| f["gpus"][0]["xid_events"] = serde_json::json!([79, 13]));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gpuctl.prom");
+    let run = common::run(
+        v.path(),
+        &[
+            "monitor",
+            "-q",
+            "-c",
+            "3",
+            "--interval",
+            "200ms",
+            "--textfile",
+            file.to_str().unwrap(),
+        ],
+    );
+    run.assert_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    let gpu0 = |name: &str| {
+        series(&text, name)
+            .into_iter()
+            .find(|l| l.contains("gpu=\"0\""))
+            .map(value)
+            .unwrap_or_else(|| panic!("no {name} for GPU 0 in {text}"))
+    };
+    assert_eq!(gpu0("gpuctl_xid_errors_total"), 2.0, "{text}");
+    assert_eq!(gpu0("gpuctl_last_xid"), 13.0, "{text}");
+    assert_eq!(gpu0("gpuctl_xid_hardware_errors_total"), 1.0, "{text}");
+}

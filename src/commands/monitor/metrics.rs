@@ -93,6 +93,13 @@ pub const METRICS: &[MetricDef] = &[
         read: |s| f(s.temperature_memory_c),
     },
     MetricDef {
+        name: "gpuctl_gpu_slowdown_temperature_celsius",
+        kind: Kind::Gauge,
+        help: "The GPU's own slowdown temperature (NVML threshold), degrees Celsius.",
+        dcgm: Some(("DCGM_FI_DEV_SLOWDOWN_TEMP", 1.0)),
+        read: |s| f(s.slowdown_temperature_c),
+    },
+    MetricDef {
         name: "gpuctl_sm_clock_hertz",
         kind: Kind::Gauge,
         help: "SM clock in hertz.",
@@ -266,6 +273,13 @@ pub const METRICS: &[MetricDef] = &[
         help: "XID errors seen since monitor started.",
         dcgm: None,
         read: |s| Some(s.xid_count as f64),
+    },
+    MetricDef {
+        name: "gpuctl_xid_hardware_errors_total",
+        kind: Kind::Counter,
+        help: "XID errors of the hardware class (a GPU, memory, link or board fault) seen since monitor started.",
+        dcgm: None,
+        read: |s| Some(s.xid_hardware_count as f64),
     },
     MetricDef {
         name: "gpuctl_last_xid",

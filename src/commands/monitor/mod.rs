@@ -112,6 +112,7 @@ struct Slot {
     util_n: u64,
     read_ms_sum: f64,
     xid_count: u64,
+    xid_hardware: u64,
     last_xid: Option<u64>,
 }
 
@@ -198,6 +199,7 @@ pub fn run(
                 util_n: 0,
                 read_ms_sum: 0.0,
                 xid_count: 0,
+                xid_hardware: 0,
                 last_xid: None,
             }
         })
@@ -287,6 +289,7 @@ pub fn run(
                 .filter(|x| x.gpu_index == slot.nvml_index.or(Some(u32::MAX)))
             {
                 slot.xid_count += 1;
+                slot.xid_hardware += u64::from(crate::checks::xid::is_hardware(x.xid));
                 slot.last_xid = Some(x.xid);
                 if slot.summary.xids.len() < XIDS_KEPT {
                     slot.summary.xids.push(x.xid);
@@ -340,6 +343,7 @@ pub fn run(
             }
             s.breaker = slot.breaker.label();
             s.xid_count = slot.xid_count;
+            s.xid_hardware_count = slot.xid_hardware;
             s.last_xid = slot.last_xid;
             if slot.up != Some(s.up) {
                 let kind = if s.up { "gpu_up" } else { "gpu_down" };

@@ -73,6 +73,8 @@ pub struct GpuSample {
     pub energy_j: Option<f64>,
     pub temperature_gpu_c: Option<u32>,
     pub temperature_memory_c: Option<u32>,
+    /// The GPU's own slowdown temperature (NVML threshold), read once.
+    pub slowdown_temperature_c: Option<u32>,
     pub sm_clock_mhz: Option<u32>,
     pub memory_clock_mhz: Option<u32>,
     pub utilization_gpu_pct: Option<u32>,
@@ -100,6 +102,8 @@ pub struct GpuSample {
     pub pcie_replays: Option<u64>,
     /// XIDs seen on this GPU since monitor started.
     pub xid_count: u64,
+    /// Those of them that `checks::xid` classes as hardware faults.
+    pub xid_hardware_count: u64,
     pub last_xid: Option<u64>,
     pub processes: Option<Vec<GpuProcess>>,
     /// Milliseconds the reads took.
@@ -180,6 +184,7 @@ impl GpuSample {
             self.row_remap_failure = Some(rr.failure);
         }
         self.pcie_replays = e.pcie_replay_count.get();
+        self.slowdown_temperature_c = r.slowdown.get();
         self.processes = r.extra.processes.value().cloned();
 
         let seconds = prev
