@@ -166,9 +166,9 @@ fn hardware_xids_are_counted_even_when_an_application_xid_follows() {
             "monitor",
             "-q",
             "-c",
-            "3",
+            "8",
             "--interval",
-            "200ms",
+            "500ms",
             "--textfile",
             file.to_str().unwrap(),
         ],
@@ -182,7 +182,10 @@ fn hardware_xids_are_counted_even_when_an_application_xid_follows() {
             .map(value)
             .unwrap_or_else(|| panic!("no {name} for GPU 0 in {text}"))
     };
-    assert_eq!(gpu0("gpuctl_xid_errors_total"), 2.0, "{text}");
+    // The simulator delivers [79, 13] once per 1 s XID window: one hardware
+    // XID in every two, the last one an application XID.
+    let hardware = gpu0("gpuctl_xid_hardware_errors_total");
+    assert!(hardware >= 1.0, "{text}");
+    assert_eq!(gpu0("gpuctl_xid_errors_total"), 2.0 * hardware, "{text}");
     assert_eq!(gpu0("gpuctl_last_xid"), 13.0, "{text}");
-    assert_eq!(gpu0("gpuctl_xid_hardware_errors_total"), 1.0, "{text}");
 }
