@@ -909,3 +909,122 @@ fn health_unit_journal_recipe_reads_the_one_line_report() {
         .unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).lines().count() > 20);
 }
+
+/// `gpuctl-rules.yml` for `--metric-names dcgm`: each rule whose metrics
+/// all have a dcgm-exporter name in the same unit, renamed, with dcgm's
+/// label names (`UUID`, `Hostname`); a rule reading a metric dcgm names do
+/// not carry (the XID counters) is left out. The names come from monitor's
+/// own table, so the two files cannot drift.
+fn dcgm_rules(gpuctl_rules: &str) -> String {
+    use gpuctl::commands::monitor::metrics::{HEALTHY, METRICS, SAMPLED, UP};
+    let (_, body) = gpuctl_rules.split_once("    rules:\n").unwrap();
+    let mut out = String::from(
+        "# Generated from gpuctl-rules.yml for `gpuctl monitor --metric-names dcgm`\n\
+         # (dcgm-exporter's names and labels) by tests/deploy.rs: do not edit;\n\
+         # run `GPUCTL_BLESS=1 cargo test --test deploy dcgm` after changing\n\
+         # gpuctl-rules.yml. Rules on metrics dcgm names lack (the XID counters)\n\
+         # are left out.\ngroups:\n  - name: gpuctl-dcgm\n    rules:\n",
+    );
+    let blocks: Vec<&str> = body
+        .split("      - alert: ")
+        .filter(|b| !b.trim().is_empty())
+        .collect();
+    for block in blocks {
+        let mut names: Vec<String> = gpuctl_names_in(block).into_iter().collect();
+        names.sort_by_key(|n| std::cmp::Reverse(n.len()));
+        let mut text = format!("      - alert: {block}");
+        let mut keep = true;
+        for name in &names {
+            if [UP.0, HEALTHY.0, SAMPLED.0].contains(&name.as_str()) {
+                continue;
+            }
+            match METRICS.iter().find(|d| d.name == name).and_then(|d| d.dcgm) {
+                Some((dcgm, 1.0)) => text = text.replace(name.as_str(), dcgm),
+                _ => keep = false,
+            }
+        }
+        if keep {
+            out.push_str(
+                &text
+                    .replace("$labels.uuid", "$labels.UUID")
+                    .replace("$labels.hostname", "$labels.Hostname"),
+            );
+        }
+    }
+    out
+}
+
+#[test]
+fn dcgm_rules_are_the_gpuctl_rules_under_dcgm_names() {
+    let dir = repo().join("deploy/prometheus");
+    let fresh = dcgm_rules(&fs::read_to_string(dir.join("gpuctl-rules.yml")).unwrap());
+    let path = dir.join("gpuctl-rules-dcgm.yml");
+    if std::env::var_os("GPUCTL_BLESS").is_some() {
+        fs::write(&path, &fresh).unwrap();
+    }
+    let committed = fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "{} is stale: run `GPUCTL_BLESS=1 cargo test --test deploy dcgm`",
+        path.display()
+    );
+    // Only dcgm names and labels are left, and the rules that matter most.
+    for name in gpuctl_names_in(&fresh) {
+        assert!(
+            [
+                "gpuctl_gpu_up",
+                "gpuctl_gpu_healthy",
+                "gpuctl_sample_timestamp_seconds"
+            ]
+            .contains(&name.as_str()),
+            "{name} has no dcgm name"
+        );
+    }
+    assert!(!fresh.contains("$labels.uuid") && !fresh.contains("$labels.hostname"));
+    for alert in [
+        "GpuctlExporterDown",
+        "GpuctlStaleSample",
+        "GpuctlGPUUnhealthy",
+        "GpuctlUncorrectableECC",
+        "GpuctlHighTemperature",
+    ] {
+        assert!(
+            fresh.contains(&format!("- alert: {alert}\n")),
+            "{alert} missing"
+        );
+    }
+    // A dcgm exposition from a real monitor has every name they use.
+    let dir_t = tempfile::tempdir().unwrap();
+    let file = dir_t.path().join("dcgm.prom");
+    common::run(
+        "ecc_error.json",
+        &[
+            "monitor",
+            "-q",
+            "-c",
+            "1",
+            "--metric-names",
+            "dcgm",
+            "--textfile",
+            file.to_str().unwrap(),
+        ],
+    )
+    .assert_code(0);
+    let expo = fs::read_to_string(&file).unwrap();
+    for word in fresh.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')) {
+        if word.starts_with("DCGM_FI_") {
+            assert!(
+                expo.contains(&format!("\n{word}{{")),
+                "{word} not exposed:\n{expo}"
+            );
+        }
+    }
+    if let Some(promtool) = tool("promtool") {
+        let out = Command::new(promtool)
+            .args(["check", "rules"])
+            .arg(&path)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", text(&out));
+    }
+}
