@@ -176,6 +176,7 @@ fn kmsg_now() -> f64 {
 /// kmsg times.
 fn with_xids(dir: &Path, name: &str, stamps: &[f64]) -> String {
     let mut f = common::load_fixture("two_h100.json");
+    f["kernel_log_host_clock"] = json!(true);
     f["kernel_log"] = json!(stamps
         .iter()
         .map(|t| format!(

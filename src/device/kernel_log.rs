@@ -117,10 +117,11 @@ fn parse_kmsg_record(record: &str) -> Option<(u64, &str)> {
     Some((usec, message))
 }
 
-/// The simulator's kernel log within `since` of now: a line stamped as dmesg
-/// prints it (`[  966.503025] ...`, seconds on the kmsg clock) is kept only
-/// within the window, as its /dev/kmsg record would be; a line with no stamp
-/// is always kept.
+/// The simulator's kernel log within `since` of now, for a fixture whose
+/// stamps are on this host's clock (`kernel_log_host_clock`): a line stamped
+/// as dmesg prints it (`[  966.503025] ...`, seconds on the kmsg clock) is
+/// kept only within the window, as its /dev/kmsg record would be; a line
+/// with no stamp is always kept.
 pub fn lines_within(lines: &[String], since: Duration) -> Vec<String> {
     let Ok(now) = now_usec() else {
         return lines.to_vec();
