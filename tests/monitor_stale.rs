@@ -189,3 +189,39 @@ fn hardware_xids_are_counted_even_when_an_application_xid_follows() {
     assert_eq!(gpu0("gpuctl_xid_errors_total"), 2.0 * hardware, "{text}");
     assert_eq!(gpu0("gpuctl_last_xid"), 13.0, "{text}");
 }
+
+#[test]
+fn nvlink_error_counters_are_summed_over_links() {
+    let v = common::variant(|f| {
+        f["gpus"][1]["nvlinks"] = serde_json::json!([
+            {"link": 0, "active": true, "crc_errors": 3, "replay_errors": 1, "recovery_errors": 0},
+            {"link": 1, "active": true, "crc_errors": 4, "replay_errors": 0, "recovery_errors": 2},
+        ]);
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gpuctl.prom");
+    common::run(
+        v.path(),
+        &[
+            "monitor",
+            "-q",
+            "-c",
+            "1",
+            "--textfile",
+            file.to_str().unwrap(),
+        ],
+    )
+    .assert_code(0);
+    let text = std::fs::read_to_string(&file).unwrap();
+    for (name, want) in [
+        ("gpuctl_nvlink_crc_errors_total", 7.0),
+        ("gpuctl_nvlink_replay_errors_total", 1.0),
+        ("gpuctl_nvlink_recovery_errors_total", 2.0),
+    ] {
+        let found = series(&text, name);
+        // GPU 0 has no NVLink: no series, not a zero.
+        assert_eq!(found.len(), 1, "{name}: {text}");
+        assert!(found[0].contains("gpu=\"1\""), "{}", found[0]);
+        assert_eq!(value(found[0]), want, "{name}");
+    }
+}

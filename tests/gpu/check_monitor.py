@@ -227,6 +227,8 @@ def main():
     print("FIGURE slowdown temperatures (C):", slow)
     check(slow and all(60 <= t <= 110 for t in slow), "textfile: per-GPU slowdown temperature from NVML", str(slow))
     check("gpuctl_xid_hardware_errors_total{" in prom, "textfile: hardware-XID counter exported")
+    nvl = [l for l in prom.splitlines() if l.startswith("gpuctl_nvlink_crc_errors_total{")]
+    print(f"FIGURE NVLink CRC error series: {len(nvl)} (one per GPU with NVLink; none on PCIe-only GPUs)")
     out = stop(rss_p, "monitor --interval 100ms --listen --textfile")
     with open("/tmp/gpuctl_monitor_check.prom") as f:
         left = f.read()

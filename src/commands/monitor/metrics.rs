@@ -268,6 +268,27 @@ pub const METRICS: &[MetricDef] = &[
         read: |s| u(s.pcie_replays),
     },
     MetricDef {
+        name: "gpuctl_nvlink_crc_errors_total",
+        kind: Kind::Counter,
+        help: "NVLink flit CRC errors over all links since the driver loaded.",
+        dcgm: Some(("DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL", 1.0)),
+        read: |s| u(s.nvlink_crc_errors),
+    },
+    MetricDef {
+        name: "gpuctl_nvlink_replay_errors_total",
+        kind: Kind::Counter,
+        help: "NVLink replays over all links since the driver loaded.",
+        dcgm: Some(("DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL", 1.0)),
+        read: |s| u(s.nvlink_replay_errors),
+    },
+    MetricDef {
+        name: "gpuctl_nvlink_recovery_errors_total",
+        kind: Kind::Counter,
+        help: "NVLink link recoveries over all links since the driver loaded.",
+        dcgm: Some(("DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL", 1.0)),
+        read: |s| u(s.nvlink_recovery_errors),
+    },
+    MetricDef {
         name: "gpuctl_xid_errors_total",
         kind: Kind::Counter,
         help: "XID errors seen since monitor started.",

@@ -563,7 +563,8 @@ fn spawn_reader(
                 let counters = match &errors {
                     Some((at, c)) if at.elapsed() < ERROR_COUNTERS_EVERY => c.clone(),
                     _ => {
-                        let c = nvml.error_counters(index);
+                        let mut c = nvml.error_counters(index);
+                        c.nvlinks = nvml.nvlinks(index);
                         errors = Some((Instant::now(), c.clone()));
                         c
                     }
