@@ -308,6 +308,8 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
                 ..report.clone()
             })
         }
+        // One line per report in the journal, not one entry per line.
+        (Format::Json, _) if crate::journal::stdout_is_journal() => json::render_line(report),
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
         (Format::Table, Some(err)) if is_probe => {

@@ -16,6 +16,7 @@ pub mod docs;
 pub mod error;
 pub mod exit;
 pub mod harness;
+pub mod journal;
 pub mod kernels;
 pub mod outfile;
 pub mod parse;

@@ -20,7 +20,10 @@ for step in "${steps[@]}"; do
         exit 3
     fi
     case $step in
-        health) args=(health) ;;
+        # --fail-on warn: a node joins only clean; a warning (a corrected-ECC
+        # burst, a slow link) is a reason to look before it takes work. (burn
+        # has no --fail-on: it fails on its own verification.)
+        health) args=(health --fail-on warn) ;;
         burn) args=(burn --duration "${GPUCTL_BURN_DURATION:-10m}") ;;
         memtest) args=(memtest) ;;
         bench)

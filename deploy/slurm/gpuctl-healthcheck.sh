@@ -4,13 +4,24 @@
 # drain reason. It never resumes a node: an operator does that after repair
 # (scontrol update nodename=NODE state=resume).
 #
-# When gpuctl itself cannot give a verdict (usage error: exit 2; environment
-# error such as no driver: exit 3; interrupted; output that is not the
-# expected JSON) the node is NOT drained: the script says why on stderr and in
-# syslog (logger) and exits non-zero, so a broken install cannot drain a fleet.
+# A node whose driver is gone (gpuctl's environment error, exit 3: no NVML,
+# no GPU, the driver does not answer) is drained too, the error as reason:
+# no GPU job can run there. When gpuctl itself cannot give a verdict (usage
+# error: exit 2; not runnable; interrupted; output that is not the expected
+# JSON) the node is NOT drained: the script says why on stderr and in syslog
+# (logger) and exits non-zero, so a broken gpuctl install cannot drain a fleet.
 #
-# Exit: 0 healthy (pass or warn), 1 unhealthy (node drained, or the drain
-# itself failed), 2 or 3 no verdict (nothing changed).
+# A drain reason a person set is kept: a node already drained or down for a
+# reason that is not gpuctl's is left as it is (the script still exits 1).
+#
+# After a resume, XIDs logged before it are not held against the node again:
+# while the node is drained the script notes the time in GPUCTL_STATE_DIR;
+# once it sees the node resumed, it passes `--since` so the kernel-log scan
+# starts at the last time it saw the node drained (for 24 hours, the default
+# window; then the note goes).
+#
+# Exit: 0 healthy (pass or warn), 1 unhealthy (node drained, already drained,
+# or the drain itself failed), 2 or 3 no verdict (nothing changed).
 #
 # Environment (all optional):
 #   GPUCTL               gpuctl binary (default: gpuctl on PATH)
@@ -21,6 +32,8 @@
 #   GPUCTL_NODE          node name (default: hostname -s)
 #   GPUCTL_REASON_MAX    longest drain reason in characters (default 256)
 #   GPUCTL_JSON_TOOL     jq or python3 (default: jq when installed)
+#   GPUCTL_STATE_DIR     where the drained/resumed notes live
+#                        (default: /var/lib/gpuctl)
 set -uo pipefail
 
 tag='gpuctl-healthcheck'
@@ -28,6 +41,10 @@ gpuctl=${GPUCTL:-gpuctl}
 scontrol=${SCONTROL:-scontrol}
 reason_max=${GPUCTL_REASON_MAX:-256}
 read -r -a health_args <<<"${GPUCTL_HEALTH_ARGS---no-compute}"
+node=${GPUCTL_NODE:-$(hostname -s)}
+state_dir=${GPUCTL_STATE_DIR:-/var/lib/gpuctl}
+drained_note=$state_dir/healthcheck-drained
+since_note=$state_dir/healthcheck-since
 
 # Loud: stderr (the slurmd log) and syslog, tagged so it can be alerted on.
 say() {
@@ -41,7 +58,11 @@ say() {
 summarize_jq() {
     jq -r '
       if (type != "object") or (.outcome | type != "string") then error("not a gpuctl report") else . end
-      | .outcome,
+      | if .outcome == "error" then
+          (if .error.kind == "environment" then "environment" else "error" end),
+          "host FAIL (driver: \(.error.message // "no message"))"
+        else
+      .outcome,
         ( [ (.host_checks // [] | map(select(.status == "fail")) | select(length > 0)
                | "host FAIL (" + (map(.name) | join(", ")) + ")"),
             (.gpus // [] | .[] | select(.status == "fail")
@@ -51,7 +72,8 @@ summarize_jq() {
              | unique) as $remedies
           | if ($parts | length) == 0 then (.summary // "unhealthy")
             else ($parts | join("; ")) + (if ($remedies | length) > 0 then " - " + ($remedies | join("; ")) else "" end)
-            end )'
+            end )
+        end'
 }
 
 summarize_python() {
@@ -60,6 +82,11 @@ import json, sys
 r = json.load(sys.stdin)
 if not isinstance(r, dict) or not isinstance(r.get("outcome"), str):
     sys.exit("not a gpuctl report")
+if r["outcome"] == "error":
+    e = r.get("error") or {}
+    print("environment" if e.get("kind") == "environment" else "error")
+    print("host FAIL (driver: %s)" % (e.get("message") or "no message"))
+    sys.exit(0)
 failed = lambda checks: [c for c in (checks or []) if c.get("status") == "fail"]
 parts, remedies = [], []
 host = failed(r.get("host_checks"))
@@ -91,14 +118,50 @@ fi
 errfile=$(mktemp) || { say "mktemp failed; node NOT drained"; exit 3; }
 trap 'rm -f "$errfile"' EXIT
 
-report=$("$gpuctl" health --json "${health_args[@]}" 2>"$errfile")
+# Slurm's view of this node: its state flags and the drain reason, if any
+# (`scontrol show node -o` ends with `Reason=TEXT [user@time]`).
+node_line=$("$scontrol" show node "$node" -o 2>/dev/null | head -1) || node_line=
+node_state=
+current_reason=
+if [[ $node_line =~ (^|[[:space:]])State=([^[:space:]]+) ]]; then
+    node_state=${BASH_REMATCH[2]}
+fi
+if [[ $node_line =~ [[:space:]]Reason=(.*)$ ]]; then
+    current_reason=${BASH_REMATCH[1]}
+    current_reason=${current_reason% \[*\]}
+fi
+held=false
+[[ $node_state == *DRAIN* || $node_state == DOWN* ]] && held=true
+
+# A node drained now: note when it was last seen so. A note on a node that
+# is no longer drained means it was resumed since: XIDs before the note are
+# the ones it was drained (and repaired) for.
+now=$(date +%s)
+if $held; then
+    mkdir -p "$state_dir" 2>/dev/null && printf '%s\n' "$now" >"$drained_note" 2>/dev/null
+elif [[ -s $drained_note && -n $node_state ]]; then
+    mv -f "$drained_note" "$since_note" 2>/dev/null
+fi
+since_args=()
+if [[ -s $since_note ]]; then
+    since=$(cat "$since_note" 2>/dev/null)
+    if [[ $since =~ ^[0-9]+$ ]] && ((now - since < 86400)); then
+        if [[ " ${health_args[*]} " != *" --since "* ]]; then
+            # Whole seconds: one more, so the second of the note is in.
+            since_args=(--since "$((now > since ? now - since + 1 : 1))s")
+        fi
+    else
+        rm -f "$since_note"
+    fi
+fi
+
+report=$("$gpuctl" health --json "${health_args[@]}" "${since_args[@]}" 2>"$errfile")
 rc=$?
 stderr_text=$(tr '\n' ' ' <"$errfile")
 
 case $rc in
-    0 | 1) ;;
+    0 | 1 | 3) ;;
     2) say "gpuctl usage error (exit 2), node NOT drained: ${stderr_text:-no message}"; exit 2 ;;
-    3) say "gpuctl environment error (exit 3: no driver, no GPU or no permission), node NOT drained: ${stderr_text:-no message}"; exit 3 ;;
     126 | 127) say "gpuctl could not be run ($gpuctl, exit $rc), node NOT drained: ${stderr_text:-no message}"; exit 3 ;;
     *) say "gpuctl gave no verdict (exit $rc), node NOT drained: ${stderr_text:-no message}"; exit 3 ;;
 esac
@@ -117,8 +180,8 @@ reason=${parsed#*$'\n'}
 if [[ $rc -eq 0 && ($outcome == pass || $outcome == warn) ]]; then
     exit 0
 fi
-if [[ $rc -ne 1 || $outcome != fail ]]; then
-    say "gpuctl exit $rc disagrees with outcome '$outcome', node NOT drained"
+if ! [[ ($rc -eq 1 && $outcome == fail) || ($rc -eq 3 && $outcome == environment) ]]; then
+    say "gpuctl exit $rc disagrees with outcome '$outcome', node NOT drained: ${stderr_text:-no message}"
     exit 3
 fi
 
@@ -126,9 +189,14 @@ reason="gpuctl: ${reason//[$'\n\r\t']/ }"
 if ((${#reason} > reason_max)); then
     reason="${reason:0:reason_max-3}..."
 fi
-node=${GPUCTL_NODE:-$(hostname -s)}
+if $held && [[ -n $current_reason && $current_reason != gpuctl:* ]]; then
+    say "$node is already drained for '$current_reason' (not gpuctl's): kept; gpuctl found: $reason"
+    exit 1
+fi
 say "draining $node: $reason"
 if ! "$scontrol" update "nodename=$node" state=drain "reason=$reason"; then
     say "scontrol could not drain $node"
+    exit 1
 fi
+mkdir -p "$state_dir" 2>/dev/null && printf '%s\n' "$now" >"$drained_note" 2>/dev/null
 exit 1

@@ -54,6 +54,11 @@ const POWER: &str =
     "check the board's auxiliary power cables, power supplies and cooling; RMA if it recurs";
 const CATALOGUE: &str = "see NVIDIA's XID catalogue; reset the GPU if it repeats";
 
+/// Whether `xid` means a hardware fault (the class that fails the check).
+pub fn is_hardware(xid: u64) -> bool {
+    classify(xid).class == XidClass::Hardware
+}
+
 /// The meaning of one XID number.
 pub fn classify(xid: u64) -> XidInfo {
     use XidClass::{Application, Hardware, Unknown};

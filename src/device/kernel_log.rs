@@ -117,6 +117,29 @@ fn parse_kmsg_record(record: &str) -> Option<(u64, &str)> {
     Some((usec, message))
 }
 
+/// The simulator's kernel log within `since` of now, for a fixture whose
+/// stamps are on this host's clock (`kernel_log_host_clock`): a line stamped
+/// as dmesg prints it (`[  966.503025] ...`, seconds on the kmsg clock) is
+/// kept only within the window, as its /dev/kmsg record would be; a line
+/// with no stamp is always kept.
+pub fn lines_within(lines: &[String], since: Duration) -> Vec<String> {
+    let Ok(now) = now_usec() else {
+        return lines.to_vec();
+    };
+    lines
+        .iter()
+        .filter(|line| {
+            let stamp = line
+                .trim_start()
+                .strip_prefix('[')
+                .and_then(|rest| rest.split_once(']'))
+                .and_then(|(secs, _)| secs.trim().parse::<f64>().ok());
+            stamp.is_none_or(|secs| within((secs * 1e6) as u64, now, since))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Whether a record stamped `record_usec` lies within `since` of `now_usec`.
 fn within(record_usec: u64, now_usec: u64, since: Duration) -> bool {
     let since_usec = u64::try_from(since.as_micros()).unwrap_or(u64::MAX);
@@ -207,6 +230,21 @@ fn read_kmsg_lines(since: Duration) -> Result<Vec<String>, QueryError> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn simulated_lines_are_windowed_by_their_dmesg_stamp() {
+        let now = super::now_usec().unwrap() as f64 / 1e6;
+        let xid = "NVRM: Xid (PCI:0000:18:00): 79, pid=1, name=x, off the bus";
+        let lines = vec![
+            format!("[{:.6}] {xid}", now - 100.0),
+            format!("[{:.6}] {xid}", now - 10.0),
+            xid.to_string(),
+        ];
+        let kept = super::lines_within(&lines, std::time::Duration::from_secs(50));
+        assert_eq!(kept, lines[1..].to_vec());
+        let kept = super::lines_within(&lines, std::time::Duration::from_secs(1000));
+        assert_eq!(kept, lines);
+    }
+
     use super::*;
     use std::time::Instant;
 

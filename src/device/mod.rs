@@ -266,10 +266,14 @@ impl Backend {
     pub fn kernel_log_xids(&self, since: Duration) -> Reading<Vec<XidEvent>> {
         match &self.source {
             Source::Real => kernel_log::read_kernel_xids(since),
-            Source::Simulated(f) => f
-                .kernel_log
-                .clone()
-                .map(|lines| kernel_log::xids_from_lines(&lines)),
+            Source::Simulated(f) => f.kernel_log.clone().map(|lines| {
+                let lines = if f.kernel_log_host_clock {
+                    kernel_log::lines_within(&lines, since)
+                } else {
+                    lines
+                };
+                kernel_log::xids_from_lines(&lines)
+            }),
         }
     }
 

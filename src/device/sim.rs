@@ -30,6 +30,10 @@ pub struct Fixture {
     /// Kernel log lines (`dmesg`), or why they cannot be read.
     #[serde(default)]
     pub kernel_log: Reading<Vec<String>>,
+    /// The `[seconds]` stamps of `kernel_log` are on this host's kmsg clock:
+    /// `--since` windows them as it does /dev/kmsg records.
+    #[serde(default)]
+    pub kernel_log_host_clock: bool,
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,

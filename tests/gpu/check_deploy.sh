@@ -76,10 +76,14 @@ if [[ $code -eq 0 ]]; then pass "monitor exits 0 on SIGTERM"; else fail "monitor
 mkdir -p "$work/fake"
 printf '#!/bin/sh\necho "$*" >> %s/scontrol.log\n' "$work" >"$work/fake/scontrol"
 chmod 755 "$work/fake/scontrol"
-PATH="$work/fake:$work:$PATH" GPUCTL_NODE=gpu-check bash deploy/slurm/gpuctl-healthcheck.sh; code=$?
-calls=$(cat "$work/scontrol.log" 2>/dev/null)
+PATH="$work/fake:$work:$PATH" GPUCTL_NODE=gpu-check GPUCTL_STATE_DIR="$work/state" bash deploy/slurm/gpuctl-healthcheck.sh; code=$?
+# Only calls that change Slurm count (`show node` only reads).
+calls=$(grep -v '^show node' "$work/scontrol.log" 2>/dev/null)
 echo "slurm health check: exit $code, scontrol calls: ${calls:-none}"
 if [[ $code -eq 0 && -z $calls ]]; then pass "slurm health check: healthy GPU, no drain"; else fail "slurm health check exit $code, calls: $calls"; fi
 PATH="$work:$PATH" bash deploy/slurm/gpuctl-prolog.sh; code=$?
 if [[ $code -eq 0 ]]; then pass "slurm prolog passes"; else fail "slurm prolog exit $code"; fi
+# Issue 23: a job given GPU 0 only is checked on GPU 0 only.
+PATH="$work:$PATH" SLURM_JOB_GPUS=0 bash deploy/slurm/gpuctl-prolog.sh; code=$?
+if [[ $code -eq 0 ]]; then pass "slurm prolog passes for a job on GPU 0"; else fail "slurm prolog (SLURM_JOB_GPUS=0) exit $code"; fi
 exit $rc

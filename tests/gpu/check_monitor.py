@@ -11,7 +11,9 @@ Prints PASS/FAIL lines and the measured figures:
   - CPU of `monitor --interval 1s` as % of one core (goal <= 1%);
   - /metrics scrape latency p50/p99 over 1000 scrapes on loopback (goal p99 < 5 ms);
   - resident memory and open fds over --rss-minutes at 100 ms (goal: flat within 1 MiB);
-  - SIGTERM ends with the summary and exit 0.
+  - SIGTERM ends with the summary and exit 0, and leaves the textfile saying
+    gpuctl_gpu_up 0 (issue 23); the sample timestamp and each GPU's slowdown
+    temperature are exported.
 """
 import argparse
 import json
@@ -217,7 +219,22 @@ def main():
     with open("/tmp/gpuctl_monitor_check.prom") as f:
         prom = f.read()
     check("gpuctl_gpu_up{" in prom, "--textfile written")
+    # Issue 23: the sample timestamp, each GPU's own slowdown temperature
+    # and the hardware-XID counter, read from the real GPUs.
+    stamps = [float(l.rsplit(" ", 1)[1]) for l in prom.splitlines() if l.startswith("gpuctl_sample_timestamp_seconds{")]
+    check(stamps and all(abs(time.time() - t) < 5 for t in stamps), "textfile: sample timestamp is now", str(stamps))
+    slow = [float(l.rsplit(" ", 1)[1]) for l in prom.splitlines() if l.startswith("gpuctl_gpu_slowdown_temperature_celsius{")]
+    print("FIGURE slowdown temperatures (C):", slow)
+    check(slow and all(60 <= t <= 110 for t in slow), "textfile: per-GPU slowdown temperature from NVML", str(slow))
+    check("gpuctl_xid_hardware_errors_total{" in prom, "textfile: hardware-XID counter exported")
+    nvl = [l for l in prom.splitlines() if l.startswith("gpuctl_nvlink_crc_errors_total{")]
+    print(f"FIGURE NVLink CRC error series: {len(nvl)} (one per GPU with NVLink; none on PCIe-only GPUs)")
     out = stop(rss_p, "monitor --interval 100ms --listen --textfile")
+    with open("/tmp/gpuctl_monitor_check.prom") as f:
+        left = f.read()
+    up = [l for l in left.splitlines() if l.startswith("gpuctl_gpu_up{")]
+    check(up and all(l.endswith(" 0.0") for l in up) and "gpuctl_gpu_healthy{" not in left,
+          "after SIGTERM the textfile says gpuctl_gpu_up 0 and nothing healthy", left[:400])
     if out:
         rep = json.loads(out.strip().splitlines()[-1]) if out.strip().startswith("{") else None
         print("summary:", out.strip().splitlines()[-1][:300])

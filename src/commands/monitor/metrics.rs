@@ -93,6 +93,13 @@ pub const METRICS: &[MetricDef] = &[
         read: |s| f(s.temperature_memory_c),
     },
     MetricDef {
+        name: "gpuctl_gpu_slowdown_temperature_celsius",
+        kind: Kind::Gauge,
+        help: "The GPU's own slowdown temperature (NVML threshold), degrees Celsius.",
+        dcgm: Some(("DCGM_FI_DEV_SLOWDOWN_TEMP", 1.0)),
+        read: |s| f(s.slowdown_temperature_c),
+    },
+    MetricDef {
         name: "gpuctl_sm_clock_hertz",
         kind: Kind::Gauge,
         help: "SM clock in hertz.",
@@ -261,11 +268,39 @@ pub const METRICS: &[MetricDef] = &[
         read: |s| u(s.pcie_replays),
     },
     MetricDef {
+        name: "gpuctl_nvlink_crc_errors_total",
+        kind: Kind::Counter,
+        help: "NVLink flit CRC errors over all links since the driver loaded.",
+        dcgm: Some(("DCGM_FI_DEV_NVLINK_CRC_FLIT_ERROR_COUNT_TOTAL", 1.0)),
+        read: |s| u(s.nvlink_crc_errors),
+    },
+    MetricDef {
+        name: "gpuctl_nvlink_replay_errors_total",
+        kind: Kind::Counter,
+        help: "NVLink replays over all links since the driver loaded.",
+        dcgm: Some(("DCGM_FI_DEV_NVLINK_REPLAY_ERROR_COUNT_TOTAL", 1.0)),
+        read: |s| u(s.nvlink_replay_errors),
+    },
+    MetricDef {
+        name: "gpuctl_nvlink_recovery_errors_total",
+        kind: Kind::Counter,
+        help: "NVLink link recoveries over all links since the driver loaded.",
+        dcgm: Some(("DCGM_FI_DEV_NVLINK_RECOVERY_ERROR_COUNT_TOTAL", 1.0)),
+        read: |s| u(s.nvlink_recovery_errors),
+    },
+    MetricDef {
         name: "gpuctl_xid_errors_total",
         kind: Kind::Counter,
         help: "XID errors seen since monitor started.",
         dcgm: None,
         read: |s| Some(s.xid_count as f64),
+    },
+    MetricDef {
+        name: "gpuctl_xid_hardware_errors_total",
+        kind: Kind::Counter,
+        help: "XID errors of the hardware class (a GPU, memory, link or board fault) seen since monitor started.",
+        dcgm: None,
+        read: |s| Some(s.xid_hardware_count as f64),
     },
     MetricDef {
         name: "gpuctl_last_xid",
@@ -288,6 +323,47 @@ pub const UP: (&str, &str) = (
     "gpuctl_gpu_up",
     "1 when the last sample of the GPU succeeded, 0 when it failed, timed out or is backed off.",
 );
+/// When the sample was taken (issue 23): a textfile or a scrape that stops
+/// moving shows as a stale timestamp (`GpuctlStaleSample`).
+pub const SAMPLED: (&str, &str) = (
+    "gpuctl_sample_timestamp_seconds",
+    "Unix time of monitor's last sample round; it stops moving when monitor stops.",
+);
+/// dcgm-exporter's units differ from gpuctl's for these: the help text says
+/// the unit the value is in (every scaled dcgm metric is listed here; a unit
+/// test keeps the two in step).
+pub const DCGM_HELP: &[(&str, &str)] = &[
+    (
+        "DCGM_FI_DEV_TOTAL_ENERGY_CONSUMPTION",
+        "Energy consumed since the driver loaded, millijoules.",
+    ),
+    ("DCGM_FI_DEV_SM_CLOCK", "SM clock in megahertz."),
+    ("DCGM_FI_DEV_MEM_CLOCK", "Memory clock in megahertz."),
+    (
+        "DCGM_FI_DEV_GPU_UTIL",
+        "Share of time a kernel was running, percent.",
+    ),
+    (
+        "DCGM_FI_DEV_MEM_COPY_UTIL",
+        "Share of time device memory was read or written, percent.",
+    ),
+    ("DCGM_FI_DEV_FB_USED", "Device memory in use, MiB."),
+    ("DCGM_FI_DEV_FB_FREE", "Device memory free, MiB."),
+];
+
+/// The help text of `def` under dcgm-exporter's name (its unit).
+pub fn dcgm_help(def: &MetricDef) -> &'static str {
+    def.dcgm
+        .and_then(|(name, _)| DCGM_HELP.iter().find(|(n, _)| *n == name))
+        .map_or(def.help, |(_, help)| help)
+}
+
+fn unix_now() -> f64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
 pub const HEALTHY: (&str, &str) = (
     "gpuctl_gpu_healthy",
     "1 when the probe's checks (on the bus, no uncorrected ECC, no row-remap failure, below slowdown temperature) all pass.",
@@ -302,7 +378,7 @@ pub const TEXTFILE_FAILURES: (&str, &str) = (
 
 type Labels = Vec<(String, String)>;
 
-fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
+pub(super) fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
     let l = |k: &str, v: &str| (k.to_string(), v.to_string());
     match names {
         MetricNames::Gpuctl => vec![
@@ -355,6 +431,7 @@ pub fn render_openmetrics(
         }
         registry.register(name, help.trim_end_matches('.'), family);
     }
+    register_sampled(&mut registry, &label_sets);
     for def in METRICS {
         // A GPU that is down has no readings: its series disappear, which
         // is how Prometheus marks them stale.
@@ -389,7 +466,7 @@ pub fn render_openmetrics(
                 for (l, v) in values {
                     family.get_or_create(l).set(v * scale);
                 }
-                registry.register(dcgm_name, def.help.trim_end_matches('.'), family);
+                registry.register(dcgm_name, dcgm_help(def).trim_end_matches('.'), family);
             }
             (MetricNames::Dcgm, _, None) => {}
         }
@@ -402,6 +479,33 @@ pub fn render_openmetrics(
         let base = name.strip_suffix("_total").unwrap_or(name);
         registry.register(base, help.trim_end_matches('.'), family);
     }
+    let mut out = String::new();
+    // Writing into a String cannot fail.
+    let _ = encode(&mut out, &registry);
+    out
+}
+
+fn register_sampled(registry: &mut Registry, label_sets: &[Labels]) {
+    let family = gauge_family();
+    let now = unix_now();
+    for l in label_sets {
+        family.get_or_create(l).set(now);
+    }
+    registry.register(SAMPLED.0, SAMPLED.1.trim_end_matches('.'), family);
+}
+
+/// What monitor leaves behind when it stops (issue 23): every GPU
+/// `gpuctl_gpu_up 0` and the time it stopped, nothing else, so a textfile
+/// that outlives its writer never says healthy.
+pub fn render_stopped(samples: &[GpuSample], names: MetricNames, hostname: &str) -> String {
+    let mut registry = Registry::default();
+    let label_sets: Vec<Labels> = samples.iter().map(|s| labels(s, names, hostname)).collect();
+    let family = gauge_family();
+    for l in &label_sets {
+        family.get_or_create(l).set(0.0);
+    }
+    registry.register(UP.0, UP.1.trim_end_matches('.'), family);
+    register_sampled(&mut registry, &label_sets);
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &registry);
@@ -446,6 +550,10 @@ pub fn markdown_table() -> String {
         "| `{}` | gauge | (same) | {} |\n",
         HEALTHY.0, HEALTHY.1
     ));
+    out.push_str(&format!(
+        "| `{}` | gauge | (same) | {} |\n",
+        SAMPLED.0, SAMPLED.1
+    ));
     for def in METRICS {
         let kind = match def.kind {
             Kind::Gauge => "gauge",
@@ -460,4 +568,25 @@ pub fn markdown_table() -> String {
     let (name, help) = TEXTFILE_FAILURES;
     out.push_str(&format!("| `{name}` | counter | (same) | {help} |\n"));
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_scaled_dcgm_metric_has_help_in_its_own_unit() {
+        for def in METRICS {
+            if let Some((name, scale)) = def.dcgm {
+                let listed = DCGM_HELP.iter().any(|(n, _)| *n == name);
+                assert_eq!(listed, scale != 1.0, "{name}: scale {scale}");
+            }
+        }
+        let energy = METRICS
+            .iter()
+            .find(|d| d.name == "gpuctl_energy_joules_total")
+            .unwrap();
+        assert!(dcgm_help(energy).contains("millijoules"));
+        assert!(energy.help.contains("joules") && !energy.help.contains("milli"));
+    }
 }

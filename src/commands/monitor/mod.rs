@@ -20,6 +20,7 @@ pub mod metrics;
 pub mod sample;
 mod serve;
 mod textfile;
+mod stale;
 
 use self::sample::{Breaker, GpuId, GpuSample, Previous, RawReadings};
 use super::Selected;
@@ -112,6 +113,7 @@ struct Slot {
     util_n: u64,
     read_ms_sum: f64,
     xid_count: u64,
+    xid_hardware: u64,
     last_xid: Option<u64>,
 }
 
@@ -197,6 +199,7 @@ pub fn run(
                 util_n: 0,
                 read_ms_sum: 0.0,
                 xid_count: 0,
+                xid_hardware: 0,
                 last_xid: None,
             }
         })
@@ -286,6 +289,7 @@ pub fn run(
                 .filter(|x| x.gpu_index == slot.nvml_index.or(Some(u32::MAX)))
             {
                 slot.xid_count += 1;
+                slot.xid_hardware += u64::from(crate::checks::xid::is_hardware(x.xid));
                 slot.last_xid = Some(x.xid);
                 if slot.summary.xids.len() < XIDS_KEPT {
                     slot.summary.xids.push(x.xid);
@@ -339,6 +343,7 @@ pub fn run(
             }
             s.breaker = slot.breaker.label();
             s.xid_count = slot.xid_count;
+            s.xid_hardware_count = slot.xid_hardware;
             s.last_xid = slot.last_xid;
             if slot.up != Some(s.up) {
                 let kind = if s.up { "gpu_up" } else { "gpu_down" };
@@ -417,6 +422,10 @@ pub fn run(
         }
     }
     drop(server);
+    if let (Some(path), true) = (&args.textfile, crate::signal::stopped()) {
+        let last: Vec<GpuSample> = slots.iter().map(|s| s.last.clone()).collect();
+        stale::leave_textfile(path, &last, args.metric_names, &hostname, out);
+    }
     // The energy counter is read every ENERGY_EVERY: read it once more so
     // the summary's energy covers the whole run, short runs included. After
     // a Ctrl-C the bounded layer gives a hung call 300 ms, not the full
@@ -562,7 +571,8 @@ fn spawn_reader(
                 let counters = match &errors {
                     Some((at, c)) if at.elapsed() < ERROR_COUNTERS_EVERY => c.clone(),
                     _ => {
-                        let c = nvml.error_counters(index);
+                        let mut c = nvml.error_counters(index);
+                        c.nvlinks = nvml.nvlinks(index);
                         errors = Some((Instant::now(), c.clone()));
                         c
                     }

@@ -73,6 +73,8 @@ pub struct GpuSample {
     pub energy_j: Option<f64>,
     pub temperature_gpu_c: Option<u32>,
     pub temperature_memory_c: Option<u32>,
+    /// The GPU's own slowdown temperature (NVML threshold), read once.
+    pub slowdown_temperature_c: Option<u32>,
     pub sm_clock_mhz: Option<u32>,
     pub memory_clock_mhz: Option<u32>,
     pub utilization_gpu_pct: Option<u32>,
@@ -98,8 +100,14 @@ pub struct GpuSample {
     pub row_remap_pending: Option<bool>,
     pub row_remap_failure: Option<bool>,
     pub pcie_replays: Option<u64>,
+    /// NVLink error counters summed over the GPU's links (none: no NVLink).
+    pub nvlink_crc_errors: Option<u64>,
+    pub nvlink_replay_errors: Option<u64>,
+    pub nvlink_recovery_errors: Option<u64>,
     /// XIDs seen on this GPU since monitor started.
     pub xid_count: u64,
+    /// Those of them that `checks::xid` classes as hardware faults.
+    pub xid_hardware_count: u64,
     pub last_xid: Option<u64>,
     pub processes: Option<Vec<GpuProcess>>,
     /// Milliseconds the reads took.
@@ -180,6 +188,12 @@ impl GpuSample {
             self.row_remap_failure = Some(rr.failure);
         }
         self.pcie_replays = e.pcie_replay_count.get();
+        self.slowdown_temperature_c = r.slowdown.get();
+        if let Some(links) = e.nvlinks.value().filter(|l| !l.is_empty()) {
+            self.nvlink_crc_errors = Some(links.iter().map(|l| l.crc_errors).sum());
+            self.nvlink_replay_errors = Some(links.iter().map(|l| l.replay_errors).sum());
+            self.nvlink_recovery_errors = Some(links.iter().map(|l| l.recovery_errors).sum());
+        }
         self.processes = r.extra.processes.value().cloned();
 
         let seconds = prev
