@@ -123,6 +123,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::monitor::run(&cli.global, args, &mut out),
             )
         }
+        Command::Diag(args) => ("diag", run_diag(&cli.global, args)),
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;
@@ -162,6 +163,39 @@ pub fn run(args: Vec<OsString>) -> i32 {
         format,
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
+    )
+}
+
+/// `diag`: the plan and each phase's start on stderr (unless --quiet), bars
+/// for its burn and memtest on a terminal; with --json one document, so no
+/// progress lines on stdout.
+fn run_diag(
+    global: &crate::cli::GlobalArgs,
+    args: &crate::cli_diag::DiagArgs,
+) -> Result<Report, AppError> {
+    let say = |line: &str| {
+        if !global.quiet {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    };
+    say(&commands::diag::plan_text(args));
+    let sink = |total: std::time::Duration| -> Box<dyn ProgressSink> {
+        if global.format() == Format::Json {
+            Box::new(progress::Silent)
+        } else {
+            progress_sink(global, total)
+        }
+    };
+    let mut starting = |i: usize, n: usize, spec: &commands::diag::plan::PhaseSpec| {
+        say(&format!("[{}/{n}] {}", i + 1, spec.command_line()));
+    };
+    commands::diag::run(
+        global,
+        args,
+        commands::diag::Hooks {
+            sink: &sink,
+            starting: &mut starting,
+        },
     )
 }
 

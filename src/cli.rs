@@ -464,6 +464,10 @@ pub enum Command {
     /// Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile).
     #[command(after_long_help = MONITOR_LONG_HELP)]
     Monitor(Box<MonitorArgs>),
+    /// Node acceptance by level (1 to 4): health, fabric, burn, memtest, p2p
+    /// and bench as one run with one verdict.
+    #[command(after_long_help = crate::commands::diag::LONG_HELP)]
+    Diag(Box<crate::cli_diag::DiagArgs>),
     /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

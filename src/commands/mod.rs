@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod bench_gate;
 pub mod burn;
+pub mod diag;
 pub mod health;
 pub mod list;
 pub mod memtest;
@@ -40,6 +41,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("p2p", OutputMode::Document),
     ("memtest", OutputMode::Lines),
     ("monitor", OutputMode::Lines),
+    ("diag", OutputMode::Document),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];

@@ -327,6 +327,11 @@ impl NvmlApi for BoundedNvml {
         .unwrap_or_else(Reading::err)
     }
 
+    fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
+        self.gpu(index, "fabric_info", move |n| n.fabric_info(index))
+            .unwrap_or_else(Reading::err)
+    }
+
     fn p2p_link(&self, a: u32, b: u32) -> Result<super::p2p::PairLink, QueryError> {
         // Bounded as a call on `a`; a GPU already known hung on either end
         // answers at once instead of costing another timeout.

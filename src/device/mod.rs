@@ -26,6 +26,7 @@ pub mod memtest;
 pub mod mix;
 pub mod monitor;
 pub mod nvml;
+mod nvml_fabric;
 pub mod p2p;
 pub mod select;
 pub mod sim;
@@ -153,6 +154,10 @@ pub trait NvmlApi: Send + Sync {
     /// links, NVSwitch, or the PCIe path. No default, for the reason
     /// `compute_processes` has none.
     fn p2p_link(&self, a: u32, b: u32) -> Result<p2p::PairLink, QueryError>;
+    /// Registration with the NVSwitch fabric (`diag`); `NotSupported` where
+    /// there is no fabric. No default, for the reason `compute_processes`
+    /// has none.
+    fn fabric_info(&self, index: u32) -> Reading<types::FabricInfo>;
 }
 
 /// A retained context ([`CudaApi::hold_context`]); released on drop.

@@ -675,6 +675,13 @@ impl NvmlApi for RealNvml {
         nvlinks_of(&device).into()
     }
 
+    fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
+        match self.device(index) {
+            Ok(device) => super::nvml_fabric::fabric_info(&device),
+            Err(e) => Reading::err(query_error(e)),
+        }
+    }
+
     fn p2p_link(&self, a: u32, b: u32) -> Result<PairLink, QueryError> {
         let first = self.device(a).map_err(query_error)?;
         let second = self.device(b).map_err(query_error)?;

@@ -122,6 +122,9 @@ pub struct SimGpu {
     pub errors: ErrorCounters,
     #[serde(default)]
     pub nvlinks: Reading<Vec<NvLinkStatus>>,
+    /// NVSwitch fabric registration; absent reads as not supported.
+    #[serde(default)]
+    pub fabric: Reading<super::types::FabricInfo>,
     /// Processes holding memory on it (NVML's running compute processes).
     #[serde(default)]
     pub processes: Reading<Vec<GpuProcess>>,
@@ -606,6 +609,13 @@ impl NvmlApi for SimNvml {
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
         match self.read(index, "nvlinks") {
             Ok(gpu) => gpu.nvlinks.clone(),
+            Err(e) => Reading::err(e),
+        }
+    }
+
+    fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
+        match self.read(index, "fabric_info") {
+            Ok(gpu) => gpu.fabric.clone(),
             Err(e) => Reading::err(e),
         }
     }

@@ -524,3 +524,21 @@ pub struct SelfTestOutcome {
     /// Wall time including context creation and module load, milliseconds.
     pub total_ms: f64,
 }
+
+/// NVML's GPU fabric info (`nvmlDeviceGetGpuFabricInfo`): the GPU's
+/// registration with the NVSwitch fabric manager. A GPU outside any fabric
+/// reads as not supported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FabricInfo {
+    /// `not_supported`, `not_started`, `in_progress` or `completed`.
+    pub state: String,
+    /// The registration's result once `completed`: `success` or NVML's
+    /// error; null before.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub clique_id: Option<u32>,
+    #[serde(default)]
+    pub cluster_uuid: Option<String>,
+}

@@ -6,6 +6,7 @@
 //! types ([`schema`]); `schema.json` beside this file is the committed copy
 //! (`gpuctl schema` prints it, a test checks it is current).
 
+pub mod diag;
 pub mod json;
 pub mod junit;
 pub mod progress;
@@ -676,6 +677,9 @@ pub struct Report {
     /// `p2p` only: every ordered pair of the selected GPUs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p2p: Option<P2pSummary>,
+    /// `diag` only: its phases, each with its command's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diag: Option<diag::DiagSummary>,
 }
 
 /// What `p2p` found.
@@ -766,6 +770,7 @@ impl Report {
             host_checks: Vec::new(),
             gpus: Vec::new(),
             p2p: None,
+            diag: None,
         }
     }
 
