@@ -327,6 +327,11 @@ impl NvmlApi for BoundedNvml {
         .unwrap_or_else(Reading::err)
     }
 
+    fn board_identity(&self, index: u32) -> super::types::BoardIdentity {
+        self.gpu(index, "board_identity", move |n| n.board_identity(index))
+            .unwrap_or_else(super::types::BoardIdentity::unreadable)
+    }
+
     fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
         self.gpu(index, "fabric_info", move |n| n.fabric_info(index))
             .unwrap_or_else(Reading::err)

@@ -26,6 +26,7 @@ pub mod memtest;
 pub mod mix;
 pub mod monitor;
 pub mod nvml;
+mod nvml_board;
 mod nvml_fabric;
 pub mod p2p;
 pub mod select;
@@ -158,6 +159,9 @@ pub trait NvmlApi: Send + Sync {
     /// there is no fabric. No default, for the reason `compute_processes`
     /// has none.
     fn fabric_info(&self, index: u32) -> Reading<types::FabricInfo>;
+    /// VBIOS, InfoROM, board part number and PCI ids (`list`, the RMA
+    /// bundle). No default, for the reason `compute_processes` has none.
+    fn board_identity(&self, index: u32) -> types::BoardIdentity;
 }
 
 /// A retained context ([`CudaApi::hold_context`]); released on drop.

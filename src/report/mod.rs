@@ -6,6 +6,7 @@
 //! types ([`schema`]); `schema.json` beside this file is the committed copy
 //! (`gpuctl schema` prints it, a test checks it is current).
 
+pub mod board;
 pub mod diag;
 pub mod json;
 pub mod junit;
@@ -296,6 +297,8 @@ pub struct GpuDetails {
     pub pcie_link_width_current: Option<u32>,
     pub pcie_link_gen_max: Option<u32>,
     pub pcie_link_width_max: Option<u32>,
+    /// VBIOS, InfoROM, board part number, PCI ids.
+    pub board: board::BoardReport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]

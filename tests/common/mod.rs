@@ -544,6 +544,21 @@ pub struct Details {
     pub pcie_link_width_current: Option<u32>,
     pub pcie_link_gen_max: Option<u32>,
     pub pcie_link_width_max: Option<u32>,
+    pub board: Board,
+}
+
+/// A GPU's board identity (`gpus[].details.board`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    pub vbios_version: Option<String>,
+    pub inforom_image_version: Option<String>,
+    pub inforom_oem_version: Option<String>,
+    pub inforom_ecc_version: Option<String>,
+    pub inforom_power_version: Option<String>,
+    pub board_part_number: Option<String>,
+    pub pci_device_id: Option<String>,
+    pub pci_subsystem_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
