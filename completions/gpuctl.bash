@@ -306,7 +306,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__health)
-            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --report --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -353,6 +353,10 @@ _gpuctl() {
                     return 0
                     ;;
                 --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --report)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

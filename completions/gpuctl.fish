@@ -217,6 +217,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l skip -d 'Skip t
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l fail-on -d 'Exit 1 on FAIL only (default), or on WARN too' -r -f -a "fail\t'Only a FAIL fails the run'
 warn\t'A WARN fails the run too'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file with a [health] table of defaults for these options' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l report -d 'Also write an RMA bundle (.tar.gz named by host, time and verdict) into this directory' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l temperature-margin-c -d 'WARN when a temperature is within this many °C of its slowdown threshold [0 to 50 °C; default: 5 °C]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l ecc-corrected-max -d 'WARN above this many corrected ECC errors since reset [0 to 1000000000; default: 1000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l remap-uncorrectable-max -d 'WARN above this many rows remapped for uncorrectable errors [0 to 1000000000; default: 8]' -r

@@ -95,7 +95,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             crate::signal::probe_answers_signals(probe_signal_answer(format));
             ("probe", commands::probe::run(&cli.global, args))
         }
-        Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
+        Command::Health(args) => (
+            "health",
+            with_bundle(&cli.global, args.report.as_deref(), || {
+                commands::health::run(&cli.global, args)
+            }),
+        ),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
             (
@@ -123,7 +128,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::monitor::run(&cli.global, args, &mut out),
             )
         }
-        Command::Diag(args) => ("diag", run_diag(&cli.global, args)),
+        Command::Diag(args) => (
+            "diag",
+            with_bundle(&cli.global, args.report.as_deref(), || {
+                run_diag(&cli.global, args)
+            }),
+        ),
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;
@@ -164,6 +174,23 @@ pub fn run(args: Vec<OsString>) -> i32 {
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
     )
+}
+
+/// Runs a command that takes `--report DIR`: the directory is checked
+/// before the run, the bundle written after it and named on stderr.
+fn with_bundle(
+    global: &crate::cli::GlobalArgs,
+    dir: Option<&std::path::Path>,
+    run: impl FnOnce() -> Result<Report, AppError>,
+) -> Result<Report, AppError> {
+    if let Some(dir) = dir {
+        commands::bundle::check_dir(dir)?;
+    }
+    let report = commands::bundle::attach(global, dir, run()?);
+    if let (Some(path), false) = (&report.bundle, global.quiet) {
+        let _ = writeln!(std::io::stderr(), "RMA bundle: {path}");
+    }
+    Ok(report)
 }
 
 /// `diag`: the plan and each phase's start on stderr (unless --quiet), bars

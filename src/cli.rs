@@ -543,6 +543,10 @@ pub struct HealthArgs {
     /// TOML file with a [health] table of defaults for these options.
     #[arg(long, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
+    /// Also write an RMA bundle (.tar.gz named by host, time and verdict)
+    /// into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
     // Help text, range and default of the thresholds below come from
     // `config::HEALTH_THRESHOLDS` (applied in `command()`).
     #[arg(long, value_name = "C", allow_hyphen_values = true, value_parser = threshold_u32(config::TEMPERATURE_MARGIN_C))]

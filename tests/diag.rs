@@ -373,3 +373,144 @@ fn an_interrupted_diag_reports_the_phases_not_run() {
     );
     let _: Value = serde_json::from_str(&stdout).unwrap();
 }
+
+// ------------------------------------------------------------ RMA bundle
+
+/// Every file of a `.tar.gz`, by path.
+fn untar(path: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    let file = std::fs::File::open(path).unwrap();
+    let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(file));
+    let mut out = std::collections::BTreeMap::new();
+    for entry in archive.entries().unwrap() {
+        let mut entry = entry.unwrap();
+        let name = entry.path().unwrap().display().to_string();
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut entry, &mut text).unwrap();
+        out.insert(name, text);
+    }
+    out
+}
+
+#[test]
+fn the_rma_bundle_holds_what_a_vendor_asks_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let fixture = fixture_variant(dir.path(), "ecc_error.json", "rma.json", |f| {
+        f["gpus"][0]["board"] = json!({
+            "vbios_version": "96.00.99.00.01",
+            "inforom_image": "G520.0200.00.05",
+            "board_part_number": "692-2G520-0200-000",
+            "pci_device_id": 0x2330_10de_u32
+        });
+        f["kernel_log"] = json!([
+            "[ 12.5] NVRM: Xid (PCI:0000:18:00): 48, pid=7, name=train, DBE",
+            "[ 13.5] NVRM: Xid (PCI:0000:2a:00): 79, pid=1, name=x, off the bus",
+            "[ 14.5] some other line"
+        ]);
+    });
+    let out = dir.path().join("rma");
+    let out_arg = out.to_str().unwrap();
+    let rep = diag(&fixture, &["--level", "1", "--report", out_arg])
+        .assert_code(1)
+        .report();
+    let bundle = std::path::PathBuf::from(rep.bundle.as_deref().expect("bundle named"));
+    assert_eq!(bundle.parent().unwrap(), out);
+    let name = bundle.file_name().unwrap().to_str().unwrap().to_string();
+    let host = rep.host.as_deref().unwrap();
+    assert!(name.starts_with(&format!("gpuctl-{host}-")), "{name}");
+    assert!(name.ends_with("-fail.tar.gz"), "{name}");
+    // Only the bundle: no partial file left behind.
+    assert_eq!(std::fs::read_dir(&out).unwrap().count(), 1);
+
+    let files = untar(&bundle);
+    let stem = name.trim_end_matches(".tar.gz");
+    let file = |f: &str| {
+        files
+            .get(&format!("{stem}/{f}"))
+            .unwrap_or_else(|| panic!("no {f} in {:?}", files.keys()))
+    };
+    let mut names: Vec<&str> = files.keys().map(|k| k.trim_start_matches(stem)).collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            "/gpu0/counters.json",
+            "/gpu0/identity.json",
+            "/gpu0/xid.log",
+            "/gpu1/counters.json",
+            "/gpu1/identity.json",
+            "/gpu1/xid.log",
+            "/gpuctl-version.txt",
+            "/report.json"
+        ]
+    );
+    // The report inside is the one printed, bundle name and all.
+    let inside = parse_report(file("report.json"));
+    assert_eq!(inside.summary, rep.summary);
+    assert_eq!(inside.bundle, rep.bundle);
+    assert!(
+        file("gpuctl-version.txt").starts_with(&format!("gpuctl {}", env!("CARGO_PKG_VERSION")))
+    );
+    // Identity sheet: serial, UUID, board, PCI ids, driver.
+    let id: Value = serde_json::from_str(file("gpu0/identity.json")).unwrap();
+    assert_eq!(id["gpu"]["serial"], "1652320000");
+    assert_eq!(id["gpu"]["uuid"], UUID0);
+    let board = &id["gpu"]["details"]["board"];
+    assert_eq!(board["vbios_version"], "96.00.99.00.01");
+    assert_eq!(board["inforom_image_version"], "G520.0200.00.05");
+    assert_eq!(board["board_part_number"], "692-2G520-0200-000");
+    assert_eq!(board["pci_device_id"], "0x233010de");
+    assert_eq!(id["driver"]["driver_version"], DRIVER_VERSION);
+    // Each GPU's own XID lines only.
+    let xid0 = file("gpu0/xid.log");
+    assert!(xid0.contains("48") && xid0.contains("DBE"), "{xid0}");
+    assert!(!xid0.contains("off the bus"), "{xid0}");
+    assert!(
+        file("gpu1/xid.log").contains("79"),
+        "{}",
+        file("gpu1/xid.log")
+    );
+    // Counters: GPU 0's uncorrected ECC errors as NVML gave them.
+    let c0: Value = serde_json::from_str(file("gpu0/counters.json")).unwrap();
+    assert_eq!(c0["ecc_volatile"]["uncorrected"], 2);
+    assert!(c0.get("row_remap").is_some());
+    // No environment in any file.
+    for text in files.values() {
+        assert!(!text.contains("GPUCTL_SIMULATE") && !text.contains("PATH="));
+    }
+}
+
+#[test]
+fn health_writes_the_bundle_too_and_a_bad_directory_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("b");
+    let r = run(
+        "two_h100.json",
+        &[
+            "health",
+            "--no-compute",
+            "--json",
+            "--report",
+            out.to_str().unwrap(),
+        ],
+    );
+    r.assert_code(0);
+    let rep = r.report();
+    let bundle = rep.bundle.as_deref().unwrap();
+    assert!(bundle.ends_with("-pass.tar.gz"), "{bundle}");
+    assert!(r.stderr.contains("RMA bundle: "), "{}", r.stderr);
+    assert_eq!(untar(std::path::Path::new(bundle)).len(), 8);
+    // A file where the directory should be: usage error before any run.
+    let file = dir.path().join("f");
+    std::fs::write(&file, "").unwrap();
+    let r = run(
+        "two_h100.json",
+        &["diag", "-r", "1", "--report", file.to_str().unwrap()],
+    );
+    r.assert_code(2);
+    assert!(r.stderr_line().contains("--report"), "{}", r.stderr);
+    // Without --report there is no bundle key at all.
+    assert!(diag("two_h100.json", &["-r", "1"])
+        .report()
+        .bundle
+        .is_none());
+}

@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_gate;
+pub mod bundle;
 pub mod burn;
 pub mod diag;
 pub mod health;

@@ -5,7 +5,7 @@ use super::Report;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-/// `diag`'s run: level, phases in order, and the RMA bundle if written.
+/// `diag`'s run: level and phases in order.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct DiagSummary {
     /// 1 to 4.
@@ -16,8 +16,6 @@ pub struct DiagSummary {
     pub seconds: f64,
     /// Every phase of the level, run or not.
     pub phases: Vec<DiagPhase>,
-    /// The RMA bundle written (`--report DIR`); null when none.
-    pub bundle: Option<String>,
 }
 
 /// What became of a phase.

@@ -683,6 +683,10 @@ pub struct Report {
     /// `diag` only: its phases, each with its command's report.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub diag: Option<diag::DiagSummary>,
+    /// The RMA bundle written (`--report DIR` of `diag` and `health`);
+    /// absent when none was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 /// What `p2p` found.
@@ -774,6 +778,7 @@ impl Report {
             gpus: Vec::new(),
             p2p: None,
             diag: None,
+            bundle: None,
         }
     }
 

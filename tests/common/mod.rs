@@ -211,6 +211,9 @@ pub struct Report {
     /// Only in `diag` reports.
     #[serde(default)]
     pub diag: Option<Diag>,
+    /// The RMA bundle (`--report DIR`).
+    #[serde(default)]
+    pub bundle: Option<String>,
 }
 
 /// What `diag` ran (`diag`).
@@ -221,7 +224,6 @@ pub struct Diag {
     pub keep_going: bool,
     pub seconds: f64,
     pub phases: Vec<DiagPhase>,
-    pub bundle: Option<String>,
 }
 
 /// One `diag` phase, with its command's own report.

@@ -316,7 +316,6 @@ fn join(args: &DiagArgs, phases: Vec<DiagPhase>, took: Duration) -> Report {
         keep_going: args.keep_going,
         seconds: took.as_secs_f64(),
         phases,
-        bundle: None,
     });
     report
 }
