@@ -212,6 +212,9 @@ fn the_run_stops_at_the_first_fail() {
     assert!(gpu_check(&rep, 0, "diag_health")
         .message
         .contains("ecc_volatile_uncorrected"));
+    // The phase's remedy, filled in for the GPU, comes with the verdict.
+    let remedy = gpu_check(&rep, 0, "diag_health").remedy.clone().unwrap();
+    assert!(remedy.contains("00000000:18:00.0"), "{remedy}");
     assert!(
         rep.summary.contains("not run: fabric, burn"),
         "{}",

@@ -15,7 +15,10 @@
 # Environment (all optional):
 #   GPUCTL               gpuctl binary (default: gpuctl on PATH)
 #   SCONTROL             scontrol binary (default: scontrol on PATH)
-#   GPUCTL_HEALTH_ARGS   extra arguments for `gpuctl health`, split on spaces
+#   GPUCTL_HEALTH_COMMAND  `health` (default) or `diag` (then set
+#                        GPUCTL_HEALTH_ARGS="--level 1": health without compute
+#                        plus the NVSwitch fabric state, one verdict)
+#   GPUCTL_HEALTH_ARGS   extra arguments for that command, split on spaces
 #                        (default: --no-compute, so a periodic check does not
 #                        compete with running jobs; use "" for the full check)
 #   GPUCTL_NODE          node name (default: hostname -s)
@@ -27,6 +30,7 @@ tag='gpuctl-healthcheck'
 gpuctl=${GPUCTL:-gpuctl}
 scontrol=${SCONTROL:-scontrol}
 reason_max=${GPUCTL_REASON_MAX:-256}
+health_command=${GPUCTL_HEALTH_COMMAND:-health}
 read -r -a health_args <<<"${GPUCTL_HEALTH_ARGS---no-compute}"
 
 # Loud: stderr (the slurmd log) and syslog, tagged so it can be alerted on.
@@ -91,7 +95,7 @@ fi
 errfile=$(mktemp) || { say "mktemp failed; node NOT drained"; exit 3; }
 trap 'rm -f "$errfile"' EXIT
 
-report=$("$gpuctl" health --json "${health_args[@]}" 2>"$errfile")
+report=$("$gpuctl" "$health_command" --json "${health_args[@]}" 2>"$errfile")
 rc=$?
 stderr_text=$(tr '\n' ' ' <"$errfile")
 

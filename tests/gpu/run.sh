@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|diag|diag3-start|diag3-collect|all]
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
@@ -60,6 +60,16 @@ if [[ $what == rss-start ]]; then
 fi
 if [[ $what == rss-collect ]]; then
     echo "== monitor RSS run"; python3 tests/gpu/monitor_rss.py collect 2>&1 | tee "$out/rss.log" || rc=1
+fi
+if [[ $what == diag || $what == all ]]; then
+    echo "== diag checks (list identity, levels 1-2 timed, Ctrl-C, RMA bundle)"
+    OUT="$out" python3 tests/gpu/check_diag.py levels 2>&1 | tee "$out/diag.log" || rc=1
+fi
+if [[ $what == diag3-start ]]; then
+    OUT="$out" python3 tests/gpu/check_diag.py l3-start || rc=1
+fi
+if [[ $what == diag3-collect ]]; then
+    echo "== diag level 3 (timed)"; OUT="$out" python3 tests/gpu/check_diag.py l3-collect 2>&1 | tee "$out/diag3.log" || rc=1
 fi
 if [[ $what == deploy || $what == all ]]; then
     echo "== deploy checks (the image's commands as the container runs them)"

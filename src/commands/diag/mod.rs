@@ -153,6 +153,7 @@ fn gpu_verdict(phase: &DiagPhase, index: u32) -> Option<Check> {
         (Some(r), _) => r,
         (None, _) => return None,
     };
+    let mut remedy = None;
     let (status, failing): (CheckStatus, Vec<String>) = if let Some(g) = report
         .gpus
         .iter()
@@ -165,6 +166,14 @@ fn gpu_verdict(phase: &DiagPhase, index: u32) -> Option<Check> {
             .filter(|c| c.status >= CheckStatus::Warn)
             .map(|c| c.name.clone())
             .collect();
+        // The worst check's remedy, already filled in for this GPU.
+        remedy = g
+            .checks
+            .iter()
+            .flatten()
+            .filter(|c| c.status >= CheckStatus::Warn)
+            .max_by_key(|c| c.status)
+            .and_then(|c| c.remedy.clone());
         (g.status.unwrap_or(CheckStatus::Fail), failing)
     } else if let Some(p2p) = &report.p2p {
         let pairs: Vec<_> = p2p
@@ -206,7 +215,9 @@ fn gpu_verdict(phase: &DiagPhase, index: u32) -> Option<Check> {
             failing.join(", ")
         )
     };
-    Some(Check::new(&name, status, message))
+    let mut check = Check::new(&name, status, message);
+    check.remedy = remedy;
+    Some(check)
 }
 
 /// The phase's verdict as a host check: its report's outcome, or its error.
