@@ -545,7 +545,7 @@ pub struct FabricInfo {
 
 /// What a vendor's RMA form asks about a board, beyond serial and UUID
 /// (`list`, the RMA bundle). Each field is read independently.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct BoardIdentity {
     pub vbios_version: Reading<String>,
@@ -574,21 +574,6 @@ impl BoardIdentity {
             board_part_number: r(),
             pci_device_id: Reading::err(e.clone()),
             pci_subsystem_id: Reading::err(e),
-        }
-    }
-}
-
-impl Default for BoardIdentity {
-    fn default() -> Self {
-        Self {
-            vbios_version: Reading::default(),
-            inforom_image: Reading::default(),
-            inforom_oem: Reading::default(),
-            inforom_ecc: Reading::default(),
-            inforom_power: Reading::default(),
-            board_part_number: Reading::default(),
-            pci_device_id: Reading::default(),
-            pci_subsystem_id: Reading::default(),
         }
     }
 }
