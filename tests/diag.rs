@@ -517,3 +517,21 @@ fn health_writes_the_bundle_too_and_a_bad_directory_is_refused() {
         .bundle
         .is_none());
 }
+
+#[test]
+fn p2p_is_skipped_on_a_single_gpu_not_a_warning() {
+    let rep = diag(
+        "two_h100.json",
+        &["--level", "2", "--burn-duration", "300ms", "-i", "0"],
+    )
+    .assert_code(0)
+    .report();
+    assert_eq!(rep.outcome, "pass", "{}", rep.summary);
+    let d = rep.diag.as_ref().unwrap();
+    let p2p = d.phase("p2p");
+    assert_eq!(p2p.outcome, "skipped");
+    assert!(p2p.report.is_none());
+    assert_eq!(host_check(&rep, "diag_p2p").status, "skip");
+    assert_eq!(d.phase("bench").outcome, "pass");
+    assert!(!rep.gpu(0).check_names().contains(&"diag_p2p"));
+}

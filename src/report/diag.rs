@@ -29,6 +29,9 @@ pub enum PhaseOutcome {
     Error,
     /// Stopped by a signal while it ran.
     Interrupted,
+    /// Nothing to test here (p2p with fewer than two GPUs); `note` says
+    /// why. Neither a pass nor a failure.
+    Skipped,
     /// Not run: an earlier phase failed (no `--keep-going`), or a signal
     /// stopped the run first; `note` says which.
     NotRun,

@@ -45,6 +45,17 @@ pub fn run(global: &GlobalArgs, args: &DiagArgs, hooks: Hooks<'_>) -> Result<Rep
             phases.push(not_run(spec, why));
             continue;
         }
+        let gpus_tested = phases
+            .iter()
+            .find_map(|p| p.report.as_ref())
+            .map(|r| r.gpus.len());
+        if spec.name == "p2p" && gpus_tested.is_some_and(|n| n < 2) {
+            phases.push(DiagPhase {
+                outcome: PhaseOutcome::Skipped,
+                ..not_run(spec, "fewer than two GPUs: no pair to test")
+            });
+            continue;
+        }
         (hooks.starting)(i, specs.len(), spec);
         let began = Instant::now();
         let result = run_phase(global, spec, hooks.sink);
@@ -149,7 +160,7 @@ fn run_phase(
 fn gpu_verdict(phase: &DiagPhase, index: u32) -> Option<Check> {
     let name = format!("{CHECK_PREFIX}{}", phase.name);
     let report = match (&phase.report, phase.outcome) {
-        (_, PhaseOutcome::NotRun) => return None,
+        (_, PhaseOutcome::NotRun | PhaseOutcome::Skipped) => return None,
         (Some(r), _) => r,
         (None, _) => return None,
     };
@@ -234,6 +245,10 @@ fn phase_verdict(phase: &DiagPhase) -> Option<Check> {
         .unwrap_or_default();
     let (status, text) = match phase.outcome {
         PhaseOutcome::NotRun => return None,
+        PhaseOutcome::Skipped => (
+            CheckStatus::Skip,
+            format!("skipped: {}", phase.note.as_deref().unwrap_or("")),
+        ),
         PhaseOutcome::Pass => (CheckStatus::Pass, "passed".to_string()),
         PhaseOutcome::Warn => (CheckStatus::Warn, "passed with warnings".to_string()),
         PhaseOutcome::Fail => (CheckStatus::Fail, "failed".to_string()),
