@@ -40,6 +40,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "bench" -d 'Benchmark 
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "p2p" -d 'Peer-to-peer check of every pair of GPUs: topology, peer access, verified copies, bandwidth and latency, as GPU x GPU matrices'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "memtest" -d 'Memory test at HBM speed: every pattern over (nearly) all free memory, errors with address and bits, ECC cross-check, wiped after'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "diag" -d 'Node acceptance by level (1 to 4): health, fabric, burn, memtest, p2p and bench as one run with one verdict'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
@@ -172,6 +173,21 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s r -l level -d '1: health without compute and the fabric (seconds); 2: adds compute, a short burn, a fast memtest pass, a quick p2p and bench (about 2 min); 3: a 10-minute burn, a full memtest pass, full bench and p2p (about 15 min); 4: level 3 longer (an hour or more) [1 to 4]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l burn-duration -d 'The burn phase\'s duration instead of the level\'s [100ms to 7days]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l memtest-passes -d 'The memtest phase\'s full passes instead of the level\'s [1 to 10000]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l expect-gpus -d 'Fail unless exactly this many GPUs are present (health\'s --expect-gpus) [0 to 1024]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l report -d 'Also write an RMA bundle (.tar.gz named by host, time and verdict) into this directory' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l keep-going -d 'Run every phase even after one FAILs (default: stop at the first FAIL)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
@@ -202,6 +218,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l skip -d 'Skip t
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l fail-on -d 'Exit 1 on FAIL only (default), or on WARN too' -r -f -a "fail\t'Only a FAIL fails the run'
 warn\t'A WARN fails the run too'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file with a [health] table of defaults for these options' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l report -d 'Also write an RMA bundle (.tar.gz named by host, time and verdict) into this directory' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l temperature-margin-c -d 'WARN when a temperature is within this many °C of its slowdown threshold [0 to 50 °C; default: 5 °C]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l ecc-corrected-max -d 'WARN above this many corrected ECC errors since reset [0 to 1000000000; default: 1000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l remap-uncorrectable-max -d 'WARN above this many rows remapped for uncorrectable errors [0 to 1000000000; default: 8]' -r

@@ -127,7 +127,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             crate::signal::probe_answers_signals(probe_signal_answer(format));
             ("probe", commands::probe::run(&cli.global, args))
         }
-        Command::Health(args) => ("health", commands::health::run(&cli.global, args)),
+        Command::Health(args) => (
+            "health",
+            with_bundle(&cli.global, args.report.as_deref(), || {
+                commands::health::run(&cli.global, args)
+            }),
+        ),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
             (
@@ -155,6 +160,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 commands::monitor::run(&cli.global, args, &mut out),
             )
         }
+        Command::Diag(args) => (
+            "diag",
+            with_bundle(&cli.global, args.report.as_deref(), || {
+                run_diag(&cli.global, args)
+            }),
+        ),
         Command::Schema => {
             let _ = write_stdout(&crate::report::schema());
             return exit::SUCCESS;
@@ -218,6 +229,7 @@ fn stops_on_signal(command: &Command) -> Option<&'static str> {
         Command::P2p(_) => "p2p",
         Command::Memtest(_) => "memtest",
         Command::Monitor(_) => "monitor",
+        Command::Diag(_) => "diag",
         _ => return None,
     })
 }
@@ -234,6 +246,56 @@ fn render_fallback(name: &str, format: Format) -> Vec<u8> {
         (Format::Table, _) => format!("{}\n", report.summary),
     }
     .into_bytes()
+}
+
+/// Runs a command that takes `--report DIR`: the directory is checked
+/// before the run, the bundle written after it and named on stderr.
+fn with_bundle(
+    global: &crate::cli::GlobalArgs,
+    dir: Option<&std::path::Path>,
+    run: impl FnOnce() -> Result<Report, AppError>,
+) -> Result<Report, AppError> {
+    if let Some(dir) = dir {
+        commands::bundle::check_dir(dir)?;
+    }
+    let report = commands::bundle::attach(global, dir, run()?);
+    if let (Some(path), false) = (&report.bundle, global.quiet) {
+        let _ = writeln!(std::io::stderr(), "RMA bundle: {path}");
+    }
+    Ok(report)
+}
+
+/// `diag`: the plan and each phase's start on stderr (unless --quiet), bars
+/// for its burn and memtest on a terminal; with --json one document, so no
+/// progress lines on stdout.
+fn run_diag(
+    global: &crate::cli::GlobalArgs,
+    args: &crate::cli_diag::DiagArgs,
+) -> Result<Report, AppError> {
+    let say = |line: &str| {
+        if !global.quiet {
+            let _ = writeln!(std::io::stderr(), "{line}");
+        }
+    };
+    say(&commands::diag::plan_text(args));
+    let sink = |total: std::time::Duration| -> Box<dyn ProgressSink> {
+        if global.format() == Format::Json {
+            Box::new(progress::Silent)
+        } else {
+            progress_sink(global, total)
+        }
+    };
+    let mut starting = |i: usize, n: usize, spec: &commands::diag::plan::PhaseSpec| {
+        say(&format!("[{}/{n}] {}", i + 1, spec.command_line()));
+    };
+    commands::diag::run(
+        global,
+        args,
+        commands::diag::Hooks {
+            sink: &sink,
+            starting: &mut starting,
+        },
+    )
 }
 
 /// What `probe` prints if a signal (a container runtime's timeout) ends it:

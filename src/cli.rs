@@ -431,6 +431,10 @@ pub enum Command {
     /// Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile).
     #[command(after_long_help = MONITOR_LONG_HELP)]
     Monitor(Box<MonitorArgs>),
+    /// Node acceptance by level (1 to 4): health, fabric, burn, memtest, p2p
+    /// and bench as one run with one verdict.
+    #[command(after_long_help = crate::commands::diag::LONG_HELP)]
+    Diag(Box<crate::cli_diag::DiagArgs>),
     /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
@@ -506,6 +510,10 @@ pub struct HealthArgs {
     /// TOML file with a [health] table of defaults for these options.
     #[arg(long, value_name = "PATH")]
     pub config: Option<std::path::PathBuf>,
+    /// Also write an RMA bundle (.tar.gz named by host, time and verdict)
+    /// into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub report: Option<std::path::PathBuf>,
     // Help text, range and default of the thresholds below come from
     // `config::HEALTH_THRESHOLDS` (applied in `command()`).
     #[arg(long, value_name = "C", allow_hyphen_values = true, value_parser = threshold_u32(config::TEMPERATURE_MARGIN_C))]

@@ -9,6 +9,7 @@ pub mod app;
 pub mod checks;
 pub mod cli;
 pub mod cli_memtest;
+pub mod cli_diag;
 pub mod commands;
 pub mod config;
 pub mod device;

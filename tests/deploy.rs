@@ -116,7 +116,8 @@ impl FakeNode {
             .env_remove("CUDA_VISIBLE_DEVICES")
             .env_remove("GPUCTL")
             .env_remove("GPUCTL_HEALTH_ARGS")
-            .env_remove("SLURM_JOB_GPUS");
+            .env_remove("SLURM_JOB_GPUS")
+            .env_remove("GPUCTL_HEALTH_COMMAND");
         for (k, v) in env {
             cmd.env(k, v);
         }
@@ -179,6 +180,30 @@ fn healthcheck_drains_once_naming_the_gpu_check_and_remedy() {
                 .iter()
                 .any(|l| l.contains("draining node17")),
             "{t}"
+        );
+    }
+}
+
+#[test]
+fn healthcheck_can_run_diag_level_1_and_drains_with_the_phase_remedy() {
+    for t in json_tools() {
+        let node = FakeNode::new();
+        let env = [
+            ("GPUCTL_JSON_TOOL", t),
+            ("GPUCTL_HEALTH_COMMAND", "diag"),
+            ("GPUCTL_HEALTH_ARGS", "--level 1"),
+        ];
+        let out = node.run(HEALTHCHECK, "two_h100.json", &env);
+        assert_eq!(out.status.code(), Some(0), "{t}: {}", text(&out));
+        assert!(node.scontrol_calls().is_empty(), "{t}");
+        let out = node.run(HEALTHCHECK, "ecc_error.json", &env);
+        assert_eq!(out.status.code(), Some(1), "{t}: {}", text(&out));
+        let calls = node.scontrol_calls();
+        assert_eq!(calls.len(), 1, "{t}: {calls:?}");
+        assert!(
+            calls[0].contains("GPU 0 FAIL (diag_health)")
+                && calls[0].contains("nvidia-smi -r -i 00000000:18:00.0"),
+            "{t}: {calls:?}"
         );
     }
 }
@@ -343,6 +368,20 @@ fn burn_in_gate_passes_only_when_every_step_ran_and_passed() {
         ("GPUCTL_BURNIN_STEPS", "health burn"),
         ("GPUCTL_BURN_DURATION", "1s"),
     ];
+    // The default gate's first step: diag --level 3 (its burn shortened).
+    let diag = [
+        ("GPUCTL_BURNIN_STEPS", "diag"),
+        ("GPUCTL_BURN_DURATION", "1s"),
+    ];
+    let out = node.run(script, "two_h100.json", &diag);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out));
+    assert!(
+        text(&out).contains("gpuctl diag --level 3 --burn-duration 1s"),
+        "{}",
+        text(&out)
+    );
+    let out = node.run(script, "ecc_error.json", &diag);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     let out = node.run(script, "two_h100.json", &quick);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert!(text(&out).contains("burn-in: PASS: health burn"));

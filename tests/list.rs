@@ -170,6 +170,7 @@ fn json_details_carry_every_field_even_when_null() {
         "pcie_link_width_current",
         "pcie_link_gen_max",
         "pcie_link_width_max",
+        "board",
     ];
     for fixture in ["two_h100.json", "no_nvml.json"] {
         // The serial sits with the identity, beside the UUID, in every report.
@@ -809,4 +810,37 @@ fn gpu_indices_are_unique_when_a_cuda_device_has_no_nvml_match() {
     let r = run(&path, &["list", "--json", "-i", "0"]);
     r.assert_code(0);
     assert_eq!(r.report().gpus[0].uuid.as_deref(), Some(UUID0));
+}
+
+#[test]
+fn board_identity_is_listed_and_null_where_unreadable() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = fixture_variant(dir.path(), "two_h100.json", "board.json", |f| {
+        f["gpus"][0]["board"] = json!({
+            "vbios_version": "96.00.99.00.01",
+            "inforom_image": "G520.0200.00.05",
+            "inforom_oem": "2.1",
+            "inforom_ecc": "7.16",
+            "inforom_power": { "error": "not_supported" },
+            "board_part_number": "692-2G520-0200-000",
+            "pci_device_id": 0x2330_10de_u32,
+            "pci_subsystem_id": 0x16c1_10de_u32
+        });
+    });
+    let rep = run(&path, &["list", "--json"]).assert_code(0).report();
+    let b = &rep.gpu(0).details().board;
+    assert_eq!(b.vbios_version.as_deref(), Some("96.00.99.00.01"));
+    assert_eq!(b.inforom_image_version.as_deref(), Some("G520.0200.00.05"));
+    assert_eq!(b.inforom_ecc_version.as_deref(), Some("7.16"));
+    assert_eq!(b.inforom_power_version, None);
+    assert_eq!(b.board_part_number.as_deref(), Some("692-2G520-0200-000"));
+    assert_eq!(b.pci_device_id.as_deref(), Some("0x233010de"));
+    assert_eq!(b.pci_subsystem_id.as_deref(), Some("0x16c110de"));
+    // GPU 1's fixture has none: every field null, never a placeholder.
+    let b1 = &rep.gpu(1).details().board;
+    assert!(b1.vbios_version.is_none() && b1.board_part_number.is_none());
+    let table = run(&path, &["list"]).assert_code(0).stdout.clone();
+    assert!(table.contains("part 692-2G520-0200-000"), "{table}");
+    assert!(table.contains("VBIOS 96.00.99.00.01"), "{table}");
+    assert!(table.contains("InfoROM G520.0200.00.05"), "{table}");
 }

@@ -1,18 +1,20 @@
 #!/usr/bin/env bash
 # Burn-in gate, run by burnin-job.yaml on a node before it enters service:
-# health, then burn, memtest and bench against a baseline. Exit 0 only when
+# `gpuctl diag --level 3` (health, fabric, burn, memtest, p2p, bench), then
+# bench against a baseline. Exit 0 only when
 # every step ran and passed: the Job completes, and the operator admits the
 # node (README, "Fleet"). Any other exit fails the Job and the node stays out.
 #
 # A step whose subcommand this gpuctl lacks fails the gate (fail closed); list
-# only the steps you want in GPUCTL_BURNIN_STEPS (default: health burn memtest
-# bench). Other settings: GPUCTL (binary), GPUCTL_BURN_DURATION (10m),
+# only the steps you want in GPUCTL_BURNIN_STEPS (default: diag bench; also
+# health burn memtest). Other settings: GPUCTL (binary), GPUCTL_DIAG_LEVEL (3),
+# GPUCTL_BURN_DURATION (10m; diag: its level's unless set),
 # GPUCTL_BASELINE (/etc/gpuctl/baseline.json), GPUCTL_BENCH_TOLERANCE (5%).
 set -uo pipefail
 
 gpuctl=${GPUCTL:-gpuctl}
 baseline=${GPUCTL_BASELINE:-/etc/gpuctl/baseline.json}
-read -r -a steps <<<"${GPUCTL_BURNIN_STEPS:-health burn memtest bench}"
+read -r -a steps <<<"${GPUCTL_BURNIN_STEPS:-diag bench}"
 
 for step in "${steps[@]}"; do
     if ! "$gpuctl" "$step" --help >/dev/null 2>&1; then
@@ -24,6 +26,10 @@ for step in "${steps[@]}"; do
         # burst, a slow link) is a reason to look before it takes work. (burn
         # has no --fail-on: it fails on its own verification.)
         health) args=(health --fail-on warn) ;;
+        diag)
+            args=(diag --level "${GPUCTL_DIAG_LEVEL:-3}")
+            if [[ -n ${GPUCTL_BURN_DURATION:-} ]]; then args+=(--burn-duration "$GPUCTL_BURN_DURATION"); fi
+            ;;
         burn) args=(burn --duration "${GPUCTL_BURN_DURATION:-10m}") ;;
         memtest) args=(memtest) ;;
         bench)

@@ -26,7 +26,10 @@
 # Environment (all optional):
 #   GPUCTL               gpuctl binary (default: gpuctl on PATH)
 #   SCONTROL             scontrol binary (default: scontrol on PATH)
-#   GPUCTL_HEALTH_ARGS   extra arguments for `gpuctl health`, split on spaces
+#   GPUCTL_HEALTH_COMMAND  `health` (default) or `diag` (then set
+#                        GPUCTL_HEALTH_ARGS="--level 1": health without compute
+#                        plus the NVSwitch fabric state, one verdict)
+#   GPUCTL_HEALTH_ARGS   extra arguments for that command, split on spaces
 #                        (default: --no-compute, so a periodic check does not
 #                        compete with running jobs; use "" for the full check)
 #   GPUCTL_NODE          node name (default: hostname -s)
@@ -40,6 +43,7 @@ tag='gpuctl-healthcheck'
 gpuctl=${GPUCTL:-gpuctl}
 scontrol=${SCONTROL:-scontrol}
 reason_max=${GPUCTL_REASON_MAX:-256}
+health_command=${GPUCTL_HEALTH_COMMAND:-health}
 read -r -a health_args <<<"${GPUCTL_HEALTH_ARGS---no-compute}"
 node=${GPUCTL_NODE:-$(hostname -s)}
 state_dir=${GPUCTL_STATE_DIR:-/var/lib/gpuctl}
@@ -155,7 +159,9 @@ if [[ -s $since_note ]]; then
     fi
 fi
 
-report=$("$gpuctl" health --json "${health_args[@]}" "${since_args[@]}" 2>"$errfile")
+# diag takes no --since: its level 1 judges XIDs over its own window.
+[[ $health_command == health ]] || since_args=()
+report=$("$gpuctl" "$health_command" --json "${health_args[@]}" "${since_args[@]}" 2>"$errfile")
 rc=$?
 stderr_text=$(tr '\n' ' ' <"$errfile")
 

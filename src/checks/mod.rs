@@ -6,6 +6,7 @@
 
 pub mod basic;
 pub mod burn;
+pub mod fabric;
 pub mod health;
 pub mod remedy;
 pub mod xid;

@@ -38,6 +38,9 @@ pub const POWER_DRAW: &str = "check the power supply and the power-brake signal;
                               persists, drain the node and reset the GPU (nvidia-smi -r -i {gpu})";
 pub const POWER_LIMIT: &str =
     "restore the default limit (nvidia-smi -pl <default W> -i {gpu}) unless the cap is intended";
+pub const FABRIC: &str = "check the fabric manager (systemctl status nvidia-fabricmanager) and \
+                          the NVSwitches; drain the node, then reset the GPU (nvidia-smi -r -i \
+                          {gpu}) or reboot";
 pub const PCIE_REPLAY: &str = "drain the node, then reseat the GPU at {gpu}; check the riser \
                                and slot";
 pub const PCIE_LINK: &str = "drain the node, then reseat the GPU at {gpu} or its riser/cable; \

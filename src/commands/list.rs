@@ -9,6 +9,7 @@ use super::Selected;
 use crate::checks::{basic, unreadable};
 use crate::cli::GlobalArgs;
 use crate::device::inventory::Enumerate;
+use crate::device::types::BoardIdentity;
 use crate::device::{Gpu, NvmlDetails};
 use crate::error::AppError;
 use crate::exit;
@@ -23,12 +24,14 @@ pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
     let mut report = Report::new("list");
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     // Read side by side: a hung GPU then costs one call timeout in all.
-    let read: Vec<Option<NvmlDetails>> = std::thread::scope(|scope| {
+    let read: Vec<Option<(NvmlDetails, BoardIdentity)>> = std::thread::scope(|scope| {
         let handles: Vec<_> = gpus
             .iter()
             .map(|gpu| {
                 scope.spawn(move || match (nvml, gpu.has_nvml && gpu.lost.is_none()) {
-                    (Some(api), true) => Some(api.details(gpu.index)),
+                    (Some(api), true) => {
+                        Some((api.details(gpu.index), api.board_identity(gpu.index)))
+                    }
                     _ => None,
                 })
             })
@@ -41,17 +44,21 @@ pub fn run(global: &GlobalArgs) -> Result<Report, AppError> {
     report.gpus = gpus
         .iter()
         .zip(read)
-        .map(|(gpu, nvml_details)| {
+        .map(|(gpu, read)| {
+            let (nvml_details, board) = read.unzip();
             let problems = problems(gpu, nvml_details.as_ref());
             let serial = nvml_details
                 .as_ref()
                 .and_then(|d| d.serial.value().cloned());
-            let details = details(
-                gpu,
-                nvml_details,
-                inventory.driver.driver_version.clone(),
-                inventory.driver.cuda_driver_version.clone(),
-            );
+            let details = GpuDetails {
+                board: board.as_ref().map(Into::into).unwrap_or_default(),
+                ..details(
+                    gpu,
+                    nvml_details,
+                    inventory.driver.driver_version.clone(),
+                    inventory.driver.cuda_driver_version.clone(),
+                )
+            };
             let base = if problems.is_empty() {
                 GpuReport::identity(gpu)
             } else {
@@ -175,5 +182,6 @@ fn details(
         pcie_link_width_current: n.pcie_current.get().map(|l| l.width),
         pcie_link_gen_max: n.pcie_max.get().map(|l| l.gen),
         pcie_link_width_max: n.pcie_max.get().map(|l| l.width),
+        board: Default::default(),
     }
 }

@@ -6,7 +6,9 @@
 
 pub mod bench;
 pub mod bench_gate;
+pub mod bundle;
 pub mod burn;
+pub mod diag;
 pub mod health;
 pub mod list;
 pub mod memtest;
@@ -41,6 +43,7 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("p2p", OutputMode::Document),
     ("memtest", OutputMode::Lines),
     ("monitor", OutputMode::Lines),
+    ("diag", OutputMode::Document),
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];

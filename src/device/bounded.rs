@@ -327,6 +327,16 @@ impl NvmlApi for BoundedNvml {
         .unwrap_or_else(Reading::err)
     }
 
+    fn board_identity(&self, index: u32) -> super::types::BoardIdentity {
+        self.gpu(index, "board_identity", move |n| n.board_identity(index))
+            .unwrap_or_else(super::types::BoardIdentity::unreadable)
+    }
+
+    fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
+        self.gpu(index, "fabric_info", move |n| n.fabric_info(index))
+            .unwrap_or_else(Reading::err)
+    }
+
     fn p2p_link(&self, a: u32, b: u32) -> Result<super::p2p::PairLink, QueryError> {
         // Bounded as a call on `a`; a GPU already known hung on either end
         // answers at once instead of costing another timeout.

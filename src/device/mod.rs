@@ -27,6 +27,8 @@ pub mod memtest_ref;
 pub mod mix;
 pub mod monitor;
 pub mod nvml;
+mod nvml_board;
+mod nvml_fabric;
 pub mod p2p;
 pub mod select;
 pub mod sim;
@@ -154,6 +156,13 @@ pub trait NvmlApi: Send + Sync {
     /// links, NVSwitch, or the PCIe path. No default, for the reason
     /// `compute_processes` has none.
     fn p2p_link(&self, a: u32, b: u32) -> Result<p2p::PairLink, QueryError>;
+    /// Registration with the NVSwitch fabric (`diag`); `NotSupported` where
+    /// there is no fabric. No default, for the reason `compute_processes`
+    /// has none.
+    fn fabric_info(&self, index: u32) -> Reading<types::FabricInfo>;
+    /// VBIOS, InfoROM, board part number and PCI ids (`list`, the RMA
+    /// bundle). No default, for the reason `compute_processes` has none.
+    fn board_identity(&self, index: u32) -> types::BoardIdentity;
 }
 
 /// A retained context ([`CudaApi::hold_context`]); released on drop.

@@ -675,6 +675,20 @@ impl NvmlApi for RealNvml {
         nvlinks_of(&device).into()
     }
 
+    fn board_identity(&self, index: u32) -> super::types::BoardIdentity {
+        match self.device(index) {
+            Ok(device) => super::nvml_board::board_identity(&device),
+            Err(e) => super::types::BoardIdentity::unreadable(query_error(e)),
+        }
+    }
+
+    fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
+        match self.device(index) {
+            Ok(device) => super::nvml_fabric::fabric_info(&device),
+            Err(e) => Reading::err(query_error(e)),
+        }
+    }
+
     fn p2p_link(&self, a: u32, b: u32) -> Result<PairLink, QueryError> {
         let first = self.device(a).map_err(query_error)?;
         let second = self.device(b).map_err(query_error)?;

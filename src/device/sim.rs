@@ -126,6 +126,13 @@ pub struct SimGpu {
     pub errors: ErrorCounters,
     #[serde(default)]
     pub nvlinks: Reading<Vec<NvLinkStatus>>,
+    /// NVSwitch fabric registration; absent reads as not supported.
+    #[serde(default)]
+    pub fabric: Reading<super::types::FabricInfo>,
+    /// VBIOS, InfoROM, part number, PCI ids; absent fields read as not
+    /// supported.
+    #[serde(default)]
+    pub board: super::types::BoardIdentity,
     /// Processes holding memory on it (NVML's running compute processes).
     #[serde(default)]
     pub processes: Reading<Vec<GpuProcess>>,
@@ -610,6 +617,20 @@ impl NvmlApi for SimNvml {
     fn nvlinks(&self, index: u32) -> Reading<Vec<NvLinkStatus>> {
         match self.read(index, "nvlinks") {
             Ok(gpu) => gpu.nvlinks.clone(),
+            Err(e) => Reading::err(e),
+        }
+    }
+
+    fn board_identity(&self, index: u32) -> super::types::BoardIdentity {
+        match self.read(index, "board_identity") {
+            Ok(gpu) => gpu.board.clone(),
+            Err(e) => super::types::BoardIdentity::unreadable(e),
+        }
+    }
+
+    fn fabric_info(&self, index: u32) -> Reading<super::types::FabricInfo> {
+        match self.read(index, "fabric_info") {
+            Ok(gpu) => gpu.fabric.clone(),
             Err(e) => Reading::err(e),
         }
     }

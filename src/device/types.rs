@@ -524,3 +524,56 @@ pub struct SelfTestOutcome {
     /// Wall time including context creation and module load, milliseconds.
     pub total_ms: f64,
 }
+
+/// NVML's GPU fabric info (`nvmlDeviceGetGpuFabricInfo`): the GPU's
+/// registration with the NVSwitch fabric manager. A GPU outside any fabric
+/// reads as not supported.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FabricInfo {
+    /// `not_supported`, `not_started`, `in_progress` or `completed`.
+    pub state: String,
+    /// The registration's result once `completed`: `success` or NVML's
+    /// error; null before.
+    #[serde(default)]
+    pub status: Option<String>,
+    #[serde(default)]
+    pub clique_id: Option<u32>,
+    #[serde(default)]
+    pub cluster_uuid: Option<String>,
+}
+
+/// What a vendor's RMA form asks about a board, beyond serial and UUID
+/// (`list`, the RMA bundle). Each field is read independently.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct BoardIdentity {
+    pub vbios_version: Reading<String>,
+    /// The InfoROM image version (`G520.0200.00.05`).
+    pub inforom_image: Reading<String>,
+    pub inforom_oem: Reading<String>,
+    pub inforom_ecc: Reading<String>,
+    pub inforom_power: Reading<String>,
+    pub board_part_number: Reading<String>,
+    /// PCI device id with vendor (`0x233010de`).
+    pub pci_device_id: Reading<u32>,
+    /// PCI subsystem id (`0x16c110de`).
+    pub pci_subsystem_id: Reading<u32>,
+}
+
+impl BoardIdentity {
+    /// Every field unread for the same reason (a lost or hung GPU).
+    pub fn unreadable(e: QueryError) -> Self {
+        let r = || Reading::err(e.clone());
+        Self {
+            vbios_version: r(),
+            inforom_image: r(),
+            inforom_oem: r(),
+            inforom_ecc: r(),
+            inforom_power: r(),
+            board_part_number: r(),
+            pci_device_id: Reading::err(e.clone()),
+            pci_subsystem_id: Reading::err(e),
+        }
+    }
+}

@@ -7,6 +7,8 @@
 //! (`gpuctl schema` prints it, a test checks it is current).
 
 pub mod interrupt;
+pub mod board;
+pub mod diag;
 pub mod json;
 pub mod junit;
 pub mod progress;
@@ -299,6 +301,8 @@ pub struct GpuDetails {
     pub pcie_link_width_current: Option<u32>,
     pub pcie_link_gen_max: Option<u32>,
     pub pcie_link_width_max: Option<u32>,
+    /// VBIOS, InfoROM, board part number, PCI ids.
+    pub board: board::BoardReport,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, JsonSchema)]
@@ -680,6 +684,13 @@ pub struct Report {
     /// `p2p` only: every ordered pair of the selected GPUs.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p2p: Option<P2pSummary>,
+    /// `diag` only: its phases, each with its command's report.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub diag: Option<diag::DiagSummary>,
+    /// The RMA bundle written (`--report DIR` of `diag` and `health`);
+    /// absent when none was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bundle: Option<String>,
 }
 
 /// What `p2p` found.
@@ -770,6 +781,8 @@ impl Report {
             host_checks: Vec::new(),
             gpus: Vec::new(),
             p2p: None,
+            diag: None,
+            bundle: None,
         }
     }
 

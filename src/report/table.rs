@@ -437,6 +437,9 @@ fn details(gpus: &[GpuReport], opts: &Options) -> String {
             out.push('\n');
             continue;
         }
+        if d.board != Default::default() {
+            out.push_str(&flow(&d.board.fields(), &indent, &indent, opts.width));
+        }
         out.push_str(&flow(
             &[
                 format!(

@@ -208,6 +208,54 @@ pub struct Report {
     /// Only in `p2p` reports.
     #[serde(default)]
     pub p2p: Option<P2p>,
+    /// Only in `diag` reports.
+    #[serde(default)]
+    pub diag: Option<Diag>,
+    /// The RMA bundle (`--report DIR`).
+    #[serde(default)]
+    pub bundle: Option<String>,
+}
+
+/// What `diag` ran (`diag`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Diag {
+    pub level: u32,
+    pub keep_going: bool,
+    pub seconds: f64,
+    pub phases: Vec<DiagPhase>,
+}
+
+/// One `diag` phase, with its command's own report.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DiagPhase {
+    pub name: String,
+    pub command: String,
+    pub what: String,
+    pub expected_seconds: Option<f64>,
+    pub outcome: String,
+    pub seconds: Option<f64>,
+    pub note: Option<String>,
+    pub report: Option<Box<Report>>,
+}
+
+impl Diag {
+    /// The phase with this name (panics if absent).
+    pub fn phase(&self, name: &str) -> &DiagPhase {
+        self.phases
+            .iter()
+            .find(|p| p.name == name)
+            .unwrap_or_else(|| panic!("no phase {name} in {:#?}", self.phases))
+    }
+
+    /// (name, outcome) of every phase, in order.
+    pub fn outcomes(&self) -> Vec<(&str, &str)> {
+        self.phases
+            .iter()
+            .map(|p| (p.name.as_str(), p.outcome.as_str()))
+            .collect()
+    }
 }
 
 /// What `p2p` found (`p2p`).
@@ -498,6 +546,21 @@ pub struct Details {
     pub pcie_link_width_current: Option<u32>,
     pub pcie_link_gen_max: Option<u32>,
     pub pcie_link_width_max: Option<u32>,
+    pub board: Board,
+}
+
+/// A GPU's board identity (`gpus[].details.board`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Board {
+    pub vbios_version: Option<String>,
+    pub inforom_image_version: Option<String>,
+    pub inforom_oem_version: Option<String>,
+    pub inforom_ecc_version: Option<String>,
+    pub inforom_power_version: Option<String>,
+    pub board_part_number: Option<String>,
+    pub pci_device_id: Option<String>,
+    pub pci_subsystem_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|diag|diag3-start|diag3-collect|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
@@ -68,6 +68,16 @@ if [[ $what == rss-collect ]]; then
 fi
 if [[ $what == outfile || $what == all ]]; then
     echo "== output files and stdout (issue 19)"; python3 tests/gpu/check_outfile.py 2>&1 | tee "$out/outfile.log" || rc=1
+fi
+if [[ $what == diag || $what == all ]]; then
+    echo "== diag checks (list identity, levels 1-2 timed, Ctrl-C, RMA bundle)"
+    OUT="$out" python3 tests/gpu/check_diag.py levels 2>&1 | tee "$out/diag.log" || rc=1
+fi
+if [[ $what == diag3-start ]]; then
+    OUT="$out" python3 tests/gpu/check_diag.py l3-start || rc=1
+fi
+if [[ $what == diag3-collect ]]; then
+    echo "== diag level 3 (timed)"; OUT="$out" python3 tests/gpu/check_diag.py l3-collect 2>&1 | tee "$out/diag3.log" || rc=1
 fi
 if [[ $what == deploy || $what == all ]]; then
     echo "== deploy checks (the image's commands as the container runs them)"
