@@ -6,6 +6,7 @@
 
 pub mod bench;
 pub mod bench_gate;
+pub mod bench_verdict;
 pub mod burn;
 pub mod health;
 pub mod list;
