@@ -626,6 +626,10 @@ pub struct BurnArgs {
     /// Testing only: the shape of the fault `--inject-fault` writes.
     #[arg(long, value_enum, value_name = "KIND", default_value_t = FaultKindChoice::Gross, hide = true)]
     pub inject_fault_kind: FaultKindChoice,
+    /// Testing only: corrupt the repeat of the reference product (and its
+    /// re-run) on the GPU with this index, to prove it fails the GPU.
+    #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
+    pub inject_reference_fault: Option<u32>,
 }
 
 /// A `bench` tolerance: from 0% to 50%.

@@ -516,7 +516,10 @@ fn a_failing_run_is_never_saved_as_a_baseline() {
     run.assert_code(1);
     assert!(!base.exists(), "a failing run was saved as the baseline");
     let summary = doc["summary"].as_str().unwrap();
-    assert!(summary.contains("not saved: the run did not pass"), "{summary}");
+    assert!(
+        summary.contains("not saved: the run did not pass"),
+        "{summary}"
+    );
     assert!(summary.contains("GPU 1 (hbm_copy)"), "{summary}");
 }
 
@@ -525,9 +528,12 @@ fn a_baseline_that_could_never_fail_is_a_usage_error_naming_file_and_key() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.json");
     let b = base.to_str().unwrap();
-    bench_json("two_h100.json", &["--tests", "hbm_copy", "--save-baseline", b])
-        .0
-        .assert_code(0);
+    bench_json(
+        "two_h100.json",
+        &["--tests", "hbm_copy", "--save-baseline", b],
+    )
+    .0
+    .assert_code(0);
     let saved: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
     for (key, value) in [
         ("hbm_copy", json!(0.0)),
@@ -571,7 +577,10 @@ fn an_erratic_peer_never_fails_a_steady_gpu_and_one_gpu_is_not_compared() {
     run.assert_code(0);
     let c = check(&doc, 0, "peer_comparison");
     assert_eq!(c["status"], "skip", "{c:#}");
-    assert!(c["message"].as_str().unwrap().contains("no other GPU"), "{c:#}");
+    assert!(
+        c["message"].as_str().unwrap().contains("no other GPU"),
+        "{c:#}"
+    );
 }
 
 #[test]
