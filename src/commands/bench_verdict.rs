@@ -266,7 +266,11 @@ mod tests {
         let c = peer_check(&single[0]).unwrap();
         assert_eq!(c.status, CheckStatus::Skip, "{c:?}");
         assert!(c.message.contains("no other GPU"), "{}", c.message);
-        let pair = peer_references(&["H100"; 2], &[one(m, fig(55.0, 1.0)); 2], 0.05);
+        let pair = peer_references(
+            &["H100"; 2],
+            &[one(m, fig(55.0, 1.0)), one(m, fig(55.0, 1.0))],
+            0.05,
+        );
         assert_eq!(peer_check(&pair[0]).unwrap().status, CheckStatus::Pass);
         assert!(peer_check(&BTreeMap::new()).is_none());
     }
