@@ -549,7 +549,7 @@ fn a_baseline_that_could_never_fail_is_a_usage_error_naming_file_and_key() {
         run.assert_code(2);
         let msg = doc["error"]["message"].as_str().unwrap();
         assert!(msg.contains("bad.json"), "{msg}");
-        assert!(msg.contains(&format!("gpus[1]")), "{msg}");
+        assert!(msg.contains("gpus[1]"), "{msg}");
         assert!(msg.contains(&format!("metrics.{key}")), "{msg}");
     }
 }

@@ -120,7 +120,7 @@ pub fn run(
     let ordinals_of = |pick: Option<u32>| -> Vec<Option<u32>> {
         let on = |g: &&Gpu| pick == Some(g.index);
         gpus.iter()
-            .map(|g| on(&g).then_some(g.cuda_index()).flatten())
+            .map(|g| on(g).then_some(g.cuda_index()).flatten())
             .collect()
     };
     let (faulty, bad_reference) = (
