@@ -584,6 +584,27 @@ fn an_erratic_peer_never_fails_a_steady_gpu_and_one_gpu_is_not_compared() {
 }
 
 #[test]
+fn a_hung_telemetry_read_during_bench_is_a_fail_not_a_silent_pass() {
+    // tests/fixtures/nvml_hang_reads.json: GPU 1's NVML reads hang.
+    let run = run(
+        "nvml_hang_reads.json",
+        &[
+            "--call-timeout",
+            "100ms",
+            "bench",
+            "--json",
+            "--tests",
+            "gemm_bf16,hbm_copy",
+        ],
+    );
+    run.assert_code(1);
+    let doc = run.json();
+    let c = check(&doc, 1, "bench_telemetry");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(c["message"].as_str().unwrap().contains("unjudged"), "{c:#}");
+}
+
+#[test]
 fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("bench.xml");

@@ -695,7 +695,18 @@ fn build_report(
         }
         // Test patterns and GEMM operands: wiped (and verified) like burn's
         // before the memory is freed.
-        checks.extend(wipe_check(run).into_iter().chain(verdict::peer_check(peer)));
+        let telemetry = verdict::telemetry_check(&run.samples, run.last_sample.as_ref());
+        failures.extend(
+            telemetry
+                .iter()
+                .map(|c| format!("GPU {} {}", gpu.index, c.message)),
+        );
+        checks.extend(
+            wipe_check(run)
+                .into_iter()
+                .chain(verdict::peer_check(peer))
+                .chain(telemetry),
+        );
         let summary = BenchSummary {
             engine: plan
                 .metrics

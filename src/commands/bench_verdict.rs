@@ -5,6 +5,7 @@
 
 use super::bench_gate::{median, Baseline, BaselineGpu, Metric};
 use super::Selected;
+use crate::device::{QueryError, Telemetry};
 use crate::report::{Check, CheckStatus, Outcome, Report};
 use std::collections::BTreeMap;
 
@@ -171,6 +172,40 @@ pub fn save_refusal(report: &Report) -> Option<String> {
     }
 }
 
+/// `bench_telemetry`: FAIL when NVML did not answer (a hung call) or lost
+/// the GPU while it was measured: its clocks, power and throttling went
+/// unjudged, and a GPU whose driver hangs is not healthy. None otherwise
+/// (a reading the GPU does not support is no fault).
+/// `newest` is the newest sample taken at all (a read that hung past the
+/// call timeout answers with TimedOut readings, maybe after the work).
+pub fn telemetry_check(samples: &[(f64, Telemetry)], newest: Option<&Telemetry>) -> Option<Check> {
+    let all = samples.iter().map(|(_, t)| t).chain(newest);
+    let hung = all.into_iter().find_map(|t| {
+        [
+            t.sm_clock_mhz.as_result().err(),
+            t.memory_clock_mhz.as_result().err(),
+            t.power_draw_w.as_result().err(),
+            t.temperature_gpu_c.as_result().err(),
+            t.clock_events.as_result().err(),
+        ]
+        .into_iter()
+        .flatten()
+        .find(|e| e.is_timeout() || matches!(e, QueryError::GpuLost))
+        .cloned()
+    })?;
+    Some(
+        Check::new(
+            "bench_telemetry",
+            CheckStatus::Fail,
+            format!(
+                "NVML did not answer while the GPU was measured ({hung}): its clocks, power \
+                 and throttling went unjudged"
+            ),
+        )
+        .remedy(crate::checks::remedy::TELEMETRY_HUNG),
+    )
+}
+
 /// The medians of every GPU whose measurements all ran.
 pub fn baseline_of(report: &Report, selected: &Selected) -> Baseline {
     Baseline {
@@ -331,5 +366,21 @@ mod tests {
             r.outcome = o;
             assert!(save_refusal(&r).is_some(), "{o:?}");
         }
+    }
+
+    #[test]
+    fn a_hung_telemetry_read_fails_and_unsupported_does_not() {
+        let mut t = Telemetry::default();
+        assert!(telemetry_check(&[(0.0, t.clone())], Some(&t)).is_none());
+        t.sm_clock_mhz = crate::device::Reading::err(QueryError::NotSupported);
+        assert!(telemetry_check(&[(0.0, t.clone())], Some(&t)).is_none());
+        assert!(telemetry_check(&[], None).is_none());
+        t.power_draw_w = crate::device::Reading::err(QueryError::TimedOut {
+            call: "telemetry".into(),
+            after_ms: 300,
+        });
+        let c = telemetry_check(&[], Some(&t)).unwrap();
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.message.contains("telemetry"), "{}", c.message);
     }
 }

@@ -180,7 +180,7 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
     // not hold the run).
     let schedule = rounds(gpus.len());
     let all_pairs: Vec<(usize, usize)> = schedule.iter().flatten().copied().collect();
-    let links: Vec<Result<PairLink, String>> = match &nvml {
+    let links: Vec<Result<PairLink, QueryError>> = match &nvml {
         Some(api) => {
             let items: Vec<(u32, u32)> = all_pairs
                 .iter()
@@ -191,12 +191,13 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
                 api.p2p_link(a, b)
             })
             .into_iter()
-            .map(|r| r.and_then(|l| l.map_err(|e| query_text(&e))))
+            .map(|r| r.map_err(QueryError::Failed).and_then(|l| l))
             .collect()
         }
+        // No NVML: the link is unknown, not a fault (p2p_topology SKIP).
         None => all_pairs
             .iter()
-            .map(|_| Err("NVML is unavailable".to_string()))
+            .map(|_| Err(QueryError::NotSupported))
             .collect(),
     };
 
@@ -356,7 +357,7 @@ fn judge_pair(
     from: &Gpu,
     to: &Gpu,
     dir: usize,
-    link: Result<PairLink, String>,
+    link: Result<PairLink, QueryError>,
     pcie: Option<(u32, u32)>,
     outcome: Option<&PairOutcome>,
     args: &P2pArgs,
@@ -376,7 +377,7 @@ fn pair_checks(
     from: &Gpu,
     to: &Gpu,
     dir: usize,
-    link: Result<PairLink, String>,
+    link: Result<PairLink, QueryError>,
     pcie: Option<(u32, u32)>,
     outcome: Option<&PairOutcome>,
     args: &P2pArgs,
@@ -419,11 +420,8 @@ fn pair_checks(
                     .value(topology_label(l), None),
             );
         }
-        Err(e) => checks.push(Check::new(
-            "p2p_topology",
-            CheckStatus::Skip,
-            format!("NVML cannot tell how the GPUs are linked: {e}"),
-        )),
+        // A hung or failed read FAILs: the bandwidth goes unjudged.
+        Err(e) => checks.push(crate::checks::unreadable("p2p_topology", "the link", e)),
     }
 
     let Some(outcome) = outcome else {
