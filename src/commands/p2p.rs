@@ -829,7 +829,16 @@ mod tests {
 
     fn blank_pair() -> P2pPair {
         let (a, b) = (gpu(0), gpu(1));
-        let (pair, _) = pair_checks(&a, &b, 0, Err(QueryError::NotSupported), None, None, &args(), true);
+        let (pair, _) = pair_checks(
+            &a,
+            &b,
+            0,
+            Err(QueryError::NotSupported),
+            None,
+            None,
+            &args(),
+            true,
+        );
         pair
     }
 
@@ -880,12 +889,30 @@ mod tests {
     #[test]
     fn an_interrupted_pair_stays_a_warn() {
         let (a, b) = (gpu(0), gpu(1));
-        let (pair, checks) = pair_checks(&a, &b, 0, Err(QueryError::NotSupported), None, None, &args(), true);
+        let (pair, checks) = pair_checks(
+            &a,
+            &b,
+            0,
+            Err(QueryError::NotSupported),
+            None,
+            None,
+            &args(),
+            true,
+        );
         let p = seal(pair, checks, &a, &b, &REQUIRED);
         assert_eq!(p.status, CheckStatus::Warn);
         assert!(!p.checks.iter().any(|c| c.name == "coverage"));
         // Not interrupted: a pair that never ran fails.
-        let (pair, checks) = pair_checks(&a, &b, 0, Err(QueryError::NotSupported), None, None, &args(), false);
+        let (pair, checks) = pair_checks(
+            &a,
+            &b,
+            0,
+            Err(QueryError::NotSupported),
+            None,
+            None,
+            &args(),
+            false,
+        );
         assert_eq!(
             seal(pair, checks, &a, &b, &REQUIRED).status,
             CheckStatus::Fail

@@ -106,6 +106,10 @@ struct Bench {
     stream: Arc<CudaStream>,
     ctx: Arc<CudaContext>,
     seed: u64,
+    /// Testing only (`GPUCTL_BENCH_INJECT=hbm_copy|hbm_read|hbm_write|
+    /// host_to_device|device_to_host`): one byte of that transfer's checked buffer is changed after
+    /// its first repetition, to prove on a GPU that the check catches it.
+    inject: Option<Transfer>,
     /// Set once the buffers were wiped, so Drop does not repeat it.
     wiped: Option<WipeReport>,
 }
@@ -196,6 +200,9 @@ impl Bench {
             stream,
             ctx,
             seed,
+            inject: std::env::var("GPUCTL_BENCH_INJECT")
+                .ok()
+                .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok()),
             wiped: None,
         })
     }
@@ -245,6 +252,17 @@ impl Bench {
         // buffers hold nvec uint4 and do not overlap; any grid is valid.
         unsafe { l.launch(cfg) }.map_err(de("copy kernel launch failed"))?;
         Ok(())
+    }
+
+    /// The test hook: after repetition 0 of `what`, one byte in the middle
+    /// of `buf` (of `bytes`) is overwritten on the stream.
+    fn inject(&self, what: Transfer, rep: u32, buf: u64, bytes: u64) -> Result<(), DeviceError> {
+        if self.inject != Some(what) || rep != 0 {
+            return Ok(());
+        }
+        // SAFETY: one byte inside the live buffer of `bytes`.
+        unsafe { cu::memset_d8_async(buf + bytes / 2 + 3, 0x5A, 1, self.stream.cu_stream()) }
+            .map_err(de("injecting a fault failed"))
     }
 
     fn zero_slots(&self) -> Result<(), DeviceError> {
@@ -383,7 +401,10 @@ impl Bench {
                     reps,
                     &|r| self.launch_write(a, bytes, seed(r)),
                     &|_| self.launch_copy(a, b, bytes),
-                    &|r| self.launch_check(b, bytes, seed(r), r),
+                    &|r| {
+                        self.inject(what, r, b, bytes)?;
+                        self.launch_check(b, bytes, seed(r), r)
+                    },
                 )?;
                 self.judge_slots(reps, bytes, "device copy")?;
                 Ok(every(bytes, 2 * bytes, seconds))
@@ -393,7 +414,10 @@ impl Bench {
                     reps,
                     &none,
                     &|r| self.launch_write(a, bytes, seed(r)),
-                    &|r| self.launch_check(a, bytes, seed(r), r),
+                    &|r| {
+                        self.inject(what, r, a, bytes)?;
+                        self.launch_check(a, bytes, seed(r), r)
+                    },
                 )?;
                 self.judge_slots(reps, bytes, "device write")?;
                 Ok(every(bytes, bytes, seconds))
@@ -402,7 +426,10 @@ impl Bench {
                 // The timed read is the check itself.
                 let seconds = self.timed(
                     reps,
-                    &|r| self.launch_write(a, bytes, seed(r)),
+                    &|r| {
+                        self.launch_write(a, bytes, seed(r))?;
+                        self.inject(what, r, a, bytes)
+                    },
                     &|r| self.launch_check(a, bytes, seed(r), r),
                     &none,
                 )?;
@@ -438,6 +465,11 @@ impl Bench {
                     },
                     &none,
                 )?;
+                if self.inject == Some(what) {
+                    // SAFETY: one byte inside the pinned buffer; the stream
+                    // is idle (timed() synchronized it).
+                    unsafe { *(self.host.ptr as *mut u8).add(host_bytes as usize / 2 + 3) ^= 0x5A }
+                }
                 let (bad, last) = pattern::check(self.host.words(), 0, s);
                 if bad > 0 {
                     return Err(DeviceError::WrongResult {
@@ -489,7 +521,10 @@ impl Bench {
                         unsafe { cu::memcpy_htod_async(b, src, stream) }
                             .map_err(de("host-to-device copy failed"))
                     },
-                    &|r| self.launch_check(b, host_bytes, s, r),
+                    &|r| {
+                        self.inject(what, r, b, host_bytes)?;
+                        self.launch_check(b, host_bytes, s, r)
+                    },
                 )?;
                 self.judge_slots(reps, host_bytes, "host-to-device copy")?;
                 Ok(every(host_bytes, host_bytes, seconds))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|verify19|all]
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
@@ -49,6 +49,10 @@ if [[ $what == bench || $what == all ]]; then
 fi
 if [[ $what == benchcmd || $what == all ]]; then
     echo "== gpuctl bench checks"; OUT="$out" python3 tests/gpu/check_bench.py 2>&1 | tee "$out/check_bench.log" || rc=1
+fi
+if [[ $what == verify19 || $what == all ]]; then
+    echo "== verification that catches faults (issue 19 C: bench buffers, burn reference)"
+    python3 tests/gpu/check_verify19.py 2>&1 | tee "$out/verify19.log" || rc=1
 fi
 if [[ $what == monitor || $what == all ]]; then
     echo "== monitor checks and figures"
