@@ -82,6 +82,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault-kind
 low-bit\t'The lowest bit of one element flipped'
 same-bit-two-words\t'The same bit flipped in two elements'
 stuck-bit-row\t'One bit stuck at 1 across a row of the result'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-reference-fault -d 'Testing only: corrupt the repeat of the reference product (and its re-run) on the GPU with this index, to prove it fails the GPU' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"

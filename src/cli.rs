@@ -701,7 +701,8 @@ METRICS (median of repetitions timed with CUDA events after a warm-up)
   h2d, d2h                  GB/s, pinned host memory, copy engine
   launch_latency            us per empty kernel, back to back, replayed from a CUDA graph
                             (timed on the GPU, so the host's CPU speed is not in it)
-  Every byte moved and every product is checked; a wrong result fails the GPU. Device
+  Every word moved is checked against a per-word pattern, fresh each repetition, and every
+  product against the reference; a wrong result fails the GPU. Device
   buffers are zeroed and read back before they are freed (memory_wipe). A GPU passes
   only when its run finished and verified its work (bench_ran); one on which nothing
   was judged fails (coverage).
@@ -717,7 +718,8 @@ GATES (each shortfall fails the GPU's metric: exit 1)
       (cuBLASLt only), 70% of memory bandwidth, 70% of the PCIe link; off with
       --no-builtin-thresholds, replaced per metric by --min/--max or the file
   --baseline FILE: more than --tolerance (5%) worse than the saved figure
-  GPUs of one model in the run: more than --tolerance worse than their median
+  GPUs of one model in the run: more than --tolerance worse than the median of the others
+      (peers whose repetitions spread over 10% left out; peer_comparison SKIP when none)
 
 TIME
   A default run takes about 7 s on an H100 (all GPUs in parallel); --quick under 5 s.
