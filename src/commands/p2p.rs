@@ -194,7 +194,6 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
             .map(|r| r.map_err(QueryError::Failed).and_then(|l| l))
             .collect()
         }
-        // No NVML: the link is unknown, not a fault (p2p_topology SKIP).
         None => all_pairs
             .iter()
             .map(|_| Err(QueryError::NotSupported))
@@ -420,7 +419,8 @@ fn pair_checks(
                     .value(topology_label(l), None),
             );
         }
-        // A hung or failed read FAILs: the bandwidth goes unjudged.
+        // A hung or failed read FAILs (the bandwidth goes unjudged); no
+        // NVML (NotSupported) is a SKIP.
         Err(e) => checks.push(crate::checks::unreadable("p2p_topology", "the link", e)),
     }
 
@@ -734,6 +734,7 @@ fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use QueryError::NotSupported as NS;
 
     #[test]
     fn rounds_cover_every_pair_once_and_never_reuse_a_gpu() {
@@ -829,16 +830,7 @@ mod tests {
 
     fn blank_pair() -> P2pPair {
         let (a, b) = (gpu(0), gpu(1));
-        let (pair, _) = pair_checks(
-            &a,
-            &b,
-            0,
-            Err(QueryError::NotSupported),
-            None,
-            None,
-            &args(),
-            true,
-        );
+        let (pair, _) = pair_checks(&a, &b, 0, Err(NS), None, None, &args(), true);
         pair
     }
 
@@ -889,30 +881,12 @@ mod tests {
     #[test]
     fn an_interrupted_pair_stays_a_warn() {
         let (a, b) = (gpu(0), gpu(1));
-        let (pair, checks) = pair_checks(
-            &a,
-            &b,
-            0,
-            Err(QueryError::NotSupported),
-            None,
-            None,
-            &args(),
-            true,
-        );
+        let (pair, checks) = pair_checks(&a, &b, 0, Err(NS), None, None, &args(), true);
         let p = seal(pair, checks, &a, &b, &REQUIRED);
         assert_eq!(p.status, CheckStatus::Warn);
         assert!(!p.checks.iter().any(|c| c.name == "coverage"));
         // Not interrupted: a pair that never ran fails.
-        let (pair, checks) = pair_checks(
-            &a,
-            &b,
-            0,
-            Err(QueryError::NotSupported),
-            None,
-            None,
-            &args(),
-            false,
-        );
+        let (pair, checks) = pair_checks(&a, &b, 0, Err(NS), None, None, &args(), false);
         assert_eq!(
             seal(pair, checks, &a, &b, &REQUIRED).status,
             CheckStatus::Fail

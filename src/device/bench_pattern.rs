@@ -164,4 +164,20 @@ mod tests {
             .to_string()
             .contains("warm-up"));
     }
+
+    #[test]
+    fn the_kernel_mixes_as_the_host_does() {
+        // One mixer (device::mix::word); the kernel's copy must keep its
+        // constants, or every check on the GPU would fail.
+        let src = include_str!("../../kernels/bench.cu");
+        for c in [
+            "0x9E3779B97F4A7C15ull",
+            "0xff51afd7ed558ccdull",
+            "0xc4ceb9fe1a85ec53ull",
+        ] {
+            assert!(src.contains(c), "{c}");
+        }
+        assert_eq!(mix::GOLDEN, 0x9E37_79B9_7F4A_7C15);
+        assert_eq!(mix::word(0, 0), 0);
+    }
 }
