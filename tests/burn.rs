@@ -721,6 +721,13 @@ fn a_reference_that_does_not_reproduce_fails_the_gpu() {
     assert_eq!(b.report.exit_code, 1);
     assert_eq!(b.report.gpu(1).check("burn_ran").status, "fail");
     assert_eq!(b.report.gpu(0).check("burn_ran").status, "pass");
+    let r = run("two_h100.json", &["burn", "--inject-reference-fault", "5"]);
+    assert_eq!(r.code, 2, "{r:#?}");
+    assert!(
+        r.stderr
+            .contains("--inject-reference-fault 5: no such selected GPU"),
+        "{r:#?}"
+    );
 }
 
 #[test]

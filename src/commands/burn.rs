@@ -106,7 +106,14 @@ pub fn run(
         DtypeChoice::Fp64 => Dtype::Fp64,
     };
     selected.check_inject_target(args.inject_fault)?;
-    selected.check_inject_target(args.inject_reference_fault)?;
+    if let (Some(i), Err(_)) = (
+        args.inject_reference_fault,
+        selected.check_inject_target(args.inject_reference_fault),
+    ) {
+        return Err(AppError::usage(format!(
+            "--inject-reference-fault {i}: no such selected GPU"
+        )));
+    }
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
     super::install_stop_signals();
