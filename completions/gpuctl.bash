@@ -152,7 +152,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -v -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --inject-reference-fault --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -196,6 +196,10 @@ _gpuctl() {
                     ;;
                 --inject-fault-kind)
                     COMPREPLY=($(compgen -W "gross low-bit same-bit-two-words stuck-bit-row" -- "${cur}"))
+                    return 0
+                    ;;
+                --inject-reference-fault)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --gpu)

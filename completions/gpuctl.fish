@@ -78,11 +78,12 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l memory -d 'Share 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l tolerance -d 'WARN a GPU more than this far below the best GPU of its model [0% to 100%]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l expect-tflops -d 'WARN a GPU whose median TFLOP/s is below this floor [above 0 up to 100000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l interval -d 'Telemetry sampling interval [100ms to 1h]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault -d 'Testing only: corrupt one result on the GPU with this index during its second batch, to prove that corruption is caught' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault -d 'Testing only: corrupt a result on this GPU in its second batch' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault-kind -d 'Testing only: the shape of the fault `--inject-fault` writes' -r -f -a "gross\t'One element set to 1e6'
 low-bit\t'The lowest bit of one element flipped'
 same-bit-two-words\t'The same bit flipped in two elements'
 stuck-bit-row\t'One bit stuck at 1 across a row of the result'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-reference-fault -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"

@@ -1,72 +1,84 @@
-// gpuctl bench kernels: HBM bandwidth (copy, read-only, write-only) and an empty kernel for
+// gpuctl bench kernels: HBM bandwidth (copy, read-and-check, write) and an empty kernel for
 // launch latency. Built to PTX by kernels/build.py (NVRTC 12.2, compute_80). No CUDA headers.
 //
-// Every access is 16 bytes (uint4) in a grid-stride loop; each thread keeps UNROLL accesses in
-// flight per iteration so a modest grid saturates HBM. Buffers must be 16-byte aligned
-// (cuMemAlloc gives 256) and hold a whole number of uint4.
+// Every access is 16 bytes (two u64 words) in a grid-stride loop; each thread keeps UNROLL
+// accesses in flight per iteration so a modest grid saturates HBM. Buffers must be 16-byte
+// aligned (cuMemAlloc gives 256) and hold a whole number of 16-byte vectors.
 //
-// LAUNCH (write, read): block = (256,1,1) (REQUIRED: the read kernel's reduction assumes 256);
-//         grid = any (x only; a few blocks per SM fill the GPU); dyn smem = 0.
-//   gpuctl_bench_write (uint4* p, unsigned long long nvec, unsigned int seed)
-//       writes u32 word j (j = 4 * vector + lane) as j ^ seed.
-//   gpuctl_bench_read  (const uint4* p, unsigned long long nvec, unsigned int* out)
-//       *out ^= XOR of every u32 word read (one atomicXor per block; zero *out first).
-//       For a buffer written by gpuctl_bench_write, the XOR is closed-form on the host:
-//       XOR over j < 4*nvec of (j ^ seed) = XOR of 0..4*nvec-1 (an even count of seeds cancels).
+// The pattern: u64 word k of a buffer holds gpuctl_mix(seed, k) (murmur3's fmix64 of
+// seed ^ k * golden ratio, the same mixer as p2p.cu; host reference device::mix::word). Each
+// word differs from its neighbours and from every other seed's, so zeros, stale data from an
+// earlier repetition, dropped writes and writes that landed at the wrong place all fail the
+// check word by word (an XOR of the words, the old check, cancels them out).
+//
+// LAUNCH (write, check): block = (256,1,1); grid = any (x only; a few blocks per SM fill the GPU);
+//         dyn smem = 0.
+//   gpuctl_bench_write (ulonglong2* p, unsigned long long nvec, unsigned long long seed)
+//       writes word k (k = 2 * vector + lane) as gpuctl_mix(seed, k).
+//   gpuctl_bench_check (const ulonglong2* p, unsigned long long nvec, unsigned long long seed,
+//                       unsigned long long* out)
+//       reads every word (the hbm_read measurement) and compares it with gpuctl_mix(seed, k):
+//       out[0] += words that differ; out[1] = max(k + 1) of a differing word (zero out first).
 //   gpuctl_bench_copy  (const uint4* src, uint4* dst, unsigned long long nvec)
 //       block = (1024,1,1), grid = nvec / 1024 rounded up (capped; it loops if capped).
 //   gpuctl_bench_empty ()   does nothing: launch latency.
 
+typedef unsigned long long u64;
+
 #define UNROLL 4
 
-extern "C" __global__ void gpuctl_bench_write(uint4* p, unsigned long long nvec, unsigned int seed)
+__device__ __forceinline__ u64 gpuctl_mix(u64 seed, u64 i)
 {
-    const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
+    u64 z = seed ^ (i * 0x9E3779B97F4A7C15ull);
+    z ^= z >> 33;
+    z *= 0xff51afd7ed558ccdull;
+    z ^= z >> 33;
+    z *= 0xc4ceb9fe1a85ec53ull;
+    z ^= z >> 33;
+    return z;
+}
+
+extern "C" __global__ void gpuctl_bench_write(ulonglong2* p, u64 nvec, u64 seed)
+{
+    const u64 stride = (u64)gridDim.x * blockDim.x;
+    u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x;
     for (; i + (UNROLL - 1) * stride < nvec; i += UNROLL * stride) {
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
-            const unsigned long long v = i + u * stride;
-            const unsigned int w = (unsigned int)(v << 2);
-            p[v] = make_uint4(w ^ seed, (w + 1) ^ seed, (w + 2) ^ seed, (w + 3) ^ seed);
+            const u64 v = i + u * stride;
+            p[v] = make_ulonglong2(gpuctl_mix(seed, 2 * v), gpuctl_mix(seed, 2 * v + 1));
         }
     }
-    for (; i < nvec; i += stride) {
-        const unsigned int w = (unsigned int)(i << 2);
-        p[i] = make_uint4(w ^ seed, (w + 1) ^ seed, (w + 2) ^ seed, (w + 3) ^ seed);
-    }
+    for (; i < nvec; i += stride)
+        p[i] = make_ulonglong2(gpuctl_mix(seed, 2 * i), gpuctl_mix(seed, 2 * i + 1));
 }
 
-extern "C" __global__ void gpuctl_bench_read(const uint4* p, unsigned long long nvec,
-                                             unsigned int* out)
+extern "C" __global__ void gpuctl_bench_check(const ulonglong2* p, u64 nvec, u64 seed, u64* out)
 {
-    const unsigned long long stride = (unsigned long long)gridDim.x * blockDim.x;
-    unsigned long long i = blockIdx.x * (unsigned long long)blockDim.x + threadIdx.x;
-    unsigned int x = 0;
+    const u64 stride = (u64)gridDim.x * blockDim.x;
+    u64 i = blockIdx.x * (u64)blockDim.x + threadIdx.x;
+    u64 bad = 0;
+    u64 last = 0;
     for (; i + (UNROLL - 1) * stride < nvec; i += UNROLL * stride) {
-        uint4 w[UNROLL];
+        ulonglong2 w[UNROLL];
 #pragma unroll
         for (int u = 0; u < UNROLL; u++)
             w[u] = p[i + u * stride];
 #pragma unroll
-        for (int u = 0; u < UNROLL; u++)
-            x ^= w[u].x ^ w[u].y ^ w[u].z ^ w[u].w;
+        for (int u = 0; u < UNROLL; u++) {
+            const u64 k = 2 * (i + u * stride);
+            if (w[u].x != gpuctl_mix(seed, k)) { bad++; last = max(last, k + 1); }
+            if (w[u].y != gpuctl_mix(seed, k + 1)) { bad++; last = max(last, k + 2); }
+        }
     }
     for (; i < nvec; i += stride) {
-        const uint4 w = p[i];
-        x ^= w.x ^ w.y ^ w.z ^ w.w;
+        const ulonglong2 w = p[i];
+        if (w.x != gpuctl_mix(seed, 2 * i)) { bad++; last = max(last, 2 * i + 1); }
+        if (w.y != gpuctl_mix(seed, 2 * i + 1)) { bad++; last = max(last, 2 * i + 2); }
     }
-    for (int o = 16; o > 0; o >>= 1)
-        x ^= __shfl_xor_sync(0xffffffffu, x, o);
-    __shared__ unsigned int warp_x[8];
-    if ((threadIdx.x & 31) == 0)
-        warp_x[threadIdx.x >> 5] = x;
-    __syncthreads();
-    if (threadIdx.x == 0) {
-        unsigned int b = 0;
-        for (int k = 0; k < 8; k++)
-            b ^= warp_x[k];
-        atomicXor(out, b);
+    if (bad != 0) {
+        atomicAdd(&out[0], bad);
+        atomicMax(&out[1], last);
     }
 }
 

@@ -594,13 +594,14 @@ pub struct BurnArgs {
     /// Telemetry sampling interval [100ms to 1h].
     #[arg(long, value_name = "DURATION", default_value = "500ms", allow_hyphen_values = true, value_parser = duration_in(BURN_INTERVAL))]
     pub interval: Duration,
-    /// Testing only: corrupt one result on the GPU with this index during
-    /// its second batch, to prove that corruption is caught.
+    /// Testing only: corrupt a result on this GPU in its second batch.
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
     pub inject_fault: Option<u32>,
     /// Testing only: the shape of the fault `--inject-fault` writes.
     #[arg(long, value_enum, value_name = "KIND", default_value_t = FaultKindChoice::Gross, hide = true)]
     pub inject_fault_kind: FaultKindChoice,
+    #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
+    pub inject_reference_fault: Option<u32>,
 }
 
 /// A `bench` tolerance: from 0% to 50%.
@@ -672,10 +673,10 @@ METRICS (median of repetitions timed with CUDA events after a warm-up)
   h2d, d2h                  GB/s, pinned host memory, copy engine
   launch_latency            us per empty kernel, back to back, replayed from a CUDA graph
                             (timed on the GPU, so the host's CPU speed is not in it)
-  Every byte moved and every product is checked; a wrong result fails the GPU. Device
-  buffers are zeroed and read back before they are freed (memory_wipe). A GPU passes
-  only when its run finished and verified its work (bench_ran); one on which nothing
-  was judged fails (coverage).
+  Every word moved (a per-word pattern, fresh each repetition) and every product is checked;
+  a wrong result fails the GPU. Device buffers are zeroed and read back before they are freed
+  (memory_wipe). A GPU passes only when its run finished and verified its work (bench_ran);
+  one on which nothing was judged fails (coverage).
 
 GATES (each shortfall fails the GPU's metric: exit 1)
   --min/--max METRIC=VALUE, and a --thresholds file:
@@ -688,7 +689,7 @@ GATES (each shortfall fails the GPU's metric: exit 1)
       (cuBLASLt only), 70% of memory bandwidth, 70% of the PCIe link; off with
       --no-builtin-thresholds, replaced per metric by --min/--max or the file
   --baseline FILE: more than --tolerance (5%) worse than the saved figure
-  GPUs of one model in the run: more than --tolerance worse than their median
+  GPUs of one model in the run: more than --tolerance worse than the median of steady others
 
 TIME
   A default run takes about 7 s on an H100 (all GPUs in parallel); --quick under 5 s.

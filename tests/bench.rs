@@ -504,6 +504,107 @@ fn baseline_from_another_driver_or_model_is_refused() {
 }
 
 #[test]
+fn a_failing_run_is_never_saved_as_a_baseline() {
+    // tests/fixtures/bench_slow_gpu.json: GPU 1 15% slow, the run exits 1.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let b = base.to_str().unwrap();
+    let (run, doc) = bench_json(
+        "bench_slow_gpu.json",
+        &["--tests", "hbm_copy", "--save-baseline", b],
+    );
+    run.assert_code(1);
+    assert!(!base.exists(), "a failing run was saved as the baseline");
+    let summary = doc["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("not saved: the run did not pass"),
+        "{summary}"
+    );
+    assert!(summary.contains("GPU 1 (hbm_copy)"), "{summary}");
+}
+
+#[test]
+fn a_baseline_that_could_never_fail_is_a_usage_error_naming_file_and_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().join("base.json");
+    let b = base.to_str().unwrap();
+    bench_json(
+        "two_h100.json",
+        &["--tests", "hbm_copy", "--save-baseline", b],
+    )
+    .0
+    .assert_code(0);
+    let saved: Value = serde_json::from_str(&std::fs::read_to_string(&base).unwrap()).unwrap();
+    for (key, value) in [
+        ("hbm_copy", json!(0.0)),
+        ("hbm_copy", json!(-3000.0)),
+        ("hbm_copy", json!(1e300)),
+        ("hbm_kopy", json!(3000.0)),
+    ] {
+        let mut bad = saved.clone();
+        bad["gpus"][1]["metrics"] = json!({ key: value });
+        let path = dir.path().join("bad.json");
+        std::fs::write(&path, bad.to_string()).unwrap();
+        let (run, doc) = bench_json("two_h100.json", &["--baseline", path.to_str().unwrap()]);
+        run.assert_code(2);
+        let msg = doc["error"]["message"].as_str().unwrap();
+        assert!(msg.contains("bad.json"), "{msg}");
+        assert!(msg.contains("gpus[1]"), "{msg}");
+        assert!(msg.contains(&format!("metrics.{key}")), "{msg}");
+    }
+}
+
+#[test]
+fn an_erratic_peer_never_fails_a_steady_gpu_and_one_gpu_is_not_compared() {
+    // GPU 1 swings 60% either way; GPU 0 is steady. The median of both
+    // (the old reference) was high enough to fail GPU 0.
+    let dir = tempfile::tempdir().unwrap();
+    let erratic = variant(
+        dir.path(),
+        "erratic.json",
+        &[(1, json!({"hbm_copy_gbps": 5000.0, "jitter_pct": 60.0}))],
+    );
+    let (_, doc) = bench_json(&erratic, &["--tests", "hbm_copy"]);
+    assert!(failing(&doc, 0).is_empty(), "{:?}", failing(&doc, 0));
+    let c = check(&doc, 0, "peer_comparison");
+    assert_eq!(c["status"], "skip", "{c:#}");
+    assert!(c["message"].as_str().unwrap().contains("erratic"), "{c:#}");
+    // Two steady GPUs are compared with each other.
+    let (_, doc) = bench_json("two_h100.json", &["--tests", "hbm_copy"]);
+    assert_eq!(check(&doc, 0, "peer_comparison")["status"], "pass");
+    // One GPU: nothing to compare with is a SKIP, not a PASS.
+    let (run, doc) = bench_json("two_h100.json", &["--tests", "hbm_copy", "-i", "0"]);
+    run.assert_code(0);
+    let c = check(&doc, 0, "peer_comparison");
+    assert_eq!(c["status"], "skip", "{c:#}");
+    assert!(
+        c["message"].as_str().unwrap().contains("no other GPU"),
+        "{c:#}"
+    );
+}
+
+#[test]
+fn a_hung_telemetry_read_during_bench_is_a_fail_not_a_silent_pass() {
+    // tests/fixtures/nvml_hang_reads.json: GPU 1's NVML reads hang.
+    let run = run(
+        "nvml_hang_reads.json",
+        &[
+            "--call-timeout",
+            "100ms",
+            "bench",
+            "--json",
+            "--tests",
+            "gemm_bf16,hbm_copy",
+        ],
+    );
+    run.assert_code(1);
+    let doc = run.json();
+    let c = check(&doc, 1, "bench_telemetry");
+    assert_eq!(c["status"], "fail", "{c:#}");
+    assert!(c["message"].as_str().unwrap().contains("unjudged"), "{c:#}");
+}
+
+#[test]
 fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
     let dir = tempfile::tempdir().unwrap();
     let xml = dir.path().join("bench.xml");
@@ -521,9 +622,10 @@ fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
     run.assert_code(1);
     let text = std::fs::read_to_string(&xml).unwrap();
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    // Per GPU: bench_ran, h2d, d2h and the wipe of the bandwidth buffers.
-    assert!(text.contains("tests=\"8\" failures=\"2\""), "{text}");
-    assert_eq!(text.matches("<testcase ").count(), 8);
+    // Per GPU: bench_ran, h2d, d2h, the wipe of the bandwidth buffers and
+    // the comparison with the other GPU.
+    assert!(text.contains("tests=\"10\" failures=\"2\""), "{text}");
+    assert_eq!(text.matches("<testcase ").count(), 10);
     assert_eq!(text.matches("<failure ").count(), 2);
     assert!(text.contains("classname=\"gpuctl.bench.gpu1\" name=\"h2d\""));
     assert!(

@@ -414,6 +414,23 @@ fn nvml_without_topology_skips_the_topology_check_only() {
 }
 
 #[test]
+fn a_hung_topology_read_fails_the_pair_not_passes_it() {
+    // NVML's link query hangs on GPU 0: the bandwidth has nothing to be
+    // judged against, so the pair is not healthy.
+    let v = variant(|f| {
+        f["gpus"][0]["hang_ms"] = json!(5000);
+        f["gpus"][0]["hang_calls"] = json!(["p2p_link"]);
+    });
+    let r = run(v.path(), &["--call-timeout", "300ms", "p2p", "--json"]);
+    r.assert_code(1);
+    let rep = r.report();
+    let p = p2p_of(&rep).pair(0, 1);
+    let c = p.check("p2p_topology");
+    assert_eq!(c.status, "fail", "{c:#?}");
+    assert!(c.message.contains("p2p_link"), "{}", c.message);
+}
+
+#[test]
 fn ctrl_c_prints_a_partial_report_and_exits_130() {
     let v = variant_of("four_h100_nvswitch.json", |f| {
         f["p2p"]["pair_ms"] = json!(1500);

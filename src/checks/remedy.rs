@@ -68,6 +68,9 @@ pub const BURN_ERROR: &str = "read the error; drain the node, reset the GPU \
 pub const BENCH_SHORTFALL: &str = "check clocks, power limit, cooling and the PCIe link \
                                    (nvidia-smi -q -d PERFORMANCE,CLOCK -i {gpu}); rerun; drain \
                                    the node if it repeats";
+pub const TELEMETRY_HUNG: &str = "run `gpuctl health` to find the GPU whose NVML reads hang \
+     (the sampler reads every GPU in turn, so one hung GPU starves the others), then drain the \
+     node and reset that GPU or reboot";
 pub const BURN_DISAGREE: &str = "rerun burn; the GPU that keeps disagreeing is faulty";
 pub const THROUGHPUT: &str = "check cooling, clocks and power limit; compare with nvidia-smi \
                               -q -d PERFORMANCE -i {gpu}";

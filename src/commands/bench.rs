@@ -14,7 +14,8 @@
 //!
 //! [`bench_gate`]: super::bench_gate
 
-use super::bench_gate::{self as gate, Baseline, BaselineGpu, Limit, Metric, Source};
+use super::bench_gate::{self as gate, Baseline, Limit, Metric, Source};
+use super::bench_verdict as verdict;
 use super::{harness_target, MemoryHolders, Selected};
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::device::bench::{BenchConfig, BenchWorker, Transfer};
@@ -434,6 +435,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
     let baseline = match &args.baseline {
         Some(path) => Some(
             Baseline::parse(&read_small(path, "baseline")?)
+                .and_then(|b| verdict::validate_baseline(&b).map(|()| b))
                 .map_err(|e| AppError::usage(format!("baseline '{}': {e}", path.display())))?,
         ),
         None => None,
@@ -501,9 +503,15 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         args,
         result.interrupted,
     );
-    // A side file that cannot be written joins the report, never replaces it.
-    if let (false, Some(path)) = (result.interrupted, &args.save_baseline) {
-        let text = serde_json::to_string_pretty(&baseline_of(&report, &selected));
+    if let (Some(path), Some(why)) = (&args.save_baseline, verdict::save_refusal(&report)) {
+        // A run that did not pass never sets the bar: nothing is written.
+        let line = format!("baseline '{}' not saved: {why}", path.display());
+        report.summary = format!("{}; {line}", report.summary);
+        report.warnings.push(line);
+        report.exit_code = report.exit_code.max(crate::exit::CHECK_FAILED);
+    } else if let (false, Some(path)) = (result.interrupted, &args.save_baseline) {
+        // A side file that cannot be written joins the report, never replaces it.
+        let text = serde_json::to_string_pretty(&verdict::baseline_of(&report, &selected));
         let text = text.map(|t| t + "\n").map_err(|e| e.to_string());
         outfile::save(&mut report, "--save-baseline", path, text);
     }
@@ -512,42 +520,6 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         outfile::save(&mut report, "--junit", path, Ok(xml));
     }
     Ok(report)
-}
-
-/// The medians of every GPU whose measurements all ran.
-fn baseline_of(report: &Report, selected: &Selected) -> Baseline {
-    Baseline {
-        gpuctl_baseline: gate::BASELINE_VERSION,
-        gpuctl_version: env!("CARGO_PKG_VERSION").to_string(),
-        host: report.host.clone(),
-        timestamp: report.timestamp.clone(),
-        driver_version: selected.inventory.driver.driver_version.clone(),
-        gpus: report
-            .gpus
-            .iter()
-            .filter(|g| {
-                g.checks
-                    .iter()
-                    .flatten()
-                    .any(|c| c.name == "bench_ran" && c.status == CheckStatus::Pass)
-            })
-            // A baseline entry is matched by UUID or model: one without
-            // either could never be used.
-            .filter_map(|g| {
-                Some(BaselineGpu {
-                    index: g.index,
-                    uuid: g.uuid.clone()?,
-                    name: g.name.clone()?,
-                    metrics: g
-                        .bench
-                        .iter()
-                        .flat_map(|b| &b.results)
-                        .map(|r| (r.metric.clone(), r.value))
-                        .collect(),
-                })
-            })
-            .collect(),
-    }
 }
 
 /// Statistics and telemetry of one metric on one GPU (before gating).
@@ -637,22 +609,30 @@ fn build_report(
                 .collect()
         })
         .collect();
-    // The median per model and metric, over GPUs that measured it.
-    let mut by_model: BTreeMap<(&str, Metric), Vec<f64>> = BTreeMap::new();
-    for (gpu, results) in gpus.iter().zip(&measured) {
-        for (m, (r, _)) in results {
-            by_model
-                .entry((gpu.name.as_str(), *m))
-                .or_default()
-                .push(r.value);
-        }
-    }
+    // Each GPU's reference among the others of its model (bench_verdict).
+    let models: Vec<&str> = gpus.iter().map(|g| g.name.as_str()).collect();
+    let figures: Vec<BTreeMap<Metric, verdict::Figure>> = (measured.iter())
+        .map(|rs| {
+            rs.iter()
+                .map(|(m, (r, _))| {
+                    (
+                        *m,
+                        verdict::Figure {
+                            value: r.value,
+                            spread_pct: r.spread_pct,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .collect();
+    let peers = verdict::peer_references(&models, &figures, args.tolerance);
     let engine_name = match engine {
         Engine::Cublas => "cublas",
         Engine::Builtin => "builtin",
     };
     let mut failures: Vec<String> = Vec::new();
-    for ((gpu, run), results) in gpus.iter().zip(runs).zip(measured) {
+    for (((gpu, run), results), peer) in gpus.iter().zip(runs).zip(measured).zip(&peers) {
         let mut checks = vec![harness::completion_check(
             "bench_ran",
             "measurements",
@@ -691,17 +671,13 @@ fn build_report(
                     Source::Baseline,
                 ));
             }
-            if let Some(values) = by_model.get(&(gpu.name.as_str(), metric)) {
-                if values.len() >= 2 {
-                    if let Some(m) = gate::median(values) {
-                        gates.push(gate::relative_limit(
-                            metric,
-                            m,
-                            args.tolerance,
-                            Source::Peers,
-                        ));
-                    }
-                }
+            if let Some(verdict::PeerRef::Median { value, .. }) = peer.get(&metric) {
+                gates.push(gate::relative_limit(
+                    metric,
+                    *value,
+                    args.tolerance,
+                    Source::Peers,
+                ));
             }
             let check = judge(&mut r, metric, mismatches, &gates, sheet.map(|s| s.model));
             if check.status == CheckStatus::Fail {
@@ -717,6 +693,13 @@ fn build_report(
             failures.push(format!("GPU {} {}", gpu.index, lost.message));
             checks.push(lost);
         }
+        let telemetry = verdict::telemetry_check(&run.samples, run.last_sample.as_ref());
+        failures.extend(
+            telemetry
+                .iter()
+                .map(|c| format!("GPU {} {}", gpu.index, c.message)),
+        );
+        checks.extend(verdict::peer_check(peer).into_iter().chain(telemetry));
         let summary = BenchSummary {
             engine: plan
                 .metrics

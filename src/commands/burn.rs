@@ -106,6 +106,14 @@ pub fn run(
         DtypeChoice::Fp64 => Dtype::Fp64,
     };
     selected.check_inject_target(args.inject_fault)?;
+    if let (Some(i), Err(_)) = (
+        args.inject_reference_fault,
+        selected.check_inject_target(args.inject_reference_fault),
+    ) {
+        return Err(AppError::usage(format!(
+            "--inject-reference-fault {i}: no such selected GPU"
+        )));
+    }
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
     // One seed for every GPU: GPUs of one model must then compute the same
@@ -115,14 +123,16 @@ pub fn run(
         progress.start(gpu.index, &gpu.name);
     }
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
-    let faulty: Vec<Option<u32>> = gpus
-        .iter()
-        .map(|g| {
-            (args.inject_fault == Some(g.index))
-                .then_some(g.cuda_index())
-                .flatten()
-        })
-        .collect();
+    let ordinals_of = |pick: Option<u32>| -> Vec<Option<u32>> {
+        let on = |g: &&Gpu| pick == Some(g.index);
+        gpus.iter()
+            .map(|g| on(g).then_some(g.cuda_index()).flatten())
+            .collect()
+    };
+    let (faulty, bad_reference) = (
+        ordinals_of(args.inject_fault),
+        ordinals_of(args.inject_reference_fault),
+    );
     let config = BurnConfig {
         inject_fault_kind: fault_kind(args.inject_fault_kind),
         ..BurnConfig::new(engine, dtype, args.memory, seed)
@@ -147,6 +157,7 @@ pub fn run(
         move |ordinal| {
             let config = BurnConfig {
                 inject_fault_at_batch: faulty.contains(&Some(ordinal)).then_some(FAULT_BATCH),
+                inject_reference_fault: bad_reference.contains(&Some(ordinal)),
                 ..config.clone()
             };
             cuda.start_burn(ordinal, &config)
@@ -272,7 +283,9 @@ fn build_report(
                 let mine = counts.get(&c).copied().unwrap_or(0);
                 let top = counts.values().copied().max().unwrap_or(0);
                 let ties = counts.values().filter(|&&n| n == top).count();
-                let check = if counts.len() == 1 {
+                let check = if counts.values().sum::<usize>() < 2 {
+                    Check::new("cross_gpu_reference", CheckStatus::Skip, format!("no other {} in the run to compare the reference product with", gpu.name))
+                } else if counts.len() == 1 {
                     Check::new("cross_gpu_reference", CheckStatus::Pass, format!("reference product agrees with every {} in the run", gpu.name))
                 } else if mine == top && ties == 1 {
                     Check::new("cross_gpu_reference", CheckStatus::Pass, "reference product agrees with the majority of this model")

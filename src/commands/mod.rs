@@ -7,6 +7,7 @@
 pub mod bench;
 pub mod bench_gate;
 pub mod bundle;
+pub mod bench_verdict;
 pub mod burn;
 pub mod diag;
 pub mod health;

@@ -179,7 +179,7 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
     // not hold the run).
     let schedule = rounds(gpus.len());
     let all_pairs: Vec<(usize, usize)> = schedule.iter().flatten().copied().collect();
-    let links: Vec<Result<PairLink, String>> = match &nvml {
+    let links: Vec<Result<PairLink, QueryError>> = match &nvml {
         Some(api) => {
             let items: Vec<(u32, u32)> = all_pairs
                 .iter()
@@ -190,12 +190,12 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
                 api.p2p_link(a, b)
             })
             .into_iter()
-            .map(|r| r.and_then(|l| l.map_err(|e| query_text(&e))))
+            .map(|r| r.map_err(QueryError::Failed).and_then(|l| l))
             .collect()
         }
         None => all_pairs
             .iter()
-            .map(|_| Err("NVML is unavailable".to_string()))
+            .map(|_| Err(QueryError::NotSupported))
             .collect(),
     };
 
@@ -355,7 +355,7 @@ fn judge_pair(
     from: &Gpu,
     to: &Gpu,
     dir: usize,
-    link: Result<PairLink, String>,
+    link: Result<PairLink, QueryError>,
     pcie: Option<(u32, u32)>,
     outcome: Option<&PairOutcome>,
     args: &P2pArgs,
@@ -375,7 +375,7 @@ fn pair_checks(
     from: &Gpu,
     to: &Gpu,
     dir: usize,
-    link: Result<PairLink, String>,
+    link: Result<PairLink, QueryError>,
     pcie: Option<(u32, u32)>,
     outcome: Option<&PairOutcome>,
     args: &P2pArgs,
@@ -418,11 +418,9 @@ fn pair_checks(
                     .value(topology_label(l), None),
             );
         }
-        Err(e) => checks.push(Check::new(
-            "p2p_topology",
-            CheckStatus::Skip,
-            format!("NVML cannot tell how the GPUs are linked: {e}"),
-        )),
+        // A hung or failed read FAILs (the bandwidth goes unjudged); no
+        // NVML (NotSupported) is a SKIP.
+        Err(e) => checks.push(crate::checks::unreadable("p2p_topology", "the link", e)),
     }
 
     let Some(outcome) = outcome else {
@@ -735,6 +733,7 @@ fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use QueryError::NotSupported as NS;
 
     #[test]
     fn rounds_cover_every_pair_once_and_never_reuse_a_gpu() {
@@ -830,7 +829,7 @@ mod tests {
 
     fn blank_pair() -> P2pPair {
         let (a, b) = (gpu(0), gpu(1));
-        let (pair, _) = pair_checks(&a, &b, 0, Err("x".into()), None, None, &args(), true);
+        let (pair, _) = pair_checks(&a, &b, 0, Err(NS), None, None, &args(), true);
         pair
     }
 
@@ -881,12 +880,12 @@ mod tests {
     #[test]
     fn an_interrupted_pair_stays_a_warn() {
         let (a, b) = (gpu(0), gpu(1));
-        let (pair, checks) = pair_checks(&a, &b, 0, Err("x".into()), None, None, &args(), true);
+        let (pair, checks) = pair_checks(&a, &b, 0, Err(NS), None, None, &args(), true);
         let p = seal(pair, checks, &a, &b, &REQUIRED);
         assert_eq!(p.status, CheckStatus::Warn);
         assert!(!p.checks.iter().any(|c| c.name == "coverage"));
         // Not interrupted: a pair that never ran fails.
-        let (pair, checks) = pair_checks(&a, &b, 0, Err("x".into()), None, None, &args(), false);
+        let (pair, checks) = pair_checks(&a, &b, 0, Err(NS), None, None, &args(), false);
         assert_eq!(
             seal(pair, checks, &a, &b, &REQUIRED).status,
             CheckStatus::Fail

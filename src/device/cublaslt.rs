@@ -52,6 +52,10 @@ mod lt {
     pub const DESC_TRANSB: c_int = 4;
     // cublasLtMatmulPreferenceAttributes_t
     pub const PREF_MAX_WORKSPACE_BYTES: c_int = 1;
+    pub const PREF_REDUCTION_SCHEME_MASK: c_int = 3;
+    /// cublasLtReductionScheme_t mask allowing CUBLASLT_REDUCTION_SCHEME_NONE
+    /// alone: no split-K, whose reductions may add in a varying order.
+    pub const REDUCTION_SCHEME_NONE_ONLY: u32 = 0;
 
     /// `cublasLtMatmulAlgo_t`: opaque, 8 x u64.
     #[repr(C)]
@@ -258,7 +262,8 @@ pub struct Shape {
 }
 
 /// One cuBLASLt product, fully described and with its algorithm fixed: the
-/// same algorithm every time keeps results bitwise reproducible.
+/// same algorithm every time, and one without split-K reductions, keeps
+/// results bitwise reproducible.
 pub struct LtPlan {
     api: &'static lt::Api,
     /// Keeps the context alive and current while cuBLASLt objects are freed.
@@ -385,6 +390,18 @@ impl LtPlan {
                     std::mem::size_of::<u64>(),
                 ),
                 "cublasLtMatmulPreferenceSetAttribute(MAX_WORKSPACE_BYTES)",
+            )?;
+            // Bitwise reproducible products: only algorithms without a
+            // split-K reduction (burn has no tolerance fallback).
+            let mask = lt::REDUCTION_SCHEME_NONE_ONLY;
+            lt_check(
+                (api.pref_set)(
+                    plan.pref,
+                    lt::PREF_REDUCTION_SCHEME_MASK,
+                    (&mask as *const u32).cast(),
+                    std::mem::size_of::<u32>(),
+                ),
+                "cublasLtMatmulPreferenceSetAttribute(REDUCTION_SCHEME_MASK)",
             )?;
             let mut result = lt::HeuristicResult::default();
             let mut count: c_int = 0;

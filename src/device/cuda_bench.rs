@@ -1,11 +1,14 @@
 //! The real bandwidth and latency benchmark (`bench`): HBM copy, read and
 //! write kernels from `kernels/bench.cu`, pinned host transfers through the
 //! copy engines, and empty-kernel launches, all timed with CUDA events after
-//! a warm-up, and every byte moved checked afterwards (a mismatch is
-//! [`DeviceError::WrongResult`]). The device buffers are [`DevBuf`]s, zeroed
+//! a warm-up. Every buffer holds a per-word pattern with a fresh seed per
+//! repetition ([`bench_pattern`]), checked word by word on the GPU after
+//! every repetition (d2h: the last one, on the host); a mismatch is
+//! [`DeviceError::WrongResult`]. The device buffers are [`DevBuf`]s, zeroed
 //! and verified by `finish` (or on drop) before they are freed.
 
 use super::bench::{BenchConfig, BenchWorker, Timed, Transfer};
+use super::bench_pattern::{self as pattern, rep_seed, slot_of, SLOTS, SLOT_BYTES};
 use super::burn::WipeReport;
 use super::cuerr::{cuda_err, de, guarded, guarded_dev};
 use super::devbuf::{wipe_each, DevBuf};
@@ -17,7 +20,6 @@ use cudarc::driver::{
     CudaContext, CudaEvent, CudaFunction, CudaStream, LaunchConfig, PushKernelArg,
 };
 use cudarc::nvrtc::Ptx;
-use rayon::prelude::*;
 use std::ffi::c_void;
 use std::sync::Arc;
 
@@ -33,8 +35,6 @@ const COPY_BLOCK: u32 = 1024;
 const WARMUP: u32 = 3;
 /// Share of free memory the two device buffers may take.
 const MEMORY_SHARE: f64 = 0.4;
-/// Bytes of each end of a copied buffer compared exactly on the host.
-const SPOT_BYTES: usize = 1 << 20;
 
 /// Sets up a benchmark worker on `ordinal`. Errors keep their
 /// [`DeviceError`], so out of memory can name who holds it.
@@ -89,7 +89,7 @@ impl Drop for Pinned {
 
 struct Bench {
     write: CudaFunction,
-    read: CudaFunction,
+    check: CudaFunction,
     copy: CudaFunction,
     empty: CudaFunction,
     /// `gpuctl_count_nonzero` of the GEMM module, for the verified wipe.
@@ -97,7 +97,7 @@ struct Bench {
     a: DevBuf,
     b: DevBuf,
     host: Pinned,
-    /// One XOR slot per read repetition.
+    /// A (bad words, last bad word) pair per repetition (bench_pattern).
     slots: DevBuf,
     /// The wipe's nonzero-word counter.
     wipe_counter: DevBuf,
@@ -105,64 +105,13 @@ struct Bench {
     grid: u32,
     stream: Arc<CudaStream>,
     ctx: Arc<CudaContext>,
-    seed: u32,
+    seed: u64,
+    /// Testing only (`GPUCTL_BENCH_INJECT=hbm_copy|hbm_read|hbm_write|
+    /// host_to_device|device_to_host`): one byte of that transfer's checked buffer is changed after
+    /// its first repetition, to prove on a GPU that the check catches it.
+    inject: Option<Transfer>,
     /// Set once the buffers were wiped, so Drop does not repeat it.
     wiped: Option<WipeReport>,
-}
-
-/// XOR of the u32 values 0..n-1 (closed form by n mod 4).
-pub fn xor_below(n: u64) -> u32 {
-    if n == 0 {
-        return 0;
-    }
-    let m = n - 1;
-    (match m % 4 {
-        0 => m,
-        1 => 1,
-        2 => m + 1,
-        _ => 0,
-    }) as u32
-}
-
-/// The u64 at index `k` of a buffer written by `gpuctl_bench_write` with
-/// `seed` (little-endian pairs of u32 words `j ^ seed`).
-fn pattern_u64(k: u64, seed: u32) -> u64 {
-    let lo = ((2 * k) as u32) ^ seed;
-    let hi = ((2 * k + 1) as u32) ^ seed;
-    u64::from(lo) | (u64::from(hi) << 32)
-}
-
-/// The first index of `host` (words `first..` of a buffer written with
-/// `seed`) that does not hold the write pattern.
-fn first_wrong_word(host: &[u64], first: u64, seed: u32) -> Option<u64> {
-    (0..host.len() as u64).find(|&k| host[k as usize] != pattern_u64(first + k, seed))
-}
-
-/// Words of `words` (a whole buffer written with `seed`) that do not hold
-/// the write pattern, counted in parallel.
-fn wrong_words(words: &[u64], seed: u32) -> usize {
-    words
-        .par_iter()
-        .enumerate()
-        .filter(|(k, w)| **w != pattern_u64(*k as u64, seed))
-        .count()
-}
-
-/// Whether the read kernel's XOR of `bytes` of pattern is the expected one;
-/// `what` names the transfer in the error.
-fn check_xor(got: u32, bytes: u64, what: &str) -> Result<(), DeviceError> {
-    let want = xor_below(bytes / 4);
-    if got == want {
-        Ok(())
-    } else {
-        Err(DeviceError::WrongResult {
-            step: what.to_string(),
-            reason: format!(
-                "the data read back differs from what was written (XOR {got:08x}, \
-                 expected {want:08x}): the GPU corrupted data it moved"
-            ),
-        })
-    }
 }
 
 impl Bench {
@@ -216,7 +165,7 @@ impl Bench {
         };
         let a = alloc(device_bytes, "buffer A")?;
         let b = alloc(device_bytes, "buffer B")?;
-        let slots = alloc(4 * 1024, "result slots")?;
+        let slots = alloc(SLOT_BYTES, "result slots")?;
         let wipe_counter = alloc(8, "wipe counter")?;
         let host = Pinned::new(
             &ctx,
@@ -234,10 +183,10 @@ impl Bench {
             .map_err(de("GEMM module load failed"))?
             .load_function("gpuctl_count_nonzero")
             .map_err(de("kernel gpuctl_count_nonzero lookup failed"))?;
-        let seed = super::mix::clock_nanos_or(0x5eed) as u32;
+        let seed = super::mix::clock_nanos_or(0x5eed);
         Ok(Bench {
             write: func("gpuctl_bench_write")?,
-            read: func("gpuctl_bench_read")?,
+            check: func("gpuctl_bench_check")?,
             copy: func("gpuctl_bench_copy")?,
             empty: func("gpuctl_bench_empty")?,
             count_nonzero,
@@ -251,6 +200,9 @@ impl Bench {
             stream,
             ctx,
             seed,
+            inject: std::env::var("GPUCTL_BENCH_INJECT")
+                .ok()
+                .and_then(|v| serde_json::from_value(serde_json::Value::String(v)).ok()),
             wiped: None,
         })
     }
@@ -263,23 +215,26 @@ impl Bench {
         }
     }
 
-    fn launch_write(&self, dst: u64, bytes: u64, seed: u32) -> Result<(), DeviceError> {
+    fn launch_write(&self, dst: u64, bytes: u64, seed: u64) -> Result<(), DeviceError> {
         let nvec = bytes / 16;
         let mut l = self.stream.launch_builder(&self.write);
         l.arg(&dst).arg(&nvec).arg(&seed);
-        // SAFETY: gpuctl_bench_write(uint4*, u64 nvec, u32); dst holds nvec uint4.
+        // SAFETY: gpuctl_bench_write(ulonglong2*, u64 nvec, u64 seed); dst
+        // holds nvec 16-byte vectors.
         unsafe { l.launch(self.cfg()) }.map_err(de("write kernel launch failed"))?;
         Ok(())
     }
 
-    fn launch_read(&self, src: u64, bytes: u64, slot: u64) -> Result<(), DeviceError> {
+    /// Reads `bytes` of `src` and counts the words that differ from the
+    /// pattern of `seed` into the slot of `rep` (bench_pattern).
+    fn launch_check(&self, src: u64, bytes: u64, seed: u64, rep: u32) -> Result<(), DeviceError> {
         let nvec = bytes / 16;
-        let out = self.slots.ptr + 4 * slot;
-        let mut l = self.stream.launch_builder(&self.read);
-        l.arg(&src).arg(&nvec).arg(&out);
-        // SAFETY: gpuctl_bench_read(const uint4*, u64 nvec, u32* out); src
-        // holds nvec uint4, out is one u32 inside `slots`; block 256.
-        unsafe { l.launch(self.cfg()) }.map_err(de("read kernel launch failed"))?;
+        let out = self.slots.ptr + 16 * slot_of(rep) as u64;
+        let mut l = self.stream.launch_builder(&self.check);
+        l.arg(&src).arg(&nvec).arg(&seed).arg(&out);
+        // SAFETY: gpuctl_bench_check(const ulonglong2*, u64 nvec, u64 seed,
+        // u64* out); src holds nvec vectors, out two u64 inside `slots`.
+        unsafe { l.launch(self.cfg()) }.map_err(de("check kernel launch failed"))?;
         Ok(())
     }
 
@@ -299,28 +254,40 @@ impl Bench {
         Ok(())
     }
 
-    /// XOR of `bytes` of `src` through the read kernel, synchronously.
-    fn read_xor(&self, src: u64, bytes: u64) -> Result<u32, DeviceError> {
-        self.zero_slots()?;
-        self.launch_read(src, bytes, 0)?;
-        Ok(self.slot_values(1)?[0])
+    /// The test hook: after repetition 0 of `what`, one byte in the middle
+    /// of `buf` (of `bytes`) is overwritten on the stream.
+    fn inject(&self, what: Transfer, rep: u32, buf: u64, bytes: u64) -> Result<(), DeviceError> {
+        if self.inject != Some(what) || rep != 0 {
+            return Ok(());
+        }
+        // SAFETY: one byte inside the live buffer of `bytes`.
+        unsafe { cu::memset_d8_async(buf + bytes / 2 + 3, 0x5A, 1, self.stream.cu_stream()) }
+            .map_err(de("injecting a fault failed"))
     }
 
     fn zero_slots(&self) -> Result<(), DeviceError> {
-        // SAFETY: the whole slots allocation (4 KiB), on the worker's stream.
-        unsafe { cu::memset_d8_async(self.slots.ptr, 0, 4096, self.stream.cu_stream()) }
-            .map_err(de("zeroing result slots failed"))
+        // SAFETY: the whole slots allocation, on the worker's stream.
+        unsafe {
+            cu::memset_d8_async(
+                self.slots.ptr,
+                0,
+                SLOT_BYTES as usize,
+                self.stream.cu_stream(),
+            )
+        }
+        .map_err(de("zeroing result slots failed"))
     }
 
-    fn slot_values(&self, n: usize) -> Result<Vec<u32>, DeviceError> {
-        let mut host = vec![0u32; n];
-        // SAFETY: host holds n u32, slots holds 1024.
+    /// Waits for the queued work and judges every slot `reps` filled.
+    fn judge_slots(&self, reps: u32, bytes: u64, what: &str) -> Result<(), DeviceError> {
+        let mut host = vec![0u64; 2 * SLOTS];
+        // SAFETY: host holds 2 * SLOTS u64, as does `slots`.
         unsafe { cu::memcpy_dtoh_async(&mut host, self.slots.ptr, self.stream.cu_stream()) }
             .map_err(de("reading result slots failed"))?;
         self.stream
             .synchronize()
             .map_err(de("benchmark kernels failed"))?;
-        Ok(host)
+        pattern::judge(&host, reps, bytes / 8, what)
     }
 
     fn events(&self, n: u32) -> Result<Vec<(CudaEvent, CudaEvent)>, DeviceError> {
@@ -339,14 +306,17 @@ impl Bench {
             .collect()
     }
 
-    /// Warm-up, then `reps` timed runs of `op(rep)` on the worker's stream;
-    /// seconds per rep.
+    /// Warm-up, then `reps` timed runs of `op(rep)` on the worker's stream,
+    /// each between untimed `pre(rep)` and `post(rep)` (warm-ups pass
+    /// `u32::MAX`); seconds per rep.
     fn timed(
         &self,
         reps: u32,
+        pre: &dyn Fn(u32) -> Result<(), DeviceError>,
         op: &dyn Fn(u32) -> Result<(), DeviceError>,
+        post: &dyn Fn(u32) -> Result<(), DeviceError>,
     ) -> Result<Vec<f64>, DeviceError> {
-        self.timed_on(&self.stream, reps, op)
+        self.timed_on(&self.stream, reps, pre, op, post)
     }
 
     /// [`Self::timed`] with the events recorded on `stream` (where `op`
@@ -355,16 +325,22 @@ impl Bench {
         &self,
         stream: &CudaStream,
         reps: u32,
+        pre: &dyn Fn(u32) -> Result<(), DeviceError>,
         op: &dyn Fn(u32) -> Result<(), DeviceError>,
+        post: &dyn Fn(u32) -> Result<(), DeviceError>,
     ) -> Result<Vec<f64>, DeviceError> {
         for _ in 0..WARMUP {
+            pre(u32::MAX)?;
             op(u32::MAX)?;
+            post(u32::MAX)?;
         }
         let events = self.events(reps)?;
         for (rep, (start, end)) in events.iter().enumerate() {
+            pre(rep as u32)?;
             start.record(stream).map_err(de("event record failed"))?;
             op(rep as u32)?;
             end.record(stream).map_err(de("event record failed"))?;
+            post(rep as u32)?;
         }
         stream
             .synchronize()
@@ -377,30 +353,6 @@ impl Bench {
                     .map_err(de("event timing failed"))
             })
             .collect()
-    }
-
-    /// The first and last [`SPOT_BYTES`] of `buf` match the write pattern;
-    /// `what` names the transfer in the error.
-    fn spot_check(&self, buf: u64, bytes: u64, seed: u32, what: &str) -> Result<u64, DeviceError> {
-        let n = (SPOT_BYTES as u64).min(bytes / 2) / 8;
-        let mut checked = 0;
-        for first in [0, bytes / 8 - n] {
-            let mut host = vec![0u64; n as usize];
-            // SAFETY: reads n u64 inside the live buffer of `bytes`.
-            unsafe { cu::memcpy_dtoh_sync(&mut host, buf + first * 8) }
-                .map_err(de("reading back the copy failed"))?;
-            if let Some(k) = first_wrong_word(&host, first, seed) {
-                return Err(DeviceError::WrongResult {
-                    step: what.to_string(),
-                    reason: format!(
-                        "the copy is wrong at byte {}: the GPU corrupted data it moved",
-                        (first + k) * 8
-                    ),
-                });
-            }
-            checked += n * 8;
-        }
-        Ok(checked)
     }
 
     /// Zeroes buffers A, B and the result slots and checks on the GPU that
@@ -427,73 +379,106 @@ impl Bench {
         self.ctx
             .bind_to_thread()
             .map_err(de("binding the context failed"))?;
-        let reps = reps.clamp(1, 1000);
+        let reps = reps.clamp(1, (SLOTS - 1) as u32);
         let bytes = self.device_bytes;
         let host_bytes = self.host.bytes as u64;
         let (a, b) = (self.a.ptr, self.b.ptr);
-        self.seed = self.seed.wrapping_add(0x9E37_79B9);
-        let seed = self.seed;
+        // A fresh base per measurement, a fresh seed per repetition.
+        self.seed = super::mix::word(self.seed, 1);
+        let base = self.seed;
+        let seed = |rep: u32| rep_seed(base, rep);
+        let none = |_: u32| Ok(());
+        self.zero_slots()?;
+        let every = |moved: u64, per_rep: u64, seconds: Vec<f64>| Timed {
+            seconds,
+            bytes_per_rep: per_rep,
+            verified_bytes: moved * u64::from(reps),
+        };
         match what {
             Transfer::HbmCopy => {
-                self.launch_write(a, bytes, seed)?;
-                let seconds = self.timed(reps, &|_| self.launch_copy(a, b, bytes))?;
-                let xor = self.read_xor(b, bytes)?;
-                check_xor(xor, bytes, "device copy")?;
-                let spot = self.spot_check(b, bytes, seed, "device copy")?;
-                Ok(Timed {
-                    seconds,
-                    bytes_per_rep: 2 * bytes,
-                    verified_bytes: bytes + spot,
-                })
+                // Fresh source, timed copy, destination checked.
+                let seconds = self.timed(
+                    reps,
+                    &|r| self.launch_write(a, bytes, seed(r)),
+                    &|_| self.launch_copy(a, b, bytes),
+                    &|r| {
+                        self.inject(what, r, b, bytes)?;
+                        self.launch_check(b, bytes, seed(r), r)
+                    },
+                )?;
+                self.judge_slots(reps, bytes, "device copy")?;
+                Ok(every(bytes, 2 * bytes, seconds))
             }
             Transfer::HbmWrite => {
-                let seconds = self.timed(reps, &|_| self.launch_write(a, bytes, seed))?;
-                let xor = self.read_xor(a, bytes)?;
-                check_xor(xor, bytes, "device write")?;
-                let spot = self.spot_check(a, bytes, seed, "device write")?;
-                Ok(Timed {
-                    seconds,
-                    bytes_per_rep: bytes,
-                    verified_bytes: bytes + spot,
-                })
+                let seconds = self.timed(
+                    reps,
+                    &none,
+                    &|r| self.launch_write(a, bytes, seed(r)),
+                    &|r| {
+                        self.inject(what, r, a, bytes)?;
+                        self.launch_check(a, bytes, seed(r), r)
+                    },
+                )?;
+                self.judge_slots(reps, bytes, "device write")?;
+                Ok(every(bytes, bytes, seconds))
             }
             Transfer::HbmRead => {
-                let reps = reps.min(1000);
-                self.launch_write(a, bytes, seed)?;
-                self.zero_slots()?;
-                // Warm-up reps XOR into slot 1023, which is never checked.
-                let seconds = self.timed(reps, &|rep| {
-                    self.launch_read(a, bytes, u64::from(rep.min(1023)))
-                })?;
-                let values = self.slot_values(reps as usize)?;
-                for v in values {
-                    check_xor(v, bytes, "device read")?;
-                }
-                Ok(Timed {
-                    seconds,
-                    bytes_per_rep: bytes,
-                    verified_bytes: bytes * u64::from(reps),
-                })
+                // The timed read is the check itself.
+                let seconds = self.timed(
+                    reps,
+                    &|r| {
+                        self.launch_write(a, bytes, seed(r))?;
+                        self.inject(what, r, a, bytes)
+                    },
+                    &|r| self.launch_check(a, bytes, seed(r), r),
+                    &none,
+                )?;
+                self.judge_slots(reps, bytes, "device read")?;
+                Ok(every(bytes, bytes, seconds))
             }
             Transfer::DeviceToHost => {
-                self.launch_write(a, host_bytes, seed)?;
+                // One seed for the measurement; the pinned buffer is zeroed
+                // first, and the last repetition's copy is checked word by
+                // word on the host (a host pass per repetition would cost
+                // more than the copies).
+                let s = seed(0);
+                self.launch_write(a, host_bytes, s)?;
+                self.stream
+                    .synchronize()
+                    .map_err(de("benchmark kernels failed"))?;
+                // SAFETY: the pinned buffer holds host_bytes; the stream is
+                // idle, so no copy into it is in flight.
+                unsafe { std::ptr::write_bytes(self.host.ptr as *mut u8, 0, host_bytes as usize) };
                 let (host_ptr, stream) = (self.host.ptr, self.stream.cu_stream());
-                let seconds = self.timed(reps, &|_| {
-                    // SAFETY: the pinned buffer holds host_bytes; nothing
-                    // reads it until the stream is synchronized.
-                    let dst = unsafe {
-                        std::slice::from_raw_parts_mut(host_ptr as *mut u8, host_bytes as usize)
-                    };
-                    // SAFETY: copies host_bytes from the live buffer A.
-                    unsafe { cu::memcpy_dtoh_async(dst, a, stream) }
-                        .map_err(de("device-to-host copy failed"))
-                })?;
-                // Every word, on the host, in parallel.
-                let bad = wrong_words(self.host.words(), seed);
+                let seconds = self.timed(
+                    reps,
+                    &none,
+                    &|_| {
+                        // SAFETY: the pinned buffer holds host_bytes; nothing
+                        // reads it until the stream is synchronized.
+                        let dst = unsafe {
+                            std::slice::from_raw_parts_mut(host_ptr as *mut u8, host_bytes as usize)
+                        };
+                        // SAFETY: copies host_bytes from the live buffer A.
+                        unsafe { cu::memcpy_dtoh_async(dst, a, stream) }
+                            .map_err(de("device-to-host copy failed"))
+                    },
+                    &none,
+                )?;
+                if self.inject == Some(what) {
+                    // SAFETY: one byte inside the pinned buffer; the stream
+                    // is idle (timed() synchronized it).
+                    unsafe { *(self.host.ptr as *mut u8).add(host_bytes as usize / 2 + 3) ^= 0x5A }
+                }
+                let (bad, last) = pattern::check(self.host.words(), 0, s);
                 if bad > 0 {
                     return Err(DeviceError::WrongResult {
                         step: "device-to-host copy".into(),
-                        reason: format!("{bad} of {} words arrived wrong", host_bytes / 8),
+                        reason: format!(
+                            "{bad} of {} words arrived wrong (last at byte {})",
+                            host_bytes / 8,
+                            (last - 1) * 8
+                        ),
                     });
                 }
                 Ok(Timed {
@@ -503,9 +488,11 @@ impl Bench {
                 })
             }
             Transfer::HostToDevice => {
-                // The pinned buffer holds the pattern (from a device write
-                // copied back): fill it the same way, then send it to B.
-                self.launch_write(a, host_bytes, seed)?;
+                // The pinned buffer holds one seed's pattern (written on
+                // the GPU, copied back); B is zeroed before every timed copy
+                // and checked after it, so a dropped copy reads as zeros.
+                let s = seed(0);
+                self.launch_write(a, host_bytes, s)?;
                 let host_ptr = self.host.ptr;
                 let stream = self.stream.cu_stream();
                 {
@@ -517,24 +504,30 @@ impl Bench {
                     unsafe { cu::memcpy_dtoh_async(dst, a, stream) }
                         .map_err(de("preparing the host buffer failed"))?;
                 }
-                let seconds = self.timed(reps, &|_| {
-                    // SAFETY: the pinned buffer holds host_bytes and is not
-                    // written while copies are queued.
-                    let src = unsafe {
-                        std::slice::from_raw_parts(host_ptr as *const u8, host_bytes as usize)
-                    };
-                    // SAFETY: writes host_bytes into the live buffer B.
-                    unsafe { cu::memcpy_htod_async(b, src, stream) }
-                        .map_err(de("host-to-device copy failed"))
-                })?;
-                let xor = self.read_xor(b, host_bytes)?;
-                check_xor(xor, host_bytes, "host-to-device copy")?;
-                let spot = self.spot_check(b, host_bytes, seed, "host-to-device copy")?;
-                Ok(Timed {
-                    seconds,
-                    bytes_per_rep: host_bytes,
-                    verified_bytes: host_bytes + spot,
-                })
+                let seconds = self.timed(
+                    reps,
+                    &|_| {
+                        // SAFETY: zeroes host_bytes of the live buffer B.
+                        unsafe { cu::memset_d8_async(b, 0, host_bytes as usize, stream) }
+                            .map_err(de("zeroing the destination failed"))
+                    },
+                    &|_| {
+                        // SAFETY: the pinned buffer holds host_bytes and is
+                        // not written while copies are queued.
+                        let src = unsafe {
+                            std::slice::from_raw_parts(host_ptr as *const u8, host_bytes as usize)
+                        };
+                        // SAFETY: writes host_bytes into the live buffer B.
+                        unsafe { cu::memcpy_htod_async(b, src, stream) }
+                            .map_err(de("host-to-device copy failed"))
+                    },
+                    &|r| {
+                        self.inject(what, r, b, host_bytes)?;
+                        self.launch_check(b, host_bytes, s, r)
+                    },
+                )?;
+                self.judge_slots(reps, host_bytes, "host-to-device copy")?;
+                Ok(every(host_bytes, host_bytes, seconds))
             }
         }
     }
@@ -586,9 +579,14 @@ impl Bench {
         graph
             .upload()
             .map_err(de("uploading the launch graph failed"))?;
-        let seconds = self.timed_on(&stream, reps.clamp(1, 1000), &|_| {
-            graph.launch().map_err(de("launching the graph failed"))
-        })?;
+        let none = |_: u32| Ok(());
+        let seconds = self.timed_on(
+            &stream,
+            reps.clamp(1, 1000),
+            &none,
+            &|_| graph.launch().map_err(de("launching the graph failed")),
+            &none,
+        )?;
         Ok(seconds.iter().map(|s| s / f64::from(launches)).collect())
     }
 }
@@ -632,46 +630,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn xor_closed_form_matches_a_loop() {
-        for n in 0..300u64 {
-            let direct = (0..n).fold(0u32, |x, j| x ^ j as u32);
-            assert_eq!(xor_below(n), direct, "n = {n}");
-        }
-    }
-
-    #[test]
-    fn pattern_is_words_xor_seed() {
-        assert_eq!(pattern_u64(0, 0), 1 << 32);
-        assert_eq!(pattern_u64(1, 0xff), (2 ^ 0xff) | ((3u64 ^ 0xff) << 32));
-    }
-
-    #[test]
-    fn a_wrong_xor_is_a_wrong_result_blamed_on_the_gpu() {
-        let bytes = 1 << 20;
-        assert!(check_xor(xor_below(bytes / 4), bytes, "device read").is_ok());
-        let e = check_xor(xor_below(bytes / 4) ^ 4, bytes, "device read").unwrap_err();
-        assert!(matches!(e, DeviceError::WrongResult { .. }), "{e:?}");
-        assert_eq!(e.blame(), crate::device::Blame::Gpu);
-        assert!(
-            e.to_string()
-                .starts_with("device read: the data read back differs from what was written"),
-            "{e}"
-        );
-    }
-
-    #[test]
-    fn wrong_words_are_found_and_counted() {
-        let seed = 0x1234_5678;
-        let mut words: Vec<u64> = (0..1000).map(|k| pattern_u64(k, seed)).collect();
-        assert_eq!(wrong_words(&words, seed), 0);
-        assert_eq!(first_wrong_word(&words[500..], 500, seed), None);
-        words[700] ^= 1 << 17;
-        words[900] = 0;
-        assert_eq!(wrong_words(&words, seed), 2);
-        assert_eq!(first_wrong_word(&words[500..], 500, seed), Some(200));
-    }
-
-    #[test]
     fn the_wipe_kernel_is_in_the_gemm_ptx() {
         assert!(kernels::GEMM_PTX.contains(".entry gpuctl_count_nonzero("));
     }
@@ -680,7 +638,7 @@ mod tests {
     fn bench_ptx_has_the_entry_points() {
         for name in [
             "gpuctl_bench_write",
-            "gpuctl_bench_read",
+            "gpuctl_bench_check",
             "gpuctl_bench_copy",
             "gpuctl_bench_empty",
         ] {

@@ -18,6 +18,15 @@ pub fn fmix64(mut k: u64) -> u64 {
     k
 }
 
+/// Word `i` of a verified buffer written with `seed`: [`fmix64`] of
+/// `seed ^ i * GOLDEN`, exactly as `gpuctl_mix` in kernels/p2p.cu and
+/// kernels/bench.cu computes it. Nonlinear and position-dependent, so a
+/// zero, a stale word (another seed) or a word at the wrong place never
+/// matches.
+pub fn word(seed: u64, i: u64) -> u64 {
+    fmix64(seed ^ i.wrapping_mul(GOLDEN))
+}
+
 /// splitmix64's output step (its finaliser) applied to `z`.
 pub fn splitmix64_finish(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);

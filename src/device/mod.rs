@@ -10,6 +10,7 @@
 //! deadline on every driver call, installed here once for every command.
 
 pub mod bench;
+pub mod bench_pattern;
 pub mod bounded;
 pub mod burn;
 pub mod burn_engine;

@@ -77,7 +77,7 @@ pub struct SimBenchWorker {
 /// Simulated buffer: what one repetition moves.
 const BYTES: u64 = 1 << 30;
 /// The real worker's result slots (wiped with buffers A and B).
-const SLOT_BYTES: u64 = 4096;
+use super::bench_pattern::SLOT_BYTES;
 
 impl SimBenchWorker {
     pub fn new(spec: SimBench) -> Self {

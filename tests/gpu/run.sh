@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|diag|diag3-start|diag3-collect|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|diag|diag3-start|diag3-collect|verify19|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
@@ -54,6 +54,10 @@ if [[ $what == benchcmd || $what == all ]]; then
 fi
 if [[ $what == likeforlike ]]; then
     echo "== like-for-like measurements (issue 21)"; python3 tests/gpu/check_likeforlike.py 2>&1 | tee "$out/likeforlike.log" || rc=1
+fi
+if [[ $what == verify19 || $what == all ]]; then
+    echo "== verification that catches faults (issue 19 C: bench buffers, burn reference)"
+    python3 tests/gpu/check_verify19.py 2>&1 | tee "$out/verify19.log" || rc=1
 fi
 if [[ $what == monitor || $what == all ]]; then
     echo "== monitor checks and figures"
