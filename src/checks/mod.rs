@@ -7,6 +7,7 @@
 pub mod basic;
 pub mod burn;
 pub mod health;
+pub mod healthy;
 pub mod remedy;
 pub mod xid;
 

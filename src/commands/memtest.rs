@@ -15,7 +15,7 @@ use crate::device::inventory::Enumerate;
 use crate::device::memtest::{
     phases, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
 };
-use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidEvent};
+use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
 use crate::report::progress::{PatternEvent, ProgressSink};
@@ -386,7 +386,7 @@ fn build_report(
     selected: &Selected,
     gpus: &[&Gpu],
     runs: &[GpuRun],
-    xid_events: harness::XidWatch,
+    xid_events: Option<XidSeen>,
     args: &MemtestArgs,
     inputs: &ReportInputs,
     interrupted: bool,
@@ -394,7 +394,15 @@ fn build_report(
     let mut report = Report::new("memtest");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let (events, watch_error) = harness::xid_outcome(xid_events, &mut report.warnings);
+    let xids = xid::Evidence {
+        watch: xid_events.as_ref(),
+        watch_label: "NVML events during the memory test".into(),
+        kernel: None,
+        kernel_label: String::new(),
+        // Any XID while the memory is under test fails it.
+        strict: true,
+    };
+    report.warnings.extend(xids.warnings());
     let required = crate::report::Required {
         checks: REQUIRED,
         deselected: &[],
@@ -405,34 +413,14 @@ fn build_report(
         .map(|(slot, gpu)| {
             let run = &runs[slot];
             let summary = summarize(run, inputs, slot);
-            let mut checks = vec![harness::completion_check(
-                "memtest_ran",
-                "sweeps",
-                run,
-                interrupted,
-            )];
+            let mut checks = vec![super::ran_check("memtest_ran", "sweeps", gpu, run, interrupted)];
             checks.push(mismatch_check(run, &summary));
             checks.push(coverage_check(&summary, args.min_coverage));
             checks.push(ecc_check(
                 inputs.before[slot].as_ref(),
                 inputs.after[slot].as_ref(),
             ));
-            let mine: Vec<&XidEvent> = events
-                .iter()
-                .filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml)
-                .collect();
-            checks.push(match (&watch_error, gpu.has_nvml && gpu.lost.is_none()) {
-                (None, true) => {
-                    let mut x = xid::xid_check(&mine, "NVML events during the memory test");
-                    if x.status == CheckStatus::Warn {
-                        // Any XID while the memory is under test fails it.
-                        x.status = CheckStatus::Fail;
-                    }
-                    x
-                }
-                (Some(why), _) => Check::new("xid", CheckStatus::Skip, why.clone()),
-                (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
-            });
+            checks.push(xid::verdict(&xids, gpu));
             checks.push(wipe_check(run, interrupted));
             GpuReport {
                 memtest: Some(summary),

@@ -12,7 +12,7 @@ use super::p2p::{LinkKind, PairLink};
 use super::{
     ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
     NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading,
-    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidEvent,
+    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidEvent, XidLog,
 };
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
@@ -762,7 +762,8 @@ impl NvmlApi for RealNvml {
         window: Duration,
         poll: Duration,
         stop: &AtomicBool,
-    ) -> Result<Vec<XidEvent>, QueryError> {
+        log: &XidLog,
+    ) -> Result<(), QueryError> {
         let start = Instant::now();
         let set = self.nvml.create_event_set().map_err(query_error)?;
         // Registered through the raw symbol: the wrapper's `register_events`
@@ -771,7 +772,15 @@ impl NvmlApi for RealNvml {
             nvml_sym(self.nvml.lib().nvmlDeviceRegisterEvents.as_ref()).map_err(query_error)?;
         let mut watched = Vec::new();
         for &index in indices {
-            let device = self.device(index).map_err(query_error)?;
+            // A GPU that cannot be reached is recorded; the others are
+            // still watched.
+            let device = match self.device(index) {
+                Ok(d) => d,
+                Err(e) => {
+                    log.unwatched(index, query_error(e));
+                    continue;
+                }
+            };
             // SAFETY: device and set handles come from NVML and outlive the
             // call (the set lives until the end of this function).
             let code = unsafe {
@@ -781,17 +790,19 @@ impl NvmlApi for RealNvml {
                     set.handle(),
                 )
             };
-            match nvml_try(code) {
-                Ok(()) => watched.push(Watched {
+            // A GPU that cannot report XIDs as events (or refused) is
+            // recorded as unwatched, never read as "no XIDs"; the others
+            // still are watched.
+            let identity = nvml_try(code).and_then(|()| {
+                Ok((device.uuid()?, device.pci_info()?.bus_id))
+            });
+            match identity {
+                Ok((uuid, pci_bus_id)) => watched.push(Watched {
                     index,
-                    uuid: device.uuid().map_err(query_error)?,
-                    pci_bus_id: device.pci_info().map_err(query_error)?.bus_id,
+                    uuid,
+                    pci_bus_id,
                 }),
-                // This GPU cannot report XIDs as events: the others still can.
-                Err(NvmlError::NotSupported) => {}
-                // Anything else: a watch that silently misses a GPU would
-                // read as "no XIDs", so say so instead.
-                Err(e) => return Err(query_error(e)),
+                Err(e) => log.unwatched(index, query_error(e)),
             }
         }
         if watched.is_empty() {
@@ -799,7 +810,6 @@ impl NvmlApi for RealNvml {
         }
 
         crate::trace::mark("XID watch registered");
-        let mut events = Vec::new();
         while !stop.load(Ordering::Relaxed) {
             let left = window.saturating_sub(start.elapsed());
             if left.is_zero() {
@@ -823,7 +833,7 @@ impl NvmlApi for RealNvml {
                 .uuid()
                 .ok()
                 .and_then(|u| watched.iter().find(|w| w.uuid == u));
-            events.push(XidEvent {
+            log.push(XidEvent {
                 gpu_index: source.map(|w| w.index),
                 pci_bus_id: match source {
                     Some(w) => Some(w.pci_bus_id.clone()),
@@ -834,7 +844,7 @@ impl NvmlApi for RealNvml {
                 detail: String::new(),
             });
         }
-        Ok(events)
+        Ok(())
     }
 }
 

@@ -176,6 +176,7 @@ pub struct Required<'a> {
 /// the failure is what the operator acts on). Timeouts, panics and read
 /// errors are FAILs of their own checks already (see `checks::unreadable`).
 pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
+    use crate::checks::healthy::why_unverified;
     if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         return None;
     }
@@ -210,11 +211,8 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             } else {
                 fails.push(format!("{name} (did not run)"));
             }
-        } else if mine
-            .iter()
-            .any(|c| c.status == CheckStatus::Skip && c.unverified)
-        {
-            fails.push(format!("{name} (not verified: no permission)"));
+        } else if let Some(c) = mine.iter().find(|c| c.status == CheckStatus::Skip && c.unverified) {
+            fails.push(format!("{name} (not verified: {})", why_unverified(c)));
         }
     }
     for c in checks {
@@ -222,7 +220,7 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             && c.unverified
             && !required.checks.contains(&c.name.as_str())
         {
-            warns.push(format!("{} (not verified: no permission)", c.name));
+            warns.push(format!("{} (not verified: {})", c.name, why_unverified(c)));
         }
     }
     if checks.iter().all(|c| c.status == CheckStatus::Skip) {
