@@ -35,7 +35,10 @@ pub fn gpu_count(expected: Option<u32>, found: u32) -> Check {
 /// How many MIG instances CUDA sees in place of the whole GPU (0: not in
 /// MIG mode).
 pub fn mig_instances(gpu: &crate::device::Gpu) -> usize {
-    gpu.cuda.iter().filter(|d| d.uuid.starts_with("MIG-")).count()
+    gpu.cuda
+        .iter()
+        .filter(|d| d.uuid.starts_with("MIG-"))
+        .count()
 }
 
 /// A GPU split into MIG instances cannot be tested whole by `command`
@@ -217,7 +220,11 @@ mod tests {
     fn mig_mode_fails_untested_never_an_rma() {
         let c = mig_untestable("burn_ran", "burn", 2);
         assert_eq!(c.status, CheckStatus::Fail);
-        assert!(c.message.contains("MIG mode (2 instance(s)"), "{}", c.message);
+        assert!(
+            c.message.contains("MIG mode (2 instance(s)"),
+            "{}",
+            c.message
+        );
         let r = c.remedy.unwrap_or_default();
         assert!(r.contains("burn cannot test a MIG-enabled GPU"), "{r}");
         assert!(r.contains("no RMA") && !r.contains("open an RMA"), "{r}");

@@ -19,13 +19,8 @@ pub const REQUIRED: [&str; 4] = [
 /// --compute`, `health` without `--no-compute`).
 pub const COMPUTE: &str = "compute_self_test";
 /// [`REQUIRED`] and [`COMPUTE`].
-pub const REQUIRED_COMPUTE: [&str; 5] = [
-    REQUIRED[0],
-    REQUIRED[1],
-    REQUIRED[2],
-    REQUIRED[3],
-    COMPUTE,
-];
+pub const REQUIRED_COMPUTE: [&str; 5] =
+    [REQUIRED[0], REQUIRED[1], REQUIRED[2], REQUIRED[3], COMPUTE];
 
 /// What the healthy rule reads of one GPU.
 pub struct Readings<'a> {
@@ -102,7 +97,10 @@ mod tests {
             deselected: &[],
         };
         assert!(!judge(&mut checks, &required));
-        let coverage = checks.iter().find(|c| c.name == COVERAGE).expect("coverage");
+        let coverage = checks
+            .iter()
+            .find(|c| c.name == COVERAGE)
+            .expect("coverage");
         assert_eq!(coverage.status, CheckStatus::Fail);
     }
 
@@ -128,9 +126,14 @@ mod tests {
             false,
         ));
         assert!(!judge(&mut with_watch, &required));
-        let coverage = with_watch.iter().find(|c| c.name == COVERAGE).expect("coverage");
+        let coverage = with_watch
+            .iter()
+            .find(|c| c.name == COVERAGE)
+            .expect("coverage");
         assert!(
-            coverage.message.contains("xid (not verified: its source failed)"),
+            coverage
+                .message
+                .contains("xid (not verified: its source failed)"),
             "{}",
             coverage.message
         );

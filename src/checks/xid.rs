@@ -35,9 +35,8 @@ pub struct XidInfo {
 
 use remedy::{
     XID_APP as APP, XID_BUG_REPORT_RMA as BUG_REPORT_RMA, XID_BUS as BUS,
-    XID_CATALOGUE as CATALOGUE, XID_CONTAINED as CONTAINED, XID_GSP as GSP,
-    XID_NVLINK as NVLINK, XID_POWER as POWER, XID_RETIRE as RETIRE, XID_ROW_REMAP as ROW_REMAP,
-    XID_SBE_RATE as SBE_RATE,
+    XID_CATALOGUE as CATALOGUE, XID_CONTAINED as CONTAINED, XID_GSP as GSP, XID_NVLINK as NVLINK,
+    XID_POWER as POWER, XID_RETIRE as RETIRE, XID_ROW_REMAP as ROW_REMAP, XID_SBE_RATE as SBE_RATE,
 };
 
 /// The meaning of one XID number.
@@ -78,7 +77,11 @@ pub fn classify(xid: u64) -> XidInfo {
             "power or cooling fault: GPU running at reduced clocks",
             POWER,
         ),
-        46 => (Hardware, "GPU timeout: GPU stopped processing", remedy::RESET),
+        46 => (
+            Hardware,
+            "GPU timeout: GPU stopped processing",
+            remedy::RESET,
+        ),
         62 => (Hardware, "internal micro-controller halt", remedy::RESET),
         109 => (Hardware, "context switch timeout", remedy::RESET),
         110 => (Hardware, "security fault", remedy::RESET),
@@ -125,7 +128,11 @@ pub fn classify(xid: u64) -> XidInfo {
             "XID reported without its number; see the kernel log",
             CATALOGUE,
         ),
-        _ => (Unknown, "unknown XID; see NVIDIA's XID catalogue", CATALOGUE),
+        _ => (
+            Unknown,
+            "unknown XID; see NVIDIA's XID catalogue",
+            CATALOGUE,
+        ),
     };
     XidInfo {
         xid,
@@ -275,9 +282,16 @@ impl Evidence<'_> {
         }
         let mut check = self.judged(xid_check(&stray, &self.sources(true)));
         check.message = format!("not attributed to a selected GPU: {}", check.message);
-        let mut ids: Vec<&str> = stray.iter().filter_map(|e| e.pci_bus_id.as_deref()).collect();
+        let mut ids: Vec<&str> = stray
+            .iter()
+            .filter_map(|e| e.pci_bus_id.as_deref())
+            .collect();
         ids.dedup();
-        let ids = if ids.is_empty() { "the GPU".to_string() } else { ids.join(", ") };
+        let ids = if ids.is_empty() {
+            "the GPU".to_string()
+        } else {
+            ids.join(", ")
+        };
         check.remedy = check.remedy.map(|r| r.replace(remedy::GPU, &ids));
         Some(check)
     }
@@ -398,7 +412,7 @@ mod tests {
         assert_eq!(classify(79).description, "GPU has fallen off the bus");
         assert!(classify(63)
             .remedy
-            .starts_with("row remapping recorded; reset to apply"));
+            .starts_with("row remapping recorded: drain the node, then reset"));
         assert!(classify(74).remedy.contains("fabric manager"));
         assert!(classify(64).remedy.contains("nvidia-bug-report.sh"));
         assert_eq!(classify(13).remedy, APP);

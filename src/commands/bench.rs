@@ -659,7 +659,13 @@ fn build_report(
     };
     let mut failures: Vec<String> = Vec::new();
     for ((gpu, run), results) in gpus.iter().zip(runs).zip(measured) {
-        let mut checks = vec![super::ran_check("bench_ran", "measurements", gpu, run, interrupted)];
+        let mut checks = vec![super::ran_check(
+            "bench_ran",
+            "measurements",
+            gpu,
+            run,
+            interrupted,
+        )];
         let sheet = gate::datasheet(&gpu.name);
         let mut out = Vec::new();
         for &metric in &plan.metrics {

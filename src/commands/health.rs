@@ -13,9 +13,7 @@ use crate::cli::{FailOn, GlobalArgs, HealthArgs};
 use crate::config::{self, HealthConfig};
 use crate::device::burn::{BatchResult, BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
-use crate::device::{
-    ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, SelfTestOutcome,
-};
+use crate::device::{ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, SelfTestOutcome};
 use crate::error::AppError;
 use crate::exit;
 use crate::harness::{self, Target, WorkError, Workload};
@@ -335,7 +333,10 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         watch: nvml_xids.as_ref(),
         watch_label: format!("NVML events for {:.1}s", watched.as_secs_f64()),
         kernel: kernel_xids.as_ref(),
-        kernel_label: format!("kernel log since {}", humantime::format_duration(settings.since)),
+        kernel_label: format!(
+            "kernel log since {}",
+            humantime::format_duration(settings.since)
+        ),
         strict: false,
     };
     report.warnings.extend(xids.warnings());

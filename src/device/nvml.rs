@@ -793,9 +793,8 @@ impl NvmlApi for RealNvml {
             // A GPU that cannot report XIDs as events (or refused) is
             // recorded as unwatched, never read as "no XIDs"; the others
             // still are watched.
-            let identity = nvml_try(code).and_then(|()| {
-                Ok((device.uuid()?, device.pci_info()?.bus_id))
-            });
+            let identity =
+                nvml_try(code).and_then(|()| Ok((device.uuid()?, device.pci_info()?.bus_id)));
             match identity {
                 Ok((uuid, pci_bus_id)) => watched.push(Watched {
                     index,

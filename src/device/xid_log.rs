@@ -92,7 +92,11 @@ mod tests {
         let seen = log.snapshot();
         assert_eq!(seen.events, vec![event(48)]);
         assert_eq!(seen.unwatched.get(&1), Some(&QueryError::GpuLost));
-        assert_eq!(seen.error, Some(QueryError::GpuLost), "the first reason stays");
+        assert_eq!(
+            seen.error,
+            Some(QueryError::GpuLost),
+            "the first reason stays"
+        );
         assert_eq!(log.take_events(), vec![event(48)]);
         assert!(log.snapshot().events.is_empty());
         log.replace_failures(&XidSeen::default());

@@ -211,7 +211,10 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             } else {
                 fails.push(format!("{name} (did not run)"));
             }
-        } else if let Some(c) = mine.iter().find(|c| c.status == CheckStatus::Skip && c.unverified) {
+        } else if let Some(c) = mine
+            .iter()
+            .find(|c| c.status == CheckStatus::Skip && c.unverified)
+        {
             fails.push(format!("{name} (not verified: {})", why_unverified(c)));
         }
     }
