@@ -651,7 +651,8 @@ fn a_dead_xid_watch_shows_and_is_not_healthy() {
         .filter(|l| l.starts_with("gpuctl_xid_watch_up{"))
         .collect();
     assert_eq!(watch.len(), 2, "{text}");
-    assert!(watch.iter().all(|l| l.ends_with(" 0")), "{text}");
+    let value = |l: &str| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap();
+    assert!(watch.iter().all(|l| value(l) == 0.0), "{text}");
     // A watch that works exports 1 and stays healthy.
     let r = run(
         "two_h100.json",
