@@ -468,7 +468,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         setup_timeout: SETUP_TIMEOUT,
         step_timeout: STEP_TIMEOUT,
         sample_every: Some(SAMPLE_EVERY),
-        watch_xids: false,
+        watch_xids: true,
         progress_every: Duration::from_secs(3600),
     };
     let worker_plan = plan.clone();
@@ -494,7 +494,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
     let report = build_report(
         &selected,
         &gpus,
-        &result.runs,
+        (&result.runs, result.xids.as_ref()),
         &plan,
         engine,
         &limits,
@@ -623,7 +623,7 @@ fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)> {
 fn build_report(
     selected: &Selected,
     gpus: &[&Gpu],
-    runs: &[GpuRun],
+    (runs, xids): (&[GpuRun], Option<&crate::device::XidSeen>),
     plan: &Plan,
     engine: Engine,
     limits: &BTreeMap<Metric, Limit>,
@@ -634,6 +634,7 @@ fn build_report(
     let mut report = Report::new("bench");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
+    let xids = super::xids_under_test(xids, "the benchmark", &mut report);
     let measured: Vec<BTreeMap<Metric, (BenchResult, u64)>> = runs
         .iter()
         .map(|run| {
@@ -659,13 +660,8 @@ fn build_report(
     };
     let mut failures: Vec<String> = Vec::new();
     for ((gpu, run), results) in gpus.iter().zip(runs).zip(measured) {
-        let mut checks = vec![super::ran_check(
-            "bench_ran",
-            "measurements",
-            gpu,
-            run,
-            interrupted,
-        )];
+        let ran = super::ran_check("bench_ran", "measurements", gpu, run, interrupted);
+        let mut checks = vec![ran, crate::checks::xid::verdict(&xids, gpu)];
         let sheet = gate::datasheet(&gpu.name);
         let mut out = Vec::new();
         for &metric in &plan.metrics {
@@ -719,9 +715,7 @@ fn build_report(
         }
         // Test patterns and GEMM operands: wiped (and verified) like burn's
         // before the memory is freed.
-        if let Some(wipe) = wipe_check(run) {
-            checks.push(wipe);
-        }
+        checks.extend(wipe_check(run));
         let summary = BenchSummary {
             engine: plan
                 .metrics

@@ -209,15 +209,7 @@ fn build_report(
     let nvml = selected.backend.nvml().ok();
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let xids = xid::Evidence {
-        watch: xid_events.as_ref(),
-        watch_label: "NVML events during the burn".into(),
-        kernel: None,
-        kernel_label: String::new(),
-        // Any XID during burn-in fails the GPU.
-        strict: true,
-    };
-    report.warnings.extend(xids.warnings());
+    let xids = super::xids_under_test(xid_events.as_ref(), "the burn", &mut report);
     let summaries: Vec<BurnSummary> = runs
         .iter()
         .zip(gpus)

@@ -406,15 +406,7 @@ fn build_report(
     let mut report = Report::new("memtest");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let xids = xid::Evidence {
-        watch: xid_events.as_ref(),
-        watch_label: "NVML events during the memory test".into(),
-        kernel: None,
-        kernel_label: String::new(),
-        // Any XID while the memory is under test fails it.
-        strict: true,
-    };
-    report.warnings.extend(xids.warnings());
+    let xids = super::xids_under_test(xid_events.as_ref(), "the memory test", &mut report);
     let required = crate::report::Required {
         checks: REQUIRED,
         deselected: &[],

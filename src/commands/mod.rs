@@ -124,6 +124,26 @@ pub fn ran_check<W: crate::harness::Workload>(
     }
 }
 
+/// What a work command's XID watch saw (`harness::RunResult::xids`), to
+/// judge each GPU with `checks::xid::verdict`: any XID while the GPU is
+/// under test (`during`: "the burn") fails it. What the watch could not
+/// read goes into the report's warnings.
+pub fn xids_under_test<'a>(
+    seen: Option<&'a crate::device::XidSeen>,
+    during: &str,
+    report: &mut crate::report::Report,
+) -> crate::checks::xid::Evidence<'a> {
+    let evidence = crate::checks::xid::Evidence {
+        watch: seen,
+        watch_label: format!("NVML events during {during}"),
+        kernel: None,
+        kernel_label: String::new(),
+        strict: true,
+    };
+    report.warnings.extend(evidence.warnings());
+    evidence
+}
+
 /// NVML's view of who holds each GPU's memory, for the message when a
 /// workload's set-up runs out of it: then the remedy names those processes
 /// and never blames the GPU.

@@ -11,8 +11,7 @@ pub mod junit;
 pub mod progress;
 pub mod table;
 
-use crate::device::inventory::DriverInfo;
-use crate::device::Gpu;
+use crate::device::{inventory::DriverInfo, Gpu};
 use crate::error::{AppError, ErrorKind};
 use schemars::JsonSchema;
 use serde::Serialize;
