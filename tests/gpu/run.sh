@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|all]
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
@@ -54,6 +54,9 @@ if [[ $what == monitor || $what == all ]]; then
     echo "== monitor checks and figures"
     # shellcheck disable=SC2086
     python3 tests/gpu/check_monitor.py ${MONITOR_ARGS:---rss-minutes 1} 2>&1 | tee "$out/monitor.log" || rc=1
+fi
+if [[ $what == xidwatch || $what == all ]]; then
+    echo "== XID watch and healthy rule (issue 19)"; python3 tests/gpu/check_xid_watch.py 2>&1 | tee "$out/xidwatch.log" || rc=1
 fi
 if [[ $what == rss-start ]]; then
     python3 tests/gpu/monitor_rss.py start "${RSS_MINUTES:-10}" || rc=1
