@@ -382,6 +382,121 @@ mod tests {
         xid_check(&refs, "NVML events for 2s; kernel log since 24h")
     }
 
+    fn gpu(index: u32, pci: &str) -> Gpu {
+        Gpu {
+            index,
+            has_nvml: true,
+            name: String::new(),
+            uuid: String::new(),
+            pci_bus_id: pci.into(),
+            cuda: Vec::new(),
+            lost: None,
+        }
+    }
+
+    fn evidence(watch: &XidSeen, strict: bool) -> Evidence<'_> {
+        Evidence {
+            watch: Some(watch),
+            watch_label: "NVML events during the burn".into(),
+            kernel: None,
+            kernel_label: String::new(),
+            strict,
+        }
+    }
+
+    fn nvml_event(index: u32, xid: u64) -> XidEvent {
+        XidEvent {
+            gpu_index: Some(index),
+            pci_bus_id: None,
+            xid,
+            source: "nvml_event".into(),
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_xid_seen_gives_its_verdict_whatever_the_watch_did_later() {
+        let mut seen = XidSeen {
+            events: vec![nvml_event(0, 48)],
+            ..Default::default()
+        };
+        seen.unwatched.insert(1, QueryError::GpuLost);
+        seen.error = Some(QueryError::GpuLost);
+        let (g0, g1) = (gpu(0, "00000000:18:00.0"), gpu(1, "00000000:2A:00.0"));
+        let c = verdict(&evidence(&seen, false), &g0);
+        assert_eq!(
+            (c.status, c.value),
+            (CheckStatus::Fail, Some(serde_json::json!([48])))
+        );
+        // The GPU that fell off is lost, not "no XIDs".
+        let c = verdict(&evidence(&seen, false), &g1);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.message.contains("lost"), "{}", c.message);
+    }
+
+    #[test]
+    fn a_failed_watch_is_unverified_and_unsupported_is_plain() {
+        let g = gpu(0, "00000000:18:00.0");
+        let failed = XidSeen {
+            error: Some(QueryError::Failed("event set broke".into())),
+            ..Default::default()
+        };
+        let c = verdict(&evidence(&failed, true), &g);
+        assert_eq!(c.status, CheckStatus::Skip);
+        assert!(
+            c.unverified && c.message.contains("event set broke"),
+            "{c:?}"
+        );
+        let mut unsupported = XidSeen::default();
+        unsupported.unwatched.insert(0, QueryError::NotSupported);
+        let c = verdict(&evidence(&unsupported, true), &g);
+        assert_eq!(c.status, CheckStatus::Skip);
+        assert!(!c.unverified);
+        let clean = verdict(&evidence(&XidSeen::default(), true), &g);
+        assert_eq!(clean.status, CheckStatus::Pass);
+        assert_eq!(clean.message, "no XID errors (NVML events during the burn)");
+        let lost = Gpu {
+            lost: Some("fell off".into()),
+            ..g.clone()
+        };
+        assert_eq!(
+            verdict(&evidence(&XidSeen::default(), true), &lost).status,
+            CheckStatus::Skip
+        );
+    }
+
+    #[test]
+    fn strict_fails_application_xids_and_stray_remedies_name_the_bus() {
+        let seen = XidSeen {
+            events: vec![nvml_event(0, 13)],
+            ..Default::default()
+        };
+        let g = gpu(0, "00000000:18:00.0");
+        assert_eq!(
+            verdict(&evidence(&seen, false), &g).status,
+            CheckStatus::Warn
+        );
+        assert_eq!(
+            verdict(&evidence(&seen, true), &g).status,
+            CheckStatus::Fail
+        );
+        let logged = Reading::Value(vec![XidEvent {
+            gpu_index: None,
+            pci_bus_id: Some("0000:99:00".into()),
+            xid: 48,
+            source: "kernel_log".into(),
+            detail: String::new(),
+        }]);
+        let ev = Evidence {
+            kernel: Some(&logged),
+            kernel_label: "kernel log since 1day".into(),
+            ..evidence(&seen, false)
+        };
+        let stray = ev.stray(&[&g]).expect("a stray XID");
+        let r = stray.remedy.unwrap_or_default();
+        assert!(r.contains("nvidia-smi -r -i 0000:99:00"), "{r}");
+    }
+
     #[test]
     fn hardware_xids_classify_as_hardware() {
         for xid in [
