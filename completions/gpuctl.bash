@@ -389,7 +389,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__memtest)
-            opts="-d -i -q -v -h -V --duration --passes --patterns --memory --min-coverage --interval --inject-fault --inject-offset --inject-bit --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --passes --patterns --memory --min-coverage --interval --retention-pause --inject-fault --inject-offset --inject-bit --gpu --json --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -420,6 +420,10 @@ _gpuctl() {
                     return 0
                     ;;
                 --interval)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --retention-pause)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

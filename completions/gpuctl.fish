@@ -131,16 +131,17 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s h -l help -d 'Prin
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s d -l duration -d 'Repeat full passes until this much time has passed (at least one pattern runs) [100ms to 7days; default: one pass]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l passes -d 'Full passes over every chosen pattern [1 to 10000; default: 1]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l patterns -d 'Patterns to run, comma-separated [default: all, in the order listed]' -r -f -a "zeros-ones\t''
-walking-ones\t''
-walking-zeros\t''
-moving-inversions\t''
-address\t''
-random\t''
-modulo\t''"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l patterns -d 'Patterns to run, comma-separated [default: all, in the order listed]' -r -f -a "zeros-ones\t'All zeros, then all ones: stuck bits'
+walking-ones\t'One bit set, walking through all 64 bits: stuck and shorted bits (data lines)'
+walking-zeros\t'One bit clear, walking the same way'
+moving-inversions\t'memtest86\'s moving inversions, word by word in address order, up then down: coupling between cells'
+address\t'Each word holds its own address: aliasing (address lines)'
+random\t'Random words from a new seed each run: pattern-sensitive faults'
+modulo\t'memtest86\'s modulo-20: p every 20th word, the complement rewritten around it, then p checked: disturbance'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l memory -d 'Share of each GPU\'s free memory to test [1% to 100%; a bare number is a percentage]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l min-coverage -d 'WARN when the tested memory is below this share of the free memory [0% to 100%]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l interval -d 'Telemetry sampling and progress interval [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l retention-pause -d 'Add the retention (bit-fade) pattern: each of its two waits lasts this long [1s to 1h; default: not run]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-fault -d 'Testing only: flip one bit on the GPU with this index after the first pattern is written, to prove the flip is found' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-offset -d 'Testing only: byte offset of the word to flip (a multiple of 8)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-bit -d 'Testing only: bit of the 64-bit word to flip [0 to 63]' -r

@@ -25,6 +25,20 @@ pub fn main() -> i32 {
     }));
     let args: Vec<OsString> = std::env::args_os().collect();
     let sniffed = Sniffed::from_args(&args);
+    if crate::outfile::stdout_closed() {
+        // Rust drops writes to a closed fd 1 without an error: the report
+        // would vanish and the run look clean. Stop before any work.
+        let _ = writeln!(
+            std::io::stderr(),
+            "gpuctl: error: stdout is closed (fd 1), so the report would be lost; \
+             redirect it to a file, or to /dev/null to discard it"
+        );
+        return if sniffed.is_probe() {
+            exit::for_probe(exit::ENVIRONMENT)
+        } else {
+            exit::ENVIRONMENT
+        };
+    }
     match std::panic::catch_unwind(|| run(args)) {
         Ok(code) => code,
         Err(_) => {
@@ -89,6 +103,24 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
     };
     let format = cli.global.format();
+    if let Some(name) = stops_on_signal(&cli.command) {
+        // Before anything touches the driver: a hung enumeration must still
+        // answer SIGINT/SIGTERM with a report and 130.
+        let fallback = render_fallback(name, format);
+        if let Err(e) = crate::signal::install(fallback) {
+            crate::trace::mark(&e);
+        }
+    }
+    // Every output file and address, before any GPU work (exit 2).
+    if let Err(e) = crate::outfile::check_all(&commands::outputs(&cli.command)) {
+        return finish(
+            sniffed.command,
+            &Report::from_error(sniffed.command, &e),
+            format,
+            sniffed.is_probe(),
+            cli.global.verbose,
+        );
+    }
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
         Command::Probe(args) => {
@@ -155,7 +187,17 @@ pub fn run(args: Vec<OsString>) -> i32 {
             ),
         },
     };
-    let report = result.unwrap_or_else(|e| Report::from_error(name, &e));
+    // `monitor` ends on a signal by design (exit 0 with its summary) once
+    // it runs; a stop before it could start is an interruption like any.
+    let report = if crate::signal::stopped() && (name != "monitor" || result.is_err()) {
+        crate::report::interrupt::settle(name, result)
+    } else {
+        result.unwrap_or_else(|e| Report::from_error(name, &e))
+    };
+    if !crate::signal::claim_stdout() {
+        // The signal watchdog already printed its report.
+        return exit::INTERRUPTED;
+    }
     finish(
         name,
         &report,
@@ -163,6 +205,35 @@ pub fn run(args: Vec<OsString>) -> i32 {
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
     )
+}
+
+/// The commands that answer SIGINT/SIGTERM with a partial report and 130,
+/// by name; `probe` answers signals its own way, and the rest touch no GPU.
+fn stops_on_signal(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::List => "list",
+        Command::Health(_) => "health",
+        Command::Burn(_) => "burn",
+        Command::Bench(_) => "bench",
+        Command::P2p(_) => "p2p",
+        Command::Memtest(_) => "memtest",
+        Command::Monitor(_) => "monitor",
+        _ => return None,
+    })
+}
+
+/// The report the signal watchdog prints if a stuck run cannot report.
+fn render_fallback(name: &str, format: Format) -> Vec<u8> {
+    let report = crate::report::interrupt::fallback(name);
+    match (format, commands::output_mode(name)) {
+        (Format::Json, commands::OutputMode::Lines) => json::render_line(&Report {
+            event: Some("report"),
+            ..report
+        }),
+        (Format::Json, commands::OutputMode::Document) => json::render(&report),
+        (Format::Table, _) => format!("{}\n", report.summary),
+    }
+    .into_bytes()
 }
 
 /// What `probe` prints if a signal (a container runtime's timeout) ends it:
@@ -214,6 +285,19 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
             format!("gpuctl {command}")
         };
         let _ = writeln!(std::io::stderr(), "{who}: error: {}", err.message);
+    }
+    // A side file that was not written is in the report; say so on stderr
+    // too, where `--json > file` leaves the operator looking.
+    for check in report
+        .host_checks
+        .iter()
+        .filter(|c| c.name == crate::outfile::CHECK && c.status == crate::report::CheckStatus::Fail)
+    {
+        let _ = writeln!(
+            std::io::stderr(),
+            "gpuctl {command}: error: {}",
+            check.message
+        );
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),

@@ -4,6 +4,8 @@
 //! value fails before any GPU is touched, with one line naming the value and
 //! what is accepted. Behaviour lives in `commands/`.
 
+use crate::cli_memtest::MEMTEST_LONG_HELP;
+pub use crate::cli_memtest::{PatternChoice, MEMTEST_RETENTION};
 use crate::commands::bench_gate::{self, Metric};
 use crate::config::{self, ThresholdSpec};
 use crate::device::select::{self, Selector};
@@ -44,10 +46,10 @@ const TOP_LONG_HELP: &str = "\
 EXIT CODES
   0    every check passed (warnings allowed unless --fail-on warn)
   1    a check failed: unhealthy GPU, below threshold, corrupted result
-  2    usage or configuration error: bad selector, number, duration, flag combination
-  3    environment error: no driver library, no GPU matched, no permission, the report
-       could not be written to stdout (full disk, I/O error; a closed pipe is fine),
-       internal error
+  2    usage error: bad selector, number, duration, flag combination, unusable output path
+  3    environment error: no driver, no GPU matched, no permission, internal error, the
+       report lost (stdout full or closed; a closed pipe is fine) or, when the GPUs
+       passed, a side file (--junit, --save-baseline, --textfile) not written
   130  interrupted by SIGINT/SIGTERM after printing the partial report
 `gpuctl probe` folds all of these into 0 (healthy) or 1 (unhealthy).
 
@@ -150,41 +152,6 @@ EXIT
   2 bad flag or config value
   3 no driver or no GPU";
 
-const MEMTEST_LONG_HELP: &str = "\
-PATTERNS (GPU kernels; every word written is read back and compared on the GPU)
-  zeros-ones         all zeros, then all ones
-  walking-ones       one bit set, walking through all 64 bits of every word
-  walking-zeros      one bit clear, walking the same way
-  moving-inversions  write p; upwards check p and write !p; downwards check !p and write p
-                     (p = 0 and a random word)
-  address            every word holds its own address, then its inverse (aliasing, address
-                     lines)
-  random             random words from a seed, regenerated on the GPU for the check
-  modulo             p at every 20th word and !p elsewhere, for each of the 20 offsets
-  Mismatches are counted on the GPU; the first 16 per sweep are reported with offset, device
-  address, expected and actual value, and the flipped bits.
-
-MEMORY
-  --memory of the free memory is taken in 1 GiB chunks; when an allocation fails it is
-  retried with backoff, then the chunk is halved down to 64 MiB, and the test runs on what was
-  obtained. memory_coverage (tested bytes / free memory) below --min-coverage is a WARN that
-  names the processes holding memory. Every buffer is overwritten with zeros and the wipe verified
-  before it is freed, also after Ctrl-C or an error.
-
-VERDICT PER GPU
-  FAIL: any mismatch, a new uncorrectable ECC error or row-remap failure during the test, a
-  CUDA error, an XID, a wipe that did not verify.
-  WARN: new corrected ECC errors or row remaps, memory_coverage below --min-coverage.
-  Required (fail-closed): memtest_ran and memory_errors; without them, coverage FAILs.
-
-OUTPUT
-  --json: JSON Lines on stdout: {\"event\":\"pattern\", ...} when a pattern finishes on a GPU,
-  then the report as the last line ({\"event\":\"report\", ...}).
-
-SIGNALS AND EXIT
-  Ctrl-C or SIGTERM stops within about 2 s, wipes and frees GPU memory, prints the partial
-  report and exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
-
 const BURN_LONG_HELP: &str = "\
 LOAD
   One worker per GPU, all in parallel: n x n x n matrix products on the tensor cores (n =
@@ -211,8 +178,8 @@ OUTPUT
   the report as the last line ({\"event\":\"report\", \"schema_version\":1, ...}).
 
 SIGNALS AND EXIT
-  Ctrl-C or SIGTERM stops within about 2 s, frees GPU memory, prints the partial report and
-  exits 130. Otherwise 0 when every GPU passed (warnings allowed), 1 when any failed.";
+  Ctrl-C or SIGTERM stops within about 2 s, frees GPU memory, prints the partial report (a
+  GPU cut short is INTERRUPTED) and exits 130; else 0 when every GPU passed, 1 when any failed.";
 
 const P2P_LONG_HELP: &str = "\
 PAIRS
@@ -274,7 +241,7 @@ FAILING GPUS
 SIGNALS AND EXIT
   Runs until --count, --duration, Ctrl-C or SIGTERM, then prints the summary and exits 0
   (monitor observes; it never gates: use probe or health for that). SIGHUP is ignored.
-  2: bad arguments or --listen address; 3: no driver or no GPU.";
+  2: bad arguments, --listen or --textfile unusable; 3: no driver or GPU, --textfile failing.";
 
 /// Options every subcommand takes.
 #[derive(Debug, Clone, Args)]
@@ -721,8 +688,8 @@ TIME
 
 EXIT
   0 every metric passed, 1 a metric failed or a GPU could not be measured, 2 bad option,
-  threshold file or a baseline from another model or driver, 3 no driver or GPU,
-  130 interrupted.";
+  output path, threshold file or baseline from another model or driver, 3 no driver or
+  GPU, or --junit/--save-baseline not written though the GPUs passed; 130 interrupted.";
 
 /// Bytes per copy, in MiB.
 pub const P2P_SIZE_MIB: IntRange = IntRange::new(1, 65_536);
@@ -783,18 +750,6 @@ pub struct P2pArgs {
     pub inject_corruption: Option<(u32, u32)>,
 }
 
-/// A `memtest` pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PatternChoice {
-    ZerosOnes,
-    WalkingOnes,
-    WalkingZeros,
-    MovingInversions,
-    Address,
-    Random,
-    Modulo,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct MemtestArgs {
     /// Repeat full passes until this much time has passed (at least one
@@ -818,6 +773,10 @@ pub struct MemtestArgs {
     /// Telemetry sampling and progress interval [100ms to 1h].
     #[arg(long, value_name = "DURATION", default_value = "500ms", allow_hyphen_values = true, value_parser = duration_in(BURN_INTERVAL))]
     pub interval: Duration,
+    /// Add the retention (bit-fade) pattern: each of its two waits lasts
+    /// this long [1s to 1h; default: not run].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(MEMTEST_RETENTION))]
+    pub retention_pause: Option<Duration>,
     /// Testing only: flip one bit on the GPU with this index after the
     /// first pattern is written, to prove the flip is found.
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
@@ -987,6 +946,7 @@ mod tests {
             ("memtest", "duration", BURN_DURATION.describe()),
             ("memtest", "interval", BURN_INTERVAL.describe()),
             ("memtest", "passes", MEMTEST_PASSES.describe()),
+            ("memtest", "retention_pause", MEMTEST_RETENTION.describe()),
             ("memtest", "inject_bit", INJECT_BIT.describe()),
             ("monitor", "interval", MONITOR_INTERVAL.describe()),
             ("monitor", "duration", MONITOR_DURATION.describe()),

@@ -17,7 +17,6 @@
 pub mod xids;
 
 use crate::device::{ClockEvents, NvmlApi, QueryError, Telemetry, XidSeen};
-use crate::report::{Check, CheckStatus};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -46,6 +45,11 @@ pub fn report_panics_here() {
 pub const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 pub use crate::device::Blame;
+
+mod lifecycle;
+mod verdict;
+use lifecycle::{final_samples, Flags};
+pub use verdict::{completion_check, lost_check, wipe_check, Wiped, Wipes};
 
 /// Why a workload could not go on: the message, whose fault it is, and a
 /// remedy when the error knows a better one than its blame's.
@@ -223,8 +227,12 @@ pub struct GpuRun<W: Workload> {
     pub throttle_s: BTreeMap<u64, f64>,
     /// The newest sample, working or not (for progress lines).
     pub last_sample: Option<Telemetry>,
+    /// A stop signal cut this GPU's work short (it had not finished).
+    pub interrupted: bool,
     /// When the worker last reported (for the hang deadline).
     last_heard: Option<Instant>,
+    /// Tells the worker to stop touching the GPU (hung or abandoned).
+    cancel: Arc<AtomicBool>,
 }
 
 impl<W: Workload> Default for GpuRun<W> {
@@ -241,7 +249,9 @@ impl<W: Workload> Default for GpuRun<W> {
             samples: Vec::new(),
             throttle_s: BTreeMap::new(),
             last_sample: None,
+            interrupted: false,
             last_heard: None,
+            cancel: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -312,7 +322,10 @@ where
                 *ordinal,
                 start.clone(),
                 options.clone(),
-                stop,
+                Flags {
+                    stop,
+                    cancel: runs[slot].cancel.clone(),
+                },
                 tx.clone(),
             ),
         }
@@ -330,14 +343,22 @@ where
         }
         let now = Instant::now();
         if stop.load(Ordering::Relaxed) {
+            if stop_seen.is_none() {
+                // Every GPU still working is cut short by the stop.
+                for run in runs.iter_mut().filter(|r| !r.done) {
+                    run.interrupted = true;
+                }
+            }
             let seen = *stop_seen.get_or_insert(now);
             if now.duration_since(seen) >= STOP_GRACE {
                 // Workers still in a step are left behind: the partial
                 // report goes out now.
                 break;
             }
+        } else {
+            // After a stop, silence is the stop's doing, not a hang.
+            mark_hung(&mut runs, options, now);
         }
-        mark_hung(&mut runs, options, now);
         if now.duration_since(last_progress) >= options.progress_every {
             last_progress = now;
             on_progress(&runs, begun.elapsed());
@@ -347,15 +368,24 @@ where
     // without a Done) is not a pass.
     let interrupted = stop.load(Ordering::Relaxed);
     for run in runs.iter_mut().filter(|r| !r.done) {
-        if !interrupted && run.failure.is_none() {
-            run.failure = Some(Failure::Hung {
+        if interrupted {
+            run.interrupted = true;
+        } else {
+            run.failure.get_or_insert(Failure::Hung {
                 stage: "the run",
                 after: begun.elapsed(),
             });
         }
         run.done = true;
     }
+    // Workers left behind stop touching their GPU once their call returns.
+    for run in &runs {
+        run.cancel.store(true, Ordering::Relaxed);
+    }
     background_stop.store(true, Ordering::Relaxed);
+    if let (Some(api), Some(_), false) = (&nvml, options.sample_every, interrupted) {
+        final_samples(api, targets, &mut runs, options.step_timeout, stop);
+    }
     // The watch returns promptly once stopped; a hung one is abandoned.
     let xids = xid_rx.map(xids::XidWatch::finish);
     RunResult {
@@ -375,6 +405,8 @@ fn fold<W: Workload>(runs: &mut [GpuRun<W>], msg: Msg<W>, options: &Options) {
             run.started = Some(now);
             run.last_heard = Some(now);
         }
+        // A worker already marked hung answered late: its verdict stands.
+        Msg::Step(slot, _) if runs[slot].done => {}
         Msg::Step(slot, step) => {
             let run = &mut runs[slot];
             run.verified += W::verified(&step);
@@ -428,10 +460,13 @@ fn mark_hung<W: Workload>(runs: &mut [GpuRun<W>], options: &Options, now: Instan
         };
         let heard = run.last_heard.unwrap_or(now);
         if now.duration_since(heard) > limit {
-            run.failure = Some(Failure::Hung {
+            // The first failure stays the verdict (a step error whose
+            // clean-up then hung is that error, not a hang).
+            run.failure.get_or_insert(Failure::Hung {
                 stage,
                 after: limit,
             });
+            run.cancel.store(true, Ordering::Relaxed);
             run.done = true;
         }
     }
@@ -442,7 +477,7 @@ fn spawn_worker<W, F>(
     ordinal: u32,
     start: Arc<F>,
     options: Options,
-    stop: &'static AtomicBool,
+    flags: Flags,
     tx: mpsc::Sender<Msg<W>>,
 ) where
     W: Workload,
@@ -450,7 +485,7 @@ fn spawn_worker<W, F>(
 {
     std::thread::spawn(move || {
         report_panics_here();
-        let body = AssertUnwindSafe(|| work(slot, ordinal, &*start, &options, stop, &tx));
+        let body = AssertUnwindSafe(|| work(slot, ordinal, &*start, &options, &flags, &tx));
         if let Err(panic) = catch_unwind(body) {
             let _ = tx.send(Msg::Failed(slot, Failure::Panicked(panic_text(&panic))));
         }
@@ -465,7 +500,7 @@ fn work<W, F>(
     ordinal: u32,
     start: &F,
     options: &Options,
-    stop: &AtomicBool,
+    flags: &Flags,
     tx: &mpsc::Sender<Msg<W>>,
 ) where
     W: Workload,
@@ -484,7 +519,8 @@ fn work<W, F>(
     // eats the work.
     let deadline = Instant::now() + options.duration;
     let mut steps = 0u64;
-    loop {
+    // A worker given up on during set-up does no work at all.
+    while !flags.cancelled() {
         let step = catch_unwind(AssertUnwindSafe(|| workload.step()));
         match step {
             Ok(Ok(step)) => {
@@ -504,7 +540,8 @@ fn work<W, F>(
         steps += 1;
         // At least one step always runs, so a short duration never yields
         // a run that verified nothing.
-        if stop.load(Ordering::Relaxed)
+        if flags.stop.load(Ordering::Relaxed)
+            || flags.cancelled()
             || Instant::now() >= deadline
             || options.max_steps.is_some_and(|m| steps >= m)
             || workload.is_complete()
@@ -579,61 +616,6 @@ pub fn remedy_for(blame: Blame) -> &'static str {
     crate::checks::remedy::for_blame(blame)
 }
 
-/// The check every harness command reports per GPU: did the work run,
-/// finish and verify something? FAIL for a failure of any kind, and for a
-/// run that verified nothing (unless a stop signal cut it short, then
-/// WARN: the report is partial).
-/// `steps` names what a step is ("batches", "passes").
-pub fn completion_check<W: Workload>(
-    name: &str,
-    steps: &str,
-    run: &GpuRun<W>,
-    interrupted: bool,
-) -> Check {
-    if let Some(failure) = &run.failure {
-        let status = match (failure, interrupted) {
-            // Cut short by the user after set-up: not the GPU's fault.
-            (Failure::Hung { .. }, true) => CheckStatus::Warn,
-            _ => CheckStatus::Fail,
-        };
-        let remedy = match failure {
-            Failure::Unusable(_) => {
-                "run on a GPU CUDA can use: check CUDA_VISIBLE_DEVICES and MIG mode".to_string()
-            }
-            Failure::Panicked(_) => "rerun; report the message to the gpuctl developers".into(),
-            Failure::SetupFailed(e) | Failure::StepFailed(e) => e.remedy(),
-            other => remedy_for(other.blame()).to_string(),
-        };
-        return Check::new(name, status, failure.message()).remedy(&remedy);
-    }
-    if run.verified == 0 {
-        return if interrupted {
-            Check::new(
-                name,
-                CheckStatus::Warn,
-                "interrupted before any work was verified",
-            )
-        } else {
-            Check::new(
-                name,
-                CheckStatus::Fail,
-                "no work was verified: the run proved nothing",
-            )
-            .remedy("rerun with a longer duration; if it repeats, report it")
-        };
-    }
-    Check::new(
-        name,
-        CheckStatus::Pass,
-        format!(
-            "{} {steps} verified in {:.1} s",
-            run.steps.len(),
-            run.work_seconds
-        ),
-    )
-    .value(run.verified, None)
-}
-
 /// Runs `f` on every item in parallel, each on its own detached thread,
 /// and waits at most `timeout` in all. An item whose thread panicked or did
 /// not answer in time gets an `Err` saying so, never a default value that
@@ -700,6 +682,7 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::report::CheckStatus;
 
     /// A scripted workload: each step returns the next entry.
     struct Script {

@@ -24,8 +24,12 @@ pub const P2P_PTX: &str = include_str!("../kernels/p2p.ptx");
 /// PTX of `kernels/memtest.cu`: the memory test's sweep and fault
 /// injection kernels (ABIs in the LAUNCH comment at the top of that file).
 pub const MEMTEST_PTX: &str = include_str!("../kernels/memtest.ptx");
-/// Check and/or write one pattern over a buffer.
+/// Check and/or write one pattern over a buffer (streaming, every word).
 pub const MEMTEST_PASS_ENTRY: &str = "gpuctl_memtest_pass";
+/// The same over the words a selection takes (modulo-N).
+pub const MEMTEST_SELECT_ENTRY: &str = "gpuctl_memtest_select";
+/// The same, each warp walking its segment in address order.
+pub const MEMTEST_ORDERED_ENTRY: &str = "gpuctl_memtest_ordered";
 /// Flip bits of one word (fault injection).
 pub const MEMTEST_FLIP_ENTRY: &str = "gpuctl_memtest_flip";
 

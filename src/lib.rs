@@ -8,6 +8,7 @@
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod cli_memtest;
 pub mod commands;
 pub mod config;
 pub mod device;
@@ -16,6 +17,7 @@ pub mod error;
 pub mod exit;
 pub mod harness;
 pub mod kernels;
+pub mod outfile;
 pub mod parse;
 pub mod report;
 pub mod signal;

@@ -3,6 +3,17 @@
 
 use std::io::Write;
 
+/// Whether fd 1 is closed (`>&-`), looked at before Rust's runtime reopens
+/// it on /dev/null (which would make the report vanish without an error).
+#[used]
+#[unsafe(link_section = ".init_array")]
+static NOTE_STDOUT: extern "C" fn() = {
+    extern "C" fn note() {
+        gpuctl::outfile::note_stdout_at_start();
+    }
+    note
+};
+
 fn main() {
     let code = gpuctl::app::main();
     let _ = std::io::stdout().flush();

@@ -1,8 +1,10 @@
-//! Ctrl-C and SIGTERM for long runs: the first signal asks the run to stop
-//! (it then prints a partial report and exits 130); a second one exits at
-//! once. Should the partial report not be out within [`EXIT_DEADLINE`] of
-//! the first (a driver call stuck where no bound reaches), the process exits
-//! 130 anyway: a hang never holds up Ctrl-C beyond 2 s.
+//! Ctrl-C and SIGTERM for every command but `probe`, from before the GPUs
+//! are enumerated: the first signal asks the run to stop (it then prints a
+//! partial report and exits 130); a second one exits at once (`_exit`).
+//! Should the partial report not be out within [`EXIT_DEADLINE`] of the
+//! first (a driver call stuck where no bound reaches), the process prints a
+//! fallback report and exits 130 anyway: a hang never holds up Ctrl-C
+//! beyond 2 s.
 //! `probe` is different: Docker and Kubernetes send SIGTERM when it
 //! takes too long, and a probe must then answer 1 (unhealthy), never 143.
 
@@ -58,23 +60,48 @@ pub fn stopped() -> bool {
     STOP.load(Ordering::Relaxed)
 }
 
+/// Set by whoever writes the report first: the run (`claim_stdout`) or the
+/// watchdog, so a report is never written twice.
+static STDOUT_CLAIMED: AtomicBool = AtomicBool::new(false);
+
+/// Claims stdout for the report; false when the watchdog already wrote its
+/// fallback report (the run must then write nothing more).
+pub fn claim_stdout() -> bool {
+    !STDOUT_CLAIMED.swap(true, Ordering::SeqCst)
+}
+
 /// Installs the handler once; an error means signals keep their defaults.
-pub fn install() -> Result<(), String> {
-    ctrlc::set_handler(|| {
+/// Installed before the GPUs are enumerated (a hung NVML must not turn
+/// SIGTERM into a silent 143). `fallback` is the report the watchdog prints
+/// on stdout should the run not report within [`EXIT_DEADLINE`], rendered
+/// now so a stuck run still leaves valid output.
+pub fn install(fallback: Vec<u8>) -> Result<(), String> {
+    ctrlc::set_handler(move || {
         if STOP.swap(true, Ordering::SeqCst) {
-            // Second signal: the user means it.
-            std::process::exit(crate::exit::INTERRUPTED);
+            // Second signal: the user means it. _exit, as in main: no
+            // driver teardown, no waiting for stuck threads.
+            // SAFETY: _exit ends the process at once.
+            unsafe { libc::_exit(crate::exit::INTERRUPTED) }
         }
-        std::thread::spawn(|| {
+        let fallback = fallback.clone();
+        std::thread::spawn(move || {
             std::thread::sleep(EXIT_DEADLINE);
-            // The one write outside app.rs: the process ends here without
-            // its report, and the operator must know why.
-            let _ = writeln!(
-                std::io::stderr(),
-                "gpuctl: interrupted; the run did not stop within {} (a driver call is \
-                 stuck), exiting without a report",
-                humantime::format_duration(EXIT_DEADLINE)
-            );
+            if claim_stdout() {
+                // The one write outside app.rs: the run is stuck, and
+                // `--json` consumers still get a valid report.
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(&fallback);
+                let _ = out.flush();
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "gpuctl: interrupted; the run did not stop within {} (a driver call is \
+                     stuck), exiting without the GPUs' results",
+                    humantime::format_duration(EXIT_DEADLINE)
+                );
+            } else {
+                // The run is writing its report: give it a moment more.
+                std::thread::sleep(Duration::from_millis(500));
+            }
             // SAFETY: _exit ends the process at once; stuck threads are
             // abandoned, as in main.
             unsafe { libc::_exit(crate::exit::INTERRUPTED) }

@@ -277,7 +277,8 @@ fn rank(status: &str) -> u8 {
         "pass" => 0,
         "skip" => 1,
         "warn" => 2,
-        "fail" => 3,
+        "interrupted" => 3,
+        "fail" => 4,
         other => panic!("unknown status {other}"),
     }
 }
@@ -1252,11 +1253,17 @@ fn interrupted_by(signal: libc::c_int) {
         assert!(bs.seconds > 0.0 && bs.seconds < 5.0, "{bs:?}");
         assert!(bs.batches > 0);
         assert_eq!(bs.error, None);
+        // Cut short, not passed: the GPU's own status says so.
         assert_eq!(
             g.status.as_deref(),
-            Some("pass"),
+            Some("interrupted"),
             "a clean partial run: {g:#?}"
         );
+        assert_eq!(g.check("burn_ran").status, "interrupted");
+        // Its buffers were still wiped and verified: a WARN naming the stop.
+        let w = g.check("memory_wipe");
+        assert_eq!(w.status, "warn", "{w:#?}");
+        assert!(w.message.contains("zeroed and verified"), "{}", w.message);
     }
 }
 
@@ -1344,6 +1351,10 @@ fn a_hung_batch_fails_that_gpu_within_the_step_deadline() {
     let c = b.report.gpu(1).check("burn_ran");
     assert_eq!(c.status, "fail");
     assert!(c.message.contains("hung"), "{c:#?}");
+    // Its buffers are still held and were never wiped: a FAIL, not a SKIP.
+    let w = b.report.gpu(1).check("memory_wipe");
+    assert_eq!(w.status, "fail", "{w:#?}");
+    assert!(w.message.contains("never reported"), "{}", w.message);
     assert_gpu_passed(b.report.gpu(0));
 }
 

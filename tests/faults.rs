@@ -74,8 +74,8 @@ fn check(c: &Case) {
         c.within_ms
     );
     assert_eq!(r.code, c.code, "{what}: exit code; {r:#?}");
-    // burn --json is JSON Lines: the report is the last line.
-    let doc = if c.args[0] == "burn" {
+    // burn and memtest --json are JSON Lines: the report is the last line.
+    let doc = if c.args[0] == "burn" || c.args[0] == "memtest" {
         format!("{}\n", r.stdout.lines().last().unwrap_or_default())
     } else {
         r.stdout.clone()
@@ -399,6 +399,22 @@ fn a_gpu_lost_mid_run_fails() {
         // health samples telemetry under load: the GPU goes away meanwhile.
         case("lost_mid_run.json", &["health"], 1, FAST, &[1]),
         case("lost_mid_run.json", &["burn", "-d", "1s"], 1, BURN, &[1]),
+        // NVML says the GPU is gone while (or just after) the work ran: the
+        // work's own checks may pass, the GPU may not.
+        case(
+            "lost_mid_run.json",
+            &["memtest", "-d", "1s", "--patterns", "zeros-ones"],
+            1,
+            BURN,
+            &[1],
+        ),
+        case(
+            "lost_mid_run.json",
+            &["bench", "--tests", "h2d"],
+            1,
+            BURN,
+            &[1],
+        ),
         // health --no-compute reads telemetry once, last: before the loss,
         // but the XID watch sees the GPU gone by its end (issue 19: it is
         // not called watched).
@@ -473,6 +489,16 @@ fn call_timeout_out_of_range_is_a_usage_error() {
 /// ignored), signals it after `after`, and returns (exit code, seconds
 /// from the signal to the exit, stdout).
 fn interrupt(fixture: &str, args: &[&str], after: Duration) -> (Option<i32>, f64, String) {
+    interrupt_with(libc::SIGINT, fixture, args, after)
+}
+
+/// [`interrupt`] with `signal`.
+fn interrupt_with(
+    signal: libc::c_int,
+    fixture: &str,
+    args: &[&str],
+    after: Duration,
+) -> (Option<i32>, f64, String) {
     let mut cmd = gpuctl_process(fixture);
     cmd.args(args)
         .stdout(std::process::Stdio::piped())
@@ -494,7 +520,7 @@ fn interrupt(fixture: &str, args: &[&str], after: Duration) -> (Option<i32>, f64
     std::thread::sleep(after);
     let pid = libc::pid_t::try_from(child.id()).expect("pid fits");
     // SAFETY: kill(2) on our own child.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
     let sent = Instant::now();
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -503,7 +529,7 @@ fn interrupt(fixture: &str, args: &[&str], after: Duration) -> (Option<i32>, f64
         if sent.elapsed() > Duration::from_secs(5) {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("gpuctl {args:?} still running 5 s after SIGINT");
+            panic!("gpuctl {args:?} still running 5 s after signal {signal}");
         }
         std::thread::sleep(Duration::from_millis(10));
     };
@@ -548,6 +574,61 @@ fn sigint_during_a_hang_exits_within_two_seconds() {
     );
     assert!(took < 2.2, "stuck burn: {took:.2} s after SIGINT");
     assert_eq!(code, Some(130));
+}
+
+#[test]
+fn a_stop_while_enumeration_hangs_still_reports_and_exits_130() {
+    // NVML's device count hangs: SIGTERM (Kubernetes, systemd) and SIGINT
+    // arrive before any GPU is known. Every command but probe answers with
+    // a valid report saying no GPU was reached, and 130 (not a silent 143).
+    for (signal, args) in [
+        (
+            libc::SIGTERM,
+            &["list", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGINT,
+            &["list", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGTERM,
+            &["health", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGTERM,
+            &["burn", "-d", "30s", "--json", "--call-timeout", "30s"][..],
+        ),
+        (
+            libc::SIGTERM,
+            &["memtest", "--json", "--call-timeout", "30s"][..],
+        ),
+    ] {
+        let (code, took, out) = interrupt_with(
+            signal,
+            "nvml_count_hang.json",
+            args,
+            Duration::from_millis(500),
+        );
+        assert_eq!(code, Some(130), "{args:?} signal {signal}: {out}");
+        assert!(took < 2.2, "{args:?}: {took:.2} s after the signal");
+        let last = out.lines().last().unwrap_or_default();
+        let doc = if args[0] == "list" || args[0] == "health" {
+            out.clone()
+        } else {
+            format!("{last}\n")
+        };
+        let rep = parse_report(&doc);
+        assert_eq!(rep.outcome, "interrupted", "{args:?}: {out}");
+        assert_eq!(rep.exit_code, 130);
+        assert!(rep.gpus.is_empty());
+        assert!(
+            rep.warnings
+                .iter()
+                .any(|w| w.contains("no GPU was reached")),
+            "{args:?}: {:?}",
+            rep.warnings
+        );
+    }
 }
 
 // ------------------------------------------ CUDA_VISIBLE_DEVICES agreement
@@ -664,4 +745,32 @@ fn a_hung_xid_watch_is_never_a_clean_xid_check() {
         assert!(x.message.contains("watch_xids"), "{}", x.message);
         assert_eq!(g.check("coverage").status, "warn", "{g:#?}");
     }
+}
+
+#[test]
+fn a_gpu_whose_identity_read_hangs_is_counted_once() {
+    // GPU 0's NVML identity call hangs; CUDA still lists it. It is one GPU
+    // (named from CUDA, failed as hung), never also a CUDA-only phantom
+    // that could pass.
+    let rep = run(
+        "nvml_hang.json",
+        &["list", "--json", "--call-timeout", "300ms"],
+    )
+    .report();
+    assert_eq!(rep.indices(), [0, 1], "{rep:#?}");
+    assert_eq!(
+        rep.gpu(0).uuid.as_deref(),
+        Some("GPU-1a2b3c4d-0000-1111-2222-333344445555")
+    );
+    assert_eq!(rep.gpu(0).status.as_deref(), Some("fail"));
+    let r = run(
+        "nvml_hang.json",
+        &["burn", "-d", "1s", "--json", "--call-timeout", "300ms"],
+    );
+    let rep = parse_report(&format!(
+        "{}\n",
+        r.stdout.lines().last().unwrap_or_default()
+    ));
+    assert_eq!(rep.indices(), [0, 1], "{rep:#?}");
+    assert_ne!(rep.gpu(0).status.as_deref(), Some("pass"));
 }

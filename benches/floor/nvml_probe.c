@@ -3,8 +3,13 @@
 // make, from a bare C program, with optional nvmlShutdown. `V=1` prints each step's time.
 // Issue 7 measured with it that an NVML client reading what nvidia-smi reads, without
 // shutdown, takes about 0.95x nvidia-smi: below that no NVML probe can go.
-// Build and run on a GPU machine: benches/floor/run.sh (gcc -o nvml_probe nvml_probe.c -ldl).
+// Mode `verdict` (issue 21): only what probe's verdict needs, no identity (no driver or CUDA
+// version, name, UUID or PCI info), one thread per GPU doing its reads right after its
+// handle: temperature, ECC + row-remap field values, slowdown threshold.
+// Build and run on a GPU machine: benches/floor/run.sh
+// (gcc -O2 -o nvml_probe nvml_probe.c -ldl -lpthread).
 #include <dlfcn.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +20,17 @@ static double now(){struct timespec t;clock_gettime(CLOCK_MONOTONIC,&t);return t
 static double T; static int V;
 static void mark(const char*w,int rc){double n=now(); if(V) fprintf(stderr,"%8.0f us %-28s rc=%d\n",n-T,w,rc);}
 typedef struct {unsigned fieldId, scopeId; long long ts, lat; int vt, ret; unsigned long long v;} fv_t;
+static void *p_handle, *p_temp, *p_fields, *p_thresh;
+// One GPU's verdict reads, right after its handle (mode `verdict`).
+static void *verdict(void *arg){
+  unsigned i=(unsigned)(unsigned long)arg; dev_t_ d; int rc;
+  rc=((int(*)(unsigned,dev_t_*))p_handle)(i,&d); mark("handle",rc);
+  unsigned t; rc=((int(*)(dev_t_,int,unsigned*))p_temp)(d,0,&t); mark("temperature",rc);
+  fv_t f[5]; unsigned ids[5]={4,142,143,144,145}; memset(f,0,sizeof f); for(int k=0;k<5;k++) f[k].fieldId=ids[k];
+  rc=((int(*)(dev_t_,int,fv_t*))p_fields)(d,5,f); mark("field values (ecc+remap)",rc);
+  unsigned th; rc=((int(*)(dev_t_,int,unsigned*))p_thresh)(d,1,&th); mark("slowdown threshold",rc);
+  return 0;
+}
 int main(int argc,char**argv){
   T=now(); V=getenv("V")!=0;
   const char*init=argc>1?argv[1]:"v2"; const char*what=argc>2?argv[2]:"full"; int shut=argc>3&&!strcmp(argv[3],"shutdown");
@@ -31,6 +47,16 @@ int main(int argc,char**argv){
   else rc=((int(*)(unsigned))nvmlInitWithFlags)(0);
   mark(init,rc);
   unsigned n=0; rc=((int(*)(unsigned*))nvmlDeviceGetCount_v2)(&n); mark("count",rc);
+  if(!strcmp(what,"verdict")){
+    p_handle=nvmlDeviceGetHandleByIndex_v2; p_temp=nvmlDeviceGetTemperature;
+    p_fields=nvmlDeviceGetFieldValues; p_thresh=nvmlDeviceGetTemperatureThreshold;
+    pthread_t th[64]; unsigned m=n<64?n:64;
+    for(unsigned i=0;i<m;i++) pthread_create(&th[i],0,verdict,(void*)(unsigned long)i);
+    for(unsigned i=0;i<m;i++) pthread_join(th[i],0);
+    printf("ok\n"); fflush(stdout);
+    if(shut){ rc=((int(*)(void))nvmlShutdown)(); mark("shutdown",rc); }
+    _exit(0);
+  }
   char buf[256];
   if(!strcmp(what,"full")){ rc=((int(*)(char*,unsigned))nvmlSystemGetDriverVersion)(buf,80); mark("driver version",rc);
     int cv; rc=((int(*)(int*))nvmlSystemGetCudaDriverVersion)(&cv); mark("cuda driver version",rc);}

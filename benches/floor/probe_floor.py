@@ -9,6 +9,7 @@ cmds={
  "gpuctl --version": [G,"--version"],
  "C v2 full": [C,"v2","full"],
  "C v2 smi": [C,"v2","smi"],
+ "C v2 verdict": [C,"v2","verdict"],
  "C noattach full": [C,"noattach","full"],
  "C v2 full+shutdown": [C,"v2","full","shutdown"],
  "/bin/true": ["/bin/true"],
@@ -22,7 +23,7 @@ for _ in range(int(sys.argv[1]) if len(sys.argv)>1 else 30):
     for k,c in cmds.items(): t[k].append(wall(c))
 for k in cmds:
     s=sorted(t[k]); print(f"{k:22s} median {s[len(s)//2]*1e3:7.2f} ms  min {s[0]*1e3:7.2f}")
-for mode in (["v2","full"],["v2","tlimit"],["v2","smi"]):
+for mode in (["v2","full"],["v2","tlimit"],["v2","smi"],["v2","verdict"]):
     print("breakdown", mode); subprocess.run([C]+mode+["shutdown"],env=dict(os.environ,V="1"),stdout=subprocess.DEVNULL)
 subprocess.run([C,"v2","tlimit"],env=dict(os.environ,V="1"))
 for k in range(3):

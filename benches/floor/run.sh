@@ -6,7 +6,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 3
 what="${1:-all}"
 if [[ $what == probe || $what == all ]]; then
-    gcc -O2 -o /tmp/nvml_probe benches/floor/nvml_probe.c -ldl || exit 3
+    gcc -O2 -o /tmp/nvml_probe benches/floor/nvml_probe.c -ldl -lpthread || exit 3
     python3 benches/floor/probe_floor.py 30
 fi
 if [[ $what == startup || $what == all ]]; then

@@ -5,7 +5,7 @@
 //! remedy).
 
 use super::remedy;
-use crate::device::burn::{BatchResult, BurnSetup, VerificationMode, WipeReport};
+use crate::device::burn::{BatchResult, BurnSetup, VerificationMode};
 use crate::device::{Blame, DeviceError, GpuProcess, Reading};
 use crate::report::{Check, CheckStatus};
 
@@ -90,37 +90,6 @@ pub fn reference_anchor(setup: Option<&BurnSetup>) -> Check {
             CheckStatus::Warn,
             "the reference product was not checked against the host",
         ),
-    }
-}
-
-/// `memory_wipe`: every buffer zeroed and read back as zero before it was
-/// freed, so no test data is left for the next job.
-pub fn memory_wipe(wipe: Option<&Result<WipeReport, DeviceError>>) -> Check {
-    const NAME: &str = "memory_wipe";
-    match wipe {
-        None => Check::new(NAME, CheckStatus::Skip, "no buffers to wipe"),
-        Some(Ok(w)) if w.verified => Check::new(
-            NAME,
-            CheckStatus::Pass,
-            format!(
-                "{} buffers ({} MiB) zeroed and verified before they were freed",
-                w.buffers,
-                w.bytes >> 20
-            ),
-        ),
-        Some(Ok(w)) => Check::new(
-            NAME,
-            CheckStatus::Fail,
-            format!(
-                "{} words did not read back as zero after the wipe: memory does not hold \
-                 what was written",
-                w.nonzero_words
-            ),
-        )
-        .value(w.nonzero_words, Some("words"))
-        .threshold(0)
-        .remedy(remedy::RMA),
-        Some(Err(e)) => device_error_check(NAME, "wiping GPU memory", e, None),
     }
 }
 
@@ -324,24 +293,5 @@ mod tests {
         };
         let c = device_error_check("burn_ran", "burn", &ill, None);
         assert_eq!(c.remedy.as_deref(), Some(remedy::RESET));
-    }
-
-    #[test]
-    fn wipe_verified_passes_and_leftovers_fail() {
-        let ok = Ok(WipeReport {
-            buffers: 10,
-            bytes: 10 << 30,
-            verified: true,
-            nonzero_words: 0,
-        });
-        assert_eq!(memory_wipe(Some(&ok)).status, CheckStatus::Pass);
-        let bad = Ok(WipeReport {
-            buffers: 10,
-            bytes: 10 << 30,
-            verified: false,
-            nonzero_words: 5,
-        });
-        assert_eq!(memory_wipe(Some(&bad)).status, CheckStatus::Fail);
-        assert_eq!(memory_wipe(None).status, CheckStatus::Skip);
     }
 }

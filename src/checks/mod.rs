@@ -40,7 +40,10 @@ pub fn unreadable(name: &str, what: &str, error: &QueryError) -> Check {
             format!("{what}: could not be read: {msg}"),
         ),
         QueryError::Device(e) => burn::device_error_check(name, what, e, None),
-        QueryError::Interrupted => Check::new(name, CheckStatus::Skip, format!("{what}: {error}")),
+        // Not read because a stop came first: not verified, never a pass.
+        QueryError::Interrupted => {
+            Check::new(name, CheckStatus::Interrupted, format!("{what}: {error}"))
+        }
         QueryError::TimedOut { .. } => {
             Check::new(name, CheckStatus::Fail, format!("{what}: {error}")).remedy(remedy::HUNG)
         }

@@ -15,6 +15,8 @@ pub const RESET: &str =
     "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; RMA if it recurs";
 pub const HUNG: &str = "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; \
                         RMA if it recurs";
+/// A run a stop signal cut short: nothing wrong was found, nothing finished.
+pub const RERUN: &str = "rerun without interrupting it to finish the test";
 pub const RMA: &str = "drain the node and open an RMA for the GPU at {gpu} (give its serial)";
 pub const COOLING: &str =
     "check airflow, fans and inlet temperature (nvidia-smi -q -d TEMPERATURE -i {gpu})";
@@ -139,6 +141,8 @@ pub const P2P_BELOW_FLOOR: &str = "check the link (nvidia-smi nvlink -s -i {from
 pub const P2P_SLOW: &str =
     "check for inactive NVLinks or a downtrained PCIe link, and for other traffic";
 pub const P2P_NO_PAIRS: &str = "select at least two GPUs (-i), or skip p2p on a one-GPU node";
+pub const OUTPUT_FILE: &str = "free space or fix the permissions where the file goes, or name \
+                               another path; the report on stdout is complete";
 
 /// The address a remedy names: the PCI bus id, else the NVML index (also
 /// accepted by `nvidia-smi -i`) when even the bus id is unknown.

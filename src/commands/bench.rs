@@ -16,7 +16,6 @@
 
 use super::bench_gate::{self as gate, Baseline, BaselineGpu, Limit, Metric, Source};
 use super::{harness_target, MemoryHolders, Selected};
-use crate::checks::burn as burn_checks;
 use crate::cli::{BenchArgs, GlobalArgs};
 use crate::device::bench::{BenchConfig, BenchWorker, Transfer};
 use crate::device::burn::{BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
@@ -24,6 +23,7 @@ use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, CudaApi, Gpu};
 use crate::error::AppError;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
+use crate::outfile;
 use crate::report::{
     BenchGate, BenchResult, BenchSummary, Check, CheckStatus, GpuReport, Outcome, Report, Required,
 };
@@ -457,7 +457,6 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
     let plan = plan(args);
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     let seed = super::run_seed();
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let options = harness::Options {
@@ -491,7 +490,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         },
         &mut |_, _| {},
     );
-    let report = build_report(
+    let mut report = build_report(
         &selected,
         &gpus,
         (&result.runs, result.xids.as_ref()),
@@ -502,20 +501,15 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         args,
         result.interrupted,
     );
-    if !result.interrupted {
-        if let Some(path) = &args.save_baseline {
-            let b = baseline_of(&report, &selected);
-            let text = serde_json::to_string_pretty(&b)
-                .map_err(|e| AppError::internal(format!("baseline encoding failed: {e}")))?;
-            std::fs::write(path, text + "\n").map_err(|e| {
-                AppError::environment(format!("cannot write baseline '{}': {e}", path.display()))
-            })?;
-        }
+    // A side file that cannot be written joins the report, never replaces it.
+    if let (false, Some(path)) = (result.interrupted, &args.save_baseline) {
+        let text = serde_json::to_string_pretty(&baseline_of(&report, &selected));
+        let text = text.map(|t| t + "\n").map_err(|e| e.to_string());
+        outfile::save(&mut report, "--save-baseline", path, text);
     }
     if let Some(path) = &args.junit {
-        std::fs::write(path, crate::report::junit::render(&report)).map_err(|e| {
-            AppError::environment(format!("cannot write JUnit XML '{}': {e}", path.display()))
-        })?;
+        let xml = crate::report::junit::render(&report);
+        outfile::save(&mut report, "--junit", path, Ok(xml));
     }
     Ok(report)
 }
@@ -715,7 +709,11 @@ fn build_report(
         }
         // Test patterns and GEMM operands: wiped (and verified) like burn's
         // before the memory is freed.
-        checks.extend(wipe_check(run));
+        checks.push(harness::wipe_check("memory_wipe", run));
+        if let Some(lost) = harness::lost_check(run) {
+            failures.push(format!("GPU {} {}", gpu.index, lost.message));
+            checks.push(lost);
+        }
         let summary = BenchSummary {
             engine: plan
                 .metrics
@@ -754,25 +752,6 @@ fn build_report(
         _ => format!("bench {verdict}"),
     };
     report
-}
-
-/// `memory_wipe` from the harness's record of the clean-up; None when no
-/// worker's buffers were ever allocated (nothing to judge).
-fn wipe_check(run: &GpuRun) -> Option<Check> {
-    match &run.cleanup {
-        Some(Ok(None)) => None,
-        // The clean-up never ran (a hang): bench_ran already fails the GPU.
-        None => None,
-        Some(Ok(Some(wipe))) => Some(burn_checks::memory_wipe(Some(&Ok(*wipe)))),
-        Some(Err(e)) => Some(
-            Check::new(
-                "memory_wipe",
-                CheckStatus::Fail,
-                format!("wiping GPU memory failed: {}", e.message),
-            )
-            .remedy(&e.remedy()),
-        ),
-    }
 }
 
 /// Fills `r.gates` and returns the metric's check.
@@ -1046,7 +1025,7 @@ mod tests {
         let mut run = GpuRun::default();
         run.cleanup = Some(work.finish());
         assert!(work.bench.is_none(), "the worker is released");
-        wipe_check(&run)
+        Some(harness::wipe_check("memory_wipe", &run))
     }
 
     #[test]

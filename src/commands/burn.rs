@@ -108,7 +108,6 @@ pub fn run(
     selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     // One seed for every GPU: GPUs of one model must then compute the same
     // reference product, bit for bit.
     let seed = super::run_seed();
@@ -260,7 +259,7 @@ fn build_report(
             let setup = run.setup.as_ref().map(|(s, _)| s);
             checks.push(burn_checks::verification_mode(setup, &run.steps));
             checks.push(burn_checks::reference_anchor(setup));
-            checks.push(wipe_check(run));
+            checks.push(harness::wipe_check("memory_wipe", run));
             // Same model, same inputs: the reference must agree across GPUs.
             if let (Some(c), Some(counts)) = (checksum(run), checksums.get(gpu.name.as_str())) {
                 let mine = counts.get(&c).copied().unwrap_or(0);
@@ -531,19 +530,5 @@ fn fault_kind(k: FaultKindChoice) -> FaultKind {
         FaultKindChoice::LowBit => FaultKind::LowBit,
         FaultKindChoice::SameBitTwoWords => FaultKind::SameBitTwoWords,
         FaultKindChoice::StuckBitRow => FaultKind::StuckBitRow,
-    }
-}
-
-/// `memory_wipe` from the harness's record of the clean-up.
-fn wipe_check(run: &GpuRun) -> Check {
-    match &run.cleanup {
-        None => burn_checks::memory_wipe(None),
-        Some(Ok(wipe)) => burn_checks::memory_wipe(Some(&Ok(*wipe))),
-        Some(Err(e)) => Check::new(
-            "memory_wipe",
-            CheckStatus::Fail,
-            format!("wiping GPU memory failed: {}", e.message),
-        )
-        .remedy(&e.remedy()),
     }
 }

@@ -221,7 +221,6 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     };
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let started = Instant::now();
-    super::install_stop_signals();
     let stop = signal::stop_flag();
 
     // XID events are watched for the whole run (the self-test is when a bad
@@ -434,16 +433,20 @@ fn finish(report: &mut Report, fail_on: FailOn) {
         worst == CheckStatus::Fail || (fail_on == FailOn::Warn && worst == CheckStatus::Warn);
     report.outcome = match worst {
         CheckStatus::Fail => Outcome::Fail,
+        CheckStatus::Interrupted => Outcome::Interrupted,
         CheckStatus::Warn => Outcome::Warn,
         _ => Outcome::Pass,
     };
     report.exit_code = if failed {
         exit::CHECK_FAILED
+    } else if worst == CheckStatus::Interrupted {
+        exit::INTERRUPTED
     } else {
         exit::SUCCESS
     };
     let verdict = match worst {
         CheckStatus::Fail => "unhealthy",
+        CheckStatus::Interrupted => "not fully checked",
         CheckStatus::Warn => "degraded",
         _ => "healthy",
     };
@@ -648,22 +651,12 @@ fn compute_check(label: &str, run: &harness::GpuRun<ComputeTest>, interrupted: b
         .remedy(crate::checks::remedy::RMA);
     }
     // The GEMM's buffers were zeroed and read back as zero before release.
-    let wipe = match &run.cleanup {
-        Some(Ok(w)) if w.verified => None,
-        Some(Ok(w)) => Some(format!(
-            "{} words did not read back as zero after the wipe",
-            w.nonzero_words
-        )),
-        Some(Err(e)) => Some(format!("wiping GPU memory failed: {}", e.message)),
-        None => Some("the GEMM's memory was not wiped".to_string()),
-    };
-    if let Some(why) = wipe {
-        return Check::new(
-            "compute_self_test",
-            CheckStatus::Fail,
-            format!("{label}: {why}"),
-        )
-        .remedy(crate::checks::remedy::RESET);
+    let wipe = harness::wipe_check("compute_self_test", run);
+    if wipe.status != CheckStatus::Pass {
+        return Check {
+            message: format!("{label}: {}", wipe.message),
+            ..wipe
+        };
     }
     Check {
         message: format!(

@@ -10,10 +10,10 @@
 
 use super::{harness_target, Selected};
 use crate::checks::{remedy, xid};
-use crate::cli::{GlobalArgs, MemtestArgs, PatternChoice};
+use crate::cli::{GlobalArgs, MemtestArgs};
 use crate::device::inventory::Enumerate;
 use crate::device::memtest::{
-    phases, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
+    self as mt, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
 };
 use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, QueryError, Reading, XidSeen};
 use crate::error::AppError;
@@ -94,9 +94,7 @@ impl Workload for MemtestWork {
 
     fn step(&mut self) -> Result<PhaseStep, WorkError> {
         let phase = self.plan[self.next];
-        let stats = self
-            .worker
-            .run_phase(&phase)
+        let stats = mt::run_phase(self.worker.as_mut(), &phase)
             .map_err(|e| WorkError::new(e, Blame::Gpu))?;
         // The flip goes in after the first write, so the next check of
         // that pattern must find it.
@@ -152,32 +150,6 @@ impl Workload for MemtestWork {
 
 type GpuRun = harness::GpuRun<MemtestWork>;
 
-fn pattern_of(c: PatternChoice) -> Pattern {
-    match c {
-        PatternChoice::ZerosOnes => Pattern::ZerosOnes,
-        PatternChoice::WalkingOnes => Pattern::WalkingOnes,
-        PatternChoice::WalkingZeros => Pattern::WalkingZeros,
-        PatternChoice::MovingInversions => Pattern::MovingInversions,
-        PatternChoice::Address => Pattern::Address,
-        PatternChoice::Random => Pattern::Random,
-        PatternChoice::Modulo => Pattern::Modulo,
-    }
-}
-
-/// The chosen patterns, in the order given, each once (all when none).
-fn chosen(args: &MemtestArgs) -> Vec<Pattern> {
-    let mut out: Vec<Pattern> = Vec::new();
-    for p in args.patterns.iter().map(|&c| pattern_of(c)) {
-        if !out.contains(&p) {
-            out.push(p);
-        }
-    }
-    if out.is_empty() {
-        out = Pattern::ALL.to_vec();
-    }
-    out
-}
-
 fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
@@ -200,11 +172,8 @@ pub fn run(
     selected.check_inject_target(args.inject_fault)?;
     let gpus: Vec<&Gpu> = selected.gpus().collect();
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
-    let patterns = chosen(args);
     // A new seed each run, so a fault cannot hide behind a fixed pattern.
-    let seed = super::run_seed();
-    let plan: Vec<Phase> = patterns.iter().flat_map(|&p| phases(p, seed)).collect();
+    let (patterns, plan) = super::memtest_plan::plan(args, super::run_seed());
     let targets: Vec<Target> = gpus.iter().map(|g| harness_target(g)).collect();
     let nvml_indices: Vec<Option<u32>> = targets.iter().map(|t| t.nvml_index).collect();
     let before = read_counters(&nvml, &nvml_indices);
@@ -431,7 +400,8 @@ fn build_report(
                 inputs.after[slot].as_ref(),
             ));
             checks.push(xid::verdict(&xids, gpu));
-            checks.push(wipe_check(run, interrupted));
+            checks.push(harness::wipe_check("wipe", run));
+            checks.extend(harness::lost_check(run));
             GpuReport {
                 memtest: Some(summary),
                 ..GpuReport::judged(gpu, checks, &required)
@@ -445,6 +415,11 @@ fn build_report(
         .iter()
         .map(|g| {
             let m = g.memtest.as_ref();
+            let ran = g.checks.iter().flatten().find(|c| c.name == "memtest_ran");
+            if let Some(c) = ran.filter(|c| c.status != CheckStatus::Pass) {
+                // Hung, failed or cut short: its memory was not (fully) tested.
+                return format!("GPU {} not fully tested ({})", g.index, c.status.label());
+            }
             format!(
                 "GPU {} {} GB at {} GB/s",
                 g.index,
@@ -671,51 +646,6 @@ fn coverage_check(s: &MemtestSummary, min: f64) -> Check {
 /// Whether the wipe ran and left every word zero.
 fn wiped_clean(cleanup: &Result<WipeStats, WorkError>) -> bool {
     cleanup.as_ref().is_ok_and(|w| w.mismatches == 0)
-}
-
-fn wipe_check(run: &GpuRun, interrupted: bool) -> Check {
-    const NAME: &str = "wipe";
-    let Some(setup) = &run.setup else {
-        return Check::new(NAME, CheckStatus::Skip, "no memory was held");
-    };
-    let bytes = gib(setup.allocation.tested_bytes);
-    match &run.cleanup {
-        Some(Ok(w)) if w.mismatches == 0 => Check::new(
-            NAME,
-            CheckStatus::Pass,
-            format!("{bytes:.1} GiB overwritten with zeros and verified before being freed"),
-        ),
-        Some(Ok(w)) => Check::new(
-            NAME,
-            CheckStatus::Fail,
-            format!(
-                "{} words were not zero after the wipe: test data may remain in freed memory",
-                w.mismatches
-            ),
-        )
-        .value(w.mismatches, Some("words"))
-        .threshold(0)
-        .remedy(remedy::RESET),
-        Some(Err(e)) => Check::new(
-            NAME,
-            CheckStatus::Fail,
-            format!(
-                "the wipe failed ({}): test data may remain in freed memory",
-                e.message
-            ),
-        )
-        .remedy(remedy::RESET),
-        None => Check::new(
-            NAME,
-            if interrupted {
-                CheckStatus::Warn
-            } else {
-                CheckStatus::Fail
-            },
-            "the worker did not come back: its memory was not wiped (freed when the process exits)",
-        )
-        .remedy(remedy::RESET),
-    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,7 @@ pub mod burn;
 pub mod health;
 pub mod list;
 pub mod memtest;
+pub mod memtest_plan;
 pub mod monitor;
 pub mod p2p;
 pub mod probe;
@@ -43,6 +44,37 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("completions", OutputMode::Document),
     ("schema", OutputMode::Document),
 ];
+
+/// Every file or address `command` was asked to write or serve, by option:
+/// `app` validates them all ([`crate::outfile::check_all`]) before the
+/// command starts, so none is found unwritable after the work.
+pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>> {
+    use crate::cli::Command;
+    use crate::outfile::Output;
+    fn file<'a>(option: &'static str, path: &'a Option<std::path::PathBuf>) -> Option<Output<'a>> {
+        path.as_deref().map(|path| Output::File { option, path })
+    }
+    match command {
+        Command::Bench(args) => [
+            file("--save-baseline", &args.save_baseline),
+            file("--junit", &args.junit),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        Command::Monitor(args) => [
+            file("--textfile", &args.textfile),
+            args.listen.as_deref().map(|address| Output::Listen {
+                option: "--listen",
+                address,
+            }),
+        ]
+        .into_iter()
+        .flatten()
+        .collect(),
+        _ => Vec::new(),
+    }
+}
 
 /// The command named `word`, as a static name; `gpuctl` when none is.
 pub fn known(word: &str) -> &'static str {
@@ -244,13 +276,4 @@ impl Selected {
 /// one model then compute the same products, bit for bit).
 pub fn run_seed() -> u64 {
     crate::device::mix::clock_nanos_or(0x5eed)
-}
-
-/// Installs the Ctrl-C / SIGTERM handler for a long run; failing to is not
-/// fatal (the run is then only stopped by a kill), so it is traced, not
-/// reported.
-pub fn install_stop_signals() {
-    if let Err(e) = crate::signal::install() {
-        crate::trace::mark(&e);
-    }
 }

@@ -173,7 +173,6 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
     }
     let cuda = selected.cuda_for("p2p")?;
     let nvml = selected.backend.nvml().ok().cloned();
-    super::install_stop_signals();
     let stop = signal::stop_flag();
 
     // Topology of every unordered pair, bounded (a hung NVML call must

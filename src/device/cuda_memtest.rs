@@ -25,6 +25,16 @@ const BLOCKS_PER_SM: u32 = 8;
 /// u64 words of the kernel's `MtLog`: count, recorded, 16 x (address,
 /// expected, actual).
 const LOG_WORDS: usize = 2 + 3 * MAX_RECORDS;
+/// The L2 flush buffer, in L2 sizes: enough to evict every line the last
+/// sweep left (the replacement is not strict LRU).
+const FLUSH_L2S: u64 = 3;
+/// Fills for the sweeps that have no check or no write.
+const ZERO: Fill = Fill {
+    kind: memtest::Kind::Const,
+    p0: 0,
+    p1: 0,
+    p2: 0,
+};
 
 /// A raw device allocation.
 struct Chunk {
@@ -38,9 +48,13 @@ pub(super) struct CudaMemtest {
     ctx: Arc<CudaContext>,
     stream: Arc<CudaStream>,
     pass_fn: CudaFunction,
+    select_fn: CudaFunction,
+    ordered_fn: CudaFunction,
     flip_fn: CudaFunction,
     chunks: Vec<Chunk>,
     log: u64,
+    /// The L2 flush buffer: (device address, bytes).
+    scratch: (u64, u64),
     grid: u32,
     setup: MemtestSetup,
 }
@@ -71,6 +85,12 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
     let flip_fn = module
         .load_function(kernels::MEMTEST_FLIP_ENTRY)
         .map_err(|e| qerr("kernel lookup failed", e.0))?;
+    let select_fn = module
+        .load_function(kernels::MEMTEST_SELECT_ENTRY)
+        .map_err(|e| qerr("kernel lookup failed", e.0))?;
+    let ordered_fn = module
+        .load_function(kernels::MEMTEST_ORDERED_ENTRY)
+        .map_err(|e| qerr("kernel lookup failed", e.0))?;
     let sms = ctx
         .attribute(Attr::CU_DEVICE_ATTRIBUTE_MULTIPROCESSOR_COUNT)
         .map_err(|e| qerr("device attribute query failed", e.0))?;
@@ -92,13 +112,19 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
         ctx,
         stream,
         pass_fn,
+        select_fn,
+        ordered_fn,
         flip_fn,
         chunks: Vec::new(),
         log,
+        scratch: (0, 0),
         grid,
         setup: MemtestSetup {
             allocation: Allocation::default(),
-            detail: format!("gpuctl_memtest_pass, grid {grid} x {BLOCK}, 16-byte accesses"),
+            detail: format!(
+                "memtest sweep kernels, grid {grid} x {BLOCK}, 16-byte accesses, \
+                 L2 flushed before each check"
+            ),
         },
     };
     worker.zero_log().map_err(QueryError::Failed)?;
@@ -106,6 +132,23 @@ fn start_inner(ordinal: u32, config: &MemtestConfig) -> Result<CudaMemtest, Quer
         .ctx
         .mem_get_info()
         .map_err(|e| qerr("cuMemGetInfo failed", e.0))?;
+    let l2 = worker
+        .ctx
+        .attribute(Attr::CU_DEVICE_ATTRIBUTE_L2_CACHE_SIZE)
+        .map_err(|e| qerr("device attribute query failed", e.0))?;
+    // 64 MiB when the driver does not say (above any L2 so far).
+    let l2 = if l2 > 0 { l2 as u64 } else { 64 << 20 };
+    let scratch_bytes = (FLUSH_L2S * l2).next_multiple_of(2 << 20);
+    let scratch = raw_alloc(scratch_bytes)
+        .map_err(|e| qerr("device allocation failed", e))?
+        .ok_or_else(|| {
+            QueryError::from(super::DeviceError::OutOfMemory {
+                step: "cuMemAlloc memtest L2 flush buffer".into(),
+                requested_bytes: scratch_bytes,
+                free_bytes: free as u64,
+            })
+        })?;
+    worker.scratch = (scratch, scratch_bytes);
     let mut a = Allocation {
         total_bytes: total as u64,
         free_bytes: free as u64,
@@ -172,24 +215,66 @@ impl CudaMemtest {
         }
     }
 
+    /// Launches `phase`'s kernel over one buffer (no wait).
+    fn launch(&self, ptr: u64, bytes: u64, phase: &Phase) -> Result<(), String> {
+        let (c, w) = (phase.check.unwrap_or(ZERO), phase.write.unwrap_or(ZERO));
+        let mode = u32::from(phase.check.is_some())
+            | (u32::from(phase.write.is_some()) << 1)
+            | (u32::from(phase.ordered) << 2);
+        let desc = u32::from(phase.descending);
+        let (sel, sel_m, sel_k) = phase.select.abi();
+        let (ck, wk) = (c.kind as u32, w.kind as u32);
+        let n16 = bytes / 16;
+        let blocks = (n16.div_ceil(u64::from(BLOCK)).min(u64::from(self.grid))).max(1) as u32;
+        let cfg = LaunchConfig {
+            grid_dim: (blocks, 1, 1),
+            block_dim: (BLOCK, 1, 1),
+            shared_mem_bytes: 0,
+        };
+        // The ordered walk takes every word; a selection streams.
+        let f = if phase.ordered {
+            &self.ordered_fn
+        } else if phase.select != memtest::Select::All {
+            &self.select_fn
+        } else {
+            &self.pass_fn
+        };
+        let mut l = self.stream.launch_builder(f);
+        l.arg(&ptr)
+            .arg(&n16)
+            .arg(&mode)
+            .arg(&desc)
+            .arg(&ck)
+            .arg(&c.p0)
+            .arg(&c.p1)
+            .arg(&c.p2)
+            .arg(&wk)
+            .arg(&w.p0)
+            .arg(&w.p1)
+            .arg(&w.p2)
+            .arg(&sel)
+            .arg(&sel_m)
+            .arg(&sel_k)
+            .arg(&self.log);
+        // SAFETY: the arguments match the sweep kernels' ABI (the
+        // LAUNCH comment in kernels/memtest.cu); `ptr` is a live
+        // allocation of `bytes` bytes and `log` one MtLog.
+        unsafe { l.launch(cfg) }
+            .map(|_| ())
+            .map_err(|e| err("kernel launch failed", e.0))
+    }
+
+    /// Writes the scratch buffer (3x L2): the previous sweep's dirty lines
+    /// are written back and evicted, so the next check reads HBM, also
+    /// right after a direction reversal. Not timed with the sweep.
+    fn flush_l2(&self) -> Result<(), String> {
+        let fill = Phase::sweep(memtest::Pattern::ZerosOnes, None, Some(ZERO));
+        self.launch(self.scratch.0, self.scratch.1, &fill)
+    }
+
     /// Launches one sweep over every chunk (top chunk first when
     /// descending) and returns the device time, seconds.
-    fn sweep(
-        &self,
-        check: Option<Fill>,
-        write: Option<Fill>,
-        descending: bool,
-    ) -> Result<f64, String> {
-        let none = Fill {
-            kind: memtest::Kind::Const,
-            p0: 0,
-            p1: 0,
-            p2: 0,
-        };
-        let (c, w) = (check.unwrap_or(none), write.unwrap_or(none));
-        let mode = u32::from(check.is_some()) | (u32::from(write.is_some()) << 1);
-        let desc = u32::from(descending);
-        let (ck, wk) = (c.kind as u32, w.kind as u32);
+    fn sweep(&self, phase: &Phase) -> Result<f64, String> {
         let timing = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
         let start = self
             .ctx
@@ -199,40 +284,19 @@ impl CudaMemtest {
             .ctx
             .new_event(timing)
             .map_err(|e| err("event creation failed", e.0))?;
+        if phase.check.is_some() {
+            self.flush_l2()?;
+        }
         start
             .record(&self.stream)
             .map_err(|e| err("event record failed", e.0))?;
-        let order: Box<dyn Iterator<Item = &Chunk>> = if descending {
+        let order: Box<dyn Iterator<Item = &Chunk>> = if phase.descending {
             Box::new(self.chunks.iter().rev())
         } else {
             Box::new(self.chunks.iter())
         };
         for chunk in order {
-            let n16 = chunk.bytes / 16;
-            let blocks = (n16.div_ceil(u64::from(BLOCK)).min(u64::from(self.grid))).max(1) as u32;
-            let cfg = LaunchConfig {
-                grid_dim: (blocks, 1, 1),
-                block_dim: (BLOCK, 1, 1),
-                shared_mem_bytes: 0,
-            };
-            let mut l = self.stream.launch_builder(&self.pass_fn);
-            l.arg(&chunk.ptr)
-                .arg(&n16)
-                .arg(&mode)
-                .arg(&desc)
-                .arg(&ck)
-                .arg(&c.p0)
-                .arg(&c.p1)
-                .arg(&c.p2)
-                .arg(&wk)
-                .arg(&w.p0)
-                .arg(&w.p1)
-                .arg(&w.p2)
-                .arg(&self.log);
-            // SAFETY: the arguments match gpuctl_memtest_pass's ABI (the
-            // LAUNCH comment in kernels/memtest.cu); `chunk` is a live
-            // allocation of `bytes` bytes and `log` one MtLog.
-            unsafe { l.launch(cfg) }.map_err(|e| err("kernel launch failed", e.0))?;
+            self.launch(chunk.ptr, chunk.bytes, phase)?;
         }
         end.record(&self.stream)
             .map_err(|e| err("event record failed", e.0))?;
@@ -287,16 +351,16 @@ impl MemtestWorker for CudaMemtest {
 
     fn run_phase(&mut self, phase: &Phase) -> Result<PhaseStats, String> {
         self.bind()?;
-        let seconds = self.sweep(phase.check, phase.write, phase.descending)?;
+        let seconds = self.sweep(phase)?;
         let (mismatches, records) = if phase.check.is_some() {
             self.take_mismatches()?
         } else {
             (0, Vec::new())
         };
-        let bytes = self.tested();
+        let (bytes_read, bytes_written) = phase.bytes(self.tested());
         Ok(PhaseStats {
-            bytes_read: if phase.check.is_some() { bytes } else { 0 },
-            bytes_written: if phase.write.is_some() { bytes } else { 0 },
+            bytes_read,
+            bytes_written,
             seconds,
             mismatches,
             records,
@@ -325,16 +389,11 @@ impl MemtestWorker for CudaMemtest {
 
     fn wipe(&mut self) -> Result<WipeStats, String> {
         self.bind()?;
-        let zero = Fill {
-            kind: memtest::Kind::Const,
-            p0: 0,
-            p1: 0,
-            p2: 0,
-        };
+        let p = memtest::Pattern::ZerosOnes;
         // Whatever an interrupted phase left in the log is not the wipe's.
         self.zero_log()?;
-        self.sweep(None, Some(zero), false)?;
-        self.sweep(Some(zero), None, false)?;
+        self.sweep(&Phase::sweep(p, None, Some(ZERO)))?;
+        self.sweep(&Phase::sweep(p, Some(ZERO), None))?;
         let (mismatches, _) = self.take_mismatches()?;
         Ok(WipeStats {
             bytes: self.tested(),
@@ -354,5 +413,9 @@ impl Drop for CudaMemtest {
         }
         // SAFETY: as above.
         let _ = unsafe { sys::cuMemFree_v2(self.log) };
+        if self.scratch.0 != 0 {
+            // SAFETY: as above.
+            let _ = unsafe { sys::cuMemFree_v2(self.scratch.0) };
+        }
     }
 }

@@ -344,6 +344,20 @@ fn join(
         out.push(gpu);
     }
     name_hung_gpus(&mut out, &mut devices);
+    if out.iter().any(hung_unnamed) && !devices.is_empty() {
+        // They may be the hung GPUs seen from CUDA: listing them too would
+        // count a GPU twice, the copy a phantom that could pass.
+        let which: Vec<String> = devices
+            .iter()
+            .map(|d| format!("{} ({})", d.ordinal, d.pci_bus_id))
+            .collect();
+        warnings.push(format!(
+            "CUDA device(s) {} have no NVML match while NVML could not identify a hung GPU: \
+             not listed separately (each may be a hung GPU)",
+            which.join(", ")
+        ));
+        devices.clear();
+    }
     for d in devices {
         let index = first_free_index + d.ordinal;
         warnings.push(format!(
@@ -369,8 +383,7 @@ fn name_hung_gpus(out: &mut [Gpu], devices: &mut Vec<CudaDevice>) {
     let hung: Vec<usize> = out
         .iter()
         .enumerate()
-        .filter(|(_, g)| g.has_nvml && g.lost.is_some() && g.uuid == "unknown")
-        .filter(|(_, g)| g.lost.as_deref().is_some_and(|l| l.starts_with(HUNG)))
+        .filter(|(_, g)| hung_unnamed(g))
         .map(|(i, _)| i)
         .collect();
     if hung.is_empty() || hung.len() != devices.len() {
@@ -383,6 +396,12 @@ fn name_hung_gpus(out: &mut [Gpu], devices: &mut Vec<CudaDevice>) {
         gpu.uuid = d.uuid;
         gpu.pci_bus_id = d.pci_bus_id;
     }
+}
+
+/// A GPU whose NVML identity call hung and that CUDA did not name (its
+/// UUID is empty: unknown, never a placeholder).
+fn hung_unnamed(g: &Gpu) -> bool {
+    g.has_nvml && g.uuid.is_empty() && g.lost.as_deref().is_some_and(|l| l.starts_with(HUNG))
 }
 
 /// How `lost` starts for a GPU whose identity call did not answer.
@@ -487,9 +506,9 @@ mod tests {
     fn hung_gpus_take_their_identity_from_cuda_in_pci_order() {
         let hung = format!("{HUNG}: identity");
         let mut out = vec![
-            gpu(0, "unknown", Some(&hung)),
+            gpu(0, "", Some(&hung)),
             gpu(1, "GPU-b", None),
-            gpu(2, "unknown", Some(&hung)),
+            gpu(2, "", Some(&hung)),
         ];
         // CUDA order differs from PCI order.
         let mut left = vec![
@@ -507,14 +526,14 @@ mod tests {
     #[test]
     fn hung_gpus_stay_unnamed_when_the_counts_differ() {
         let hung = format!("{HUNG}: identity");
-        let mut out = vec![gpu(0, "unknown", Some(&hung))];
+        let mut out = vec![gpu(0, "", Some(&hung))];
         let mut left = vec![
             device(0, "GPU-a", "0000:10:00.0"),
             device(1, "GPU-b", "0000:20:00.0"),
         ];
         name_hung_gpus(&mut out, &mut left);
         assert_eq!(left.len(), 2);
-        assert_eq!(out[0].uuid, "unknown");
+        assert_eq!(out[0].uuid, "");
     }
 
     #[test]

@@ -7,14 +7,22 @@
 //! (kernels in `kernels/memtest.cu`). Mismatches are data, not errors: the
 //! GPU counts them and records the first [`MAX_RECORDS`] with address,
 //! expected and actual value. [`value`] is the kernel's pattern function,
-//! used by the simulator and the tests.
+//! used by the simulator and the tests; `memtest_ref` runs the phases on a
+//! model memory with injected faults, to show what each pattern catches.
 
 use serde::Serialize;
+use std::time::Duration;
 
 /// Mismatches recorded per phase with their address (the rest are counted).
 pub const MAX_RECORDS: usize = 16;
 /// Stride of the modulo-N test (memtest86's classic 20).
 pub const MODULO_N: u64 = 20;
+/// Modulo-N: how many times the complement is written to the other words
+/// between writing p and checking it (the disturbance is the point).
+pub const MODULO_REWRITES: usize = 3;
+/// Retention: the pause is waited in steps of at most this, so a stop
+/// signal is answered and no step outlasts the step timeout.
+pub const WAIT_STEP: Duration = Duration::from_secs(1);
 /// Largest allocation asked for at once. The kernel's 32-bit modulo index
 /// also needs a buffer below 16 GiB.
 pub const CHUNK_BYTES: u64 = 1 << 30;
@@ -35,6 +43,8 @@ pub enum Pattern {
     Address,
     Random,
     Modulo,
+    /// Bit fade: not in [`Pattern::ALL`]; runs only with a pause.
+    Retention,
 }
 
 impl Pattern {
@@ -57,6 +67,7 @@ impl Pattern {
             Pattern::Address => "address",
             Pattern::Random => "random",
             Pattern::Modulo => "modulo",
+            Pattern::Retention => "retention",
         }
     }
 }
@@ -91,16 +102,103 @@ impl Fill {
     }
 }
 
-/// One sweep over all the memory under test.
+/// The words a sweep reads and writes: all, or by word index mod `modulus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Select {
+    All,
+    /// Only the words whose index is `residue` mod `modulus`.
+    Marked {
+        modulus: u64,
+        residue: u64,
+    },
+    /// Only the others.
+    Unmarked {
+        modulus: u64,
+        residue: u64,
+    },
+}
+
+impl Select {
+    /// Whether the word at device address `address` takes part.
+    pub fn takes(self, address: u64) -> bool {
+        let word = address >> 3;
+        match self {
+            Select::All => true,
+            Select::Marked { modulus, residue } => word % modulus.max(1) == residue,
+            Select::Unmarked { modulus, residue } => word % modulus.max(1) != residue,
+        }
+    }
+
+    /// The kernel's (sel, sel_m, sel_k).
+    pub fn abi(self) -> (u32, u64, u64) {
+        match self {
+            Select::All => (0, 0, 0),
+            Select::Marked { modulus, residue } => (1, modulus, residue),
+            Select::Unmarked { modulus, residue } => (2, modulus, residue),
+        }
+    }
+
+    /// Bytes of `total` that take part (words spread evenly).
+    pub fn share(self, total: u64) -> u64 {
+        match self {
+            Select::All => total,
+            Select::Marked { modulus, .. } => total / modulus.max(1),
+            Select::Unmarked { modulus, .. } => total - total / modulus.max(1),
+        }
+    }
+}
+
+/// One sweep over all the memory under test, or a wait.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Phase {
     pub pattern: Pattern,
-    /// Check every word against this first.
+    /// Check every (selected) word against this first.
     pub check: Option<Fill>,
     /// Then write this.
     pub write: Option<Fill>,
     /// Visit the addresses from the top down.
     pub descending: bool,
+    /// Walk each segment in address order, checking and writing one step
+    /// at a time (moving inversions); otherwise no order inside the sweep.
+    pub ordered: bool,
+    /// The words read and written.
+    pub select: Select,
+    /// No sweep: wait this long, leaving the memory alone (retention).
+    pub wait: Option<Duration>,
+}
+
+impl Phase {
+    /// A streaming sweep over every word.
+    pub fn sweep(pattern: Pattern, check: Option<Fill>, write: Option<Fill>) -> Self {
+        Self {
+            pattern,
+            check,
+            write,
+            descending: false,
+            ordered: false,
+            select: Select::All,
+            wait: None,
+        }
+    }
+
+    /// (bytes read, bytes written) of a sweep over `total` bytes.
+    pub fn bytes(&self, total: u64) -> (u64, u64) {
+        let n = self.select.share(total);
+        (
+            if self.check.is_some() { n } else { 0 },
+            if self.write.is_some() { n } else { 0 },
+        )
+    }
+}
+
+/// Runs one phase on `worker`: a wait is waited here (no sweep time, so
+/// the pattern's rate is its sweeps'), a sweep is the worker's.
+pub fn run_phase(worker: &mut dyn MemtestWorker, phase: &Phase) -> Result<PhaseStats, String> {
+    if let Some(d) = phase.wait {
+        std::thread::sleep(d);
+        return Ok(PhaseStats::default());
+    }
+    worker.run_phase(phase)
 }
 
 /// The murmur3 64-bit finaliser, as the kernel computes it.
@@ -127,84 +225,111 @@ pub fn value(fill: &Fill, address: u64) -> u64 {
 
 /// The phases of one pattern, in order. Writes are fused with the check of
 /// the previous value wherever the pattern allows, so most sweeps read and
-/// write each word once.
-pub fn phases(pattern: Pattern, seed: u64) -> Vec<Phase> {
+/// write each word once. `pause` is the retention pattern's wait.
+pub fn phases(pattern: Pattern, seed: u64, pause: Duration) -> Vec<Phase> {
     let c = |p0| Fill::new(Kind::Const, p0, 0, 0);
     // write a, then check a / write b, ..., then check the last.
-    let chain = |fills: &[(Fill, bool)]| -> Vec<Phase> {
+    // (fill, descending, ordered)
+    let chain = |fills: &[(Fill, bool, bool)]| -> Vec<Phase> {
         let mut out = Vec::with_capacity(fills.len() + 1);
         let mut prev: Option<Fill> = None;
-        for &(fill, descending) in fills {
+        for &(fill, descending, ordered) in fills {
             out.push(Phase {
-                pattern,
-                check: prev,
-                write: Some(fill),
                 descending,
+                ordered,
+                ..Phase::sweep(pattern, prev, Some(fill))
             });
             prev = Some(fill);
         }
-        out.push(Phase {
-            pattern,
-            check: prev,
-            write: None,
-            descending: false,
-        });
+        out.push(Phase::sweep(pattern, prev, None));
         out
     };
     match pattern {
-        Pattern::ZerosOnes => chain(&[(c(0), false), (c(!0), false)]),
+        Pattern::ZerosOnes => chain(&[(c(0), false, false), (c(!0), false, false)]),
         Pattern::WalkingOnes | Pattern::WalkingZeros => {
             let inv = if pattern == Pattern::WalkingZeros {
                 !0
             } else {
                 0
             };
-            let fills: Vec<(Fill, bool)> = (0..64)
-                .map(|b| (Fill::new(Kind::Walk, inv, b, 0), false))
+            let fills: Vec<(Fill, bool, bool)> = (0..64)
+                .map(|b| (Fill::new(Kind::Walk, inv, b, 0), false, false))
                 .collect();
             chain(&fills)
         }
         Pattern::MovingInversions => {
-            // memtest86's test: write p; upwards check p, write !p;
-            // downwards check !p, write p; for all-ones and a random word.
+            // memtest86's moving inversions: write p; walking up, check p
+            // and write !p word after word; walking down, check !p and
+            // write p; for p = 0 and a random word.
             let p = fmix64(seed) | 1;
             chain(&[
-                (c(0), false),
-                (c(!0), false),
-                (c(0), true),
-                (c(p), false),
-                (c(!p), false),
-                (c(p), true),
+                (c(0), false, false),
+                (c(!0), false, true),
+                (c(0), true, true),
+                (c(p), false, true),
+                (c(!p), false, true),
+                (c(p), true, true),
             ])
         }
         Pattern::Address => chain(&[
-            (Fill::new(Kind::Address, 0, 0, 0), false),
-            (Fill::new(Kind::Address, !0, 0, 0), true),
+            (Fill::new(Kind::Address, 0, 0, 0), false, false),
+            (Fill::new(Kind::Address, !0, 0, 0), true, false),
         ]),
         Pattern::Random => chain(&[
-            (Fill::new(Kind::Random, 0, seed, 0), false),
-            (Fill::new(Kind::Random, !0, seed, 0), true),
+            (Fill::new(Kind::Random, 0, seed, 0), false, false),
+            (Fill::new(Kind::Random, !0, seed, 0), true, false),
         ]),
         Pattern::Modulo => {
-            // For each offset: p at every Nth word, !p elsewhere, checked.
+            // memtest86's modulo-20: for every offset k, write p to the
+            // words at k mod 20, the complement to all the others several
+            // times, then check only the p words.
             let p = fmix64(seed ^ 0x6d6f_6475_6c6f) | 1;
             let mut out = Vec::new();
-            for offset in 0..MODULO_N {
-                let fill = Fill::new(Kind::Modulo, p, offset, MODULO_N);
+            for residue in 0..MODULO_N {
+                let marked = Select::Marked {
+                    modulus: MODULO_N,
+                    residue,
+                };
+                let unmarked = Select::Unmarked {
+                    modulus: MODULO_N,
+                    residue,
+                };
+                let fill = Fill::new(Kind::Modulo, p, residue, MODULO_N);
                 out.push(Phase {
-                    pattern,
-                    check: out.last().and_then(|ph: &Phase| ph.write),
-                    write: Some(fill),
-                    descending: false,
+                    select: marked,
+                    ..Phase::sweep(pattern, None, Some(fill))
+                });
+                for _ in 0..MODULO_REWRITES {
+                    out.push(Phase {
+                        select: unmarked,
+                        ..Phase::sweep(pattern, None, Some(fill))
+                    });
+                }
+                out.push(Phase {
+                    select: marked,
+                    ..Phase::sweep(pattern, Some(fill), None)
                 });
             }
-            let last = out.last().and_then(|ph| ph.write);
-            out.push(Phase {
-                pattern,
-                check: last,
-                write: None,
-                descending: false,
-            });
+            out
+        }
+        Pattern::Retention => {
+            // memtest86's bit fade: write zeros, wait, check; write ones,
+            // wait, check.
+            let mut waits = Vec::new();
+            let mut left = pause;
+            while !left.is_zero() {
+                let d = left.min(WAIT_STEP);
+                waits.push(Phase {
+                    wait: Some(d),
+                    ..Phase::sweep(pattern, None, None)
+                });
+                left -= d;
+            }
+            let mut out = vec![Phase::sweep(pattern, None, Some(c(0)))];
+            out.extend(waits.iter().copied());
+            out.push(Phase::sweep(pattern, Some(c(0)), Some(c(!0))));
+            out.extend(waits);
+            out.push(Phase::sweep(pattern, Some(c(!0)), None));
             out
         }
     }
@@ -364,11 +489,16 @@ mod tests {
     #[test]
     fn every_pattern_writes_then_checks_what_it_wrote() {
         for p in Pattern::ALL {
-            let ph = phases(p, 42);
+            let ph = phases(p, 42, Duration::ZERO);
             assert!(ph[0].check.is_none(), "{p:?} starts by writing");
             assert!(ph
                 .last()
                 .is_some_and(|l| l.write.is_none() && l.check.is_some()));
+            // The ordered kernel takes every word.
+            assert!(ph.iter().all(|x| !x.ordered || x.select == Select::All));
+            if p == Pattern::Modulo {
+                continue;
+            }
             for w in ph.windows(2) {
                 assert_eq!(
                     w[1].check, w[0].write,
@@ -380,7 +510,7 @@ mod tests {
 
     #[test]
     fn walking_patterns_visit_every_bit_of_every_word() {
-        let ph = phases(Pattern::WalkingOnes, 0);
+        let ph = phases(Pattern::WalkingOnes, 0, Duration::ZERO);
         for word in [0u64, 1, 63, 1000] {
             let mut seen = 0u64;
             for p in ph.iter().filter_map(|p| p.write) {
@@ -390,7 +520,7 @@ mod tests {
             }
             assert_eq!(seen, !0);
         }
-        let z = phases(Pattern::WalkingZeros, 0);
+        let z = phases(Pattern::WalkingZeros, 0, Duration::ZERO);
         let v = value(&z[0].write.unwrap(), 8);
         assert_eq!(v.count_zeros(), 1);
     }
@@ -408,10 +538,52 @@ mod tests {
     }
 
     #[test]
-    fn moving_inversions_go_up_and_down() {
-        let ph = phases(Pattern::MovingInversions, 1);
-        assert!(ph.iter().any(|p| p.descending));
-        assert!(ph.iter().any(|p| !p.descending && p.check.is_some()));
+    fn moving_inversions_go_up_and_down_in_address_order() {
+        let ph = phases(Pattern::MovingInversions, 1, Duration::ZERO);
+        let inversions: Vec<&Phase> = ph
+            .iter()
+            .filter(|p| p.check.is_some() && p.write.is_some())
+            .collect();
+        assert!(inversions.iter().all(|p| p.ordered));
+        assert!(inversions.iter().any(|p| p.descending));
+        assert!(inversions.iter().any(|p| !p.descending));
+    }
+
+    #[test]
+    fn modulo_writes_p_then_the_complement_elsewhere_then_checks_only_p() {
+        let ph = phases(Pattern::Modulo, 1, Duration::ZERO);
+        assert_eq!(ph.len() as u64, MODULO_N * (MODULO_REWRITES as u64 + 2));
+        for (k, group) in ph.chunks(MODULO_REWRITES + 2).enumerate() {
+            let marked = Select::Marked {
+                modulus: MODULO_N,
+                residue: k as u64,
+            };
+            assert_eq!(group[0].select, marked);
+            assert!(group[0].check.is_none() && group[0].write.is_some());
+            for r in &group[1..=MODULO_REWRITES] {
+                assert!(
+                    matches!(r.select, Select::Unmarked { residue, .. } if residue == k as u64)
+                );
+                assert!(r.check.is_none());
+            }
+            let last = group[MODULO_REWRITES + 1];
+            assert_eq!(
+                (last.select, last.check, last.write),
+                (marked, group[0].write, None)
+            );
+        }
+        // The check reads a twentieth of the memory.
+        assert_eq!(ph[MODULO_REWRITES + 1].bytes(2000), (100, 0));
+    }
+
+    #[test]
+    fn retention_waits_the_pause_in_short_steps_before_each_check() {
+        let ph = phases(Pattern::Retention, 1, Duration::from_millis(2500));
+        let waits: Vec<Duration> = ph.iter().filter_map(|p| p.wait).collect();
+        assert_eq!(waits.len(), 6);
+        assert!(waits.iter().all(|w| *w <= WAIT_STEP));
+        assert_eq!(waits.iter().sum::<Duration>(), Duration::from_secs(5));
+        assert!(!Pattern::ALL.contains(&Pattern::Retention));
     }
 
     #[test]

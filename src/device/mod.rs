@@ -23,6 +23,7 @@ pub mod devbuf;
 pub mod inventory;
 pub mod kernel_log;
 pub mod memtest;
+pub mod memtest_ref;
 pub mod mix;
 pub mod monitor;
 pub mod nvml;

@@ -143,10 +143,10 @@ impl MemtestWorker for SimMemtestWorker {
                 "phase {this}: memory test kernel failed: CUDA_ERROR_ECC_UNCORRECTABLE (214)"
             ));
         }
-        let bytes = self.setup.allocation.tested_bytes;
+        let (bytes_read, bytes_written) = phase.bytes(self.setup.allocation.tested_bytes);
         let mut stats = PhaseStats {
-            bytes_read: if phase.check.is_some() { bytes } else { 0 },
-            bytes_written: if phase.write.is_some() { bytes } else { 0 },
+            bytes_read,
+            bytes_written,
             ..Default::default()
         };
         stats.seconds = (stats.bytes_read + stats.bytes_written) as f64 / (self.spec.gbps * 1e9);
@@ -157,6 +157,9 @@ impl MemtestWorker for SimMemtestWorker {
             }
             for (offset, mask) in found {
                 let address = SIM_BASE + offset;
+                if !phase.select.takes(address) {
+                    continue;
+                }
                 let expected = memtest::value(&check, address);
                 stats.mismatches += 1;
                 if stats.records.len() < MAX_RECORDS {
@@ -170,7 +173,9 @@ impl MemtestWorker for SimMemtestWorker {
             }
         }
         if phase.write.is_some() {
-            self.flips.clear();
+            // A write overwrites the flips in the words it touches.
+            self.flips
+                .retain(|&(offset, _)| !phase.select.takes(SIM_BASE + offset));
         }
         Ok(stats)
     }

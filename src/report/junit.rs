@@ -93,6 +93,12 @@ pub fn render(report: &Report) -> String {
                     )
                 }
                 CheckStatus::Skip => format!("      <skipped message=\"{}\"/>\n", esc(&c.message)),
+                CheckStatus::Interrupted => {
+                    format!(
+                        "      <skipped message=\"interrupted: {}\"/>\n",
+                        esc(&c.message)
+                    )
+                }
                 CheckStatus::Pass | CheckStatus::Warn => {
                     format!("      <system-out>{}</system-out>\n", esc(&c.message))
                 }

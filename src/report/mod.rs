@@ -6,6 +6,7 @@
 //! types ([`schema`]); `schema.json` beside this file is the committed copy
 //! (`gpuctl schema` prints it, a test checks it is current).
 
+pub mod interrupt;
 pub mod json;
 pub mod junit;
 pub mod progress;
@@ -39,6 +40,8 @@ pub enum CheckStatus {
     /// Not applicable here (unsupported, no permission): never a pass.
     Skip,
     Warn,
+    /// A stop signal cut the work short: not verified, never a pass.
+    Interrupted,
     Fail,
 }
 
@@ -48,6 +51,7 @@ impl CheckStatus {
             CheckStatus::Pass => "PASS",
             CheckStatus::Skip => "SKIP",
             CheckStatus::Warn => "WARN",
+            CheckStatus::Interrupted => "INTERRUPTED",
             CheckStatus::Fail => "FAIL",
         }
     }
@@ -483,7 +487,7 @@ pub struct MemtestSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestPattern {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo"]))]
+    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
     pub pattern: String,
     /// Passes in which every phase of this pattern ran.
     pub passes: u32,
@@ -499,7 +503,7 @@ pub struct MemtestPattern {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestError {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo"]))]
+    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
     pub pattern: String,
     pub pass: u32,
     /// Byte offset of the word within the memory under test.
@@ -520,7 +524,7 @@ pub struct MemtestError {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestInjected {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo"]))]
+    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
     pub pattern: String,
     pub offset: u64,
     #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
@@ -787,7 +791,7 @@ impl Report {
     /// the summary line; `failed` names what failed.
     pub fn conclude(&mut self, interrupted: bool, failed: &[String]) -> String {
         self.outcome = match (interrupted, self.worst_status()) {
-            (true, _) => Outcome::Interrupted,
+            (true, _) | (_, CheckStatus::Interrupted) => Outcome::Interrupted,
             (_, CheckStatus::Fail) => Outcome::Fail,
             (_, CheckStatus::Warn) => Outcome::Warn,
             _ => Outcome::Pass,

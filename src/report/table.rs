@@ -318,21 +318,17 @@ impl Grid {
 
 /// The status a cell's text names, if it is a status word.
 fn status_of(text: &str) -> Option<CheckStatus> {
-    [
-        CheckStatus::Pass,
-        CheckStatus::Skip,
-        CheckStatus::Warn,
-        CheckStatus::Fail,
-    ]
-    .into_iter()
-    .find(|s| s.label() == text)
+    use CheckStatus::*;
+    [Pass, Skip, Warn, Interrupted, Fail]
+        .into_iter()
+        .find(|s| s.label() == text)
 }
 
 fn paint(text: &str, status: CheckStatus) -> String {
     let code = match status {
         CheckStatus::Pass => "32",
         CheckStatus::Skip => "90",
-        CheckStatus::Warn => "33",
+        CheckStatus::Warn | CheckStatus::Interrupted => "33",
         CheckStatus::Fail => "31",
     };
     format!("\x1b[{code}m{text}\x1b[0m")
@@ -642,10 +638,11 @@ fn problems(report: &Report, opts: &Options) -> String {
     out
 }
 
-/// Table order: FAIL, WARN, then the rest.
+/// Table order: FAIL, INTERRUPTED, WARN, then the rest.
 fn severity(status: CheckStatus) -> u8 {
     match status {
-        CheckStatus::Fail => 3,
+        CheckStatus::Fail => 4,
+        CheckStatus::Interrupted => 3,
         CheckStatus::Warn => 2,
         CheckStatus::Skip => 1,
         CheckStatus::Pass => 0,

@@ -79,6 +79,11 @@ check(stop_s <= 2.0, f"stopped {stop_s:.2f} s after SIGINT (goal <= 2 s)")
 last = json.loads(out.splitlines()[-1])
 equal(last["outcome"], "interrupted", "partial report outcome")
 check(last["gpus"][0]["burn"]["seconds"] > 1, f"partial report covers {last['gpus'][0]['burn']['seconds']} s of burning")
+# Issue 19: a GPU cut short is interrupted, never pass; its buffers still wiped (WARN).
+equal(last["gpus"][0]["status"], "interrupted", "GPU cut short by Ctrl-C is interrupted")
+wipe = [c for c in last["gpus"][0]["checks"] if c["name"] == "memory_wipe"]
+check(wipe and wipe[0]["status"] == "warn" and "zeroed and verified" in wipe[0]["message"],
+      f"memory_wipe after Ctrl-C: wiped and verified, WARN ({wipe})")
 
 p = subprocess.Popen([GPUCTL, "burn", "-i", "0", "-d", "10m", "--engine", "builtin"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 time.sleep(8)
@@ -89,5 +94,20 @@ stop_s = time.perf_counter() - sent
 equal(p.returncode, 130, "SIGTERM exit code")
 check(stop_s <= 2.0, f"stopped {stop_s:.2f} s after SIGTERM (goal <= 2 s)")
 check("interrupted" in out, "table report says interrupted")
+check("INTERRUPTED" in out, "table shows the GPU as INTERRUPTED")
+
+# Issue 19: SIGTERM right after start (during enumeration / set-up) still
+# reports: exit 130 and valid JSON on stdout.
+p = subprocess.Popen([GPUCTL, "burn", "-d", "10m", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+time.sleep(0.05)
+p.send_signal(signal.SIGTERM)
+out, err = p.communicate(timeout=60)
+equal(p.returncode, 130, "SIGTERM during start-up exit code")
+lines = out.splitlines()
+check(bool(lines), "SIGTERM during start-up still prints a report")
+if lines:
+    early = json.loads(lines[-1])
+    equal(early["outcome"], "interrupted", "start-up SIGTERM report outcome")
+    check(all(g.get("status") != "pass" for g in early["gpus"]), "no GPU passes after an early SIGTERM")
 print(out)
 finish()

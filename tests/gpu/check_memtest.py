@@ -91,7 +91,10 @@ def main():
         g = p.get("gb_per_s") or 0
         print(f"  pattern {p['pattern']:18s} {g:7.0f} GB/s  ratio {g / ref:.3f}  "
               f"{p['seconds']:.3f} s  mismatches {p['mismatches']}")
-        check(g >= 0.8 * ref, f"{p['pattern']} at {g:.0f} GB/s >= 0.8 x PyTorch copy ({0.8 * ref:.0f})")
+        # Classic moving inversions (ordered walk) and modulo-20 (partial
+        # writes, rewrites) trade speed for their semantics (issue 21).
+        goal = 0.5 if p["pattern"] in ("moving-inversions", "modulo") else 0.85
+        check(g >= goal * ref, f"{p['pattern']} at {g:.0f} GB/s >= {goal} x PyTorch copy ({goal * ref:.0f})")
     print(f"  overall {m.get('gb_per_s')} GB/s, {m.get('seconds')} s of testing, wall {secs:.1f} s")
     check(sum(1 for l in lines if l.get("event") == "pattern") == len(m.get("patterns", [])),
           "one pattern event per pattern")
@@ -143,6 +146,11 @@ def main():
           f"{m.get('passes')} passes, {m.get('seconds')} s")
     check(p.returncode == 130 and stop < 2.0, f"Ctrl-C exits 130 within 2 s ({stop:.2f} s)")
     check(m.get("wiped") is True, "interrupted run wiped its memory")
+    # Issue 19: cut short is interrupted, never pass; the wipe WARNs.
+    g = rep["gpus"][0]
+    check(g.get("status") == "interrupted", f"GPU cut short is interrupted ({g.get('status')})")
+    wipe = [c for c in g["checks"] if c["name"] == "wipe"]
+    check(wipe and wipe[0]["status"] == "warn", f"wipe after Ctrl-C is WARN ({wipe})")
 
     print(f"{RESULTS['passed']} passed, {RESULTS['failed']} failed")
     return 1 if RESULTS["failed"] else 0

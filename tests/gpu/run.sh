@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|all]
+#   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
+#   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
@@ -50,6 +52,9 @@ fi
 if [[ $what == benchcmd || $what == all ]]; then
     echo "== gpuctl bench checks"; OUT="$out" python3 tests/gpu/check_bench.py 2>&1 | tee "$out/check_bench.log" || rc=1
 fi
+if [[ $what == likeforlike ]]; then
+    echo "== like-for-like measurements (issue 21)"; python3 tests/gpu/check_likeforlike.py 2>&1 | tee "$out/likeforlike.log" || rc=1
+fi
 if [[ $what == monitor || $what == all ]]; then
     echo "== monitor checks and figures"
     # shellcheck disable=SC2086
@@ -63,6 +68,9 @@ if [[ $what == rss-start ]]; then
 fi
 if [[ $what == rss-collect ]]; then
     echo "== monitor RSS run"; python3 tests/gpu/monitor_rss.py collect 2>&1 | tee "$out/rss.log" || rc=1
+fi
+if [[ $what == outfile || $what == all ]]; then
+    echo "== output files and stdout (issue 19)"; python3 tests/gpu/check_outfile.py 2>&1 | tee "$out/outfile.log" || rc=1
 fi
 if [[ $what == deploy || $what == all ]]; then
     echo "== deploy checks (the image's commands as the container runs them)"

@@ -299,6 +299,13 @@ pub const XID_WATCH: (&str, &str) = (
     "1 while the XID watch covers the GPU, 0 when it failed or cannot (XID counts then cannot rise).",
 );
 
+/// Failed `--textfile` writes: exported only with `--textfile` (on
+/// `/metrics` too), gpuctl's name in both modes, the host label only.
+pub const TEXTFILE_FAILURES: (&str, &str) = (
+    "gpuctl_textfile_write_failures_total",
+    "Writes of --textfile that failed since monitor started (only with --textfile).",
+);
+
 type Labels = Vec<(String, String)>;
 
 fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
@@ -309,7 +316,7 @@ fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
             l("uuid", &s.uuid),
             l("pci_bus_id", &s.pci_bus_id),
             l("model", &s.model),
-            l("hostname", hostname),
+            l(host_label(names), hostname),
         ],
         MetricNames::Dcgm => vec![
             l("gpu", &s.gpu.to_string()),
@@ -317,8 +324,16 @@ fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
             l("pci_bus_id", &s.pci_bus_id),
             l("device", &format!("nvidia{}", s.gpu)),
             l("modelName", &s.model),
-            l("Hostname", hostname),
+            l(host_label(names), hostname),
         ],
+    }
+}
+
+/// The host's label name in each naming.
+fn host_label(names: MetricNames) -> &'static str {
+    match names {
+        MetricNames::Gpuctl => "hostname",
+        MetricNames::Dcgm => "Hostname",
     }
 }
 
@@ -326,8 +341,14 @@ fn gauge_family() -> Family<Labels, Gauge<f64, AtomicU64>> {
     Family::default()
 }
 
-/// The OpenMetrics exposition of one round of samples.
-pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &str) -> String {
+/// The OpenMetrics exposition of one round of samples (and, with
+/// `--textfile`, how many of its writes failed so far).
+pub fn render_openmetrics(
+    samples: &[GpuSample],
+    names: MetricNames,
+    hostname: &str,
+    textfile_failures: Option<u64>,
+) -> String {
     let mut registry = Registry::default();
     let label_sets: Vec<Labels> = samples.iter().map(|s| labels(s, names, hostname)).collect();
     for (name, help, read) in [
@@ -382,6 +403,14 @@ pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &
             (MetricNames::Dcgm, _, None) => {}
         }
     }
+    if let Some(failures) = textfile_failures {
+        let family: Family<Labels, Counter<f64, AtomicU64>> = Family::default();
+        let host = vec![(host_label(names).to_string(), hostname.to_string())];
+        family.get_or_create(&host).inc_by(failures as f64);
+        let (name, help) = TEXTFILE_FAILURES;
+        let base = name.strip_suffix("_total").unwrap_or(name);
+        registry.register(base, help.trim_end_matches('.'), family);
+    }
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &registry);
@@ -435,5 +464,7 @@ pub fn markdown_table() -> String {
             def.name, def.help
         ));
     }
+    let (name, help) = TEXTFILE_FAILURES;
+    out.push_str(&format!("| `{name}` | counter | (same) | {help} |\n"));
     out
 }

@@ -19,6 +19,7 @@
 pub mod metrics;
 pub mod sample;
 mod serve;
+mod textfile;
 
 use self::sample::{Breaker, GpuId, GpuSample, Previous, RawReadings};
 use super::Selected;
@@ -120,9 +121,7 @@ pub fn run(
     args: &MonitorArgs,
     out: &mut dyn MonitorOutput,
 ) -> Result<Report, AppError> {
-    // The stop flag is shared with the HTTP thread; an uninstallable
-    // handler leaves the defaults (the process still dies on a signal).
-    let _ = crate::signal::install();
+    // The stop handler (app.rs) is shared with the HTTP thread.
     crate::signal::ignore_hangup();
     // Every driver call is bounded by --call-timeout underneath the readers;
     // a GPU whose hung call answers later is read again rather than down
@@ -167,6 +166,7 @@ pub fn run(
         None => None,
     };
 
+    let mut textfile = args.textfile.as_deref().map(textfile::Textfile::new);
     let (reply_tx, reply_rx) = mpsc::channel::<Reply>();
     let mut slots: Vec<Slot> = selected
         .gpus()
@@ -376,11 +376,15 @@ pub fn run(
 
         if server.is_some() || args.textfile.is_some() {
             let samples: Vec<GpuSample> = slots.iter().map(|s| s.last.clone()).collect();
-            let om = metrics::render_openmetrics(&samples, args.metric_names, &hostname);
+            let failures = textfile.as_ref().map(textfile::Textfile::failures);
+            let om = metrics::render_openmetrics(&samples, args.metric_names, &hostname, failures);
             let text = metrics::to_prometheus_text(&om);
-            if let Some(path) = &args.textfile {
-                if let Err(e) = write_textfile(path, &text) {
-                    out.notice(&format!("cannot write --textfile {}: {e}", path.display()));
+            if let Some(file) = textfile.as_mut() {
+                if let Some(change) = file.write(&text) {
+                    out.notice(&change.notice(file.path()));
+                    if style == Style::Json {
+                        stream.push(change.event(file.path(), &timestamp));
+                    }
                 }
             }
             if let Some(s) = &server {
@@ -432,7 +436,11 @@ pub fn run(
             }
         }
     }
-    Ok(summary_report(&selected, &slots, start))
+    let mut report = summary_report(&selected, &slots, start);
+    if let Some(file) = &textfile {
+        file.conclude(&mut report);
+    }
+    Ok(report)
 }
 
 /// Whether this round asked the GPU (failures that only reflect an open
@@ -633,18 +641,6 @@ fn event_line(
             format!("# {timestamp} gpu {} {what}", id.gpu)
         }
     }
-}
-
-/// Writes the exposition beside `path` and renames it over, so node_exporter
-/// never reads half a file.
-fn write_textfile(path: &std::path::Path, text: &str) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(format!(".{}.tmp", std::process::id()));
-    let tmp = std::path::PathBuf::from(tmp);
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&tmp);
-    })
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>) -> String {

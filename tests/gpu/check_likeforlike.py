@@ -1,0 +1,241 @@
+"""Like-for-like measurements of issue 21, one call on one card (run by
+`bash tests/gpu/run.sh likeforlike`; about 4-6 minutes on an H200), every
+ratio computed in this run on this card, a compact table at the end:
+
+- memtest: PyTorch's device-to-device copy of 4 GiB (median of 20, event
+  timed) as the reference; the default pass on GPU 0 (every pattern once):
+  wall time, coverage of free memory, each pattern's GB/s (bytes read +
+  written) as a ratio of the reference; goals: streaming patterns >= 0.85x,
+  moving-inversions and modulo (classic, ordered / disturbing) >= 0.5x, the
+  pass under 60 s, coverage >= 97%. Then flips injected into the ordered
+  walk (moving-inversions) found at their address and bit, and retention
+  with a 2 s pause (passes, waits twice).
+- probe: whole processes, interleaved 30 times: `gpuctl probe`,
+  `nvidia-smi --query-gpu=index,temperature.gpu,ecc.errors.uncorrected.volatile.total`
+  and the bare C verdict-only NVML program (benches/floor/nvml_probe.c
+  `v2 verdict`, built here with gcc); `gpuctl probe --compute` against
+  benches/floor/cuda_startup.c (built here with nvcc) on the same GPUs.
+- monitor: a whole `gpuctl monitor -c 1 --csv` process against a whole
+  `nvidia-smi --query-gpu` process with the fields both read.
+- launch: benches/floor/launch.cu's host launch overhead (launch to
+  completion, one kernel at a time) and GPU kernel spacing (graph replay),
+  beside `gpuctl bench --tests latency` (today the graph spacing).
+- GEMM: `gpuctl bench` (bursts of ~25 ms after 50 ms idle, n = 16384, fp32
+  output) against benches/gemm_ref.cu (cuBLASLt, same n, dtypes, output
+  type and burst-after-idle protocol, built here with nvcc); `gpuctl burn
+  -d 30s` (bf16) against the same program's sustained mode for 30 s, with
+  burn's verification overhead printed beside it.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(__file__))
+from common import GPUCTL, check, finish, gpuctl, median  # noqa: E402
+
+TORCH_COPY = r"""
+import torch, statistics
+n = 4 << 30
+a = torch.empty(n, dtype=torch.uint8, device="cuda")
+b = torch.empty_like(a)
+a.fill_(1)
+for _ in range(3):
+    b.copy_(a)
+torch.cuda.synchronize()
+ts = []
+for _ in range(20):
+    s = torch.cuda.Event(enable_timing=True); e = torch.cuda.Event(enable_timing=True)
+    s.record(); b.copy_(a); e.record(); torch.cuda.synchronize()
+    ts.append(s.elapsed_time(e) / 1e3)
+print(2 * n / statistics.median(ts) / 1e9)
+"""
+
+ORDERED = {"moving-inversions", "modulo"}
+# nvidia-smi's names for what `gpuctl monitor` reads from NVML (gpuctl reads
+# energy, PCIe/NVLink throughput and processes on top).
+SMI_MONITOR_FIELDS = ("index,uuid,power.draw,temperature.gpu,temperature.memory,clocks.sm,clocks.mem,"
+                      "utilization.gpu,utilization.memory,memory.used,memory.free,"
+                      "clocks_event_reasons.active,ecc.errors.corrected.volatile.total,"
+                      "ecc.errors.uncorrected.volatile.total,remapped_rows.correctable,"
+                      "remapped_rows.uncorrectable,remapped_rows.pending,remapped_rows.failure")
+TABLE = []
+
+
+def row(what, value, ref=None, goal=None, higher_is_better=True):
+    ratio = value / ref if ref else None
+    ok = None
+    if goal is not None and ratio is not None:
+        ok = ratio >= goal if higher_is_better else ratio <= goal
+    TABLE.append((what, value, ref, ratio, goal, ok, higher_is_better))
+
+
+def memtest(*args, timeout=300):
+    code, out, err, secs = gpuctl("memtest", "-i", "0", "--json", *args, timeout=timeout)
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    rep = lines[-1] if lines and lines[-1].get("event") == "report" else None
+    if rep is None:
+        print(f"no report: code {code} stderr {err[-500:]!r}")
+    return code, rep, secs, err
+
+
+def wall(cmd, env=None):
+    s = time.perf_counter()
+    subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    return time.perf_counter() - s
+
+
+def interleaved(cmds, runs):
+    for c in cmds.values():
+        wall(c)
+    t = {k: [] for k in cmds}
+    for _ in range(runs):
+        for k, c in cmds.items():
+            t[k].append(wall(c))
+    return {k: median(v) for k, v in t.items()}
+
+
+def memtest_part():
+    ref = float(subprocess.run([sys.executable, "-c", TORCH_COPY], capture_output=True, text=True,
+                               check=True).stdout.strip())
+    print(f"reference: PyTorch copy_ 4 GiB, median of 20: {ref:.0f} GB/s (read + write)")
+    code, rep, secs, err = memtest()
+    m = rep["gpus"][0]["memtest"] if rep else {}
+    check(code == 0, f"memtest default pass exits 0 (got {code})", err[-300:])
+    for p in m.get("patterns", []):
+        g = p.get("gb_per_s") or 0
+        goal = 0.5 if p["pattern"] in ORDERED else 0.85
+        row(f"memtest {p['pattern']} GB/s vs PyTorch copy", g, ref, goal)
+        check(g >= goal * ref, f"{p['pattern']} {g:.0f} GB/s >= {goal} x PyTorch copy ({ref:.0f})")
+    row("memtest default pass wall s (goal < 60)", secs)
+    check(secs < 60, f"default pass wall time {secs:.1f} s < 60 s")
+    cov = m.get("coverage_free_pct") or 0
+    row("memtest coverage of free memory %", cov)
+    check(cov >= 97.0, f"coverage {cov}% of free memory >= 97%")
+    # Flips in the ordered walk: found at the exact address and bit.
+    for offset, bit in ((8, 0), (123456792, 17), (70 * 10**9 - 8, 63)):
+        code, rep, _, err = memtest("--patterns", "moving-inversions", "--inject-fault", "0",
+                                    "--inject-offset", str(offset), "--inject-bit", str(bit))
+        m = rep["gpus"][0]["memtest"] if rep else {}
+        errs = m.get("errors", [])
+        inj = m.get("injected") or {}
+        check(code == 1 and m.get("mismatches") == 1 and errs and errs[0]["offset"] == offset
+              and errs[0]["flipped_bits"] == [bit] and inj.get("found") is True,
+              f"moving-inversions finds a flip at offset {offset} bit {bit}", f"{errs} {inj}")
+    code, rep, secs, err = memtest("--patterns", "zeros-ones", "--retention-pause", "2s")
+    names = [p["pattern"] for p in (rep["gpus"][0]["memtest"]["patterns"] if rep else [])]
+    check(code == 0 and names == ["zeros-ones", "retention"] and secs >= 4,
+          f"retention with a 2 s pause passes and waits twice ({secs:.1f} s, {names})", err[-300:])
+
+
+def probe_part():
+    have_gcc = shutil.which("gcc") is not None
+    if have_gcc:
+        subprocess.run(["gcc", "-O2", "-o", "/tmp/nvml_probe", "benches/floor/nvml_probe.c", "-ldl",
+                        "-lpthread"], check=True)
+    smi = ["nvidia-smi", "--query-gpu=index,temperature.gpu,ecc.errors.uncorrected.volatile.total",
+           "--format=csv,noheader"]
+    cmds = {"gpuctl probe": [GPUCTL, "probe"], "nvidia-smi query": smi}
+    if have_gcc:
+        cmds["C verdict-only"] = ["/tmp/nvml_probe", "v2", "verdict"]
+    t = interleaved(cmds, 30)
+    for k, v in t.items():
+        print(f"  {k:20s} median {v * 1e3:7.2f} ms")
+    row("probe ms vs nvidia-smi query (goal <= 1.00)", t["gpuctl probe"] * 1e3,
+        t["nvidia-smi query"] * 1e3, 1.00, higher_is_better=False)
+    if have_gcc:
+        row("probe ms vs C verdict-only (goal <= 1.05)", t["gpuctl probe"] * 1e3,
+            t["C verdict-only"] * 1e3, 1.05, higher_is_better=False)
+    if shutil.which("nvcc"):
+        subprocess.run(["nvcc", "-O2", "-o", "/tmp/cuda_startup", "benches/floor/cuda_startup.c", "-lcuda",
+                        "-lpthread"], check=True)
+        t = interleaved({"probe --compute": [GPUCTL, "probe", "--compute"],
+                         "cuda_startup par": ["/tmp/cuda_startup", "par"]}, 15)
+        row("probe --compute ms vs cuda_startup (goal <= 1.10)", t["probe --compute"] * 1e3,
+            t["cuda_startup par"] * 1e3, 1.10, higher_is_better=False)
+    else:
+        print("  nvcc not found: probe --compute vs cuda_startup not measured")
+
+
+def monitor_part():
+    t = interleaved({"gpuctl monitor -c 1": [GPUCTL, "monitor", "-c", "1", "--csv"],
+                     "nvidia-smi same fields": ["nvidia-smi", f"--query-gpu={SMI_MONITOR_FIELDS}",
+                                                "--format=csv,noheader"]}, 20)
+    row("monitor -c 1 process ms vs nvidia-smi process", t["gpuctl monitor -c 1"] * 1e3,
+        t["nvidia-smi same fields"] * 1e3)
+
+
+def launch_part():
+    if not shutil.which("nvcc"):
+        print("  nvcc not found: launch floors not measured")
+        return
+    subprocess.run(["nvcc", "-O2", "-o", "/tmp/launch", "benches/floor/launch.cu"], check=True)
+    out = subprocess.run(["/tmp/launch"], capture_output=True, text=True, check=True).stdout
+    print("  " + out.strip().replace("\n", "\n  "))
+    figures = [float(l.split()[3]) for l in out.splitlines()]
+    code, out, err, _ = gpuctl("bench", "-i", "0", "--tests", "latency", "--json", timeout=120)
+    doc = json.loads(out) if out.strip() else {}
+    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
+    v = results.get("launch_latency", {}).get("value")
+    row("C host launch overhead us (launch to completion)", figures[0])
+    if v is not None:
+        row("bench launch_latency us vs C graph spacing", v, figures[1], 1.05, higher_is_better=False)
+
+
+def gemm_part():
+    if not shutil.which("nvcc"):
+        print("  nvcc not found: GEMM references not measured")
+        return
+    subprocess.run(["nvcc", "-O2", "-o", "/tmp/gemm_ref", "benches/gemm_ref.cu", "-lcublasLt"], check=True)
+
+    def ref(*args):
+        out = subprocess.run(["/tmp/gemm_ref", *args], capture_output=True, text=True, check=True).stdout
+        print(f"  gemm_ref {' '.join(args)}: {out.strip()}")
+        return float(out.split()[4])
+
+    code, out, err, _ = gpuctl("bench", "-i", "0", "--tests", "gemm_bf16,gemm_fp16,gemm_tf32", "--json",
+                               timeout=300)
+    doc = json.loads(out) if out.strip() else {}
+    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
+    for dt in ("bf16", "fp16", "tf32"):
+        r = results.get(f"gemm_{dt}", {})
+        v = r.get("value")
+        if v is None:
+            check(False, f"bench gemm_{dt} measured", err[-300:])
+            continue
+        row(f"bench gemm_{dt} burst TFLOP/s vs cuBLASLt burst", v, ref(dt, "16384", "burst", "10"), 1.00)
+    code, out, err, _ = gpuctl("burn", "-i", "0", "-d", "30s", "--dtype", "bf16", "--json", timeout=120)
+    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
+    b = (lines[-1].get("gpus") or [{}])[0].get("burn", {}) if lines else {}
+    t = b.get("tflops_median")
+    if t is None:
+        check(False, "burn -d 30s reported TFLOP/s", err[-300:])
+        return
+    print(f"  burn: {t} TFLOP/s median, verification overhead {b.get('verification_overhead_pct')}%, "
+          f"power avg {b.get('power_avg_w')} W, n = {b.get('matrix_size')}")
+    row("burn bf16 sustained TFLOP/s vs cuBLASLt sustained", t, ref("bf16", "16384", "sustained", "30"), 0.97)
+
+
+def main():
+    name = subprocess.run(["nvidia-smi", "-i", "0", "--query-gpu=name,driver_version",
+                           "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
+    print(f"card: {name}")
+    for part in (memtest_part, probe_part, monitor_part, launch_part, gemm_part):
+        try:
+            part()
+        except Exception as e:  # one part failing must not hide the others' figures
+            check(False, f"{part.__name__} ran", repr(e))
+    print(f"\nlike for like on {name} (one call, same card)")
+    print(f"{'measurement':52s} {'value':>9s} {'reference':>10s} {'ratio':>7s} {'goal':>6s}")
+    for what, value, ref, ratio, goal, ok, hib in TABLE:
+        g = "" if goal is None else (">=" if hib else "<=") + f"{goal}"
+        verdict = "" if ok is None else ("ok" if ok else "MISS")
+        print(f"{what:52s} {value:9.2f} {'' if ref is None else f'{ref:10.2f}':>10s} "
+              f"{'' if ratio is None else f'{ratio:7.3f}':>7s} {g:>6s} {verdict}")
+    finish()
+
+
+if __name__ == "__main__":
+    main()
