@@ -167,8 +167,8 @@ CORRECTNESS
 
 VERDICT PER GPU
   FAIL: a mismatch, an XID, HW slowdown / HW thermal / HW power brake, a CUDA error, a GPU
-  whose telemetry hung or that fell off the bus. WARN (not tested, not a fault): a GPU in
-  MIG mode; run on its MIG instances or disable MIG.
+  whose telemetry hung or that fell off the bus, a GPU burn could not test (MIG mode: not a
+  fault, no RMA; disable MIG to burn it whole). A failed XID watch: SKIP, unverified.
   WARN: median TFLOP/s more than --tolerance below the best GPU of the same model, or below
   --expect-tflops.
 

@@ -14,7 +14,9 @@
 //! detached: a hung driver call is abandoned, never joined (the process
 //! ends with `_exit`, see `main.rs`).
 
-use crate::device::{ClockEvents, NvmlApi, QueryError, Telemetry, XidEvent};
+pub mod xids;
+
+use crate::device::{ClockEvents, NvmlApi, QueryError, Telemetry, XidSeen};
 use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -254,14 +256,12 @@ impl<W: Workload> Default for GpuRun<W> {
     }
 }
 
-/// The XID watch's result: None when no watch ran (then the xid check is
-/// SKIP, never PASS).
-pub type XidWatch = Option<Result<Vec<XidEvent>, QueryError>>;
-
 /// The whole run.
 pub struct RunResult<W: Workload> {
     pub runs: Vec<GpuRun<W>>,
-    pub xids: XidWatch,
+    /// What the XID watch saw; None when no watch ran (then the xid
+    /// check is SKIP, never PASS).
+    pub xids: Option<XidSeen>,
     /// A stop signal arrived: the report covers what ran.
     pub interrupted: bool,
     /// Wall time of the whole run.
@@ -304,7 +304,7 @@ where
     let mut runs: Vec<GpuRun<W>> = targets.iter().map(|_| GpuRun::default()).collect();
 
     let xid_rx = match (&nvml, options.watch_xids) {
-        (Some(api), true) => Some(spawn_xid_watch(api.clone(), targets, &background_stop)),
+        (Some(api), true) => Some(xids::XidWatch::start(api.clone(), nvml_indices(targets))),
         _ => None,
     };
     if let (Some(api), Some(every)) = (&nvml, options.sample_every) {
@@ -387,13 +387,7 @@ where
         final_samples(api, targets, &mut runs, options.step_timeout, stop);
     }
     // The watch returns promptly once stopped; a hung one is abandoned.
-    let xids = xid_rx.map(|rx| {
-        rx.recv_timeout(Duration::from_secs(1)).unwrap_or_else(|_| {
-            Err(QueryError::Failed(
-                "the XID watch did not answer when stopped".into(),
-            ))
-        })
-    });
+    let xids = xid_rx.map(xids::XidWatch::finish);
     RunResult {
         runs,
         xids,
@@ -610,51 +604,10 @@ fn spawn_sampler<W: Workload>(
     });
 }
 
-fn spawn_xid_watch(
-    api: Arc<dyn NvmlApi>,
-    targets: &[Target],
-    stop: &Arc<AtomicBool>,
-) -> mpsc::Receiver<Result<Vec<XidEvent>, QueryError>> {
-    let indices: Vec<u32> = targets.iter().filter_map(|t| t.nvml_index).collect();
-    let (tx, rx) = mpsc::channel();
-    let stop = stop.clone();
-    std::thread::spawn(move || {
-        report_panics_here();
-        let result = catch_unwind(AssertUnwindSafe(|| {
-            api.watch_xids(
-                &indices,
-                Duration::from_secs(7 * 24 * 3600),
-                crate::device::XID_POLL_SHORT,
-                &stop,
-            )
-        }))
-        .unwrap_or_else(|p| {
-            Err(QueryError::Failed(format!(
-                "XID watch crashed: {}",
-                panic_text(&p)
-            )))
-        });
-        let _ = tx.send(result);
-    });
-    rx
-}
-
-/// The events an XID watch saw, and why it saw nothing when it could not
-/// watch (also added to `warnings`): the xid check is then SKIP, never a
-/// PASS on events nobody watched for.
-pub fn xid_outcome(watch: XidWatch, warnings: &mut Vec<String>) -> (Vec<XidEvent>, Option<String>) {
-    match watch {
-        Some(Ok(events)) => (events, None),
-        Some(Err(e)) => {
-            let why = format!("NVML XID events unavailable: {e}");
-            warnings.push(why.clone());
-            (Vec::new(), Some(why))
-        }
-        None => (
-            Vec::new(),
-            Some("NVML is unavailable: XID events not watched".to_string()),
-        ),
-    }
+/// The NVML indices of the targets NVML can read (what the XID watch
+/// covers).
+fn nvml_indices(targets: &[Target]) -> Vec<u32> {
+    targets.iter().filter_map(|t| t.nvml_index).collect()
 }
 
 /// The remedy for a failure, by whose fault it is (one table for every

@@ -622,10 +622,10 @@ fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
     run.assert_code(1);
     let text = std::fs::read_to_string(&xml).unwrap();
     assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites"));
-    // Per GPU: bench_ran, h2d, d2h, the wipe of the bandwidth buffers and
-    // the comparison with the other GPU.
-    assert!(text.contains("tests=\"10\" failures=\"2\""), "{text}");
-    assert_eq!(text.matches("<testcase ").count(), 10);
+    // Per GPU: bench_ran, xid, h2d, d2h, the wipe of the bandwidth buffers
+    // and the comparison with the other GPU.
+    assert!(text.contains("tests=\"12\" failures=\"2\""), "{text}");
+    assert_eq!(text.matches("<testcase ").count(), 12);
     assert_eq!(text.matches("<failure ").count(), 2);
     assert!(text.contains("classname=\"gpuctl.bench.gpu1\" name=\"h2d\""));
     assert!(
@@ -794,4 +794,16 @@ fn sigint_during_a_hung_gemm_gives_a_partial_report_and_130() {
         check(&v, 0, "gemm_bf16")["message"],
         "not measured: interrupted"
     );
+}
+
+#[test]
+fn an_xid_during_the_benchmark_fails_that_gpu() {
+    // bench watches XIDs like burn and memtest (one watch, one verdict).
+    let v = common::variant(|f| f["gpus"][1]["xid_events"] = json!([13]));
+    let (run, _) = bench_json(v.path(), &["--tests", "pcie"]);
+    run.assert_code(1);
+    let rep = run.report();
+    let c = rep.gpu(1).check("xid");
+    assert_eq!(c.status, "fail", "{c:?}");
+    assert_eq!(rep.gpu(0).check("xid").status, "pass");
 }

@@ -388,6 +388,25 @@ fn burn_in_gate_passes_only_when_every_step_ran_and_passed() {
     let out = node.run(script, "ecc_error.json", &quick);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     assert!(text(&out).contains("'gpuctl health --fail-on warn' exited 1"));
+    // A node a step could not fully verify is not admitted (issue 19): a
+    // WARN fails the gate, in health (--fail-on warn) and in burn.
+    let blind = variant_of("two_h100.json", |f| {
+        f["gpus"][1]["xid_watch_error"] = json!({"failed": "event set broke"});
+    });
+    let out = node.run(script, blind.path(), &quick);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(text(&out).contains("'gpuctl health --fail-on warn' exited 1"));
+    let burn_only = [("GPUCTL_BURNIN_STEPS", "burn"), quick[1]];
+    let out = node.run(script, blind.path(), &burn_only);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
+    assert!(
+        text(&out).contains("outcome is 'warn', not pass"),
+        "{}",
+        text(&out)
+    );
+    // A MIG GPU burn cannot test fails the gate.
+    let out = node.run(script, "mig.json", &burn_only);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out));
     // The default steps need memtest and bench (and a real baseline): a gpuctl
     // without them, or the shipped empty baseline, fails closed.
     let baseline = repo().join("deploy/kubernetes/baseline.json");

@@ -53,9 +53,10 @@ const HW_CLOCKS: &str =
     "check cooling, power supply and the power-brake cable; if it persists, drain the node and open an RMA for the GPU at {gpu}";
 const XID_BUS: &str = "drain the node and reboot it (a GPU reset cannot reach it); \
                        collect nvidia-bug-report.sh; reseat or RMA if it recurs";
-const XID_APP: &str =
-    "usually an application fault: check the job's logs; if it repeats across jobs, reset the GPU";
-const XID_CATALOGUE: &str = "see NVIDIA's XID catalogue; reset the GPU if it repeats";
+const XID_APP: &str = "usually an application fault: check the job's logs; if it repeats \
+                       across jobs, drain the node and reset the GPU (nvidia-smi -r -i {gpu})";
+const XID_CATALOGUE: &str = "see NVIDIA's XID catalogue; if it repeats, drain the node and \
+                             reset the GPU (nvidia-smi -r -i {gpu})";
 
 // ------------------------------------------------------------ helpers
 
@@ -1864,4 +1865,61 @@ fn no_compute_never_opens_cuda() {
     let rep = parse_report(&r.stdout);
     assert_eq!(host_check(&rep, "cuda").status, "skip");
     assert_eq!(rep.driver.as_ref().unwrap().cuda.status, "not_loaded");
+}
+
+#[test]
+fn an_xid_already_seen_survives_another_gpu_falling_off_the_bus() {
+    // Issue 19: GPU 0 has XID 48 and the kernel log is unreadable; GPU 1
+    // falls off the bus during the watch. The watch is lossless: GPU 0's
+    // XID still fails it, and GPU 1 (lost) is not called watched.
+    let f = variant(|f| {
+        f["gpus"][0]["xid_events"] = json!([48]);
+        f["kernel_log"] = json!({"error": "no_permission"});
+        f["gpus"][1]["lost_after_reads"] = json!(1);
+    });
+    for args in [&[][..], &["--no-compute"][..]] {
+        let rep = health(f.path(), args);
+        let c = rep.gpu(0).check("xid");
+        assert_eq!(c.status, "fail", "{args:?}: {c:?}");
+        assert_eq!(c.value, Some(json!([48])), "{args:?}");
+        assert_eq!(rep.exit_code, 1, "{args:?}");
+        assert_ne!(rep.gpu(1).check("xid").status, "pass", "{args:?}");
+    }
+}
+
+#[test]
+fn a_failed_xid_watch_is_unverified_never_a_pass() {
+    let f = variant(|f| f["gpus"][0]["xid_watch_error"] = json!({"failed": "event set broke"}));
+    let rep = health(f.path(), &["--no-compute"]);
+    for g in &rep.gpus {
+        let c = g.check("xid");
+        assert_eq!(c.status, "skip", "{c:?}");
+        assert!(c.message.contains("event set broke"), "{}", c.message);
+        let coverage = g.check("coverage");
+        assert_eq!(coverage.status, "warn", "{coverage:?}");
+        assert!(
+            coverage.message.contains("xid (not verified"),
+            "{}",
+            coverage.message
+        );
+        assert!(
+            !coverage.message.contains("no permission"),
+            "{}",
+            coverage.message
+        );
+    }
+    assert_eq!(rep.outcome, "warn");
+    // The burn-in gate's --fail-on warn refuses it.
+    let r = run(f.path(), &["health", "--no-compute", "--fail-on", "warn"]);
+    r.assert_code(1);
+}
+
+#[test]
+fn xid_remedies_name_the_gpu_and_drain_first() {
+    // 63 (row remap recorded) asks for a reset: of that GPU, drained first.
+    let f = variant(|f| f["gpus"][1]["xid_events"] = json!([63]));
+    let c = assert_fails(f.path(), &[], 1, "xid");
+    let r = c.remedy.clone().unwrap_or_default();
+    assert!(r.contains("nvidia-smi -r -i 00000000:2A:00.0"), "{r}");
+    assert!(r.contains("drain the node"), "{r}");
 }

@@ -540,7 +540,12 @@ fn lost_and_mig_gpus_fail_while_the_others_are_tested() {
             .collect();
         assert!(!failed.is_empty(), "{fixture}");
         for g in failed {
-            assert_eq!(g.check("memtest_ran").status, "fail", "{fixture}");
+            let c = g.check("memtest_ran");
+            assert_eq!(c.status, "fail", "{fixture}");
+            if fixture == "mig.json" {
+                let r = c.remedy.as_deref().unwrap_or_default();
+                assert!(r.contains("memtest cannot test a MIG-enabled GPU"), "{r}");
+            }
         }
     }
 }
@@ -670,4 +675,29 @@ fn sigint_stops_wipes_and_reports_partially() {
 #[test]
 fn sigterm_stops_wipes_and_reports_partially() {
     interrupted_by(libc::SIGTERM);
+}
+
+#[test]
+fn refused_or_hung_ecc_reads_are_not_unsupported() {
+    // Issue 19: a refused ECC read is not "not supported": nothing was
+    // verified, and the fail-closed rule says so.
+    let v = variant(|f| {
+        f["gpus"][0]["errors"]["ecc_volatile"] = json!({"error": "no_permission"});
+        f["gpus"][0]["errors"]["row_remap"] = json!({"error": "no_permission"});
+    });
+    let t = memtest(v.path(), &["--patterns", "random"]);
+    let g = t.report.gpu(0);
+    let c = g.check("ecc_during_test");
+    assert_eq!(c.status, "skip", "{c:?}");
+    assert!(!c.message.contains("not supported"), "{}", c.message);
+    assert_eq!(g.check("coverage").status, "warn", "{g:#?}");
+    assert_eq!(t.report.outcome, "warn");
+    // A read that timed out FAILs.
+    let v = variant(|f| {
+        f["gpus"][0]["errors"]["ecc_volatile"] =
+            json!({"error": {"timed_out": {"call": "error_counters", "after_ms": 5000}}});
+    });
+    let t = memtest(v.path(), &["--patterns", "random"]);
+    assert_eq!(t.report.gpu(0).check("ecc_during_test").status, "fail");
+    assert_eq!(t.code, 1);
 }

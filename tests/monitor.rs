@@ -591,3 +591,75 @@ fn readme_lists_every_metric_from_the_table_in_code() {
 fn print_metric_table() {
     print!("{}", gpuctl::commands::monitor::metrics::markdown_table());
 }
+
+#[test]
+fn refused_reads_are_not_healthy_in_monitor_as_in_probe() {
+    // Issue 19: ECC, row-remap and temperature refused on GPU 0: probe
+    // says unhealthy, and monitor's healthy comes from the same rule.
+    let v = variant(|f| {
+        let g = &mut f["gpus"][0];
+        g["errors"]["ecc_volatile"] = json!({"error": "no_permission"});
+        g["errors"]["row_remap"] = json!({"error": "no_permission"});
+        g["telemetry"]["temperature_gpu_c"] = json!({"error": "no_permission"});
+    });
+    run(v.path(), &["probe"]).assert_code(1);
+    let r = run(v.path(), &["monitor", "--json", "-c", "1"]);
+    r.assert_code(0);
+    let lines = json_lines(&r.stdout);
+    let s0 = samples_of(&lines, 0);
+    assert!(
+        s0.iter().all(|s| s["up"] == true && s["healthy"] == false),
+        "{s0:?}"
+    );
+    let s1 = samples_of(&lines, 1);
+    assert!(s1.iter().all(|s| s["healthy"] == true), "{s1:?}");
+}
+
+#[test]
+fn a_dead_xid_watch_shows_and_is_not_healthy() {
+    let v = variant(|f| f["gpus"][0]["xid_watch_error"] = json!({"failed": "event set broke"}));
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("gpuctl.prom");
+    let args = [
+        "monitor",
+        "--json",
+        "-c",
+        "3",
+        "--interval",
+        "200ms",
+        "--textfile",
+        file.to_str().unwrap(),
+    ];
+    let r = run(v.path(), &args);
+    r.assert_code(0);
+    let lines = json_lines(&r.stdout);
+    let last = |gpu| samples_of(&lines, gpu).last().copied().cloned().unwrap();
+    for gpu in [0, 1] {
+        let s = last(gpu);
+        assert_eq!(s["up"], true, "{s}");
+        assert!(
+            s["xid_watch_error"]
+                .as_str()
+                .is_some_and(|e| e.contains("event set broke")),
+            "{s}"
+        );
+        assert_eq!(s["healthy"], false, "a blind watch is unverified: {s}");
+    }
+    let text = std::fs::read_to_string(&file).unwrap();
+    let watch: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("gpuctl_xid_watch_up{"))
+        .collect();
+    assert_eq!(watch.len(), 2, "{text}");
+    let value = |l: &str| l.rsplit(' ').next().unwrap().parse::<f64>().unwrap();
+    assert!(watch.iter().all(|l| value(l) == 0.0), "{text}");
+    // A watch that works exports 1 and stays healthy.
+    let r = run(
+        "two_h100.json",
+        &["monitor", "--json", "-c", "2", "--interval", "200ms"],
+    );
+    let lines = json_lines(&r.stdout);
+    let s = samples_of(&lines, 0).last().copied().cloned().unwrap();
+    assert_eq!(s["xid_watch_error"], Value::Null, "{s}");
+    assert_eq!(s["healthy"], true, "{s}");
+}

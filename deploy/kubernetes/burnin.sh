@@ -4,6 +4,9 @@
 # bench against a baseline. Exit 0 only when
 # every step ran and passed: the Job completes, and the operator admits the
 # node (README, "Fleet"). Any other exit fails the Job and the node stays out.
+# A WARN fails the gate too (health --fail-on warn; for the others, the
+# report's outcome must be "pass"): a GPU a step could not test or verify
+# fully is never admitted.
 #
 # A step whose subcommand this gpuctl lacks fails the gate (fail closed); list
 # only the steps you want in GPUCTL_BURNIN_STEPS (default: diag bench; also
@@ -44,11 +47,18 @@ for step in "${steps[@]}"; do
         *) echo "burn-in: FAIL: unknown step '$step'" >&2; exit 2 ;;
     esac
     echo "burn-in: gpuctl ${args[*]}"
-    "$gpuctl" "${args[@]}"
+    # The JSON report goes to the log as well; its outcome decides.
+    report=$("$gpuctl" "${args[@]}" --json)
     rc=$?
+    printf '%s\n' "$report"
     if [[ $rc -ne 0 ]]; then
         echo "burn-in: FAIL: 'gpuctl ${args[*]}' exited $rc" >&2
         exit "$rc"
+    fi
+    outcome=$(printf '%s\n' "$report" | grep -o '"outcome": *"[a-z]*"' | tail -n 1 | grep -o '[a-z]*"$' | tr -d '"')
+    if [[ $outcome != pass ]]; then
+        echo "burn-in: FAIL: 'gpuctl ${args[*]}' outcome is '${outcome:-missing}', not pass" >&2
+        exit 1
     fi
 done
 echo "burn-in: PASS: ${steps[*]}"

@@ -32,26 +32,29 @@ pub fn gpu_count(expected: Option<u32>, found: u32) -> Check {
     }
 }
 
-/// A GPU split into MIG instances cannot be burned as a whole. That is a
-/// configuration, not a fault: WARN (not tested, so never a pass) naming
-/// MIG, with the way to test it; `None` for a GPU CUDA can use whole.
-pub fn mig_blocks_whole_gpu(name: &str, cuda_uuids: &[&str]) -> Option<Check> {
-    let instances = cuda_uuids.iter().filter(|u| u.starts_with("MIG-")).count();
-    (instances > 0).then(|| {
-        Check::new(
-            name,
-            CheckStatus::Warn,
-            format!(
-                "GPU is in MIG mode ({instances} instance(s) visible): not tested, a burn needs \
-                 the whole GPU"
-            ),
-        )
-        .value(instances as u64, Some("MIG instances"))
-        .remedy(
-            "not a fault: run the workload on the MIG instances, or disable MIG \
-             (nvidia-smi -i <gpu> -mig 0, then reset the GPU) to burn it whole",
-        )
-    })
+/// How many MIG instances CUDA sees in place of the whole GPU (0: not in
+/// MIG mode).
+pub fn mig_instances(gpu: &crate::device::Gpu) -> usize {
+    gpu.cuda
+        .iter()
+        .filter(|d| d.uuid.starts_with("MIG-"))
+        .count()
+}
+
+/// A GPU split into MIG instances cannot be tested whole by `command`
+/// (burn, memtest, bench): FAIL, as for any GPU a command could not test,
+/// naming MIG, with the way to test it (not a hardware fault: never RMA).
+pub fn mig_untestable(name: &str, command: &str, instances: usize) -> Check {
+    Check::new(
+        name,
+        CheckStatus::Fail,
+        format!(
+            "not tested: the GPU is in MIG mode ({instances} instance(s) visible) and {command} \
+             needs the whole GPU"
+        ),
+    )
+    .value(instances as u64, Some("MIG instances"))
+    .remedy(&remedy::MIG_UNTESTABLE.replace("{command}", command))
 }
 
 /// NVML can still reach the GPU.
@@ -214,16 +217,18 @@ mod tests {
     }
 
     #[test]
-    fn mig_mode_is_a_warning_never_an_rma() {
-        assert_eq!(mig_blocks_whole_gpu("burn_ran", &["GPU-1"]), None);
-        let c = mig_blocks_whole_gpu("burn_ran", &["MIG-1", "MIG-2"]).expect("MIG");
-        assert_eq!(c.status, CheckStatus::Warn);
-        assert!(c.message.contains("MIG"), "{}", c.message);
-        let remedy = c.remedy.unwrap_or_default();
+    fn mig_mode_fails_untested_never_an_rma() {
+        let c = mig_untestable("burn_ran", "burn", 2);
+        assert_eq!(c.status, CheckStatus::Fail);
         assert!(
-            remedy.contains("not a fault") && !remedy.contains("RMA"),
-            "{remedy}"
+            c.message.contains("MIG mode (2 instance(s)"),
+            "{}",
+            c.message
         );
+        let r = c.remedy.unwrap_or_default();
+        assert!(r.contains("burn cannot test a MIG-enabled GPU"), "{r}");
+        assert!(r.contains("no RMA") && !r.contains("open an RMA"), "{r}");
+        assert!(r.contains("drain the node") && r.contains("-mig 0"), "{r}");
     }
 
     #[test]

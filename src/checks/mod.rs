@@ -8,6 +8,8 @@ pub mod basic;
 pub mod burn;
 pub mod fabric;
 pub mod health;
+pub mod healthy;
+pub mod memtest;
 pub mod remedy;
 pub mod xid;
 

@@ -80,6 +80,47 @@ pub const MEMTEST_HELD: &str = "memory held by other processes is not tested: st
                                 (nvidia-smi --query-compute-apps=pid,used_memory --format=csv \
                                 -i {gpu}) and rerun for full coverage";
 
+// XIDs (`checks::xid`): what NVIDIA's XID catalogue asks for, for the GPU
+// that raised it.
+pub const XID_APP: &str = "usually an application fault: check the job's logs; if it repeats \
+                           across jobs, drain the node and reset the GPU (nvidia-smi -r -i {gpu})";
+pub const XID_NVLINK: &str = "check NVLink/NVSwitch cabling and fabric manager; drain the node, \
+                              then reset the GPU (nvidia-smi -r -i {gpu}) or reboot";
+pub const XID_BUG_REPORT_RMA: &str =
+    "drain the node; collect nvidia-bug-report.sh; open an RMA for the GPU at {gpu}";
+pub const XID_BUS: &str = "drain the node and reboot it (a GPU reset cannot reach it); \
+                           collect nvidia-bug-report.sh; reseat or RMA if it recurs";
+pub const XID_ROW_REMAP: &str = "row remapping recorded: drain the node, then reset the GPU \
+                                 (nvidia-smi -r -i {gpu}) to apply it; RMA if remapping fails \
+                                 (XID 64)";
+pub const XID_RETIRE: &str = "resource retirement recorded: drain the node, then reset the GPU \
+                              (nvidia-smi -r -i {gpu}) to apply it; RMA if it recurs";
+pub const XID_SBE_RATE: &str =
+    "memory is degrading: watch the ECC counters; drain the node and open an RMA if it persists";
+pub const XID_CONTAINED: &str = "restart the affected job; when convenient, drain the node and \
+                                 reset the GPU (nvidia-smi -r -i {gpu}) to apply row remapping; \
+                                 RMA if it recurs";
+pub const XID_GSP: &str = "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or \
+                           reboot; if it recurs, collect nvidia-bug-report.sh and check the \
+                           driver/firmware version";
+pub const XID_POWER: &str =
+    "check the board's auxiliary power cables, power supplies and cooling; RMA if it recurs";
+pub const XID_CATALOGUE: &str = "see NVIDIA's XID catalogue; if it repeats, drain the node and \
+                                 reset the GPU (nvidia-smi -r -i {gpu})";
+pub const XID_NVLINK5: &str = "read the kernel log line; if the driver asks for a reset (XID \
+                               154), drain the node and reset the GPU (nvidia-smi -r -i {gpu})";
+pub const XID_RECOVERY: &str = "do what the kernel log line names: drain the node, then reset \
+                                the GPU (nvidia-smi -r -i {gpu}) or reboot the node";
+pub const XID_NVLINK_SW: &str = "if no link was taken down on purpose, check NVLink and fabric \
+                                 manager, then drain the node and reset the GPU (nvidia-smi -r \
+                                 -i {gpu})";
+/// A GPU a command cannot test whole because MIG splits it (`{command}`
+/// names the command).
+pub const MIG_UNTESTABLE: &str = "not a hardware fault (no RMA): {command} cannot test a \
+                                  MIG-enabled GPU; to test it whole, drain the node, disable MIG \
+                                  (nvidia-smi -i {gpu} -mig 0) and reset the GPU (nvidia-smi -r \
+                                  -i {gpu}), then rerun {command}";
+
 // `p2p`: a pair's remedies name both ends, `{from}` and `{to}`, filled by
 // [`fill_pair`] (a pair's fault may lie in either GPU or the link between).
 
@@ -217,6 +258,18 @@ mod tests {
             P2P_BELOW_FLOOR,
         ] {
             assert!(r.contains("drain the node"), "{r}");
+        }
+    }
+
+    #[test]
+    fn every_xid_reset_names_the_gpu_and_drains_first() {
+        for xid in 0..200 {
+            let r = crate::checks::xid::classify(xid).remedy;
+            if r.contains("nvidia-smi -r") || r.contains("reset the GPU") {
+                assert!(r.contains("nvidia-smi -r -i {gpu}"), "XID {xid}: {r}");
+                assert!(r.contains("drain the node"), "XID {xid}: {r}");
+            }
+            assert!(!r.contains("nvidia-smi -r)"), "XID {xid}: {r}");
         }
     }
 

@@ -10,7 +10,7 @@
 //! whose meaning depends on detail the number does not carry (154, 144-150).
 
 use super::remedy;
-use crate::device::XidEvent;
+use crate::device::{Gpu, QueryError, Reading, XidEvent, XidSeen};
 use crate::report::{Check, CheckStatus};
 
 /// Who is most likely at fault for an XID.
@@ -33,26 +33,11 @@ pub struct XidInfo {
     pub remedy: &'static str,
 }
 
-const APP: &str =
-    "usually an application fault: check the job's logs; if it repeats across jobs, reset the GPU";
-const NVLINK: &str =
-    "check NVLink/NVSwitch cabling and fabric manager; reset the GPU (nvidia-smi -r) or reboot the node";
-const BUG_REPORT_RMA: &str = "drain the node; collect nvidia-bug-report.sh; RMA";
-const BUS: &str = "drain the node and reboot it (a GPU reset cannot reach it); \
-                   collect nvidia-bug-report.sh; reseat or RMA if it recurs";
-const ROW_REMAP: &str = "row remapping recorded; reset to apply (nvidia-smi -r); \
-                         RMA if remapping fails (XID 64)";
-const RETIRE: &str =
-    "resource retirement recorded; reset to apply (nvidia-smi -r); RMA if it recurs";
-const SBE_RATE: &str =
-    "memory is degrading: watch the ECC counters; drain the node and open an RMA if it persists";
-const CONTAINED: &str = "restart the affected job; reset the GPU (nvidia-smi -r) when convenient \
-                         to apply row remapping; RMA if it recurs";
-const GSP: &str = "reset the GPU (nvidia-smi -r) or reboot the node; if it recurs, \
-                   collect nvidia-bug-report.sh and check the driver/firmware version";
-const POWER: &str =
-    "check the board's auxiliary power cables, power supplies and cooling; RMA if it recurs";
-const CATALOGUE: &str = "see NVIDIA's XID catalogue; reset the GPU if it repeats";
+use remedy::{
+    XID_APP as APP, XID_BUG_REPORT_RMA as BUG_REPORT_RMA, XID_BUS as BUS,
+    XID_CATALOGUE as CATALOGUE, XID_CONTAINED as CONTAINED, XID_GSP as GSP, XID_NVLINK as NVLINK,
+    XID_POWER as POWER, XID_RETIRE as RETIRE, XID_ROW_REMAP as ROW_REMAP, XID_SBE_RATE as SBE_RATE,
+};
 
 /// Whether `xid` means a hardware fault (the class that fails the check).
 pub fn is_hardware(xid: u64) -> bool {
@@ -97,7 +82,11 @@ pub fn classify(xid: u64) -> XidInfo {
             "power or cooling fault: GPU running at reduced clocks",
             POWER,
         ),
-        46 => (Hardware, "GPU timeout: GPU stopped processing", remedy::RESET),
+        46 => (
+            Hardware,
+            "GPU timeout: GPU stopped processing",
+            remedy::RESET,
+        ),
         62 => (Hardware, "internal micro-controller halt", remedy::RESET),
         109 => (Hardware, "context switch timeout", remedy::RESET),
         110 => (Hardware, "security fault", remedy::RESET),
@@ -126,17 +115,17 @@ pub fn classify(xid: u64) -> XidInfo {
         144..=150 => (
             Unknown,
             "NVLink5 error; severity depends on the sub-code in the kernel log line",
-            "read the kernel log line; reset the GPU if the driver asks for it (XID 154)",
+            remedy::XID_NVLINK5,
         ),
         154 => (
             Unknown,
             "GPU recovery action changed (summarises another XID)",
-            "do what the kernel log line names: drain, reset the GPU or reboot the node",
+            remedy::XID_RECOVERY,
         ),
         155 => (
             Unknown,
             "NVLink software-defined error (also raised when a link is put to sleep on purpose)",
-            "if no link was taken down on purpose, check NVLink and fabric manager, then reset the GPU",
+            remedy::XID_NVLINK_SW,
         ),
         // NVML's placeholder when an event carries no XID number.
         999 => (
@@ -144,7 +133,11 @@ pub fn classify(xid: u64) -> XidInfo {
             "XID reported without its number; see the kernel log",
             CATALOGUE,
         ),
-        _ => (Unknown, "unknown XID; see NVIDIA's XID catalogue", CATALOGUE),
+        _ => (
+            Unknown,
+            "unknown XID; see NVIDIA's XID catalogue",
+            CATALOGUE,
+        ),
     };
     XidInfo {
         xid,
@@ -223,6 +216,157 @@ pub fn xid_check(events: &[&XidEvent], sources: &str) -> Check {
         .remedy(worst.remedy)
 }
 
+/// What the XID sources of one run saw, judged per GPU by one rule
+/// ([`verdict`]) in every command that watches.
+pub struct Evidence<'a> {
+    /// The NVML watch (`harness::xids`); None when none ran.
+    pub watch: Option<&'a XidSeen>,
+    /// What the watch covered, for messages: "NVML events during the burn".
+    pub watch_label: String,
+    /// Kernel-log lines (`health`): read, or why not; None when not read.
+    pub kernel: Option<&'a Reading<Vec<XidEvent>>>,
+    /// What the kernel log covered: "kernel log since 24h".
+    pub kernel_label: String,
+    /// Any XID fails the GPU, whatever its class: an XID while the GPU is
+    /// under test (burn, memtest).
+    pub strict: bool,
+}
+
+impl Evidence<'_> {
+    /// Every event seen, NVML's and the kernel log's.
+    fn all(&self) -> impl Iterator<Item = &XidEvent> {
+        let watched = self.watch.map(|w| w.events.as_slice()).unwrap_or_default();
+        let logged = self.kernel.and_then(|k| k.value()).map(Vec::as_slice);
+        watched.iter().chain(logged.unwrap_or_default())
+    }
+
+    /// The events attributed to `gpu`.
+    pub fn of(&self, gpu: &Gpu) -> Vec<&XidEvent> {
+        self.all().filter(|e| belongs(e, gpu)).collect()
+    }
+
+    /// The sources that were read, for the message.
+    fn sources(&self, watched: bool) -> String {
+        let mut read = Vec::new();
+        if watched {
+            read.push(self.watch_label.clone());
+        }
+        if self.kernel.is_some_and(|k| k.value().is_some()) {
+            read.push(self.kernel_label.clone());
+        }
+        read.join("; ")
+    }
+
+    /// What could not be read, as report warnings.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(e) = self.watch.and_then(|w| w.error.as_ref()) {
+            out.push(format!("NVML XID events unavailable: {e}"));
+        }
+        match self.kernel.map(Reading::as_result) {
+            Some(Err(QueryError::NoPermission)) => out.push(
+                "kernel log not readable (kernel.dmesg_restrict): run as root to include past XIDs"
+                    .into(),
+            ),
+            Some(Err(e)) => out.push(format!("kernel log not readable: {e}")),
+            _ => {}
+        }
+        out
+    }
+
+    /// XIDs of no GPU in `gpus` (outside the selection, unknown to NVML):
+    /// still the node's problem, as a host check; the remedy names the bus
+    /// ids the events carry.
+    pub fn stray(&self, gpus: &[&Gpu]) -> Option<Check> {
+        let stray: Vec<&XidEvent> = self
+            .all()
+            .filter(|e| !gpus.iter().any(|g| belongs(e, g)))
+            .collect();
+        if stray.is_empty() {
+            return None;
+        }
+        let mut check = self.judged(xid_check(&stray, &self.sources(true)));
+        check.message = format!("not attributed to a selected GPU: {}", check.message);
+        let mut ids: Vec<&str> = stray
+            .iter()
+            .filter_map(|e| e.pci_bus_id.as_deref())
+            .collect();
+        ids.dedup();
+        let ids = if ids.is_empty() {
+            "the GPU".to_string()
+        } else {
+            ids.join(", ")
+        };
+        check.remedy = check.remedy.map(|r| r.replace(remedy::GPU, &ids));
+        Some(check)
+    }
+
+    fn judged(&self, mut check: Check) -> Check {
+        if self.strict && check.status == CheckStatus::Warn {
+            check.status = CheckStatus::Fail;
+        }
+        check
+    }
+}
+
+/// Whether an XID event is this GPU's: by NVML index for NVML events, by
+/// PCI id for kernel-log lines.
+pub fn belongs(e: &XidEvent, gpu: &Gpu) -> bool {
+    match (e.gpu_index, &e.pci_bus_id) {
+        (Some(i), _) if e.source == "nvml_event" => gpu.has_nvml && i == gpu.index,
+        (_, Some(pci)) => crate::device::kernel_log::same_pci_device(pci, &gpu.pci_bus_id),
+        _ => false,
+    }
+}
+
+/// One GPU's `xid` check, the same rule in every command that watches:
+///
+/// - any XID seen on the GPU gives its verdict ([`xid_check`]), whatever
+///   happened to the watch afterwards (the watch is lossless);
+/// - none seen, and the watch covered the GPU to the end: PASS, naming what
+///   was read;
+/// - none seen, but the watch failed or could not cover the GPU: SKIP,
+///   unverified (the fail-closed rule's `coverage` then refuses a healthy
+///   verdict), except a GPU that is itself lost (FAIL) and a watch NVML
+///   does not support or a stop cut short (plain SKIP);
+/// - a GPU NVML cannot watch at all (lost, or unknown to NVML): SKIP.
+pub fn verdict(evidence: &Evidence, gpu: &Gpu) -> Check {
+    let own = evidence.watch.and_then(|w| w.unwatched.get(&gpu.index));
+    let failed = own.or(evidence.watch.and_then(|w| w.error.as_ref()));
+    let watchable = gpu.has_nvml && gpu.lost.is_none();
+    let covered = watchable && evidence.watch.is_some() && failed.is_none();
+    let mine = evidence.of(gpu);
+    if !mine.is_empty() {
+        return evidence.judged(xid_check(&mine, &evidence.sources(covered)));
+    }
+    const NAME: &str = "xid";
+    match (watchable, evidence.watch, failed) {
+        (false, ..) => Check::new(NAME, CheckStatus::Skip, "NVML cannot watch this GPU"),
+        (true, None, _) => Check::new(
+            NAME,
+            CheckStatus::Skip,
+            "NVML is unavailable: XID events not watched",
+        ),
+        (true, Some(_), None) => xid_check(&[], &evidence.sources(true)),
+        (true, Some(_), Some(e)) => watch_failed(e, own.is_some()),
+    }
+}
+
+/// The `xid` check of a watch that failed (`own`: on this GPU alone).
+pub fn watch_failed(error: &QueryError, own: bool) -> Check {
+    const WHAT: &str = "NVML XID events";
+    match error {
+        QueryError::NotSupported | QueryError::Interrupted => super::unreadable("xid", WHAT, error),
+        QueryError::GpuLost if own => super::unreadable("xid", WHAT, error),
+        e => Check::new(
+            "xid",
+            CheckStatus::Skip,
+            format!("the XID watch failed ({e}): XIDs not verified"),
+        )
+        .unverified(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -241,6 +385,121 @@ mod tests {
         let events: Vec<XidEvent> = xids.iter().map(|&x| event(x)).collect();
         let refs: Vec<&XidEvent> = events.iter().collect();
         xid_check(&refs, "NVML events for 2s; kernel log since 24h")
+    }
+
+    fn gpu(index: u32, pci: &str) -> Gpu {
+        Gpu {
+            index,
+            has_nvml: true,
+            name: String::new(),
+            uuid: String::new(),
+            pci_bus_id: pci.into(),
+            cuda: Vec::new(),
+            lost: None,
+        }
+    }
+
+    fn evidence(watch: &XidSeen, strict: bool) -> Evidence<'_> {
+        Evidence {
+            watch: Some(watch),
+            watch_label: "NVML events during the burn".into(),
+            kernel: None,
+            kernel_label: String::new(),
+            strict,
+        }
+    }
+
+    fn nvml_event(index: u32, xid: u64) -> XidEvent {
+        XidEvent {
+            gpu_index: Some(index),
+            pci_bus_id: None,
+            xid,
+            source: "nvml_event".into(),
+            detail: String::new(),
+        }
+    }
+
+    #[test]
+    fn an_xid_seen_gives_its_verdict_whatever_the_watch_did_later() {
+        let mut seen = XidSeen {
+            events: vec![nvml_event(0, 48)],
+            ..Default::default()
+        };
+        seen.unwatched.insert(1, QueryError::GpuLost);
+        seen.error = Some(QueryError::GpuLost);
+        let (g0, g1) = (gpu(0, "00000000:18:00.0"), gpu(1, "00000000:2A:00.0"));
+        let c = verdict(&evidence(&seen, false), &g0);
+        assert_eq!(
+            (c.status, c.value),
+            (CheckStatus::Fail, Some(serde_json::json!([48])))
+        );
+        // The GPU that fell off is lost, not "no XIDs".
+        let c = verdict(&evidence(&seen, false), &g1);
+        assert_eq!(c.status, CheckStatus::Fail);
+        assert!(c.message.contains("lost"), "{}", c.message);
+    }
+
+    #[test]
+    fn a_failed_watch_is_unverified_and_unsupported_is_plain() {
+        let g = gpu(0, "00000000:18:00.0");
+        let failed = XidSeen {
+            error: Some(QueryError::Failed("event set broke".into())),
+            ..Default::default()
+        };
+        let c = verdict(&evidence(&failed, true), &g);
+        assert_eq!(c.status, CheckStatus::Skip);
+        assert!(
+            c.unverified && c.message.contains("event set broke"),
+            "{c:?}"
+        );
+        let mut unsupported = XidSeen::default();
+        unsupported.unwatched.insert(0, QueryError::NotSupported);
+        let c = verdict(&evidence(&unsupported, true), &g);
+        assert_eq!(c.status, CheckStatus::Skip);
+        assert!(!c.unverified);
+        let clean = verdict(&evidence(&XidSeen::default(), true), &g);
+        assert_eq!(clean.status, CheckStatus::Pass);
+        assert_eq!(clean.message, "no XID errors (NVML events during the burn)");
+        let lost = Gpu {
+            lost: Some("fell off".into()),
+            ..g.clone()
+        };
+        assert_eq!(
+            verdict(&evidence(&XidSeen::default(), true), &lost).status,
+            CheckStatus::Skip
+        );
+    }
+
+    #[test]
+    fn strict_fails_application_xids_and_stray_remedies_name_the_bus() {
+        let seen = XidSeen {
+            events: vec![nvml_event(0, 13)],
+            ..Default::default()
+        };
+        let g = gpu(0, "00000000:18:00.0");
+        assert_eq!(
+            verdict(&evidence(&seen, false), &g).status,
+            CheckStatus::Warn
+        );
+        assert_eq!(
+            verdict(&evidence(&seen, true), &g).status,
+            CheckStatus::Fail
+        );
+        let logged = Reading::Value(vec![XidEvent {
+            gpu_index: None,
+            pci_bus_id: Some("0000:99:00".into()),
+            xid: 48,
+            source: "kernel_log".into(),
+            detail: String::new(),
+        }]);
+        let ev = Evidence {
+            kernel: Some(&logged),
+            kernel_label: "kernel log since 1day".into(),
+            ..evidence(&seen, false)
+        };
+        let stray = ev.stray(&[&g]).expect("a stray XID");
+        let r = stray.remedy.unwrap_or_default();
+        assert!(r.contains("nvidia-smi -r -i 0000:99:00"), "{r}");
     }
 
     #[test]
@@ -273,7 +532,7 @@ mod tests {
         assert_eq!(classify(79).description, "GPU has fallen off the bus");
         assert!(classify(63)
             .remedy
-            .starts_with("row remapping recorded; reset to apply"));
+            .starts_with("row remapping recorded: drain the node, then reset"));
         assert!(classify(74).remedy.contains("fabric manager"));
         assert!(classify(64).remedy.contains("nvidia-bug-report.sh"));
         assert_eq!(classify(13).remedy, APP);

@@ -469,7 +469,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         setup_timeout: SETUP_TIMEOUT,
         step_timeout: STEP_TIMEOUT,
         sample_every: Some(SAMPLE_EVERY),
-        watch_xids: false,
+        watch_xids: true,
         progress_every: Duration::from_secs(3600),
     };
     let worker_plan = plan.clone();
@@ -495,7 +495,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
     let mut report = build_report(
         &selected,
         &gpus,
-        &result.runs,
+        (&result.runs, result.xids.as_ref()),
         &plan,
         engine,
         &limits,
@@ -589,7 +589,7 @@ fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)> {
 fn build_report(
     selected: &Selected,
     gpus: &[&Gpu],
-    runs: &[GpuRun],
+    (runs, xids): (&[GpuRun], Option<&crate::device::XidSeen>),
     plan: &Plan,
     engine: Engine,
     limits: &BTreeMap<Metric, Limit>,
@@ -600,6 +600,7 @@ fn build_report(
     let mut report = Report::new("bench");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
+    let xids = super::xids_under_test(xids, "the benchmark", &mut report);
     let measured: Vec<BTreeMap<Metric, (BenchResult, u64)>> = runs
         .iter()
         .map(|run| {
@@ -633,12 +634,8 @@ fn build_report(
     };
     let mut failures: Vec<String> = Vec::new();
     for (((gpu, run), results), peer) in gpus.iter().zip(runs).zip(measured).zip(&peers) {
-        let mut checks = vec![harness::completion_check(
-            "bench_ran",
-            "measurements",
-            run,
-            interrupted,
-        )];
+        let ran = super::ran_check("bench_ran", "measurements", gpu, run, interrupted);
+        let mut checks = vec![ran, crate::checks::xid::verdict(&xids, gpu)];
         let sheet = gate::datasheet(&gpu.name);
         let mut out = Vec::new();
         for &metric in &plan.metrics {

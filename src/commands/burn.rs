@@ -13,7 +13,7 @@ use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };
 use crate::device::inventory::Enumerate;
-use crate::device::{ClockEvents, Gpu, QueryError, XidEvent};
+use crate::device::{ClockEvents, Gpu, QueryError, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Target, WorkError, Workload};
 use crate::report::progress::{ProgressEvent, ProgressSink};
@@ -209,7 +209,7 @@ fn build_report(
     selected: &Selected,
     gpus: &[&Gpu],
     runs: &[GpuRun],
-    xid_events: Option<Result<Vec<XidEvent>, QueryError>>,
+    xid_events: Option<XidSeen>,
     args: &BurnArgs,
     engine: Engine,
     dtype: Dtype,
@@ -219,11 +219,11 @@ fn build_report(
     let nvml = selected.backend.nvml().ok();
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let (events, watch_error) = harness::xid_outcome(xid_events, &mut report.warnings);
+    let xids = super::xids_under_test(xid_events.as_ref(), "the burn", &mut report);
     let summaries: Vec<BurnSummary> = runs
         .iter()
         .zip(gpus)
-        .map(|(run, gpu)| summarize(run, gpu, &events, engine, dtype))
+        .map(|(run, gpu)| summarize(run, gpu, &xids, engine, dtype))
         .collect();
 
     // Best median TFLOP/s and the majority reference checksum per model.
@@ -247,17 +247,10 @@ fn build_report(
         .iter()
         .zip(runs)
         .zip(summaries)
-        .map(|((gpu, run), mut summary)| {
-            // MIG mode is a configuration, not a fault (checks::basic):
-            // burn_ran WARNs and no error is recorded.
-            let uuids: Vec<&str> = gpu.cuda.iter().map(|d| d.uuid.as_str()).collect();
-            let mig = crate::checks::basic::mig_blocks_whole_gpu("burn_ran", &uuids);
-            if mig.is_some() {
-                summary.error = None;
-            }
-            let mut checks = vec![mig.unwrap_or_else(|| {
-                harness::completion_check("burn_ran", "batches", run, interrupted)
-            })];
+        .map(|((gpu, run), summary)| {
+            // A GPU burn could not test FAILs (a MIG GPU too: not a
+            // fault, but not tested; its remedy says so).
+            let mut checks = vec![super::ran_check("burn_ran", "batches", gpu, run, interrupted)];
             checks.push(if summary.mismatched_products > 0 {
                 Check::new(
                     "result_mismatch",
@@ -298,20 +291,7 @@ fn build_report(
                 };
                 checks.push(check.value(format!("{c:016x}"), None));
             }
-            let mine: Vec<&XidEvent> = events.iter().filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml).collect();
-            let x = match (&watch_error, gpu.has_nvml && gpu.lost.is_none()) {
-                (None, true) => {
-                    let mut x = xid::xid_check(&mine, "NVML events during the burn");
-                    if x.status == CheckStatus::Warn {
-                        // Any XID during burn-in fails the GPU.
-                        x.status = CheckStatus::Fail;
-                    }
-                    x
-                }
-                (Some(why), _) => Check::new("xid", CheckStatus::Skip, why.clone()),
-                (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
-            };
-            checks.push(x);
+            checks.push(xid::verdict(&xids, gpu));
             checks.push(throttle_check(run));
             // Peak temperatures judged as `health` judges them.
             let limits = nvml
@@ -352,7 +332,7 @@ fn build_report(
 fn summarize(
     run: &GpuRun,
     gpu: &Gpu,
-    events: &[XidEvent],
+    xids: &xid::Evidence,
     engine: Engine,
     dtype: Dtype,
 ) -> BurnSummary {
@@ -435,11 +415,7 @@ fn summarize(
         mismatched_products,
         mismatched_elements,
         reference_checksum: checksum(run).map(|c| format!("{c:016x}")),
-        xids: events
-            .iter()
-            .filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml)
-            .map(|e| e.xid)
-            .collect(),
+        xids: xids.of(gpu).iter().map(|e| e.xid).collect(),
         error: run.failure.as_ref().map(|f| f.message()),
     }
 }

@@ -13,16 +13,13 @@ use crate::cli::{FailOn, GlobalArgs, HealthArgs};
 use crate::config::{self, HealthConfig};
 use crate::device::burn::{BatchResult, BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
-use crate::device::{
-    kernel_log, ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, QueryError, SelfTestOutcome, XidEvent,
-};
+use crate::device::{ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, SelfTestOutcome};
 use crate::error::AppError;
 use crate::exit;
 use crate::harness::{self, Target, WorkError, Workload};
 use crate::report::{Check, CheckStatus, GpuReport, Outcome, Report};
 use crate::signal;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Every check name, in report order; `--checks`/`--skip` take these or
@@ -61,13 +58,7 @@ pub const CHECK_NAMES: [&str; 29] = [
 
 /// The checks that define a healthy GPU for `health` (ARCHITECTURE.md);
 /// `compute_self_test` joins them unless `--no-compute`.
-pub const REQUIRED: [&str; 5] = [
-    "on_bus",
-    "ecc_volatile_uncorrected",
-    "row_remap_failure",
-    "temperature",
-    "compute_self_test",
-];
+pub const REQUIRED: [&str; 5] = crate::checks::healthy::REQUIRED_COMPUTE;
 
 /// How long the compute test keeps the GPU busy for sampling under load.
 const LOAD_WINDOW: Duration = Duration::from_millis(300);
@@ -234,21 +225,13 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
 
     // XID events are watched for the whole run (the self-test is when a bad
     // GPU throws them), and at least --watch.
-    let stop_watch = Arc::new(AtomicBool::new(false));
-    let watch_rx = nvml.clone().filter(|_| settings.wants("xid")).map(|api| {
+    let watch = nvml.clone().filter(|_| settings.wants("xid")).map(|api| {
         let indices: Vec<u32> = gpus
             .iter()
             .filter(|g| g.has_nvml && g.lost.is_none())
             .map(|g| g.index)
             .collect();
-        let stop = stop_watch.clone();
-        let (tx, rx) = mpsc::channel();
-        std::thread::spawn(move || {
-            let window = Duration::from_secs(24 * 3600);
-            let poll = crate::device::XID_POLL_SHORT;
-            let _ = tx.send(api.watch_xids(&indices, window, poll, &stop));
-        });
-        rx
+        harness::xids::XidWatch::start(api, indices)
     });
     let kernel_xids = settings
         .wants("xid")
@@ -309,15 +292,8 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
             std::thread::sleep(Duration::from_millis(50).min(until - Instant::now()));
         }
     }
-    stop_watch.store(true, Ordering::Relaxed);
     crate::trace::mark("XID watch asked to stop");
-    let nvml_xids = watch_rx.map(|rx| {
-        rx.recv_timeout(Duration::from_secs(1)).unwrap_or_else(|_| {
-            Err(QueryError::Failed(
-                "the XID watch did not answer when stopped".into(),
-            ))
-        })
-    });
+    let nvml_xids = watch.map(harness::xids::XidWatch::finish);
     let watched = started.elapsed();
     crate::trace::mark("XID watch answered");
 
@@ -352,24 +328,20 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         basic::gpu_count(settings.expect_gpus, present),
     ];
 
-    let (xid_events, xid_sources) = merge_xids(
-        nvml_xids.as_ref(),
-        kernel_xids.as_ref(),
-        watched,
-        settings.since,
-        &mut report.warnings,
-    );
-    let stray: Vec<&XidEvent> = xid_events
-        .iter()
-        .filter(|e| !gpus.iter().any(|g| belongs(e, g)))
-        .collect();
-    if !stray.is_empty() {
-        // XIDs of GPUs outside the selection or unknown to NVML still matter
-        // to the node.
-        let mut check = xid::xid_check(&stray, &xid_sources);
-        check.message = format!("not attributed to a selected GPU: {}", check.message);
-        host.push(check);
-    }
+    let xids = xid::Evidence {
+        watch: nvml_xids.as_ref(),
+        watch_label: format!("NVML events for {:.1}s", watched.as_secs_f64()),
+        kernel: kernel_xids.as_ref(),
+        kernel_label: format!(
+            "kernel log since {}",
+            humantime::format_duration(settings.since)
+        ),
+        strict: false,
+    };
+    report.warnings.extend(xids.warnings());
+    // XIDs of GPUs outside the selection or unknown to NVML still matter to
+    // the node.
+    host.extend(xids.stray(&gpus));
     report.host_checks = host
         .into_iter()
         .filter(|c| settings.wants(&c.name))
@@ -378,7 +350,7 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     // Fail closed: the required checks must have run (see report::fail_closed).
     let required: Vec<&str> = REQUIRED
         .into_iter()
-        .filter(|n| settings.compute || *n != "compute_self_test")
+        .filter(|n| settings.compute || *n != crate::checks::healthy::COMPUTE)
         .collect();
     let deselected: Vec<&str> = required
         .iter()
@@ -394,7 +366,6 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         .zip(facts)
         .enumerate()
         .map(|(slot, (gpu, facts))| {
-            let mine: Vec<&XidEvent> = xid_events.iter().filter(|e| belongs(e, gpu)).collect();
             let tested = compute.as_ref().map(|c| (c.for_gpu(slot), c.interrupted));
             let serial = facts
                 .as_ref()
@@ -402,20 +373,8 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
                 .and_then(|f| f.details.as_ref())
                 .and_then(|d| d.serial.value().cloned());
             let mut checks = judge(gpu, facts, tested, &settings, cuda.is_some());
-            if settings.wants("xid") && (nvml_xids.is_some() || kernel_xids.is_some()) {
-                let mut x = xid::xid_check(&mine, &xid_sources);
-                // Fail closed: a hung XID watch verified nothing it watched.
-                if let Some(Err(e)) = nvml_xids
-                    .as_ref()
-                    .filter(|r| r.as_ref().err().is_some_and(QueryError::is_timeout))
-                {
-                    if x.status < CheckStatus::Warn {
-                        x.status = CheckStatus::Warn;
-                        x.message = format!("{}; NVML XID watch: {e}", x.message);
-                        x.remedy = Some(crate::checks::remedy::HUNG.into());
-                    }
-                }
-                checks.push(x);
+            if settings.wants("xid") {
+                checks.push(xid::verdict(&xids, gpu));
             }
             // Report order is CHECK_NAMES order, whatever order they were made in.
             checks.retain(|c| settings.wants(&c.name));
@@ -439,59 +398,6 @@ pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
         report.summary = format!("interrupted (partial report): {}", report.summary);
     }
     Ok(report)
-}
-
-/// NVML events (which carry the GPU index) and kernel-log lines (which carry
-/// a PCI id) as one list, with a phrase saying what was searched; what could
-/// not be read becomes a warning.
-fn merge_xids(
-    nvml: Option<&Result<Vec<XidEvent>, QueryError>>,
-    kernel: Option<&crate::device::Reading<Vec<XidEvent>>>,
-    watched: Duration,
-    since: Duration,
-    warnings: &mut Vec<String>,
-) -> (Vec<XidEvent>, String) {
-    let mut sources = Vec::new();
-    let mut events = Vec::new();
-    match nvml {
-        Some(Ok(found)) => {
-            sources.push(format!("NVML events for {:.1}s", watched.as_secs_f64()));
-            events.extend(found.iter().cloned());
-        }
-        Some(Err(e)) => warnings.push(format!("NVML XID events unavailable: {e}")),
-        None => {}
-    }
-    match kernel.map(|r| r.as_result()) {
-        Some(Ok(found)) => {
-            sources.push(format!(
-                "kernel log since {}",
-                humantime::format_duration(since)
-            ));
-            events.extend(found.iter().cloned());
-        }
-        Some(Err(QueryError::NoPermission)) => warnings.push(
-            "kernel log not readable (kernel.dmesg_restrict): run as root to include past XIDs"
-                .into(),
-        ),
-        Some(Err(e)) => warnings.push(format!("kernel log not readable: {e}")),
-        None => {}
-    }
-    let sources = if sources.is_empty() {
-        "nothing readable".to_string()
-    } else {
-        sources.join("; ")
-    };
-    (events, sources)
-}
-
-/// Whether an XID event is this GPU's: by NVML index for NVML events, by
-/// PCI id for kernel-log lines.
-fn belongs(e: &XidEvent, gpu: &Gpu) -> bool {
-    match (e.gpu_index, &e.pci_bus_id) {
-        (Some(i), _) if e.source == "nvml_event" => gpu.has_nvml && i == gpu.index,
-        (_, Some(pci)) => kernel_log::same_pci_device(pci, &gpu.pci_bus_id),
-        _ => false,
-    }
 }
 
 /// Overall outcome, exit code and the one-line summary.

@@ -15,7 +15,7 @@ use crate::device::inventory::Enumerate;
 use crate::device::memtest::{
     self as mt, MemtestConfig, MemtestWorker, Mismatch, Pattern, Phase, PhaseStats, WipeStats,
 };
-use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, Reading, XidEvent};
+use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, QueryError, Reading, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
 use crate::report::progress::{PatternEvent, ProgressSink};
@@ -293,12 +293,18 @@ impl PatternTally {
     }
 }
 
+/// Each GPU's error counters, or why not: a GPU NVML cannot read is "not
+/// supported" (SKIP), a reader that hung or panicked an error (FAIL), never
+/// counters that would judge as clean.
 fn read_counters(
     nvml: &Option<Arc<dyn NvmlApi>>,
     indices: &[Option<u32>],
-) -> Vec<Option<ErrorCounters>> {
+) -> Vec<Result<ErrorCounters, QueryError>> {
     let Some(api) = nvml.clone() else {
-        return indices.iter().map(|_| None).collect();
+        return indices
+            .iter()
+            .map(|_| Err(QueryError::NotSupported))
+            .collect();
     };
     harness::map_bounded(
         indices.to_vec(),
@@ -307,7 +313,13 @@ fn read_counters(
         move |i| i.map(|i| api.error_counters(i)),
     )
     .into_iter()
-    .map(|r| r.ok().flatten())
+    .map(|r| match r {
+        // A stop cut the read short: that says nothing about the GPU.
+        Err(_) if signal::stopped() => Err(QueryError::Interrupted),
+        r => r
+            .map_err(QueryError::Failed)?
+            .ok_or(QueryError::NotSupported),
+    })
     .collect()
 }
 
@@ -336,8 +348,8 @@ fn read_processes(
 }
 
 struct ReportInputs {
-    before: Vec<Option<ErrorCounters>>,
-    after: Vec<Option<ErrorCounters>>,
+    before: Vec<Result<ErrorCounters, QueryError>>,
+    after: Vec<Result<ErrorCounters, QueryError>>,
     processes: Vec<Reading<Vec<GpuProcess>>>,
     patterns: Vec<Pattern>,
 }
@@ -355,7 +367,7 @@ fn build_report(
     selected: &Selected,
     gpus: &[&Gpu],
     runs: &[GpuRun],
-    xid_events: harness::XidWatch,
+    xid_events: Option<XidSeen>,
     args: &MemtestArgs,
     inputs: &ReportInputs,
     interrupted: bool,
@@ -363,7 +375,7 @@ fn build_report(
     let mut report = Report::new("memtest");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let (events, watch_error) = harness::xid_outcome(xid_events, &mut report.warnings);
+    let xids = super::xids_under_test(xid_events.as_ref(), "the memory test", &mut report);
     let required = crate::report::Required {
         checks: REQUIRED,
         deselected: &[],
@@ -374,34 +386,20 @@ fn build_report(
         .map(|(slot, gpu)| {
             let run = &runs[slot];
             let summary = summarize(run, inputs, slot);
-            let mut checks = vec![harness::completion_check(
+            let mut checks = vec![super::ran_check(
                 "memtest_ran",
                 "sweeps",
+                gpu,
                 run,
                 interrupted,
             )];
             checks.push(mismatch_check(run, &summary));
             checks.push(coverage_check(&summary, args.min_coverage));
-            checks.push(ecc_check(
+            checks.push(crate::checks::memtest::ecc_during_test(
                 inputs.before[slot].as_ref(),
                 inputs.after[slot].as_ref(),
             ));
-            let mine: Vec<&XidEvent> = events
-                .iter()
-                .filter(|e| e.gpu_index == Some(gpu.index) && gpu.has_nvml)
-                .collect();
-            checks.push(match (&watch_error, gpu.has_nvml && gpu.lost.is_none()) {
-                (None, true) => {
-                    let mut x = xid::xid_check(&mine, "NVML events during the memory test");
-                    if x.status == CheckStatus::Warn {
-                        // Any XID while the memory is under test fails it.
-                        x.status = CheckStatus::Fail;
-                    }
-                    x
-                }
-                (Some(why), _) => Check::new("xid", CheckStatus::Skip, why.clone()),
-                (None, false) => Check::new("xid", CheckStatus::Skip, "NVML cannot watch this GPU"),
-            });
+            checks.push(xid::verdict(&xids, gpu));
             checks.push(harness::wipe_check("wipe", run));
             checks.extend(harness::lost_check(run));
             GpuReport {
@@ -498,7 +496,10 @@ fn summarize(run: &GpuRun, inputs: &ReportInputs, slot: usize) -> MemtestSummary
         })
         .unwrap_or_default();
     let pct = |n: u64, d: u64| (d > 0).then(|| round1(n as f64 * 100.0 / d as f64));
-    let (before, after) = (inputs.before[slot].as_ref(), inputs.after[slot].as_ref());
+    let (before, after) = (
+        inputs.before[slot].as_ref().ok(),
+        inputs.after[slot].as_ref().ok(),
+    );
     let ecc = |f: fn(&crate::device::EccCounts) -> u64| {
         let b = before.and_then(|c| c.ecc_volatile.value().map(f))?;
         let a = after.and_then(|c| c.ecc_volatile.value().map(f))?;
@@ -642,75 +643,6 @@ fn coverage_check(s: &MemtestSummary, min: f64) -> Check {
     check.value(cov, Some("%")).threshold(threshold)
 }
 
-fn ecc_check(before: Option<&ErrorCounters>, after: Option<&ErrorCounters>) -> Check {
-    const NAME: &str = "ecc_during_test";
-    let (Some(b), Some(a)) = (before, after) else {
-        return Check::new(
-            NAME,
-            CheckStatus::Skip,
-            "NVML could not read the ECC counters",
-        );
-    };
-    let ecc = match (b.ecc_volatile.get(), a.ecc_volatile.get()) {
-        (Some(b), Some(a)) => Some((
-            a.corrected.saturating_sub(b.corrected),
-            a.uncorrected.saturating_sub(b.uncorrected),
-        )),
-        _ => None,
-    };
-    let remap = match (b.row_remap.get(), a.row_remap.get()) {
-        (Some(b), Some(a)) => Some((b, a)),
-        _ => None,
-    };
-    if ecc.is_none() && remap.is_none() {
-        return Check::new(
-            NAME,
-            CheckStatus::Skip,
-            "ECC counters and row remapping are not supported on this GPU",
-        );
-    }
-    let mut fail = Vec::new();
-    let mut warn = Vec::new();
-    if let Some((c, u)) = ecc {
-        if u > 0 {
-            fail.push(format!("{u} new uncorrectable ECC errors"));
-        }
-        if c > 0 {
-            warn.push(format!("{c} new corrected ECC errors"));
-        }
-    }
-    if let Some((b, a)) = remap {
-        if a.failure && !b.failure {
-            fail.push("row remapping failed".to_string());
-        }
-        let (rc, ru) = (
-            a.correctable.saturating_sub(b.correctable),
-            a.uncorrectable.saturating_sub(b.uncorrectable),
-        );
-        if rc + ru > 0 {
-            warn.push(format!(
-                "{} rows newly remapped ({rc} correctable, {ru} uncorrectable)",
-                rc + ru
-            ));
-        }
-        if a.pending && !b.pending {
-            warn.push("a row remap is pending (applied at the next GPU reset)".to_string());
-        }
-    }
-    let all: Vec<String> = fail.iter().chain(&warn).cloned().collect();
-    if !fail.is_empty() {
-        Check::new(NAME, CheckStatus::Fail, all.join("; ")).remedy(remedy::RMA)
-    } else if !warn.is_empty() {
-        Check::new(NAME, CheckStatus::Warn, all.join("; ")).remedy(remedy::RESET)
-    } else {
-        Check::new(
-            NAME,
-            CheckStatus::Pass,
-            "no new ECC errors or row remaps during the test",
-        )
-    }
-}
-
 /// Whether the wipe ran and left every word zero.
 fn wiped_clean(cleanup: &Result<WipeStats, WorkError>) -> bool {
     cleanup.as_ref().is_ok_and(|w| w.mismatches == 0)
@@ -719,46 +651,6 @@ fn wiped_clean(cleanup: &Result<WipeStats, WorkError>) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::{EccCounts, RowRemap};
-
-    fn counters(corrected: u64, uncorrected: u64, remap: RowRemap) -> ErrorCounters {
-        ErrorCounters {
-            ecc_volatile: Reading::Value(EccCounts {
-                corrected,
-                uncorrected,
-            }),
-            row_remap: Reading::Value(remap),
-            ..Default::default()
-        }
-    }
-
-    #[test]
-    fn ecc_changes_judge_as_the_issue_says() {
-        let base = counters(1, 0, RowRemap::default());
-        assert_eq!(
-            ecc_check(Some(&base), Some(&base)).status,
-            CheckStatus::Pass
-        );
-        let c = counters(3, 0, RowRemap::default());
-        assert_eq!(ecc_check(Some(&base), Some(&c)).status, CheckStatus::Warn);
-        let u = counters(1, 1, RowRemap::default());
-        assert_eq!(ecc_check(Some(&base), Some(&u)).status, CheckStatus::Fail);
-        let f = counters(
-            1,
-            0,
-            RowRemap {
-                failure: true,
-                ..Default::default()
-            },
-        );
-        assert_eq!(ecc_check(Some(&base), Some(&f)).status, CheckStatus::Fail);
-        assert_eq!(ecc_check(None, Some(&f)).status, CheckStatus::Skip);
-        let none = ErrorCounters::default();
-        assert_eq!(
-            ecc_check(Some(&none), Some(&none)).status,
-            CheckStatus::Skip
-        );
-    }
 
     #[test]
     fn flipped_bits_are_listed() {

@@ -142,6 +142,44 @@ pub fn harness_target(gpu: &Gpu) -> crate::harness::Target {
     }
 }
 
+/// Whether a work command (burn, memtest, bench; `name` is its
+/// `<command>_ran` check) tested the GPU: one rule for all three. A GPU it
+/// could not test is never a pass: a MIG GPU FAILs naming MIG (not a
+/// fault: its remedy says how to test it), any other the harness's
+/// completion check decides.
+pub fn ran_check<W: crate::harness::Workload>(
+    name: &str,
+    steps: &str,
+    gpu: &Gpu,
+    run: &crate::harness::GpuRun<W>,
+    interrupted: bool,
+) -> crate::report::Check {
+    match crate::checks::basic::mig_instances(gpu) {
+        0 => crate::harness::completion_check(name, steps, run, interrupted),
+        n => crate::checks::basic::mig_untestable(name, name.trim_end_matches("_ran"), n),
+    }
+}
+
+/// What a work command's XID watch saw (`harness::RunResult::xids`), to
+/// judge each GPU with `checks::xid::verdict`: any XID while the GPU is
+/// under test (`during`: "the burn") fails it. What the watch could not
+/// read goes into the report's warnings.
+pub fn xids_under_test<'a>(
+    seen: Option<&'a crate::device::XidSeen>,
+    during: &str,
+    report: &mut crate::report::Report,
+) -> crate::checks::xid::Evidence<'a> {
+    let evidence = crate::checks::xid::Evidence {
+        watch: seen,
+        watch_label: format!("NVML events during {during}"),
+        kernel: None,
+        kernel_label: String::new(),
+        strict: true,
+    };
+    report.warnings.extend(evidence.warnings());
+    evidence
+}
+
 /// NVML's view of who holds each GPU's memory, for the message when a
 /// workload's set-up runs out of it: then the remedy names those processes
 /// and never blames the GPU.

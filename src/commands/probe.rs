@@ -6,7 +6,7 @@
 //! errors and timeouts included, is folded into exit 0 or 1 by the caller.
 
 use super::Selected;
-use crate::checks::basic;
+use crate::checks::{basic, healthy};
 use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::device::inventory::Enumerate;
 use crate::device::{QueryError, Reading};
@@ -14,21 +14,11 @@ use crate::error::AppError;
 use crate::exit;
 use crate::report::{CheckStatus, GpuReport, Outcome, Report, Required};
 
-/// The checks that define a healthy GPU for `probe` (ARCHITECTURE.md).
-pub const REQUIRED: [&str; 4] = [
-    "on_bus",
-    "ecc_volatile_uncorrected",
-    "row_remap_failure",
-    "temperature",
-];
+/// The checks that define a healthy GPU for `probe` (ARCHITECTURE.md):
+/// the one healthy rule's (`checks::healthy`).
+pub const REQUIRED: [&str; 4] = healthy::REQUIRED;
 /// With `--compute`, the self-test too.
-pub const REQUIRED_COMPUTE: [&str; 5] = [
-    "on_bus",
-    "ecc_volatile_uncorrected",
-    "row_remap_failure",
-    "temperature",
-    "compute_self_test",
-];
+pub const REQUIRED_COMPUTE: [&str; 5] = healthy::REQUIRED_COMPUTE;
 use std::sync::mpsc;
 
 pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
@@ -102,7 +92,7 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
             .iter()
             .map(|gpu| {
                 scope.spawn(move || {
-                    let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
+                    let mut checks = vec![];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
                         // Independent driver round trips of about a
                         // millisecond each: overlap them.
@@ -121,10 +111,15 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                             )
                         });
                         crate::trace::mark("probe: counters and temperature read");
-                        let temperature = basic::temperature_below_slowdown(&temp, &slowdown);
-                        checks.push(basic::ecc_volatile_uncorrected(&ecc));
-                        checks.push(basic::row_remap_failure(&remap));
-                        checks.push(temperature);
+                        checks = healthy::checks(&healthy::Readings {
+                            lost: None,
+                            ecc_uncorrected: &ecc,
+                            row_remap: &remap,
+                            temperature: &temp,
+                            slowdown: &slowdown,
+                        });
+                    } else {
+                        checks.push(basic::on_bus(gpu.lost.as_deref()));
                     }
                     match cuda {
                         None => {}
@@ -179,16 +174,10 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         .filter(|c| c.status == CheckStatus::Fail)
         .map(|c| c.message.clone())
         .chain(report.gpus.iter().flat_map(|g| {
-            // Probe answers yes or no: health it could not establish
-            // (coverage WARN) is a no.
-            g.checks
-                .iter()
-                .flatten()
-                .filter(|c| {
-                    c.status == CheckStatus::Fail
-                        || (c.name == crate::report::COVERAGE && c.status == CheckStatus::Warn)
-                })
-                .map(move |c| format!("GPU {}: {}", g.index, c.message))
+            // Probe answers yes or no, by the one healthy rule: health it
+            // could not establish (coverage WARN) is a no.
+            let checks = g.checks.as_deref().unwrap_or_default();
+            healthy::unhealthy(checks).map(move |c| format!("GPU {}: {}", g.index, c.message))
         }))
         .collect();
     if failing.is_empty() {

@@ -29,7 +29,7 @@
 
 use super::burn::{BurnConfig, BurnWorker};
 use super::types::*;
-use super::{CudaApi, NvmlApi};
+use super::{CudaApi, NvmlApi, XidLog};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -352,7 +352,8 @@ impl NvmlApi for BoundedNvml {
         window: Duration,
         poll: Duration,
         stop: &AtomicBool,
-    ) -> Result<Vec<XidEvent>, QueryError> {
+        log: &XidLog,
+    ) -> Result<(), QueryError> {
         if let Some(e) = self.guard.known_hang(None) {
             return Err(e);
         }
@@ -360,12 +361,19 @@ impl NvmlApi for BoundedNvml {
         // from the caller's while we wait.
         let inner_stop = Arc::new(AtomicBool::new(false));
         let (tx, rx) = mpsc::channel();
-        let (inner, flag, ids) = (self.inner.clone(), inner_stop.clone(), indices.to_vec());
+        // The worker writes into the caller's log: what it saw stays there
+        // even if it is abandoned as hung.
+        let (inner, flag, ids, log) = (
+            self.inner.clone(),
+            inner_stop.clone(),
+            indices.to_vec(),
+            log.clone(),
+        );
         let spawned = std::thread::Builder::new()
             .name("gpuctl-watch_xids".into())
             .spawn(move || {
                 crate::harness::report_panics_here();
-                let _ = tx.send(inner.watch_xids(&ids, window, poll, &flag));
+                let _ = tx.send(inner.watch_xids(&ids, window, poll, &flag, &log));
             });
         if let Err(e) = spawned {
             return Err(QueryError::Failed(format!(

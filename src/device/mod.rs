@@ -38,6 +38,7 @@ mod sim_memtest;
 pub mod sim_p2p;
 pub mod types;
 pub mod visible;
+pub mod xid_log;
 
 use crate::error::AppError;
 use std::sync::atomic::AtomicBool;
@@ -46,6 +47,7 @@ use std::time::Duration;
 
 pub use inventory::{Gpu, Inventory};
 pub use types::*;
+pub use xid_log::{XidLog, XidSeen};
 
 /// Environment variable naming a fixture that replaces the real libraries.
 pub const SIMULATE_ENV: &str = "GPUCTL_SIMULATE";
@@ -146,13 +148,19 @@ pub trait NvmlApi: Send + Sync {
     /// wait on the driver: how soon a stop is noticed, against how often the
     /// driver is asked (short commands use [`XID_POLL_SHORT`]; `monitor`
     /// waits its whole window in one call, which costs no CPU).
+    ///
+    /// Lossless: each event goes into `log` as it arrives, and a GPU that
+    /// cannot be watched is recorded there ([`XidLog::unwatched`]) while the
+    /// others still are. `Err` means the watch ended early: the events seen
+    /// until then stay in `log`.
     fn watch_xids(
         &self,
         indices: &[u32],
         window: Duration,
         poll: Duration,
         stop: &AtomicBool,
-    ) -> Result<Vec<XidEvent>, QueryError>;
+        log: &XidLog,
+    ) -> Result<(), QueryError>;
     /// How GPU `a` reaches GPU `b` (NVML indices): NVLink with its active
     /// links, NVSwitch, or the PCIe path. No default, for the reason
     /// `compute_processes` has none.

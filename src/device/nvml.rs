@@ -12,30 +12,30 @@ use super::p2p::{LinkKind, PairLink};
 use super::{
     ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
     NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading,
-    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidEvent,
+    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidLog,
 };
-use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{
     Clock, ComputeMode, EccCounter, MemoryError, P2pCapabilitiesIndex, P2pStatus, RetirementCause,
     TemperatureSensor, TemperatureThreshold, TopologyLevel,
 };
 use nvml_wrapper::enum_wrappers::nv_link::ErrorCounter;
 use nvml_wrapper::enums::device::SampleValue;
-use nvml_wrapper::enums::event::XidError;
 use nvml_wrapper::error::{nvml_sym, nvml_try, NvmlError};
 use nvml_wrapper::struct_wrappers::device::MemoryInfo as NvmlMemoryInfo;
 use nvml_wrapper::structs::device::FieldId;
 use nvml_wrapper::sys_exports::field_id::NVML_FI_DEV_MEMORY_TEMP;
 use nvml_wrapper::{Device, Nvml};
 use std::os::raw::c_uint;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::AtomicBool;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// `NVML_NVLINK_MAX_LINKS` in nvml.h (18 since NVLink 4).
 const NVLINK_MAX_LINKS: u32 = 18;
 
 /// NVML's own value for "XID unknown" (`XidError::Unknown` in the wrapper).
+mod xid;
+
 const XID_UNKNOWN: u64 = 999;
 
 /// Opens NVML, or says plainly which library is missing.
@@ -451,13 +451,6 @@ fn nvlink_ends(nvml: &Nvml, device: &Device<'_>, peer_bus: &str, gpu_buses: &[St
     ends
 }
 
-/// A GPU registered with the event set, to name the source of an event.
-struct Watched {
-    index: u32,
-    uuid: String,
-    pci_bus_id: String,
-}
-
 impl NvmlApi for RealNvml {
     fn driver_version(&self) -> Result<String, QueryError> {
         self.nvml.sys_driver_version().map_err(query_error)
@@ -776,79 +769,9 @@ impl NvmlApi for RealNvml {
         window: Duration,
         poll: Duration,
         stop: &AtomicBool,
-    ) -> Result<Vec<XidEvent>, QueryError> {
-        let start = Instant::now();
-        let set = self.nvml.create_event_set().map_err(query_error)?;
-        // Registered through the raw symbol: the wrapper's `register_events`
-        // frees the whole set when one device refuses, losing the others.
-        let register =
-            nvml_sym(self.nvml.lib().nvmlDeviceRegisterEvents.as_ref()).map_err(query_error)?;
-        let mut watched = Vec::new();
-        for &index in indices {
-            let device = self.device(index).map_err(query_error)?;
-            // SAFETY: device and set handles come from NVML and outlive the
-            // call (the set lives until the end of this function).
-            let code = unsafe {
-                register(
-                    device.handle(),
-                    EventTypes::CRITICAL_XID_ERROR.bits(),
-                    set.handle(),
-                )
-            };
-            match nvml_try(code) {
-                Ok(()) => watched.push(Watched {
-                    index,
-                    uuid: device.uuid().map_err(query_error)?,
-                    pci_bus_id: device.pci_info().map_err(query_error)?.bus_id,
-                }),
-                // This GPU cannot report XIDs as events: the others still can.
-                Err(NvmlError::NotSupported) => {}
-                // Anything else: a watch that silently misses a GPU would
-                // read as "no XIDs", so say so instead.
-                Err(e) => return Err(query_error(e)),
-            }
-        }
-        if watched.is_empty() {
-            return Err(QueryError::NotSupported);
-        }
-
-        crate::trace::mark("XID watch registered");
-        let mut events = Vec::new();
-        while !stop.load(Ordering::Relaxed) {
-            let left = window.saturating_sub(start.elapsed());
-            if left.is_zero() {
-                break;
-            }
-            let wait_ms = left.min(poll).as_millis().clamp(1, u128::from(u32::MAX)) as u32;
-            let data = match set.wait(wait_ms) {
-                Ok(d) => d,
-                Err(NvmlError::Timeout) => continue,
-                Err(e) => return Err(query_error(e)),
-            };
-            if !data.event_type.contains(EventTypes::CRITICAL_XID_ERROR) {
-                continue;
-            }
-            let xid = match data.event_data {
-                Some(XidError::Value(v)) => v,
-                Some(XidError::Unknown) | None => XID_UNKNOWN,
-            };
-            let source = data
-                .device
-                .uuid()
-                .ok()
-                .and_then(|u| watched.iter().find(|w| w.uuid == u));
-            events.push(XidEvent {
-                gpu_index: source.map(|w| w.index),
-                pci_bus_id: match source {
-                    Some(w) => Some(w.pci_bus_id.clone()),
-                    None => data.device.pci_info().ok().map(|p| p.bus_id),
-                },
-                xid,
-                source: "nvml_event".into(),
-                detail: String::new(),
-            });
-        }
-        Ok(events)
+        log: &XidLog,
+    ) -> Result<(), QueryError> {
+        xid::watch(self, indices, (window, poll), stop, log)
     }
 }
 

@@ -8,7 +8,7 @@
 //! exercised for real. See `tests/fixtures/` for examples.
 
 use super::types::*;
-use super::{visible, CudaApi, NvmlApi};
+use super::{visible, CudaApi, NvmlApi, XidLog};
 use crate::error::AppError;
 use serde::Deserialize;
 use std::collections::HashMap;
@@ -48,6 +48,9 @@ pub struct Fixture {
     /// `lost_after_reads`; shared by the simulated NVML and CUDA.
     #[serde(skip)]
     pub telemetry_reads: Arc<Mutex<HashMap<usize, u32>>>,
+    /// GPUs whose `xid_events` a watch has delivered (each once per run).
+    #[serde(skip)]
+    pub xids_delivered: Arc<Mutex<Vec<u32>>>,
 }
 
 /// Whether a simulated call with this name should hang: `calls` empty means
@@ -136,9 +139,13 @@ pub struct SimGpu {
     /// Processes holding memory on it (NVML's running compute processes).
     #[serde(default)]
     pub processes: Reading<Vec<GpuProcess>>,
-    /// XIDs delivered as NVML events during a watch.
+    /// XIDs delivered as NVML events during a watch (once per run).
     #[serde(default)]
     pub xid_events: Vec<u64>,
+    /// The XID watch fails with this error once this GPU's events are in
+    /// (`{"failed": "..."}`, `"no_permission"`...): a watch that died.
+    #[serde(default)]
+    pub xid_watch_error: Option<QueryError>,
     /// Reading this GPU's details panics (a bug in a reader must never
     /// yield facts that judge as healthy).
     #[serde(default)]
@@ -419,6 +426,8 @@ pub fn open_cuda(fixture: &Arc<Fixture>) -> Result<Arc<dyn CudaApi>, String> {
     }
 }
 
+mod xid;
+
 struct SimNvml(Arc<Fixture>, Instant, Vec<std::sync::atomic::AtomicU64>);
 
 impl SimNvml {
@@ -668,25 +677,9 @@ impl NvmlApi for SimNvml {
         window: Duration,
         _poll: Duration,
         stop: &AtomicBool,
-    ) -> Result<Vec<XidEvent>, QueryError> {
-        // Events arrive at once; the watch still lasts its window (or until
-        // stopped) so commands are timed as on real hardware.
-        let start = Instant::now();
-        while start.elapsed() < window && !stop.load(Ordering::Relaxed) {
-            std::thread::sleep(Duration::from_millis(5).min(window));
-        }
-        let mut events = Vec::new();
-        for &index in indices {
-            let gpu = self.gpu(index, "watch_xids")?;
-            events.extend(gpu.xid_events.iter().map(|&xid| XidEvent {
-                gpu_index: Some(index),
-                pci_bus_id: Some(gpu.pci_bus_id.clone()),
-                xid,
-                source: "nvml_event".into(),
-                detail: String::new(),
-            }));
-        }
-        Ok(events)
+        log: &XidLog,
+    ) -> Result<(), QueryError> {
+        xid::watch(self, indices, window, stop, log)
     }
 }
 

@@ -14,8 +14,7 @@ pub mod junit;
 pub mod progress;
 pub mod table;
 
-use crate::device::inventory::DriverInfo;
-use crate::device::Gpu;
+use crate::device::{inventory::DriverInfo, Gpu};
 use crate::error::{AppError, ErrorKind};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -182,6 +181,7 @@ pub struct Required<'a> {
 /// the failure is what the operator acts on). Timeouts, panics and read
 /// errors are FAILs of their own checks already (see `checks::unreadable`).
 pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
+    use crate::checks::healthy::why_unverified;
     if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         return None;
     }
@@ -216,11 +216,11 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             } else {
                 fails.push(format!("{name} (did not run)"));
             }
-        } else if mine
+        } else if let Some(c) = mine
             .iter()
-            .any(|c| c.status == CheckStatus::Skip && c.unverified)
+            .find(|c| c.status == CheckStatus::Skip && c.unverified)
         {
-            fails.push(format!("{name} (not verified: no permission)"));
+            fails.push(format!("{name} (not verified: {})", why_unverified(c)));
         }
     }
     for c in checks {
@@ -228,7 +228,7 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             && c.unverified
             && !required.checks.contains(&c.name.as_str())
         {
-            warns.push(format!("{} (not verified: no permission)", c.name));
+            warns.push(format!("{} (not verified: {})", c.name, why_unverified(c)));
         }
     }
     if checks.iter().all(|c| c.status == CheckStatus::Skip) {

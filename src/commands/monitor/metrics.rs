@@ -366,7 +366,13 @@ fn unix_now() -> f64 {
 
 pub const HEALTHY: (&str, &str) = (
     "gpuctl_gpu_healthy",
-    "1 when the probe's checks (on the bus, no uncorrected ECC, no row-remap failure, below slowdown temperature) all pass.",
+    "1 when the probe's checks (on the bus, no uncorrected ECC, no row-remap failure, below slowdown temperature) all pass and were verified, and the XID watch covers the GPU.",
+);
+/// Whether the XID watch covers the GPU: emitted for every GPU, so a watch
+/// that died shows instead of a silent `gpuctl_xid_errors_total` of 0.
+pub const XID_WATCH: (&str, &str) = (
+    "gpuctl_xid_watch_up",
+    "1 while the XID watch covers the GPU, 0 when it failed or cannot (XID counts then cannot rise).",
 );
 
 /// Failed `--textfile` writes: exported only with `--textfile` (on
@@ -424,6 +430,9 @@ pub fn render_openmetrics(
     for (name, help, read) in [
         (UP.0, UP.1, (|s: &GpuSample| s.up) as fn(&GpuSample) -> bool),
         (HEALTHY.0, HEALTHY.1, |s: &GpuSample| s.healthy),
+        (XID_WATCH.0, XID_WATCH.1, |s: &GpuSample| {
+            s.xid_watch_error.is_none()
+        }),
     ] {
         let family = gauge_family();
         for (s, l) in samples.iter().zip(&label_sets) {
@@ -545,15 +554,9 @@ pub fn to_prometheus_text(openmetrics: &str) -> String {
 pub fn markdown_table() -> String {
     let mut out =
         String::from("| gpuctl name | type | dcgm-exporter name | meaning |\n|---|---|---|---|\n");
-    out.push_str(&format!("| `{}` | gauge | (same) | {} |\n", UP.0, UP.1));
-    out.push_str(&format!(
-        "| `{}` | gauge | (same) | {} |\n",
-        HEALTHY.0, HEALTHY.1
-    ));
-    out.push_str(&format!(
-        "| `{}` | gauge | (same) | {} |\n",
-        SAMPLED.0, SAMPLED.1
-    ));
+    for (name, help) in [UP, HEALTHY, SAMPLED, XID_WATCH] {
+        out.push_str(&format!("| `{name}` | gauge | (same) | {help} |\n"));
+    }
     for def in METRICS {
         let kind = match def.kind {
             Kind::Gauge => "gauge",

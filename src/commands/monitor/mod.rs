@@ -28,6 +28,7 @@ use crate::cli::{GlobalArgs, MonitorArgs};
 use crate::device::inventory::Enumerate;
 use crate::device::{NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
+use crate::harness::xids::XidWatch;
 use crate::report::{CheckStatus, GpuReport, MonitorSummary, Outcome, Report};
 use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -205,7 +206,13 @@ pub fn run(
         })
         .collect();
     drop(reply_tx);
-    let xids = spawn_xid_watch(nvml.clone(), &slots);
+    // XID events as they happen: windows of a second (events reach the
+    // output within one, and the thread sleeps in the driver meanwhile), a
+    // failed window retried after 5 s. Whether it watches shows per GPU.
+    let indices: Vec<u32> = slots.iter().filter_map(|s| s.nvml_index).collect();
+    let (window, retry) = (Duration::from_secs(1), Duration::from_secs(5));
+    let xids = (!indices.is_empty())
+        .then(|| XidWatch::start_rearmed(nvml.clone(), indices, window, retry, stop));
 
     let timeout = read_timeout(args.interval);
     let start = Instant::now();
@@ -278,9 +285,7 @@ pub fn run(
 
         let timestamp = humantime::format_rfc3339_millis(SystemTime::now()).to_string();
         let elapsed = now.duration_since(start).as_secs_f64();
-        let new_xids: Vec<XidEvent> = xids
-            .as_ref()
-            .map_or_else(Vec::new, |rx| rx.try_iter().collect());
+        let new_xids: Vec<XidEvent> = xids.as_ref().map_or_else(Vec::new, XidWatch::take_events);
         let mut stream: Vec<String> = Vec::new();
         for (i, slot) in slots.iter_mut().enumerate() {
             let mut s = GpuSample::blank(&slot.id, timestamp.clone(), elapsed);
@@ -329,10 +334,12 @@ pub fn run(
                 }),
             };
             let attempted = replies_attempted(slot, seq);
+            let unwatched = slot.nvml_index.and_then(|i| xids.as_ref()?.failure(i));
+            s.xid_watch_error = unwatched.as_ref().map(ToString::to_string);
             match outcome {
                 Ok(r) => {
                     slot.breaker.success();
-                    s.fill(&r, &mut slot.prev, now);
+                    s.fill(&r, &mut slot.prev, now, unwatched.as_ref());
                 }
                 Err(e) => {
                     if attempted {
@@ -614,42 +621,6 @@ fn spawn_reader(
         }
     });
     tx
-}
-
-/// XID events as they happen, from NVML's event set, in one background
-/// thread; `None` when no GPU can be watched.
-fn spawn_xid_watch(nvml: Arc<dyn NvmlApi>, slots: &[Slot]) -> Option<mpsc::Receiver<XidEvent>> {
-    let indices: Vec<u32> = slots.iter().filter_map(|s| s.nvml_index).collect();
-    if indices.is_empty() {
-        return None;
-    }
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        crate::harness::report_panics_here();
-        let stop = crate::signal::stop_flag();
-        while !stop.load(Ordering::Relaxed) {
-            // A new event set per window: a gap of microseconds between
-            // windows, in exchange for never holding a set that broke.
-            match catch_unwind(AssertUnwindSafe(|| {
-                // One driver wait per window: events reach the output within
-                // a second, and the thread sleeps in the driver meanwhile
-                // (10 ms slices cost 1% of a core at a 1 s interval).
-                let window = Duration::from_secs(1);
-                nvml.watch_xids(&indices, window, window, stop)
-            })) {
-                Ok(Ok(events)) => {
-                    for e in events {
-                        if tx.send(e).is_err() {
-                            return;
-                        }
-                    }
-                }
-                Ok(Err(crate::device::QueryError::NotSupported)) | Err(_) => return,
-                Ok(Err(_)) => std::thread::sleep(Duration::from_secs(5)),
-            }
-        }
-    });
-    Some(rx)
 }
 
 fn event_line(

@@ -2,10 +2,9 @@
 //! CSV, the table and the metrics), built from the backend's readings, and
 //! the circuit breaker that backs off from a GPU whose reads keep failing.
 
-use crate::checks::basic;
+use crate::checks::healthy;
 use crate::device::monitor::{MonitorReadings, PcieTraffic};
 use crate::device::{ErrorCounters, GpuProcess, QueryError, Reading, Telemetry};
-use crate::report::CheckStatus;
 use serde::Serialize;
 use std::time::{Duration, Instant};
 
@@ -108,6 +107,10 @@ pub struct GpuSample {
     pub xid_count: u64,
     /// Those of them that `checks::xid` classes as hardware faults.
     pub xid_hardware_count: u64,
+    /// Why the XID watch does not cover this GPU now (null while it does):
+    /// `xid_count` then cannot rise, and `healthy` is false unless NVML
+    /// does not support XID events here.
+    pub xid_watch_error: Option<String>,
     pub last_xid: Option<u64>,
     pub processes: Option<Vec<GpuProcess>>,
     /// Milliseconds the reads took.
@@ -153,7 +156,14 @@ impl GpuSample {
     }
 
     /// Fills in the readings of a successful read; updates `prev`.
-    pub fn fill(&mut self, r: &RawReadings, prev: &mut Previous, now: Instant) {
+    /// `unwatched`: why the XID watch does not cover this GPU now.
+    pub fn fill(
+        &mut self,
+        r: &RawReadings,
+        prev: &mut Previous,
+        now: Instant,
+        unwatched: Option<&QueryError>,
+    ) {
         let t = &r.telemetry;
         self.up = true;
         self.read_ms = Some(r.read_ms);
@@ -231,14 +241,21 @@ impl GpuSample {
         prev.at = Some(now);
 
         let ecc = e.ecc_volatile.clone().map(|c| c.uncorrected);
-        let checks = [
-            basic::on_bus(None),
-            basic::ecc_volatile_uncorrected(&ecc),
-            basic::row_remap_failure(&e.row_remap),
-            basic::temperature_below_slowdown(&t.temperature_gpu_c, &r.slowdown),
-        ];
-        // Fail closed: healthy needs the probe's verdict to be a pass.
-        self.healthy = crate::report::worst(&checks) == CheckStatus::Pass;
+        // The probe's rule (checks::healthy), and an XID watch that failed
+        // is unverified, as in every command that watches.
+        let mut checks = healthy::checks(&healthy::Readings {
+            lost: None,
+            ecc_uncorrected: &ecc,
+            row_remap: &e.row_remap,
+            temperature: &t.temperature_gpu_c,
+            slowdown: &r.slowdown,
+        });
+        checks.extend(unwatched.map(|e| crate::checks::xid::watch_failed(e, true)));
+        let required = crate::report::Required {
+            checks: &healthy::REQUIRED,
+            deselected: &[],
+        };
+        self.healthy = healthy::judge(&mut checks, &required);
     }
 }
 
