@@ -53,7 +53,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p memtest monitor schema completions health"
+            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p memtest monitor schema completions health"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -83,7 +83,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__bench)
-            opts="-i -q -v -h -V --tests --quick --engine --min --max --thresholds --no-builtin-thresholds --save-baseline --baseline --tolerance --junit --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --tests --quick --engine --min --max --thresholds --no-builtin-thresholds --save-baseline --baseline --tolerance --junit --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -149,7 +149,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -v -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -219,7 +219,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__completions)
-            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version bash elvish fish powershell zsh"
+            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -249,7 +249,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__health)
-            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --checks --skip --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --fail-on --config --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --checks --skip --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -280,14 +280,6 @@ _gpuctl() {
                     return 0
                     ;;
                 --compute-timeout)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --checks)
-                    COMPREPLY=($(compgen -f "${cur}"))
-                    return 0
-                    ;;
-                --skip)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -335,6 +327,14 @@ _gpuctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --checks)
+                    COMPREPLY=($(compgen -W "driver cuda_driver nvml cuda gpu_count gpu_model on_bus ecc_mode ecc_volatile_uncorrected ecc_aggregate_uncorrected ecc_corrected row_remap_pending row_remap_failure row_remap_uncorrectable retired_pages xid temperature memory_temperature power power_limit clock_events pcie_link pcie_replay nvlink persistence_mode compute_mode mig memory_usage compute_self_test" -- "${cur}"))
+                    return 0
+                    ;;
+                --skip)
+                    COMPREPLY=($(compgen -W "driver cuda_driver nvml cuda gpu_count gpu_model on_bus ecc_mode ecc_volatile_uncorrected ecc_aggregate_uncorrected ecc_corrected row_remap_pending row_remap_failure row_remap_uncorrectable retired_pages xid temperature memory_temperature power power_limit clock_events pcie_link pcie_replay nvlink persistence_mode compute_mode mig memory_usage compute_self_test" -- "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
@@ -359,7 +359,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__list)
-            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -389,7 +389,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__memtest)
-            opts="-d -i -q -v -h -V --duration --passes --patterns --memory --min-coverage --interval --inject-fault --inject-offset --inject-bit --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --passes --patterns --memory --min-coverage --interval --inject-fault --inject-offset --inject-bit --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -459,7 +459,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__monitor)
-            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -525,7 +525,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__p2p)
-            opts="-i -q -v -h -V --enable-only --size-mib --repeats --warn-below --min-bandwidth --timeout --inject-corruption --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --enable-only --size-mib --repeats --warn-below --min-bandwidth --timeout --inject-corruption --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -579,7 +579,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__probe)
-            opts="-i -q -v -h -V --expect --compute --timeout --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --expect --compute --timeout --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -617,7 +617,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__schema)
-            opts="-i -q -v -h -V --gpu --json --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

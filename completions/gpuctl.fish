@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_gpuctl_global_optspecs
-    string join \n i/gpu= json format= q/quiet call-timeout= v/verbose h/help V/version
+    string join \n i/gpu= json json-lines format= q/quiet call-timeout= v/verbose h/help V/version
 end
 
 function __fish_gpuctl_needs_command
@@ -29,6 +29,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -l format -d 'Output format'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -48,6 +49,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l format -d 'Output
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -60,6 +62,7 @@ json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l compute -d 'Also create a context and run a self-test kernel on each GPU'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -87,6 +90,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -109,6 +113,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l call-timeout -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l quick -d 'Pre-job check in under 5 s: bf16 GEMM only, smaller buffers, fewer repetitions (other GEMM metrics are not measured)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l no-builtin-thresholds -d 'Do not apply gpuctl\'s built-in expectations per GPU model'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -125,6 +130,7 @@ json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l enable-only -d 'Only check and enable peer access for every pair; copy nothing'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -149,6 +155,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l format -d 'Out
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -167,6 +174,7 @@ json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l csv -d 'Print CSV with a header line instead of the table'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -176,6 +184,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Outp
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -185,6 +194,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
@@ -196,8 +206,6 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l min-cuda -d 'Ol
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l watch -d 'Watch NVML XID events for at least this long (they are watched for the whole run in any case) [0s to 1h; default: 0s]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l since -d 'Scan the kernel log for XID lines this far back [0s to 30days; default: 24h]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l compute-timeout -d 'Fail a self-test that has not finished after this long [1ms to 1h; default: 10s]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l checks -d 'Run only these checks (names or prefixes, comma-separated: ecc,xid)' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l skip -d 'Skip these checks (names or prefixes, comma-separated)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l fail-on -d 'Exit 1 on FAIL only (default), or on WARN too' -r -f -a "fail\t'Only a FAIL fails the run'
 warn\t'A WARN fails the run too'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file with a [health] table of defaults for these options' -r -F
@@ -210,12 +218,71 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-crc-max 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-replay-max -d 'WARN above this many NVLink replays on any link [0 to 1000000000; default: 100]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l nvlink-recovery-max -d 'WARN above this many NVLink recoveries on any link [0 to 1000000000; default: 10]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l memory-used-max-pct -d 'WARN when more than this percentage of memory is in use [0% to 100%; default: 95%]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l checks -d 'Run only these checks (names or prefixes, comma-separated: ecc,xid)' -r -f -a "driver\t''
+cuda_driver\t''
+nvml\t''
+cuda\t''
+gpu_count\t''
+gpu_model\t''
+on_bus\t''
+ecc_mode\t''
+ecc_volatile_uncorrected\t''
+ecc_aggregate_uncorrected\t''
+ecc_corrected\t''
+row_remap_pending\t''
+row_remap_failure\t''
+row_remap_uncorrectable\t''
+retired_pages\t''
+xid\t''
+temperature\t''
+memory_temperature\t''
+power\t''
+power_limit\t''
+clock_events\t''
+pcie_link\t''
+pcie_replay\t''
+nvlink\t''
+persistence_mode\t''
+compute_mode\t''
+mig\t''
+memory_usage\t''
+compute_self_test\t''"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l skip -d 'Skip these checks (names or prefixes, comma-separated)' -r -f -a "driver\t''
+cuda_driver\t''
+nvml\t''
+cuda\t''
+gpu_count\t''
+gpu_model\t''
+on_bus\t''
+ecc_mode\t''
+ecc_volatile_uncorrected\t''
+ecc_aggregate_uncorrected\t''
+ecc_corrected\t''
+row_remap_pending\t''
+row_remap_failure\t''
+row_remap_uncorrectable\t''
+retired_pages\t''
+xid\t''
+temperature\t''
+memory_temperature\t''
+power\t''
+power_limit\t''
+clock_events\t''
+pcie_link\t''
+pcie_replay\t''
+nvlink\t''
+persistence_mode\t''
+compute_mode\t''
+mig\t''
+memory_usage\t''
+compute_self_test\t''"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s h -l help -d 'Print help (see more with \'--help\')'

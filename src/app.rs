@@ -35,6 +35,7 @@ pub fn main() -> i32 {
                 sniffed.format,
                 sniffed.is_probe(),
                 sniffed.verbose,
+                sniffed.lines,
             )
         }
     }
@@ -51,7 +52,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 let _ = write_stdout(&e.to_string());
                 return exit::SUCCESS;
             }
-            if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+            if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand
+                && sniffed.command != "gpuctl"
+            {
                 let _ = e.print();
                 return if sniffed.is_probe() {
                     exit::CHECK_FAILED
@@ -60,14 +63,29 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 };
             }
             let mut message = first_line(&e.to_string());
+            if let Some(similar) = suggestion(&e) {
+                message.push_str(&format!(" (did you mean {similar}?)"));
+            }
+            let commands = || -> String {
+                let names: Vec<String> = crate::cli::command()
+                    .get_subcommands()
+                    .filter(|c| !c.is_hide_set())
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                names.join(", ")
+            };
             match e.kind() {
+                // `gpuctl` alone: one line, not the whole help.
+                K::DisplayHelpOnMissingArgumentOrSubcommand | K::MissingSubcommand
+                    if sniffed.command == "gpuctl" =>
+                {
+                    message = format!(
+                        "no command given; expected one of: {}; `gpuctl --help` explains them",
+                        commands()
+                    );
+                }
                 K::InvalidSubcommand => {
-                    let names: Vec<String> = crate::cli::command()
-                        .get_subcommands()
-                        .filter(|c| !c.is_hide_set())
-                        .map(|c| c.get_name().to_string())
-                        .collect();
-                    message.push_str(&format!("; expected one of: {}", names.join(", ")));
+                    message.push_str(&format!("; expected one of: {}", commands()));
                 }
                 K::UnknownArgument => {
                     let help = match sniffed.command {
@@ -85,6 +103,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 sniffed.format,
                 sniffed.is_probe(),
                 sniffed.verbose,
+                sniffed.lines,
             );
         }
     };
@@ -124,7 +143,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             )
         }
         Command::Schema => {
-            let _ = write_stdout(&crate::report::schema());
+            let _ = write_stdout(&crate::commands::check_types::schema());
             return exit::SUCCESS;
         }
         Command::Completions { shell } => {
@@ -162,6 +181,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         format,
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
+        cli.global.json_lines,
     )
 }
 
@@ -180,13 +200,16 @@ fn probe_signal_answer(format: Format) -> Vec<u8> {
     }
 }
 
-/// JSON Lines with `--json`; bars on a terminal; otherwise nothing.
+/// JSON Lines with `--json-lines`; nothing else on stdout with `--json`
+/// (one document); bars on a terminal; otherwise nothing.
 fn progress_sink(
     global: &crate::cli::GlobalArgs,
     total: std::time::Duration,
 ) -> Box<dyn ProgressSink> {
-    if global.format() == Format::Json {
+    if global.json_lines {
         Box::new(progress::JsonLines)
+    } else if global.format() == Format::Json {
+        Box::new(progress::Silent)
     } else if !global.quiet && std::io::stderr().is_terminal() {
         Box::new(progress::Bars::new(total))
     } else {
@@ -204,8 +227,16 @@ fn simulated_mark(report: &Report) -> &'static str {
     }
 }
 
-/// Prints the report and returns its exit code (0/1 only for probe).
-fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbose: bool) -> i32 {
+/// Prints the report and returns its exit code (0/1 only for probe);
+/// `lines`: `--json-lines`, the report as one line.
+fn finish(
+    command: &str,
+    report: &Report,
+    format: Format,
+    is_probe: bool,
+    verbose: bool,
+    lines: bool,
+) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
@@ -217,8 +248,11 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
-        // A JSON Lines command answers even an error as one line, the report.
-        (Format::Json, _) if commands::output_mode(command) == commands::OutputMode::Lines => {
+        // A JSON Lines stream ends with (or answers an error as) one line,
+        // the report.
+        (Format::Json, _)
+            if lines || commands::output_mode(command) == commands::OutputMode::Lines =>
+        {
             json::render_line(&Report {
                 event: Some("report"),
                 ..report.clone()
@@ -308,6 +342,32 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// clap's suggestion for a mistyped command, option or value, quoted
+/// (`'health'`, `'--checks' or '--skip'`); clap puts it on a later line
+/// that the one-line message would otherwise cut.
+fn suggestion(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match e.get(kind)? {
+        ContextValue::String(s) => Some(format!("'{s}'")),
+        ContextValue::Strings(v) => {
+            // clap's own `help` is no command a typo meant.
+            let named: Vec<String> = v
+                .iter()
+                .filter(|s| *s != "help")
+                .map(|s| format!("'{s}'"))
+                .collect();
+            (!named.is_empty()).then(|| named.join(" or "))
+        }
+        _ => None,
+    })
+}
+
 /// clap's first line without its `error: ` prefix, plus the accepted
 /// values when clap lists them on a later line: one line in all.
 fn first_line(text: &str) -> String {
@@ -342,6 +402,8 @@ struct Sniffed {
     command: &'static str,
     format: Format,
     verbose: bool,
+    /// `--json-lines`.
+    lines: bool,
 }
 
 impl Sniffed {
@@ -354,11 +416,12 @@ impl Sniffed {
         let mut format = Format::Table;
         let mut command = "gpuctl";
         let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
+        let lines = args.iter().any(|a| a == "--json-lines");
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
             match a {
-                "--json" | "--format=json" => format = Format::Json,
+                "--json" | "--json-lines" | "--format=json" => format = Format::Json,
                 "--format" if args.get(i + 1).map(String::as_str) == Some("json") => {
                     format = Format::Json
                 }
@@ -374,6 +437,7 @@ impl Sniffed {
             command,
             format,
             verbose,
+            lines,
         }
     }
 
@@ -439,5 +503,8 @@ mod tests {
         assert_eq!(sniff(&["list", "--format", "json"]).format, Format::Json);
         assert_eq!(sniff(&["list", "--format=json"]).format, Format::Json);
         assert_eq!(sniff(&["list"]).format, Format::Table);
+        let lines = sniff(&["burn", "--json-lines"]);
+        assert_eq!((lines.format, lines.lines), (Format::Json, true));
+        assert!(!sniff(&["burn", "--json"]).lines);
     }
 }

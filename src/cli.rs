@@ -286,6 +286,10 @@ pub struct GlobalArgs {
     /// Print one JSON document on stdout (same as `--format json`).
     #[arg(long, global = true)]
     pub json: bool,
+    /// JSON Lines on stdout: burn's and memtest's events as they happen,
+    /// then the report as the last line (`gpuctl schema`: `$defs/JsonLine`).
+    #[arg(long, global = true)]
+    pub json_lines: bool,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -305,7 +309,7 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     pub fn format(&self) -> Format {
-        if self.json {
+        if self.json || self.json_lines {
             Format::Json
         } else {
             self.format
@@ -342,7 +346,12 @@ pub fn command() -> clap::Command {
         for spec in config::HEALTH_THRESHOLDS {
             health = health.mut_arg(spec.key, |a| a.help(spec.help_line()));
         }
+        let names = crate::commands::check_types::HealthSelector;
         health
+            .mut_arg("checks", |a| {
+                a.value_parser(names).hide_possible_values(true)
+            })
+            .mut_arg("skip", |a| a.value_parser(names).hide_possible_values(true))
     })
 }
 

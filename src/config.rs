@@ -485,13 +485,19 @@ impl Validator<'_> {
                 .collect::<Option<Vec<_>>>(),
             _ => None,
         };
-        list.map(Some).ok_or_else(|| {
+        let list = list.ok_or_else(|| {
             self.fail(
                 r,
                 key,
                 "expected a list of check names, like [\"ecc\", \"xid\"]",
             )
-        })
+        })?;
+        // Each name as the flag checks it, named by the file's line and key.
+        list.iter()
+            .map(|n| crate::commands::check_types::health_selector(n))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+            .map_err(|why| self.fail(r, key, &why))
     }
 }
 
@@ -576,6 +582,22 @@ mod tests {
             assert!(err.contains(expected), "{text}: {err}");
             assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn an_unknown_check_name_names_the_line_and_key() {
+        for key in ["checks", "skip"] {
+            let text = format!("[health]\n{key} = [\"ecc\", \"bogus\"]\n");
+            let err = parse(&text).unwrap_err();
+            assert!(err.contains("line 2"), "{err}");
+            assert!(err.contains(&format!("'health.{key}'")), "{err}");
+            assert!(err.contains("unknown check 'bogus'"), "{err}");
+        }
+        let err = parse("[health]\nskip = [\"\"]\n").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("unknown check ''"),
+            "{err}"
+        );
     }
 
     #[test]

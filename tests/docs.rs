@@ -47,7 +47,7 @@ fn committed_schema_is_the_one_derived_from_the_report_types() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let committed = std::fs::read_to_string(root.join(gpuctl::docs::SCHEMA_PATH)).unwrap();
     assert!(
-        committed == gpuctl::report::schema(),
+        committed == gpuctl::commands::check_types::schema(),
         "src/report/schema.json is stale: run `cargo run -- generate-docs .` and commit"
     );
     // `gpuctl schema` prints the same text, so users need no source tree.
@@ -61,7 +61,8 @@ fn committed_schema_is_the_one_derived_from_the_report_types() {
 
 #[test]
 fn identity_fields_are_nullable_in_the_schema() {
-    let schema: serde_json::Value = serde_json::from_str(&gpuctl::report::schema()).unwrap();
+    let schema: serde_json::Value =
+        serde_json::from_str(&gpuctl::commands::check_types::schema()).unwrap();
     let gpu = &schema["$defs"]["GpuReport"]["properties"];
     for field in ["name", "uuid", "pci_bus_id", "serial", "cuda_index", "lost"] {
         let types = gpu[field]["type"].to_string();
@@ -165,4 +166,63 @@ fn long_help_headings_are_man_sections() {
             );
         }
     }
+}
+
+/// Issue 24: completion offers health's check names for `--checks` and
+/// `--skip`, from the one list (`commands::health::CHECK_NAMES`), while
+/// `--help` does not list them all.
+#[test]
+fn completions_offer_check_names_for_checks_and_skip() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    let read = |p: &str| std::fs::read_to_string(root.join(p)).unwrap();
+    let bash = read("completions/gpuctl.bash");
+    let zsh = read("completions/_gpuctl");
+    let fish = read("completions/gpuctl.fish");
+    for name in gpuctl::commands::health::CHECK_NAMES {
+        assert!(bash.contains(name), "bash lacks {name}");
+        assert!(zsh.contains(name), "zsh lacks {name}");
+        assert!(fish.contains(name), "fish lacks {name}");
+    }
+    // bash: the --skip case completes the names, not files.
+    let skip_case = bash
+        .split("--skip)")
+        .nth(1)
+        .and_then(|rest| rest.split(";;").next())
+        .unwrap();
+    assert!(
+        skip_case.contains("ecc_volatile_uncorrected"),
+        "{skip_case}"
+    );
+    assert!(!skip_case.contains("compgen -f"), "{skip_case}");
+    let help = read("man/gpuctl-health.1");
+    assert!(
+        !help.contains("possible values: driver"),
+        "help lists every name"
+    );
+}
+
+/// Issue 24: `--skip ''` and an unknown name name the option.
+#[test]
+fn an_unknown_check_name_names_its_option() {
+    for (option, value) in [
+        ("--skip", ""),
+        ("--checks", "bogus"),
+        ("--skip", "ecc,bogus"),
+    ] {
+        let out = assert_cmd::Command::cargo_bin("gpuctl")
+            .unwrap()
+            .env("GPUCTL_SIMULATE", root_fixture())
+            .args(["health", option, value])
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(err.contains(&format!("for '{option}'")), "{err}");
+        assert!(err.contains("unknown check"), "{err}");
+    }
+}
+
+fn root_fixture() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/two_h100.json")
 }

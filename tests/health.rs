@@ -1108,13 +1108,11 @@ fn nvlink_errors_above_thresholds_warn() {
     let f = nvlinks(500, 0, 0);
     let c = assert_warns(f.path(), &[], 1, "nvlink");
     assert_eq!(c.value, Some(json!(4)));
-    assert_eq!(
-        c.threshold,
-        Some(json!("crc<=100, replay<=100, recovery<=10"))
-    );
+    // The same type as every other nvlink threshold: the links expected.
+    assert_eq!(c.threshold, Some(json!(4)));
     assert_eq!(
         c.message,
-        "NVLink errors above thresholds: link 2 (crc 500, replay 0, recovery 0)"
+        "NVLink errors above thresholds (crc 100, replay 100, recovery 10): link 2 (crc 500, replay 0, recovery 0)"
     );
     assert_all_ok(f.path(), &["--nvlink-crc-max", "500"]);
     assert_warns(nvlinks(0, 101, 0).path(), &[], 1, "nvlink");

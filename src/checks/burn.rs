@@ -112,9 +112,9 @@ pub fn memory_wipe(wipe: Option<&Result<WipeReport, DeviceError>>) -> Check {
             NAME,
             CheckStatus::Fail,
             format!(
-                "{} words did not read back as zero after the wipe: memory does not hold \
-                 what was written",
-                w.nonzero_words
+                "{} not read back as zero after the wipe: memory does not hold what was \
+                 written",
+                crate::report::text::count(w.nonzero_words, "word")
             ),
         )
         .value(w.nonzero_words, Some("words"))

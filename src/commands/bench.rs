@@ -667,6 +667,7 @@ fn build_report(
         )];
         let sheet = gate::datasheet(&gpu.name);
         let mut out = Vec::new();
+        let mut failed_metrics: Vec<&str> = Vec::new();
         for &metric in &plan.metrics {
             let Some((mut r, mismatches)) = results.get(&metric).cloned() else {
                 let why = if interrupted {
@@ -711,7 +712,7 @@ fn build_report(
             }
             let check = judge(&mut r, metric, mismatches, &gates, sheet.map(|s| s.model));
             if check.status == CheckStatus::Fail {
-                failures.push(format!("GPU {} {}", gpu.index, check.message));
+                failed_metrics.push(metric.name());
             }
             checks.push(check);
             out.push(r);
@@ -730,6 +731,14 @@ fn build_report(
             detail: run.setup.clone().flatten(),
             results: out,
         };
+        // The closing summary names the failed metrics; the table has why.
+        if !failed_metrics.is_empty() {
+            failures.push(format!(
+                "GPU {} {} failed",
+                gpu.index,
+                failed_metrics.join(", ")
+            ));
+        }
         if let Some(f) = &run.failure {
             failures.push(format!("GPU {} {}", gpu.index, f.message()));
         } else if run.verified == 0 && !interrupted {
