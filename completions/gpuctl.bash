@@ -60,11 +60,11 @@ _gpuctl() {
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -126,11 +126,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -196,11 +196,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -226,11 +226,11 @@ _gpuctl() {
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -336,11 +336,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -366,11 +366,11 @@ _gpuctl() {
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -436,11 +436,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -502,11 +502,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -556,11 +556,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -594,11 +594,11 @@ _gpuctl() {
                     return 0
                     ;;
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)
@@ -624,11 +624,11 @@ _gpuctl() {
             fi
             case "${prev}" in
                 --gpu)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 -i)
-                    COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
                     ;;
                 --format)

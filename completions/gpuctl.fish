@@ -24,7 +24,7 @@ function __fish_gpuctl_using_subcommand
     contains -- $cmd[1] $argv
 end
 
-complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -44,7 +44,7 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "monitor" -d 'Telemetr
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -56,7 +56,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s h -l help -d 'Pri
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l expect -d 'Unhealthy unless exactly this many GPUs are present [0 to 1024]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Upper bound on the whole probe; a hung driver call fails it [1ms to 1h]. Each driver call gets the smaller of --call-timeout and 3/4 of this, so a hung GPU is named before the whole probe gives up' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -85,7 +85,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-fault-kind
 low-bit\t'The lowest bit of one element flipped'
 same-bit-two-words\t'The same bit flipped in two elements'
 stuck-bit-row\t'One bit stuck at 1 across a row of the result'"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -106,7 +106,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l save-baseline -d
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l baseline -d 'Fail a metric more than --tolerance worse than this baseline; a baseline from another GPU model or driver is refused' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tolerance -d 'Allowed shortfall against the baseline and against the median of the run\'s GPUs of the same model [0% to 50%]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l junit -d 'Also write the results as JUnit XML (one testcase per GPU and metric)' -r -F
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -124,7 +124,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l warn-below -d 'WAR
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l min-bandwidth -d 'FAIL a pair whose copy-engine bandwidth (GB/s, one way) is below this [above 0 up to 100000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l timeout -d 'Give up on pairs not finished this long after their round began [1s to 1h]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l inject-corruption -d 'Testing only: corrupt the data copied from GPU A to GPU B (NVML indices A:B), to prove that corruption fails that pair alone' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -150,7 +150,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l interval -d 'T
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-fault -d 'Testing only: flip one bit on the GPU with this index after the first pattern is written, to prove the flip is found' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-offset -d 'Testing only: byte offset of the word to flip (a multiple of 8)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-bit -d 'Testing only: bit of the 64-bit word to flip [0 to 63]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -168,7 +168,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l textfile -d 'W
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l metric-names -d 'Metric names and labels: gpuctl\'s (Prometheus conventions) or dcgm-exporter\'s, so existing dashboards work unchanged' -r -f -a "gpuctl\t'Prometheus conventions: `gpuctl_*`, base units, `_total` counters; labels gpu, uuid, pci_bus_id, model, hostname'
 dcgm\t'dcgm-exporter\'s names (`DCGM_FI_DEV_*`, its units) and labels (gpu, UUID, pci_bus_id, device, modelName, Hostname), all as gauges'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l breaker-backoff -d 'Testing only: the circuit breaker\'s first back-off [100ms to 1h]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -179,7 +179,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -189,7 +189,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s q -l quiet -d '
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
@@ -276,7 +276,7 @@ compute_mode\t''
 mig\t''
 memory_usage\t''
 compute_self_test\t''"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r

@@ -93,9 +93,7 @@ go wrong (no driver, bad arguments, a hung driver call past --timeout, an intern
 error) is also exit 1, never 2, which Docker reserves. Each driver call is bounded by the
 smaller of --call-timeout and 3/4 of --timeout, so a hung GPU is named. A required check
 that could not be read (no permission) or no reading giving a verdict is unhealthy too.
-
-EXAMPLE
-  HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
+";
 
 const HEALTH_LONG_HELP: &str = "\
 CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
@@ -342,7 +340,7 @@ fn parse_gpu_selection(value: &str) -> Result<GpuSelection, String> {
 /// text from its one declaration ([`config::HEALTH_THRESHOLDS`]). Parsing,
 /// `--help`, man pages and completions all use this.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("health", |mut health| {
+    with_examples(Cli::command()).mut_subcommand("health", |mut health| {
         for spec in config::HEALTH_THRESHOLDS {
             health = health.mut_arg(spec.key, |a| a.help(spec.help_line()));
         }
@@ -353,6 +351,19 @@ pub fn command() -> clap::Command {
             })
             .mut_arg("skip", |a| a.value_parser(names).hide_possible_values(true))
     })
+}
+
+/// Every page's EXAMPLES ([`crate::examples`]) after its long help.
+fn with_examples(cmd: clap::Command) -> clap::Command {
+    let add = |c: clap::Command| match crate::examples::section(c.get_name()) {
+        Some(examples) => {
+            let help = c.get_after_long_help().map(|h| format!("{h}\n\n"));
+            c.after_long_help(format!("{}{examples}", help.unwrap_or_default()))
+        }
+        None => c,
+    };
+    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
+    names.iter().fold(add(cmd), |cmd, name| cmd.mut_subcommand(name, add))
 }
 
 /// Parses arguments through [`command`].

@@ -399,8 +399,10 @@ fn explicit_limits(args: &BenchArgs) -> Result<BTreeMap<Metric, Limit>, AppError
         }
         None => BTreeMap::new(),
     };
-    for (list, at_least) in [(&args.min, true), (&args.max, false)] {
+    for (list, at_least, flag) in [(&args.min, true, "--min"), (&args.max, false, "--max")] {
         for &(metric, value) in list {
+            gate::check_direction(metric, at_least)
+                .map_err(|e| AppError::usage(format!("{flag} {}: {e}", metric.name())))?;
             limits.insert(
                 metric,
                 Limit {
