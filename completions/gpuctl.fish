@@ -26,7 +26,8 @@ end
 
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -46,7 +47,8 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Prin
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -58,7 +60,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l expect -d 'Unhea
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Upper bound on the whole probe; a hung driver call fails it [1ms to 1h]. Each driver call gets the smaller of --call-timeout and 3/4 of this, so a hung GPU is named before the whole probe gives up' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l compute -d 'Also create a context and run a self-test kernel on each GPU'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -87,7 +90,8 @@ same-bit-two-words\t'The same bit flipped in two elements'
 stuck-bit-row\t'One bit stuck at 1 across a row of the result'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -108,7 +112,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tolerance -d 'Al
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l junit -d 'Also write the results as JUnit XML (one testcase per GPU and metric)' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l quick -d 'Pre-job check in under 5 s: bf16 GEMM only, smaller buffers, fewer repetitions (other GEMM metrics are not measured)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l no-builtin-thresholds -d 'Do not apply gpuctl\'s built-in expectations per GPU model'
@@ -126,7 +131,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l timeout -d 'Give u
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l inject-corruption -d 'Testing only: corrupt the data copied from GPU A to GPU B (NVML indices A:B), to prove that corruption fails that pair alone' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l enable-only -d 'Only check and enable peer access for every pair; copy nothing'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -152,7 +158,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-offset 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-bit -d 'Testing only: bit of the 64-bit word to flip [0 to 63]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -170,7 +177,8 @@ dcgm\t'dcgm-exporter\'s names (`DCGM_FI_DEV_*`, its units) and labels (gpu, UUID
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l breaker-backoff -d 'Testing only: the circuit breaker\'s first back-off [100ms to 1h]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l csv -d 'Print CSV with a header line instead of the table'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -181,7 +189,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d '
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -191,7 +200,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s h -l help -d 'P
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -278,7 +288,8 @@ memory_usage\t''
 compute_self_test\t''"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
-json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'"
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'

@@ -108,6 +108,20 @@ pub fn run(args: Vec<OsString>) -> i32 {
         }
     };
     let format = cli.global.format();
+    if format == Format::Csv && !matches!(cli.command, Command::Monitor(_)) {
+        let error = AppError::usage(
+            "--format csv: only `monitor` prints CSV; other commands take table or json"
+                .to_string(),
+        );
+        return finish(
+            sniffed.command,
+            &Report::from_error(sniffed.command, &error),
+            Format::Table,
+            sniffed.is_probe(),
+            sniffed.verbose,
+            false,
+        );
+    }
     let (name, result) = match &cli.command {
         Command::List => ("list", commands::list::run(&cli.global)),
         Command::Probe(args) => {
@@ -196,7 +210,7 @@ fn probe_signal_answer(format: Format) -> Vec<u8> {
             report.exit_code = exit::CHECK_FAILED;
             json::render(&report).into_bytes()
         }
-        Format::Table => format!("unhealthy: {message}\n").into_bytes(),
+        Format::Table | Format::Csv => format!("unhealthy: {message}\n").into_bytes(),
     }
 }
 
@@ -237,7 +251,7 @@ fn finish(
     verbose: bool,
     lines: bool,
 ) -> i32 {
-    if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
+    if let (Some(err), false) = (&report.error, is_probe && format != Format::Json) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
             "gpuctl".to_string()
@@ -260,14 +274,14 @@ fn finish(
         }
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
-        (Format::Table, Some(err)) if is_probe => {
+        (Format::Table | Format::Csv, Some(err)) if is_probe => {
             format!("unhealthy: {}{}\n", err.message, simulated_mark(report))
         }
-        (Format::Table, Some(_)) => String::new(),
-        (Format::Table, None) if is_probe => {
+        (Format::Table | Format::Csv, Some(_)) => String::new(),
+        (Format::Table | Format::Csv, None) if is_probe => {
             format!("{}{}\n", report.summary, simulated_mark(report))
         }
-        (Format::Table, None) => {
+        (Format::Table | Format::Csv, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
             table::render(report, &options)
         }

@@ -326,6 +326,8 @@ pub enum Format {
     Table,
     /// One JSON document for scripts (`gpuctl schema` prints its schema).
     Json,
+    /// CSV rows (`monitor` only; its `--csv` is the same).
+    Csv,
 }
 
 /// The parsed `--gpu` value.
@@ -357,13 +359,20 @@ pub fn command() -> clap::Command {
 fn with_examples(cmd: clap::Command) -> clap::Command {
     let add = |c: clap::Command| match crate::examples::section(c.get_name()) {
         Some(examples) => {
-            let help = c.get_after_long_help().map(|h| format!("{h}\n\n"));
+            let help = c
+                .get_after_long_help()
+                .map(|h| format!("{}\n\n", h.to_string().trim_end()));
             c.after_long_help(format!("{}{examples}", help.unwrap_or_default()))
         }
         None => c,
     };
-    let names: Vec<String> = cmd.get_subcommands().map(|s| s.get_name().to_string()).collect();
-    names.iter().fold(add(cmd), |cmd, name| cmd.mut_subcommand(name, add))
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .iter()
+        .fold(add(cmd), |cmd, name| cmd.mut_subcommand(name, add))
 }
 
 /// Parses arguments through [`command`].

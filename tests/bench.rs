@@ -302,7 +302,10 @@ fn gates_against_their_metric_are_refused() {
     let (run, doc) = bench_json("two_h100.json", &["--thresholds", path]);
     run.assert_code(2);
     let msg = doc["error"]["message"].as_str().unwrap();
-    assert!(msg.contains(path) && msg.contains("line 3: [min] launch_latency"), "{msg}");
+    assert!(
+        msg.contains(path) && msg.contains("line 3: [min] launch_latency"),
+        "{msg}"
+    );
     for (flag, limit, word) in [
         ("--max", "h2d=48GB/s", "better high"),
         ("--min", "launch_latency=5us", "better low"),

@@ -147,12 +147,16 @@ fn long_help_headings_are_man_sections() {
         ),
         (
             "gpuctl-health.1",
-            &["CHECKS", "REMEDIES", "TABLE", "CONFIG FILE", "EXIT", "EXAMPLES"],
+            &[
+                "CHECKS",
+                "REMEDIES",
+                "TABLE",
+                "CONFIG FILE",
+                "EXIT",
+                "EXAMPLES",
+            ],
         ),
-        (
-            "gpuctl-probe.1",
-            &["CHECKS", "OUTPUT AND EXIT", "EXAMPLES"],
-        ),
+        ("gpuctl-probe.1", &["CHECKS", "OUTPUT AND EXIT", "EXAMPLES"]),
         (
             "gpuctl-burn.1",
             &["LOAD", "CORRECTNESS", "SIGNALS AND EXIT"],
@@ -235,7 +239,11 @@ fn gpu_completion_is_bounded_with_a_hung_gpu() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("completions/gpuctl.bash"),
     )
     .unwrap();
-    for shell in ["completions/gpuctl.bash", "completions/_gpuctl", "completions/gpuctl.fish"] {
+    for shell in [
+        "completions/gpuctl.bash",
+        "completions/_gpuctl",
+        "completions/gpuctl.fish",
+    ] {
         let text =
             std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(shell)).unwrap();
         assert!(
@@ -254,7 +262,11 @@ fn gpu_completion_is_bounded_with_a_hung_gpu() {
         .map(|(cmd, _)| cmd.to_string())
         .expect("the lookup command");
     let bin_dir = Path::new(env!("CARGO_BIN_EXE_gpuctl")).parent().unwrap();
-    let path = format!("{}:{}", bin_dir.display(), std::env::var("PATH").unwrap_or_default());
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
     for fixture in ["nvml_hang.json", "two_h100.json"] {
         let started = std::time::Instant::now();
         let out = std::process::Command::new("bash")
@@ -262,12 +274,17 @@ fn gpu_completion_is_bounded_with_a_hung_gpu() {
             .env("PATH", &path)
             .env(
                 "GPUCTL_SIMULATE",
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(fixture),
+                Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("tests/fixtures")
+                    .join(fixture),
             )
             .output()
             .unwrap();
         let took = started.elapsed();
-        assert!(took < std::time::Duration::from_millis(1500), "{fixture}: {took:?}");
+        assert!(
+            took < std::time::Duration::from_millis(1500),
+            "{fixture}: {took:?}"
+        );
         let found = String::from_utf8_lossy(&out.stdout).to_string();
         if fixture == "two_h100.json" {
             assert!(found.contains("00000000:18:00.0"), "{found}");

@@ -277,7 +277,10 @@ pub fn parse_thresholds_file(text: &str) -> Result<BTreeMap<Metric, Limit>, Stri
     let mut out = BTreeMap::new();
     for (table, at_least, heading) in [(&file.min, true, "min"), (&file.max, false, "max")] {
         for (name, spanned) in table {
-            let line = text[..spanned.span().start.min(text.len())].matches('\n').count() + 1;
+            let line = text[..spanned.span().start.min(text.len())]
+                .matches('\n')
+                .count()
+                + 1;
             let at = |why: String| format!("line {line}: [{heading}] {name}: {why}");
             let metric = Metric::from_name(name).ok_or_else(|| {
                 at(format!(
@@ -634,9 +637,11 @@ mod tests {
 
     #[test]
     fn a_gate_against_its_metric_is_refused_with_its_line() {
-        let err = parse_thresholds_file("[max]\nh2d = 48\n[min]\nlaunch_latency = \"5us\"\n")
-            .unwrap_err();
-        assert!(err.starts_with("line 2: [max] h2d: h2d is better high"), "{err}");
+        let err = parse_thresholds_file("[max]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap_err();
+        assert!(
+            err.starts_with("line 2: [max] h2d: h2d is better high"),
+            "{err}"
+        );
         let err = parse_thresholds_file("[min]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap_err();
         assert!(err.starts_with("line 3: [min] launch_latency:"), "{err}");
         assert!(err.contains("better low"), "{err}");

@@ -20,7 +20,7 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     // Per GPU (health, probe, list).
     ("gpu_model", Text, Text),
     ("on_bus", Nothing, Nothing),
-    ("ecc_mode", Bool, Nothing),
+    ("ecc_mode", Bool, Bool),
     ("ecc_volatile_uncorrected", Number, Number),
     ("ecc_aggregate_uncorrected", Number, Number),
     ("ecc_corrected", Number, Number),
@@ -37,7 +37,7 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("pcie_link", Text, Text),
     ("pcie_replay", Number, Number),
     ("nvlink", Number, Number),
-    ("persistence_mode", Bool, Nothing),
+    ("persistence_mode", Bool, Bool),
     ("compute_mode", Text, Nothing),
     ("mig", Text, Nothing),
     ("memory_usage", Number, Number),
@@ -62,6 +62,7 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     // bench.
     ("bench_ran", Number, Nothing),
     // p2p, per pair.
+    ("p2p_pairs", Number, Number),
     ("p2p_ran", Nothing, Nothing),
     ("p2p_topology", Text, Nothing),
     ("p2p_peer_access", Bool, Nothing),

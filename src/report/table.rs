@@ -74,7 +74,8 @@ pub fn render(report: &Report, opts: &Options) -> String {
         out.push_str(&format!("error: {}\n", err.message));
         return out;
     }
-    if report.simulated {
+    // monitor said it before its stream, on every header.
+    if report.simulated && report.command != "monitor" {
         out.push_str(&flow(&[SIMULATED_LINE.to_string()], "", "  ", opts.width));
         out.push('\n');
     }

@@ -373,11 +373,22 @@ pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &
             (MetricNames::Dcgm, _, None) => {}
         }
     }
+    if crate::device::simulated() {
+        let simulated: Gauge<f64, AtomicU64> = Gauge::default();
+        simulated.set(1.0);
+        registry.register(SIMULATED.0, SIMULATED.1.trim_end_matches('.'), simulated);
+    }
     let mut out = String::new();
     // Writing into a String cannot fail.
     let _ = encode(&mut out, &registry);
     out
 }
+
+/// Exposed (as 1) only on the simulated backend.
+pub const SIMULATED: (&str, &str) = (
+    "gpuctl_simulated",
+    "1 when the GPUs are simulated (GPUCTL_SIMULATE): not real hardware.",
+);
 
 /// OpenMetrics text as the Prometheus text format 0.0.4: counter families
 /// take their samples' `_total` name, and `# EOF` goes.
