@@ -640,6 +640,9 @@ fn format_csv_is_monitors_csv_and_metrics_say_simulated() {
     assert!(r.stderr_line().contains("--format csv"), "{r:?}");
     for names in ["gpuctl", "dcgm"] {
         let text = textfile(names);
-        assert!(text.contains("\ngpuctl_simulated 1"), "{names}: {text}");
+        assert!(
+            text.contains("\ngpuctl_simulated{gpu=\"0\","),
+            "{names}: {text}"
+        );
     }
 }

@@ -300,7 +300,7 @@ pub fn parse_thresholds_file(text: &str) -> Result<BTreeMap<Metric, Limit>, Stri
                     ))
                 }
             };
-            let v = parse_value(metric, &text).map_err(|e| at(e))?;
+            let v = parse_value(metric, &text).map_err(at)?;
             out.insert(
                 metric,
                 Limit {

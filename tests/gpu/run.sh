@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|rss-start|rss-collect|deploy|bench|benchcmd|ops|all]
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
@@ -38,6 +38,9 @@ if [[ $what == multi ]]; then
 fi
 if [[ $what == p2p ]]; then
     echo "== p2p checks (2+ GPUs)"; python3 tests/gpu/check_p2p.py 2>&1 | tee "$out/p2p.log" || rc=1
+fi
+if [[ $what == ops || $what == all ]]; then
+    echo "== operator checks (issue 24: 80 columns, one JSON document, numbers)"; python3 tests/gpu/check_ops.py 2>&1 | tee "$out/ops.log" || rc=1
 fi
 if [[ $what == memtest || $what == all ]]; then
     echo "== memtest checks"; python3 tests/gpu/check_memtest.py 2>&1 | tee "$out/memtest.log" || rc=1

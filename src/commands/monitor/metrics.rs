@@ -373,10 +373,15 @@ pub fn render_openmetrics(samples: &[GpuSample], names: MetricNames, hostname: &
             (MetricNames::Dcgm, _, None) => {}
         }
     }
-    if crate::device::simulated() {
-        let simulated: Gauge<f64, AtomicU64> = Gauge::default();
-        simulated.set(1.0);
-        registry.register(SIMULATED.0, SIMULATED.1.trim_end_matches('.'), simulated);
+    if samples.iter().any(|s| s.simulated) {
+        // Per GPU, with the same labels as every other series.
+        let family = gauge_family();
+        for (s, l) in samples.iter().zip(&label_sets) {
+            family
+                .get_or_create(l)
+                .set(if s.simulated { 1.0 } else { 0.0 });
+        }
+        registry.register(SIMULATED.0, SIMULATED.1.trim_end_matches('.'), family);
     }
     let mut out = String::new();
     // Writing into a String cannot fail.
