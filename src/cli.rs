@@ -133,8 +133,9 @@ TABLE
 Problems first (FAIL, then WARN); SKIP rows only with -v/--verbose (always counted).
 Serial numbers are shown for RMA tickets.
 
-CONFIG FILE (--config PATH, TOML, a regular file of at most 1 MiB; flags win; values
-take the flags' forms and ranges, durations and versions as quoted strings)
+CONFIG FILE (--config PATH, else $GPUCTL_CONFIG, else /etc/gpuctl/config.toml, else
+~/.config/gpuctl/config.toml; TOML, at most 1 MiB; flags win; values take the flags'
+forms and ranges, durations and versions as quoted strings)
   [health]
   expect_gpus = 8
   min_driver = \"535.104\"

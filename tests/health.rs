@@ -1863,3 +1863,47 @@ fn no_compute_never_opens_cuda() {
     assert_eq!(host_check(&rep, "cuda").status, "skip");
     assert_eq!(rep.driver.as_ref().unwrap().cuda.status, "not_loaded");
 }
+
+// ------------------------------------------------ config discovery (24)
+
+fn config_with(dir: &std::path::Path, name: &str, skip: &str) -> String {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, format!("[health]\nskip = [\"{skip}\"]\n")).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn has_check(rep: &Report, name: &str) -> bool {
+    rep.gpus[0].checks.iter().flatten().any(|c| c.name == name)
+}
+
+/// Issue 24: `--config`, then `$GPUCTL_CONFIG`, then the system file, then
+/// the user's config dir; a `$GPUCTL_CONFIG` that names no file is refused.
+#[test]
+fn the_config_file_is_found_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = config_with(dir.path(), "env.toml", "xid");
+    let flag_file = config_with(dir.path(), "flag.toml", "temperature");
+    let base = ["health", "--no-compute", "--json"];
+    let rep = run_env("two_h100.json", &base, &[("GPUCTL_CONFIG", &env_file)]).report();
+    assert!(!has_check(&rep, "xid") && has_check(&rep, "temperature"));
+    let mut with_flag = base.to_vec();
+    with_flag.extend(["--config", &flag_file]);
+    let rep = run_env("two_h100.json", &with_flag, &[("GPUCTL_CONFIG", &env_file)]).report();
+    assert!(
+        has_check(&rep, "xid") && !has_check(&rep, "temperature"),
+        "--config wins"
+    );
+    let user = tempfile::tempdir().unwrap();
+    config_with(user.path(), "gpuctl/config.toml", "xid");
+    let xdg = user.path().to_str().unwrap();
+    let rep = run_env("two_h100.json", &base, &[("XDG_CONFIG_HOME", xdg)]).report();
+    assert!(!has_check(&rep, "xid"), "the user's config dir");
+    let r = run_env(
+        "two_h100.json",
+        &["health", "--no-compute"],
+        &[("GPUCTL_CONFIG", "/nonexistent/gpuctl.toml")],
+    );
+    r.assert_code(2);
+    assert!(r.stderr_line().contains("$GPUCTL_CONFIG"), "{r:?}");
+}

@@ -99,8 +99,8 @@ impl Settings {
     /// Flags win over the config file, which wins over the defaults.
     /// Both were validated by the same parser (`parse.rs`) on the way in.
     pub fn resolve(args: &HealthArgs) -> Result<Self, AppError> {
-        let file = match &args.config {
-            Some(path) => config::load(path)?.health,
+        let file = match config::discover(args.config.as_deref())? {
+            Some((path, _)) => config::load(&path)?.health,
             None => HealthConfig::default(),
         };
         let only = if args.checks.is_empty() {

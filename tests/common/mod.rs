@@ -13,13 +13,19 @@ use std::sync::OnceLock;
 
 /// Environment variables that change what gpuctl sees; removed from every
 /// run unless the test sets them itself.
-const AMBIENT_ENV: [&str; 5] = [
+const AMBIENT_ENV: [&str; 7] = [
     "CUDA_VISIBLE_DEVICES",
     "CUDA_DEVICE_ORDER",
     "NO_COLOR",
     "COLUMNS",
     "TERM",
+    "GPUCTL_CONFIG",
+    "XDG_CONFIG_HOME",
 ];
+
+/// The user config dir every test run sees unless it sets its own: absent,
+/// so a developer's `~/.config/gpuctl/config.toml` never leaks in.
+pub const NO_USER_CONFIG: &str = "/nonexistent/gpuctl-tests-config";
 
 /// UUIDs and bus ids of the `two_h100` fixture (and the fixtures derived
 /// from it). NVML index 0 has CUDA rank 1; NVML index 1 has CUDA rank 0.
@@ -47,6 +53,7 @@ pub fn gpuctl_cmd(fixture: &str) -> Command {
     for var in AMBIENT_ENV {
         cmd.env_remove(var);
     }
+    cmd.env("XDG_CONFIG_HOME", NO_USER_CONFIG);
     cmd
 }
 
@@ -664,6 +671,7 @@ pub fn gpuctl_process(fixture: &str) -> std::process::Command {
     for var in AMBIENT_ENV {
         cmd.env_remove(var);
     }
+    cmd.env("XDG_CONFIG_HOME", NO_USER_CONFIG);
     cmd
 }
 
