@@ -343,7 +343,7 @@ fn parse_gpu_selection(value: &str) -> Result<GpuSelection, String> {
 /// text from its one declaration ([`config::HEALTH_THRESHOLDS`]). Parsing,
 /// `--help`, man pages and completions all use this.
 pub fn command() -> clap::Command {
-    with_examples(Cli::command()).mut_subcommand("health", |mut health| {
+    crate::examples::with_examples(Cli::command()).mut_subcommand("health", |mut health| {
         for spec in config::HEALTH_THRESHOLDS {
             health = health.mut_arg(spec.key, |a| a.help(spec.help_line()));
         }
@@ -354,26 +354,6 @@ pub fn command() -> clap::Command {
             })
             .mut_arg("skip", |a| a.value_parser(names).hide_possible_values(true))
     })
-}
-
-/// Every page's EXAMPLES ([`crate::examples`]) after its long help.
-fn with_examples(cmd: clap::Command) -> clap::Command {
-    let add = |c: clap::Command| match crate::examples::section(c.get_name()) {
-        Some(examples) => {
-            let help = c
-                .get_after_long_help()
-                .map(|h| format!("{}\n\n", h.to_string().trim_end()));
-            c.after_long_help(format!("{}{examples}", help.unwrap_or_default()))
-        }
-        None => c,
-    };
-    let names: Vec<String> = cmd
-        .get_subcommands()
-        .map(|s| s.get_name().to_string())
-        .collect();
-    names
-        .iter()
-        .fold(add(cmd), |cmd, name| cmd.mut_subcommand(name, add))
 }
 
 /// Parses arguments through [`command`].

@@ -92,3 +92,24 @@ pub fn section(command: &str) -> Option<String> {
         .collect();
     Some(format!("EXAMPLES\n{}", items.join("\n")))
 }
+
+/// `cmd` and its subcommands with each one's EXAMPLES after its long help
+/// (`cli::command` applies it).
+pub fn with_examples(cmd: clap::Command) -> clap::Command {
+    let add = |c: clap::Command| match section(c.get_name()) {
+        Some(examples) => {
+            let help = c
+                .get_after_long_help()
+                .map(|h| format!("{}\n\n", h.to_string().trim_end()));
+            c.after_long_help(format!("{}{examples}", help.unwrap_or_default()))
+        }
+        None => c,
+    };
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_string())
+        .collect();
+    names
+        .iter()
+        .fold(add(cmd), |cmd, name| cmd.mut_subcommand(name, add))
+}
