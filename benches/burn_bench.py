@@ -92,7 +92,7 @@ def torch_reference():
 def burn(engine):
     with PowerSampler() as p:
         proc = subprocess.run([GPUCTL, "burn", "-i", "0", "--engine", engine, "--dtype", "bf16",
-                               "-d", f"{SECONDS}s", "--json"], capture_output=True, text=True)
+                               "-d", f"{SECONDS}s", "--json-lines"], capture_output=True, text=True)
     lines = [json.loads(line) for line in proc.stdout.splitlines() if line.strip()]
     report = lines[-1]
     b = report["gpus"][0]["burn"]

@@ -49,6 +49,7 @@ pub fn main() -> i32 {
                 sniffed.format,
                 sniffed.is_probe(),
                 sniffed.verbose,
+                sniffed.lines,
             )
         }
     }
@@ -65,7 +66,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 let _ = write_stdout(&e.to_string());
                 return exit::SUCCESS;
             }
-            if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand {
+            if e.kind() == K::DisplayHelpOnMissingArgumentOrSubcommand
+                && sniffed.command != "gpuctl"
+            {
                 let _ = e.print();
                 return if sniffed.is_probe() {
                     exit::CHECK_FAILED
@@ -74,14 +77,29 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 };
             }
             let mut message = first_line(&e.to_string());
+            if let Some(similar) = suggestion(&e) {
+                message.push_str(&format!(" (did you mean {similar}?)"));
+            }
+            let commands = || -> String {
+                let names: Vec<String> = crate::cli::command()
+                    .get_subcommands()
+                    .filter(|c| !c.is_hide_set())
+                    .map(|c| c.get_name().to_string())
+                    .collect();
+                names.join(", ")
+            };
             match e.kind() {
+                // `gpuctl` alone: one line, not the whole help.
+                K::DisplayHelpOnMissingArgumentOrSubcommand | K::MissingSubcommand
+                    if sniffed.command == "gpuctl" =>
+                {
+                    message = format!(
+                        "no command given; expected one of: {}; `gpuctl --help` explains them",
+                        commands()
+                    );
+                }
                 K::InvalidSubcommand => {
-                    let names: Vec<String> = crate::cli::command()
-                        .get_subcommands()
-                        .filter(|c| !c.is_hide_set())
-                        .map(|c| c.get_name().to_string())
-                        .collect();
-                    message.push_str(&format!("; expected one of: {}", names.join(", ")));
+                    message.push_str(&format!("; expected one of: {}", commands()));
                 }
                 K::UnknownArgument => {
                     let help = match sniffed.command {
@@ -99,6 +117,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
                 sniffed.format,
                 sniffed.is_probe(),
                 sniffed.verbose,
+                sniffed.lines,
             );
         }
     };
@@ -106,7 +125,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
     if let Some(name) = stops_on_signal(&cli.command) {
         // Before anything touches the driver: a hung enumeration must still
         // answer SIGINT/SIGTERM with a report and 130.
-        let fallback = render_fallback(name, format);
+        let fallback = render_fallback(name, format, cli.global.json_lines);
         if let Err(e) = crate::signal::install(fallback) {
             crate::trace::mark(&e);
         }
@@ -119,6 +138,21 @@ pub fn run(args: Vec<OsString>) -> i32 {
             format,
             sniffed.is_probe(),
             cli.global.verbose,
+            false,
+        );
+    }
+    if format == Format::Csv && !matches!(cli.command, Command::Monitor(_)) {
+        let error = AppError::usage(
+            "--format csv: only `monitor` prints CSV; other commands take table or json"
+                .to_string(),
+        );
+        return finish(
+            sniffed.command,
+            &Report::from_error(sniffed.command, &error),
+            Format::Table,
+            sniffed.is_probe(),
+            sniffed.verbose,
+            false,
         );
     }
     let (name, result) = match &cli.command {
@@ -167,7 +201,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             }),
         ),
         Command::Schema => {
-            let _ = write_stdout(&crate::report::schema());
+            let _ = write_stdout(&crate::commands::check_types::schema());
             return exit::SUCCESS;
         }
         Command::Completions { shell } => {
@@ -215,6 +249,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
         format,
         matches!(cli.command, Command::Probe(_)),
         cli.global.verbose,
+        cli.global.json_lines,
     )
 }
 
@@ -235,15 +270,15 @@ fn stops_on_signal(command: &Command) -> Option<&'static str> {
 }
 
 /// The report the signal watchdog prints if a stuck run cannot report.
-fn render_fallback(name: &str, format: Format) -> Vec<u8> {
+fn render_fallback(name: &str, format: Format, lines: bool) -> Vec<u8> {
     let report = crate::report::interrupt::fallback(name);
-    match (format, commands::output_mode(name)) {
-        (Format::Json, commands::OutputMode::Lines) => json::render_line(&Report {
+    match (format, lines || commands::output_mode(name) == commands::OutputMode::Lines) {
+        (Format::Json, true) => json::render_line(&Report {
             event: Some("report"),
             ..report
         }),
-        (Format::Json, commands::OutputMode::Document) => json::render(&report),
-        (Format::Table, _) => format!("{}\n", report.summary),
+        (Format::Json, false) => json::render(&report),
+        (Format::Table | Format::Csv, _) => format!("{}\n", report.summary),
     }
     .into_bytes()
 }
@@ -309,17 +344,20 @@ fn probe_signal_answer(format: Format) -> Vec<u8> {
             report.exit_code = exit::CHECK_FAILED;
             json::render(&report).into_bytes()
         }
-        Format::Table => format!("unhealthy: {message}\n").into_bytes(),
+        Format::Table | Format::Csv => format!("unhealthy: {message}\n").into_bytes(),
     }
 }
 
-/// JSON Lines with `--json`; bars on a terminal; otherwise nothing.
+/// JSON Lines with `--json-lines`; nothing else on stdout with `--json`
+/// (one document); bars on a terminal; otherwise nothing.
 fn progress_sink(
     global: &crate::cli::GlobalArgs,
     total: std::time::Duration,
 ) -> Box<dyn ProgressSink> {
-    if global.format() == Format::Json {
+    if global.json_lines {
         Box::new(progress::JsonLines)
+    } else if global.format() == Format::Json {
+        Box::new(progress::Silent)
     } else if !global.quiet && std::io::stderr().is_terminal() {
         Box::new(progress::Bars::new(total))
     } else {
@@ -337,9 +375,17 @@ fn simulated_mark(report: &Report) -> &'static str {
     }
 }
 
-/// Prints the report and returns its exit code (0/1 only for probe).
-fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbose: bool) -> i32 {
-    if let (Some(err), false) = (&report.error, is_probe && format == Format::Table) {
+/// Prints the report and returns its exit code (0/1 only for probe);
+/// `lines`: `--json-lines`, the report as one line.
+fn finish(
+    command: &str,
+    report: &Report,
+    format: Format,
+    is_probe: bool,
+    verbose: bool,
+    lines: bool,
+) -> i32 {
+    if let (Some(err), false) = (&report.error, is_probe && format != Format::Json) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
             "gpuctl".to_string()
@@ -363,8 +409,11 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
     }
     let text = match (format, &report.error) {
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
-        // A JSON Lines command answers even an error as one line, the report.
-        (Format::Json, _) if commands::output_mode(command) == commands::OutputMode::Lines => {
+        // A JSON Lines stream ends with (or answers an error as) one line,
+        // the report.
+        (Format::Json, _)
+            if lines || commands::output_mode(command) == commands::OutputMode::Lines =>
+        {
             json::render_line(&Report {
                 event: Some("report"),
                 ..report.clone()
@@ -374,14 +423,14 @@ fn finish(command: &str, report: &Report, format: Format, is_probe: bool, verbos
         (Format::Json, _) if crate::journal::stdout_is_journal() => json::render_line(report),
         (Format::Json, _) => json::render(report),
         // The probe's one line says why it is unhealthy, whatever happened.
-        (Format::Table, Some(err)) if is_probe => {
+        (Format::Table | Format::Csv, Some(err)) if is_probe => {
             format!("unhealthy: {}{}\n", err.message, simulated_mark(report))
         }
-        (Format::Table, Some(_)) => String::new(),
-        (Format::Table, None) if is_probe => {
+        (Format::Table | Format::Csv, Some(_)) => String::new(),
+        (Format::Table | Format::Csv, None) if is_probe => {
             format!("{}{}\n", report.summary, simulated_mark(report))
         }
-        (Format::Table, None) => {
+        (Format::Table | Format::Csv, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
             table::render(report, &options)
         }
@@ -456,6 +505,32 @@ fn write_stdout(text: &str) -> std::io::Result<()> {
     out.flush()
 }
 
+/// clap's suggestion for a mistyped command, option or value, quoted
+/// (`'health'`, `'--checks' or '--skip'`); clap puts it on a later line
+/// that the one-line message would otherwise cut.
+fn suggestion(e: &clap::Error) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue};
+    [
+        ContextKind::SuggestedSubcommand,
+        ContextKind::SuggestedArg,
+        ContextKind::SuggestedValue,
+    ]
+    .into_iter()
+    .find_map(|kind| match e.get(kind)? {
+        ContextValue::String(s) => Some(format!("'{s}'")),
+        ContextValue::Strings(v) => {
+            // clap's own `help` is no command a typo meant.
+            let named: Vec<String> = v
+                .iter()
+                .filter(|s| *s != "help")
+                .map(|s| format!("'{s}'"))
+                .collect();
+            (!named.is_empty()).then(|| named.join(" or "))
+        }
+        _ => None,
+    })
+}
+
 /// clap's first line without its `error: ` prefix, plus the accepted
 /// values when clap lists them on a later line: one line in all.
 fn first_line(text: &str) -> String {
@@ -490,6 +565,8 @@ struct Sniffed {
     command: &'static str,
     format: Format,
     verbose: bool,
+    /// `--json-lines`.
+    lines: bool,
 }
 
 impl Sniffed {
@@ -502,11 +579,12 @@ impl Sniffed {
         let mut format = Format::Table;
         let mut command = "gpuctl";
         let verbose = args.iter().any(|a| a == "-v" || a == "--verbose");
+        let lines = args.iter().any(|a| a == "--json-lines");
         let mut i = 0;
         while i < args.len() {
             let a = args[i].as_str();
             match a {
-                "--json" | "--format=json" => format = Format::Json,
+                "--json" | "--json-lines" | "--format=json" => format = Format::Json,
                 "--format" if args.get(i + 1).map(String::as_str) == Some("json") => {
                     format = Format::Json
                 }
@@ -522,6 +600,7 @@ impl Sniffed {
             command,
             format,
             verbose,
+            lines,
         }
     }
 
@@ -587,5 +666,8 @@ mod tests {
         assert_eq!(sniff(&["list", "--format", "json"]).format, Format::Json);
         assert_eq!(sniff(&["list", "--format=json"]).format, Format::Json);
         assert_eq!(sniff(&["list"]).format, Format::Table);
+        let lines = sniff(&["burn", "--json-lines"]);
+        assert_eq!((lines.format, lines.lines), (Format::Json, true));
+        assert!(!sniff(&["burn", "--json"]).lines);
     }
 }

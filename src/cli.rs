@@ -95,9 +95,7 @@ go wrong (no driver, bad arguments, a hung driver call past --timeout, an intern
 error) is also exit 1, never 2, which Docker reserves. Each driver call is bounded by the
 smaller of --call-timeout and 3/4 of --timeout, so a hung GPU is named. A required check
 that could not be read (no permission) or no reading giving a verdict is unhealthy too.
-
-EXAMPLE
-  HEALTHCHECK --interval=30s --timeout=5s CMD gpuctl probe --expect 8 --timeout 3s";
+";
 
 const HEALTH_LONG_HELP: &str = "\
 CHECKS (name: FAIL / WARN; SKIP where the GPU or host does not support it)
@@ -137,8 +135,9 @@ TABLE
 Problems first (FAIL, then WARN); SKIP rows only with -v/--verbose (always counted).
 Serial numbers are shown for RMA tickets.
 
-CONFIG FILE (--config PATH, TOML, a regular file of at most 1 MiB; flags win; values
-take the flags' forms and ranges, durations and versions as quoted strings)
+CONFIG FILE (--config PATH, else $GPUCTL_CONFIG, else /etc/gpuctl/config.toml, else
+~/.config/gpuctl/config.toml; TOML, at most 1 MiB; flags win; values take the flags'
+forms and ranges, durations and versions as quoted strings)
   [health]
   expect_gpus = 8
   min_driver = \"535.104\"
@@ -253,6 +252,10 @@ pub struct GlobalArgs {
     /// Print one JSON document on stdout (same as `--format json`).
     #[arg(long, global = true)]
     pub json: bool,
+    /// JSON Lines on stdout: burn's and memtest's events as they happen,
+    /// then the report as the last line (`gpuctl schema`: `$defs/JsonLine`).
+    #[arg(long, global = true)]
+    pub json_lines: bool,
     /// Output format.
     #[arg(long, global = true, value_enum, default_value_t = Format::Table)]
     pub format: Format,
@@ -272,7 +275,7 @@ pub struct GlobalArgs {
 
 impl GlobalArgs {
     pub fn format(&self) -> Format {
-        if self.json {
+        if self.json || self.json_lines {
             Format::Json
         } else {
             self.format
@@ -291,6 +294,8 @@ pub enum Format {
     Table,
     /// One JSON document for scripts (`gpuctl schema` prints its schema).
     Json,
+    /// CSV rows (`monitor` only; its `--csv` is the same).
+    Csv,
 }
 
 /// The parsed `--gpu` value.
@@ -305,11 +310,16 @@ fn parse_gpu_selection(value: &str) -> Result<GpuSelection, String> {
 /// text from its one declaration ([`config::HEALTH_THRESHOLDS`]). Parsing,
 /// `--help`, man pages and completions all use this.
 pub fn command() -> clap::Command {
-    Cli::command().mut_subcommand("health", |mut health| {
+    crate::examples::with_examples(Cli::command()).mut_subcommand("health", |mut health| {
         for spec in config::HEALTH_THRESHOLDS {
             health = health.mut_arg(spec.key, |a| a.help(spec.help_line()));
         }
+        let names = crate::commands::check_types::HealthSelector;
         health
+            .mut_arg("checks", |a| {
+                a.value_parser(names).hide_possible_values(true)
+            })
+            .mut_arg("skip", |a| a.value_parser(names).hide_possible_values(true))
     })
 }
 

@@ -272,6 +272,47 @@ pub struct HealthConfig {
     pub memory_used_max_pct: Option<f64>,
 }
 
+/// The environment variable naming the config file when `--config` does not.
+pub const CONFIG_ENV: &str = "GPUCTL_CONFIG";
+/// The system-wide config file, used when it exists.
+pub const SYSTEM_CONFIG: &str = "/etc/gpuctl/config.toml";
+
+/// Which config file applies, and why: `--config`, then `$GPUCTL_CONFIG`
+/// (each must exist), then [`SYSTEM_CONFIG`], then the user's config dir
+/// (`$XDG_CONFIG_HOME/gpuctl/config.toml`, else
+/// `~/.config/gpuctl/config.toml`), each only if it exists. None: defaults.
+pub fn discover(explicit: Option<&Path>) -> Result<Option<(std::path::PathBuf, String)>, AppError> {
+    if let Some(path) = explicit {
+        return Ok(Some((path.to_path_buf(), "--config".to_string())));
+    }
+    if let Some(value) = std::env::var_os(CONFIG_ENV).filter(|v| !v.is_empty()) {
+        let path = std::path::PathBuf::from(value);
+        if !path.exists() {
+            return Err(AppError::usage(format!(
+                "${CONFIG_ENV}: config file '{}' does not exist",
+                path.display()
+            )));
+        }
+        return Ok(Some((path, format!("${CONFIG_ENV}"))));
+    }
+    let user_dir = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(std::path::PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| std::path::PathBuf::from(h).join(".config"))
+        });
+    let candidates = std::iter::once((std::path::PathBuf::from(SYSTEM_CONFIG), "system"))
+        .chain(user_dir.map(|d| (d.join("gpuctl").join("config.toml"), "user")));
+    for (path, why) in candidates {
+        if path.exists() {
+            return Ok(Some((path, why.to_string())));
+        }
+    }
+    Ok(None)
+}
+
 /// Reads, parses and validates the config file.
 pub fn load(path: &Path) -> Result<ConfigFile, AppError> {
     let text = read_bounded(path).map_err(|msg| {
@@ -485,13 +526,19 @@ impl Validator<'_> {
                 .collect::<Option<Vec<_>>>(),
             _ => None,
         };
-        list.map(Some).ok_or_else(|| {
+        let list = list.ok_or_else(|| {
             self.fail(
                 r,
                 key,
                 "expected a list of check names, like [\"ecc\", \"xid\"]",
             )
-        })
+        })?;
+        // Each name as the flag checks it, named by the file's line and key.
+        list.iter()
+            .map(|n| crate::commands::check_types::health_selector(n))
+            .collect::<Result<Vec<_>, _>>()
+            .map(Some)
+            .map_err(|why| self.fail(r, key, &why))
     }
 }
 
@@ -576,6 +623,22 @@ mod tests {
             assert!(err.contains(expected), "{text}: {err}");
             assert!(!err.contains('\n'), "{err}");
         }
+    }
+
+    #[test]
+    fn an_unknown_check_name_names_the_line_and_key() {
+        for key in ["checks", "skip"] {
+            let text = format!("[health]\n{key} = [\"ecc\", \"bogus\"]\n");
+            let err = parse(&text).unwrap_err();
+            assert!(err.contains("line 2"), "{err}");
+            assert!(err.contains(&format!("'health.{key}'")), "{err}");
+            assert!(err.contains("unknown check 'bogus'"), "{err}");
+        }
+        let err = parse("[health]\nskip = [\"\"]\n").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("unknown check ''"),
+            "{err}"
+        );
     }
 
     #[test]

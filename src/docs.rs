@@ -46,17 +46,19 @@ fn public_command() -> clap::Command {
 }
 
 /// Shell code that offers `all`, GPU indices and UUIDs for `-i/--gpu`,
-/// asked of `gpuctl list --json` when the user presses TAB.
-const BASH_GPUS: &str = r#"COMPREPLY=($(compgen -W "all $(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))"#;
+/// asked of `gpuctl list --json` when the user presses TAB: at most 1 s
+/// (`timeout -s KILL 1`, each driver call bounded at 300 ms), so a hung GPU
+/// never hangs the shell; then only `all` is offered.
+const BASH_GPUS: &str = r#"COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))"#;
 /// zsh: a helper defined at the top of the script (the option specs are
 /// single-quoted, so the command cannot sit inside them).
 const ZSH_GPUS_FN: &str = r#"_gpuctl_gpus() {
     local -a gpus
-    gpus=(all ${(f)"$(gpuctl list --json 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')"})
+    gpus=(all ${(f)"$(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')"})
     compadd -a gpus
 }
 "#;
-const FISH_GPUS: &str = r#"-f -a "all (gpuctl list --json 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')""#;
+const FISH_GPUS: &str = r#"-f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')""#;
 
 /// The completion script for `shell`, with GPU-aware completion for `-i`
 /// where we know the shell's syntax.
@@ -159,11 +161,21 @@ fn extra_sections(help: &str) -> String {
         }
         blank = false;
         if is_heading(line) {
+            // The heading is the capitals alone, so it never wraps; what
+            // follows it in parentheses opens the section's text.
+            let (head, rest) = match line.find(" (") {
+                Some(i) => (&line[..i], Some(line[i..].trim())),
+                None => (line, None),
+            };
             // Lists read better without a blank line between items.
             out.push_str(&format!(
                 ".PD\n.SH \"{}\"\n.PD 0\n",
-                line.trim().replace('"', "")
+                head.trim().replace('"', "")
             ));
+            if let Some(rest) = rest {
+                out.push_str(&roff_text(rest));
+                out.push('\n');
+            }
             item_indent = None;
         } else if indent > 0 {
             if !matches!(item_indent, Some(i) if indent > i) {
@@ -237,6 +249,6 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     if let Some(dir) = schema.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(schema, crate::report::schema())?;
+    std::fs::write(schema, crate::commands::check_types::schema())?;
     Ok(())
 }

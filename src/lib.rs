@@ -15,6 +15,7 @@ pub mod config;
 pub mod device;
 pub mod docs;
 pub mod error;
+pub mod examples;
 pub mod exit;
 pub mod harness;
 pub mod journal;

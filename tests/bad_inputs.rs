@@ -93,11 +93,8 @@ fn run_bounded(args: &[String]) -> Outcome {
 fn check(case: &Case) -> Vec<String> {
     let mut problems = Vec::new();
     let is_probe = case.args.first().map(String::as_str) == Some("probe");
-    // burn and memtest answer in JSON Lines.
-    let is_burn = matches!(
-        case.args.first().map(String::as_str),
-        Some("burn" | "memtest")
-    );
+    // monitor answers in JSON Lines; every other command in one document.
+    let is_stream = case.args.first().map(String::as_str) == Some("monitor");
     let want_code = if is_probe { 1 } else { 2 };
     let mut fail = |what: String| problems.push(format!("{:?}: {what}", case.args));
     let names_it = |stderr: &str| case.named.iter().any(|n| stderr.contains(n.as_str()));
@@ -119,7 +116,7 @@ fn check(case: &Case) -> Vec<String> {
             case.named, o.stderr
         ));
     }
-    let docs: Vec<Value> = if is_burn {
+    let docs: Vec<Value> = if is_stream {
         o.stdout
             .lines()
             .map(|l| serde_json::from_str(l).unwrap_or(Value::Null))
@@ -135,10 +132,10 @@ fn check(case: &Case) -> Vec<String> {
             if doc["outcome"] == "passed" || doc["exit_code"] == 0 {
                 fail(format!("reported healthy: {}", o.stdout));
             }
-            if is_burn && doc["event"] != "report" {
-                fail(format!("burn's line is not the report: {}", o.stdout));
+            if is_stream && doc["event"] != "report" {
+                fail(format!("the stream's line is not the report: {}", o.stdout));
             }
-            if !is_burn {
+            if !is_stream {
                 // The schema and the typed mirror of the report hold too.
                 if let Err(e) = std::panic::catch_unwind(|| common::parse_report(&o.stdout)) {
                     fail(format!("report fails the schema: {e:?}"));
@@ -575,4 +572,52 @@ fn the_edges_of_each_range_are_accepted() {
         let r = common::run(FIXTURE, args);
         assert_eq!(r.code, 0, "{args:?}: {r:?}");
     }
+}
+
+/// Issue 24: clap's "did you mean" survives the one-line message, for a
+/// command, an option and a value.
+#[test]
+fn typos_get_a_suggestion() {
+    for (args, hint) in [
+        (&["helth"][..], "(did you mean 'health'?)"),
+        (
+            &["health", "--chekcs", "ecc"][..],
+            "(did you mean '--checks'?)",
+        ),
+        (
+            &["health", "--fail-on", "wrn"][..],
+            "(did you mean 'warn'?)",
+        ),
+        (&["list", "--format", "jsn"][..], "(did you mean 'json'?)"),
+    ] {
+        let r = common::run(FIXTURE, args);
+        r.assert_code(2);
+        assert!(r.stderr_line().contains(hint), "{args:?}: {r:?}");
+        let mut json = args.to_vec();
+        json.insert(0, "--json");
+        let doc = common::run(FIXTURE, &json).report();
+        assert!(
+            doc.error.unwrap().message.contains(hint),
+            "{args:?}: the JSON error keeps the hint"
+        );
+    }
+}
+
+/// Issue 24: `gpuctl` alone is one line pointing at `--help`, exit 2.
+#[test]
+fn no_command_is_one_line() {
+    let r = common::run(FIXTURE, &[]);
+    r.assert_code(2);
+    assert_eq!(r.stdout, "");
+    let line = r.stderr_line();
+    assert!(
+        line.starts_with("gpuctl: error: no command given"),
+        "{line}"
+    );
+    assert!(
+        line.contains("health") && line.contains("`gpuctl --help`"),
+        "{line}"
+    );
+    let doc = common::run(FIXTURE, &["--json"]).report();
+    assert_eq!(doc.error.unwrap().kind, "usage");
 }

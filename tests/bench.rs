@@ -291,6 +291,32 @@ fn bad_thresholds_and_limits_are_usage_errors_in_json() {
     run.assert_code(2);
 }
 
+/// Issue 24: a floor on a latency or a ceiling on a bandwidth would invert
+/// the gate: refused, naming the file, line and key (or the flag).
+#[test]
+fn gates_against_their_metric_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("t.toml");
+    std::fs::write(&file, "[min]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (run, doc) = bench_json("two_h100.json", &["--thresholds", path]);
+    run.assert_code(2);
+    let msg = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        msg.contains(path) && msg.contains("line 3: [min] launch_latency"),
+        "{msg}"
+    );
+    for (flag, limit, word) in [
+        ("--max", "h2d=48GB/s", "better high"),
+        ("--min", "launch_latency=5us", "better low"),
+    ] {
+        let (run, doc) = bench_json("two_h100.json", &[flag, limit]);
+        run.assert_code(2);
+        let msg = doc["error"]["message"].as_str().unwrap();
+        assert!(msg.starts_with(flag) && msg.contains(word), "{msg}");
+    }
+}
+
 #[test]
 fn builtin_expectation_fails_a_slow_gpu_and_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();

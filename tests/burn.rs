@@ -142,7 +142,7 @@ impl Burned {
     }
 }
 
-/// Parses `burn --json` output: every line is JSON; every line but the last
+/// Parses `burn --json-lines` output: every line is JSON; every line but the last
 /// is a progress event with exactly the documented keys; the last line is
 /// the report (`event: report`, schema-valid, typed). Also checks what every
 /// burn report keeps: each GPU has a burn section and the burn checks in
@@ -154,10 +154,9 @@ fn parse_stream(stdout: &str, duration_s: f64) -> Burned {
         "JSON Lines output is not newline-terminated: {stdout:?}"
     );
     let lines: Vec<&str> = stdout.lines().collect();
-    let (last, events) = lines.split_last().expect("burn --json prints lines");
+    let (last, events) = lines.split_last().expect("burn --json-lines prints lines");
     for line in &lines {
-        let _: Value =
-            serde_json::from_str(line).unwrap_or_else(|e| panic!("line is not JSON ({e}): {line}"));
+        assert_valid_line(line);
     }
     let progress: Vec<Progress> = events
         .iter()
@@ -297,11 +296,11 @@ fn seconds_of(d: &str) -> f64 {
     }
 }
 
-/// `burn --json --interval 100ms -d 600ms` plus `args` (which may give their
+/// `burn --json-lines --interval 100ms -d 600ms` plus `args` (which may give their
 /// own `-d`): the process exits with the report's code and writes nothing on
 /// stderr.
 fn burn(fixture: &str, args: &[&str]) -> Burned {
-    let mut all = vec!["burn", "--json", "--interval", "100ms"];
+    let mut all = vec!["burn", "--json-lines", "--interval", "100ms"];
     let duration = match args.iter().position(|a| *a == "-d") {
         Some(i) => args[i + 1],
         None => {
@@ -315,7 +314,7 @@ fn burn(fixture: &str, args: &[&str]) -> Burned {
     assert_eq!(r.code, b.report.exit_code, "exit is the report's; {r:#?}");
     assert_eq!(
         r.stderr, "",
-        "a completed burn --json writes nothing on stderr"
+        "a completed burn --json-lines writes nothing on stderr"
     );
     b
 }
@@ -436,14 +435,22 @@ fn burn_error(fixture: &str, args: &[&str], code: i32, kind: &str) -> String {
         .unwrap_or_else(|| panic!("stderr line: {line}"))
         .to_string();
 
-    all.push("--json");
+    // --json-lines answers an error as one line, the report.
+    all.push("--json-lines");
+    let r = run(fixture, &all);
+    r.assert_code(code);
+    assert_eq!(r.stderr_line(), line, "the same one line with --json-lines");
+    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert_valid_line(r.stdout_line());
+    assert_eq!(r.report().event.as_deref(), Some("report"));
+
+    // --json: one document, as every command prints.
+    *all.last_mut().unwrap() = "--json";
     let r = run(fixture, &all);
     r.assert_code(code);
     assert_eq!(r.stderr_line(), line, "the same one line with --json");
-    // burn --json is JSON Lines even on error: one line, the report.
-    assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
     let rep = r.report();
-    assert_eq!(rep.event.as_deref(), Some("report"));
+    assert_eq!(rep.event, None, "--json is a document, not a stream");
     assert_eq!(rep.command, "burn");
     assert_eq!(rep.outcome, "error");
     assert_eq!(rep.exit_code, code);
@@ -1223,7 +1230,7 @@ fn verification_never_adds_throughput() {
 /// report on the last line.
 fn interrupted_by(signal: libc::c_int) {
     let mut child = gpuctl_process("two_h100.json")
-        .args(["burn", "-d", "30s", "--json", "--interval", "100ms"])
+        .args(["burn", "-d", "30s", "--json-lines", "--interval", "100ms"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -1372,7 +1379,7 @@ fn a_hung_batch_fails_that_gpu_within_the_step_deadline() {
     let started = std::time::Instant::now();
     let r = run(
         v.path(),
-        &["burn", "--json", "-d", "1s", "--interval", "100ms"],
+        &["burn", "--json-lines", "-d", "1s", "--interval", "100ms"],
     );
     // The step deadline is 30 s; the run must not wait for the hour-long hang.
     assert!(

@@ -74,13 +74,8 @@ fn check(c: &Case) {
         c.within_ms
     );
     assert_eq!(r.code, c.code, "{what}: exit code; {r:#?}");
-    // burn and memtest --json are JSON Lines: the report is the last line.
-    let doc = if c.args[0] == "burn" || c.args[0] == "memtest" {
-        format!("{}\n", r.stdout.lines().last().unwrap_or_default())
-    } else {
-        r.stdout.clone()
-    };
-    let rep = parse_report(&doc);
+    // --json is one document for every command, burn too.
+    let rep = parse_report(&r.stdout);
     let expected = if c.args[0] == "probe" {
         i32::from(rep.exit_code != 0)
     } else {
@@ -563,7 +558,7 @@ fn sigint_during_a_hang_exits_within_two_seconds() {
     );
     assert!(took < 2.0, "burn: {took:.2} s after SIGINT");
     assert_eq!(code, Some(130));
-    let rep = parse_report(&format!("{}\n", out.lines().last().unwrap_or_default()));
+    let rep = parse_report(&out);
     assert_eq!(rep.outcome, "interrupted");
     // A CUDA call stuck where no bound reaches (burn set-up): the watchdog
     // still ends the run within 2 s.
@@ -638,12 +633,7 @@ fn picked(fixture: &str, args: &[&str], env: &[(&str, &str)]) -> Result<BTreeSet
     let mut all = args.to_vec();
     all.push("--json");
     let r = run_env(fixture, &all, env);
-    let doc = if args[0] == "burn" {
-        format!("{}\n", r.stdout.lines().last().unwrap_or_default())
-    } else {
-        r.stdout.clone()
-    };
-    let rep = parse_report(&doc);
+    let rep = parse_report(&r.stdout);
     if rep.outcome == "error" {
         return Err(rep
             .error

@@ -1109,13 +1109,11 @@ fn nvlink_errors_above_thresholds_warn() {
     let f = nvlinks(500, 0, 0);
     let c = assert_warns(f.path(), &[], 1, "nvlink");
     assert_eq!(c.value, Some(json!(4)));
-    assert_eq!(
-        c.threshold,
-        Some(json!("crc<=100, replay<=100, recovery<=10"))
-    );
+    // The same type as every other nvlink threshold: the links expected.
+    assert_eq!(c.threshold, Some(json!(4)));
     assert_eq!(
         c.message,
-        "NVLink errors above thresholds: link 2 (crc 500, replay 0, recovery 0)"
+        "NVLink errors above thresholds (crc 100, replay 100, recovery 10): link 2 (crc 500, replay 0, recovery 0)"
     );
     assert_all_ok(f.path(), &["--nvlink-crc-max", "500"]);
     assert_warns(nvlinks(0, 101, 0).path(), &[], 1, "nvlink");
@@ -1922,4 +1920,48 @@ fn xid_remedies_name_the_gpu_and_drain_first() {
     let r = c.remedy.clone().unwrap_or_default();
     assert!(r.contains("nvidia-smi -r -i 00000000:2A:00.0"), "{r}");
     assert!(r.contains("drain the node"), "{r}");
+}
+
+// ------------------------------------------------ config discovery (24)
+
+fn config_with(dir: &std::path::Path, name: &str, skip: &str) -> String {
+    let path = dir.join(name);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(&path, format!("[health]\nskip = [\"{skip}\"]\n")).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+fn has_check(rep: &Report, name: &str) -> bool {
+    rep.gpus[0].checks.iter().flatten().any(|c| c.name == name)
+}
+
+/// Issue 24: `--config`, then `$GPUCTL_CONFIG`, then the system file, then
+/// the user's config dir; a `$GPUCTL_CONFIG` that names no file is refused.
+#[test]
+fn the_config_file_is_found_in_order() {
+    let dir = tempfile::tempdir().unwrap();
+    let env_file = config_with(dir.path(), "env.toml", "xid");
+    let flag_file = config_with(dir.path(), "flag.toml", "temperature");
+    let base = ["health", "--no-compute", "--json"];
+    let rep = run_env("two_h100.json", &base, &[("GPUCTL_CONFIG", &env_file)]).report();
+    assert!(!has_check(&rep, "xid") && has_check(&rep, "temperature"));
+    let mut with_flag = base.to_vec();
+    with_flag.extend(["--config", &flag_file]);
+    let rep = run_env("two_h100.json", &with_flag, &[("GPUCTL_CONFIG", &env_file)]).report();
+    assert!(
+        has_check(&rep, "xid") && !has_check(&rep, "temperature"),
+        "--config wins"
+    );
+    let user = tempfile::tempdir().unwrap();
+    config_with(user.path(), "gpuctl/config.toml", "xid");
+    let xdg = user.path().to_str().unwrap();
+    let rep = run_env("two_h100.json", &base, &[("XDG_CONFIG_HOME", xdg)]).report();
+    assert!(!has_check(&rep, "xid"), "the user's config dir");
+    let r = run_env(
+        "two_h100.json",
+        &["health", "--no-compute"],
+        &[("GPUCTL_CONFIG", "/nonexistent/gpuctl.toml")],
+    );
+    r.assert_code(2);
+    assert!(r.stderr_line().contains("$GPUCTL_CONFIG"), "{r:?}");
 }

@@ -46,14 +46,17 @@ struct Tested {
     code: i32,
 }
 
-/// Parses `memtest --json` output: pattern events, then the report.
+/// Parses `memtest --json-lines` output: pattern events, then the report.
 fn parse_stream(stdout: &str) -> (Vec<PatternEvent>, Report) {
     assert!(stdout.ends_with('\n'), "not newline-terminated: {stdout:?}");
     let lines: Vec<&str> = stdout.lines().collect();
-    let (last, events) = lines.split_last().expect("memtest --json prints lines");
+    let (last, events) = lines
+        .split_last()
+        .expect("memtest --json-lines prints lines");
     let events = events
         .iter()
         .map(|l| {
+            assert_valid_line(l);
             let e: PatternEvent = serde_json::from_str(l)
                 .unwrap_or_else(|e| panic!("pattern event does not match ({e}): {l}"));
             assert_eq!(e.event, "pattern");
@@ -71,7 +74,7 @@ fn parse_stream(stdout: &str) -> (Vec<PatternEvent>, Report) {
 }
 
 fn memtest(fixture: &str, args: &[&str]) -> Tested {
-    let mut all = vec!["memtest", "--json"];
+    let mut all = vec!["memtest", "--json-lines"];
     all.extend_from_slice(args);
     let r = run(fixture, &all);
     assert_eq!(r.stderr, "", "{r:#?}");
@@ -206,7 +209,7 @@ fn table_shows_a_row_per_gpu_and_the_summary() {
     assert!(r
         .stdout
         .trim_end()
-        .ends_with("memtest passed: GPU 0 83.3 GB at 2900 GB/s, GPU 1 83.3 GB at 2900 GB/s"));
+        .ends_with("memtest passed: GPU 0 77.5 GiB at 2900 GB/s, GPU 1 77.5 GiB at 2900 GB/s"));
 }
 
 #[test]
@@ -557,13 +560,20 @@ fn memtest_error(fixture: &str, args: &[&str], code: i32, kind: &str) -> String 
     r.assert_code(code);
     assert_eq!(r.stdout, "");
     let line = r.stderr_line().to_string();
-    all.push("--json");
+    all.push("--json-lines");
     let r = run(fixture, &all);
     r.assert_code(code);
     assert_eq!(r.stderr_line(), line);
     assert_eq!(r.stdout.lines().count(), 1, "{}", r.stdout);
+    assert_valid_line(r.stdout_line());
+    assert_eq!(r.report().event.as_deref(), Some("report"));
+    // --json: one document.
+    *all.last_mut().unwrap() = "--json";
+    let r = run(fixture, &all);
+    r.assert_code(code);
+    assert_eq!(r.stderr_line(), line);
     let rep = r.report();
-    assert_eq!(rep.event.as_deref(), Some("report"));
+    assert_eq!(rep.event, None);
     assert_eq!(rep.command, "memtest");
     assert_eq!(rep.outcome, "error");
     assert_eq!(rep.error.as_ref().unwrap().kind, kind);
@@ -609,7 +619,14 @@ fn interrupted_by(signal: libc::c_int) {
         }
     });
     let mut child = gpuctl_process(v.path())
-        .args(["memtest", "-d", "60s", "--json", "--interval", "100ms"])
+        .args([
+            "memtest",
+            "-d",
+            "60s",
+            "--json-lines",
+            "--interval",
+            "100ms",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -56,7 +56,21 @@ fn table_prints_one_line_per_gpu_per_interval_under_one_header() {
         &["monitor", "--count", "3", "--interval", "100ms"],
     );
     run.assert_code(0);
-    let lines: Vec<&str> = run.stdout.lines().collect();
+    // The simulated banner comes first, before the stream (issue 24).
+    let all: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(
+        all[0], "# SIMULATED GPUs (GPUCTL_SIMULATE): not real hardware",
+        "{}",
+        run.stdout
+    );
+    assert!(!run.stdout.trim_end().ends_with("not real hardware"));
+    // 80 columns, like every other table.
+    assert!(
+        all.iter().all(|l| l.chars().count() <= 80),
+        "{}",
+        run.stdout
+    );
+    let lines: Vec<&str> = all[1..].to_vec();
     assert!(
         lines[0].starts_with("# gpu") && lines[0].contains("pwr"),
         "{}",
@@ -91,6 +105,7 @@ fn csv_has_a_header_and_one_row_per_gpu_per_interval() {
     for row in &rows {
         assert_eq!(row.len(), header.len(), "{row:?}");
         let col = |name: &str| row[header.iter().position(|h| *h == name).unwrap()];
+        assert_eq!(col("simulated"), "1", "the simulated marker (issue 24)");
         assert_eq!(col("up"), "1");
         assert_eq!(col("power_w"), "71.50");
         assert_eq!(col("clock_events"), "gpu_idle");
@@ -117,6 +132,7 @@ fn json_lines_are_samples_then_a_schema_valid_summary() {
     for gpu in [0, 1] {
         let s = samples_of(&lines, gpu);
         assert_eq!(s.len(), 3);
+        assert_eq!(s[0]["simulated"], true, "the simulated marker (issue 24)");
         assert_eq!(s[0]["up"], true);
         assert_eq!(s[0]["healthy"], true);
         assert_eq!(s[0]["clock_events"], json!(["gpu_idle"]));
@@ -662,4 +678,43 @@ fn a_dead_xid_watch_shows_and_is_not_healthy() {
     let s = samples_of(&lines, 0).last().copied().cloned().unwrap();
     assert_eq!(s["xid_watch_error"], Value::Null, "{s}");
     assert_eq!(s["healthy"], true, "{s}");
+}
+
+/// Issue 24: `--format csv` is monitor's CSV (`--csv` kept); other commands
+/// refuse it in one line; the metrics carry the simulated marker.
+#[test]
+fn format_csv_is_monitors_csv_and_metrics_say_simulated() {
+    let a = run(
+        "two_h100.json",
+        &[
+            "monitor",
+            "--format",
+            "csv",
+            "-c",
+            "1",
+            "--interval",
+            "100ms",
+        ],
+    );
+    a.assert_code(0);
+    let b = run(
+        "two_h100.json",
+        &["monitor", "--csv", "-c", "1", "--interval", "100ms"],
+    );
+    assert_eq!(
+        a.stdout.lines().next(),
+        b.stdout.lines().next(),
+        "the same CSV header"
+    );
+    assert!(a.stdout.lines().next().unwrap().starts_with("timestamp,"));
+    let r = run("two_h100.json", &["list", "--format", "csv"]);
+    r.assert_code(2);
+    assert!(r.stderr_line().contains("--format csv"), "{r:?}");
+    for names in ["gpuctl", "dcgm"] {
+        let text = textfile(names);
+        assert!(
+            text.contains("\ngpuctl_simulated{gpu=\"0\","),
+            "{names}: {text}"
+        );
+    }
 }

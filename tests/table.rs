@@ -317,3 +317,99 @@ fn colour_only_on_a_capable_terminal() {
         assert!(!plain.contains("\x1b["), "{env:?}: {plain:?}");
     }
 }
+
+// ------------------------------------------------------------ issue 24
+
+/// A healthy `health` shows numbers: the driver line on top and one line
+/// per GPU under the table, read from the checks' values.
+#[test]
+fn a_healthy_health_screen_shows_numbers() {
+    let r = run("two_h100.json", &["health", "--no-compute"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout
+            .contains(&format!("driver {DRIVER_VERSION}  CUDA 13.0\n")),
+        "{}",
+        r.stdout
+    );
+    let doc = run("two_h100.json", &["health", "--no-compute", "--json"]).report();
+    for g in &doc.gpus {
+        let value = |n: &str| g.check(n).value.clone().unwrap();
+        let line = format!(
+            "GPU {}  {} °C  {} W  ECC {} uncorr {} corr  remapped {}  PCIe {}",
+            g.index,
+            value("temperature"),
+            value("power").as_f64().unwrap().round(),
+            value("ecc_volatile_uncorrected"),
+            value("ecc_corrected"),
+            value("row_remap_uncorrectable"),
+            value("pcie_link").as_str().unwrap(),
+        );
+        assert!(r.stdout.contains(&line), "{line}\n{}", r.stdout);
+    }
+    assert!(widest(&r.stdout) <= 80);
+}
+
+#[test]
+fn list_names_the_driver_and_cuda_versions() {
+    let r = run("two_h100.json", &["list"]);
+    r.assert_code(0);
+    assert!(
+        r.stdout
+            .contains(&format!("driver {DRIVER_VERSION}  CUDA 13.0\n")),
+        "{}",
+        r.stdout
+    );
+}
+
+/// Reads refused: the coverage FAIL names the required checks and only
+/// counts the others; the shared remedy is said once per GPU.
+#[test]
+fn refused_reads_give_a_short_failure_screen() {
+    let doc = run("no_permission.json", &["health", "--no-compute", "--json"]).report();
+    let c = doc.gpu(0).check("coverage");
+    assert_eq!(c.status, "fail");
+    assert!(
+        c.message
+            .contains("temperature (not verified: no permission)"),
+        "{}",
+        c.message
+    );
+    for not_required in ["ecc_corrected", "power_limit", "pcie_link", "memory_usage"] {
+        assert!(
+            !c.message.contains(not_required),
+            "{not_required}: {}",
+            c.message
+        );
+    }
+    assert!(
+        c.message
+            .contains("other checks not verified (no permission)"),
+        "{}",
+        c.message
+    );
+    let r = run("no_permission.json", &["health", "--no-compute"]);
+    let records = r.stdout.matches("coverage").count();
+    assert!(r.stdout.lines().count() < 30, "{}", r.stdout);
+    assert!(records >= 2, "{}", r.stdout);
+}
+
+/// bench: a remedy shared by several failed metrics is said once per GPU,
+/// and the closing summary is at most a few lines.
+#[test]
+fn bench_failures_say_a_remedy_once_and_close_briefly() {
+    let r = run("bench_slow_gpu.json", &["bench", "--quick"]);
+    r.assert_code(1);
+    let remedies: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.trim_start().starts_with("remedy: ") && !l.contains("as above"))
+        .collect();
+    assert_eq!(remedies.len(), 1, "{}", r.stdout);
+    let summary = r.stdout.trim_end().rsplit("\n\n").next().unwrap();
+    assert!(
+        summary.starts_with("bench FAIL: GPU 1 gemm_bf16"),
+        "{summary}"
+    );
+    assert!(summary.lines().count() <= 3, "{summary}");
+}

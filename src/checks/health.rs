@@ -640,13 +640,17 @@ pub fn nvlink(reading: &Reading<Vec<NvLinkStatus>>, t: &Thresholds) -> Check {
         return Check::new(
             NAME,
             CheckStatus::Warn,
-            format!("NVLink errors above thresholds: {}", noisy.join("; ")),
+            format!(
+                "NVLink errors above thresholds (crc {}, replay {}, recovery {}): {}",
+                t.nvlink_crc_max,
+                t.nvlink_replay_max,
+                t.nvlink_recovery_max,
+                noisy.join("; ")
+            ),
         )
+        // The same number against the same limit as every other status.
         .value(active as u64, Some("links"))
-        .threshold(format!(
-            "crc<={}, replay<={}, recovery<={}",
-            t.nvlink_crc_max, t.nvlink_replay_max, t.nvlink_recovery_max
-        ))
+        .threshold(links.len() as u64)
         .remedy(remedy::NVLINK_ERRORS);
     }
     Check::new(

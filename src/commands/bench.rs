@@ -400,8 +400,10 @@ fn explicit_limits(args: &BenchArgs) -> Result<BTreeMap<Metric, Limit>, AppError
         }
         None => BTreeMap::new(),
     };
-    for (list, at_least) in [(&args.min, true), (&args.max, false)] {
+    for (list, at_least, flag) in [(&args.min, true, "--min"), (&args.max, false, "--max")] {
         for &(metric, value) in list {
+            gate::check_direction(metric, at_least)
+                .map_err(|e| AppError::usage(format!("{flag} {}: {e}", metric.name())))?;
             limits.insert(
                 metric,
                 Limit {
@@ -638,6 +640,7 @@ fn build_report(
         let mut checks = vec![ran, crate::checks::xid::verdict(&xids, gpu)];
         let sheet = gate::datasheet(&gpu.name);
         let mut out = Vec::new();
+        let mut failed_metrics: Vec<&str> = Vec::new();
         for &metric in &plan.metrics {
             let Some((mut r, mismatches)) = results.get(&metric).cloned() else {
                 let why = if interrupted {
@@ -678,7 +681,7 @@ fn build_report(
             }
             let check = judge(&mut r, metric, mismatches, &gates, sheet.map(|s| s.model));
             if check.status == CheckStatus::Fail {
-                failures.push(format!("GPU {} {}", gpu.index, check.message));
+                failed_metrics.push(metric.name());
             }
             checks.push(check);
             out.push(r);
@@ -706,6 +709,14 @@ fn build_report(
             detail: run.setup.clone().flatten(),
             results: out,
         };
+        // The closing summary names the failed metrics; the table has why.
+        if !failed_metrics.is_empty() {
+            failures.push(format!(
+                "GPU {} {} failed",
+                gpu.index,
+                failed_metrics.join(", ")
+            ));
+        }
         if let Some(f) = &run.failure {
             failures.push(format!("GPU {} {}", gpu.index, f.message()));
         } else if run.verified == 0 && !interrupted {

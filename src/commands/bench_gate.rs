@@ -239,16 +239,34 @@ impl Source {
     }
 }
 
+/// A gate whose direction contradicts its metric (a floor on a latency, a
+/// ceiling on a bandwidth or TFLOP/s) would pass a bad GPU and fail a good
+/// one: refused, saying which direction the metric takes.
+pub fn check_direction(metric: Metric, at_least: bool) -> Result<(), String> {
+    match (metric.higher_is_better(), at_least) {
+        (true, false) => Err(format!(
+            "{} is better high, so its gate is a minimum (--min, [min]), not a maximum",
+            metric.name()
+        )),
+        (false, true) => Err(format!(
+            "{} is better low, so its gate is a maximum (--max, [max]), not a minimum",
+            metric.name()
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// The thresholds file: `[min]` and `[max]` tables of metric = value
-/// (a number in the metric's unit, or a string with a unit).
+/// (a number in the metric's unit, or a string with a unit); an error
+/// names the line, table and key.
 pub fn parse_thresholds_file(text: &str) -> Result<BTreeMap<Metric, Limit>, String> {
     #[derive(Deserialize)]
     #[serde(deny_unknown_fields)]
     struct File {
         #[serde(default)]
-        min: BTreeMap<String, toml::Value>,
+        min: BTreeMap<String, toml::Spanned<toml::Value>>,
         #[serde(default)]
-        max: BTreeMap<String, toml::Value>,
+        max: BTreeMap<String, toml::Spanned<toml::Value>>,
     }
     let file: File = toml::from_str(text).map_err(|e| {
         format!(
@@ -257,25 +275,32 @@ pub fn parse_thresholds_file(text: &str) -> Result<BTreeMap<Metric, Limit>, Stri
         )
     })?;
     let mut out = BTreeMap::new();
-    for (table, at_least) in [(&file.min, true), (&file.max, false)] {
-        for (name, value) in table {
+    for (table, at_least, heading) in [(&file.min, true, "min"), (&file.max, false, "max")] {
+        for (name, spanned) in table {
+            let line = text[..spanned.span().start.min(text.len())]
+                .matches('\n')
+                .count()
+                + 1;
+            let at = |why: String| format!("line {line}: [{heading}] {name}: {why}");
             let metric = Metric::from_name(name).ok_or_else(|| {
-                format!(
+                at(format!(
                     "unknown metric '{name}'; expected one of: {}",
                     metric_names()
-                )
+                ))
             })?;
+            check_direction(metric, at_least).map_err(at)?;
+            let value = spanned.get_ref();
             let text = match value {
                 toml::Value::String(s) => s.clone(),
                 toml::Value::Integer(i) => i.to_string(),
                 toml::Value::Float(f) => f.to_string(),
                 _ => {
-                    return Err(format!(
-                        "{name}: expected a number or a string like \"700TFLOPS\""
+                    return Err(at(
+                        "expected a number or a string like \"700TFLOPS\"".to_string()
                     ))
                 }
             };
-            let v = parse_value(metric, &text).map_err(|e| format!("{name}: {e}"))?;
+            let v = parse_value(metric, &text).map_err(at)?;
             out.insert(
                 metric,
                 Limit {
@@ -608,6 +633,21 @@ mod tests {
         assert!(parse_thresholds_file("[min]\nnope = 1\n").is_err());
         assert!(parse_thresholds_file("[minimum]\n").is_err());
         assert!(parse_thresholds_file("[min]\nh2d = \"48TFLOPS\"\n").is_err());
+    }
+
+    #[test]
+    fn a_gate_against_its_metric_is_refused_with_its_line() {
+        let err = parse_thresholds_file("[max]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap_err();
+        assert!(
+            err.starts_with("line 2: [max] h2d: h2d is better high"),
+            "{err}"
+        );
+        let err = parse_thresholds_file("[min]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap_err();
+        assert!(err.starts_with("line 3: [min] launch_latency:"), "{err}");
+        assert!(err.contains("better low"), "{err}");
+        assert!(parse_thresholds_file("[max]\ngemm_bf16 = 900\n").is_err());
+        assert!(check_direction(Metric::LaunchLatency, false).is_ok());
+        assert!(check_direction(Metric::HbmCopy, true).is_ok());
     }
 
     #[test]

@@ -421,10 +421,10 @@ fn build_report(
                 return format!("GPU {} not fully tested ({})", g.index, c.status.label());
             }
             format!(
-                "GPU {} {} GB at {} GB/s",
+                "GPU {} {} GiB at {} GB/s",
                 g.index,
                 m.and_then(|m| m.tested_bytes)
-                    .map_or("-".into(), |b| format!("{:.1}", b as f64 / 1e9)),
+                    .map_or("-".into(), crate::report::text::gib),
                 m.and_then(|m| m.gb_per_s)
                     .map_or("-".into(), |r| format!("{r:.0}"))
             )
@@ -564,12 +564,12 @@ fn mismatch_check(run: &GpuRun, s: &MemtestSummary) -> Check {
     if run.verified == 0 {
         return Check::new(NAME, CheckStatus::Skip, "no memory was verified");
     }
-    let checked = run.verified as f64 / 1e9;
+    let checked = crate::report::text::gib(run.verified);
     if s.mismatches == 0 {
         return Check::new(
             NAME,
             CheckStatus::Pass,
-            format!("{checked:.1} GB read back and verified: no mismatch"),
+            format!("{checked} GiB read back and verified: no mismatch"),
         )
         .value(0, Some("words"))
         .threshold(0);
@@ -584,8 +584,8 @@ fn mismatch_check(run: &GpuRun, s: &MemtestSummary) -> Check {
         NAME,
         CheckStatus::Fail,
         format!(
-            "{} words did not hold what was written{first}",
-            s.mismatches
+            "{} did not hold what was written{first}",
+            crate::report::text::count(s.mismatches, "word")
         ),
     )
     .value(s.mismatches, Some("words"))

@@ -10,6 +10,7 @@ pub mod bundle;
 pub mod bench_verdict;
 pub mod burn;
 pub mod diag;
+pub mod check_types;
 pub mod health;
 pub mod list;
 pub mod memtest;
@@ -26,10 +27,11 @@ use crate::error::AppError;
 /// How a command's `--json` output is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OutputMode {
-    /// One JSON document.
+    /// One JSON document (`--json-lines`: any events, then the report as
+    /// one line with `"event":"report"`).
     Document,
-    /// JSON Lines: progress events, then the report as the last line
-    /// (`"event":"report"`), also when the command fails.
+    /// JSON Lines even with `--json`, its natural form (`monitor`'s
+    /// samples); an error is answered as one line, the report.
     Lines,
 }
 
@@ -39,10 +41,10 @@ pub const COMMANDS: &[(&str, OutputMode)] = &[
     ("list", OutputMode::Document),
     ("probe", OutputMode::Document),
     ("health", OutputMode::Document),
-    ("burn", OutputMode::Lines),
+    ("burn", OutputMode::Document),
     ("bench", OutputMode::Document),
     ("p2p", OutputMode::Document),
-    ("memtest", OutputMode::Lines),
+    ("memtest", OutputMode::Document),
     ("monitor", OutputMode::Lines),
     ("diag", OutputMode::Document),
     ("completions", OutputMode::Document),

@@ -9,10 +9,14 @@
 pub mod interrupt;
 pub mod board;
 pub mod diag;
+pub mod glance;
 pub mod json;
 pub mod junit;
 pub mod progress;
+pub mod stream;
 pub mod table;
+pub mod text;
+pub mod values;
 
 use crate::device::{inventory::DriverInfo, Gpu};
 use crate::error::{AppError, ErrorKind};
@@ -22,17 +26,10 @@ use serde_json::Value;
 
 /// Bumped whenever a field is renamed, removed or changes type.
 /// 2: identity fields nullable, `serial` moved to the GPU, `simulated`.
-pub const SCHEMA_VERSION: u32 = 2;
-
-/// The JSON Schema of [`Report`], derived from the types, pretty-printed
-/// and newline-terminated (the form committed as `schema.json`).
-pub fn schema() -> String {
-    let schema = schemars::schema_for!(Report);
-    // Serializing a `serde_json::Value`-backed schema cannot fail.
-    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
-    text.push('\n');
-    text
-}
+/// 3: `--json` is one document for every command (burn's and memtest's
+/// events only with `--json-lines`, typed in `$defs/JsonLine`); floats
+/// rounded to 4 decimal places.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Verdict of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -78,7 +75,8 @@ pub struct Check {
     /// Stable machine name, e.g. `ecc_volatile_uncorrected`.
     pub name: String,
     pub status: CheckStatus,
-    /// What was measured (number, string or bool); null when nothing was.
+    /// What was measured; null when nothing was. One type per check name
+    /// (`commands::check_types`, stated in the schema).
     pub value: Option<Value>,
     pub unit: Option<String>,
     /// The limit the value was judged against, when there is one.
@@ -223,14 +221,17 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             fails.push(format!("{name} (not verified: {})", why_unverified(c)));
         }
     }
-    for c in checks {
-        if c.status == CheckStatus::Skip
-            && c.unverified
-            && !required.checks.contains(&c.name.as_str())
-        {
-            warns.push(format!("{} (not verified: {})", c.name, why_unverified(c)));
-        }
-    }
+    // Refused readings of checks health does not rest on: named in a WARN,
+    // only counted beside a FAIL (the required ones are what matter there).
+    let refused: Vec<String> = checks
+        .iter()
+        .filter(|c| {
+            c.status == CheckStatus::Skip
+                && c.unverified
+                && !required.checks.contains(&c.name.as_str())
+        })
+        .map(|c| format!("{} (not verified: {})", c.name, why_unverified(c)))
+        .collect();
     if checks.iter().all(|c| c.status == CheckStatus::Skip) {
         warns.push("every check skipped".into());
     } else if !required.checks.is_empty()
@@ -252,11 +253,22 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
     let permission = fails
         .iter()
         .chain(&warns)
+        .chain(&refused)
         .any(|m| m.contains("no permission"));
     let (status, what) = if !fails.is_empty() {
-        (CheckStatus::Fail, [fails, warns].concat())
-    } else if !warns.is_empty() {
-        (CheckStatus::Warn, warns)
+        let why = if refused.iter().all(|m| m.contains("no permission")) {
+            " (no permission)"
+        } else {
+            ""
+        };
+        let others = match refused.len() {
+            0 => vec![],
+            1 => vec![format!("1 other check not verified{why}")],
+            n => vec![format!("{n} other checks not verified{why}")],
+        };
+        (CheckStatus::Fail, [fails, warns, others].concat())
+    } else if !warns.is_empty() || !refused.is_empty() {
+        (CheckStatus::Warn, [refused, warns].concat())
     } else {
         return None;
     };
@@ -658,8 +670,8 @@ pub type HostChecks = Vec<Check>;
 /// Everything a command has to say.
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Report {
-    /// `report` on the last line of `burn --json`'s JSON Lines stream;
-    /// absent elsewhere.
+    /// `report` on the last line of a `--json-lines` stream (and of
+    /// `monitor --json`); absent in a `--json` document.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub event: Option<&'static str>,
     pub schema_version: u32,

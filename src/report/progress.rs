@@ -1,10 +1,12 @@
 //! Live progress of long runs: one line per GPU on stderr (indicatif, only
-//! on a terminal), or JSON Lines progress events on stdout with `--json`.
+//! on a terminal), or JSON Lines progress events on stdout with
+//! `--json-lines` (`--json` prints only the report).
 //!
 //! Commands emit [`ProgressEvent`]s into a [`ProgressSink`]; they never
 //! decide how progress looks.
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
+use schemars::JsonSchema;
 use serde::Serialize;
 
 /// Longest progress line: the bar's prefix, elapsed time and bar take
@@ -15,10 +17,12 @@ const BAR_COLUMNS: usize = 24;
 use std::io::Write;
 use std::sync::Mutex;
 
-/// One GPU's state at one moment of a run.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// One GPU's state at one moment of a run (`"event":"progress"`, `burn`
+/// and `memtest` with `--json-lines`).
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct ProgressEvent {
     /// Always `progress`.
+    #[schemars(extend("const" = "progress"))]
     pub event: &'static str,
     pub gpu: u32,
     pub elapsed_s: f64,
@@ -37,9 +41,10 @@ pub struct ProgressEvent {
 }
 
 /// `memtest`: one pattern finished on one GPU (`"event":"pattern"`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct PatternEvent {
     /// Always `pattern`.
+    #[schemars(extend("const" = "pattern"))]
     pub event: &'static str,
     pub gpu: u32,
     pub elapsed_s: f64,
@@ -71,7 +76,7 @@ impl ProgressSink for Silent {
     fn update(&self, _event: &ProgressEvent) {}
 }
 
-/// JSON Lines on stdout, one object per event.
+/// JSON Lines on stdout, one object per event (`--json-lines`).
 pub struct JsonLines;
 
 impl ProgressSink for JsonLines {
@@ -85,7 +90,7 @@ impl ProgressSink for JsonLines {
 }
 
 fn json_line(event: &impl Serialize) {
-    if let Ok(line) = serde_json::to_string(event) {
+    if let Some(line) = super::json::event_line(event) {
         let mut out = std::io::stdout().lock();
         // A closed pipe is not an error; the report write will see it too.
         let _ = writeln!(out, "{line}").and_then(|_| out.flush());

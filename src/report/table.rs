@@ -74,9 +74,13 @@ pub fn render(report: &Report, opts: &Options) -> String {
         out.push_str(&format!("error: {}\n", err.message));
         return out;
     }
-    if report.simulated {
+    // monitor said it before its stream, on every header.
+    if report.simulated && report.command != "monitor" {
         out.push_str(&flow(&[SIMULATED_LINE.to_string()], "", "  ", opts.width));
         out.push('\n');
+    }
+    if let Some(line) = super::glance::driver_line(report) {
+        out.push_str(&flow(&[line], "", "  ", opts.width));
     }
     if report.gpus.iter().any(|g| g.details.is_some()) {
         out.push_str(&details(&report.gpus, opts));
@@ -109,6 +113,9 @@ pub fn render(report: &Report, opts: &Options) -> String {
         // p2p's verdict matrix is its overview (its GPUs carry no checks).
         if !has_section && report.p2p.is_none() {
             out.push_str(&overview(report, opts));
+            for (head, fields) in super::glance::numbers(report) {
+                out.push_str(&flow(&fields, &head, &" ".repeat(len(&head)), opts.width));
+            }
             out.push('\n');
         }
         out.push_str(&problems(report, opts));
@@ -595,6 +602,7 @@ fn problems(report: &Report, opts: &Options) -> String {
         .count();
     let mut out = String::new();
     let indent = "      ";
+    let mut said = std::collections::HashSet::new();
     for (who, c) in &rows {
         if c.status == CheckStatus::Skip && !opts.verbose {
             continue;
@@ -624,7 +632,13 @@ fn problems(report: &Report, opts: &Options) -> String {
             opts.width,
         ));
         if let Some(r) = &c.remedy {
-            out.push_str(&flow(&[format!("remedy: {r}")], indent, indent, opts.width));
+            // A remedy shared by several checks is said once per GPU.
+            let line = if said.insert((who.as_str(), r.as_str())) {
+                format!("remedy: {r}")
+            } else {
+                "remedy: as above".to_string()
+            };
+            out.push_str(&flow(&[line], indent, indent, opts.width));
         }
     }
     if skipped > 0 && !opts.verbose {
@@ -1069,8 +1083,8 @@ mod tests {
     #[test]
     fn a_long_field_on_an_empty_first_line_wraps_within_width() {
         // The summary's case: no lead, continuation lines indented.
-        let long = "memtest FAIL: GPU 1 (memory_errors): GPU 0 83.3 GB at 2900 GB/s, \
-                    GPU 1 83.3 GB at 2900 GB/s"
+        let long = "memtest FAIL: GPU 1 (memory_errors): GPU 0 83.3 GiB at 2900 GB/s, \
+                    GPU 1 83.3 GiB at 2900 GB/s"
             .to_string();
         let out = flow(std::slice::from_ref(&long), "", "  ", 40);
         assert!(out.lines().all(|l| len(l) <= 40), "{out}");

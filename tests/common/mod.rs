@@ -13,13 +13,19 @@ use std::sync::OnceLock;
 
 /// Environment variables that change what gpuctl sees; removed from every
 /// run unless the test sets them itself.
-const AMBIENT_ENV: [&str; 5] = [
+const AMBIENT_ENV: [&str; 7] = [
     "CUDA_VISIBLE_DEVICES",
     "CUDA_DEVICE_ORDER",
     "NO_COLOR",
     "COLUMNS",
     "TERM",
+    "GPUCTL_CONFIG",
+    "XDG_CONFIG_HOME",
 ];
+
+/// The user config dir every test run sees unless it sets its own: absent,
+/// so a developer's `~/.config/gpuctl/config.toml` never leaks in.
+pub const NO_USER_CONFIG: &str = "/nonexistent/gpuctl-tests-config";
 
 /// UUIDs and bus ids of the `two_h100` fixture (and the fixtures derived
 /// from it). NVML index 0 has CUDA rank 1; NVML index 1 has CUDA rank 0.
@@ -47,6 +53,7 @@ pub fn gpuctl_cmd(fixture: &str) -> Command {
     for var in AMBIENT_ENV {
         cmd.env_remove(var);
     }
+    cmd.env("XDG_CONFIG_HOME", NO_USER_CONFIG);
     cmd
 }
 
@@ -150,6 +157,64 @@ pub fn assert_valid(instance: &Value) {
     );
 }
 
+fn line_validator() -> &'static jsonschema::Validator {
+    static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
+    VALIDATOR.get_or_init(|| {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/report/schema.json");
+        let text = std::fs::read_to_string(&path).expect("schema.json is readable");
+        let schema: Value = serde_json::from_str(&text).expect("schema.json is JSON");
+        let line = serde_json::json!({
+            "$schema": schema["$schema"],
+            "$ref": "#/$defs/JsonLine",
+            "$defs": schema["$defs"],
+        });
+        jsonschema::validator_for(&line).expect("$defs/JsonLine is a valid JSON Schema")
+    })
+}
+
+/// Panics unless `line` (one line of a `--json-lines` stream: an event or
+/// the report) matches `$defs/JsonLine` of the schema, and prints no float
+/// in exponent form.
+pub fn assert_valid_line(line: &str) {
+    let value: Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("line is not JSON ({e}): {line}"));
+    let errors: Vec<String> = line_validator()
+        .iter_errors(&value)
+        .map(|e| format!("at '{}': {e}", e.instance_path()))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "line does not match $defs/JsonLine:\n{}\n{line}",
+        errors.join("\n")
+    );
+    assert_no_exponent(line);
+}
+
+/// Panics if a small number in the JSON `text` is printed in exponent form
+/// (`4e-07`): every float is rounded to plain decimals. (An absurd reading
+/// such as `1e+300` keeps its only faithful form.)
+pub fn assert_no_exponent(text: &str) {
+    let bytes = text.as_bytes();
+    let mut in_string = false;
+    let mut escaped = false;
+    for (i, &b) in bytes.iter().enumerate() {
+        match b {
+            _ if escaped => escaped = false,
+            b'\\' if in_string => escaped = true,
+            b'"' => in_string = !in_string,
+            b'e' | b'E'
+                if !in_string
+                    && i > 0
+                    && bytes[i - 1].is_ascii_digit()
+                    && bytes.get(i + 1) == Some(&b'-') =>
+            {
+                panic!("a number in exponent form at byte {i}: {text}")
+            }
+            _ => {}
+        }
+    }
+}
+
 /// Parses one JSON report: exactly one document, schema-valid, and
 /// deserializable into the typed mirror without unknown fields.
 pub fn parse_report(stdout: &str) -> Report {
@@ -160,10 +225,11 @@ pub fn parse_report(stdout: &str) -> Report {
     let value: Value = serde_json::from_str(stdout)
         .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{stdout}"));
     assert_valid(&value);
+    assert_no_exponent(stdout);
     let report: Report = serde_json::from_value(value.clone())
         .unwrap_or_else(|e| panic!("report does not match the typed mirror ({e}):\n{stdout}"));
     // Invariants every report keeps.
-    assert_eq!(report.schema_version, 2);
+    assert_eq!(report.schema_version, 3);
     // Every test runs on the simulated backend, and every report must say so.
     assert!(report.simulated, "a simulated run not marked simulated");
     assert_eq!(report.tool.name, "gpuctl");
@@ -188,7 +254,7 @@ pub fn parse_report(stdout: &str) -> Report {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Report {
-    /// `report` on the last line of `burn --json`; absent elsewhere.
+    /// `report` on the last line of `--json-lines`; absent with `--json`.
     #[serde(default)]
     pub event: Option<String>,
     pub schema_version: u32,
@@ -668,6 +734,7 @@ pub fn gpuctl_process(fixture: &str) -> std::process::Command {
     for var in AMBIENT_ENV {
         cmd.env_remove(var);
     }
+    cmd.env("XDG_CONFIG_HOME", NO_USER_CONFIG);
     cmd
 }
 

@@ -15,7 +15,7 @@ from common import *  # noqa: E402,F401,F403
 
 
 def burn_json(*args, timeout=300):
-    code, out, err, secs = gpuctl("burn", "-i", "0", "--json", *args, timeout=timeout)
+    code, out, err, secs = gpuctl("burn", "-i", "0", "--json-lines", *args, timeout=timeout)
     lines = []
     for line in out.splitlines():
         try:
@@ -51,7 +51,7 @@ for engine in ["cublas", "builtin"]:
 # fails only that one.
 n_gpus = len(smi_query(["index"]))
 if n_gpus > 1:
-    code, out, err, secs = gpuctl("burn", "-d", "15s", "--json", "--inject-fault", "1", timeout=300)
+    code, out, err, secs = gpuctl("burn", "-d", "15s", "--json-lines", "--inject-fault", "1", timeout=300)
     lines = [json.loads(l) for l in out.splitlines() if l.strip()]
     report = lines[-1]
     equal(code, 1, f"{n_gpus} GPUs with a fault injected into GPU 1: exit code ({report['summary']})")
@@ -68,7 +68,7 @@ if n_gpus > 1:
               f"mismatches {b['mismatched_products']}, checksum {b['reference_checksum']}")
 
 # Ctrl-C: stop within 2 s, exit 130, partial report as the last line.
-p = subprocess.Popen([GPUCTL, "burn", "-i", "0", "-d", "10m", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+p = subprocess.Popen([GPUCTL, "burn", "-i", "0", "-d", "10m", "--json-lines"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 time.sleep(12)
 sent = time.perf_counter()
 p.send_signal(signal.SIGINT)

@@ -21,7 +21,7 @@ ENGINES = ["cublas", "builtin"]
 
 
 def burn(*args, timeout=180):
-    code, out, err, secs = gpuctl("burn", "-i", "0", "--json", *args, timeout=timeout)
+    code, out, err, secs = gpuctl("burn", "-i", "0", "--json-lines", *args, timeout=timeout)
     report = {}
     for line in out.splitlines():
         try:

@@ -50,7 +50,7 @@ def report_of(stdout):
 
 
 def memtest(*args, timeout=300, keep=None):
-    code, out, err, secs = gpuctl("memtest", "-i", "0", "--json", *args, timeout=timeout)
+    code, out, err, secs = gpuctl("memtest", "-i", "0", "--json-lines", *args, timeout=timeout)
     if keep and os.environ.get("OUT"):
         with open(os.path.join(os.environ["OUT"], keep), "w") as f:
             f.write(out)
@@ -133,7 +133,7 @@ def main():
         holder.wait()
 
     # Ctrl-C: stop within 2 s, wiped partial report, exit 130.
-    p = subprocess.Popen([GPUCTL, "memtest", "-i", "0", "--json", "--duration", "60s"],
+    p = subprocess.Popen([GPUCTL, "memtest", "-i", "0", "--json-lines", "--duration", "60s"],
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     time.sleep(8)
     t0 = time.perf_counter()

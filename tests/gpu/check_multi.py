@@ -99,7 +99,7 @@ if ONLY == "scaling":
 
 # --- burn: per-GPU throughput alone and all together -------------------------
 def burn(env=None, secs="10s"):
-    code, out, err, _ = gpuctl("burn", "-d", secs, "--json", env=env, timeout=300)
+    code, out, err, _ = gpuctl("burn", "-d", secs, "--json-lines", env=env, timeout=300)
     rep = last_json_line(out)
     rates = {g["index"]: (g.get("burn") or {}).get("tflops_median") for g in rep["gpus"]} if rep else {}
     return code, rates
@@ -113,7 +113,7 @@ if alone.get(0) and all(together.values()):
     check(worst / alone[0] >= 0.97, f"burn: per-GPU throughput together >= 0.97x alone ({worst/alone[0]:.3f})")
 
 # --- memtest and bench on every GPU at once ----------------------------------
-code, out, err, secs = gpuctl("memtest", "--patterns", "zeros-ones,address", "--json", timeout=300)
+code, out, err, secs = gpuctl("memtest", "--patterns", "zeros-ones,address", "--json-lines", timeout=300)
 rep = last_json_line(out) if out else None
 check(code == 0 and rep and rep["outcome"] == "pass", f"memtest on {n} GPUs passes ({secs:.1f} s)", f"{code} {err[-300:]}")
 code, doc, err, secs = gpuctl_json("bench", "--quick", timeout=300)

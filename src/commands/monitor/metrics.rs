@@ -480,6 +480,16 @@ pub fn render_openmetrics(
             (MetricNames::Dcgm, _, None) => {}
         }
     }
+    if samples.iter().any(|s| s.simulated) {
+        // Per GPU, with the same labels as every other series.
+        let family = gauge_family();
+        for (s, l) in samples.iter().zip(&label_sets) {
+            family
+                .get_or_create(l)
+                .set(if s.simulated { 1.0 } else { 0.0 });
+        }
+        registry.register(SIMULATED.0, SIMULATED.1.trim_end_matches('.'), family);
+    }
     if let Some(failures) = textfile_failures {
         let family: Family<Labels, Counter<f64, AtomicU64>> = Family::default();
         let host = vec![(host_label(names).to_string(), hostname.to_string())];
@@ -520,6 +530,12 @@ pub fn render_stopped(samples: &[GpuSample], names: MetricNames, hostname: &str)
     let _ = encode(&mut out, &registry);
     out
 }
+
+/// Exposed (as 1) only on the simulated backend.
+pub const SIMULATED: (&str, &str) = (
+    "gpuctl_simulated",
+    "1 when the GPUs are simulated (GPUCTL_SIMULATE): not real hardware.",
+);
 
 /// OpenMetrics text as the Prometheus text format 0.0.4: counter families
 /// take their samples' `_total` name, and `# EOF` goes.

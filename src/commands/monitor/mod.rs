@@ -137,7 +137,7 @@ pub fn run(
         .clone();
     let style = if global.format() == crate::cli::Format::Json {
         Style::Json
-    } else if args.csv {
+    } else if args.csv || global.format() == crate::cli::Format::Csv {
         Style::Csv
     } else {
         Style::Table
@@ -693,6 +693,7 @@ pub const CSV_COLUMNS: &[&str] = &[
     "xid_count",
     "processes",
     "error",
+    "simulated",
 ];
 
 fn csv_header() -> String {
@@ -741,6 +742,7 @@ fn csv_row(s: &GpuSample) -> String {
         s.xid_count.to_string(),
         opt(s.processes.as_ref().map(Vec::len)),
         s.error.clone().unwrap_or_default(),
+        u8::from(s.simulated).to_string(),
     ];
     fields
         .iter()
@@ -749,26 +751,30 @@ fn csv_row(s: &GpuSample) -> String {
         .join(",")
 }
 
-/// Column titles and units, like `nvidia-smi dmon`.
-fn table_header() -> [String; 2] {
-    [
+/// Column titles and units, like `nvidia-smi dmon`, within 80 columns;
+/// on the simulated backend the banner first, every time.
+fn table_header() -> Vec<String> {
+    let banner =
+        crate::device::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
+    let titles = [
         format!(
-            "# {:>3} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>7} {:>7} {:>6} {:>6} {:>4} {:>4}  {}",
-            "gpu", "pwr", "gtemp", "mtemp", "sm", "mem", "sm%", "mem%", "fbused", "fbfree", "rxpci", "txpci", "xid", "hlth", "state"
+            "# {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",
+            "gpu", "pwr", "gtmp", "mtmp", "sm", "mem", "sm%", "mem%", "fbuse", "fbfre", "rxpci", "txpci", "xid", "hlth", "state"
         ),
         format!(
-            "# {:>3} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>7} {:>7} {:>6} {:>6} {:>4} {:>4}  {}",
-            "Idx", "W", "C", "C", "MHz", "MHz", "%", "%", "MiB", "MiB", "MB/s", "MB/s", "", "", ""
+            "# {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",
+            "Idx", "W", "C", "C", "MHz", "MHz", "%", "%", "GiB", "GiB", "GB/s", "GB/s", "", "", ""
         )
         .trim_end()
         .to_string(),
-    ]
+    ];
+    banner.into_iter().chain(titles).collect()
 }
 
 fn table_row(s: &GpuSample) -> String {
     let dash = |v: String| if v.is_empty() { "-".to_string() } else { v };
-    let mib = |b: Option<u64>| dash(opt(b.map(|x| x / 1_048_576)));
-    let mbs = |b: Option<f64>| dash(opt_f(b.map(|x| x / 1e6), 0));
+    let gib = |b: Option<u64>| dash(opt_f(b.map(|x| x as f64 / (1u64 << 30) as f64), 1));
+    let gbs = |b: Option<f64>| dash(opt_f(b.map(|x| x / 1e9), 1));
     let state = match (&s.error, s.up) {
         (_, true) if s.clock_events.iter().any(|c| c != "gpu_idle") => {
             format!("up [{}]", s.clock_events.join(","))
@@ -778,7 +784,7 @@ fn table_row(s: &GpuSample) -> String {
         (None, false) => "DOWN".to_string(),
     };
     format!(
-        "  {:>3} {:>6} {:>5} {:>5} {:>5} {:>5} {:>4} {:>4} {:>7} {:>7} {:>6} {:>6} {:>4} {:>4}  {}",
+        "  {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",
         s.gpu,
         dash(opt_f(s.power_w, 1)),
         dash(opt(s.temperature_gpu_c)),
@@ -787,10 +793,10 @@ fn table_row(s: &GpuSample) -> String {
         dash(opt(s.memory_clock_mhz)),
         dash(opt(s.utilization_gpu_pct)),
         dash(opt(s.utilization_memory_pct)),
-        mib(s.memory_used_bytes),
-        mib(s.memory_free_bytes),
-        mbs(s.pcie_rx_bytes_per_s),
-        mbs(s.pcie_tx_bytes_per_s),
+        gib(s.memory_used_bytes),
+        gib(s.memory_free_bytes),
+        gbs(s.pcie_rx_bytes_per_s),
+        gbs(s.pcie_tx_bytes_per_s),
         s.xid_count,
         if !s.up {
             "-"

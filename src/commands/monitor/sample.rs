@@ -60,6 +60,8 @@ pub struct GpuSample {
     pub uuid: String,
     pub pci_bus_id: String,
     pub model: String,
+    /// True on the simulated backend (`GPUCTL_SIMULATE`): not real hardware.
+    pub simulated: bool,
     /// The last read succeeded.
     pub up: bool,
     /// Why not, when down.
@@ -150,6 +152,7 @@ impl GpuSample {
             uuid: id.uuid.clone(),
             pci_bus_id: id.pci_bus_id.clone(),
             model: id.model.clone(),
+            simulated: crate::device::simulated(),
             breaker: "closed",
             ..Self::default()
         }

@@ -1,0 +1,64 @@
+//! The JSON Schema of everything gpuctl prints as JSON: the report (the
+//! root of the schema) and, under `$defs/JsonLine`, any one line of a
+//! `--json-lines` stream (an event, or the report as the last line).
+
+use super::progress::{PatternEvent, ProgressEvent};
+use super::values::{self, CheckType};
+use super::Report;
+use schemars::JsonSchema;
+
+/// One line of `--json-lines`: `burn`'s and `memtest`'s events as they
+/// happen, then the report (`"event":"report"`) as the last line. Told
+/// apart by `event`.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // Only its schema is used.
+pub enum JsonLine {
+    /// `"event":"progress"`: one GPU's state (burn, memtest).
+    Progress(ProgressEvent),
+    /// `"event":"pattern"`: one memtest pattern finished on one GPU.
+    Pattern(PatternEvent),
+    /// `"event":"report"`: the last line, the same report `--json` prints.
+    Report(Box<Report>),
+}
+
+/// Name of the JSON Lines definition in the schema's `$defs`.
+pub const JSON_LINE_DEF: &str = "JsonLine";
+
+/// The JSON Schema of [`Report`] with [`JsonLine`] among its `$defs` and
+/// each check's value type from `checks` ([`values::constrain`]),
+/// pretty-printed and newline-terminated (the form committed as
+/// `schema.json`; `commands::check_types::schema` passes every check).
+pub fn schema_with(checks: &[CheckType]) -> String {
+    let mut generator = schemars::SchemaGenerator::default();
+    // Registers JsonLine (and the events) as definitions of the root.
+    let _ = generator.subschema_for::<JsonLine>();
+    let mut schema = generator.into_root_schema_for::<Report>().to_value();
+    values::constrain(&mut schema, checks);
+    // Serializing a `serde_json::Value` cannot fail.
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_type_is_in_the_schema() {
+        let schema: serde_json::Value = serde_json::from_str(&schema_with(&[])).unwrap();
+        let defs = &schema["$defs"];
+        for name in [JSON_LINE_DEF, "ProgressEvent", "PatternEvent", "Report"] {
+            assert!(defs.get(name).is_some(), "$defs lacks {name}");
+        }
+        for (def, event) in [("ProgressEvent", "progress"), ("PatternEvent", "pattern")] {
+            assert_eq!(
+                defs[def]["properties"]["event"]["const"], event,
+                "{def}'s event is a constant"
+            );
+        }
+        // The root is still the report `--json` prints.
+        assert_eq!(schema["title"], "Report");
+    }
+}
