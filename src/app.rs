@@ -272,7 +272,10 @@ fn stops_on_signal(command: &Command) -> Option<&'static str> {
 /// The report the signal watchdog prints if a stuck run cannot report.
 fn render_fallback(name: &str, format: Format, lines: bool) -> Vec<u8> {
     let report = crate::report::interrupt::fallback(name);
-    match (format, lines || commands::output_mode(name) == commands::OutputMode::Lines) {
+    match (
+        format,
+        lines || commands::output_mode(name) == commands::OutputMode::Lines,
+    ) {
         (Format::Json, true) => json::render_line(&Report {
             event: Some("report"),
             ..report

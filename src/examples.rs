@@ -73,6 +73,16 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "diag",
+        &[
+            ("gpuctl diag --level 1", "node acceptance in seconds: health without compute, the NVSwitch fabric"),
+            (
+                "gpuctl diag --level 2 --burn-duration 1m --json > diag.json",
+                "the 2-minute level with a shorter burn, one JSON document with a section per phase",
+            ),
+        ],
+    ),
+    (
         "schema",
         &[("gpuctl schema > gpuctl.schema.json", "the JSON Schema of every --json report and --json-lines line")],
     ),

@@ -325,7 +325,10 @@ fn every_man_page_has_examples_that_run() {
             let mut args: Vec<String> = line.split_whitespace().skip(1).map(String::from).collect();
             assert!(line.starts_with("gpuctl "), "{example}");
             for i in 1..args.len() {
-                if matches!(args[i - 1].as_str(), "-d" | "--duration" | "--interval") {
+                if matches!(
+                    args[i - 1].as_str(),
+                    "-d" | "--duration" | "--interval" | "--burn-duration"
+                ) {
                     args[i] = "300ms".into();
                 }
             }

@@ -6,11 +6,11 @@
 
 pub mod bench;
 pub mod bench_gate;
-pub mod bundle;
 pub mod bench_verdict;
+pub mod bundle;
 pub mod burn;
-pub mod diag;
 pub mod check_types;
+pub mod diag;
 pub mod health;
 pub mod list;
 pub mod memtest;

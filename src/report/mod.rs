@@ -6,10 +6,10 @@
 //! types ([`schema`]); `schema.json` beside this file is the committed copy
 //! (`gpuctl schema` prints it, a test checks it is current).
 
-pub mod interrupt;
 pub mod board;
 pub mod diag;
 pub mod glance;
+pub mod interrupt;
 pub mod json;
 pub mod junit;
 pub mod progress;

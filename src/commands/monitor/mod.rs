@@ -19,8 +19,8 @@
 pub mod metrics;
 pub mod sample;
 mod serve;
-mod textfile;
 mod stale;
+mod textfile;
 
 use self::sample::{Breaker, GpuId, GpuSample, Previous, RawReadings};
 use super::Selected;
