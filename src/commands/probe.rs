@@ -9,7 +9,6 @@ use super::Selected;
 use crate::checks::basic;
 use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::device::inventory::Enumerate;
-use crate::device::{QueryError, Reading};
 use crate::error::AppError;
 use crate::exit;
 use crate::report::{CheckStatus, GpuReport, Outcome, Report, Required};
@@ -104,26 +103,15 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                 scope.spawn(move || {
                     let mut checks = vec![basic::on_bus(gpu.lost.as_deref())];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
-                        // Independent driver round trips of about a
-                        // millisecond each: overlap them.
-                        let i = gpu.index;
-                        let (ecc, remap, temp, slowdown) = std::thread::scope(|inner| {
-                            let counters = inner.spawn(|| api.probe_counters(i));
-                            let slowdown = inner.spawn(|| api.slowdown_threshold(i));
-                            let temp = api.temperature_gpu(i);
-                            let (ecc, remap) =
-                                counters.join().unwrap_or_else(|_| (panicked(), panicked()));
-                            (
-                                ecc,
-                                remap,
-                                temp,
-                                slowdown.join().unwrap_or_else(|_| panicked()),
-                            )
-                        });
+                        // One thread per GPU (this one): its verdict reads
+                        // one after another on one handle, not a thread
+                        // per reading each fetching the handle again.
+                        let r = api.probe_readings(gpu.index);
                         crate::trace::mark("probe: counters and temperature read");
-                        let temperature = basic::temperature_below_slowdown(&temp, &slowdown);
-                        checks.push(basic::ecc_volatile_uncorrected(&ecc));
-                        checks.push(basic::row_remap_failure(&remap));
+                        let temperature =
+                            basic::temperature_below_slowdown(&r.temperature_gpu_c, &r.slowdown_c);
+                        checks.push(basic::ecc_volatile_uncorrected(&r.ecc_volatile_uncorrected));
+                        checks.push(basic::row_remap_failure(&r.row_remap));
                         checks.push(temperature);
                     }
                     match cuda {
@@ -199,9 +187,4 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         report.summary = format!("unhealthy: {}", failing.join("; "));
     }
     Ok(report)
-}
-
-/// The reading of a reader thread that panicked.
-fn panicked<T>() -> Reading<T> {
-    Reading::err(QueryError::Failed("reader thread panicked".into()))
 }

@@ -535,6 +535,10 @@ impl NvmlApi for SimNvml {
         }
     }
 
+    fn probe_readings(&self, index: u32) -> ProbeReadings {
+        super::probe_readings_from(self, index)
+    }
+
     fn error_counters(&self, index: u32) -> ErrorCounters {
         match self.read(index, "error_counters") {
             Ok(gpu) => {
