@@ -584,3 +584,39 @@ pub struct SelfTestOutcome {
     /// Wall time including context creation and module load, milliseconds.
     pub total_ms: f64,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(power: Option<f64>, source: PowerSource) -> Telemetry {
+        Telemetry {
+            power_draw_w: power.map_or_else(Reading::default, Reading::Value),
+            power_source: source,
+            ..Telemetry::default()
+        }
+    }
+
+    #[test]
+    fn power_source_is_instant_only_when_every_powered_sample_was() {
+        use PowerSource::{Average, Instant};
+        let all_instant = [sample(Some(700.0), Instant), sample(Some(690.0), Instant)];
+        assert_eq!(PowerSource::of_samples(&all_instant), Some(Instant));
+        let mixed = [sample(Some(700.0), Instant), sample(Some(690.0), Average)];
+        assert_eq!(PowerSource::of_samples(&mixed), Some(Average));
+        // A sample without a power reading says nothing about the figures.
+        let unpowered = [sample(Some(700.0), Instant), sample(None, Average)];
+        assert_eq!(PowerSource::of_samples(&unpowered), Some(Instant));
+        assert_eq!(PowerSource::of_samples(&[sample(None, Instant)]), None);
+        assert_eq!(PowerSource::of_samples(&[]), None);
+    }
+
+    #[test]
+    fn telemetry_without_a_power_source_reads_as_the_average() {
+        let t: Telemetry = serde_json::from_str(r#"{"power_draw_w": 70.0}"#).unwrap();
+        assert_eq!(t.power_source, PowerSource::Average);
+        let t: Telemetry =
+            serde_json::from_str(r#"{"power_draw_w": 70.0, "power_source": "instant"}"#).unwrap();
+        assert_eq!(t.power_source, PowerSource::Instant);
+    }
+}
