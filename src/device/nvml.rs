@@ -12,7 +12,8 @@ use super::p2p::{LinkKind, PairLink};
 use super::{
     ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
     NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, PowerSource,
-    ProbeReadings, QueryError, Reading, RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidEvent,
+    ProbeReadings, QueryError, Reading, RetiredPages, RowRemap, Telemetry, TemperatureThresholds,
+    XidEvent,
 };
 use nvml_wrapper::bitmasks::event::EventTypes;
 use nvml_wrapper::enum_wrappers::device::{

@@ -100,4 +100,3 @@ pub(super) fn power(device: &Device<'_>) -> (Reading<f64>, PowerSource) {
         ),
     }
 }
-
