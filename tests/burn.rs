@@ -1142,6 +1142,30 @@ fn dtype_is_reported() {
     }
 }
 
+#[test]
+fn power_source_says_which_nvml_reading_fed_the_power_figures() {
+    // GPU 0 has NVML's instantaneous power field, GPU 1 only the 1-second
+    // average (the field absent from the fixture: not supported).
+    let v = variant(|f| f["gpus"][0]["telemetry"]["power_source"] = json!("instant"));
+    let b = burn(v.path(), &[]);
+    assert_eq!(b.report.exit_code, 0, "{:#?}", b.report);
+    let source = |i| burn_of(b.report.gpu(i)).power_source.clone();
+    assert_eq!(source(0).as_deref(), Some("instant"));
+    assert_eq!(source(1).as_deref(), Some("average"));
+    assert!(burn_of(b.report.gpu(0)).power_peak_w.is_some());
+}
+
+#[test]
+fn power_source_is_null_without_a_power_reading() {
+    let v = variant(|f| {
+        f["gpus"][0]["telemetry"]["power_draw_w"] = json!({"error": "not_supported"});
+        f["gpus"][0]["telemetry"]["power_source"] = json!("instant");
+    });
+    let b = burn(v.path(), &[]);
+    assert_eq!(burn_of(b.report.gpu(0)).power_source, None);
+    assert_eq!(burn_of(b.report.gpu(0)).power_peak_w, None);
+}
+
 // ------------------------------------------------------------ environment
 
 #[test]

@@ -156,6 +156,28 @@ fn json_lines_are_samples_then_a_schema_valid_summary() {
 }
 
 #[test]
+fn samples_and_summary_say_which_power_reading_they_hold() {
+    // GPU 0 has NVML's instantaneous power field; GPU 1 only the average.
+    let v = with_monitor(|f| f["gpus"][0]["telemetry"]["power_source"] = json!("instant"));
+    let run = run(
+        v.path(),
+        &["monitor", "--json", "-c", "2", "--interval", "100ms"],
+    );
+    run.assert_code(0);
+    let lines = json_lines(&run.stdout);
+    for (gpu, source) in [(0, "instant"), (1, "average")] {
+        for s in samples_of(&lines, gpu) {
+            assert_eq!(s["power_source"], source, "{s}");
+        }
+    }
+    let report = summary(&run.stdout);
+    let source =
+        |i: usize| report.gpus[i].monitor.as_ref().expect("monitor")["power_source"].clone();
+    assert_eq!(source(0), "instant");
+    assert_eq!(source(1), "average");
+}
+
+#[test]
 fn a_hanging_gpu_is_reported_down_while_the_other_is_sampled_on_time() {
     let v = with_monitor(|f| {
         f["gpus"][0]["hang_ms"] = json!(60_000);

@@ -571,6 +571,7 @@ fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)> {
             .filter_map(|s| s.power_draw_w.get())
             .reduce(f64::max)
             .map(|p| (p * 10.0).round() / 10.0);
+        r.power_source = crate::device::PowerSource::of_samples(window.iter().copied());
         r.temperature_max_c = window
             .iter()
             .filter_map(|s| s.temperature_gpu_c.get())

@@ -13,7 +13,7 @@ use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };
 use crate::device::inventory::Enumerate;
-use crate::device::{ClockEvents, Gpu, QueryError, XidSeen};
+use crate::device::{ClockEvents, Gpu, PowerSource, QueryError, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Target, WorkError, Workload};
 use crate::report::progress::{ProgressEvent, ProgressSink};
@@ -383,6 +383,7 @@ fn summarize(
             .then(|| round1((1.0 - gemm_seconds / seconds) * 100.0)),
         power_avg_w: power_avg.map(round1),
         power_peak_w: powers.iter().map(|(_, p)| *p).reduce(f64::max).map(round1),
+        power_source: PowerSource::of_samples(run.samples.iter().map(|(_, s)| s)),
         seconds_to_power_plateau: power_avg.and_then(|avg| {
             powers
                 .iter()

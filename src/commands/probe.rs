@@ -9,7 +9,6 @@ use super::Selected;
 use crate::checks::{basic, healthy};
 use crate::cli::{GlobalArgs, ProbeArgs};
 use crate::device::inventory::Enumerate;
-use crate::device::{QueryError, Reading};
 use crate::error::AppError;
 use crate::exit;
 use crate::report::{CheckStatus, GpuReport, Outcome, Report, Required};
@@ -94,29 +93,17 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                 scope.spawn(move || {
                     let mut checks = vec![];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
-                        // Independent driver round trips of about a
-                        // millisecond each: overlap them.
-                        let i = gpu.index;
-                        let (ecc, remap, temp, slowdown) = std::thread::scope(|inner| {
-                            let counters = inner.spawn(|| api.probe_counters(i));
-                            let slowdown = inner.spawn(|| api.slowdown_threshold(i));
-                            let temp = api.temperature_gpu(i);
-                            let (ecc, remap) =
-                                counters.join().unwrap_or_else(|_| (panicked(), panicked()));
-                            (
-                                ecc,
-                                remap,
-                                temp,
-                                slowdown.join().unwrap_or_else(|_| panicked()),
-                            )
-                        });
+                        // One thread per GPU (this one): its verdict reads
+                        // one after another on one handle, not a thread
+                        // per reading each fetching the handle again.
+                        let r = api.probe_readings(gpu.index);
                         crate::trace::mark("probe: counters and temperature read");
                         checks = healthy::checks(&healthy::Readings {
                             lost: None,
-                            ecc_uncorrected: &ecc,
-                            row_remap: &remap,
-                            temperature: &temp,
-                            slowdown: &slowdown,
+                            ecc_uncorrected: &r.ecc_volatile_uncorrected,
+                            row_remap: &r.row_remap,
+                            temperature: &r.temperature_gpu_c,
+                            slowdown: &r.slowdown_c,
                         });
                     } else {
                         checks.push(basic::on_bus(gpu.lost.as_deref()));
@@ -188,9 +175,4 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         report.summary = format!("unhealthy: {}", failing.join("; "));
     }
     Ok(report)
-}
-
-/// The reading of a reader thread that panicked.
-fn panicked<T>() -> Reading<T> {
-    Reading::err(QueryError::Failed("reader thread panicked".into()))
 }

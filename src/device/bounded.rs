@@ -280,9 +280,9 @@ impl NvmlApi for BoundedNvml {
             .unwrap_or_else(Reading::err)
     }
 
-    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
-        self.gpu(index, "probe_counters", move |n| n.probe_counters(index))
-            .unwrap_or_else(|e| (Reading::err(e.clone()), Reading::err(e)))
+    fn probe_readings(&self, index: u32) -> ProbeReadings {
+        self.gpu(index, "probe_readings", move |n| n.probe_readings(index))
+            .unwrap_or_else(|e| ProbeReadings::error(&e))
     }
 
     fn slowdown_threshold(&self, index: u32) -> Reading<u32> {
@@ -543,6 +543,7 @@ pub(super) fn telemetry_error(e: QueryError) -> Telemetry {
         temperature_gpu_c: err(&e),
         temperature_memory_c: err(&e),
         power_draw_w: err(&e),
+        power_source: PowerSource::Average,
         sm_clock_mhz: err(&e),
         memory_clock_mhz: err(&e),
         clock_events: err(&e),

@@ -30,6 +30,7 @@ pub mod monitor;
 pub mod nvml;
 mod nvml_board;
 mod nvml_fabric;
+mod nvml_fields;
 pub mod p2p;
 pub mod select;
 pub mod sim;
@@ -111,15 +112,12 @@ pub trait NvmlApi: Send + Sync {
     fn temperature_gpu(&self, index: u32) -> Reading<u32> {
         self.telemetry(index).temperature_gpu_c
     }
-    /// Volatile uncorrectable ECC errors and the row-remap state: what
-    /// `probe` judges, in as few driver calls as the backend can manage.
-    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
-        let counters = self.error_counters(index);
-        (
-            counters.ecc_volatile.map(|e| e.uncorrected),
-            counters.row_remap,
-        )
-    }
+    /// Everything `probe` judges on one GPU (volatile uncorrectable ECC,
+    /// row remapping, temperature and its slowdown threshold), read one
+    /// after another right after one handle fetch, in as few driver calls
+    /// as the backend can manage. No default: a wrapper (`bounded`) that
+    /// forgot to forward it would fail every probe.
+    fn probe_readings(&self, index: u32) -> types::ProbeReadings;
     /// The slowdown threshold alone: cheap, for `probe`.
     fn slowdown_threshold(&self, index: u32) -> Reading<u32> {
         self.temperature_thresholds(index).slowdown_c
@@ -172,6 +170,20 @@ pub trait NvmlApi: Send + Sync {
     /// VBIOS, InfoROM, board part number and PCI ids (`list`, the RMA
     /// bundle). No default, for the reason `compute_processes` has none.
     fn board_identity(&self, index: u32) -> types::BoardIdentity;
+}
+
+/// [`NvmlApi::probe_readings`] composed from the general reads, for a
+/// backend whose reads cost nothing (the simulator): fixtures that hang or
+/// fail `error_counters`, `telemetry` or `temperature_thresholds` then
+/// reach the probe as they reach every other command.
+pub fn probe_readings_from(api: &dyn NvmlApi, index: u32) -> ProbeReadings {
+    let counters = api.error_counters(index);
+    ProbeReadings {
+        ecc_volatile_uncorrected: counters.ecc_volatile.map(|e| e.uncorrected),
+        row_remap: counters.row_remap,
+        temperature_gpu_c: api.temperature_gpu(index),
+        slowdown_c: api.slowdown_threshold(index),
+    }
 }
 
 /// A retained context ([`CudaApi::hold_context`]); released on drop.

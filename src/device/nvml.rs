@@ -11,8 +11,9 @@
 use super::p2p::{LinkKind, PairLink};
 use super::{
     ClockEvents, EccCounts, ErrorCounters, GpuProcess, MemoryInfo, MigInstance, MigMode,
-    NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, QueryError, Reading,
-    RetiredPages, RowRemap, Telemetry, TemperatureThresholds, XidLog,
+    NvLinkStatus, NvmlApi, NvmlDetails, NvmlIdentity, PcieLink, PowerLimits, PowerSource,
+    ProbeReadings, QueryError, Reading, RetiredPages, RowRemap, Telemetry, TemperatureThresholds,
+    XidLog,
 };
 use nvml_wrapper::enum_wrappers::device::{
     Clock, ComputeMode, EccCounter, MemoryError, P2pCapabilitiesIndex, P2pStatus, RetirementCause,
@@ -95,7 +96,7 @@ pub(super) fn reading<T>(r: Result<T, NvmlError>) -> Reading<T> {
     }
 }
 
-fn milliwatts(mw: u32) -> f64 {
+pub(super) fn milliwatts(mw: u32) -> f64 {
     f64::from(mw) / 1000.0
 }
 
@@ -266,51 +267,6 @@ fn memory_temperature(device: &Device<'_>) -> Result<u32, NvmlError> {
     }
 }
 
-/// A field value as an unsigned count.
-fn field_u64(value: SampleValue) -> Result<u64, NvmlError> {
-    match value {
-        SampleValue::U32(v) => Ok(u64::from(v)),
-        SampleValue::U64(v) => Ok(v),
-        SampleValue::I64(v) => u64::try_from(v).map_err(|_| NvmlError::NotSupported),
-        SampleValue::F64(v) if v >= 0.0 => Ok(v as u64),
-        SampleValue::F64(_) => Err(NvmlError::NotSupported),
-    }
-}
-
-/// Volatile uncorrectable ECC total and the four row-remap fields in one
-/// `nvmlDeviceGetFieldValues` call: each separate query is a driver round
-/// trip of about a millisecond, and the probe's budget is a few of them.
-fn probe_fields(device: &Device<'_>) -> Result<(Reading<u64>, Reading<RowRemap>), NvmlError> {
-    use nvml_wrapper::sys_exports::field_id::{
-        NVML_FI_DEV_ECC_DBE_VOL_TOTAL, NVML_FI_DEV_REMAPPED_COR, NVML_FI_DEV_REMAPPED_FAILURE,
-        NVML_FI_DEV_REMAPPED_PENDING, NVML_FI_DEV_REMAPPED_UNC,
-    };
-    let ids = [
-        NVML_FI_DEV_ECC_DBE_VOL_TOTAL,
-        NVML_FI_DEV_REMAPPED_COR,
-        NVML_FI_DEV_REMAPPED_UNC,
-        NVML_FI_DEV_REMAPPED_PENDING,
-        NVML_FI_DEV_REMAPPED_FAILURE,
-    ]
-    .map(FieldId);
-    let mut values = device
-        .field_values_for(&ids)?
-        .into_iter()
-        .map(|sample| sample.and_then(|s| s.value).and_then(field_u64));
-    let mut next = || values.next().unwrap_or(Err(NvmlError::NotSupported));
-    let ecc = reading(next());
-    let (cor, unc, pending, failure) = (next(), next(), next(), next());
-    let remap = reading((|| {
-        Ok(RowRemap {
-            correctable: cor?,
-            uncorrectable: unc?,
-            pending: pending? != 0,
-            failure: failure? != 0,
-        })
-    })());
-    Ok((ecc, remap))
-}
-
 fn ecc_counts(device: &Device<'_>, counter: EccCounter) -> Result<EccCounts, NvmlError> {
     Ok(EccCounts {
         corrected: device.total_ecc_errors(MemoryError::Corrected, counter)?,
@@ -319,7 +275,7 @@ fn ecc_counts(device: &Device<'_>, counter: EccCounter) -> Result<EccCounts, Nvm
 }
 
 /// `nvmlDeviceGetRemappedRows`: no safe wrapper in nvml-wrapper 0.13.
-fn row_remap(device: &Device<'_>) -> Result<RowRemap, NvmlError> {
+pub(super) fn row_remap(device: &Device<'_>) -> Result<RowRemap, NvmlError> {
     let sym = nvml_sym(device.nvml().lib().nvmlDeviceGetRemappedRows.as_ref())?;
     let (mut corr, mut unc, mut pending, mut failure): (c_uint, c_uint, c_uint, c_uint) =
         (0, 0, 0, 0);
@@ -538,6 +494,7 @@ impl NvmlApi for RealNvml {
                     temperature_gpu_c: Reading::err(e.clone()),
                     temperature_memory_c: Reading::err(e.clone()),
                     power_draw_w: Reading::err(e.clone()),
+                    power_source: PowerSource::Average,
                     sm_clock_mhz: Reading::err(e.clone()),
                     memory_clock_mhz: Reading::err(e.clone()),
                     clock_events: Reading::err(e.clone()),
@@ -548,6 +505,7 @@ impl NvmlApi for RealNvml {
             }
         };
         use crate::trace::timed;
+        let (power_draw_w, power_source) = timed("power", || super::nvml_fields::power(&device));
         Telemetry {
             temperature_gpu_c: timed("temperature", || {
                 reading(device.temperature(TemperatureSensor::Gpu))
@@ -555,7 +513,8 @@ impl NvmlApi for RealNvml {
             temperature_memory_c: timed("memory temperature", || {
                 reading(memory_temperature(&device))
             }),
-            power_draw_w: timed("power", || reading(device.power_usage().map(milliwatts))),
+            power_draw_w,
+            power_source,
             sm_clock_mhz: timed("sm clock", || reading(device.clock_info(Clock::SM))),
             memory_clock_mhz: timed("memory clock", || reading(device.clock_info(Clock::Memory))),
             clock_events: timed("clock events", || reading(clock_events(&device))),
@@ -578,22 +537,10 @@ impl NvmlApi for RealNvml {
         }
     }
 
-    fn probe_counters(&self, index: u32) -> (Reading<u64>, Reading<RowRemap>) {
+    fn probe_readings(&self, index: u32) -> ProbeReadings {
         match self.device(index) {
-            Ok(device) => crate::trace::timed("ecc and remap fields", || probe_fields(&device))
-                .unwrap_or_else(|_| {
-                    // Field values unavailable: the individual queries.
-                    (
-                        reading(
-                            device.total_ecc_errors(MemoryError::Uncorrected, EccCounter::Volatile),
-                        ),
-                        reading(row_remap(&device)),
-                    )
-                }),
-            Err(e) => {
-                let e = query_error(e);
-                (Reading::err(e.clone()), Reading::err(e))
-            }
+            Ok(device) => super::nvml_fields::probe_readings(&device),
+            Err(e) => ProbeReadings::error(&query_error(e)),
         }
     }
 

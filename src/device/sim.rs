@@ -53,10 +53,18 @@ pub struct Fixture {
     pub xids_delivered: Arc<Mutex<Vec<u32>>>,
 }
 
+thread_local! {
+    /// Set while a composed read (`probe_readings`) that already hung once
+    /// makes its parts' calls: one driver call hangs once.
+    static HUNG_ONCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
 /// Whether a simulated call with this name should hang: `calls` empty means
 /// every call.
 fn hangs(ms: u64, calls: &[String], call: &str) -> bool {
-    ms > 0 && (calls.is_empty() || calls.iter().any(|c| c == call))
+    ms > 0
+        && !HUNG_ONCE.with(std::cell::Cell::get)
+        && (calls.is_empty() || calls.iter().any(|c| c == call))
 }
 
 /// A driver library as the fixture describes it.
@@ -553,6 +561,21 @@ impl NvmlApi for SimNvml {
             Ok(gpu) => gpu.telemetry.clone(),
             Err(e) => super::bounded::telemetry_error(e),
         }
+    }
+
+    /// One call on the real backend: a hang injected on any read it
+    /// stands for blocks it once, not once per part.
+    fn probe_readings(&self, index: u32) -> ProbeReadings {
+        let parts = ["error_counters", "telemetry", "temperature_thresholds"];
+        if let Some(g) = self.0.gpus.get(index as usize) {
+            if parts.iter().any(|c| hangs(g.hang_ms, &g.hang_calls, c)) {
+                std::thread::sleep(Duration::from_millis(g.hang_ms));
+            }
+        }
+        HUNG_ONCE.with(|h| h.set(true));
+        let readings = super::probe_readings_from(self, index);
+        HUNG_ONCE.with(|h| h.set(false));
+        readings
     }
 
     fn error_counters(&self, index: u32) -> ErrorCounters {

@@ -5,6 +5,7 @@
 //! travels as data and becomes a SKIP, never a silent pass or a panic. The
 //! simulated backend deserializes these same types from a fixture file.
 
+use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// Why a single NVML or CUDA query gave no value.
@@ -414,6 +415,40 @@ impl ClockEvents {
     }
 }
 
+/// Which NVML power reading a figure comes from. On Ampere and later,
+/// NVML's power usage is a 1-second average, which smooths peaks and the
+/// time to plateau; `NVML_FI_DEV_POWER_INSTANT` is the instantaneous draw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerSource {
+    /// `NVML_FI_DEV_POWER_INSTANT` (field 186).
+    Instant,
+    /// `nvmlDeviceGetPowerUsage`: a 1-second average on Ampere and later.
+    #[default]
+    Average,
+}
+
+impl PowerSource {
+    /// The source of a figure drawn from two: instant only when both were.
+    pub fn merge(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (None, x) | (x, None) => x,
+            (Some(Self::Instant), Some(Self::Instant)) => Some(Self::Instant),
+            _ => Some(Self::Average),
+        }
+    }
+
+    /// The source of the power figures drawn from these samples (those
+    /// with a power reading); `None` when none has one.
+    pub fn of_samples<'a>(samples: impl IntoIterator<Item = &'a Telemetry>) -> Option<Self> {
+        samples
+            .into_iter()
+            .filter(|t| t.power_draw_w.get().is_some())
+            .map(|t| Some(t.power_source))
+            .fold(None, Self::merge)
+    }
+}
+
 /// Fast-changing sensors, sampled by `health`, `burn` and `monitor`.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -421,6 +456,9 @@ pub struct Telemetry {
     pub temperature_gpu_c: Reading<u32>,
     pub temperature_memory_c: Reading<u32>,
     pub power_draw_w: Reading<f64>,
+    /// Which NVML reading `power_draw_w` is: the instantaneous field where
+    /// the GPU has it, else the 1-second average (issue 21).
+    pub power_source: PowerSource,
     pub sm_clock_mhz: Reading<u32>,
     pub memory_clock_mhz: Reading<u32>,
     pub clock_events: Reading<ClockEvents>,
@@ -445,6 +483,28 @@ pub struct RowRemap {
     pub uncorrectable: u64,
     pub pending: bool,
     pub failure: bool,
+}
+
+/// What `probe` judges on one GPU, read one after another right after a
+/// single handle fetch (one thread per GPU, not one per reading).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ProbeReadings {
+    pub ecc_volatile_uncorrected: Reading<u64>,
+    pub row_remap: Reading<RowRemap>,
+    pub temperature_gpu_c: Reading<u32>,
+    pub slowdown_c: Reading<u32>,
+}
+
+impl ProbeReadings {
+    /// Every reading failed with `e` (no handle, a hung call).
+    pub fn error(e: &QueryError) -> Self {
+        Self {
+            ecc_volatile_uncorrected: Reading::err(e.clone()),
+            row_remap: Reading::err(e.clone()),
+            temperature_gpu_c: Reading::err(e.clone()),
+            slowdown_c: Reading::err(e.clone()),
+        }
+    }
 }
 
 /// Retired pages (pre-Ampere).
@@ -575,5 +635,41 @@ impl BoardIdentity {
             pci_device_id: Reading::err(e.clone()),
             pci_subsystem_id: Reading::err(e),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(power: Option<f64>, source: PowerSource) -> Telemetry {
+        Telemetry {
+            power_draw_w: power.map_or_else(Reading::default, Reading::Value),
+            power_source: source,
+            ..Telemetry::default()
+        }
+    }
+
+    #[test]
+    fn power_source_is_instant_only_when_every_powered_sample_was() {
+        use PowerSource::{Average, Instant};
+        let all_instant = [sample(Some(700.0), Instant), sample(Some(690.0), Instant)];
+        assert_eq!(PowerSource::of_samples(&all_instant), Some(Instant));
+        let mixed = [sample(Some(700.0), Instant), sample(Some(690.0), Average)];
+        assert_eq!(PowerSource::of_samples(&mixed), Some(Average));
+        // A sample without a power reading says nothing about the figures.
+        let unpowered = [sample(Some(700.0), Instant), sample(None, Average)];
+        assert_eq!(PowerSource::of_samples(&unpowered), Some(Instant));
+        assert_eq!(PowerSource::of_samples(&[sample(None, Instant)]), None);
+        assert_eq!(PowerSource::of_samples(&[]), None);
+    }
+
+    #[test]
+    fn telemetry_without_a_power_source_reads_as_the_average() {
+        let t: Telemetry = serde_json::from_str(r#"{"power_draw_w": 70.0}"#).unwrap();
+        assert_eq!(t.power_source, PowerSource::Average);
+        let t: Telemetry =
+            serde_json::from_str(r#"{"power_draw_w": 70.0, "power_source": "instant"}"#).unwrap();
+        assert_eq!(t.power_source, PowerSource::Instant);
     }
 }

@@ -386,6 +386,9 @@ pub struct MonitorSummary {
     pub last_error: Option<String>,
     pub power_avg_w: Option<f64>,
     pub power_peak_w: Option<f64>,
+    /// Which NVML power reading the power figures come from: `instant`
+    /// where every sample had the instantaneous field, else `average`.
+    pub power_source: Option<crate::device::PowerSource>,
     /// Energy consumed during the run (from the driver's counter).
     pub energy_j: Option<f64>,
     pub temperature_gpu_peak_c: Option<u32>,
@@ -432,6 +435,9 @@ pub struct BenchResult {
     pub sm_clock_max_mhz: Option<u32>,
     pub memory_clock_min_mhz: Option<u32>,
     pub power_max_w: Option<f64>,
+    /// Which NVML power reading the power figures come from: `instant`
+    /// where every sample had the instantaneous field, else `average`.
+    pub power_source: Option<crate::device::PowerSource>,
     pub temperature_max_c: Option<u32>,
     /// Clock event reasons active during the measurement.
     pub clock_events: Vec<String>,
@@ -590,6 +596,9 @@ pub struct BurnSummary {
     pub verification_overhead_pct: Option<f64>,
     pub power_avg_w: Option<f64>,
     pub power_peak_w: Option<f64>,
+    /// Which NVML power reading the power figures come from: `instant`
+    /// where every sample had the instantaneous field, else `average`.
+    pub power_source: Option<crate::device::PowerSource>,
     /// Seconds from the first batch until power first reached 95% of the
     /// run's average.
     pub seconds_to_power_plateau: Option<f64>,

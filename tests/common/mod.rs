@@ -704,6 +704,7 @@ pub struct Burn {
     pub verification_overhead_pct: Option<f64>,
     pub power_avg_w: Option<f64>,
     pub power_peak_w: Option<f64>,
+    pub power_source: Option<String>,
     pub seconds_to_power_plateau: Option<f64>,
     pub temperature_gpu_peak_c: Option<u32>,
     pub temperature_memory_peak_c: Option<u32>,

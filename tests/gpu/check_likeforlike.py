@@ -24,7 +24,8 @@ ratio computed in this run on this card, a compact table at the end:
   output) against benches/gemm_ref.cu (cuBLASLt, same n, dtypes, output
   type and burst-after-idle protocol, built here with nvcc); `gpuctl burn
   -d 30s` (bf16) against the same program's sustained mode for 30 s, with
-  burn's verification overhead printed beside it.
+  burn's verification overhead printed beside it, and the power source
+  (`instant` or `average`) burn's JSON names for its peaks and plateau.
 """
 import json
 import os
@@ -214,7 +215,14 @@ def gemm_part():
         check(False, "burn -d 30s reported TFLOP/s", err[-300:])
         return
     print(f"  burn: {t} TFLOP/s median, verification overhead {b.get('verification_overhead_pct')}%, "
-          f"power avg {b.get('power_avg_w')} W, n = {b.get('matrix_size')}")
+          f"power avg {b.get('power_avg_w')} W, peak {b.get('power_peak_w')} W "
+          f"({b.get('power_source')}), plateau after {b.get('seconds_to_power_plateau')} s, "
+          f"n = {b.get('matrix_size')}")
+    # Which NVML reading fed the peaks and the time to plateau: `instant`
+    # where the GPU has NVML_FI_DEV_POWER_INSTANT (expected on Hopper with
+    # a current driver), else `average` (the 1-second average).
+    check(b.get("power_source") in ("instant", "average"),
+          f"burn's JSON says which power reading it used ({b.get('power_source')})", json.dumps(b)[:300])
     row("burn bf16 sustained TFLOP/s vs cuBLASLt sustained", t, ref("bf16", "16384", "sustained", "30"), 0.97)
 
 

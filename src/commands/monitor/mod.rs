@@ -477,6 +477,7 @@ fn account(slot: &mut Slot, s: &GpuSample) {
         slot.power_n += 1;
         m.power_avg_w = Some(slot.power_sum / slot.power_n as f64);
         m.power_peak_w = Some(m.power_peak_w.map_or(p, |x| x.max(p)));
+        m.power_source = crate::device::PowerSource::merge(m.power_source, s.power_source);
     }
     if let Some(e) = s.energy_j {
         let first = *slot.first_energy_j.get_or_insert(e);

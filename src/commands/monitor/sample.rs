@@ -71,6 +71,9 @@ pub struct GpuSample {
     /// The probe's checks all pass (false when down: fail closed).
     pub healthy: bool,
     pub power_w: Option<f64>,
+    /// `instant` (NVML's instantaneous field) or `average` (its 1-second
+    /// average); null without a power reading.
+    pub power_source: Option<crate::device::PowerSource>,
     pub energy_j: Option<f64>,
     pub temperature_gpu_c: Option<u32>,
     pub temperature_memory_c: Option<u32>,
@@ -171,6 +174,7 @@ impl GpuSample {
         self.up = true;
         self.read_ms = Some(r.read_ms);
         self.power_w = t.power_draw_w.get();
+        self.power_source = self.power_w.map(|_| t.power_source);
         self.energy_j = r.energy_mj.get().map(|mj| mj as f64 / 1000.0);
         self.temperature_gpu_c = t.temperature_gpu_c.get();
         self.temperature_memory_c = t.temperature_memory_c.get();
