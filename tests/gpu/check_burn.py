@@ -106,7 +106,7 @@ equal(p.returncode, 130, "SIGTERM during start-up exit code")
 lines = out.splitlines()
 check(bool(lines), "SIGTERM during start-up still prints a report")
 if lines:
-    early = json.loads(lines[-1])
+    early = json.loads(out)  # --json is one document (issue 24)
     equal(early["outcome"], "interrupted", "start-up SIGTERM report outcome")
     check(all(g.get("status") != "pass" for g in early["gpus"]), "no GPU passes after an early SIGTERM")
 print(out)

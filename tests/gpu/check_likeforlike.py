@@ -35,7 +35,7 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import GPUCTL, check, finish, gpuctl, median  # noqa: E402
+from common import GPUCTL, check, finish, gpuctl, median, report_of  # noqa: E402
 
 TORCH_COPY = r"""
 import torch, statistics
@@ -74,7 +74,7 @@ def row(what, value, ref=None, goal=None, higher_is_better=True):
 
 
 def memtest(*args, timeout=300):
-    code, out, err, secs = gpuctl("memtest", "-i", "0", "--json", *args, timeout=timeout)
+    code, out, err, secs = gpuctl("memtest", "-i", "0", "--json-lines", *args, timeout=timeout)
     lines = [json.loads(l) for l in out.splitlines() if l.strip()]
     rep = lines[-1] if lines and lines[-1].get("event") == "report" else None
     if rep is None:
@@ -208,8 +208,8 @@ def gemm_part():
             continue
         row(f"bench gemm_{dt} burst TFLOP/s vs cuBLASLt burst", v, ref(dt, "16384", "burst", "10"), 1.00)
     code, out, err, _ = gpuctl("burn", "-i", "0", "-d", "30s", "--dtype", "bf16", "--json", timeout=120)
-    lines = [json.loads(l) for l in out.splitlines() if l.strip()]
-    b = (lines[-1].get("gpus") or [{}])[0].get("burn", {}) if lines else {}
+    rep = report_of(out) or {}
+    b = (rep.get("gpus") or [{}])[0].get("burn", {})
     t = b.get("tflops_median")
     if t is None:
         check(False, "burn -d 30s reported TFLOP/s", err[-300:])

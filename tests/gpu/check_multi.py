@@ -30,8 +30,7 @@ def timed(args, env=None, n=REPEAT):
 
 
 def last_json_line(out):
-    lines = [l for l in out.strip().splitlines() if l.strip()]
-    return json.loads(lines[-1]) if lines else None
+    return report_of(out)
 
 
 smi = smi_query(["index", "uuid", "pci.bus_id", "name"])

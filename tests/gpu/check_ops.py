@@ -24,7 +24,9 @@ commands = [
 ]
 if n >= 2:
     commands.append(["p2p", "-i", "0,1"])
-EXPONENT = re.compile(r'(?<![A-Za-z"_])-?\d+(\.\d+)?[eE][-+]?\d+')
+# A JSON number in exponent form: a value (after ':' or in an array), not
+# text inside a string such as a message or a UUID.
+EXPONENT = re.compile(r'(?:[:\[,]\s*)-?\d+(\.\d+)?[eE][-+]?\d+\s*[,\]}\n]')
 
 for cmd in commands:
     name = " ".join(cmd)

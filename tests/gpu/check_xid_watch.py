@@ -18,9 +18,8 @@ from common import *  # noqa: E402,F401,F403
 
 
 def last_report(out):
-    """The report of a JSON Lines command: its last line."""
-    lines = [l for l in out.splitlines() if l.strip()]
-    return json.loads(lines[-1]) if lines else None
+    """The report: one document under --json."""
+    return report_of(out)
 
 
 def xid_of(doc, command):

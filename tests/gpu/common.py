@@ -72,3 +72,16 @@ def median(xs):
     s = sorted(xs)
     n = len(s)
     return s[n // 2] if n % 2 else (s[n // 2 - 1] + s[n // 2]) / 2
+
+
+def report_of(out):
+    """The report in a command's stdout: the whole of it under --json (one
+    document), or its last line under --json-lines; None if neither parses."""
+    try:
+        return json.loads(out)
+    except ValueError:
+        lines = [l for l in out.strip().splitlines() if l.strip()]
+        try:
+            return json.loads(lines[-1]) if lines else None
+        except ValueError:
+            return None
