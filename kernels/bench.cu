@@ -5,8 +5,8 @@
 // accesses in flight per iteration so a modest grid saturates HBM. Buffers must be 16-byte
 // aligned (cuMemAlloc gives 256) and hold a whole number of 16-byte vectors.
 //
-// The pattern: u64 word k of a buffer holds gpuctl_mix(seed, k) (murmur3's fmix64 of
-// seed ^ k * golden ratio, the same mixer as p2p.cu; host reference device::mix::word). Each
+// The pattern: u64 word k of a buffer holds gpuctl_word(seed, k) = seed ^ (k * golden ratio)
+// (host reference bench_pattern::word). Each
 // word differs from its neighbours and from every other seed's, so zeros, stale data from an
 // earlier repetition, dropped writes and writes that landed at the wrong place all fail the
 // check word by word (an XOR of the words, the old check, cancels them out).
@@ -14,10 +14,10 @@
 // LAUNCH (write, check): block = (256,1,1); grid = any (x only; a few blocks per SM fill the GPU);
 //         dyn smem = 0.
 //   gpuctl_bench_write (ulonglong2* p, unsigned long long nvec, unsigned long long seed)
-//       writes word k (k = 2 * vector + lane) as gpuctl_mix(seed, k).
+//       writes word k (k = 2 * vector + lane) as gpuctl_word(seed, k).
 //   gpuctl_bench_check (const ulonglong2* p, unsigned long long nvec, unsigned long long seed,
 //                       unsigned long long* out)
-//       reads every word (the hbm_read measurement) and compares it with gpuctl_mix(seed, k):
+//       reads every word (the hbm_read measurement) and compares it with gpuctl_word(seed, k):
 //       out[0] += words that differ; out[1] = max(k + 1) of a differing word (zero out first).
 //   gpuctl_bench_copy  (const uint4* src, uint4* dst, unsigned long long nvec)
 //       block = (1024,1,1), grid = nvec / 1024 rounded up (capped; it loops if capped).
@@ -27,15 +27,15 @@ typedef unsigned long long u64;
 
 #define UNROLL 4
 
-__device__ __forceinline__ u64 gpuctl_mix(u64 seed, u64 i)
+// Word i of a buffer written with `seed` (src/device/bench_pattern.rs::word):
+// the seed XOR i times an odd constant. Every word differs from its
+// neighbours (the multiply is a bijection), from the same word of another
+// repetition (the seed changes) and from zero, which is all a word-by-word
+// comparison needs; one multiply keeps the check at memory speed (fmix64's
+// three made the verifying read ALU-bound on an H100).
+__device__ __forceinline__ u64 gpuctl_word(u64 seed, u64 i)
 {
-    u64 z = seed ^ (i * 0x9E3779B97F4A7C15ull);
-    z ^= z >> 33;
-    z *= 0xff51afd7ed558ccdull;
-    z ^= z >> 33;
-    z *= 0xc4ceb9fe1a85ec53ull;
-    z ^= z >> 33;
-    return z;
+    return seed ^ (i * 0x9E3779B97F4A7C15ull);
 }
 
 extern "C" __global__ void gpuctl_bench_write(ulonglong2* p, u64 nvec, u64 seed)
@@ -46,11 +46,11 @@ extern "C" __global__ void gpuctl_bench_write(ulonglong2* p, u64 nvec, u64 seed)
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const u64 v = i + u * stride;
-            p[v] = make_ulonglong2(gpuctl_mix(seed, 2 * v), gpuctl_mix(seed, 2 * v + 1));
+            p[v] = make_ulonglong2(gpuctl_word(seed, 2 * v), gpuctl_word(seed, 2 * v + 1));
         }
     }
     for (; i < nvec; i += stride)
-        p[i] = make_ulonglong2(gpuctl_mix(seed, 2 * i), gpuctl_mix(seed, 2 * i + 1));
+        p[i] = make_ulonglong2(gpuctl_word(seed, 2 * i), gpuctl_word(seed, 2 * i + 1));
 }
 
 extern "C" __global__ void gpuctl_bench_check(const ulonglong2* p, u64 nvec, u64 seed, u64* out)
@@ -67,14 +67,14 @@ extern "C" __global__ void gpuctl_bench_check(const ulonglong2* p, u64 nvec, u64
 #pragma unroll
         for (int u = 0; u < UNROLL; u++) {
             const u64 k = 2 * (i + u * stride);
-            if (w[u].x != gpuctl_mix(seed, k)) { bad++; last = max(last, k + 1); }
-            if (w[u].y != gpuctl_mix(seed, k + 1)) { bad++; last = max(last, k + 2); }
+            if (w[u].x != gpuctl_word(seed, k)) { bad++; last = max(last, k + 1); }
+            if (w[u].y != gpuctl_word(seed, k + 1)) { bad++; last = max(last, k + 2); }
         }
     }
     for (; i < nvec; i += stride) {
         const ulonglong2 w = p[i];
-        if (w.x != gpuctl_mix(seed, 2 * i)) { bad++; last = max(last, 2 * i + 1); }
-        if (w.y != gpuctl_mix(seed, 2 * i + 1)) { bad++; last = max(last, 2 * i + 2); }
+        if (w.x != gpuctl_word(seed, 2 * i)) { bad++; last = max(last, 2 * i + 1); }
+        if (w.y != gpuctl_word(seed, 2 * i + 1)) { bad++; last = max(last, 2 * i + 2); }
     }
     if (bad != 0) {
         atomicAdd(&out[0], bad);
