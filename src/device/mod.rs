@@ -36,6 +36,7 @@ pub mod select;
 pub mod sim;
 mod sim_bench;
 mod sim_memtest;
+mod sim_stream;
 pub mod sim_p2p;
 pub mod types;
 pub mod visible;

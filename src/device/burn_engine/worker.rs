@@ -576,7 +576,7 @@ impl Burn {
             batch_seconds: started.elapsed().as_secs_f64(),
             mismatched_products,
             mismatched_elements,
-            tolerance_mode: false,
+            ..Default::default()
         })
     }
 
