@@ -75,6 +75,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s d -l duration -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l engine -d 'GEMM implementation' -r -f -a "auto\t'cuBLASLt when it loads, else the built-in kernel'
 cublas\t'cuBLASLt only (an environment error when it is missing)'
 builtin\t'gpuctl\'s own tensor-core kernel, needs only the driver'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l mode -d 'What loads the GPU: the GEMM alone, or GEMM and HBM streaming together' -r -f -a "gemm\t'The tensor-core GEMM alone, every product verified'
+mixed\t'The GEMM and a verified HBM streaming copy together, on their own streams: GPU core and memory both at full load within the power limit'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l dtype -d 'Operand type (accumulation is fp32, fp64 for fp64)' -r -f -a "bf16\t''
 fp16\t''
 tf32\t''
