@@ -1527,8 +1527,17 @@ fn mixed_mode_stream_mismatch_fails_that_gpu() {
     assert_only_fails(&b, 1, &["stream_mismatch"]);
     let c = b.report.gpu(1).check("stream_mismatch");
     assert!(c.message.contains("1 words"), "{}", c.message);
-    assert!(unfill(&c.remedy).is_some_and(|r| r.contains("RMA")), "{c:#?}");
-    assert_eq!(burn_of(b.report.gpu(1)).stream.as_ref().map(|s| s.mismatched_words), Some(1));
+    assert!(
+        unfill(&c.remedy).is_some_and(|r| r.contains("RMA")),
+        "{c:#?}"
+    );
+    assert_eq!(
+        burn_of(b.report.gpu(1))
+            .stream
+            .as_ref()
+            .map(|s| s.mismatched_words),
+        Some(1)
+    );
     assert_eq!(b.report.gpu(0).check("stream_mismatch").status, "pass");
 }
 
@@ -1536,5 +1545,9 @@ fn mixed_mode_stream_mismatch_fails_that_gpu() {
 fn bad_mode_is_a_usage_error() {
     let r = run("two_h100.json", &["burn", "--mode", "hbm"]);
     r.assert_code(2);
-    assert!(r.stderr.contains("--mode") && r.stderr.contains("mixed"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("--mode") && r.stderr.contains("mixed"),
+        "{}",
+        r.stderr
+    );
 }

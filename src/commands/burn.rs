@@ -8,8 +8,8 @@
 
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
-use crate::cli_burn::ModeChoice;
 use crate::cli::{BurnArgs, DtypeChoice, FaultKindChoice, GlobalArgs};
+use crate::cli_burn::ModeChoice;
 use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };
@@ -227,7 +227,8 @@ fn build_report(
         .zip(gpus)
         .map(|(run, gpu)| BurnSummary {
             mode: Some(args.mode.mode().name().into()),
-            stream: (args.mode == ModeChoice::Mixed).then(|| burn_checks::stream_summary(&run.steps)),
+            stream: (args.mode == ModeChoice::Mixed)
+                .then(|| burn_checks::stream_summary(&run.steps)),
             ..summarize(run, gpu, &xids, engine, dtype)
         })
         .collect();
