@@ -40,7 +40,7 @@ mod tests {
         };
         add_batch(&mut r, 2000.0, 7, false);
         assert_eq!(r.stream_mismatched_words, 0);
-        assert_eq!(r.stream_bytes, 1_000_000_000_000 / 1000);
+        assert_eq!(r.stream_bytes, 1_000_000_000_000);
         assert_eq!(r.stream_bytes_verified, r.stream_bytes / 2);
         add_batch(&mut r, 2000.0, 7, true);
         assert_eq!(r.stream_mismatched_words, 1);
