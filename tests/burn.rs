@@ -1551,3 +1551,13 @@ fn bad_mode_is_a_usage_error() {
         r.stderr
     );
 }
+
+#[test]
+fn mixed_mode_stream_that_verified_nothing_fails_closed() {
+    let v = variant(|f| f["gpus"][0]["burn"] = json!({ "stream_gbps": 0.0 }));
+    let b = burn(v.path(), &["--mode", "mixed"]);
+    assert_only_fails(&b, 0, &["stream_mismatch"]);
+    let c = b.report.gpu(0).check("stream_mismatch");
+    assert!(c.message.contains("verified no bytes"), "{}", c.message);
+    assert_eq!(b.report.gpu(1).check("stream_mismatch").status, "pass");
+}

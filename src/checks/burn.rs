@@ -89,6 +89,7 @@ pub fn stream_mismatch(s: &crate::report::burn_stream::StreamSummary) -> Check {
             "the HBM stream verified no bytes beside the GEMM",
         )
         .value(0, Some("bytes"))
+        .remedy(remedy::STREAM_UNVERIFIED)
     } else {
         Check::new(
             "stream_mismatch",
