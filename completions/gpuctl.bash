@@ -152,7 +152,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -v -h -V --duration --engine --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --inject-reference-fault --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --engine --mode --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --inject-reference-fault --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -168,6 +168,10 @@ _gpuctl() {
                     ;;
                 --engine)
                     COMPREPLY=($(compgen -W "auto cublas builtin" -- "${cur}"))
+                    return 0
+                    ;;
+                --mode)
+                    COMPREPLY=($(compgen -W "gemm mixed" -- "${cur}"))
                     return 0
                     ;;
                 --dtype)

@@ -75,6 +75,8 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s d -l duration -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l engine -d 'GEMM implementation' -r -f -a "auto\t'cuBLASLt when it loads, else the built-in kernel'
 cublas\t'cuBLASLt only (an environment error when it is missing)'
 builtin\t'gpuctl\'s own tensor-core kernel, needs only the driver'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l mode -d 'What loads the GPU: the GEMM alone, or GEMM and HBM streaming together' -r -f -a "gemm\t'The tensor-core GEMM alone, every product verified'
+mixed\t'The GEMM and a verified HBM streaming copy together, on their own streams: GPU core and memory both at full load within the power limit'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l dtype -d 'Operand type (accumulation is fp32, fp64 for fp64)' -r -f -a "bf16\t''
 fp16\t''
 tf32\t''
@@ -190,7 +192,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s q -l quiet -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s r -l level -d '1: health without compute and the fabric (seconds); 2: adds compute, a short burn, a fast memtest pass, a quick p2p and bench (about 2 min); 3: a 10-minute burn, a full memtest pass, full bench and p2p (about 15 min); 4: level 3 longer (an hour or more) [1 to 4]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s r -l level -d '1: health without compute and the fabric (seconds); 2: adds compute, a short burn, a fast memtest pass, a quick p2p and bench (about 2 min); 3: a 10-minute burn with GEMM and HBM streaming together (burn --mode mixed), a full memtest pass, full bench and p2p (about 15 min); 4: level 3 longer (an hour or more) [1 to 4]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l burn-duration -d 'The burn phase\'s duration instead of the level\'s [100ms to 7days]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l memtest-passes -d 'The memtest phase\'s full passes instead of the level\'s [1 to 10000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l expect-gpus -d 'Fail unless exactly this many GPUs are present (health\'s --expect-gpus) [0 to 1024]' -r

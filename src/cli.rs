@@ -588,6 +588,9 @@ pub struct BurnArgs {
     /// GEMM implementation.
     #[arg(long, value_enum, default_value_t = EngineChoice::Auto)]
     pub engine: EngineChoice,
+    /// What loads the GPU: the GEMM alone, or GEMM and HBM streaming together.
+    #[arg(long, value_enum, default_value_t = crate::cli_burn::ModeChoice::Gemm)]
+    pub mode: crate::cli_burn::ModeChoice,
     /// Operand type (accumulation is fp32, fp64 for fp64).
     #[arg(long, value_enum, default_value_t = DtypeChoice::Bf16)]
     pub dtype: DtypeChoice,

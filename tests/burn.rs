@@ -209,11 +209,15 @@ fn parse_stream(stdout: &str, duration_s: f64) -> Burned {
 
     for g in &report.gpus {
         let b = burn_of(g);
-        let expected: &[&str] = if b.reference_checksum.is_some() {
-            &CHECKS
+        let mut expected: Vec<&str> = if b.reference_checksum.is_some() {
+            CHECKS.to_vec()
         } else {
-            &CHECKS_NO_REFERENCE
+            CHECKS_NO_REFERENCE.to_vec()
         };
+        // A mixed burn judges its HBM stream right after the products.
+        if b.mode.as_deref() == Some("mixed") {
+            expected.insert(2, "stream_mismatch");
+        }
         // The fail-closed rule may append `coverage` (what was not verified).
         let mut names = g.check_names();
         if names.last() == Some(&"coverage") {
@@ -1489,4 +1493,71 @@ fn a_failed_xid_watch_is_unverified_never_a_pass() {
         "{:?}",
         b.report.warnings
     );
+}
+
+#[test]
+fn mixed_mode_streams_hbm_beside_the_gemm_and_verifies_it() {
+    let b = burn("two_h100.json", &["--mode", "mixed"]);
+    assert_eq!(b.report.outcome, "pass", "{:#?}", b.report);
+    for g in &b.report.gpus {
+        let bs = burn_of(g);
+        assert_eq!(bs.mode.as_deref(), Some("mixed"));
+        let s = bs.stream.as_ref().expect("a mixed burn reports its stream");
+        assert!(s.bytes_verified > 0 && s.bytes >= s.bytes_verified, "{s:?}");
+        assert_eq!(s.mismatched_words, 0);
+        assert!(s.gbps.is_some_and(|r| r > 0.0), "{s:?}");
+        assert!(bs.products > 0, "the GEMM ran too");
+        assert_eq!(g.check("stream_mismatch").status, "pass");
+    }
+}
+
+#[test]
+fn gemm_mode_has_no_stream() {
+    let b = burn("two_h100.json", &[]);
+    let bs = burn_of(b.report.gpu(0));
+    assert_eq!(bs.mode.as_deref(), Some("gemm"));
+    assert!(bs.stream.is_none());
+    assert!(!b.report.gpu(0).check_names().contains(&"stream_mismatch"));
+}
+
+#[test]
+fn mixed_mode_stream_mismatch_fails_that_gpu() {
+    let v = variant(|f| f["gpus"][1]["burn"] = json!({ "stream_mismatch_at_batch": 1 }));
+    let b = burn(v.path(), &["--mode", "mixed"]);
+    assert_only_fails(&b, 1, &["stream_mismatch"]);
+    let c = b.report.gpu(1).check("stream_mismatch");
+    assert!(c.message.contains("1 words"), "{}", c.message);
+    assert!(
+        unfill(&c.remedy).is_some_and(|r| r.contains("RMA")),
+        "{c:#?}"
+    );
+    assert_eq!(
+        burn_of(b.report.gpu(1))
+            .stream
+            .as_ref()
+            .map(|s| s.mismatched_words),
+        Some(1)
+    );
+    assert_eq!(b.report.gpu(0).check("stream_mismatch").status, "pass");
+}
+
+#[test]
+fn bad_mode_is_a_usage_error() {
+    let r = run("two_h100.json", &["burn", "--mode", "hbm"]);
+    r.assert_code(2);
+    assert!(
+        r.stderr.contains("--mode") && r.stderr.contains("mixed"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn mixed_mode_stream_that_verified_nothing_fails_closed() {
+    let v = variant(|f| f["gpus"][0]["burn"] = json!({ "stream_gbps": 0.0 }));
+    let b = burn(v.path(), &["--mode", "mixed"]);
+    assert_only_fails(&b, 0, &["stream_mismatch"]);
+    let c = b.report.gpu(0).check("stream_mismatch");
+    assert!(c.message.contains("verified no bytes"), "{}", c.message);
+    assert_eq!(b.report.gpu(1).check("stream_mismatch").status, "pass");
 }

@@ -113,6 +113,11 @@ fn level_2_runs_every_phase_with_compute_and_quick_options() {
     let burn = phase("burn").gpu(1).burn.as_ref().unwrap();
     assert!(burn.products > 0, "{burn:?}");
     assert_eq!(d.phase("burn").command, "gpuctl burn --duration 300ms");
+    assert_eq!(
+        burn.mode.as_deref(),
+        Some("gemm"),
+        "level 2 burns the GEMM alone"
+    );
     // One pass of the fast patterns only.
     let memtest = phase("memtest").gpu(0).memtest.as_ref().unwrap();
     let patterns: Vec<&str> = memtest
@@ -163,6 +168,19 @@ fn level_3_runs_the_full_phases_and_overrides_apply() {
     let rep = r.report();
     let d = rep.diag.as_ref().unwrap();
     assert_eq!(d.level, 3);
+    // Level 3's burn loads GPU core and memory together, both verified.
+    assert_eq!(
+        d.phase("burn").command,
+        "gpuctl burn --duration 300ms --mode mixed"
+    );
+    let burn = d.phase("burn").report.as_deref().unwrap();
+    for g in &burn.gpus {
+        let b = g.burn.as_ref().unwrap();
+        assert_eq!(b.mode.as_deref(), Some("mixed"));
+        let s = b.stream.as_ref().unwrap();
+        assert!(s.bytes_verified > 0 && s.mismatched_words == 0, "{s:?}");
+        assert_eq!(g.check("stream_mismatch").status, "pass");
+    }
     let memtest = d.phase("memtest").report.as_deref().unwrap();
     assert_eq!(memtest.gpu(0).memtest.as_ref().unwrap().patterns.len(), 7);
     assert_eq!(d.phase("bench").command, "gpuctl bench");
@@ -180,10 +198,15 @@ fn the_plan_with_durations_is_printed_before_the_run() {
     r.assert_code(0);
     let plan = r.stderr.split("[1/6]").next().unwrap();
     assert!(plan.contains("diag level 3: 6 phases"), "{}", r.stderr);
-    assert!(plan.contains("GEMM burn for 300ms"), "{}", r.stderr);
+    assert!(
+        plan.contains("GEMM and HBM streaming burn (--mode mixed) for 300ms"),
+        "{}",
+        r.stderr
+    );
     assert!(plan.contains("1 pass of every pattern"), "{}", r.stderr);
     assert!(
-        r.stderr.contains("[3/6] gpuctl burn --duration 300ms"),
+        r.stderr
+            .contains("[3/6] gpuctl burn --duration 300ms --mode mixed"),
         "{}",
         r.stderr
     );

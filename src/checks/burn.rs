@@ -54,6 +54,56 @@ pub fn verification_mode(setup: Option<&BurnSetup>, batches: &[BatchResult]) -> 
 /// fault (the set-up then fails with [`DeviceError::WrongResult`]; see
 /// [`device_error_check`]); a burn whose reference was never anchored has
 /// not shown that its reference is right.
+/// The HBM stream of `burn --mode mixed` over a GPU's batches.
+pub fn stream_summary(batches: &[BatchResult]) -> crate::report::burn_stream::StreamSummary {
+    let bytes = batches.iter().map(|b| b.stream_bytes).sum::<u64>();
+    let seconds = batches.iter().map(|b| b.stream_seconds).sum::<f64>();
+    crate::report::burn_stream::StreamSummary {
+        gbps: (seconds > 0.0).then(|| (bytes as f64 / seconds / 1e8).round() / 10.0),
+        bytes,
+        bytes_verified: batches.iter().map(|b| b.stream_bytes_verified).sum(),
+        mismatched_words: batches.iter().map(|b| b.stream_mismatched_words).sum(),
+    }
+}
+
+/// `stream_mismatch`: every word the mixed burn streamed must match its
+/// pattern (a wrong word fails the GPU as a wrong product does), and a
+/// stream that verified nothing fails too (fail closed).
+pub fn stream_mismatch(s: &crate::report::burn_stream::StreamSummary) -> Check {
+    if s.mismatched_words > 0 {
+        Check::new(
+            "stream_mismatch",
+            CheckStatus::Fail,
+            format!(
+                "{} words of HBM streamed beside the GEMM differed from the pattern",
+                s.mismatched_words
+            ),
+        )
+        .value(s.mismatched_words, Some("words"))
+        .threshold(0)
+        .remedy(remedy::RMA)
+    } else if s.bytes_verified == 0 {
+        Check::new(
+            "stream_mismatch",
+            CheckStatus::Fail,
+            "the HBM stream verified no bytes beside the GEMM",
+        )
+        .value(0, Some("bytes"))
+        .remedy(remedy::STREAM_UNVERIFIED)
+    } else {
+        Check::new(
+            "stream_mismatch",
+            CheckStatus::Pass,
+            format!(
+                "all {} bytes streamed beside the GEMM matched the pattern",
+                s.bytes_verified
+            ),
+        )
+        .value(0, Some("words"))
+        .threshold(0)
+    }
+}
+
 pub fn reference_anchor(setup: Option<&BurnSetup>) -> Check {
     const NAME: &str = "reference_anchor";
     let Some(setup) = setup else {

@@ -71,6 +71,8 @@ pub const BENCH_SHORTFALL: &str = "check clocks, power limit, cooling and the PC
 pub const TELEMETRY_HUNG: &str = "run `gpuctl health` to find the GPU whose NVML reads hang \
      (the sampler reads every GPU in turn, so one hung GPU starves the others), then drain the \
      node and reset that GPU or reboot";
+pub const STREAM_UNVERIFIED: &str = "rerun `burn --mode mixed`; if its HBM stream still verifies \
+nothing, run `gpuctl memtest` and `gpuctl bench --tests hbm` on the GPU at {gpu}";
 pub const BURN_DISAGREE: &str = "rerun burn; the GPU that keeps disagreeing is faulty";
 pub const THROUGHPUT: &str = "check cooling, clocks and power limit; compare with nvidia-smi \
                               -q -d PERFORMANCE -i {gpu}";

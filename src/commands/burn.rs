@@ -9,6 +9,7 @@
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
 use crate::cli::{BurnArgs, DtypeChoice, FaultKindChoice, GlobalArgs};
+use crate::cli_burn::ModeChoice;
 use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };
@@ -135,6 +136,7 @@ pub fn run(
     );
     let config = BurnConfig {
         inject_fault_kind: fault_kind(args.inject_fault_kind),
+        mode: args.mode.mode(),
         ..BurnConfig::new(engine, dtype, args.memory, seed)
     };
     // Who holds a GPU's memory, should its set-up run out of it.
@@ -223,7 +225,12 @@ fn build_report(
     let summaries: Vec<BurnSummary> = runs
         .iter()
         .zip(gpus)
-        .map(|(run, gpu)| summarize(run, gpu, &xids, engine, dtype))
+        .map(|(run, gpu)| BurnSummary {
+            mode: Some(args.mode.mode().name().into()),
+            stream: (args.mode == ModeChoice::Mixed)
+                .then(|| burn_checks::stream_summary(&run.steps)),
+            ..summarize(run, gpu, &xids, engine, dtype)
+        })
         .collect();
 
     // Best median TFLOP/s and the majority reference checksum per model.
@@ -268,6 +275,9 @@ fn build_report(
             // How products were compared, the host's anchor of the
             // reference, and the wipe of the GPU's memory.
             let setup = run.setup.as_ref().map(|(s, _)| s);
+            if let Some(stream) = &summary.stream {
+                checks.push(burn_checks::stream_mismatch(stream));
+            }
             checks.push(burn_checks::verification_mode(setup, &run.steps));
             checks.push(burn_checks::reference_anchor(setup));
             checks.push(harness::wipe_check("memory_wipe", run));
@@ -304,7 +314,8 @@ fn build_report(
                 crate::checks::health::Thresholds::default().temperature_margin_c,
             ));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
-            let required = crate::report::Required { checks: &["burn_ran", "result_mismatch"], deselected: &[] };
+            let required: &[&str] = match args.mode { ModeChoice::Gemm => &["burn_ran", "result_mismatch"], ModeChoice::Mixed => &["burn_ran", "result_mismatch", "stream_mismatch"] };
+            let required = crate::report::Required { checks: required, deselected: &[] };
             GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
         })
         .collect();
@@ -418,6 +429,7 @@ fn summarize(
         reference_checksum: checksum(run).map(|c| format!("{c:016x}")),
         xids: xids.of(gpu).iter().map(|e| e.xid).collect(),
         error: run.failure.as_ref().map(|f| f.message()),
+        ..Default::default()
     }
 }
 

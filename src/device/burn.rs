@@ -32,10 +32,32 @@ pub enum Dtype {
     Fp64,
 }
 
+/// What loads the GPU: the GEMM alone, or the GEMM with an HBM streaming
+/// copy running beside it on its own stream (issue 22).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BurnMode {
+    #[default]
+    Gemm,
+    Mixed,
+}
+
+impl BurnMode {
+    /// The CLI and report spelling.
+    pub fn name(self) -> &'static str {
+        match self {
+            BurnMode::Gemm => "gemm",
+            BurnMode::Mixed => "mixed",
+        }
+    }
+}
+
 /// What the command asks for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct BurnConfig {
     pub engine: Engine,
+    /// GEMM alone, or GEMM with verified HBM streaming beside it.
+    pub mode: BurnMode,
     pub dtype: Dtype,
     /// Fraction (0, 1] of the GPU's free memory to fill with operands and
     /// result buffers.
@@ -64,6 +86,7 @@ impl BurnConfig {
     pub fn new(engine: Engine, dtype: Dtype, memory_fraction: f64, seed: u64) -> Self {
         Self {
             engine,
+            mode: BurnMode::Gemm,
             dtype,
             memory_fraction,
             inject_fault_at_batch: None,
@@ -197,6 +220,15 @@ pub struct BatchResult {
     pub mismatched_elements: u64,
     /// This batch compared within a tolerance, not bit for bit.
     pub tolerance_mode: bool,
+    /// Mixed mode: bytes the HBM stream read and wrote during the batch.
+    pub stream_bytes: u64,
+    /// Mixed mode: bytes of the stream's destination checked against the
+    /// pattern.
+    pub stream_bytes_verified: u64,
+    /// Mixed mode: 64-bit words of the destination that were wrong.
+    pub stream_mismatched_words: u64,
+    /// Mixed mode: device time of the streaming copies, seconds.
+    pub stream_seconds: f64,
 }
 
 /// One GPU under burn; lives on its own thread.

@@ -37,6 +37,7 @@ pub mod sim;
 mod sim_bench;
 mod sim_memtest;
 pub mod sim_p2p;
+mod sim_stream;
 pub mod types;
 pub mod visible;
 pub mod xid_log;

@@ -219,6 +219,10 @@ pub struct SimBurn {
     pub panic_at_batch: Option<u64>,
     /// This batch never returns (a hung driver call).
     pub hang_at_batch: Option<u64>,
+    /// `--mode mixed`: HBM streaming rate beside the GEMM, GB/s.
+    pub stream_gbps: f64,
+    /// `--mode mixed`: this batch's streamed destination has a wrong word.
+    pub stream_mismatch_at_batch: Option<u64>,
 }
 
 impl Default for SimBurn {
@@ -236,6 +240,8 @@ impl Default for SimBurn {
             setup_ms: 0,
             panic_at_batch: None,
             hang_at_batch: None,
+            stream_gbps: 2000.0,
+            stream_mismatch_at_batch: None,
         }
     }
 }
@@ -252,6 +258,7 @@ struct SimBurnWorker {
     spec: SimBurn,
     inject_at: Option<u64>,
     inject_kind: super::burn::FaultKind,
+    mode: super::burn::BurnMode,
     seed: u64,
     batch: u64,
     /// The simulated result (f32 bit patterns) and its checksum.
@@ -331,15 +338,20 @@ impl super::burn::BurnWorker for SimBurnWorker {
             .floor()
             .max(1.0) as u64;
         let gemm_seconds = products as f64 * flop_per_product / (self.spec.tflops * 1e12);
-        Ok(super::burn::BatchResult {
+        let mut r = super::burn::BatchResult {
             products,
             flops: products as f64 * flop_per_product,
             gemm_seconds,
             batch_seconds: seconds.max(gemm_seconds / 0.98),
             mismatched_products: wrong_products,
             mismatched_elements: wrong_elements,
-            tolerance_mode: false,
-        })
+            ..Default::default()
+        };
+        if self.mode == super::burn::BurnMode::Mixed {
+            let bad = self.spec.stream_mismatch_at_batch == Some(this);
+            super::sim_stream::add_batch(&mut r, self.spec.stream_gbps, self.seed ^ this, bad);
+        }
+        Ok(r)
     }
 
     fn finish(&mut self) -> Result<super::burn::WipeReport, DeviceError> {
@@ -851,6 +863,7 @@ impl CudaApi for SimCuda_ {
             spec,
             inject_at: config.inject_fault_at_batch,
             inject_kind: config.inject_fault_kind,
+            mode: config.mode,
             seed: config.seed,
             batch: 0,
             result,

@@ -7,6 +7,7 @@
 //! (`gpuctl schema` prints it, a test checks it is current).
 
 pub mod board;
+pub mod burn_stream;
 pub mod diag;
 pub mod glance;
 pub mod interrupt;
@@ -576,6 +577,9 @@ pub struct ThrottleTime {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct BurnSummary {
     pub engine: Option<String>,
+    /// `gemm`, or `mixed` (GEMM with the HBM stream in `stream`).
+    pub mode: Option<String>,
+    pub stream: Option<burn_stream::StreamSummary>,
     pub dtype: Option<String>,
     /// Library version or kernel name.
     pub detail: Option<String>,

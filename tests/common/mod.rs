@@ -684,11 +684,23 @@ pub fn fixture_variant(
     write_fixture(dir, name, &fixture)
 }
 
+/// `burn --mode mixed`'s HBM stream.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BurnStream {
+    pub gbps: Option<f64>,
+    pub bytes: u64,
+    pub bytes_verified: u64,
+    pub mismatched_words: u64,
+}
+
 /// What `burn` measured on one GPU (`gpus[].burn`).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Burn {
     pub engine: Option<String>,
+    pub mode: Option<String>,
+    pub stream: Option<BurnStream>,
     pub dtype: Option<String>,
     pub detail: Option<String>,
     pub matrix_size: Option<u32>,

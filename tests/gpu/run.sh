@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|diag|diag3-start|diag3-collect|verify19|ops|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
@@ -54,6 +54,9 @@ if [[ $what == bench || $what == all ]]; then
 fi
 if [[ $what == benchcmd || $what == all ]]; then
     echo "== gpuctl bench checks"; OUT="$out" python3 tests/gpu/check_bench.py 2>&1 | tee "$out/check_bench.log" || rc=1
+fi
+if [[ $what == mixed ]]; then
+    echo "== mixed stress (issue 22): burn, memtest, burn --mode mixed, 40 s each on GPU 0"; python3 tests/gpu/check_mixed.py 2>&1 | tee "$out/mixed.log" || rc=1
 fi
 if [[ $what == likeforlike ]]; then
     echo "== like-for-like measurements (issue 21)"; python3 tests/gpu/check_likeforlike.py 2>&1 | tee "$out/likeforlike.log" || rc=1

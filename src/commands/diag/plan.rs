@@ -41,6 +41,8 @@ pub const FAST_PATTERNS: &str = "zeros-ones,address,random";
 struct Level {
     compute: bool,
     burn: Option<Duration>,
+    /// The burn runs `--mode mixed` (GEMM and HBM streaming together).
+    mixed_burn: bool,
     memtest_passes: Option<u32>,
     fast_patterns: bool,
     quick: bool,
@@ -52,6 +54,7 @@ fn level(n: u32) -> Level {
         1 => Level {
             compute: false,
             burn: None,
+            mixed_burn: false,
             memtest_passes: None,
             fast_patterns: false,
             quick: true,
@@ -59,6 +62,7 @@ fn level(n: u32) -> Level {
         2 => Level {
             compute: true,
             burn: Some(Duration::from_secs(30)),
+            mixed_burn: false,
             memtest_passes: Some(1),
             fast_patterns: true,
             quick: true,
@@ -66,6 +70,7 @@ fn level(n: u32) -> Level {
         3 => Level {
             compute: true,
             burn: Some(min(10)),
+            mixed_burn: true,
             memtest_passes: Some(1),
             fast_patterns: false,
             quick: false,
@@ -73,6 +78,7 @@ fn level(n: u32) -> Level {
         _ => Level {
             compute: true,
             burn: Some(min(60)),
+            mixed_burn: true,
             memtest_passes: Some(3),
             fast_patterns: false,
             quick: false,
@@ -116,10 +122,18 @@ pub fn phases(args: &DiagArgs) -> Vec<PhaseSpec> {
     }
     if let Some(d) = args.burn_duration.or(l.burn) {
         let text = humantime::format_duration(d).to_string();
+        let mut bargs = vec!["--duration".to_string(), text.clone()];
+        if l.mixed_burn {
+            bargs.extend(["--mode".to_string(), "mixed".to_string()]);
+        }
         out.push(PhaseSpec {
             name: "burn",
-            args: vec!["--duration".into(), text.clone()],
-            what: format!("GEMM burn for {text}"),
+            args: bargs,
+            what: if l.mixed_burn {
+                format!("GEMM and HBM streaming burn (--mode mixed) for {text}")
+            } else {
+                format!("GEMM burn for {text}")
+            },
             expected: Some(d + Duration::from_secs(10)),
         });
     }
@@ -221,12 +235,18 @@ mod tests {
                 .map(|p| p.args)
         };
         assert_eq!(burn(&args(2)).unwrap(), ["--duration", "30s"]);
-        assert_eq!(burn(&args(3)).unwrap(), ["--duration", "10m"]);
-        assert_eq!(burn(&args(4)).unwrap(), ["--duration", "1h"]);
+        assert_eq!(
+            burn(&args(3)).unwrap(),
+            ["--duration", "10m", "--mode", "mixed"]
+        );
+        assert_eq!(
+            burn(&args(4)).unwrap(),
+            ["--duration", "1h", "--mode", "mixed"]
+        );
         let mut a = args(3);
         a.burn_duration = Some(Duration::from_secs(5));
         a.memtest_passes = Some(2);
-        assert_eq!(burn(&a).unwrap(), ["--duration", "5s"]);
+        assert_eq!(burn(&a).unwrap(), ["--duration", "5s", "--mode", "mixed"]);
         let memtest = phases(&a)
             .into_iter()
             .find(|p| p.name == "memtest")

@@ -18,7 +18,9 @@
 //! - [`sizing`]: matrix size, buffer counts, batch length, cursors.
 //! - [`verify`]: the checksum, operand and fault models in plain Rust.
 //! - `worker`: the GPU side.
+//! - `hbm_stream`: `--mode mixed`'s verified HBM stream beside the GEMM.
 
+mod hbm_stream;
 pub mod sizing;
 pub mod verify;
 mod worker;
@@ -27,6 +29,7 @@ use super::burn::{BurnConfig, BurnWorker, Dtype, Engine};
 use super::cuerr::guarded;
 use super::{DeviceError, QueryError};
 
+pub use hbm_stream::{INJECT_ENV as STREAM_INJECT_ENV, STREAM_SHARE};
 pub use sizing::{matrix_size, MATRIX_SIZE};
 
 /// Environment variable that, when set, makes a cuBLASLt worker compare its

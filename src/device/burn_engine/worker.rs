@@ -2,6 +2,7 @@
 //! result buffers; batches of products each checksummed on the GPU right
 //! after it is computed.
 
+use super::hbm_stream::HbmStream;
 use super::sizing::{
     buffer_of, checksum_words, in_elem_bytes, last_writes, matrix_size, next_cursor, operand_seeds,
     out_elem_bytes, product_flops, products_per_batch, result_buffer_count, REFERENCE_SLOT,
@@ -10,8 +11,8 @@ use super::sizing::{
 use super::verify;
 use super::CROSS_CHECK_ENV;
 use crate::device::burn::{
-    BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, VerificationMode,
-    WipeReport,
+    BatchResult, BurnConfig, BurnMode, BurnSetup, BurnWorker, Dtype, Engine, FaultKind,
+    VerificationMode, WipeReport,
 };
 use crate::device::cublaslt::{self, LtPlan, WORKSPACE_BYTES};
 use crate::device::cuerr::{cuda_err, de, guarded_dev};
@@ -79,6 +80,8 @@ pub(super) struct Burn {
     inject_reference: bool,
     seed: u64,
     wiped: Option<WipeReport>,
+    /// `--mode mixed`: the HBM stream beside the GEMM.
+    hbm: Option<HbmStream>,
 }
 
 /// The built-in GEMM kernel for `dtype`, its launch configuration (LAUNCH
@@ -203,14 +206,31 @@ impl Burn {
         let start_ev = ctx.new_event(timing).map_err(de("event creation"))?;
         let end_ev = ctx.new_event(timing).map_err(de("event creation"))?;
 
-        let memory_bytes = fixed + out_bytes * results.len() as u64 + (SLOT_COUNT + 3) * 8;
+        // The GEMM is sized as without the stream; the stream takes its
+        // share of what is left.
+        let hbm = match config.mode {
+            BurnMode::Mixed => Some(HbmStream::new(
+                &ctx,
+                sm_count,
+                config.seed,
+                config.batch_seconds,
+            )?),
+            BurnMode::Gemm => None,
+        };
+        let memory_bytes = fixed
+            + out_bytes * results.len() as u64
+            + (SLOT_COUNT + 3) * 8
+            + hbm.as_ref().map_or(0, HbmStream::memory_bytes);
         let setup = BurnSetup {
             engine: config.engine,
             dtype,
             matrix_size: n as u32,
             result_buffers: results.len() as u32,
             memory_bytes,
-            detail: engine_detail,
+            detail: match &hbm {
+                Some(h) => format!("{engine_detail}; {}", h.describe()),
+                None => engine_detail,
+            },
             reference_products: 1,
             verification: VerificationMode::Exact,
             anchor: None,
@@ -246,6 +266,7 @@ impl Burn {
             inject_reference: config.inject_reference_fault,
             seed: config.seed,
             wiped: None,
+            hbm,
         };
 
         // Operands from the run's seed: fresh each run (a stuck fault cannot
@@ -523,6 +544,10 @@ impl Burn {
         let nbuf = self.results.len();
         let products = self.products_per_batch;
         let cursor = self.cursor;
+        // The HBM stream runs on its own stream while the products run.
+        if let Some(h) = &mut self.hbm {
+            h.launch()?;
+        }
         // Every product is verified: each one is checksummed right after it
         // is computed (stream order), into its own slot, before a later
         // product may overwrite its buffer.
@@ -568,6 +593,11 @@ impl Burn {
             let ms = start.elapsed_ms(end).map_err(de("event timing"))?;
             gemm_seconds += f64::from(ms) / 1e3;
         }
+        let gemm_wall = started.elapsed().as_secs_f64();
+        let streamed = match &mut self.hbm {
+            Some(h) => h.collect(gemm_wall)?,
+            None => Default::default(),
+        };
         self.batch += 1;
         Ok(BatchResult {
             products,
@@ -576,7 +606,11 @@ impl Burn {
             batch_seconds: started.elapsed().as_secs_f64(),
             mismatched_products,
             mismatched_elements,
-            tolerance_mode: false,
+            stream_bytes: streamed.bytes,
+            stream_bytes_verified: streamed.bytes_verified,
+            stream_mismatched_words: streamed.mismatched_words,
+            stream_seconds: streamed.seconds,
+            ..Default::default()
         })
     }
 
@@ -628,6 +662,10 @@ impl Burn {
         if let Gemm::Lt { workspace, .. } = &self.gemm {
             bufs.push(workspace);
         }
+        if let Some(h) = &self.hbm {
+            h.idle()?;
+            bufs.extend(h.buffers());
+        }
         let report = wipe_each(
             &self.ctx,
             &self.stream,
@@ -664,6 +702,9 @@ impl Drop for Burn {
         // wipe them (verified) if the caller did not: also after an error.
         let _ = self.ctx.bind_to_thread();
         let _ = self.stream.synchronize();
+        if let Some(h) = &self.hbm {
+            let _ = h.idle();
+        }
         let _ = guarded_dev(|| self.wipe_all());
     }
 }
