@@ -222,7 +222,9 @@ pub fn run(
     let mut lines_since_header: Option<usize> = None;
     let mut seq: u64 = 0;
     let columns = args.query.clone().map(|q| q.0);
-    let csv_fields = columns.clone().unwrap_or_else(|| query::defaults(CSV_COLUMNS));
+    let csv_fields = columns
+        .clone()
+        .unwrap_or_else(|| query::defaults(CSV_COLUMNS));
     if style == Style::Csv && out.line(&query::csv_header(&csv_fields)).is_err() {
         return Ok(summary_report(&selected, &slots, start));
     }

@@ -30,90 +30,178 @@ macro_rules! field {
 
 /// Every field, in the order `--help-query` and the README list them.
 pub const FIELDS: &[Field] = &[
-    field!("timestamp", [], "time of the sample, RFC 3339", |s| s.timestamp.clone()),
-    field!("gpu", ["index"], "GPU index (NVML order)", |s| s.gpu.to_string()),
+    field!("timestamp", [], "time of the sample, RFC 3339", |s| s
+        .timestamp
+        .clone()),
+    field!("gpu", ["index"], "GPU index (NVML order)", |s| s
+        .gpu
+        .to_string()),
     field!("uuid", ["gpu_uuid"], "GPU UUID", |s| s.uuid.clone()),
-    field!("pci_bus_id", ["pci.bus_id"], "PCI bus id", |s| s.pci_bus_id.clone()),
-    field!("model", ["name", "gpu_name"], "product name", |s| s.model.clone()),
-    field!("up", [], "1: the last read succeeded", |s| u8::from(s.up).to_string()),
-    field!("healthy", [], "1: the probe's checks all pass (0 when down)", |s| {
-        u8::from(s.healthy).to_string()
+    field!("pci_bus_id", ["pci.bus_id"], "PCI bus id", |s| s
+        .pci_bus_id
+        .clone()),
+    field!("model", ["name", "gpu_name"], "product name", |s| s
+        .model
+        .clone()),
+    field!("up", [], "1: the last read succeeded", |s| u8::from(s.up)
+        .to_string()),
+    field!(
+        "healthy",
+        [],
+        "1: the probe's checks all pass (0 when down)",
+        |s| { u8::from(s.healthy).to_string() }
+    ),
+    field!("power_w", ["power.draw"], "power draw, W", |s| opt_f(
+        s.power_w, 2
+    )),
+    field!(
+        "energy_j",
+        [],
+        "energy since monitor started, J",
+        |s| opt_f(s.energy_j, 3)
+    ),
+    field!(
+        "temperature_gpu_c",
+        ["temperature.gpu"],
+        "GPU temperature, C",
+        |s| { opt(s.temperature_gpu_c) }
+    ),
+    field!(
+        "temperature_memory_c",
+        ["temperature.memory"],
+        "memory temperature, C",
+        |s| { opt(s.temperature_memory_c) }
+    ),
+    field!(
+        "sm_clock_mhz",
+        ["clocks.sm", "clocks.current.sm"],
+        "SM clock, MHz",
+        |s| { opt(s.sm_clock_mhz) }
+    ),
+    field!(
+        "memory_clock_mhz",
+        ["clocks.mem", "clocks.current.memory"],
+        "memory clock, MHz",
+        |s| { opt(s.memory_clock_mhz) }
+    ),
+    field!(
+        "utilization_gpu_pct",
+        ["utilization.gpu"],
+        "GPU utilization, %",
+        |s| { opt(s.utilization_gpu_pct) }
+    ),
+    field!(
+        "utilization_memory_pct",
+        ["utilization.memory"],
+        "memory utilization, %",
+        |s| { opt(s.utilization_memory_pct) }
+    ),
+    field!(
+        "memory_used_bytes",
+        ["memory.used"],
+        "memory used, bytes (nvidia-smi: MiB)",
+        |s| { opt(s.memory_used_bytes) }
+    ),
+    field!(
+        "memory_free_bytes",
+        ["memory.free"],
+        "memory free, bytes (nvidia-smi: MiB)",
+        |s| { opt(s.memory_free_bytes) }
+    ),
+    field!("pcie_tx_bytes_per_s", [], "PCIe transmit, bytes/s", |s| {
+        opt_f(s.pcie_tx_bytes_per_s, 0)
     }),
-    field!("power_w", ["power.draw"], "power draw, W", |s| opt_f(s.power_w, 2)),
-    field!("energy_j", [], "energy since monitor started, J", |s| opt_f(s.energy_j, 3)),
-    field!("temperature_gpu_c", ["temperature.gpu"], "GPU temperature, C", |s| {
-        opt(s.temperature_gpu_c)
+    field!("pcie_rx_bytes_per_s", [], "PCIe receive, bytes/s", |s| {
+        opt_f(s.pcie_rx_bytes_per_s, 0)
     }),
-    field!("temperature_memory_c", ["temperature.memory"], "memory temperature, C", |s| {
-        opt(s.temperature_memory_c)
-    }),
-    field!("sm_clock_mhz", ["clocks.sm", "clocks.current.sm"], "SM clock, MHz", |s| {
-        opt(s.sm_clock_mhz)
-    }),
-    field!("memory_clock_mhz", ["clocks.mem", "clocks.current.memory"], "memory clock, MHz", |s| {
-        opt(s.memory_clock_mhz)
-    }),
-    field!("utilization_gpu_pct", ["utilization.gpu"], "GPU utilization, %", |s| {
-        opt(s.utilization_gpu_pct)
-    }),
-    field!("utilization_memory_pct", ["utilization.memory"], "memory utilization, %", |s| {
-        opt(s.utilization_memory_pct)
-    }),
-    field!("memory_used_bytes", ["memory.used"], "memory used, bytes (nvidia-smi: MiB)", |s| {
-        opt(s.memory_used_bytes)
-    }),
-    field!("memory_free_bytes", ["memory.free"], "memory free, bytes (nvidia-smi: MiB)", |s| {
-        opt(s.memory_free_bytes)
-    }),
-    field!("pcie_tx_bytes_per_s", [], "PCIe transmit, bytes/s", |s| opt_f(s.pcie_tx_bytes_per_s, 0)),
-    field!("pcie_rx_bytes_per_s", [], "PCIe receive, bytes/s", |s| opt_f(s.pcie_rx_bytes_per_s, 0)),
-    field!("nvlink_tx_bytes_per_s", [], "NVLink transmit, bytes/s", |s| {
-        opt_f(s.nvlink_tx_bytes_per_s, 0)
-    }),
-    field!("nvlink_rx_bytes_per_s", [], "NVLink receive, bytes/s", |s| {
-        opt_f(s.nvlink_rx_bytes_per_s, 0)
-    }),
-    field!("clock_events", ["clocks_event_reasons.active"], "active clock events, |-separated", |s| {
-        s.clock_events.join("|")
-    }),
+    field!(
+        "nvlink_tx_bytes_per_s",
+        [],
+        "NVLink transmit, bytes/s",
+        |s| { opt_f(s.nvlink_tx_bytes_per_s, 0) }
+    ),
+    field!(
+        "nvlink_rx_bytes_per_s",
+        [],
+        "NVLink receive, bytes/s",
+        |s| { opt_f(s.nvlink_rx_bytes_per_s, 0) }
+    ),
+    field!(
+        "clock_events",
+        ["clocks_event_reasons.active"],
+        "active clock events, joined by a bar (CSV)",
+        |s| { s.clock_events.join("|") }
+    ),
     field!("clock_events_mask", [], "NVML clock event mask, hex", |s| {
-        s.clock_events_mask.map_or_else(String::new, |m| format!("{m:#x}"))
+        s.clock_events_mask
+            .map_or_else(String::new, |m| format!("{m:#x}"))
     }),
-    field!("ecc_volatile_corrected", ["ecc.errors.corrected.volatile.total"], "corrected ECC errors since driver load", |s| {
-        opt(s.ecc_volatile_corrected)
-    }),
-    field!("ecc_volatile_uncorrected", ["ecc.errors.uncorrected.volatile.total"], "uncorrected ECC errors since driver load", |s| {
-        opt(s.ecc_volatile_uncorrected)
-    }),
-    field!("ecc_aggregate_corrected", ["ecc.errors.corrected.aggregate.total"], "corrected ECC errors, lifetime", |s| {
-        opt(s.ecc_aggregate_corrected)
-    }),
-    field!("ecc_aggregate_uncorrected", ["ecc.errors.uncorrected.aggregate.total"], "uncorrected ECC errors, lifetime", |s| {
-        opt(s.ecc_aggregate_uncorrected)
-    }),
-    field!("remapped_rows_correctable", ["remapped_rows.correctable"], "rows remapped for correctable errors", |s| {
-        opt(s.remapped_rows_correctable)
-    }),
-    field!("remapped_rows_uncorrectable", ["remapped_rows.uncorrectable"], "rows remapped for uncorrectable errors", |s| {
-        opt(s.remapped_rows_uncorrectable)
-    }),
-    field!("row_remap_pending", ["remapped_rows.pending"], "1: a row remap waits for a GPU reset", |s| {
-        opt(s.row_remap_pending.map(u8::from))
-    }),
-    field!("row_remap_failure", ["remapped_rows.failure"], "1: a row remap failed", |s| {
-        opt(s.row_remap_failure.map(u8::from))
-    }),
-    field!("pcie_replays", [], "PCIe replay counter", |s| opt(s.pcie_replays)),
-    field!("xid_count", [], "XIDs seen since monitor started", |s| s.xid_count.to_string()),
+    field!(
+        "ecc_volatile_corrected",
+        ["ecc.errors.corrected.volatile.total"],
+        "corrected ECC errors since driver load",
+        |s| { opt(s.ecc_volatile_corrected) }
+    ),
+    field!(
+        "ecc_volatile_uncorrected",
+        ["ecc.errors.uncorrected.volatile.total"],
+        "uncorrected ECC errors since driver load",
+        |s| { opt(s.ecc_volatile_uncorrected) }
+    ),
+    field!(
+        "ecc_aggregate_corrected",
+        ["ecc.errors.corrected.aggregate.total"],
+        "corrected ECC errors, lifetime",
+        |s| { opt(s.ecc_aggregate_corrected) }
+    ),
+    field!(
+        "ecc_aggregate_uncorrected",
+        ["ecc.errors.uncorrected.aggregate.total"],
+        "uncorrected ECC errors, lifetime",
+        |s| { opt(s.ecc_aggregate_uncorrected) }
+    ),
+    field!(
+        "remapped_rows_correctable",
+        ["remapped_rows.correctable"],
+        "rows remapped for correctable errors",
+        |s| { opt(s.remapped_rows_correctable) }
+    ),
+    field!(
+        "remapped_rows_uncorrectable",
+        ["remapped_rows.uncorrectable"],
+        "rows remapped for uncorrectable errors",
+        |s| { opt(s.remapped_rows_uncorrectable) }
+    ),
+    field!(
+        "row_remap_pending",
+        ["remapped_rows.pending"],
+        "1: a row remap waits for a GPU reset",
+        |s| { opt(s.row_remap_pending.map(u8::from)) }
+    ),
+    field!(
+        "row_remap_failure",
+        ["remapped_rows.failure"],
+        "1: a row remap failed",
+        |s| { opt(s.row_remap_failure.map(u8::from)) }
+    ),
+    field!("pcie_replays", [], "PCIe replay counter", |s| opt(
+        s.pcie_replays
+    )),
+    field!("xid_count", [], "XIDs seen since monitor started", |s| s
+        .xid_count
+        .to_string()),
     field!("processes", [], "compute processes on the GPU", |s| {
         opt(s.processes.as_ref().map(Vec::len))
     }),
     field!("error", [], "why the GPU is down (empty when up)", |s| {
         s.error.clone().unwrap_or_default()
     }),
-    field!("simulated", [], "1: the simulated backend, not hardware", |s| {
-        u8::from(s.simulated).to_string()
-    }),
+    field!(
+        "simulated",
+        [],
+        "1: the simulated backend, not hardware",
+        |s| { u8::from(s.simulated).to_string() }
+    ),
 ];
 
 impl std::fmt::Debug for Field {
@@ -237,6 +325,21 @@ pub fn help() -> String {
     out
 }
 
+/// The README's table of `--query` fields (a test keeps it current).
+pub fn markdown_table() -> String {
+    let mut out = String::from("| Field | Also accepted | Meaning |\n|---|---|---|\n");
+    for f in FIELDS {
+        let aliases: Vec<String> = f.aliases.iter().map(|a| format!("`{a}`")).collect();
+        out.push_str(&format!(
+            "| `{}` | {} | {} |\n",
+            f.name,
+            aliases.join(", "),
+            f.about
+        ));
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -255,7 +358,10 @@ mod tests {
             ("memory.used", "memory_used_bytes"),
             ("clocks.sm", "sm_clock_mhz"),
             ("clocks.mem", "memory_clock_mhz"),
-            ("ecc.errors.uncorrected.volatile.total", "ecc_volatile_uncorrected"),
+            (
+                "ecc.errors.uncorrected.volatile.total",
+                "ecc_volatile_uncorrected",
+            ),
         ] {
             assert_eq!(field(smi).map(|f| f.name), Some(ours), "{smi}");
         }
