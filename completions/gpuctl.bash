@@ -532,7 +532,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__monitor)
-            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --breaker-backoff --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --query --breaker-backoff --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -568,6 +568,10 @@ _gpuctl() {
                     ;;
                 --metric-names)
                     COMPREPLY=($(compgen -W "gpuctl dcgm" -- "${cur}"))
+                    return 0
+                    ;;
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --breaker-backoff)

@@ -849,6 +849,9 @@ pub struct MonitorArgs {
     /// dcgm-exporter's, so existing dashboards work unchanged.
     #[arg(long, value_enum, default_value_t = crate::commands::monitor::metrics::MetricNames::Gpuctl)]
     pub metric_names: crate::commands::monitor::metrics::MetricNames,
+    /// Columns to show (table and CSV), e.g. index,power.draw,temperature.gpu.
+    #[arg(long, value_name = "FIELD,...", long_help = crate::commands::monitor::query::help(), value_parser = crate::commands::monitor::query::parse_query)]
+    pub query: Option<crate::commands::monitor::query::Query>,
     /// Testing only: the circuit breaker's first back-off [100ms to 1h].
     #[arg(long, value_name = "DURATION", hide = true, default_value = "10s", allow_hyphen_values = true, value_parser = duration_in(MONITOR_INTERVAL))]
     pub breaker_backoff: Duration,

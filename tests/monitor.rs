@@ -740,3 +740,81 @@ fn format_csv_is_monitors_csv_and_metrics_say_simulated() {
         );
     }
 }
+
+#[test]
+fn query_chooses_the_csv_and_table_columns_by_gpuctl_or_nvidia_smi_names() {
+    // Issue 24: --query picks the columns, in the order given.
+    let v = with_monitor(|_| {});
+    let args = [
+        "monitor",
+        "--csv",
+        "-c",
+        "1",
+        "--interval",
+        "100ms",
+        "--query",
+        "power.draw,index,clocks.sm,memory_used_bytes",
+    ];
+    let csv = run(v.path(), &args);
+    csv.assert_code(0);
+    let lines: Vec<&str> = csv.stdout.lines().collect();
+    assert_eq!(lines[0], "power_w,gpu,sm_clock_mhz,memory_used_bytes");
+    let rows: Vec<Vec<&str>> = lines[1..3].iter().map(|l| l.split(',').collect()).collect();
+    for (i, row) in rows.iter().enumerate() {
+        assert_eq!(row.len(), 4, "{row:?}");
+        assert_eq!(row[0], "71.50");
+        assert_eq!(row[1], i.to_string());
+        assert!(row[2].parse::<u32>().is_ok_and(|c| c > 0), "{row:?}");
+    }
+    // The table: one header line of the chosen names, then one row per GPU.
+    let table = run_table(v.path(), &["index", "temperature.gpu"]);
+    let header = table
+        .lines()
+        .find(|l| l.starts_with('#') && l.contains("gpu"))
+        .unwrap_or_default()
+        .to_string();
+    assert_eq!(
+        header.split_whitespace().collect::<Vec<_>>(),
+        ["#", "gpu", "temperature_gpu_c"]
+    );
+    assert!(!header.contains("pwr"), "{header}");
+}
+
+fn run_table(fixture: &str, fields: &[&str]) -> String {
+    let q = fields.join(",");
+    let out = run(
+        fixture,
+        &["monitor", "-c", "1", "--interval", "100ms", "--query", &q],
+    );
+    out.assert_code(0);
+    out.stdout
+}
+
+#[test]
+fn query_with_an_unknown_field_is_exit_2_naming_it_and_the_accepted_ones() {
+    let bad = run(
+        "two_h100.json",
+        &["monitor", "-c", "1", "--query", "index,temperature.bogus"],
+    );
+    bad.assert_code(2);
+    assert!(bad.stderr.contains("'temperature.bogus'"), "{}", bad.stderr);
+    assert!(bad.stderr.contains("power.draw"), "{}", bad.stderr);
+    let json = run(
+        "two_h100.json",
+        &["monitor", "--json", "-c", "1", "--query", "nope"],
+    );
+    json.assert_code(2);
+    assert_eq!(summary(&json.stdout).outcome, "error");
+}
+
+#[test]
+fn readme_lists_every_query_field_from_the_table_in_code() {
+    let readme =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md"))
+            .unwrap();
+    let table = gpuctl::commands::monitor::query::markdown_table();
+    assert!(
+        readme.contains(&table),
+        "README's --query table is stale; paste this under the monitor section:\n{table}"
+    );
+}

@@ -68,4 +68,23 @@ for row in smi:
           f"{m.group(0) if m else 'no line'} vs {row['temperature.gpu']} C")
 code, _, err, _ = gpuctl("helth")
 check(code == 2 and "did you mean 'health'" in err, "typo: did you mean 'health'", err)
+# monitor --query with nvidia-smi's --query-gpu names: the same GPUs, the
+# same identity, memory used near nvidia-smi's (bytes vs MiB).
+qfields = ["index", "uuid", "pci.bus_id", "name", "memory.used", "temperature.gpu"]
+code, out, err, _ = gpuctl("monitor", "--csv", "-c", "1", "--query", ",".join(qfields))
+lines = [l for l in out.splitlines() if l.strip() and not l.startswith("monitored")]
+check(code == 0 and lines[:1] == ["gpu,uuid,pci_bus_id,model,memory_used_bytes,temperature_gpu_c"],
+      "monitor --query: CSV header of the chosen fields, gpuctl's names", f"{code} {lines[:1]} {err}")
+ref = {r["index"]: r for r in smi_query(qfields)}
+for line in lines[1:]:
+    v = line.split(",")
+    r = ref.get(v[0])
+    ok = (r is not None and v[1] == r["uuid"] and v[2].lower() == r["pci.bus_id"].lower()
+          and v[3] == r["name"]
+          and abs(int(v[4]) / 2**20 - float(r["memory.used"])) <= 64
+          and abs(int(v[5]) - int(r["temperature.gpu"])) <= 3)
+    check(ok, f"monitor --query: GPU {v[0]} row agrees with nvidia-smi --query-gpu", f"{v} vs {r}")
+check(len(lines) - 1 == n, "monitor --query: one row per GPU", f"{len(lines) - 1} vs {n}")
+code, _, err, _ = gpuctl("monitor", "-c", "1", "--query", "index,bogus")
+check(code == 2 and "'bogus'" in err, "monitor --query: unknown field is exit 2 naming it", err)
 finish()

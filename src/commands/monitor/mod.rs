@@ -17,6 +17,7 @@
 //! SIGHUP is ignored.
 
 pub mod metrics;
+pub mod query;
 pub mod sample;
 mod serve;
 mod stale;
@@ -220,7 +221,11 @@ pub fn run(
     let mut rounds: u64 = 0;
     let mut lines_since_header: Option<usize> = None;
     let mut seq: u64 = 0;
-    if style == Style::Csv && out.line(&csv_header()).is_err() {
+    let columns = args.query.clone().map(|q| q.0);
+    let csv_fields = columns
+        .clone()
+        .unwrap_or_else(|| query::defaults(CSV_COLUMNS));
+    if style == Style::Csv && out.line(&query::csv_header(&csv_fields)).is_err() {
         return Ok(summary_report(&selected, &slots, start));
     }
     'run: loop {
@@ -372,8 +377,11 @@ pub fn run(
             account(slot, &s);
             stream.push(match style {
                 Style::Json => serde_json::to_string(&s).unwrap_or_default(),
-                Style::Csv => csv_row(&s),
-                Style::Table => table_row(&s),
+                Style::Csv => query::csv_row(&csv_fields, &s),
+                Style::Table => match &columns {
+                    Some(c) => query::table_row(c, &s),
+                    None => table_row(&s),
+                },
             });
             slot.last = s;
         }
@@ -406,7 +414,11 @@ pub fn run(
                         (Some(_), None) => false,
                     };
                     if due {
-                        for h in table_header() {
+                        let header = match &columns {
+                            Some(c) => query::table_header(c),
+                            None => table_header(),
+                        };
+                        for h in header {
                             if out.line(&h).is_err() {
                                 break 'run;
                             }
@@ -697,61 +709,6 @@ pub const CSV_COLUMNS: &[&str] = &[
     "simulated",
 ];
 
-fn csv_header() -> String {
-    CSV_COLUMNS.join(",")
-}
-
-/// A CSV field, quoted when it holds a comma, quote or newline.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
-}
-
-fn csv_row(s: &GpuSample) -> String {
-    let fields = [
-        s.timestamp.clone(),
-        s.gpu.to_string(),
-        s.uuid.clone(),
-        u8::from(s.up).to_string(),
-        u8::from(s.healthy).to_string(),
-        opt_f(s.power_w, 2),
-        opt_f(s.energy_j, 3),
-        opt(s.temperature_gpu_c),
-        opt(s.temperature_memory_c),
-        opt(s.sm_clock_mhz),
-        opt(s.memory_clock_mhz),
-        opt(s.utilization_gpu_pct),
-        opt(s.utilization_memory_pct),
-        opt(s.memory_used_bytes),
-        opt(s.memory_free_bytes),
-        opt_f(s.pcie_tx_bytes_per_s, 0),
-        opt_f(s.pcie_rx_bytes_per_s, 0),
-        opt_f(s.nvlink_tx_bytes_per_s, 0),
-        opt_f(s.nvlink_rx_bytes_per_s, 0),
-        s.clock_events.join("|"),
-        s.clock_events_mask
-            .map_or_else(String::new, |m| format!("{m:#x}")),
-        opt(s.ecc_volatile_corrected),
-        opt(s.ecc_volatile_uncorrected),
-        opt(s.remapped_rows_correctable),
-        opt(s.remapped_rows_uncorrectable),
-        opt(s.row_remap_pending.map(u8::from)),
-        opt(s.row_remap_failure.map(u8::from)),
-        s.xid_count.to_string(),
-        opt(s.processes.as_ref().map(Vec::len)),
-        s.error.clone().unwrap_or_default(),
-        u8::from(s.simulated).to_string(),
-    ];
-    fields
-        .iter()
-        .map(|f| csv_field(f))
-        .collect::<Vec<_>>()
-        .join(",")
-}
-
 /// Column titles and units, like `nvidia-smi dmon`, within 80 columns;
 /// on the simulated backend the banner first, every time.
 fn table_header() -> Vec<String> {
@@ -829,6 +786,7 @@ mod tests {
 
     #[test]
     fn csv_quotes_only_what_needs_it() {
+        use query::csv_field;
         assert_eq!(csv_field("plain"), "plain");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
         assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
@@ -845,7 +803,7 @@ mod tests {
         };
         let mut s = GpuSample::blank(&id, "t".into(), 0.0);
         s.error = Some("no, really".into());
-        let row = csv_row(&s);
+        let row = query::csv_row(&query::defaults(CSV_COLUMNS), &s);
         // The quoted comma is one field.
         assert_eq!(row.matches(',').count() - 1, CSV_COLUMNS.len() - 1);
     }
