@@ -14,6 +14,7 @@ pub mod bench_pattern;
 pub mod bounded;
 pub mod burn;
 pub mod burn_engine;
+pub mod compute;
 pub mod cublaslt;
 pub mod cuda;
 mod cuda_bench;

@@ -1,0 +1,1 @@
+//! [`super::Context`] on the CUDA driver API.

@@ -1,0 +1,4 @@
+//! The simulated GPU: [`super::Context`] on host memory.
+
+pub mod kernels;
+pub mod mem;
