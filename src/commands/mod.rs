@@ -18,6 +18,7 @@ pub mod memtest_plan;
 pub mod monitor;
 pub mod p2p;
 pub mod probe;
+pub mod registry;
 
 use crate::cli::GlobalArgs;
 use crate::device::inventory::{self, Enumerate, Inventory};
@@ -35,21 +36,7 @@ pub enum OutputMode {
     Lines,
 }
 
-/// Every command by name with its output shape: the one list that `app`
-/// uses to answer even a parse error in the right shape.
-pub const COMMANDS: &[(&str, OutputMode)] = &[
-    ("list", OutputMode::Document),
-    ("probe", OutputMode::Document),
-    ("health", OutputMode::Document),
-    ("burn", OutputMode::Document),
-    ("bench", OutputMode::Document),
-    ("p2p", OutputMode::Document),
-    ("memtest", OutputMode::Document),
-    ("monitor", OutputMode::Lines),
-    ("diag", OutputMode::Document),
-    ("completions", OutputMode::Document),
-    ("schema", OutputMode::Document),
-];
+pub use registry::COMMANDS;
 
 /// Every file or address `command` was asked to write or serve, by option:
 /// `app` validates them all ([`crate::outfile::check_all`]) before the
@@ -84,18 +71,12 @@ pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>>
 
 /// The command named `word`, as a static name; `gpuctl` when none is.
 pub fn known(word: &str) -> &'static str {
-    COMMANDS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map_or("gpuctl", |(name, _)| name)
+    registry::find(word).map_or("gpuctl", |spec| spec.name)
 }
 
 /// The output shape of the command named `name` (a document for unknowns).
 pub fn output_mode(name: &str) -> OutputMode {
-    COMMANDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(OutputMode::Document, |(_, mode)| *mode)
+    registry::find(name).map_or(OutputMode::Document, |spec| spec.output)
 }
 
 /// The backend, inventory and the GPUs the user selected: what every

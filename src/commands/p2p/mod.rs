@@ -8,6 +8,8 @@
 //! is measured once and yields two ordered entries (from, to), judged
 //! separately.
 
+pub mod render;
+
 use super::{harness_target, Selected};
 use crate::checks::remedy;
 use crate::cli::{GlobalArgs, P2pArgs};

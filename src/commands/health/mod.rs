@@ -6,6 +6,8 @@
 //! it all with `checks::{basic, health, xid}`. One row per GPU in the table,
 //! every check in JSON.
 
+pub mod render;
+
 use super::Selected;
 use crate::checks::health::{self as hc, LoadSummary, Thresholds};
 use crate::checks::{basic, xid};

@@ -14,6 +14,9 @@
 //!
 //! [`bench_gate`]: super::bench_gate
 
+pub mod render;
+mod junit;
+
 use super::bench_gate::{self as gate, Baseline, Limit, Metric, Source};
 use super::bench_verdict as verdict;
 use super::{harness_target, MemoryHolders, Selected};
@@ -518,7 +521,7 @@ pub fn run(global: &GlobalArgs, args: &BenchArgs) -> Result<Report, AppError> {
         outfile::save(&mut report, "--save-baseline", path, text);
     }
     if let Some(path) = &args.junit {
-        let xml = crate::report::junit::render(&report);
+        let xml = junit::render(&report);
         outfile::save(&mut report, "--junit", path, Ok(xml));
     }
     Ok(report)
