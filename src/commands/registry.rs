@@ -28,11 +28,19 @@ const fn spec(name: &'static str, output: OutputMode, table: &'static dyn Sectio
 pub const COMMANDS: &[Spec] = &[
     spec("list", OutputMode::Document, &super::list::render::Table),
     spec("probe", OutputMode::Document, &Overview),
-    spec("health", OutputMode::Document, &super::health::render::Table),
+    spec(
+        "health",
+        OutputMode::Document,
+        &super::health::render::Table,
+    ),
     spec("burn", OutputMode::Document, &super::burn::render::Table),
     spec("bench", OutputMode::Document, &super::bench::render::Table),
     spec("p2p", OutputMode::Document, &super::p2p::render::Table),
-    spec("memtest", OutputMode::Document, &super::memtest::render::Table),
+    spec(
+        "memtest",
+        OutputMode::Document,
+        &super::memtest::render::Table,
+    ),
     spec("monitor", OutputMode::Lines, &super::monitor::Table),
     spec("diag", OutputMode::Document, &Overview),
     spec("completions", OutputMode::Document, &Overview),

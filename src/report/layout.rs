@@ -269,7 +269,11 @@ fn paint_status_cells(line: &str, widths: &[usize]) -> String {
         if at >= chars.len() {
             break;
         }
-        let span = if i + 1 < widths.len() { w + 2 } else { chars.len() - at };
+        let span = if i + 1 < widths.len() {
+            w + 2
+        } else {
+            chars.len() - at
+        };
         let end = (at + span).min(chars.len());
         let cell: String = chars[at..end].iter().collect();
         let text = cell.trim_end();

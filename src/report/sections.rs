@@ -6,7 +6,7 @@
 //! command. How each is drawn as a table lives with its command
 //! (`commands::<name>::render`).
 
-use super::{burn_stream, CheckStatus, Check};
+use super::{burn_stream, Check, CheckStatus};
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -326,4 +326,3 @@ pub struct P2pPair {
     pub error: Option<String>,
     pub checks: Vec<Check>,
 }
-

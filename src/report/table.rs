@@ -11,8 +11,8 @@
 //! own tables, a lead line), implemented beside the command and found in
 //! the command registry by `app.rs`.
 
-use super::layout::{flow, paint, record, status_text, text, value_text, json_text, Grid};
 pub use super::layout::{color_wanted, width, Options, DEFAULT_WIDTH};
+use super::layout::{flow, json_text, paint, record, status_text, text, value_text, Grid};
 use super::{Check, CheckStatus, Report};
 
 /// A command's part of the human table: the renderer trait every command
@@ -131,16 +131,14 @@ fn overview(report: &Report, opts: &Options) -> String {
     if !report.host_checks.is_empty() {
         let status = super::worst(&report.host_checks);
         let names = problem_names(&report.host_checks);
-        grid.row(
-            vec![
-                "host".into(),
-                "-".into(),
-                "-".into(),
-                "-".into(),
-                status.label().into(),
-                names.clone(),
-            ],
-        );
+        grid.row(vec![
+            "host".into(),
+            "-".into(),
+            "-".into(),
+            "-".into(),
+            status.label().into(),
+            names.clone(),
+        ]);
         records.push_str(&flow(
             &[status_text(status, false), format!("problems: {names}")],
             "host  ",
@@ -151,16 +149,14 @@ fn overview(report: &Report, opts: &Options) -> String {
     for g in &report.gpus {
         let status = g.status.unwrap_or(CheckStatus::Pass);
         let names = problem_names(g.checks.as_deref().unwrap_or_default());
-        grid.row(
-            vec![
-                g.index.to_string(),
-                text(&g.pci_bus_id),
-                text(&g.name),
-                text(&g.serial),
-                status.label().into(),
-                names.clone(),
-            ],
-        );
+        grid.row(vec![
+            g.index.to_string(),
+            text(&g.pci_bus_id),
+            text(&g.name),
+            text(&g.serial),
+            status.label().into(),
+            names.clone(),
+        ]);
         let head = format!("GPU {}  ", g.index);
         records.push_str(&record(
             &head,
@@ -265,3 +261,75 @@ fn severity(status: CheckStatus) -> u8 {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn opts(width: usize) -> Options {
+        Options {
+            color: false,
+            width,
+            verbose: false,
+        }
+    }
+
+    fn report_with_a_failing_gpu(command: &str) -> Report {
+        let mut r = Report::new(command);
+        r.simulated = true;
+        let gpu = crate::device::Gpu {
+            index: 0,
+            has_nvml: true,
+            name: "GPU model".into(),
+            uuid: String::new(),
+            pci_bus_id: String::new(),
+            cuda: Vec::new(),
+            lost: None,
+        };
+        let failed = Check::new("made_up", CheckStatus::Fail, "it broke");
+        r.gpus
+            .push(super::super::GpuReport::with_checks(&gpu, vec![failed]));
+        r.summary = "one line".into();
+        r
+    }
+
+    /// A command the core has never heard of, with a table of its own.
+    struct Custom;
+
+    impl Section for Custom {
+        fn lead(&self, _: &Report, _: &Options) -> String {
+            "lead line\n".into()
+        }
+        fn tables(&self, _: &Report, _: &Options) -> Option<String> {
+            Some("custom table\n".into())
+        }
+        fn marks_simulated(&self) -> bool {
+            false
+        }
+    }
+
+    #[test]
+    fn a_section_replaces_the_overview_and_keeps_the_problems() {
+        let r = report_with_a_failing_gpu("anything");
+        let out = render(&r, &Custom, &opts(80));
+        assert!(out.starts_with("lead line\ncustom table\n"), "{out}");
+        assert!(!out.contains("Problems"), "{out}");
+        assert!(out.contains("FAIL  GPU 0  made_up"), "{out}");
+        assert!(out.ends_with("one line\n"), "{out}");
+        assert!(!out.contains(SIMULATED_LINE), "{out}");
+    }
+
+    #[test]
+    fn the_default_section_shows_the_overview_problems_first() {
+        let r = report_with_a_failing_gpu("anything");
+        let out = render(&r, &Overview, &opts(80));
+        assert!(out.starts_with(SIMULATED_LINE), "{out}");
+        let overview = out.find("Problems").unwrap_or(usize::MAX);
+        let problem = out.find("FAIL  GPU 0  made_up").unwrap_or(0);
+        assert!(overview < problem, "{out}");
+        assert!(out.contains("made_up"), "{out}");
+        // Narrow: one record per GPU, never wider than the width.
+        let narrow = render(&r, &Overview, &opts(40));
+        assert!(narrow.lines().all(|l| l.chars().count() <= 40), "{narrow}");
+        assert!(narrow.contains("GPU 0  FAIL"), "{narrow}");
+    }
+}

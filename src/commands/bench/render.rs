@@ -89,3 +89,61 @@ fn bench_table(report: &Report, opts: &Options) -> String {
     }
 }
 
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::layout::len;
+
+    #[test]
+    fn bench_rows_fit_80_columns_and_throttling_gets_a_note() {
+        let gpu = crate::report::GpuReport {
+            index: 0,
+            name: None,
+            uuid: None,
+            pci_bus_id: None,
+            serial: None,
+            cuda_index: None,
+            lost: None,
+            status: None,
+            details: None,
+            checks: None,
+            burn: None,
+            memtest: None,
+            monitor: None,
+            bench: Some(crate::report::BenchSummary {
+                results: vec![crate::report::BenchResult {
+                    metric: "launch_latency".into(),
+                    unit: "TFLOP/s".into(),
+                    value: 3000.0,
+                    min: 55.55,
+                    max: 3000.0,
+                    spread_pct: 100.0,
+                    sm_clock_min_mhz: Some(1980),
+                    power_max_w: Some(700.0),
+                    temperature_max_c: Some(88),
+                    clock_events: vec!["sw_power_cap".into()],
+                    throttled: true,
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }),
+        };
+        let mut report = Report::new("bench");
+        report.gpus.push(gpu);
+        let opts = Options {
+            color: false,
+            width: 80,
+            verbose: false,
+        };
+        let out = bench_table(&report, &opts);
+        assert!(out.lines().all(|l| len(l) <= 80), "{out}");
+        // The whole section, as the core draws it: no GPU overview.
+        let drawn = crate::report::table::render(&report, &Table, &opts);
+        assert!(!drawn.contains("PCI bus id"), "{drawn}");
+        assert!(out.contains("3000 TFLOP/s"), "{out}");
+        assert!(
+            out.contains("throttled: sw_power_cap (700 W, 88 °C)"),
+            "{out}"
+        );
+    }
+}

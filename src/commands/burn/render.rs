@@ -88,4 +88,3 @@ fn burn_table(report: &Report, opts: &Options) -> String {
     }
     grid.render(opts.width, opts.color).unwrap_or(records)
 }
-

@@ -134,4 +134,3 @@ fn details(gpus: &[GpuReport], opts: &Options) -> String {
     }
     out
 }
-

@@ -83,4 +83,3 @@ fn memtest_table(report: &Report, opts: &Options) -> String {
     }
     grid.render(opts.width, opts.color).unwrap_or(records)
 }
-

@@ -18,8 +18,8 @@
 
 pub mod metrics;
 pub mod query;
-pub mod sample;
 mod render;
+pub mod sample;
 mod serve;
 mod stale;
 mod textfile;

@@ -130,4 +130,3 @@ fn topology_cell(p: &P2pPair) -> String {
         _ => "?".into(),
     }
 }
-
