@@ -24,6 +24,8 @@ use crate::cli::GlobalArgs;
 use crate::device::inventory::{self, Enumerate, Inventory};
 use crate::device::{select, Backend, Gpu};
 use crate::error::AppError;
+use crate::report::table::Overview;
+use registry::{spec, Spec};
 
 /// How a command's `--json` output is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,7 +38,21 @@ pub enum OutputMode {
     Lines,
 }
 
-pub use registry::COMMANDS;
+/// Every command by name, with its output shape and its table: the one
+/// list of commands (see [`registry`]).
+pub const COMMANDS: &[Spec] = &[
+    spec("list", OutputMode::Document, &list::render::Table),
+    spec("probe", OutputMode::Document, &Overview),
+    spec("health", OutputMode::Document, &health::render::Table),
+    spec("burn", OutputMode::Document, &burn::render::Table),
+    spec("bench", OutputMode::Document, &bench::render::Table),
+    spec("p2p", OutputMode::Document, &p2p::render::Table),
+    spec("memtest", OutputMode::Document, &memtest::render::Table),
+    spec("monitor", OutputMode::Lines, &monitor::Table),
+    spec("diag", OutputMode::Document, &Overview),
+    spec("completions", OutputMode::Document, &Overview),
+    spec("schema", OutputMode::Document, &Overview),
+];
 
 /// Every file or address `command` was asked to write or serve, by option:
 /// `app` validates them all ([`crate::outfile::check_all`]) before the

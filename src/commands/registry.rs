@@ -1,10 +1,11 @@
-//! Every command in one list: its name, the shape of its `--json` output
-//! and its part of the human table. `app` finds a command's entry here by
-//! name (even for a parse error, so the answer has the right shape), and
-//! the renderer core (`report::table`) never names a command: a new
-//! command adds its line here.
+//! What the registry of commands holds for each one: its name, the shape of
+//! its `--json` output and its part of the human table. The list itself,
+//! [`super::COMMANDS`], sits beside the command modules it names, so a new
+//! command adds its module and its entry in one file. `app` finds a
+//! command's entry by name (even for a parse error, so the answer has the
+//! right shape); the renderer core (`report::table`) never names a command.
 
-use super::OutputMode;
+use super::{OutputMode, COMMANDS};
 use crate::report::table::{Overview, Section};
 
 /// One command's entry.
@@ -16,36 +17,13 @@ pub struct Spec {
     pub table: &'static dyn Section,
 }
 
-const fn spec(name: &'static str, output: OutputMode, table: &'static dyn Section) -> Spec {
+pub const fn spec(name: &'static str, output: OutputMode, table: &'static dyn Section) -> Spec {
     Spec {
         name,
         output,
         table,
     }
 }
-
-/// Every command, by name.
-pub const COMMANDS: &[Spec] = &[
-    spec("list", OutputMode::Document, &super::list::render::Table),
-    spec("probe", OutputMode::Document, &Overview),
-    spec(
-        "health",
-        OutputMode::Document,
-        &super::health::render::Table,
-    ),
-    spec("burn", OutputMode::Document, &super::burn::render::Table),
-    spec("bench", OutputMode::Document, &super::bench::render::Table),
-    spec("p2p", OutputMode::Document, &super::p2p::render::Table),
-    spec(
-        "memtest",
-        OutputMode::Document,
-        &super::memtest::render::Table,
-    ),
-    spec("monitor", OutputMode::Lines, &super::monitor::Table),
-    spec("diag", OutputMode::Document, &Overview),
-    spec("completions", OutputMode::Document, &Overview),
-    spec("schema", OutputMode::Document, &Overview),
-];
 
 /// The entry of the command named `name`, if there is one.
 pub fn find(name: &str) -> Option<&'static Spec> {
@@ -68,5 +46,33 @@ mod tests {
         names.sort_unstable();
         names.dedup();
         assert_eq!(names.len(), COMMANDS.len());
+    }
+
+    /// The renderer core draws what every report has and asks the
+    /// command's section for the rest: no command's name, nor the section
+    /// of the report that belongs to one, in its code.
+    #[test]
+    fn the_renderer_core_names_no_command() {
+        let core = [
+            ("report/table.rs", include_str!("../report/table.rs")),
+            ("report/layout.rs", include_str!("../report/layout.rs")),
+        ];
+        let sections = [
+            ".burn", ".bench", ".memtest", ".monitor", ".p2p", ".diag", ".details",
+        ];
+        for (file, text) in core {
+            let code: Vec<&str> = text
+                .lines()
+                .filter(|l| !l.trim_start().starts_with("//"))
+                .collect();
+            let code = code.join("\n");
+            for spec in COMMANDS {
+                let quoted = format!("\"{}\"", spec.name);
+                assert!(!code.contains(&quoted), "{file} names {quoted}");
+            }
+            for field in sections {
+                assert!(!code.contains(field), "{file} reads {field}");
+            }
+        }
     }
 }
