@@ -435,7 +435,8 @@ fn finish(
         }
         (Format::Table | Format::Csv, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
-            table::render(report, &options)
+            let section = crate::commands::registry::section(&report.command);
+            table::render(report, section, &options)
         }
     };
     let written = write_stdout(&text);

@@ -18,11 +18,14 @@ pub mod memtest_plan;
 pub mod monitor;
 pub mod p2p;
 pub mod probe;
+pub mod registry;
 
 use crate::cli::GlobalArgs;
 use crate::device::inventory::{self, Enumerate, Inventory};
 use crate::device::{select, Backend, Gpu};
 use crate::error::AppError;
+use crate::report::table::Overview;
+use registry::{spec, Spec};
 
 /// How a command's `--json` output is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,20 +38,20 @@ pub enum OutputMode {
     Lines,
 }
 
-/// Every command by name with its output shape: the one list that `app`
-/// uses to answer even a parse error in the right shape.
-pub const COMMANDS: &[(&str, OutputMode)] = &[
-    ("list", OutputMode::Document),
-    ("probe", OutputMode::Document),
-    ("health", OutputMode::Document),
-    ("burn", OutputMode::Document),
-    ("bench", OutputMode::Document),
-    ("p2p", OutputMode::Document),
-    ("memtest", OutputMode::Document),
-    ("monitor", OutputMode::Lines),
-    ("diag", OutputMode::Document),
-    ("completions", OutputMode::Document),
-    ("schema", OutputMode::Document),
+/// Every command by name, with its output shape and its table: the one
+/// list of commands (see [`registry`]).
+pub const COMMANDS: &[Spec] = &[
+    spec("list", OutputMode::Document, &list::render::Table),
+    spec("probe", OutputMode::Document, &Overview),
+    spec("health", OutputMode::Document, &health::render::Table),
+    spec("burn", OutputMode::Document, &burn::render::Table),
+    spec("bench", OutputMode::Document, &bench::render::Table),
+    spec("p2p", OutputMode::Document, &p2p::render::Table),
+    spec("memtest", OutputMode::Document, &memtest::render::Table),
+    spec("monitor", OutputMode::Lines, &monitor::Table),
+    spec("diag", OutputMode::Document, &Overview),
+    spec("completions", OutputMode::Document, &Overview),
+    spec("schema", OutputMode::Document, &Overview),
 ];
 
 /// Every file or address `command` was asked to write or serve, by option:
@@ -84,18 +87,12 @@ pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>>
 
 /// The command named `word`, as a static name; `gpuctl` when none is.
 pub fn known(word: &str) -> &'static str {
-    COMMANDS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map_or("gpuctl", |(name, _)| name)
+    registry::find(word).map_or("gpuctl", |spec| spec.name)
 }
 
 /// The output shape of the command named `name` (a document for unknowns).
 pub fn output_mode(name: &str) -> OutputMode {
-    COMMANDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(OutputMode::Document, |(_, mode)| *mode)
+    registry::find(name).map_or(OutputMode::Document, |spec| spec.output)
 }
 
 /// The backend, inventory and the GPUs the user selected: what every

@@ -6,6 +6,8 @@
 //! GPU comes from mismatches, errors, XIDs, hardware slowdowns and
 //! throughput against the best GPU of the same model.
 
+pub mod render;
+
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
 use crate::cli::{BurnArgs, DtypeChoice, FaultKindChoice, GlobalArgs};

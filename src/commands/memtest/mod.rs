@@ -8,6 +8,8 @@
 //! and the row-remap state are read before and after; the verdict per GPU
 //! comes from mismatches, ECC/remap changes, XIDs, coverage and the wipe.
 
+pub mod render;
+
 use super::{harness_target, Selected};
 use crate::checks::{remedy, xid};
 use crate::cli::{GlobalArgs, MemtestArgs};
