@@ -6,9 +6,9 @@
 
 use crate::cli_memtest::MEMTEST_LONG_HELP;
 pub use crate::cli_memtest::{PatternChoice, MEMTEST_RETENTION};
-use crate::commands::bench_gate::{self, Metric};
 use crate::config::{self, ThresholdSpec};
 use crate::device::select::{self, Selector};
+use crate::model::metric::{self, Metric};
 use crate::parse::{self, DurationRange, FloatRange, IntRange};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
@@ -314,7 +314,7 @@ pub fn command() -> clap::Command {
         for spec in config::HEALTH_THRESHOLDS {
             health = health.mut_arg(spec.key, |a| a.help(spec.help_line()));
         }
-        let names = crate::commands::check_types::HealthSelector;
+        let names = crate::model::checks::HealthSelector;
         health
             .mut_arg("checks", |a| {
                 a.value_parser(names).hide_possible_values(true)
@@ -443,7 +443,7 @@ pub enum Command {
     Monitor(Box<MonitorArgs>),
     /// Node acceptance by level (1 to 4): health, fabric, burn, memtest, p2p
     /// and bench as one run with one verdict.
-    #[command(after_long_help = crate::commands::diag::LONG_HELP)]
+    #[command(after_long_help = crate::cli_diag::LONG_HELP)]
     Diag(Box<crate::cli_diag::DiagArgs>),
     /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
     Schema,
@@ -472,14 +472,7 @@ pub struct ProbeArgs {
     pub timeout: Duration,
 }
 
-/// When `health` exits 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum FailOn {
-    /// Only a FAIL fails the run.
-    Fail,
-    /// A WARN fails the run too.
-    Warn,
-}
+pub use crate::config::FailOn;
 
 #[derive(Debug, Clone, Args)]
 pub struct HealthArgs {
@@ -625,11 +618,11 @@ pub const BENCH_TOLERANCE: FloatRange = FloatRange::new(0.0, false, 50.0);
 pub struct BenchTests(pub Vec<Metric>);
 
 fn parse_bench_tests(s: &str) -> Result<BenchTests, String> {
-    bench_gate::parse_tests(s).map(BenchTests)
+    metric::parse_tests(s).map(BenchTests)
 }
 
 fn parse_bench_limit(s: &str) -> Result<(Metric, f64), String> {
-    bench_gate::parse_limit(s)
+    metric::parse_limit(s)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -847,11 +840,11 @@ pub struct MonitorArgs {
     pub textfile: Option<std::path::PathBuf>,
     /// Metric names and labels: gpuctl's (Prometheus conventions) or
     /// dcgm-exporter's, so existing dashboards work unchanged.
-    #[arg(long, value_enum, default_value_t = crate::commands::monitor::metrics::MetricNames::Gpuctl)]
-    pub metric_names: crate::commands::monitor::metrics::MetricNames,
+    #[arg(long, value_enum, default_value_t = crate::model::monitor::MetricNames::Gpuctl)]
+    pub metric_names: crate::model::monitor::MetricNames,
     /// Columns to show (table and CSV), e.g. index,power.draw,temperature.gpu.
-    #[arg(long, value_name = "FIELD,...", long_help = crate::commands::monitor::query::help(), value_parser = crate::commands::monitor::query::parse_query)]
-    pub query: Option<crate::commands::monitor::query::Query>,
+    #[arg(long, value_name = "FIELD,...", long_help = crate::model::monitor::query_help(), value_parser = crate::model::monitor::parse_query)]
+    pub query: Option<crate::model::monitor::Query>,
     /// Testing only: the circuit breaker's first back-off [100ms to 1h].
     #[arg(long, value_name = "DURATION", hide = true, default_value = "10s", allow_hyphen_values = true, value_parser = duration_in(MONITOR_INTERVAL))]
     pub breaker_backoff: Duration,

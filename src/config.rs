@@ -10,7 +10,6 @@
 //! key, flag, default, accepted range, unit and help. The flag's parser and
 //! help text (`cli.rs`), this file's checks and the docs derive from it.
 
-use crate::cli::FailOn;
 use crate::error::AppError;
 use crate::parse::{self, DurationRange, FloatRange, IntRange};
 use serde::Deserialize;
@@ -18,6 +17,15 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 use toml::Spanned;
+
+/// When `health` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only a FAIL fails the run.
+    Fail,
+    /// A WARN fails the run too.
+    Warn,
+}
 
 /// Largest config file read; a real one is a few hundred bytes.
 pub const MAX_BYTES: u64 = 1024 * 1024;
@@ -535,7 +543,7 @@ impl Validator<'_> {
         })?;
         // Each name as the flag checks it, named by the file's line and key.
         list.iter()
-            .map(|n| crate::commands::check_types::health_selector(n))
+            .map(|n| crate::model::checks::health_selector(n))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
             .map_err(|why| self.fail(r, key, &why))

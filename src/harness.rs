@@ -23,22 +23,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
-thread_local! {
-    /// Set on threads whose panics the harness catches and reports as a
-    /// FAIL check: the process-wide panic hook then stays quiet.
-    static CAUGHT_HERE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
-}
-
-/// Whether a panic on this thread is caught and reported by the harness.
-pub fn panic_is_reported() -> bool {
-    CAUGHT_HERE.with(|c| c.get())
-}
-
-/// Marks this thread's panics as caught and reported (its owner turns a
-/// panic into a FAIL check or an error that names it).
-pub fn report_panics_here() {
-    CAUGHT_HERE.with(|c| c.set(true));
-}
+pub use crate::panics::{panic_is_reported, report_panics_here};
 
 /// How long workers get to finish their step in flight (and wipe) after a
 /// stop signal before the partial report is printed without them.

@@ -9,7 +9,6 @@ pub mod bench_gate;
 pub mod bench_verdict;
 pub mod bundle;
 pub mod burn;
-pub mod check_types;
 pub mod diag;
 pub mod health;
 pub mod list;

@@ -14,13 +14,14 @@ pub mod interrupt;
 pub mod json;
 pub mod junit;
 pub mod progress;
+pub mod remedy;
 pub mod stream;
 pub mod table;
 pub mod text;
 pub mod values;
 
-use crate::device::{inventory::DriverInfo, Gpu};
 use crate::error::{AppError, ErrorKind};
+use crate::model::gpu::{DriverInfo, Gpu};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;
@@ -77,7 +78,7 @@ pub struct Check {
     pub name: String,
     pub status: CheckStatus,
     /// What was measured; null when nothing was. One type per check name
-    /// (`commands::check_types`, stated in the schema).
+    /// (`model::checks`, stated in the schema).
     pub value: Option<Value>,
     pub unit: Option<String>,
     /// The limit the value was judged against, when there is one.
@@ -180,7 +181,6 @@ pub struct Required<'a> {
 /// the failure is what the operator acts on). Timeouts, panics and read
 /// errors are FAILs of their own checks already (see `checks::unreadable`).
 pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
-    use crate::checks::healthy::why_unverified;
     if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         return None;
     }
@@ -219,7 +219,10 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             .iter()
             .find(|c| c.status == CheckStatus::Skip && c.unverified)
         {
-            fails.push(format!("{name} (not verified: {})", why_unverified(c)));
+            fails.push(format!(
+                "{name} (not verified: {})",
+                text::why_unverified(c)
+            ));
         }
     }
     // Refused readings of checks health does not rest on: named in a WARN,
@@ -231,7 +234,7 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
                 && c.unverified
                 && !required.checks.contains(&c.name.as_str())
         })
-        .map(|c| format!("{} (not verified: {})", c.name, why_unverified(c)))
+        .map(|c| format!("{} (not verified: {})", c.name, text::why_unverified(c)))
         .collect();
     if checks.iter().all(|c| c.status == CheckStatus::Skip) {
         warns.push("every check skipped".into());
@@ -389,7 +392,7 @@ pub struct MonitorSummary {
     pub power_peak_w: Option<f64>,
     /// Which NVML power reading the power figures come from: `instant`
     /// where every sample had the instantaneous field, else `average`.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     /// Energy consumed during the run (from the driver's counter).
     pub energy_j: Option<f64>,
     pub temperature_gpu_peak_c: Option<u32>,
@@ -438,7 +441,7 @@ pub struct BenchResult {
     pub power_max_w: Option<f64>,
     /// Which NVML power reading the power figures come from: `instant`
     /// where every sample had the instantaneous field, else `average`.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     pub temperature_max_c: Option<u32>,
     /// Clock event reasons active during the measurement.
     pub clock_events: Vec<String>,
@@ -602,7 +605,7 @@ pub struct BurnSummary {
     pub power_peak_w: Option<f64>,
     /// Which NVML power reading the power figures come from: `instant`
     /// where every sample had the instantaneous field, else `average`.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     /// Seconds from the first batch until power first reached 95% of the
     /// run's average.
     pub seconds_to_power_plateau: Option<f64>,
@@ -629,7 +632,7 @@ impl GpuReport {
             index: gpu.index,
             name: known(&gpu.name),
             uuid: known(&gpu.uuid),
-            pci_bus_id: crate::device::inventory::nvml_pci_form(&gpu.pci_bus_id),
+            pci_bus_id: crate::model::gpu::nvml_pci_form(&gpu.pci_bus_id),
             serial: None,
             cuda_index: gpu.cuda_index(),
             lost: gpu.lost.clone(),
@@ -647,7 +650,7 @@ impl GpuReport {
     pub fn with_checks(gpu: &Gpu, checks: Vec<Check>) -> Self {
         Self {
             status: Some(worst(&checks)),
-            checks: Some(crate::checks::remedy::fill(checks, gpu)),
+            checks: Some(remedy::fill(checks, gpu)),
             ..Self::identity(gpu)
         }
     }
@@ -793,7 +796,7 @@ impl Report {
                 version: env!("CARGO_PKG_VERSION"),
                 commit: Some(env!("GPUCTL_COMMIT")).filter(|c| *c != "unknown"),
             },
-            simulated: crate::device::simulated(),
+            simulated: crate::model::gpu::simulated(),
             command: command.to_string(),
             host: hostname(),
             timestamp: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

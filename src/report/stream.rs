@@ -28,7 +28,7 @@ pub const JSON_LINE_DEF: &str = "JsonLine";
 /// The JSON Schema of [`Report`] with [`JsonLine`] among its `$defs` and
 /// each check's value type from `checks` ([`values::constrain`]),
 /// pretty-printed and newline-terminated (the form committed as
-/// `schema.json`; `commands::check_types::schema` passes every check).
+/// `schema.json`; `model::checks::schema` passes every check).
 pub fn schema_with(checks: &[CheckType]) -> String {
     let mut generator = schemars::SchemaGenerator::default();
     // Registers JsonLine (and the events) as definitions of the root.

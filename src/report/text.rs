@@ -16,6 +16,15 @@ pub fn gib(bytes: u64) -> String {
     format!("{:.1}", bytes as f64 / (1u64 << 30) as f64)
 }
 
+/// Why an unverified SKIP verified nothing, for the `coverage` message.
+pub fn why_unverified(check: &super::Check) -> &'static str {
+    if check.message.contains("no permission") {
+        "no permission"
+    } else {
+        "its source failed"
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,7 +2,7 @@
 //! name (null when nothing was measured or no limit applies), written into
 //! the schema so that a consumer, and every test that validates output,
 //! can rely on it. The list itself lives with the commands
-//! (`commands::check_types`), which know every check name.
+//! (`model::checks`), which know every check name.
 
 use serde_json::{json, Value};
 

@@ -3,10 +3,44 @@
 //! rules come from. A check's value never changes type between GPUs, runs
 //! or statuses; null means nothing was measured.
 
-use super::bench_gate::Metric;
+use super::metric::Metric;
 use crate::report::values::{CheckType, Kind};
 
 use Kind::{Bool, Nothing, Number, Reasons, String as Text, Xids};
+
+/// Every check `health` reports, in report order; `--checks`/`--skip` take these or
+/// their prefixes (`ecc` selects every `ecc_*`).
+pub const HEALTH_CHECKS: [&str; 29] = [
+    "driver",
+    "cuda_driver",
+    "nvml",
+    "cuda",
+    "gpu_count",
+    "gpu_model",
+    "on_bus",
+    "ecc_mode",
+    "ecc_volatile_uncorrected",
+    "ecc_aggregate_uncorrected",
+    "ecc_corrected",
+    "row_remap_pending",
+    "row_remap_failure",
+    "row_remap_uncorrectable",
+    "retired_pages",
+    "xid",
+    "temperature",
+    "memory_temperature",
+    "power",
+    "power_limit",
+    "clock_events",
+    "pcie_link",
+    "pcie_replay",
+    "nvlink",
+    "persistence_mode",
+    "compute_mode",
+    "mig",
+    "memory_usage",
+    "compute_self_test",
+];
 
 /// (name, value, threshold) of every check but bench's metrics, which come
 /// from [`Metric::ALL`] (numbers with numeric limits).
@@ -99,7 +133,7 @@ mod tests {
     #[test]
     fn every_health_check_has_one_declared_type() {
         let names: Vec<std::string::String> = all().into_iter().map(|t| t.name).collect();
-        for name in crate::commands::health::CHECK_NAMES {
+        for name in HEALTH_CHECKS {
             assert!(names.iter().any(|n| n == name), "{name} has no type");
         }
         let mut sorted = names.clone();
@@ -135,7 +169,7 @@ pub fn selects(name: &str, check: &str) -> bool {
 /// one of health's checks; else the one-line reason, which the caller
 /// prefixes with the option or the file, line and key.
 pub fn health_selector(name: &str) -> Result<std::string::String, std::string::String> {
-    let names = &crate::commands::health::CHECK_NAMES;
+    let names = &HEALTH_CHECKS;
     if names.iter().any(|c| selects(name, c)) {
         Ok(name.trim().to_string())
     } else {
@@ -179,7 +213,7 @@ impl clap::builder::TypedValueParser for HealthSelector {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            crate::commands::health::CHECK_NAMES
+            HEALTH_CHECKS
                 .iter()
                 .map(|n| clap::builder::PossibleValue::new(*n)),
         ))
