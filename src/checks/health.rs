@@ -30,20 +30,28 @@ pub struct Thresholds {
 }
 
 impl Default for Thresholds {
+    /// Every number from its one declaration, `config::HEALTH_THRESHOLDS`
+    /// (which also gives the flags, config keys and help their defaults).
     fn default() -> Self {
+        use crate::config::{
+            ECC_CORRECTED_MAX, MEMORY_USED_MAX_PCT, NVLINK_CRC_MAX, NVLINK_RECOVERY_MAX,
+            NVLINK_REPLAY_MAX, PCIE_REPLAY_MAX, REMAP_UNCORRECTABLE_MAX, RETIRED_PAGES_MAX,
+            TEMPERATURE_MARGIN_C,
+        };
         Self {
             min_driver: None,
             min_cuda: None,
             expect_model: None,
-            temperature_margin_c: 5,
-            ecc_corrected_max: 1000,
-            remap_uncorrectable_max: 8,
-            retired_pages_max: 60,
-            pcie_replay_max: 100,
-            nvlink_crc_max: 100,
-            nvlink_replay_max: 100,
-            nvlink_recovery_max: 10,
-            memory_used_max_pct: 95.0,
+            temperature_margin_c: u32::try_from(TEMPERATURE_MARGIN_C.default_count())
+                .unwrap_or(u32::MAX),
+            ecc_corrected_max: ECC_CORRECTED_MAX.default_count(),
+            remap_uncorrectable_max: REMAP_UNCORRECTABLE_MAX.default_count(),
+            retired_pages_max: RETIRED_PAGES_MAX.default_count(),
+            pcie_replay_max: PCIE_REPLAY_MAX.default_count(),
+            nvlink_crc_max: NVLINK_CRC_MAX.default_count(),
+            nvlink_replay_max: NVLINK_REPLAY_MAX.default_count(),
+            nvlink_recovery_max: NVLINK_RECOVERY_MAX.default_count(),
+            memory_used_max_pct: MEMORY_USED_MAX_PCT.default_percent(),
         }
     }
 }
@@ -763,6 +771,30 @@ pub fn memory_usage(reading: &Reading<MemoryInfo>, max_pct: f64) -> Check {
 mod tests {
     use super::*;
     use crate::device::QueryError;
+
+    #[test]
+    fn default_thresholds_are_the_threshold_tables() {
+        use crate::config::*;
+        let d = Thresholds::default();
+        assert_eq!(
+            TEMPERATURE_MARGIN_C.default_count(),
+            u64::from(d.temperature_margin_c)
+        );
+        assert_eq!(ECC_CORRECTED_MAX.default_count(), d.ecc_corrected_max);
+        assert_eq!(
+            REMAP_UNCORRECTABLE_MAX.default_count(),
+            d.remap_uncorrectable_max
+        );
+        assert_eq!(RETIRED_PAGES_MAX.default_count(), d.retired_pages_max);
+        assert_eq!(PCIE_REPLAY_MAX.default_count(), d.pcie_replay_max);
+        assert_eq!(NVLINK_CRC_MAX.default_count(), d.nvlink_crc_max);
+        assert_eq!(NVLINK_REPLAY_MAX.default_count(), d.nvlink_replay_max);
+        assert_eq!(NVLINK_RECOVERY_MAX.default_count(), d.nvlink_recovery_max);
+        assert_eq!(MEMORY_USED_MAX_PCT.default_percent(), d.memory_used_max_pct);
+        // The documented defaults (README, man page) are these numbers.
+        assert_eq!((d.temperature_margin_c, d.ecc_corrected_max), (5, 1000));
+        assert_eq!(d.memory_used_max_pct, 95.0);
+    }
 
     #[test]
     fn versions_compare_numerically() {

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
 pub use crate::model::metric::{metric_names, parse_limit, parse_tests, parse_value, Kind, Metric};
+pub use crate::model::stats::{median, round2};
 
 /// A limit on a metric: a floor for rates, a ceiling for latency.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -276,25 +277,6 @@ pub fn shortfall_pct(value: f64, limit: &Limit) -> Option<f64> {
     }
 }
 
-/// Median of the values (mean of the middle two for an even count).
-pub fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    let n = v.len();
-    Some(if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    })
-}
-
-pub fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
-
 /// A node's results saved by `--save-baseline`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Baseline {
@@ -496,13 +478,6 @@ mod tests {
         assert_eq!(ceiling.value, 2.1);
         assert!(shortfall_pct(2.5, &ceiling).is_some());
         assert_eq!(shortfall_pct(1.0, &ceiling), None);
-    }
-
-    #[test]
-    fn median_of_even_and_odd() {
-        assert_eq!(median(&[3.0, 1.0, 2.0]), Some(2.0));
-        assert_eq!(median(&[4.0, 1.0]), Some(2.5));
-        assert_eq!(median(&[]), None);
     }
 
     #[test]

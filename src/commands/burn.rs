@@ -17,6 +17,7 @@ use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, Gpu, PowerSource, QueryError, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Target, WorkError, Workload};
+use crate::model::stats::{median, round1};
 use crate::report::progress::{ProgressEvent, ProgressSink};
 use crate::report::{BurnSummary, Check, CheckStatus, GpuReport, Report, ThrottleTime};
 use crate::signal;
@@ -76,19 +77,6 @@ fn mismatches(run: &GpuRun) -> (u64, u64) {
 
 fn checksum(run: &GpuRun) -> Option<u64> {
     run.setup.as_ref().map(|(_, c)| *c)
-}
-
-fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
 }
 
 pub fn run(

@@ -16,6 +16,7 @@ use crate::device::p2p::{LinkKind, P2pConfig, PairLink, PairMeasurement, PeerAcc
 use crate::device::{Blame, Gpu, NvmlApi, QueryError};
 use crate::error::AppError;
 use crate::harness;
+use crate::model::stats::{round1, round2};
 use crate::report::{
     fail_closed, worst, Check, CheckStatus, GpuReport, P2pEnd, P2pPair, P2pSummary, Report,
     Required,
@@ -338,14 +339,6 @@ fn swap_measurement(m: PairMeasurement) -> PairMeasurement {
 
 fn query_text(e: &QueryError) -> String {
     e.to_string()
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
 }
 
 /// The checks of one ordered pair (`dir` 0: first to second of the

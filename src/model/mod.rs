@@ -9,3 +9,4 @@ pub mod checks;
 pub mod gpu;
 pub mod metric;
 pub mod monitor;
+pub mod stats;
