@@ -5,10 +5,12 @@
 //! what is accepted. Behaviour lives in `commands/`.
 
 use crate::cli_memtest::MEMTEST_LONG_HELP;
-pub use crate::cli_memtest::{PatternChoice, MEMTEST_RETENTION};
+pub use crate::cli_memtest::MEMTEST_RETENTION;
 use crate::config::{self, ThresholdSpec};
 use crate::device::select::{self, Selector};
+pub use crate::model::dtype::Dtype;
 use crate::model::metric::{self, Metric};
+pub use crate::model::pattern::Pattern;
 use crate::parse::{self, DurationRange, FloatRange, IntRange};
 use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::time::Duration;
@@ -563,16 +565,6 @@ pub enum FaultKindChoice {
     StuckBitRow,
 }
 
-/// Operand type for `burn`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum DtypeChoice {
-    Bf16,
-    Fp16,
-    Tf32,
-    Fp32,
-    Fp64,
-}
-
 #[derive(Debug, Clone, Args)]
 pub struct BurnArgs {
     /// How long to burn [100ms to 7days].
@@ -585,8 +577,8 @@ pub struct BurnArgs {
     #[arg(long, value_enum, default_value_t = crate::cli_burn::ModeChoice::Gemm)]
     pub mode: crate::cli_burn::ModeChoice,
     /// Operand type (accumulation is fp32, fp64 for fp64).
-    #[arg(long, value_enum, default_value_t = DtypeChoice::Bf16)]
-    pub dtype: DtypeChoice,
+    #[arg(long, value_enum, default_value_t = Dtype::Bf16)]
+    pub dtype: Dtype,
     /// Share of each GPU's free memory for operands and result buffers [5% to
     /// 100%; a bare number is a percentage].
     #[arg(long, value_name = "PCT", default_value = "90%", allow_hyphen_values = true, value_parser = fraction_in(BURN_MEMORY))]
@@ -776,7 +768,7 @@ pub struct MemtestArgs {
     pub passes: Option<u32>,
     /// Patterns to run, comma-separated [default: all, in the order listed].
     #[arg(long, value_enum, value_name = "NAMES", value_delimiter = ',')]
-    pub patterns: Vec<PatternChoice>,
+    pub patterns: Vec<Pattern>,
     /// Share of each GPU's free memory to test [1% to 100%; a bare number is
     /// a percentage].
     #[arg(long, value_name = "PCT", default_value = "98%", allow_hyphen_values = true, value_parser = fraction_in(MEMTEST_MEMORY))]

@@ -2,34 +2,11 @@
 //! and source (the `--help` text and the man page come from here).
 
 use crate::parse::DurationRange;
-use clap::ValueEnum;
 use std::time::Duration;
 
 /// `--retention-pause`: each of the retention pattern's two waits.
 pub const MEMTEST_RETENTION: DurationRange =
     DurationRange::new(Duration::from_secs(1), Duration::from_secs(3600));
-
-/// A `memtest` pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PatternChoice {
-    /// All zeros, then all ones: stuck bits.
-    ZerosOnes,
-    /// One bit set, walking through all 64 bits: stuck and shorted bits
-    /// (data lines).
-    WalkingOnes,
-    /// One bit clear, walking the same way.
-    WalkingZeros,
-    /// memtest86's moving inversions, word by word in address order, up
-    /// then down: coupling between cells.
-    MovingInversions,
-    /// Each word holds its own address: aliasing (address lines).
-    Address,
-    /// Random words from a new seed each run: pattern-sensitive faults.
-    Random,
-    /// memtest86's modulo-20: p every 20th word, the complement rewritten
-    /// around it, then p checked: disturbance.
-    Modulo,
-}
 
 pub(crate) const MEMTEST_LONG_HELP: &str = "\
 PATTERNS (GPU kernels; every word checked is compared on the GPU)

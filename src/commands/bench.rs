@@ -75,7 +75,7 @@ fn plan(args: &BenchArgs) -> Plan {
         let gemms: Vec<Metric> = metrics
             .iter()
             .copied()
-            .filter(|m| dtype(*m).is_some())
+            .filter(|m| m.dtype().is_some())
             .collect();
         if gemms.len() > 1 {
             let keep = if gemms.contains(&Metric::GemmBf16) {
@@ -83,7 +83,7 @@ fn plan(args: &BenchArgs) -> Plan {
             } else {
                 gemms[0]
             };
-            metrics.retain(|m| dtype(*m).is_none() || *m == keep);
+            metrics.retain(|m| m.dtype().is_none() || *m == keep);
         }
         Plan {
             metrics,
@@ -111,17 +111,6 @@ fn plan(args: &BenchArgs) -> Plan {
             },
         }
     }
-}
-
-fn dtype(m: Metric) -> Option<Dtype> {
-    Some(match m {
-        Metric::GemmBf16 => Dtype::Bf16,
-        Metric::GemmFp16 => Dtype::Fp16,
-        Metric::GemmTf32 => Dtype::Tf32,
-        Metric::GemmFp32 => Dtype::Fp32,
-        Metric::GemmFp64 => Dtype::Fp64,
-        _ => return None,
-    })
 }
 
 fn transfer(m: Metric) -> Option<Transfer> {
@@ -183,10 +172,10 @@ impl BenchWork {
         let order = plan
             .metrics
             .iter()
-            .filter(|m| dtype(**m).is_none())
-            .chain(plan.metrics.iter().filter(|m| dtype(**m).is_some()));
+            .filter(|m| m.dtype().is_none())
+            .chain(plan.metrics.iter().filter(|m| m.dtype().is_some()));
         for &m in order {
-            let times = if dtype(m).is_some() {
+            let times = if m.dtype().is_some() {
                 plan.gemm_batches
             } else {
                 1
@@ -195,7 +184,7 @@ impl BenchWork {
                 tasks.push_back(m);
             }
         }
-        let needs_bench = plan.metrics.iter().any(|m| dtype(*m).is_none());
+        let needs_bench = plan.metrics.iter().any(|m| m.dtype().is_none());
         let bench = if needs_bench {
             Some(
                 cuda.start_bench(ordinal, &plan.config)
@@ -294,7 +283,7 @@ impl Workload for BenchWork {
                 .map(|s| rate(t.bytes_per_rep as f64 / 1e9, *s))
                 .collect::<Result<Vec<f64>, WorkError>>()?;
             (samples, None, t.verified_bytes, 0)
-        } else if let Some(dt) = dtype(metric) {
+        } else if let Some(dt) = metric.dtype() {
             if self.burn.as_ref().map(|(d, _)| *d) != Some(dt) {
                 // Wipe and free the previous operands (and the bandwidth
                 // buffers) before allocating these.
@@ -705,7 +694,7 @@ fn build_report(
             engine: plan
                 .metrics
                 .iter()
-                .any(|m| dtype(*m).is_some())
+                .any(|m| m.dtype().is_some())
                 .then(|| engine_name.to_string()),
             detail: run.setup.clone().flatten(),
             results: out,

@@ -8,7 +8,7 @@
 
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
-use crate::cli::{BurnArgs, DtypeChoice, FaultKindChoice, GlobalArgs};
+use crate::cli::{BurnArgs, FaultKindChoice, GlobalArgs};
 use crate::cli_burn::ModeChoice;
 use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
@@ -87,13 +87,7 @@ pub fn run(
     let selected = Selected::open(global, Enumerate::Full)?;
     let cuda = selected.cuda_for("burn")?;
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
-    let dtype = match args.dtype {
-        DtypeChoice::Bf16 => Dtype::Bf16,
-        DtypeChoice::Fp16 => Dtype::Fp16,
-        DtypeChoice::Tf32 => Dtype::Tf32,
-        DtypeChoice::Fp32 => Dtype::Fp32,
-        DtypeChoice::Fp64 => Dtype::Fp64,
-    };
+    let dtype = args.dtype;
     selected.check_inject_target(args.inject_fault)?;
     if let (Some(i), Err(_)) = (
         args.inject_reference_fault,
@@ -360,13 +354,7 @@ fn summarize(
                 Engine::Builtin => "builtin",
             },
         )),
-        dtype: Some(name(match dtype {
-            Dtype::Bf16 => "bf16",
-            Dtype::Fp16 => "fp16",
-            Dtype::Tf32 => "tf32",
-            Dtype::Fp32 => "fp32",
-            Dtype::Fp64 => "fp64",
-        })),
+        dtype: Some(name(dtype.name())),
         detail: run.setup.as_ref().map(|(s, _)| s.detail.clone()),
         matrix_size: run.setup.as_ref().map(|(s, _)| s.matrix_size),
         result_buffers: run.setup.as_ref().map(|(s, _)| s.result_buffers),

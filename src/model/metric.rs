@@ -2,6 +2,7 @@
 //! `--tests` and `METRIC=VALUE[UNIT]`. Plain data below the CLI, which
 //! parses options with them (`commands::bench_gate` holds the gates).
 
+use super::dtype::Dtype;
 use serde::{Deserialize, Serialize};
 
 /// Every metric `bench` can measure, in the order it reports them.
@@ -76,6 +77,22 @@ impl Metric {
         }
     }
 
+    /// The GEMM metric of a dtype (`gemm_bf16` for bf16).
+    pub fn gemm(dtype: Dtype) -> Metric {
+        match dtype {
+            Dtype::Bf16 => Metric::GemmBf16,
+            Dtype::Fp16 => Metric::GemmFp16,
+            Dtype::Tf32 => Metric::GemmTf32,
+            Dtype::Fp32 => Metric::GemmFp32,
+            Dtype::Fp64 => Metric::GemmFp64,
+        }
+    }
+
+    /// The dtype a GEMM metric measures; `None` for the others.
+    pub fn dtype(self) -> Option<Dtype> {
+        Dtype::ALL.into_iter().find(|&d| Metric::gemm(d) == self)
+    }
+
     /// The unit values are reported in.
     pub fn unit(self) -> &'static str {
         match self.kind() {
@@ -114,7 +131,7 @@ pub fn parse_tests(list: &str) -> Result<Vec<Metric>, String> {
     for word in list.split(',').map(str::trim).filter(|w| !w.is_empty()) {
         let group: Vec<Metric> = match word {
             "all" => Metric::ALL.to_vec(),
-            "gemm" => Metric::ALL[..5].to_vec(),
+            "gemm" => Dtype::ALL.map(Metric::gemm).to_vec(),
             "hbm" => vec![Metric::HbmCopy, Metric::HbmRead, Metric::HbmWrite],
             "pcie" => vec![Metric::H2d, Metric::D2h],
             "latency" => vec![Metric::LaunchLatency],
@@ -198,4 +215,25 @@ pub fn parse_limit(text: &str) -> Result<(Metric, f64), String> {
         )
     })?;
     Ok((metric, parse_value(metric, value)?))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gemm_metrics_are_named_after_their_dtype() {
+        for d in Dtype::ALL {
+            let m = Metric::gemm(d);
+            assert_eq!(m.name(), format!("gemm_{}", d.name()));
+            assert_eq!(m.dtype(), Some(d));
+            assert_eq!(m.kind(), Kind::Flops);
+        }
+        let gemms: Vec<Metric> = Metric::ALL
+            .into_iter()
+            .filter(|m| m.dtype().is_some())
+            .collect();
+        assert_eq!(gemms, Dtype::ALL.map(Metric::gemm));
+        assert_eq!(Metric::HbmCopy.dtype(), None);
+    }
 }

@@ -6,7 +6,9 @@
 //! the layers above (ARCHITECTURE.md, "Layers").
 
 pub mod checks;
+pub mod dtype;
 pub mod gpu;
 pub mod metric;
 pub mod monitor;
+pub mod pattern;
 pub mod stats;

@@ -513,7 +513,7 @@ pub struct MemtestSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestPattern {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: String,
     /// Passes in which every phase of this pattern ran.
     pub passes: u32,
@@ -529,7 +529,7 @@ pub struct MemtestPattern {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestError {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: String,
     pub pass: u32,
     /// Byte offset of the word within the memory under test.
@@ -550,7 +550,7 @@ pub struct MemtestError {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestInjected {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: String,
     pub offset: u64,
     #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
