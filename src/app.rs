@@ -308,7 +308,7 @@ fn with_bundle(
 /// progress lines on stdout.
 fn run_diag(
     global: &crate::cli::GlobalArgs,
-    args: &crate::cli_diag::DiagArgs,
+    args: &crate::cli::DiagArgs,
 ) -> Result<Report, AppError> {
     let say = |line: &str| {
         if !global.quiet {

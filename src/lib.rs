@@ -8,9 +8,6 @@
 pub mod app;
 pub mod checks;
 pub mod cli;
-pub mod cli_burn;
-pub mod cli_diag;
-pub mod cli_memtest;
 pub mod commands;
 pub mod config;
 pub mod device;

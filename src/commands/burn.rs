@@ -8,8 +8,8 @@
 
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
+use crate::cli::ModeChoice;
 use crate::cli::{BurnArgs, FaultKindChoice, GlobalArgs};
-use crate::cli_burn::ModeChoice;
 use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };

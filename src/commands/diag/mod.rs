@@ -8,8 +8,8 @@
 mod fabric;
 pub mod plan;
 
+use crate::cli::DiagArgs;
 use crate::cli::{Command, GlobalArgs};
-use crate::cli_diag::DiagArgs;
 use crate::error::AppError;
 use crate::report::diag::{DiagPhase, DiagSummary, PhaseOutcome};
 use crate::report::progress::ProgressSink;

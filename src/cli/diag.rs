@@ -1,7 +1,7 @@
-//! `diag`'s clap definitions (apart from `cli.rs`, which is over its size
-//! budget). The phases of each level are in `commands::diag::plan`.
+//! `gpuctl diag`'s options and help text. The phases of each level are in
+//! `commands::diag::plan`.
 
-use crate::cli::{BURN_DURATION, GPU_COUNT, MEMTEST_PASSES};
+use super::{BURN_DURATION, GPU_COUNT, MEMTEST_PASSES};
 use crate::parse::{self, IntRange};
 use clap::Args;
 use std::time::Duration;
