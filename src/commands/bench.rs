@@ -33,6 +33,11 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The check that defines a passing bench besides every asked-for metric
+/// (each metric's check is required too: a metric that vanished is not a
+/// pass).
+pub const REQUIRED: [&str; 1] = ["bench_ran"];
+
 /// Context creation and buffer allocation longer than this is a hang.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest step is a GEMM dtype's set-up plus one burst (under 2 s).
@@ -714,7 +719,7 @@ fn build_report(
         }
         // Healthy needs the run to finish and every asked-for metric to be
         // judged (fail closed: a metric that vanished is not a pass).
-        let mut required: Vec<&str> = vec!["bench_ran"];
+        let mut required: Vec<&str> = REQUIRED.to_vec();
         required.extend(plan.metrics.iter().map(|m| m.name()));
         let required = Required {
             checks: &required,

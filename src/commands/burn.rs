@@ -24,6 +24,12 @@ use crate::signal;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+/// The checks that define a passing burn (ARCHITECTURE.md, the fail-closed
+/// rule): the run itself and every product verified.
+pub const REQUIRED: [&str; 2] = ["burn_ran", "result_mismatch"];
+/// `--mode mixed`: the HBM stream beside the GEMM verified too.
+pub const REQUIRED_MIXED: [&str; 3] = [REQUIRED[0], REQUIRED[1], "stream_mismatch"];
+
 /// Batch in which `--inject-fault` corrupts a result (the second one, so a
 /// clean batch comes first).
 const FAULT_BATCH: u64 = 1;
@@ -296,7 +302,10 @@ fn build_report(
                 crate::checks::health::Thresholds::default().temperature_margin_c,
             ));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
-            let required: &[&str] = match args.mode { ModeChoice::Gemm => &["burn_ran", "result_mismatch"], ModeChoice::Mixed => &["burn_ran", "result_mismatch", "stream_mismatch"] };
+            let required: &[&str] = match args.mode {
+                ModeChoice::Gemm => &REQUIRED,
+                ModeChoice::Mixed => &REQUIRED_MIXED,
+            };
             let required = crate::report::Required { checks: required, deselected: &[] };
             GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
         })

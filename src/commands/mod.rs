@@ -282,3 +282,38 @@ impl Selected {
 pub fn run_seed() -> u64 {
     crate::device::mix::clock_nanos_or(0x5eed)
 }
+
+#[cfg(test)]
+mod tests {
+    /// Each command declares its required checks once, beside its code; the
+    /// fail-closed rule reads them. A typo there would require a check no
+    /// command reports, and fail every GPU: each must be a catalogued check.
+    #[test]
+    fn every_required_check_is_a_catalogued_check() {
+        let known: Vec<String> = crate::model::checks::all()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        let lists: [(&str, &[&str]); 10] = [
+            ("probe", &super::probe::REQUIRED),
+            ("probe --compute", &super::probe::REQUIRED_COMPUTE),
+            ("health", &super::health::REQUIRED),
+            ("burn", &super::burn::REQUIRED),
+            ("burn --mode mixed", &super::burn::REQUIRED_MIXED),
+            ("bench", &super::bench::REQUIRED),
+            ("memtest", super::memtest::REQUIRED),
+            ("p2p", &super::p2p::REQUIRED),
+            ("p2p --enable-only", &super::p2p::REQUIRED_ENABLE_ONLY),
+            ("monitor", &crate::checks::healthy::REQUIRED),
+        ];
+        for (command, required) in lists {
+            assert!(!required.is_empty(), "{command} requires nothing");
+            for name in required {
+                assert!(
+                    known.iter().any(|k| k == name),
+                    "{command} requires '{name}', which is not in model::checks"
+                );
+            }
+        }
+    }
+}

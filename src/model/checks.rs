@@ -87,6 +87,8 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("throughput", Number, Number),
     ("throttle", Reasons, Nothing),
     ("memory_wipe", Number, Number),
+    // burn --mode mixed: the HBM stream beside the GEMM.
+    ("stream_mismatch", Number, Number),
     // memtest.
     ("memtest_ran", Number, Nothing),
     ("memory_errors", Number, Number),
@@ -95,6 +97,7 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("wipe", Number, Number),
     // bench.
     ("bench_ran", Number, Nothing),
+    ("bench_telemetry", Nothing, Nothing),
     // p2p, per pair.
     ("p2p_pairs", Number, Number),
     ("p2p_ran", Nothing, Nothing),
