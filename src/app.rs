@@ -201,7 +201,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             }),
         ),
         Command::Schema => {
-            let _ = write_stdout(&crate::model::checks::schema());
+            let _ = write_stdout(&crate::commands::schema());
             return exit::SUCCESS;
         }
         Command::Completions { shell } => {

@@ -283,6 +283,16 @@ pub fn run_seed() -> u64 {
     crate::device::mix::clock_nanos_or(0x5eed)
 }
 
+/// The JSON Schema gpuctl publishes (`gpuctl schema`, the committed
+/// `src/report/schema.json`): the report's, with each check's value type
+/// (`model::checks`) and every JSON Line any command prints (the report's
+/// events, and `monitor`'s samples and events).
+pub fn schema() -> String {
+    crate::report::stream::schema_with_lines::<monitor::lines::MonitorLine>(
+        &crate::model::checks::all(),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     /// Each command declares its required checks once, beside its code; the

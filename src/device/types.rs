@@ -60,7 +60,7 @@ pub enum Blame {
 }
 
 /// A process holding GPU memory, from NVML's running compute processes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuProcess {
     pub pid: u32,

@@ -123,12 +123,6 @@ pub fn all() -> Vec<CheckType> {
     fixed.chain(bench).collect()
 }
 
-/// The JSON Schema gpuctl publishes (`gpuctl schema`, `schema.json`): the
-/// report's, with each check's value type.
-pub fn schema() -> std::string::String {
-    crate::report::stream::schema_with(&all())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -147,7 +141,8 @@ mod tests {
 
     #[test]
     fn the_schema_holds_a_rule_per_check() {
-        let schema: serde_json::Value = serde_json::from_str(&schema()).unwrap();
+        let schema: serde_json::Value =
+            serde_json::from_str(&crate::report::stream::schema_with(&all())).unwrap();
         let rules = schema["$defs"]["Check"]["allOf"].as_array().unwrap();
         assert_eq!(rules.len(), all().len());
         let pcie = rules

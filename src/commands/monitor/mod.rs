@@ -16,6 +16,7 @@
 //! observes, it does not gate; a daemon is expected to stop on SIGTERM);
 //! SIGHUP is ignored.
 
+pub(crate) mod lines;
 pub mod metrics;
 pub mod query;
 pub mod sample;
@@ -78,8 +79,11 @@ pub fn read_timeout(interval: Duration) -> Duration {
 }
 
 /// A GPU state change or XID, as a JSON Lines event.
-#[derive(Debug, Clone, Serialize)]
-struct Event<'a> {
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "GpuEvent")]
+pub(crate) struct Event<'a> {
+    /// `gpu_down`, `gpu_up` (after being down) or `xid`.
+    #[schemars(extend("enum" = ["gpu_down", "gpu_up", "xid"]))]
     event: &'static str,
     timestamp: &'a str,
     gpu: u32,

@@ -51,8 +51,10 @@ impl RawReadings {
 }
 
 /// One GPU at one moment: the JSON Lines record (`"event":"sample"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GpuSample {
+    /// Always `sample`.
+    #[schemars(extend("const" = "sample"))]
     pub event: &'static str,
     pub timestamp: String,
     pub elapsed_s: f64,
@@ -67,6 +69,7 @@ pub struct GpuSample {
     /// Why not, when down.
     pub error: Option<String>,
     /// `closed`, `open` (backing off) or `half_open` (one retry).
+    #[schemars(extend("enum" = ["closed", "open", "half_open"]))]
     pub breaker: &'static str,
     /// The probe's checks all pass (false when down: fail closed).
     pub healthy: bool,
