@@ -285,11 +285,13 @@ pub fn run_seed() -> u64 {
 
 /// The JSON Schema gpuctl publishes (`gpuctl schema`, the committed
 /// `src/report/schema.json`): the report's, with each check's value type
-/// (`model::checks`) and every JSON Line any command prints (the report's
+/// (`model::checks`; a name it does not declare is invalid, but for diag's
+/// per-phase `diag_<phase>`) and every JSON Line any command prints (the report's
 /// events, and `monitor`'s samples and events).
 pub fn schema() -> String {
     crate::report::stream::schema_with_lines::<monitor::lines::MonitorLine>(
         &crate::model::checks::all(),
+        &[diag::CHECK_PREFIX],
     )
 }
 

@@ -34,14 +34,16 @@ fn line_ref() -> serde_json::Value {
 /// each check's value type from `checks` ([`values::constrain`]),
 /// pretty-printed and newline-terminated.
 pub fn schema_with(checks: &[CheckType]) -> String {
-    schema_with_lines::<JsonLine>(checks)
+    schema_with_lines::<JsonLine>(checks, &[])
 }
 
 /// [`schema_with`], with `L` (a command's own JSON Lines, defined with the
 /// command: `monitor`'s samples and events) also accepted as one line of
 /// `$defs/JsonLine`. The committed `schema.json` is this, with every check
 /// and every command's lines (`commands::schema`).
-pub fn schema_with_lines<L: JsonSchema>(checks: &[CheckType]) -> String {
+/// With `prefixes`, a check's name must be one of `checks` or start with a
+/// prefix ([`values::constrain_names`]).
+pub fn schema_with_lines<L: JsonSchema>(checks: &[CheckType], prefixes: &[&str]) -> String {
     let mut generator = schemars::SchemaGenerator::default();
     // Registers JsonLine (and the events) as definitions of the root.
     let _ = generator.subschema_for::<JsonLine>();
@@ -52,7 +54,7 @@ pub fn schema_with_lines<L: JsonSchema>(checks: &[CheckType]) -> String {
             any.push(extra);
         }
     }
-    values::constrain(&mut schema, checks);
+    values::constrain_names(&mut schema, checks, prefixes);
     // Serializing a `serde_json::Value` cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

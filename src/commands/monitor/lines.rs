@@ -6,6 +6,15 @@ use super::sample::GpuSample;
 use super::textfile::{TextfileFailing, TextfileRecovered};
 use super::Event;
 
+/// `"event":"listening"`: `--listen` serves `/metrics` at `address`.
+#[derive(serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct Listening<'a> {
+    /// Always `listening`.
+    #[schemars(extend("const" = "listening"))]
+    pub event: &'static str,
+    pub address: &'a str,
+}
+
 /// One line of `monitor --json` other than the summary report. Told apart
 /// by `event`.
 #[derive(schemars::JsonSchema)]
@@ -16,6 +25,8 @@ pub(crate) enum MonitorLine<'a> {
     Sample(GpuSample),
     /// `"event":"gpu_down"`, `"gpu_up"` or `"xid"`.
     Gpu(Event<'a>),
+    /// `"event":"listening"`.
+    Listening(Listening<'a>),
     /// `"event":"textfile_failing"`.
     TextfileFailing(TextfileFailing<'a>),
     /// `"event":"textfile_recovered"`.

@@ -163,10 +163,12 @@ pub fn run(
                 s.address()
             ));
             if style == Style::Json {
-                let _ = out.line(&format!(
-                    "{{\"event\":\"listening\",\"address\":\"{}\"}}",
-                    s.address()
-                ));
+                let address = s.address().to_string();
+                let line = lines::Listening {
+                    event: "listening",
+                    address: &address,
+                };
+                let _ = out.line(&serde_json::to_string(&line).unwrap_or_default());
             }
             Some(s)
         }
