@@ -8,6 +8,11 @@ use crate::report::values::{CheckType, Kind};
 
 use Kind::{Bool, Nothing, Number, Reasons, String as Text, Xids};
 
+/// A side file that could not be written (`outfile::side_file_failed`).
+pub const OUTPUT_FILE: &str = "output_file";
+/// diag's NVSwitch fabric registration check (`checks::fabric`).
+pub const FABRIC: &str = "fabric";
+
 /// Every check `health` reports, in report order; `--checks`/`--skip` take these or
 /// their prefixes (`ecc` selects every `ecc_*`).
 pub const HEALTH_CHECKS: [&str; 29] = [
@@ -51,9 +56,13 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("nvml", Nothing, Nothing),
     ("cuda", Nothing, Nothing),
     ("gpu_count", Number, Number),
+    // A side file (--junit, --save-baseline, --textfile, --report) not written.
+    (OUTPUT_FILE, Text, Nothing),
     // Per GPU (health, probe, list).
     ("gpu_model", Text, Text),
     ("on_bus", Nothing, Nothing),
+    // list: a GPU whose details could not be read.
+    ("details", Nothing, Nothing),
     ("ecc_mode", Bool, Bool),
     ("ecc_volatile_uncorrected", Number, Number),
     ("ecc_aggregate_uncorrected", Number, Number),
@@ -98,6 +107,7 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     // bench.
     ("bench_ran", Number, Nothing),
     ("bench_telemetry", Nothing, Nothing),
+    ("peer_comparison", Number, Nothing),
     // p2p, per pair.
     ("p2p_pairs", Number, Number),
     ("p2p_ran", Nothing, Nothing),
@@ -106,6 +116,8 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("p2p_integrity", Number, Number),
     ("p2p_bandwidth", Number, Number),
     ("p2p_latency", Number, Number),
+    // diag: the NVSwitch fabric registration (checks::fabric).
+    (FABRIC, Text, Nothing),
 ];
 
 /// Every check with its types, in a stable order.
