@@ -22,7 +22,7 @@ pub(crate) struct Listening<'a> {
 #[allow(dead_code)] // Only its schema is used.
 pub(crate) enum MonitorLine<'a> {
     /// `"event":"sample"`: one GPU at one moment.
-    Sample(GpuSample),
+    Sample(Box<GpuSample>),
     /// `"event":"gpu_down"`, `"gpu_up"` or `"xid"`.
     Gpu(Event<'a>),
     /// `"event":"listening"`.
