@@ -1,9 +1,12 @@
 //! gpuctl: NVIDIA GPU fleet diagnostics and burn-in.
 //!
-//! Layout (see ARCHITECTURE.md): [`cli`] defines arguments, [`app`]
-//! dispatches and prints, [`commands`] hold one module per subcommand,
-//! [`checks`] judge readings, [`device`] is the only code that talks to the
-//! driver (real or simulated), and [`report`] is the one output model.
+//! Layout (see ARCHITECTURE.md, "Layers"): [`app`] dispatches and prints,
+//! [`commands`] hold one module per subcommand, [`cli`] defines arguments,
+//! [`harness`] runs work on every GPU, [`checks`] judge readings,
+//! [`config`] reads the config file, [`device`] is the only code that talks
+//! to the driver (real or simulated), and [`report`] is the one output
+//! model, with [`model`] the plain data every layer shares. A module uses
+//! only its own layer and those below (`tests/layers.rs`).
 
 pub mod app;
 pub mod checks;
