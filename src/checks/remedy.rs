@@ -5,7 +5,7 @@
 //! filled by [`fill`] when a GPU's checks go into its report. Any action
 //! that interrupts running jobs (reset, reboot, RMA) says to drain first.
 
-pub use crate::report::remedy::{address, fill, fill_pair, FROM, GPU, TO};
+pub use crate::report::text::{address, fill, fill_pair, FROM, GPU, TO};
 
 pub const RESET: &str =
     "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; RMA if it recurs";

@@ -14,7 +14,6 @@ pub mod interrupt;
 pub mod json;
 pub mod junit;
 pub mod progress;
-pub mod remedy;
 pub mod stream;
 pub mod table;
 pub mod text;
@@ -181,6 +180,7 @@ pub struct Required<'a> {
 /// the failure is what the operator acts on). Timeouts, panics and read
 /// errors are FAILs of their own checks already (see `checks::unreadable`).
 pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
+    use self::text::why_unverified;
     if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         return None;
     }
@@ -219,10 +219,7 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
             .iter()
             .find(|c| c.status == CheckStatus::Skip && c.unverified)
         {
-            fails.push(format!(
-                "{name} (not verified: {})",
-                text::why_unverified(c)
-            ));
+            fails.push(format!("{name} (not verified: {})", why_unverified(c)));
         }
     }
     // Refused readings of checks health does not rest on: named in a WARN,
@@ -234,7 +231,7 @@ pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
                 && c.unverified
                 && !required.checks.contains(&c.name.as_str())
         })
-        .map(|c| format!("{} (not verified: {})", c.name, text::why_unverified(c)))
+        .map(|c| format!("{} (not verified: {})", c.name, why_unverified(c)))
         .collect();
     if checks.iter().all(|c| c.status == CheckStatus::Skip) {
         warns.push("every check skipped".into());
@@ -650,7 +647,7 @@ impl GpuReport {
     pub fn with_checks(gpu: &Gpu, checks: Vec<Check>) -> Self {
         Self {
             status: Some(worst(&checks)),
-            checks: Some(remedy::fill(checks, gpu)),
+            checks: Some(text::fill(checks, gpu)),
             ..Self::identity(gpu)
         }
     }

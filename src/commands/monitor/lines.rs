@@ -4,7 +4,33 @@
 
 use super::sample::GpuSample;
 use super::textfile::{TextfileFailing, TextfileRecovered};
-use super::Event;
+use serde::Serialize;
+
+/// The `"event":"listening"` line.
+pub(crate) fn listening(address: &str) -> String {
+    let line = Listening {
+        event: "listening",
+        address,
+    };
+    // Serializing two strings cannot fail.
+    serde_json::to_string(&line).unwrap_or_default()
+}
+
+/// A GPU state change or XID, as a JSON Lines event.
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
+#[schemars(rename = "GpuEvent")]
+pub(crate) struct Event<'a> {
+    /// `gpu_down`, `gpu_up` (after being down) or `xid`.
+    #[schemars(extend("enum" = ["gpu_down", "gpu_up", "xid"]))]
+    pub event: &'static str,
+    pub timestamp: &'a str,
+    pub gpu: u32,
+    pub uuid: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub xid: Option<u64>,
+}
 
 /// `"event":"listening"`: `--listen` serves `/metrics` at `address`.
 #[derive(serde::Serialize, schemars::JsonSchema)]

@@ -32,7 +32,6 @@ use crate::device::{NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
 use crate::harness::xids::XidWatch;
 use crate::report::{CheckStatus, GpuReport, MonitorSummary, Outcome, Report};
-use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -76,22 +75,6 @@ const XIDS_KEPT: usize = 32;
 /// The read timeout for an interval: most of the interval, at most 5 s.
 pub fn read_timeout(interval: Duration) -> Duration {
     (interval.mul_f64(0.9)).clamp(Duration::from_millis(50), MAX_READ_TIMEOUT)
-}
-
-/// A GPU state change or XID, as a JSON Lines event.
-#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
-#[schemars(rename = "GpuEvent")]
-pub(crate) struct Event<'a> {
-    /// `gpu_down`, `gpu_up` (after being down) or `xid`.
-    #[schemars(extend("enum" = ["gpu_down", "gpu_up", "xid"]))]
-    event: &'static str,
-    timestamp: &'a str,
-    gpu: u32,
-    uuid: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    xid: Option<u64>,
 }
 
 /// One reader thread's answer.
@@ -163,12 +146,7 @@ pub fn run(
                 s.address()
             ));
             if style == Style::Json {
-                let address = s.address().to_string();
-                let line = lines::Listening {
-                    event: "listening",
-                    address: &address,
-                };
-                let _ = out.line(&serde_json::to_string(&line).unwrap_or_default());
+                let _ = out.line(&lines::listening(&s.address().to_string()));
             }
             Some(s)
         }
@@ -651,7 +629,7 @@ fn event_line(
     xid: Option<u64>,
 ) -> String {
     match style {
-        Style::Json => serde_json::to_string(&Event {
+        Style::Json => serde_json::to_string(&lines::Event {
             event: kind,
             timestamp,
             gpu: id.gpu,
