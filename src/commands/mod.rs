@@ -9,7 +9,6 @@ pub mod bench_gate;
 pub mod bench_verdict;
 pub mod bundle;
 pub mod burn;
-pub mod check_types;
 pub mod diag;
 pub mod health;
 pub mod list;
@@ -279,4 +278,51 @@ impl Selected {
 /// one model then compute the same products, bit for bit).
 pub fn run_seed() -> u64 {
     crate::device::mix::clock_nanos_or(0x5eed)
+}
+
+/// The JSON Schema gpuctl publishes (`gpuctl schema`, the committed
+/// `src/report/schema.json`): the report's, with each check's value type
+/// (`model::checks`; a name it does not declare is invalid, but for diag's
+/// per-phase `diag_<phase>`) and every JSON Line any command prints (the report's
+/// events, and `monitor`'s samples and events).
+pub fn schema() -> String {
+    crate::report::stream::schema_with_lines::<monitor::lines::MonitorLine>(
+        &crate::model::checks::all(),
+        &[diag::CHECK_PREFIX],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each command declares its required checks once, beside its code; the
+    /// fail-closed rule reads them. A typo there would require a check no
+    /// command reports, and fail every GPU: each must be a catalogued check.
+    #[test]
+    fn every_required_check_is_a_catalogued_check() {
+        let known: Vec<String> = crate::model::checks::all()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        let lists: [(&str, &[&str]); 10] = [
+            ("probe", &super::probe::REQUIRED),
+            ("probe --compute", &super::probe::REQUIRED_COMPUTE),
+            ("health", &super::health::REQUIRED),
+            ("burn", &super::burn::REQUIRED),
+            ("burn --mode mixed", &super::burn::REQUIRED_MIXED),
+            ("bench", &super::bench::REQUIRED),
+            ("memtest", super::memtest::REQUIRED),
+            ("p2p", &super::p2p::REQUIRED),
+            ("p2p --enable-only", &super::p2p::REQUIRED_ENABLE_ONLY),
+            ("monitor", &crate::checks::healthy::REQUIRED),
+        ];
+        for (command, required) in lists {
+            assert!(!required.is_empty(), "{command} requires nothing");
+            for name in required {
+                assert!(
+                    known.iter().any(|k| k == name),
+                    "{command} requires '{name}', which is not in model::checks"
+                );
+            }
+        }
+    }
 }

@@ -21,7 +21,7 @@ pub mod values;
 
 pub use sections::*;
 
-use crate::device::{inventory::DriverInfo, Gpu};
+use crate::model::gpu::{DriverInfo, Gpu};
 use crate::error::{AppError, ErrorKind};
 use schemars::JsonSchema;
 use serde::Serialize;
@@ -79,7 +79,7 @@ pub struct Check {
     pub name: String,
     pub status: CheckStatus,
     /// What was measured; null when nothing was. One type per check name
-    /// (`commands::check_types`, stated in the schema).
+    /// (`model::checks`, stated in the schema).
     pub value: Option<Value>,
     pub unit: Option<String>,
     /// The limit the value was judged against, when there is one.
@@ -182,7 +182,7 @@ pub struct Required<'a> {
 /// the failure is what the operator acts on). Timeouts, panics and read
 /// errors are FAILs of their own checks already (see `checks::unreadable`).
 pub fn fail_closed(checks: &[Check], required: &Required) -> Option<Check> {
-    use crate::checks::healthy::why_unverified;
+    use self::text::why_unverified;
     if checks.iter().any(|c| c.status == CheckStatus::Fail) {
         return None;
     }
@@ -379,7 +379,7 @@ impl GpuReport {
             index: gpu.index,
             name: known(&gpu.name),
             uuid: known(&gpu.uuid),
-            pci_bus_id: crate::device::inventory::nvml_pci_form(&gpu.pci_bus_id),
+            pci_bus_id: crate::model::gpu::nvml_pci_form(&gpu.pci_bus_id),
             serial: None,
             cuda_index: gpu.cuda_index(),
             lost: gpu.lost.clone(),
@@ -397,7 +397,7 @@ impl GpuReport {
     pub fn with_checks(gpu: &Gpu, checks: Vec<Check>) -> Self {
         Self {
             status: Some(worst(&checks)),
-            checks: Some(crate::checks::remedy::fill(checks, gpu)),
+            checks: Some(text::fill(checks, gpu)),
             ..Self::identity(gpu)
         }
     }
@@ -478,7 +478,7 @@ impl Report {
                 version: env!("CARGO_PKG_VERSION"),
                 commit: Some(env!("GPUCTL_COMMIT")).filter(|c| *c != "unknown"),
             },
-            simulated: crate::device::simulated(),
+            simulated: crate::model::gpu::simulated(),
             command: command.to_string(),
             host: hostname(),
             timestamp: humantime::format_rfc3339_seconds(std::time::SystemTime::now()).to_string(),

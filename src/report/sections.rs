@@ -29,7 +29,7 @@ pub struct MonitorSummary {
     pub power_peak_w: Option<f64>,
     /// Which NVML power reading the power figures come from: `instant`
     /// where every sample had the instantaneous field, else `average`.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     /// Energy consumed during the run (from the driver's counter).
     pub energy_j: Option<f64>,
     pub temperature_gpu_peak_c: Option<u32>,
@@ -78,7 +78,7 @@ pub struct BenchResult {
     pub power_max_w: Option<f64>,
     /// Which NVML power reading the power figures come from: `instant`
     /// where every sample had the instantaneous field, else `average`.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     pub temperature_max_c: Option<u32>,
     /// Clock event reasons active during the measurement.
     pub clock_events: Vec<String>,
@@ -150,7 +150,7 @@ pub struct MemtestSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestPattern {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: String,
     /// Passes in which every phase of this pattern ran.
     pub passes: u32,
@@ -166,7 +166,7 @@ pub struct MemtestPattern {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestError {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: String,
     pub pass: u32,
     /// Byte offset of the word within the memory under test.
@@ -187,7 +187,7 @@ pub struct MemtestError {
 #[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct MemtestInjected {
     /// A pattern name as `--patterns` takes it.
-    #[schemars(extend("enum" = ["zeros-ones", "walking-ones", "walking-zeros", "moving-inversions", "address", "random", "modulo", "retention"]))]
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: String,
     pub offset: u64,
     #[schemars(regex(pattern = r"^0x[0-9a-f]{16}$"))]
@@ -242,7 +242,7 @@ pub struct BurnSummary {
     pub power_peak_w: Option<f64>,
     /// Which NVML power reading the power figures come from: `instant`
     /// where every sample had the instantaneous field, else `average`.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     /// Seconds from the first batch until power first reached 95% of the
     /// run's average.
     pub seconds_to_power_plateau: Option<f64>,

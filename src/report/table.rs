@@ -276,7 +276,7 @@ mod tests {
     fn report_with_a_failing_gpu(command: &str) -> Report {
         let mut r = Report::new(command);
         r.simulated = true;
-        let gpu = crate::device::Gpu {
+        let gpu = crate::model::gpu::Gpu {
             index: 0,
             has_nvml: true,
             name: "GPU model".into(),

@@ -38,6 +38,11 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// The check that defines a passing bench besides every asked-for metric
+/// (each metric's check is required too: a metric that vanished is not a
+/// pass).
+pub const REQUIRED: [&str; 1] = ["bench_ran"];
+
 /// Context creation and buffer allocation longer than this is a hang.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
 /// The longest step is a GEMM dtype's set-up plus one burst (under 2 s).
@@ -80,7 +85,7 @@ fn plan(args: &BenchArgs) -> Plan {
         let gemms: Vec<Metric> = metrics
             .iter()
             .copied()
-            .filter(|m| dtype(*m).is_some())
+            .filter(|m| m.dtype().is_some())
             .collect();
         if gemms.len() > 1 {
             let keep = if gemms.contains(&Metric::GemmBf16) {
@@ -88,7 +93,7 @@ fn plan(args: &BenchArgs) -> Plan {
             } else {
                 gemms[0]
             };
-            metrics.retain(|m| dtype(*m).is_none() || *m == keep);
+            metrics.retain(|m| m.dtype().is_none() || *m == keep);
         }
         Plan {
             metrics,
@@ -116,17 +121,6 @@ fn plan(args: &BenchArgs) -> Plan {
             },
         }
     }
-}
-
-fn dtype(m: Metric) -> Option<Dtype> {
-    Some(match m {
-        Metric::GemmBf16 => Dtype::Bf16,
-        Metric::GemmFp16 => Dtype::Fp16,
-        Metric::GemmTf32 => Dtype::Tf32,
-        Metric::GemmFp32 => Dtype::Fp32,
-        Metric::GemmFp64 => Dtype::Fp64,
-        _ => return None,
-    })
 }
 
 fn transfer(m: Metric) -> Option<Transfer> {
@@ -188,10 +182,10 @@ impl BenchWork {
         let order = plan
             .metrics
             .iter()
-            .filter(|m| dtype(**m).is_none())
-            .chain(plan.metrics.iter().filter(|m| dtype(**m).is_some()));
+            .filter(|m| m.dtype().is_none())
+            .chain(plan.metrics.iter().filter(|m| m.dtype().is_some()));
         for &m in order {
-            let times = if dtype(m).is_some() {
+            let times = if m.dtype().is_some() {
                 plan.gemm_batches
             } else {
                 1
@@ -200,7 +194,7 @@ impl BenchWork {
                 tasks.push_back(m);
             }
         }
-        let needs_bench = plan.metrics.iter().any(|m| dtype(*m).is_none());
+        let needs_bench = plan.metrics.iter().any(|m| m.dtype().is_none());
         let bench = if needs_bench {
             Some(
                 cuda.start_bench(ordinal, &plan.config)
@@ -299,7 +293,7 @@ impl Workload for BenchWork {
                 .map(|s| rate(t.bytes_per_rep as f64 / 1e9, *s))
                 .collect::<Result<Vec<f64>, WorkError>>()?;
             (samples, None, t.verified_bytes, 0)
-        } else if let Some(dt) = dtype(metric) {
+        } else if let Some(dt) = metric.dtype() {
             if self.burn.as_ref().map(|(d, _)| *d) != Some(dt) {
                 // Wipe and free the previous operands (and the bandwidth
                 // buffers) before allocating these.

@@ -50,7 +50,7 @@ pub(super) fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)
             .filter_map(|s| s.power_draw_w.get())
             .reduce(f64::max)
             .map(|p| (p * 10.0).round() / 10.0);
-        r.power_source = crate::device::PowerSource::of_samples(window.iter().copied());
+        r.power_source = crate::model::gpu::PowerSource::of_samples(window.iter().copied());
         r.temperature_max_c = window
             .iter()
             .filter_map(|s| s.temperature_gpu_c.get())
@@ -184,7 +184,7 @@ pub(super) fn build_report(
             engine: plan
                 .metrics
                 .iter()
-                .any(|m| dtype(*m).is_some())
+                .any(|m| m.dtype().is_some())
                 .then(|| engine_name.to_string()),
             detail: run.setup.clone().flatten(),
             results: out,
@@ -204,7 +204,7 @@ pub(super) fn build_report(
         }
         // Healthy needs the run to finish and every asked-for metric to be
         // judged (fail closed: a metric that vanished is not a pass).
-        let mut required: Vec<&str> = vec!["bench_ran"];
+        let mut required: Vec<&str> = REQUIRED.to_vec();
         required.extend(plan.metrics.iter().map(|m| m.name()));
         let required = Required {
             checks: &required,

@@ -26,39 +26,8 @@ use crate::signal;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Every check name, in report order; `--checks`/`--skip` take these or
-/// their prefixes (`ecc` selects every `ecc_*`).
-pub const CHECK_NAMES: [&str; 29] = [
-    "driver",
-    "cuda_driver",
-    "nvml",
-    "cuda",
-    "gpu_count",
-    "gpu_model",
-    "on_bus",
-    "ecc_mode",
-    "ecc_volatile_uncorrected",
-    "ecc_aggregate_uncorrected",
-    "ecc_corrected",
-    "row_remap_pending",
-    "row_remap_failure",
-    "row_remap_uncorrectable",
-    "retired_pages",
-    "xid",
-    "temperature",
-    "memory_temperature",
-    "power",
-    "power_limit",
-    "clock_events",
-    "pcie_link",
-    "pcie_replay",
-    "nvlink",
-    "persistence_mode",
-    "compute_mode",
-    "mig",
-    "memory_usage",
-    "compute_self_test",
-];
+/// Every check `health` can report (the `--checks`/`--skip` names).
+pub use crate::model::checks::HEALTH_CHECKS as CHECK_NAMES;
 
 /// The checks that define a healthy GPU for `health` (ARCHITECTURE.md);
 /// `compute_self_test` joins them unless `--no-compute`.
@@ -109,7 +78,7 @@ impl Settings {
             args.skip.clone()
         };
         // Every entry was checked where it was read (the flag's value
-        // parser, the config file's line and key): check_types::health_selector.
+        // parser, the config file's line and key): model::checks::health_selector.
         let count = |flag: Option<u64>, file: Option<u64>, spec: config::ThresholdSpec| {
             flag.or(file).unwrap_or(spec.default_count())
         };
@@ -188,7 +157,7 @@ impl Settings {
 }
 
 /// `ecc` selects `ecc_mode`, `ecc_corrected`...; a full name selects itself.
-use super::check_types::selects;
+use crate::model::checks::selects;
 
 pub fn run(global: &GlobalArgs, args: &HealthArgs) -> Result<Report, AppError> {
     let settings = Settings::resolve(args)?;

@@ -75,7 +75,7 @@ pub fn numbers(report: &Report) -> Vec<(String, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::Gpu;
+    use crate::model::gpu::Gpu;
     use crate::report::{CheckStatus, GpuReport};
 
     fn health_with(checks: Vec<Check>) -> Report {

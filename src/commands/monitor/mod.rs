@@ -16,6 +16,7 @@
 //! observes, it does not gate; a daemon is expected to stop on SIGTERM);
 //! SIGHUP is ignored.
 
+pub(crate) mod lines;
 pub mod metrics;
 pub mod query;
 mod render;
@@ -34,7 +35,6 @@ use crate::device::{NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
 use crate::harness::xids::XidWatch;
 use crate::report::{CheckStatus, GpuReport, MonitorSummary, Outcome, Report};
-use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -78,19 +78,6 @@ const XIDS_KEPT: usize = 32;
 /// The read timeout for an interval: most of the interval, at most 5 s.
 pub fn read_timeout(interval: Duration) -> Duration {
     (interval.mul_f64(0.9)).clamp(Duration::from_millis(50), MAX_READ_TIMEOUT)
-}
-
-/// A GPU state change or XID, as a JSON Lines event.
-#[derive(Debug, Clone, Serialize)]
-struct Event<'a> {
-    event: &'static str,
-    timestamp: &'a str,
-    gpu: u32,
-    uuid: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    xid: Option<u64>,
 }
 
 /// One reader thread's answer.
@@ -162,10 +149,7 @@ pub fn run(
                 s.address()
             ));
             if style == Style::Json {
-                let _ = out.line(&format!(
-                    "{{\"event\":\"listening\",\"address\":\"{}\"}}",
-                    s.address()
-                ));
+                let _ = out.line(&lines::listening(&s.address().to_string()));
             }
             Some(s)
         }
@@ -492,7 +476,7 @@ fn account(slot: &mut Slot, s: &GpuSample) {
         slot.power_n += 1;
         m.power_avg_w = Some(slot.power_sum / slot.power_n as f64);
         m.power_peak_w = Some(m.power_peak_w.map_or(p, |x| x.max(p)));
-        m.power_source = crate::device::PowerSource::merge(m.power_source, s.power_source);
+        m.power_source = crate::model::gpu::PowerSource::merge(m.power_source, s.power_source);
     }
     if let Some(e) = s.energy_j {
         let first = *slot.first_energy_j.get_or_insert(e);
@@ -648,7 +632,7 @@ fn event_line(
     xid: Option<u64>,
 ) -> String {
     match style {
-        Style::Json => serde_json::to_string(&Event {
+        Style::Json => serde_json::to_string(&lines::Event {
             event: kind,
             timestamp,
             gpu: id.gpu,

@@ -62,7 +62,7 @@ pub const CSV_COLUMNS: &[&str] = &[
 /// on the simulated backend the banner first, every time.
 pub(super) fn table_header() -> Vec<String> {
     let banner =
-        crate::device::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
+        crate::model::gpu::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
     let titles = [
         format!(
             "# {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",

@@ -21,6 +21,7 @@ use crate::device::p2p::{LinkKind, P2pConfig, PairLink, PairMeasurement, PeerAcc
 use crate::device::{Blame, Gpu, NvmlApi, QueryError};
 use crate::error::AppError;
 use crate::harness;
+use crate::model::stats::{round1, round2};
 use crate::report::{
     fail_closed, worst, Check, CheckStatus, GpuReport, P2pEnd, P2pPair, P2pSummary, Report,
     Required,
@@ -345,13 +346,6 @@ fn query_text(e: &QueryError) -> String {
     e.to_string()
 }
 
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
-fn round2(x: f64) -> f64 {
-    (x * 100.0).round() / 100.0
-}
 
 fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
     let failed: Vec<String> = summary
