@@ -221,23 +221,17 @@ fn compare(spec: &Spec, gpu: &Outcome, reference: &Outcome) -> (u64, Option<Diff
     let mut words = 0u64;
     for (i, b) in spec.bufs.iter().enumerate() {
         let (g, r) = (&gpu.words[i], &reference.words[i]);
-        let (g, r, close): (Vec<u64>, Vec<u64>, Box<dyn Fn(u64, u64) -> bool>) = match b.compare {
-            Compare::Exact => (g.clone(), r.clone(), Box::new(|x, y| x == y)),
+        let (g, r): (Vec<u64>, Vec<u64>) = match b.compare {
+            Compare::Exact | Compare::F32Within(_) => (g.clone(), r.clone()),
             Compare::ExactFirst(n) => (
                 g.iter().take(n).copied().collect(),
                 r.iter().take(n).copied().collect(),
-                Box::new(|x, y| x == y),
             ),
-            Compare::F32Within(t) => (
-                g.clone(),
-                r.clone(),
-                Box::new(move |x, y| f32_pair_close(x, y, t)),
-            ),
-            Compare::MtLog { of } => (
-                log_view(g, gpu.bases[of]),
-                log_view(r, reference.bases[of]),
-                Box::new(|x, y| x == y),
-            ),
+            Compare::MtLog { of } => (log_view(g, gpu.bases[of]), log_view(r, reference.bases[of])),
+        };
+        let close = |x: u64, y: u64| match b.compare {
+            Compare::F32Within(t) => f32_pair_close(x, y, t),
+            _ => x == y,
         };
         words += g.len().max(r.len()) as u64;
         let first = (0..g.len().max(r.len())).find(|&w| match (g.get(w), r.get(w)) {
