@@ -50,14 +50,21 @@ pub struct ParityCase {
     pub error: Option<String>,
 }
 
-/// The first word where the GPU and the reference differ.
+/// The first word where the GPU and the reference differ; in JSON the
+/// words are hex strings (bit patterns, and beyond a double's integers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     pub buffer: String,
     /// Index of the 64-bit word in the buffer.
     pub word: u64,
+    #[serde(serialize_with = "hex")]
     pub gpu: u64,
+    #[serde(serialize_with = "hex")]
     pub reference: u64,
+}
+
+fn hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#018x}"))
 }
 
 /// How a buffer's words are compared.
