@@ -460,6 +460,13 @@ impl CudaApi for BoundedCuda {
         self.inner.hold_context(ordinal)
     }
 
+    // Not bounded here, like start_burn: workloads open their context on
+    // the harness's per-GPU thread, under its set-up deadline, and every
+    // later call under its step deadline.
+    fn open(&self, ordinal: u32) -> Result<Box<dyn super::compute::Context>, QueryError> {
+        self.inner.open(ordinal)
+    }
+
     fn cublaslt_available(&self) -> Result<(), String> {
         self.inner.cublaslt_available()
     }

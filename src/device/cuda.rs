@@ -99,6 +99,10 @@ impl CudaApi for RealCuda {
         })
     }
 
+    fn open(&self, ordinal: u32) -> Result<Box<dyn super::compute::Context>, QueryError> {
+        super::compute::cuda::open(ordinal).map_err(QueryError::from)
+    }
+
     fn cublaslt_available(&self) -> Result<(), String> {
         super::burn_engine::cublaslt_available()
     }

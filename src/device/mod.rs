@@ -209,6 +209,9 @@ pub trait CudaApi: Send + Sync {
     /// driver serializes across GPUs. No default, for the reason
     /// `start_bench` has none.
     fn hold_context(&self, ordinal: u32) -> Result<ContextHold, QueryError>;
+    /// Opens `ordinal` as capabilities ([`compute::Context`]): what every
+    /// workload runs on.
+    fn open(&self, ordinal: u32) -> Result<Box<dyn compute::Context>, QueryError>;
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
     /// Sets up a GEMM burn on `ordinal`: context, operands, reference

@@ -51,6 +51,10 @@ pub struct Fixture {
     /// GPUs whose `xid_events` a watch has delivered (each once per run).
     #[serde(skip)]
     pub xids_delivered: Arc<Mutex<Vec<u32>>>,
+    /// The simulated GPUs' memory and clocks ([`super::compute::sim`]),
+    /// made on the first `open`.
+    #[serde(skip)]
+    pub compute_world: Arc<std::sync::OnceLock<Arc<Mutex<super::compute::sim::World>>>>,
 }
 
 thread_local! {
@@ -169,6 +173,9 @@ pub struct SimGpu {
     /// What `monitor` reads beyond telemetry and error counters.
     #[serde(default)]
     pub monitor: SimMonitor,
+    /// Memory, rates and faults of the simulated GPU's compute side.
+    #[serde(default)]
+    pub compute: super::compute::sim::SimCompute,
 }
 
 /// How a simulated GPU answers `monitor`'s extra reads. Counters grow at
@@ -758,6 +765,34 @@ impl CudaApi for SimCuda_ {
             kernel_ms: 0.5,
             total_ms: 250.0,
         })
+    }
+
+    fn open(&self, ordinal: u32) -> Result<Box<dyn super::compute::Context>, QueryError> {
+        let gpu = self.gpu_of(ordinal, "open")?;
+        let slot = self
+            .0
+            .gpus
+            .iter()
+            .position(|g| std::ptr::eq(g, gpu))
+            .unwrap_or(0);
+        let world = self.0.compute_world.get_or_init(|| {
+            let specs = self.0.gpus.iter().map(|g| g.compute.clone()).collect();
+            Arc::new(Mutex::new(super::compute::sim::World::new(specs)))
+        });
+        let c = gpu.cuda.as_ref();
+        let props = super::compute::Props {
+            ordinal,
+            name: gpu.name.clone(),
+            compute_capability: c.map_or((9, 0), |c| c.compute_capability),
+            sm_count: c.map_or(4, |c| c.sm_count),
+            l2_bytes: gpu.compute.l2_bytes,
+            total_bytes: gpu.compute.memory_bytes,
+        };
+        Ok(Box::new(super::compute::sim::SimContext::open(
+            Arc::clone(world),
+            slot as u32,
+            props,
+        )))
     }
 
     fn cublaslt_available(&self) -> Result<(), String> {

@@ -15,6 +15,7 @@
 pub mod cuda;
 pub mod sim;
 
+pub use super::burn::Dtype;
 use super::types::DeviceError;
 
 /// A device (or pinned host) address in the unified address space.
@@ -172,38 +173,35 @@ pub struct Props {
     pub total_bytes: u64,
 }
 
-/// Element types of a cuBLASLt GEMM: inputs of `input`, output of
-/// `output`, accumulated in f32 (f64 for f64).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Elem {
-    Bf16,
-    F16,
-    /// f32 storage, TF32 tensor-core math.
-    Tf32,
-    F32,
-    F64,
-}
-
-impl Elem {
-    /// Bytes of one stored element.
-    pub fn bytes(self) -> u64 {
-        match self {
-            Elem::Bf16 | Elem::F16 => 2,
-            Elem::Tf32 | Elem::F32 => 4,
-            Elem::F64 => 8,
-        }
-    }
-}
-
-/// A square-or-not GEMM `C[m x n] = A[m x k] * B[k x n]`, column-major as
-/// cuBLAS takes it, with the input and output element types.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// A cuBLASLt product in the layout of `kernels/gemm.cu` and
+/// [`crate::device::cublaslt::LtPlan`]: A is m x k row-major, B is stored
+/// n x k row-major, `C = A * B^T` is m x n row-major; 16-bit and TF32
+/// inputs give an f32 output, f32 gives f32, f64 gives f64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct GemmSpec {
     pub m: u64,
     pub n: u64,
     pub k: u64,
-    pub input: Elem,
-    pub output: Elem,
+    pub dtype: Dtype,
+}
+
+impl GemmSpec {
+    /// Bytes of one input element.
+    pub fn input_bytes(&self) -> u64 {
+        match self.dtype {
+            Dtype::Bf16 | Dtype::Fp16 => 2,
+            Dtype::Tf32 | Dtype::Fp32 => 4,
+            Dtype::Fp64 => 8,
+        }
+    }
+    /// Bytes of one output element.
+    pub fn output_bytes(&self) -> u64 {
+        if self.dtype == Dtype::Fp64 {
+            8
+        } else {
+            4
+        }
+    }
 }
 
 /// One GPU as capabilities. Every method may fail with the driver's error;
@@ -270,6 +268,8 @@ pub trait Context: Send {
     fn record(&self, stream: Stream) -> Result<Event, DeviceError>;
     /// Milliseconds of device time between two recorded events.
     fn elapsed_ms(&self, start: Event, end: Event) -> Result<f32, DeviceError>;
+    /// Destroys events no longer needed (a long run records many).
+    fn release(&self, events: &[Event]) -> Result<(), DeviceError>;
     /// Makes `stream` wait for `event` (of any context).
     fn wait(&self, stream: Stream, event: Event) -> Result<(), DeviceError>;
     /// Blocks until `stream`'s work is done; a fault in it surfaces here.

@@ -17,7 +17,10 @@ const REFERENCE_BYTES: u64 = 64 << 20;
 
 fn usage(json: bool, msg: &str) -> ExitCode {
     if json {
-        println!("{}", serde_json::json!({ "matched": false, "error": msg, "cases": [] }));
+        println!(
+            "{}",
+            serde_json::json!({ "matched": false, "error": msg, "cases": [] })
+        );
     }
     eprintln!("kernel_parity: {msg}");
     ExitCode::from(2)
