@@ -170,6 +170,9 @@ fn execute_in(
         upload_u64(ctx, base, &b.init)?;
         bases.push(base);
     }
+    // A pageable upload may still be in flight when the call returns, and
+    // the case's own streams do not wait for the default one.
+    ctx.sync(Stream::DEFAULT)?;
     let mut streams = vec![Stream::DEFAULT];
     let wanted = spec.steps.iter().map(|s| s.stream).max().unwrap_or(0);
     for _ in 0..wanted {
