@@ -28,3 +28,4 @@ pub mod parse;
 pub mod report;
 pub mod signal;
 pub mod trace;
+pub mod workloads;

@@ -90,19 +90,33 @@ impl Arg {
     }
 }
 
-/// Grid and block shape of a launch (x only: every shipped kernel is 1-D),
-/// and dynamic shared memory.
+/// Grid and block shape of a launch (blocks in x and y: the GEMM kernels
+/// tile C in two dimensions; every other shipped kernel is 1-D), and
+/// dynamic shared memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dim {
     pub grid: u32,
+    pub grid_y: u32,
     pub block: u32,
     pub shared_bytes: u32,
 }
 
 impl Dim {
+    /// A 1-D launch.
     pub const fn new(grid: u32, block: u32) -> Self {
         Self {
             grid,
+            grid_y: 1,
+            block,
+            shared_bytes: 0,
+        }
+    }
+
+    /// A launch of `grid` x `grid_y` blocks.
+    pub const fn grid2(grid: u32, grid_y: u32, block: u32) -> Self {
+        Self {
+            grid,
+            grid_y,
             block,
             shared_bytes: 0,
         }
