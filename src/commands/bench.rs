@@ -198,7 +198,11 @@ impl BenchWork {
         let needs_bench = plan.metrics.iter().any(|m| dtype(*m).is_none());
         let bench = if needs_bench {
             Some(
-                cuda.start_bench(ordinal, &plan.config)
+                cuda.open(ordinal)
+                    .and_then(|ctx| {
+                        crate::workloads::bench::start(ctx, &plan.config)
+                            .map_err(crate::device::QueryError::from)
+                    })
                     .map_err(|e| holders.work_error(ordinal, e))?,
             )
         } else {

@@ -69,6 +69,9 @@ pub struct SimCompute {
     pub lost_at_call: Option<u64>,
     /// Kernels that fail to launch with `CUDA_ERROR_ILLEGAL_ADDRESS`.
     pub failing_kernels: Vec<String>,
+    /// CUDA ordinals of peers this GPU cannot map (cuDeviceCanAccessPeer
+    /// says no); copies to them are still staged by the driver.
+    pub no_peer_access: Vec<u32>,
 }
 
 impl Default for SimCompute {
@@ -88,6 +91,7 @@ impl Default for SimCompute {
             panic_at_call: None,
             lost_at_call: None,
             failing_kernels: Vec::new(),
+            no_peer_access: Vec::new(),
         }
     }
 }
@@ -486,10 +490,13 @@ impl Context for SimContext {
 
     fn enable_peer(&self, peer: &dyn Context) -> Result<Result<(), String>, DeviceError> {
         let w = self.enter("cuCtxEnablePeerAccess")?;
-        Ok(if (peer.props().ordinal as usize) < w.devices.len() {
-            Ok(())
-        } else {
+        let ordinal = peer.props().ordinal;
+        Ok(if (ordinal as usize) >= w.devices.len() {
             Err("the peer is not a device of this node".into())
+        } else if w.devices[self.d()].spec.no_peer_access.contains(&ordinal) {
+            Err("cuDeviceCanAccessPeer says the platform does not allow it".into())
+        } else {
+            Ok(())
         })
     }
 
