@@ -6,4 +6,5 @@
 
 pub mod bench;
 pub mod p2p;
+pub mod parity;
 pub mod wipe;
