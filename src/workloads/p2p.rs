@@ -36,6 +36,8 @@ const VERIFY_OUT: u64 = 0;
 const PINGPONG_OUT: u64 = 16;
 const FLAG: u64 = 64;
 const LATENCY_WORD: u64 = 128;
+/// Share of a GPU's free memory its two copy buffers may take (as bench's).
+const MEMORY_SHARE: f64 = 0.4;
 /// How the driver says the platform refuses peer access (rather than
 /// enabling it failing): `Context::enable_peer`'s answer starts so.
 const NOT_ALLOWED: &str = "cuDeviceCanAccessPeer";
@@ -225,6 +227,19 @@ fn gbps(bytes: u64, ms: f64) -> f64 {
     bytes as f64 / (ms * 1e-3) / 1e9
 }
 
+/// Bytes per copy: `asked`, or less where the two buffers would take more
+/// than [`MEMORY_SHARE`] of either GPU's free memory (whole MiB, at least
+/// one: too little memory then fails the allocation, naming it).
+fn copy_bytes(asked: u64, gpus: &[&dyn Context]) -> Result<u64, String> {
+    let mut free = u64::MAX;
+    for &g in gpus {
+        free = free.min(on(g, g.mem_info())?.0);
+    }
+    let fit = ((free as f64 * MEMORY_SHARE / 2.0) as u64) >> 20 << 20;
+    let bytes = asked.min(fit.max(1 << 20));
+    Ok(bytes - bytes % 16)
+}
+
 /// Integrity, bandwidth and latency between `a` and `b`; `peer` is whether
 /// peer access is enabled both ways ([`enable`]): SM kernels need it.
 pub fn measure(
@@ -233,7 +248,7 @@ pub fn measure(
     peer: bool,
     config: &P2pConfig,
 ) -> Result<PairMeasurement, String> {
-    let bytes = config.bytes - config.bytes % 16;
+    let bytes = copy_bytes(config.bytes, &[a, b])?;
     let words = bytes / 8;
     let reps = config.repeats.max(1);
     let sides = [Side::new(a, bytes)?, Side::new(b, bytes)?];
@@ -437,4 +452,132 @@ pub fn run_pair(
     let access = enable(&*a, &*b)?;
     let measured = measure.map(|c| self::measure(&*a, &*b, access.enabled(), c));
     Ok((access, measured))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::device::compute::sim::{SimCompute, SimContext, World};
+    use crate::device::compute::Props;
+    use std::sync::{Arc, Mutex};
+
+    const MIB: u64 = 1 << 20;
+
+    /// Two simulated GPUs of one world (so each sees the other's memory).
+    fn pair(specs: [SimCompute; 2]) -> [Box<dyn Context>; 2] {
+        let world = Arc::new(Mutex::new(World::new(specs.to_vec())));
+        [0, 1].map(|o| {
+            let props = Props {
+                ordinal: o,
+                name: "sim".into(),
+                compute_capability: (9, 0),
+                sm_count: 2,
+                l2_bytes: 1 << 18,
+                total_bytes: 16 * MIB,
+            };
+            Box::new(SimContext::open(Arc::clone(&world), o, props)) as Box<dyn Context>
+        })
+    }
+
+    fn spec() -> SimCompute {
+        SimCompute {
+            peer_gbps: 300.0,
+            kernel_spacing_us: 0.25,
+            ..SimCompute::default()
+        }
+    }
+
+    fn config() -> P2pConfig {
+        P2pConfig {
+            bytes: MIB,
+            repeats: 3,
+            pingpong_iters: 10,
+            inject_corruption: false,
+        }
+    }
+
+    #[test]
+    fn copies_are_verified_and_timed_from_their_own_bytes() {
+        let [a, b] = pair([spec(), spec()]);
+        let access = enable(&*a, &*b).unwrap();
+        assert!(access.enabled());
+        let m = measure(&*a, &*b, true, &config()).unwrap();
+        // One copy of 1 MiB at 300 GB/s plus the spacing, each way.
+        let want = MIB as f64 / (MIB as f64 / 300.0 + 250.0);
+        for dir in 0..2 {
+            let got = m.ce_gbps[dir].unwrap();
+            assert!((got / want - 1.0).abs() < 1e-4, "{got} vs {want}");
+            // Verified on the receiver: one-way and both-ways copies.
+            assert_eq!(m.integrity_ce[dir].words, 2 * MIB / 8);
+            assert_eq!(m.integrity_ce[dir].mismatches, 0);
+            assert_eq!(m.integrity_sm[dir].mismatches, 0);
+            assert!(m.integrity_sm[dir].words > 0);
+        }
+        // Both ways at once: the two pushes overlap, twice the bytes.
+        let both = m.ce_both_gbps.unwrap();
+        assert!((both / (2.0 * want) - 1.0).abs() < 1e-4, "{both}");
+        assert!(m.copy_latency_us[0].unwrap() > 0.0);
+        assert!(m.pingpong_us.unwrap() > 0.0, "{m:?}");
+        assert_eq!(m.pingpong_error, None);
+    }
+
+    #[test]
+    fn a_dropped_copy_is_an_integrity_failure_of_that_direction() {
+        // GPU 0's copies: 2 warm-ups and 3 timed ones to GPU 1; the last
+        // one alone fills the cleared destination.
+        let dropping = SimCompute {
+            drop_copy_at: Some(5),
+            ..spec()
+        };
+        let [a, b] = pair([dropping, spec()]);
+        let m = measure(&*a, &*b, true, &config()).unwrap();
+        assert_eq!(m.integrity_ce[0].mismatches, MIB / 8, "{m:?}");
+        assert_eq!(m.integrity_ce[1].mismatches, 0);
+        assert_eq!(m.integrity_sm[0].mismatches, 0);
+    }
+
+    #[test]
+    fn corruption_injected_for_testing_is_counted() {
+        let [a, b] = pair([spec(), spec()]);
+        let c = P2pConfig {
+            inject_corruption: true,
+            ..config()
+        };
+        let m = measure(&*a, &*b, true, &c).unwrap();
+        assert_eq!(m.integrity_ce[0].mismatches, 1);
+        assert_eq!(m.integrity_ce[1].mismatches, 0);
+    }
+
+    #[test]
+    fn no_peer_access_measures_the_copy_engine_only() {
+        let refused = SimCompute {
+            no_peer_access: vec![0],
+            ..spec()
+        };
+        let [a, b] = pair([spec(), refused]);
+        let access = enable(&*a, &*b).unwrap();
+        assert_eq!(access.can_access, [true, false]);
+        assert!(access.enable_error[1]
+            .as_deref()
+            .is_some_and(|e| e.starts_with(NOT_ALLOWED)));
+        let m = measure(&*a, &*b, access.enabled(), &config()).unwrap();
+        assert!(m.ce_gbps[0].is_some() && m.sm_gbps[0].is_none());
+        assert_eq!(m.integrity_sm[0].words, 0);
+        assert_eq!(m.pingpong_error.as_deref(), Some("needs peer access"));
+    }
+
+    #[test]
+    fn copies_shrink_to_fit_and_a_lost_gpu_is_an_error_naming_it() {
+        let [a, b] = pair([spec(), spec()]);
+        // 40% of 16 MiB over two buffers, whole MiB.
+        assert_eq!(copy_bytes(1 << 30, &[&*a, &*b]).unwrap(), 3 * MIB);
+        assert_eq!(copy_bytes(MIB, &[&*a, &*b]).unwrap(), MIB);
+        let lost = SimCompute {
+            lost_at_call: Some(1),
+            ..spec()
+        };
+        let [a, b] = pair([spec(), lost]);
+        let e = enable(&*a, &*b).unwrap_err();
+        assert!(e.starts_with("GPU 1: ") && e.contains("CUDA_ERROR_UNKNOWN"), "{e}");
+    }
 }

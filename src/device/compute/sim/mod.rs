@@ -56,6 +56,9 @@ pub struct SimCompute {
     pub tflops: f64,
     /// Time from one kernel's end to the next one's start, us.
     pub kernel_spacing_us: f64,
+    /// Each operation's time varies by up to this percent either way (a
+    /// deterministic hash of the call): an erratic GPU.
+    pub jitter_pct: f64,
     pub memory_faults: Vec<MemoryFault>,
     pub gemm_corrupt: Option<GemmCorrupt>,
     /// This copy (1-based, counted per GPU) does nothing.
@@ -84,6 +87,7 @@ impl Default for SimCompute {
             peer_gbps: 390.0,
             tflops: 700.0,
             kernel_spacing_us: 1.0,
+            jitter_pct: 0.0,
             memory_faults: Vec::new(),
             gemm_corrupt: None,
             drop_copy_at: None,
@@ -274,8 +278,12 @@ impl SimContext {
     }
 
     fn advance(&self, w: &mut World, stream: Stream, ns: f64) {
-        let spacing = w.devices[self.d()].spec.kernel_spacing_us * 1e3;
-        *w.clocks.entry((self.slot, stream.0)).or_insert(0.0) += ns + spacing;
+        let dev = &w.devices[self.d()];
+        let spacing = dev.spec.kernel_spacing_us * 1e3;
+        // A factor in [1 - j, 1 + j] from the call number.
+        let u = crate::device::mix::fmix64(dev.calls) as f64 / u64::MAX as f64;
+        let jitter = 1.0 + dev.spec.jitter_pct / 100.0 * (2.0 * u - 1.0);
+        *w.clocks.entry((self.slot, stream.0)).or_insert(0.0) += (ns + spacing) * jitter;
     }
 
     fn run_kernel(
