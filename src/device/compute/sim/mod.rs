@@ -72,8 +72,8 @@ pub struct SimCompute {
     pub lost_at_call: Option<u64>,
     /// Kernels that fail to launch with `CUDA_ERROR_ILLEGAL_ADDRESS`.
     pub failing_kernels: Vec<String>,
-    /// CUDA ordinals of peers this GPU cannot map (cuDeviceCanAccessPeer
-    /// says no); copies to them are still staged by the driver.
+    /// Peers this GPU cannot map, by fixture position (`gpus[]` index):
+    /// cuDeviceCanAccessPeer says no; copies are still staged by the driver.
     pub no_peer_access: Vec<u32>,
 }
 
@@ -133,6 +133,8 @@ pub struct World {
     graphs: HashMap<u64, Vec<Recorded>>,
     plans: HashMap<u64, GemmSpec>,
     host_owner: HashMap<u64, u32>,
+    /// The slot (fixture position) of each CUDA ordinal opened.
+    slots: HashMap<u32, u32>,
     next: u64,
 }
 
@@ -191,6 +193,11 @@ impl SimContext {
     /// A context on the device at `slot` of a shared world, seen as CUDA
     /// ordinal `props.ordinal`.
     pub fn open(world: Arc<Mutex<World>>, slot: u32, props: Props) -> Self {
+        world
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .slots
+            .insert(props.ordinal, slot);
         Self {
             world,
             slot,
@@ -498,10 +505,10 @@ impl Context for SimContext {
 
     fn enable_peer(&self, peer: &dyn Context) -> Result<Result<(), String>, DeviceError> {
         let w = self.enter("cuCtxEnablePeerAccess")?;
-        let ordinal = peer.props().ordinal;
-        Ok(if (ordinal as usize) >= w.devices.len() {
+        let slot = w.slots.get(&peer.props().ordinal).copied();
+        Ok(if slot.is_none_or(|s| s as usize >= w.devices.len()) {
             Err("the peer is not a device of this node".into())
-        } else if w.devices[self.d()].spec.no_peer_access.contains(&ordinal) {
+        } else if slot.is_some_and(|s| w.devices[self.d()].spec.no_peer_access.contains(&s)) {
             Err("cuDeviceCanAccessPeer says the platform does not allow it".into())
         } else {
             Ok(())
