@@ -198,11 +198,7 @@ impl BenchWork {
         let needs_bench = plan.metrics.iter().any(|m| dtype(*m).is_none());
         let bench = if needs_bench {
             Some(
-                cuda.open(ordinal)
-                    .and_then(|ctx| {
-                        crate::workloads::bench::start(ctx, &plan.config)
-                            .map_err(crate::device::QueryError::from)
-                    })
+                crate::workloads::bench::open(&*cuda, ordinal, &plan.config)
                     .map_err(|e| holders.work_error(ordinal, e))?,
             )
         } else {

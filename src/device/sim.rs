@@ -37,7 +37,7 @@ pub struct Fixture {
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,
-    /// Peer-to-peer links and behaviour (`p2p`).
+    /// Peer-to-peer links as NVML reports them (`p2p`).
     #[serde(default)]
     pub p2p: super::sim_p2p::SimP2p,
     /// UUIDs of GPUs a memory test has started on (their `memtest`
@@ -166,6 +166,7 @@ pub struct SimGpu {
     pub self_test: SimSelfTest,
     #[serde(default)]
     pub burn: SimBurn,
+    /// GEMM rates under `bench` (its bandwidths come from `compute`).
     #[serde(default)]
     pub bench: super::sim_bench::SimBench,
     #[serde(default)]

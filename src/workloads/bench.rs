@@ -16,7 +16,7 @@ use crate::device::bench::{BenchConfig, BenchWorker, Timed, Transfer};
 use crate::device::bench_pattern::{self as pattern, rep_seed, slot_of, SLOTS, SLOT_BYTES};
 use crate::device::burn::WipeReport;
 use crate::device::compute::{download_u64, Arg, Context, DevPtr, Dim, Event, Stream};
-use crate::device::{mix, DeviceError};
+use crate::device::{mix, CudaApi, DeviceError, QueryError};
 
 /// Threads per block: the read kernel's reduction is written for 256.
 const BLOCK: u32 = 256;
@@ -41,6 +41,15 @@ pub fn start(
     config: &BenchConfig,
 ) -> Result<Box<dyn BenchWorker>, DeviceError> {
     Bench::new(ctx, config).map(|b| Box::new(b) as Box<dyn BenchWorker>)
+}
+
+/// [`start`] on `cuda`'s GPU `ordinal` (opened here).
+pub fn open(
+    cuda: &dyn CudaApi,
+    ordinal: u32,
+    config: &BenchConfig,
+) -> Result<Box<dyn BenchWorker>, QueryError> {
+    Ok(start(cuda.open(ordinal)?, config)?)
 }
 
 struct Bench {
