@@ -104,7 +104,10 @@ fn two_nvlink_gpus_pass_with_every_measurement() {
 
 #[test]
 fn the_table_shows_matrices_and_the_verdict() {
-    let r = run("two_h100.json", &["p2p", "--size-mib", "1", "--repeats", "1"]);
+    let r = run(
+        "two_h100.json",
+        &["p2p", "--size-mib", "1", "--repeats", "1"],
+    );
     r.assert_code(0);
     for text in [
         "Topology",
@@ -182,8 +185,16 @@ fn a_dropped_copy_fails_its_direction_alone_among_four() {
     let bad = p2p.pair(1, 3);
     assert_eq!(bad.mismatches, (1 << 20) / 8);
     let c = bad.check("p2p_integrity");
-    assert!(c.message.contains("copy engine 131072, SM kernel 0"), "{}", c.message);
-    assert!(rep.summary.contains("1->3 (p2p_integrity)"), "{}", rep.summary);
+    assert!(
+        c.message.contains("copy engine 131072, SM kernel 0"),
+        "{}",
+        c.message
+    );
+    assert!(
+        rep.summary.contains("1->3 (p2p_integrity)"),
+        "{}",
+        rep.summary
+    );
     assert_eq!(p2p.with_status("pass").len(), 11);
     assert!(p2p
         .pairs
@@ -194,7 +205,10 @@ fn a_dropped_copy_fails_its_direction_alone_among_four() {
 #[test]
 fn eight_gpus_through_nvswitch_run_four_pairs_at_once() {
     let quick = ["p2p", "--size-mib", "1", "--repeats", "1"];
-    let r = run("eight_h100_nvswitch.json", &[&quick[..], &["--json"]].concat());
+    let r = run(
+        "eight_h100_nvswitch.json",
+        &[&quick[..], &["--json"]].concat(),
+    );
     r.assert_code(0);
     let rep = r.report();
     let p2p = p2p_of(&rep);
@@ -268,7 +282,10 @@ fn a_pcie_pair_is_judged_against_its_generation_and_width() {
     assert_eq!(p.expected_gbps, Some(56.7));
     assert_eq!(p.check("p2p_topology").value, Some(json!("PIX")));
     assert_eq!(p.check("p2p_bandwidth").status, "pass");
-    let r = run("pcie_pair.json", &["p2p", "--size-mib", "1", "--repeats", "1"]);
+    let r = run(
+        "pcie_pair.json",
+        &["p2p", "--size-mib", "1", "--repeats", "1"],
+    );
     assert!(r.stdout.contains("PIX"), "{}", r.stdout);
 }
 
@@ -345,7 +362,10 @@ fn a_lost_a_hung_and_a_panicking_gpu_fail_their_pairs_and_the_rest_run() {
     );
     assert_eq!(p2p.with_status("pass"), [(2, 3), (3, 2)]);
     let e = p2p.pair(1, 0).error.clone().unwrap_or_default();
-    assert!(e.contains("GPU 0: ") && e.contains("CUDA_ERROR_UNKNOWN"), "{e}");
+    assert!(
+        e.contains("GPU 0: ") && e.contains("CUDA_ERROR_UNKNOWN"),
+        "{e}"
+    );
     let e = p2p.pair(3, 1).error.clone().unwrap_or_default();
     assert!(e.contains("crashed"), "{e}");
     let e = p2p.pair(2, 1).error.clone().unwrap_or_default();
@@ -506,7 +526,10 @@ fn ctrl_c_prints_a_partial_report_and_exits_130() {
     // GPU 0's first call never returns: its pair of the first round
     // hangs (under the default 120 s timeout) while (1, 2) finishes (peer
     // access only: quick, whatever the machine's load).
-    let v = with_compute("four_h100_nvswitch.json", &[(0, json!({ "hang_at_call": 1 }))]);
+    let v = with_compute(
+        "four_h100_nvswitch.json",
+        &[(0, json!({ "hang_at_call": 1 }))],
+    );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
         .env("GPUCTL_SIMULATE", v.path())
         .env_remove("CUDA_VISIBLE_DEVICES")

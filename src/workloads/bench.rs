@@ -164,7 +164,13 @@ impl Bench {
 
     /// Reads `bytes` of `src` and counts the words that differ from the
     /// pattern of `seed` into the slot of `rep` (bench_pattern).
-    fn launch_check(&self, src: DevPtr, bytes: u64, seed: u64, rep: u32) -> Result<(), DeviceError> {
+    fn launch_check(
+        &self,
+        src: DevPtr,
+        bytes: u64,
+        seed: u64,
+        rep: u32,
+    ) -> Result<(), DeviceError> {
         let out = self.slots + 16 * slot_of(rep) as u64;
         self.ctx.launch(
             STREAM,
@@ -503,7 +509,11 @@ mod tests {
     fn figures_are_the_workloads_bytes_over_the_simulated_time() {
         let mut w = start(gpu(spec()), &config()).unwrap();
         // 40% of 6 MiB over two buffers, whole MiB: 1 MiB each.
-        assert!(w.detail().starts_with("device buffers 2 x 1 MiB"), "{}", w.detail());
+        assert!(
+            w.detail().starts_with("device buffers 2 x 1 MiB"),
+            "{}",
+            w.detail()
+        );
         let ns = |bytes: f64, gbps: f64| bytes / gbps + 500.0;
         for (what, per_rep, gbps) in [
             (Transfer::HbmCopy, 2 * MIB, 2000.0),
@@ -568,7 +578,9 @@ mod tests {
         let e = w.transfer(Transfer::HostToDevice, 3).unwrap_err();
         let text = e.to_string();
         assert!(
-            text.starts_with("host-to-device copy: 131072 of 131072 words read back wrong after repetition 1"),
+            text.starts_with(
+                "host-to-device copy: 131072 of 131072 words read back wrong after repetition 1"
+            ),
             "{text}"
         );
         // The buffers are still wiped after the failure.

@@ -180,10 +180,9 @@ impl<'a> Side<'a> {
                 &[Arg::U64(self.src), Arg::U64(to.dst), Arg::U64(bytes / 16)],
             )
         } else {
-            self.ck(
-                self.ctx
-                    .copy_peer(self.stream, to.ctx, to.dst, self.src, bytes),
-            )
+            self.ck(self
+                .ctx
+                .copy_peer(self.stream, to.ctx, to.dst, self.src, bytes))
         }
     }
 
@@ -578,6 +577,9 @@ mod tests {
         };
         let [a, b] = pair([spec(), lost]);
         let e = enable(&*a, &*b).unwrap_err();
-        assert!(e.starts_with("GPU 1: ") && e.contains("CUDA_ERROR_UNKNOWN"), "{e}");
+        assert!(
+            e.starts_with("GPU 1: ") && e.contains("CUDA_ERROR_UNKNOWN"),
+            "{e}"
+        );
     }
 }

@@ -472,7 +472,11 @@ impl Context for SimContext {
         let mut i = 0;
         while i < dst.len() {
             let at = src + i as u64;
-            let n = if at % 8 == 0 && i + 8 <= dst.len() { 8 } else { 1 };
+            let n = if at % 8 == 0 && i + 8 <= dst.len() {
+                8
+            } else {
+                1
+            };
             let v = w
                 .mem
                 .read(at, n as u32)
