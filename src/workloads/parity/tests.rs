@@ -258,6 +258,12 @@ fn a_flipped_bit_fails_every_case_and_is_named() {
             assert_eq!(d.buffer, first, "{}", line(&c));
         }
     }
+    let c = run(&gpu, &reference).remove(0);
+    let json = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["matched"], false);
+    assert_eq!(json["difference"]["word"], 0);
+    let (g, r) = (&json["difference"]["gpu"], &json["difference"]["reference"]);
+    assert!(g.as_str().unwrap().starts_with("0x") && g != r, "{json}");
     // An exponent bit of C is beyond the tolerance.
     let (gpu, reference) = (RefContext::new(&[], Some(30)), RefContext::new(&[], None));
     for c in run(&gpu, &reference) {
@@ -342,4 +348,49 @@ fn records_compare_as_a_set_at_their_offsets() {
         1e-3
     ));
     assert_eq!(tensor_core_tolerance(128), 128.0 / 65536.0);
+}
+
+fn sim(faults: &[MemoryFault]) -> crate::device::compute::sim::SimContext {
+    use crate::device::compute::sim::{SimCompute, SimContext, World};
+    let props = RefContext::new(&[], None).props.clone();
+    let spec = SimCompute {
+        memory_bytes: MEMORY,
+        memory_faults: faults.to_vec(),
+        ..SimCompute::default()
+    };
+    let world = std::sync::Arc::new(Mutex::new(World::new(vec![spec])));
+    SimContext::open(world, 0, props)
+}
+
+#[test]
+fn the_simulated_gpu_runs_every_case_as_the_references_do() {
+    // The simulated context (its allocator, copies, streams and launches)
+    // against a standalone one, as the example binary makes it.
+    let props = RefContext::new(&[], None).props.clone();
+    let standalone = crate::device::compute::sim::SimContext::standalone(props, 64 << 20);
+    for c in run(&sim(&[]), &standalone) {
+        assert!(c.matched, "{}", line(&c));
+    }
+    // A stuck bit in the simulated GPU's memory fails the memtest cases
+    // that run over it (the first allocation of each case): the GPU's log
+    // counts a mismatch the reference's does not, or its memory differs.
+    let stuck = MemoryFault {
+        offset: 9 * 8,
+        bit: 3,
+        kind: FaultKind::Stuck1,
+        victim: None,
+    };
+    let cases = run(&sim(&[stuck]), &standalone);
+    for k in ["gpuctl_memtest_pass", "gpuctl_memtest_ordered"] {
+        let c = cases.iter().find(|c| c.kernel == k).unwrap();
+        assert!(!c.matched, "{}", line(c));
+        let d = c.difference.as_ref().unwrap();
+        let (memory, log) = (d.buffer == "memory", d.buffer == "log");
+        assert!(
+            (memory && d.word == 9 && d.gpu ^ d.reference == 1 << 3)
+                || (log && d.word == 0 && d.gpu > d.reference),
+            "{}",
+            line(c)
+        );
+    }
 }
