@@ -127,7 +127,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s q -l quiet -d 'N
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l size-mib -d 'MiB per copy; each GPU holds two buffers of this size [1 to 65536]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l size-mib -d 'MiB per copy; each GPU holds two buffers of this size, at most 40% of its free memory together [1 to 65536]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l repeats -d 'Timed copies per measurement; the median is reported [1 to 1000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l warn-below -d 'WARN a pair whose copy-engine bandwidth is below this share of what its link should carry [0% to 100%]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l min-bandwidth -d 'FAIL a pair whose copy-engine bandwidth (GB/s, one way) is below this [above 0 up to 100000]' -r

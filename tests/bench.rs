@@ -3,8 +3,15 @@
 //! baseline, GPUs of one model) turning a shortfall into exit 1, refused
 //! baselines, JUnit XML, worker faults through the harness, and SIGINT.
 //!
-//! Simulated figures come from `gpus[].bench` in the fixture (defaults: an
-//! H100 SXM; GEMM at `burn.tflops`, 700); `bench.scale` makes a slow GPU.
+//! The bandwidth and launch measurements run the bench workload on
+//! simulated GPUs (`gpus[].compute`): its kernels really write, copy and
+//! check simulated memory, and its figures are its own bytes over the
+//! simulated clock, which charges each operation its bytes at the
+//! fixture's rate (`hbm_gbps` 3000, `pcie_gbps` 55 by default) plus the
+//! kernel spacing (0.01 us in the fixtures; an empty kernel costs that
+//! alone). The fixtures' 6 MiB of simulated memory give buffers of 1 MiB
+//! (40% of it over two, whole MiB). GEMM figures still come from the burn engine's
+//! simulation: `burn.tflops` (700), `bench.scale` for a slow GPU.
 
 mod common;
 
@@ -15,13 +22,46 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-/// `two_h100.json` with `mutate` applied to GPU `gpu`'s `bench` section.
+/// `two_h100.json` with each edit's sections (`compute`, `bench`, ...)
+/// merged into GPU `gpu`'s.
 fn variant(dir: &Path, name: &str, edits: &[(usize, Value)]) -> String {
     fixture_variant(dir, "two_h100.json", name, |f| {
-        for (gpu, bench) in edits {
-            f["gpus"][*gpu]["bench"] = bench.clone();
+        for (gpu, sections) in edits {
+            for (section, fields) in sections.as_object().unwrap() {
+                for (k, v) in fields.as_object().unwrap() {
+                    f["gpus"][*gpu][section][k] = v.clone();
+                }
+            }
         }
     })
+}
+
+/// Bytes of each simulated bandwidth buffer (and of the pinned one).
+const BUF: f64 = 1048576.0;
+
+/// What a measurement of `bytes` per repetition reads on a simulated GPU:
+/// its bytes over the simulated time, `bytes` at `gbps` plus the kernel
+/// spacing of 0.01 us.
+fn sim_gbps(bytes: f64, gbps: f64) -> f64 {
+    bytes / (bytes / gbps + 10.0)
+}
+
+/// A GPU at `share` of the default rates at everything: GEMM (the burn
+/// engine's `bench.scale`), device memory and host copies.
+fn slow(share: f64) -> Value {
+    json!({
+        "bench": { "scale": share },
+        "compute": { "hbm_gbps": 3000.0 * share, "pcie_gbps": 55.0 * share }
+    })
+}
+
+fn value(doc: &Value, gpu: usize, metric: &str) -> f64 {
+    result(doc, gpu, metric)["value"].as_f64().unwrap()
+}
+
+/// Within the report's rounding of `want`.
+fn assert_near(got: f64, want: f64) {
+    assert!((got / want - 1.0).abs() < 2e-3, "{got} vs {want}");
 }
 
 fn bench_json(fixture: &str, args: &[&str]) -> (Run, Value) {
@@ -97,9 +137,19 @@ fn healthy_run_measures_every_metric_and_passes() {
             assert!(r["power_max_w"].is_number(), "{r}");
             assert_eq!(check(&doc, gpu, m)["status"], "pass");
         }
-        // Ten GEMM bursts per dtype by default; the simulated H100 defaults.
+        // Ten GEMM bursts per dtype by default.
         assert_eq!(result(&doc, gpu, "gemm_bf16")["repetitions"], 10);
-        assert_eq!(result(&doc, gpu, "hbm_copy")["value"], 3000.0);
+        // The workload's bytes over the simulated time: a copy counts what
+        // it read and wrote, at 3000 GB/s; host copies at 55 GB/s; an empty
+        // kernel costs the spacing.
+        assert_near(value(&doc, gpu, "hbm_copy"), sim_gbps(2.0 * BUF, 3000.0));
+        for m in ["hbm_read", "hbm_write"] {
+            assert_near(value(&doc, gpu, m), sim_gbps(BUF, 3000.0));
+        }
+        for m in ["h2d", "d2h"] {
+            assert_near(value(&doc, gpu, m), sim_gbps(BUF, 55.0));
+        }
+        assert_near(value(&doc, gpu, "launch_latency"), 0.01);
         assert_eq!(result(&doc, gpu, "h2d")["unit"], "GB/s");
         assert_eq!(result(&doc, gpu, "launch_latency")["unit"], "us");
         // Built-in expectation for an H100 SXM: 70% of 3350 GB/s.
@@ -113,7 +163,8 @@ fn healthy_run_measures_every_metric_and_passes() {
         // Two GPUs of one model: each is compared with their median.
         assert!(gates.iter().any(|g| g["source"] == "peers"));
         // Every buffer was wiped and verified before being freed: the
-        // bandwidth worker's 3 and five dtypes of 19 simulated GEMM buffers.
+        // bandwidth workload's 3 (checked on simulated memory) and five
+        // dtypes of 19 simulated GEMM buffers.
         let wipe = check(&doc, gpu, "memory_wipe");
         assert_eq!(wipe["status"], "pass");
         assert!(
@@ -134,7 +185,8 @@ fn table_has_a_row_per_gpu_and_metric() {
         "gemm_bf16",
         "h2d",
         "700 TFLOP/s",
-        "55.00 GB/s",
+        // 1 MiB at 55 GB/s plus the spacing.
+        "54.97 GB/s",
         ">= 44.80",
         "PASS",
     ] {
@@ -166,7 +218,7 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
         wipe["message"]
             .as_str()
             .unwrap()
-            .starts_with("3 buffers (2048 MiB)"),
+            .starts_with("3 buffers (2 MiB)"),
         "{wipe}"
     );
 
@@ -216,8 +268,12 @@ fn min_above_the_measured_value_fails_with_value_threshold_and_distance() {
 
 #[test]
 fn max_on_latency_fails_above_it() {
+    // Kernels 2 us apart: each empty kernel costs that.
+    let dir = tempfile::tempdir().unwrap();
+    let spaced = json!({ "compute": { "kernel_spacing_us": 2.0 } });
+    let f = variant(dir.path(), "spaced.json", &[(1, spaced)]);
     let (run, doc) = bench_json(
-        "two_h100.json",
+        &f,
         &[
             "--tests",
             "latency",
@@ -321,16 +377,19 @@ fn gates_against_their_metric_are_refused() {
 fn builtin_expectation_fails_a_slow_gpu_and_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();
     // Half speed at everything: below 60% of the bf16 peak and 70% of HBM.
-    let slow = variant(dir.path(), "slow.json", &[(1, json!({"scale": 0.5}))]);
+    let slow = variant(dir.path(), "slow.json", &[(1, slow(0.5))]);
     let (run, doc) = bench_json(&slow, &["-i", "1", "--tests", "gemm_bf16,hbm_copy,h2d"]);
     run.assert_code(1);
     assert_eq!(failing(&doc, 0), ["gemm_bf16", "hbm_copy", "h2d"]);
+    assert_near(value(&doc, 0, "hbm_copy"), sim_gbps(2.0 * BUF, 1500.0));
     let msg = check(&doc, 0, "hbm_copy")["message"]
         .as_str()
         .unwrap()
         .to_string();
     assert!(
-        msg.contains("1500 GB/s is 36.0% below the threshold >= 2345 GB/s (built-in expectation for H100 SXM)"),
+        msg.contains(
+            "1489 GB/s is 36.5% below the threshold >= 2345 GB/s (built-in expectation for H100 SXM)"
+        ),
         "{msg}"
     );
     let (run, _) = bench_json(
@@ -363,7 +422,7 @@ fn builtin_expectation_fails_a_slow_gpu_and_can_be_turned_off() {
 #[test]
 fn builtin_kernel_has_no_gemm_expectation() {
     let dir = tempfile::tempdir().unwrap();
-    let slow = variant(dir.path(), "slow.json", &[(1, json!({"scale": 0.5}))]);
+    let slow = variant(dir.path(), "slow.json", &[(1, slow(0.5))]);
     let (run, doc) = bench_json(
         &slow,
         &["-i", "1", "--tests", "gemm_bf16", "--engine", "builtin"],
@@ -382,7 +441,8 @@ fn builtin_kernel_has_no_gemm_expectation() {
 
 #[test]
 fn outlier_below_the_median_of_its_model_fails_only_that_gpu() {
-    // tests/fixtures/bench_slow_gpu.json: GPU 1 at 85% of GPU 0 at everything.
+    // tests/fixtures/bench_slow_gpu.json: GPU 1 at 85% of GPU 0 at
+    // everything (its `compute` rates and its GEMM `bench.scale`).
     let slow = "bench_slow_gpu.json";
     let (run, doc) = bench_json(slow, &["--tests", "hbm_copy,h2d"]);
     run.assert_code(1);
@@ -414,17 +474,14 @@ fn baseline_round_trip_passes_and_a_slower_node_fails() {
     assert_eq!(saved["gpuctl_version"], env!("CARGO_PKG_VERSION"));
     assert_eq!(saved["gpus"][0]["uuid"], UUID0);
     assert_eq!(saved["gpus"][0]["name"], H100);
-    assert_eq!(saved["gpus"][0]["metrics"]["hbm_copy"], 3000.0);
+    let saved_copy = saved["gpus"][0]["metrics"]["hbm_copy"].as_f64().unwrap();
+    assert_near(saved_copy, sim_gbps(2.0 * BUF, 3000.0));
 
     let (run, _) = bench_json("two_h100.json", &["--tests", "hbm,pcie", "--baseline", b]);
     run.assert_code(0);
     // 10% slower everywhere: within the built-in expectations and equal to
     // each other, so only the baseline catches it.
-    let slower = variant(
-        dir.path(),
-        "slower.json",
-        &[(0, json!({"scale": 0.9})), (1, json!({"scale": 0.9}))],
-    );
+    let slower = variant(dir.path(), "slower.json", &[(0, slow(0.9)), (1, slow(0.9))]);
     let (run, doc) = bench_json(&slower, &["--tests", "hbm,pcie", "--baseline", b]);
     run.assert_code(1);
     assert_eq!(
@@ -436,7 +493,7 @@ fn baseline_round_trip_passes_and_a_slower_node_fails() {
         .unwrap()
         .to_string();
     assert!(
-        msg.contains("2700 GB/s is 5.3% below the threshold >= 2850 GB/s (baseline)"),
+        msg.contains("2666 GB/s is 5.1% below the threshold >= 2810 GB/s (baseline)"),
         "{msg}"
     );
     let (run, _) = bench_json(
@@ -454,15 +511,19 @@ fn launch_latency_is_gated_by_the_baseline_and_by_peers() {
     let dir = tempfile::tempdir().unwrap();
     let base = dir.path().join("base.json");
     let b = base.to_str().unwrap();
-    let (run, _) = bench_json(
-        "two_h100.json",
-        &["--tests", "latency", "--save-baseline", b],
+    // Kernels 2 us apart on both GPUs, then 2.5 us on GPU 1.
+    let spaced = |us: f64| json!({ "compute": { "kernel_spacing_us": us } });
+    let base_fixture = variant(
+        dir.path(),
+        "spaced.json",
+        &[(0, spaced(2.0)), (1, spaced(2.0))],
     );
+    let (run, _) = bench_json(&base_fixture, &["--tests", "latency", "--save-baseline", b]);
     run.assert_code(0);
     let slow = variant(
         dir.path(),
         "slow_launch.json",
-        &[(1, json!({"launch_latency_us": 2.5}))],
+        &[(0, spaced(2.0)), (1, spaced(2.5))],
     );
     let (run, doc) = bench_json(&slow, &["--tests", "latency", "--baseline", b]);
     run.assert_code(1);
@@ -588,7 +649,10 @@ fn an_erratic_peer_never_fails_a_steady_gpu_and_one_gpu_is_not_compared() {
     let erratic = variant(
         dir.path(),
         "erratic.json",
-        &[(1, json!({"hbm_copy_gbps": 5000.0, "jitter_pct": 60.0}))],
+        &[(
+            1,
+            json!({ "compute": { "hbm_gbps": 5000.0, "jitter_pct": 60.0 } }),
+        )],
     );
     let (_, doc) = bench_json(&erratic, &["--tests", "hbm_copy"]);
     assert!(failing(&doc, 0).is_empty(), "{:?}", failing(&doc, 0));
@@ -655,7 +719,7 @@ fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
     assert_eq!(text.matches("<failure ").count(), 2);
     assert!(text.contains("classname=\"gpuctl.bench.gpu1\" name=\"h2d\""));
     assert!(
-        text.contains("is 8.3% below the threshold &gt;= 60.0 GB/s"),
+        text.contains("is 8.4% below the threshold &gt;= 60.0 GB/s"),
         "{text}"
     );
     // Well-formed: every element opened is closed.
@@ -668,20 +732,31 @@ fn junit_has_a_testcase_per_gpu_and_metric_with_failures() {
 #[test]
 fn corrupted_transfer_fails_that_gpu_only() {
     let dir = tempfile::tempdir().unwrap();
-    let bad = variant(
-        dir.path(),
-        "corrupt.json",
-        &[(0, json!({"corrupt": "hbm_copy"}))],
-    );
+    // Two bits of a word of buffer B (after buffer A's 1 MiB) stuck, one
+    // at 0 and one at 1: the copy's destination reads back wrong.
+    let stuck = json!({ "compute": { "memory_faults": [
+        { "offset": (1 << 20) + 8, "bit": 3, "kind": "stuck0" },
+        { "offset": (1 << 20) + 8, "bit": 4, "kind": "stuck1" }
+    ] } });
+    let bad = variant(dir.path(), "corrupt.json", &[(0, stuck)]);
     let (run, doc) = bench_json(&bad, &["--tests", "hbm"]);
     run.assert_code(1);
-    assert_eq!(failing(&doc, 0), ["bench_ran"]);
+    // The wipe ran after the failure, and the word with a bit stuck at 1
+    // did not read back as zero.
+    assert_eq!(failing(&doc, 0), ["bench_ran", "memory_wipe"]);
     let c = check(&doc, 0, "bench_ran");
-    assert!(c["message"].as_str().unwrap().contains("corrupted"), "{c}");
+    let msg = c["message"].as_str().unwrap();
+    assert!(msg.contains("device copy: "), "{c}");
+    assert!(msg.contains("corrupted"), "{c}");
+    // The stuck word, found at its byte in buffer B.
+    assert!(msg.contains("(last at byte 8)"), "{c}");
     assert!(c["remedy"].as_str().unwrap().contains("RMA"), "{c}");
     assert_eq!(check(&doc, 0, "hbm_copy")["status"], "skip");
-    // The buffers were still wiped after the failure.
-    assert_eq!(check(&doc, 0, "memory_wipe")["status"], "pass");
+    let wipe = check(&doc, 0, "memory_wipe")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(wipe.contains("1 "), "{wipe}");
     assert_eq!(doc["gpus"][1]["status"], "pass");
 }
 
@@ -705,18 +780,23 @@ fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
         .unwrap()
         .contains("crashed"));
 
+    // GPU 1 falls off the bus at its first call: the set-up's.
     let f = variant(
         dir.path(),
         "nostart.json",
-        &[(1, json!({"start_error": "CUDA_ERROR_OUT_OF_MEMORY (2)"}))],
+        &[(1, json!({ "compute": { "lost_at_call": 1 } }))],
     );
     let (run, doc) = bench_json(&f, &["--tests", "h2d"]);
     run.assert_code(1);
     assert_eq!(failing(&doc, 1), ["bench_ran"]);
-    assert!(check(&doc, 1, "bench_ran")["message"]
+    let msg = check(&doc, 1, "bench_ran")["message"]
         .as_str()
         .unwrap()
-        .contains("set-up failed: CUDA_ERROR_OUT_OF_MEMORY"));
+        .to_string();
+    assert!(
+        msg.contains("set-up failed: cuMemGetInfo: CUDA_ERROR_UNKNOWN (999)"),
+        "{msg}"
+    );
 }
 
 #[test]
@@ -746,7 +826,8 @@ fn out_of_memory_at_gemm_setup_names_the_holders_not_the_gpu() {
 fn out_of_memory_at_bandwidth_setup_names_the_holders_not_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "oom_bench.json", |f| {
-        f["gpus"][0]["bench"] = json!({ "out_of_memory_free_bytes": 104857600u64 });
+        // 4 MiB: too little for two buffers of 1 MiB within 40% of it.
+        f["gpus"][0]["compute"]["memory_bytes"] = json!(4 << 20);
         f["gpus"][0]["processes"] = json!([
             { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
         ]);
@@ -757,7 +838,7 @@ fn out_of_memory_at_bandwidth_setup_names_the_holders_not_the_gpu() {
     let c = check(&doc, 0, "bench_ran");
     let message = c["message"].as_str().unwrap();
     assert!(
-        message.contains("allocating buffer A (4096 MiB) failed: out of GPU memory"),
+        message.contains("sizing the benchmark buffers: out of GPU memory"),
         "{message}"
     );
     assert!(message.contains("pid 4242 (python3)"), "{message}");
@@ -782,12 +863,13 @@ fn sigint_during_a_hung_gemm_gives_a_partial_report_and_130() {
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
         .env("GPUCTL_SIMULATE", &f)
         .env_remove("CUDA_VISIBLE_DEVICES")
-        .args(["bench", "--json", "--tests", "pcie,gemm_bf16"])
+        .args(["bench", "--json", "--tests", "h2d,gemm_bf16", "-i", "0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Time for the simulated h2d on a loaded machine.
+    std::thread::sleep(Duration::from_millis(8000));
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
@@ -832,4 +914,72 @@ fn an_xid_during_the_benchmark_fails_that_gpu() {
     let c = rep.gpu(1).check("xid");
     assert_eq!(c.status, "fail", "{c:?}");
     assert_eq!(rep.gpu(0).check("xid").status, "pass");
+}
+
+#[test]
+fn a_dropped_host_copy_fails_that_gpu_naming_the_transfer() {
+    // GPU 1's first copy prepares the pinned buffer; 2-4 are the warm-ups,
+    // 5 the first timed host-to-device copy: dropped, its destination
+    // (zeroed before every copy) reads back as zeros.
+    let dir = tempfile::tempdir().unwrap();
+    let f = variant(
+        dir.path(),
+        "drop.json",
+        &[(1, json!({ "compute": { "drop_copy_at": 5 } }))],
+    );
+    let (run, doc) = bench_json(&f, &["--tests", "h2d"]);
+    run.assert_code(1);
+    assert!(failing(&doc, 0).is_empty(), "{:?}", failing(&doc, 0));
+    assert_eq!(failing(&doc, 1), ["bench_ran"]);
+    let msg = check(&doc, 1, "bench_ran")["message"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        msg.contains(
+            "host-to-device copy: 131072 of 131072 words read back wrong after repetition 1"
+        ),
+        "{msg}"
+    );
+    // The buffers were still wiped after the failure.
+    assert_eq!(check(&doc, 1, "memory_wipe")["status"], "pass");
+}
+
+#[test]
+fn sigint_during_a_hung_transfer_gives_a_partial_report_and_130() {
+    // GPU 0 stops answering at its 40th call (inside hbm_copy); GPU 1
+    // measures. The harness's step deadline is a minute: Ctrl-C ends the
+    // wait, GPU 0 is reported interrupted, never passed.
+    let dir = tempfile::tempdir().unwrap();
+    let f = variant(
+        dir.path(),
+        "hang.json",
+        &[(0, json!({ "compute": { "hang_at_call": 40 } }))],
+    );
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
+        .env("GPUCTL_SIMULATE", &f)
+        .env_remove("CUDA_VISIBLE_DEVICES")
+        .args(["bench", "--json", "--tests", "hbm_copy"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(6000));
+    let pid = libc::pid_t::try_from(child.id()).unwrap();
+    // SAFETY: kill(2) on our own child's pid.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(130));
+    let mut out = String::new();
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut out)
+        .unwrap();
+    let v: Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(v["outcome"], "interrupted");
+    assert_ne!(v["gpus"][0]["status"], "pass", "{v:#}");
+    assert_eq!(check(&v, 0, "hbm_copy")["status"], "skip");
+    assert_near(value(&v, 1, "hbm_copy"), sim_gbps(2.0 * BUF, 3000.0));
 }

@@ -1,7 +1,13 @@
 //! `gpuctl p2p` end to end on the simulated backend: every exit code, the
-//! topology kinds, peer access, corruption of one pair, errors, panics and
-//! hangs of one pair (the rest still run), Ctrl-C, `--enable-only`, one GPU,
-//! CUDA_VISIBLE_DEVICES, and the JSON contract on errors.
+//! topology kinds, peer access, a dropped copy in one pair, a lost, hung
+//! and panicking GPU (their pairs fail, the rest still run), Ctrl-C,
+//! `--enable-only`, one GPU, CUDA_VISIBLE_DEVICES, and the JSON contract on
+//! errors.
+//!
+//! The p2p workload runs on simulated GPUs (`gpus[].compute`): its copies
+//! really move simulated memory, its verify kernel really checks it, and
+//! its bandwidth is its bytes over the simulated clock (bytes at the
+//! fixture's `peer_gbps`, plus `kernel_spacing_us` per operation).
 
 mod common;
 
@@ -15,23 +21,49 @@ fn p2p_of(r: &Report) -> &P2p {
     r.p2p.as_ref().expect("a p2p section")
 }
 
-/// `base` with per-pair overrides in its `p2p.pairs`.
-fn with_pairs(base: &str, pairs: Value) -> Variant {
+/// `base` with `compute` settings merged into the GPUs' (by position).
+fn with_compute(base: &str, gpus: &[(usize, Value)]) -> Variant {
     variant_of(base, |f| {
-        f["p2p"]["pairs"] = pairs;
+        for (gpu, settings) in gpus {
+            for (k, v) in settings.as_object().unwrap() {
+                f["gpus"][*gpu]["compute"][k] = v.clone();
+            }
+        }
     })
 }
 
+/// Copies of 1 MiB, two timed each: quick on simulated memory.
+const QUICK: [&str; 4] = ["--size-mib", "1", "--repeats", "2"];
+
+/// `p2p --json` with [`QUICK`] copies and `extra` arguments.
+fn p2p(fixture: &str, extra: &[&str]) -> Run {
+    let mut args = vec!["p2p", "--json"];
+    args.extend(QUICK);
+    args.extend(extra);
+    run(fixture, &args)
+}
+
+/// What a copy of `bytes` measures on a simulated GPU: its bytes over the
+/// simulated time, `bytes` at `gbps` plus the fixtures' kernel spacing
+/// (0.01 us).
+fn sim_gbps(bytes: f64, gbps: f64) -> f64 {
+    bytes / (bytes / gbps + 10.0)
+}
+
+const MIB: f64 = 1048576.0;
+
 #[test]
 fn two_nvlink_gpus_pass_with_every_measurement() {
-    let r = run("two_h100.json", &["p2p", "--json"]);
+    let r = p2p("two_h100.json", &[]);
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.command, "p2p");
     assert_eq!(rep.outcome, "pass");
     let p2p = p2p_of(&rep);
     assert!(!p2p.enable_only);
-    assert_eq!(p2p.size_bytes, Some(1 << 30));
+    assert_eq!(p2p.size_bytes, Some(1 << 20));
+    // 1 MiB at the fixture's 390 GB/s: 388.6 GB/s with the spacing.
+    let one_way = sim_gbps(MIB, 390.0);
     assert_eq!(p2p.concurrency, 1);
     assert_eq!(p2p.pairs.len(), 2);
     for (from, to) in [(0, 1), (1, 0)] {
@@ -41,11 +73,16 @@ fn two_nvlink_gpus_pass_with_every_measurement() {
         assert_eq!((p.nvlinks, p.nvlink_version), (Some(18), Some(4)));
         assert_eq!(p.expected_gbps, Some(450.0));
         assert_eq!(p.peer_access_enabled, Some(true));
-        assert_eq!(p.ce_gbps, Some(390.0));
-        assert_eq!(p.ce_both_gbps, Some(770.0));
+        let ce = p.ce_gbps.unwrap();
+        assert!((ce - one_way).abs() <= 0.05, "{ce} vs {one_way}");
+        // Both ways at once: the two copies overlap, twice the bytes.
+        let both = p.ce_both_gbps.unwrap();
+        assert!((both - 2.0 * one_way).abs() <= 0.1, "{both}");
         assert!(p.sm_gbps.is_some() && p.sm_both_gbps.is_some());
         assert!(p.copy_latency_us.is_some() && p.pingpong_us.is_some());
-        assert!(p.words_verified > 0);
+        // Verified on the receiving GPU: the one-way and both-ways copies
+        // of the copy engine and of the SM kernel, 1 MiB each.
+        assert_eq!(p.words_verified, 4 * (1 << 20) / 8);
         assert_eq!(p.mismatches, 0);
         assert_eq!(
             p.checks.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(),
@@ -67,7 +104,10 @@ fn two_nvlink_gpus_pass_with_every_measurement() {
 
 #[test]
 fn the_table_shows_matrices_and_the_verdict() {
-    let r = run("two_h100.json", &["p2p"]);
+    let r = run(
+        "two_h100.json",
+        &["p2p", "--size-mib", "1", "--repeats", "1"],
+    );
     r.assert_code(0);
     for text in [
         "Topology",
@@ -103,10 +143,7 @@ fn one_gpu_has_no_pairs_warns_and_exits_zero() {
 fn injected_corruption_fails_only_that_direction() {
     for (a, b) in [(0u32, 1u32), (1, 0)] {
         let arg = format!("{a}:{b}");
-        let r = run(
-            "two_h100.json",
-            &["p2p", "--json", "--inject-corruption", &arg],
-        );
+        let r = p2p("two_h100.json", &["--inject-corruption", &arg]);
         r.assert_code(1);
         let rep = r.report();
         assert_eq!(rep.outcome, "fail");
@@ -124,20 +161,41 @@ fn injected_corruption_fails_only_that_direction() {
 }
 
 #[test]
-fn a_corrupting_pair_among_four_fails_alone() {
-    let v = with_pairs(
+fn a_dropped_copy_fails_its_direction_alone_among_four() {
+    // GPU 1 measures (1, 2) in the first round and (1, 3) in the second,
+    // the first GPU of both. Per pair it issues, with --repeats 1: 3
+    // one-way copies (2 warm-ups, 1 timed), 3 both ways and 500 latency
+    // copies. Copy 506 + 3 is the timed copy from GPU 1 to GPU 3: dropped,
+    // it leaves GPU 3's cleared destination empty.
+    let v = with_compute(
         "four_h100_nvswitch.json",
-        json!([{ "gpus": [1, 3], "corrupt_words": 7 }]),
+        &[(1, json!({ "drop_copy_at": 2 * 3 + 500 + 3 }))],
     );
-    let r = run(v.path(), &["p2p", "--json"]);
+    let r = run(
+        v.path(),
+        &["p2p", "--json", "--size-mib", "1", "--repeats", "1"],
+    );
     r.assert_code(1);
     let rep = r.report();
     let p2p = p2p_of(&rep);
     assert_eq!(p2p.pairs.len(), 12);
     assert_eq!(p2p.concurrency, 2);
-    assert_eq!(p2p.with_status("fail"), [(1, 3), (3, 1)]);
-    assert_eq!(p2p.pair(1, 3).mismatches, 7);
-    assert_eq!(p2p.with_status("pass").len(), 10);
+    assert_eq!(p2p.with_status("fail"), [(1, 3)]);
+    // Every word of the copy is missing, and only the copy engine's.
+    let bad = p2p.pair(1, 3);
+    assert_eq!(bad.mismatches, (1 << 20) / 8);
+    let c = bad.check("p2p_integrity");
+    assert!(
+        c.message.contains("copy engine 131072, SM kernel 0"),
+        "{}",
+        c.message
+    );
+    assert!(
+        rep.summary.contains("1->3 (p2p_integrity)"),
+        "{}",
+        rep.summary
+    );
+    assert_eq!(p2p.with_status("pass").len(), 11);
     assert!(p2p
         .pairs
         .iter()
@@ -146,16 +204,18 @@ fn a_corrupting_pair_among_four_fails_alone() {
 
 #[test]
 fn eight_gpus_through_nvswitch_run_four_pairs_at_once() {
-    let r = run("eight_h100_nvswitch.json", &["p2p", "--json"]);
+    let quick = ["p2p", "--size-mib", "1", "--repeats", "1"];
+    let r = run(
+        "eight_h100_nvswitch.json",
+        &[&quick[..], &["--json"]].concat(),
+    );
     r.assert_code(0);
     let rep = r.report();
     let p2p = p2p_of(&rep);
     assert_eq!(p2p.pairs.len(), 56);
     assert_eq!(p2p.concurrency, 4);
     assert_eq!(p2p.with_status("pass").len(), 56);
-    // 28 pairs of 20 ms each in 7 rounds of 4: well under the serial time.
-    assert!(p2p.seconds < 28.0 * 0.02 * 0.8, "{}", p2p.seconds);
-    let r = run("eight_h100_nvswitch.json", &["p2p"]);
+    let r = run("eight_h100_nvswitch.json", &quick);
     r.assert_code(0);
     assert!(r.stdout.contains("NVS18") && r.stdout.contains("GPU7"));
     // The matrices fit 80 columns through a pipe; narrower, each sending
@@ -165,7 +225,7 @@ fn eight_gpus_through_nvswitch_run_four_pairs_at_once() {
         "{}",
         r.stdout
     );
-    let r = run_env("eight_h100_nvswitch.json", &["p2p"], &[("COLUMNS", "40")]);
+    let r = run_env("eight_h100_nvswitch.json", &quick, &[("COLUMNS", "40")]);
     r.assert_code(0);
     assert!(
         r.stdout.lines().all(|l| l.chars().count() <= 40),
@@ -177,11 +237,13 @@ fn eight_gpus_through_nvswitch_run_four_pairs_at_once() {
 
 #[test]
 fn no_peer_access_fails_over_nvlink_and_warns_over_pcie() {
-    let v = with_pairs(
-        "two_h100.json",
-        json!([{ "gpus": [0, 1], "no_peer_access": true }]),
-    );
-    let r = run(v.path(), &["p2p", "--json"]);
+    // Each GPU's driver refuses to map the other (CUDA ordinals).
+    let refused = [
+        (0, json!({ "no_peer_access": [1] })),
+        (1, json!({ "no_peer_access": [0] })),
+    ];
+    let v = with_compute("two_h100.json", &refused);
+    let r = p2p(v.path(), &[]);
     r.assert_code(1);
     let rep = r.report();
     for p in &p2p_of(&rep).pairs {
@@ -195,11 +257,8 @@ fn no_peer_access_fails_over_nvlink_and_warns_over_pcie() {
         assert!(p.ce_gbps.is_some() && p.sm_gbps.is_none());
         assert_eq!(p.check("p2p_integrity").status, "pass");
     }
-    let v = with_pairs(
-        "pcie_pair.json",
-        json!([{ "gpus": [0, 1], "no_peer_access": true }]),
-    );
-    let r = run(v.path(), &["p2p", "--json"]);
+    let v = with_compute("pcie_pair.json", &refused);
+    let r = p2p(v.path(), &[]);
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.outcome, "warn");
@@ -210,34 +269,40 @@ fn no_peer_access_fails_over_nvlink_and_warns_over_pcie() {
 
 #[test]
 fn a_pcie_pair_is_judged_against_its_generation_and_width() {
-    let r = run("pcie_pair.json", &["p2p", "--json"]);
+    let r = p2p("pcie_pair.json", &[]);
     r.assert_code(0);
     let rep = r.report();
     let p = p2p_of(&rep).pair(0, 1);
+    // The fixture's 50 GB/s, over the simulated clock.
+    let ce = p.ce_gbps.unwrap();
+    assert!((ce - sim_gbps(MIB, 50.0)).abs() <= 0.05, "{ce}");
     assert_eq!(p.link.as_deref(), Some("pcie_switch"));
     assert_eq!(p.nvlinks, Some(0));
     // Gen5 x16: 3.938 GB/s per lane x 16 x 0.9.
     assert_eq!(p.expected_gbps, Some(56.7));
     assert_eq!(p.check("p2p_topology").value, Some(json!("PIX")));
     assert_eq!(p.check("p2p_bandwidth").status, "pass");
-    let r = run("pcie_pair.json", &["p2p"]);
+    let r = run(
+        "pcie_pair.json",
+        &["p2p", "--size-mib", "1", "--repeats", "1"],
+    );
     assert!(r.stdout.contains("PIX"), "{}", r.stdout);
 }
 
 #[test]
 fn slow_links_warn_and_fail_below_the_floor() {
-    let v = with_pairs(
-        "two_h100.json",
-        json!([{ "gpus": [0, 1], "ce_gbps": 200.0 }]),
-    );
-    let r = run(v.path(), &["p2p", "--json"]);
+    // Both GPUs copy to their peer at 200 GB/s.
+    let slow = json!({ "peer_gbps": 200.0 });
+    let v = with_compute("two_h100.json", &[(0, slow.clone()), (1, slow)]);
+    let r = p2p(v.path(), &[]);
     r.assert_code(0);
     let rep = r.report();
     assert_eq!(rep.outcome, "warn");
     let c = p2p_of(&rep).pair(0, 1).check("p2p_bandwidth").clone();
     assert_eq!(c.status, "warn");
-    assert_eq!(c.value, Some(json!(200.0)));
-    let r = run(v.path(), &["p2p", "--json", "--min-bandwidth", "300"]);
+    let gbps = c.value.and_then(|v| v.as_f64()).unwrap();
+    assert!((gbps - sim_gbps(MIB, 200.0)).abs() <= 0.05, "{gbps}");
+    let r = p2p(v.path(), &["--min-bandwidth", "300"]);
     r.assert_code(1);
     let c = p2p_of(&r.report())
         .pair(1, 0)
@@ -246,25 +311,31 @@ fn slow_links_warn_and_fail_below_the_floor() {
     assert_eq!(c.status, "fail");
     assert_eq!(c.threshold, Some(json!(300.0)));
     // --warn-below 0% never warns.
-    let r = run(v.path(), &["p2p", "--json", "--warn-below", "0%"]);
+    let r = p2p(v.path(), &["--warn-below", "0%"]);
     r.assert_code(0);
     assert_eq!(r.report().outcome, "pass");
 }
 
 #[test]
-fn an_error_a_panic_and_a_hang_fail_their_pair_and_the_rest_run() {
-    let v = with_pairs(
+fn a_lost_a_hung_and_a_panicking_gpu_fail_their_pairs_and_the_rest_run() {
+    // Rounds of four GPUs: (0,3) (1,2), then (0,2) (1,3), then (0,1)
+    // (2,3). GPU 0 falls off the bus at its first call (every pair of it
+    // fails); GPU 2's first call never returns (in (1,2)) and GPU 3's
+    // first call panics (in (1,3), its first pair after GPU 0's error):
+    // each once, so (2,3) still runs and passes.
+    let v = with_compute(
         "four_h100_nvswitch.json",
-        json!([
-            { "gpus": [0, 1], "error": "cuMemcpyPeerAsync: CUDA_ERROR_ILLEGAL_ADDRESS (700)" },
-            { "gpus": [2, 3], "panic": true },
-            { "gpus": [0, 2], "hang": true }
-        ]),
+        &[
+            (0, json!({ "lost_at_call": 1 })),
+            (2, json!({ "hang_at_call": 1 })),
+            (3, json!({ "panic_at_call": 1 })),
+        ],
     );
+    // The timeout leaves a loaded CI machine time for the simulated copies.
     let started = Instant::now();
-    let r = run(v.path(), &["p2p", "--json", "--timeout", "1s"]);
+    let r = p2p(v.path(), &["--timeout", "10s"]);
     assert!(
-        started.elapsed() < Duration::from_secs(8),
+        started.elapsed() < Duration::from_secs(60),
         "{:?}",
         started.elapsed()
     );
@@ -275,15 +346,29 @@ fn an_error_a_panic_and_a_hang_fail_their_pair_and_the_rest_run() {
     failed.sort_unstable();
     assert_eq!(
         failed,
-        [(0, 1), (0, 2), (1, 0), (2, 0), (2, 3), (3, 2)],
+        [
+            (0, 1),
+            (0, 2),
+            (0, 3),
+            (1, 0),
+            (1, 2),
+            (1, 3),
+            (2, 0),
+            (2, 1),
+            (3, 0),
+            (3, 1)
+        ],
         "{p2p:#?}"
     );
-    assert_eq!(p2p.with_status("pass").len(), 6);
-    let e = p2p.pair(0, 1).error.clone().unwrap_or_default();
-    assert!(e.contains("ILLEGAL_ADDRESS"), "{e}");
-    let e = p2p.pair(3, 2).error.clone().unwrap_or_default();
+    assert_eq!(p2p.with_status("pass"), [(2, 3), (3, 2)]);
+    let e = p2p.pair(1, 0).error.clone().unwrap_or_default();
+    assert!(
+        e.contains("GPU 0: ") && e.contains("CUDA_ERROR_UNKNOWN"),
+        "{e}"
+    );
+    let e = p2p.pair(3, 1).error.clone().unwrap_or_default();
     assert!(e.contains("crashed"), "{e}");
-    let e = p2p.pair(2, 0).error.clone().unwrap_or_default();
+    let e = p2p.pair(2, 1).error.clone().unwrap_or_default();
     assert!(e.contains("no answer"), "{e}");
     assert!(!r.stderr.contains("internal error"), "{}", r.stderr);
 }
@@ -308,9 +393,12 @@ fn enable_only_checks_peer_access_and_copies_nothing() {
             ["p2p_topology", "p2p_peer_access"]
         );
     }
-    let v = with_pairs(
+    let v = with_compute(
         "four_h100_nvswitch.json",
-        json!([{ "gpus": [3, 0], "no_peer_access": true }]),
+        &[
+            (0, json!({ "no_peer_access": [3] })),
+            (3, json!({ "no_peer_access": [0] })),
+        ],
     );
     let r = run(v.path(), &["p2p", "--enable-only", "--json"]);
     r.assert_code(1);
@@ -323,12 +411,12 @@ fn enable_only_checks_peer_access_and_copies_nothing() {
 
 #[test]
 fn cuda_visible_devices_renumbers_cuda_but_pairs_keep_nvml_names() {
-    let r = run("two_h100.json", &["p2p", "--json"]);
+    let r = p2p("two_h100.json", &[]);
     let rep = r.report();
     assert_eq!(p2p_of(&rep).pair(0, 1).from.cuda_index, Some(1));
     let r = run_env(
         "two_h100.json",
-        &["p2p", "--json"],
+        &[&["p2p", "--json"][..], &QUICK].concat(),
         &[("CUDA_VISIBLE_DEVICES", &format!("{UUID0},{UUID1}"))],
     );
     r.assert_code(0);
@@ -354,7 +442,7 @@ fn a_gpu_cuda_cannot_use_fails_its_pairs_with_why() {
     let v = variant(|f| {
         f["gpus"][1]["cuda"]["mig_uuids"] = json!(["MIG-11111111-2222-3333-4444-555555555555"]);
     });
-    let r = run(v.path(), &["p2p", "--json"]);
+    let r = p2p(v.path(), &[]);
     r.assert_code(1);
     let rep = r.report();
     let p2p = p2p_of(&rep);
@@ -402,7 +490,7 @@ fn nvml_without_topology_skips_the_topology_check_only() {
     let v = variant(|f| {
         f["p2p"]["link"] = Value::Null;
     });
-    let r = run(v.path(), &["p2p", "--json"]);
+    let r = p2p(v.path(), &[]);
     r.assert_code(0);
     let rep = r.report();
     let p = p2p_of(&rep).pair(0, 1);
@@ -421,7 +509,10 @@ fn a_hung_topology_read_fails_the_pair_not_passes_it() {
         f["gpus"][0]["hang_ms"] = json!(5000);
         f["gpus"][0]["hang_calls"] = json!(["p2p_link"]);
     });
-    let r = run(v.path(), &["--call-timeout", "300ms", "p2p", "--json"]);
+    let r = run(
+        v.path(),
+        &[&["--call-timeout", "300ms", "p2p", "--json"][..], &QUICK].concat(),
+    );
     r.assert_code(1);
     let rep = r.report();
     let p = p2p_of(&rep).pair(0, 1);
@@ -432,20 +523,23 @@ fn a_hung_topology_read_fails_the_pair_not_passes_it() {
 
 #[test]
 fn ctrl_c_prints_a_partial_report_and_exits_130() {
-    let v = variant_of("four_h100_nvswitch.json", |f| {
-        f["p2p"]["pair_ms"] = json!(1500);
-    });
+    // GPU 0's first call never returns: its pair of the first round
+    // hangs (under the default 120 s timeout) while (1, 2) finishes (peer
+    // access only: quick, whatever the machine's load).
+    let v = with_compute(
+        "four_h100_nvswitch.json",
+        &[(0, json!({ "hang_at_call": 1 }))],
+    );
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
         .env("GPUCTL_SIMULATE", v.path())
         .env_remove("CUDA_VISIBLE_DEVICES")
         .env_remove("CUDA_DEVICE_ORDER")
-        .args(["p2p", "--json"])
+        .args(["p2p", "--json", "--enable-only"])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("gpuctl starts");
-    // Into the second round (3 rounds of 1.5 s).
-    std::thread::sleep(Duration::from_millis(2000));
+    std::thread::sleep(Duration::from_millis(1500));
     let pid = libc::pid_t::try_from(child.id()).unwrap();
     // SAFETY: kill(2) on our own child's pid.
     assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
@@ -469,8 +563,9 @@ fn ctrl_c_prints_a_partial_report_and_exits_130() {
     assert_eq!(rep.exit_code, 130);
     let p2p = p2p_of(&rep);
     assert_eq!(p2p.pairs.len(), 12);
-    // The first round's pairs finished; the rest say they never ran.
-    assert_eq!(p2p.with_status("pass").len(), 4, "{p2p:#?}");
+    // The pair that finished passed; the hung one was interrupted and the
+    // rest never ran: warnings, not failures.
+    assert_eq!(p2p.with_status("pass"), [(1, 2), (2, 1)], "{p2p:#?}");
     assert!(p2p.with_status("fail").is_empty(), "{p2p:#?}");
-    assert_eq!(p2p.with_status("warn").len(), 8);
+    assert_eq!(p2p.with_status("warn").len(), 10);
 }

@@ -75,7 +75,8 @@ pub struct P2pArgs {
     /// Only check and enable peer access for every pair; copy nothing.
     #[arg(long)]
     pub enable_only: bool,
-    /// MiB per copy; each GPU holds two buffers of this size [1 to 65536].
+    /// MiB per copy; each GPU holds two buffers of this size, at most 40%
+    /// of its free memory together [1 to 65536].
     #[arg(long, value_name = "MIB", default_value = "1024", allow_hyphen_values = true, value_parser = count_in(P2P_SIZE_MIB))]
     pub size_mib: u32,
     /// Timed copies per measurement; the median is reported [1 to 1000].

@@ -14,8 +14,8 @@
 //! call does the same for every call. A stop request (first Ctrl-C) ends
 //! every wait at once, so a hang never delays the exit.
 //!
-//! `p2p_link` is bounded like any NVML call; the CUDA peer calls
-//! (`p2p_enable`, `p2p_measure`) are passed through, bounded per pair by
+//! `p2p_link` is bounded like any NVML call; the peer work (a workload
+//! on two opened contexts) is bounded per pair by
 //! `p2p`'s `--timeout` as the self-test and burn are by theirs.
 //! A long-running command (`monitor`) calls [`retry_after_late_answers`]
 //! first: then a GPU whose hung call has since answered is called again
@@ -477,31 +477,6 @@ impl CudaApi for BoundedCuda {
         config: &BurnConfig,
     ) -> Result<Box<dyn BurnWorker>, QueryError> {
         self.inner.start_burn(ordinal, config)
-    }
-
-    // Not bounded here, like start_burn: set-up and measurements run on
-    // the harness's per-GPU threads, under its deadline.
-    fn start_bench(
-        &self,
-        ordinal: u32,
-        config: &super::bench::BenchConfig,
-    ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
-        self.inner.start_bench(ordinal, config)
-    }
-
-    // Peer set-up and copies are long by design (contexts on two GPUs,
-    // gigabytes copied): `p2p` bounds each pair with its own `--timeout`.
-    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
-        self.inner.p2p_enable(a, b)
-    }
-
-    fn p2p_measure(
-        &self,
-        a: u32,
-        b: u32,
-        config: &super::p2p::P2pConfig,
-    ) -> Result<super::p2p::PairMeasurement, QueryError> {
-        self.inner.p2p_measure(a, b, config)
     }
 
     fn start_memtest(

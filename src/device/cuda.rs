@@ -122,40 +122,6 @@ impl CudaApi for RealCuda {
         super::burn_engine::start(ordinal, config)
     }
 
-    fn start_bench(
-        &self,
-        ordinal: u32,
-        config: &super::bench::BenchConfig,
-    ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
-        if self.no_device {
-            return Err(DeviceError::HostLibrary {
-                library: super::cuerr::LIBCUDA.into(),
-                reason: "no CUDA device is visible".into(),
-            }
-            .into());
-        }
-        super::cuda_bench::start(ordinal, config)
-    }
-
-    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
-        if self.no_device {
-            return Err(QueryError::Failed("no CUDA device is visible".into()));
-        }
-        super::cuda_p2p::enable(a, b)
-    }
-
-    fn p2p_measure(
-        &self,
-        a: u32,
-        b: u32,
-        config: &super::p2p::P2pConfig,
-    ) -> Result<super::p2p::PairMeasurement, QueryError> {
-        if self.no_device {
-            return Err(QueryError::Failed("no CUDA device is visible".into()));
-        }
-        super::cuda_p2p::measure(a, b, config)
-    }
-
     fn start_memtest(
         &self,
         ordinal: u32,

@@ -18,9 +18,7 @@ pub mod burn_engine;
 pub mod compute;
 pub mod cublaslt;
 pub mod cuda;
-mod cuda_bench;
 mod cuda_memtest;
-mod cuda_p2p;
 pub mod cuerr;
 pub mod devbuf;
 pub mod inventory;
@@ -201,7 +199,7 @@ pub trait CudaApi: Send + Sync {
     /// self-test, then the GEMM) holds it across: otherwise the context is
     /// destroyed and made again in between, 100-200 ms per GPU that the
     /// driver serializes across GPUs. No default, for the reason
-    /// `start_bench` has none.
+    /// `start_memtest` has none.
     fn hold_context(&self, ordinal: u32) -> Result<ContextHold, QueryError>;
     /// Opens `ordinal` as capabilities ([`compute::Context`]): what every
     /// workload runs on.
@@ -216,27 +214,6 @@ pub trait CudaApi: Send + Sync {
         ordinal: u32,
         config: &burn::BurnConfig,
     ) -> Result<Box<dyn burn::BurnWorker>, QueryError>;
-    /// Sets up the bandwidth and launch-latency benchmark on `ordinal`.
-    /// No default: a wrapper (`bounded`) that forgot to forward it would
-    /// make every bench answer "not supported".
-    fn start_bench(
-        &self,
-        ordinal: u32,
-        config: &bench::BenchConfig,
-    ) -> Result<Box<dyn bench::BenchWorker>, QueryError>;
-    /// Checks and enables peer access between CUDA ordinals `a` and `b`,
-    /// both ways (already enabled counts as enabled). No default: a
-    /// wrapper (`bounded`) that forgot to forward it would silently answer
-    /// "not supported" on every run.
-    fn p2p_enable(&self, a: u32, b: u32) -> Result<p2p::PeerAccess, QueryError>;
-    /// Integrity, bandwidth and latency between CUDA ordinals `a` and `b`
-    /// (peer access already checked by [`CudaApi::p2p_enable`]).
-    fn p2p_measure(
-        &self,
-        a: u32,
-        b: u32,
-        config: &p2p::P2pConfig,
-    ) -> Result<p2p::PairMeasurement, QueryError>;
     /// Sets up a memory test on `ordinal`: context, kernels and as much of
     /// the free memory as the config asks for (with allocation recovery).
     /// No default: a wrapper (`bounded`) that forgot to forward it would

@@ -37,7 +37,7 @@ pub struct Fixture {
     /// When set, cuBLASLt "fails to load" with this message.
     #[serde(default)]
     pub cublaslt_missing: Option<String>,
-    /// Peer-to-peer links and behaviour (`p2p`).
+    /// Peer-to-peer links as NVML reports them (`p2p`).
     #[serde(default)]
     pub p2p: super::sim_p2p::SimP2p,
     /// UUIDs of GPUs a memory test has started on (their `memtest`
@@ -166,6 +166,7 @@ pub struct SimGpu {
     pub self_test: SimSelfTest,
     #[serde(default)]
     pub burn: SimBurn,
+    /// GEMM rates under `bench` (its bandwidths come from `compute`).
     #[serde(default)]
     pub bench: super::sim_bench::SimBench,
     #[serde(default)]
@@ -802,31 +803,6 @@ impl CudaApi for SimCuda_ {
         }
     }
 
-    fn start_bench(
-        &self,
-        ordinal: u32,
-        config: &super::bench::BenchConfig,
-    ) -> Result<Box<dyn super::bench::BenchWorker>, QueryError> {
-        let gpu = self.gpu_of(ordinal, "start_bench")?;
-        if let Some(e) = &gpu.bench.start_error {
-            return Err(QueryError::Failed(e.clone()));
-        }
-        if let Some(free) = gpu.bench.out_of_memory_free_bytes {
-            return Err(DeviceError::OutOfMemory {
-                step: format!(
-                    "allocating buffer A ({} MiB) failed",
-                    config.device_bytes >> 20
-                ),
-                requested_bytes: config.device_bytes,
-                free_bytes: free,
-            }
-            .into());
-        }
-        Ok(Box::new(super::sim_bench::SimBenchWorker::new(
-            gpu.bench.clone(),
-        )))
-    }
-
     fn start_burn(
         &self,
         ordinal: u32,
@@ -908,26 +884,6 @@ impl CudaApi for SimCuda_ {
         }))
     }
 
-    fn p2p_enable(&self, a: u32, b: u32) -> Result<super::p2p::PeerAccess, QueryError> {
-        Ok(self.0.p2p.enable(
-            self.nvml_index_of(a, "p2p_enable")?,
-            self.nvml_index_of(b, "p2p_enable")?,
-        ))
-    }
-
-    fn p2p_measure(
-        &self,
-        a: u32,
-        b: u32,
-        config: &super::p2p::P2pConfig,
-    ) -> Result<super::p2p::PairMeasurement, QueryError> {
-        self.0.p2p.measure(
-            self.nvml_index_of(a, "p2p_measure")?,
-            self.nvml_index_of(b, "p2p_measure")?,
-            config,
-        )
-    }
-
     fn start_memtest(
         &self,
         ordinal: u32,
@@ -984,14 +940,6 @@ impl SimCuda_ {
 }
 
 impl SimCuda_ {
-    /// The NVML (fixture) index of the GPU behind a CUDA ordinal.
-    fn nvml_index_of(&self, ordinal: u32, call: &str) -> Result<u32, QueryError> {
-        let gpu = self.gpu_of(ordinal, call)?;
-        let at = self.0.gpus.iter().position(|g| g.uuid == gpu.uuid);
-        at.map(|i| i as u32)
-            .ok_or_else(|| QueryError::Failed("simulated device vanished".into()))
-    }
-
     fn memtest(
         &self,
         ordinal: u32,

@@ -197,7 +197,7 @@ impl BenchWork {
         let needs_bench = plan.metrics.iter().any(|m| m.dtype().is_none());
         let bench = if needs_bench {
             Some(
-                cuda.start_bench(ordinal, &plan.config)
+                crate::workloads::bench::open(&*cuda, ordinal, &plan.config)
                     .map_err(|e| holders.work_error(ordinal, e))?,
             )
         } else {

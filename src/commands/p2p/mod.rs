@@ -27,6 +27,7 @@ use crate::report::{
     Required,
 };
 use crate::signal;
+use crate::workloads::p2p;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -212,7 +213,7 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
         inject_corruption: false,
     };
     let mut outcomes: Vec<Option<PairOutcome>> = vec![None; all_pairs.len()];
-    let mut concurrency = 0;
+    let (mut concurrency, holds) = (0, Arc::new(p2p::Holds::default()));
     for round in &schedule {
         if stop.load(Ordering::Relaxed) {
             break;
@@ -245,13 +246,10 @@ pub fn run(global: &GlobalArgs, args: &P2pArgs) -> Result<Report, AppError> {
                 }
             })
             .collect();
-        let cuda = cuda.clone();
+        let (cuda, holds) = (cuda.clone(), holds.clone());
         let results = harness::map_bounded(jobs, args.timeout, stop, move |job| {
             let (x, y) = job.ordinals?;
-            let access = cuda.p2p_enable(x, y).map_err(|e| query_text(&e))?;
-            let measured = job
-                .measure
-                .map(|c| cuda.p2p_measure(x, y, &c).map_err(|e| query_text(&e)));
+            let (access, measured) = p2p::run_pair(&*cuda, x, y, job.measure.as_ref(), &holds)?;
             Ok::<_, String>((access, measured, job.swap))
         });
         for (&(i, j), result) in round.iter().zip(results) {
@@ -342,9 +340,6 @@ fn swap_measurement(m: PairMeasurement) -> PairMeasurement {
     }
 }
 
-fn query_text(e: &QueryError) -> String {
-    e.to_string()
-}
 
 fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
     let failed: Vec<String> = summary

@@ -56,6 +56,9 @@ pub struct SimCompute {
     pub tflops: f64,
     /// Time from one kernel's end to the next one's start, us.
     pub kernel_spacing_us: f64,
+    /// Each operation's time varies by up to this percent either way (a
+    /// deterministic hash of the call): an erratic GPU.
+    pub jitter_pct: f64,
     pub memory_faults: Vec<MemoryFault>,
     pub gemm_corrupt: Option<GemmCorrupt>,
     /// This copy (1-based, counted per GPU) does nothing.
@@ -69,6 +72,9 @@ pub struct SimCompute {
     pub lost_at_call: Option<u64>,
     /// Kernels that fail to launch with `CUDA_ERROR_ILLEGAL_ADDRESS`.
     pub failing_kernels: Vec<String>,
+    /// Peers this GPU cannot map, by fixture position (`gpus[]` index):
+    /// cuDeviceCanAccessPeer says no; copies are still staged by the driver.
+    pub no_peer_access: Vec<u32>,
 }
 
 impl Default for SimCompute {
@@ -81,6 +87,7 @@ impl Default for SimCompute {
             peer_gbps: 390.0,
             tflops: 700.0,
             kernel_spacing_us: 1.0,
+            jitter_pct: 0.0,
             memory_faults: Vec::new(),
             gemm_corrupt: None,
             drop_copy_at: None,
@@ -88,6 +95,7 @@ impl Default for SimCompute {
             panic_at_call: None,
             lost_at_call: None,
             failing_kernels: Vec::new(),
+            no_peer_access: Vec::new(),
         }
     }
 }
@@ -125,6 +133,8 @@ pub struct World {
     graphs: HashMap<u64, Vec<Recorded>>,
     plans: HashMap<u64, GemmSpec>,
     host_owner: HashMap<u64, u32>,
+    /// The slot (fixture position) of each CUDA ordinal opened.
+    slots: HashMap<u32, u32>,
     next: u64,
 }
 
@@ -183,6 +193,11 @@ impl SimContext {
     /// A context on the device at `slot` of a shared world, seen as CUDA
     /// ordinal `props.ordinal`.
     pub fn open(world: Arc<Mutex<World>>, slot: u32, props: Props) -> Self {
+        world
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .slots
+            .insert(props.ordinal, slot);
         Self {
             world,
             slot,
@@ -270,8 +285,12 @@ impl SimContext {
     }
 
     fn advance(&self, w: &mut World, stream: Stream, ns: f64) {
-        let spacing = w.devices[self.d()].spec.kernel_spacing_us * 1e3;
-        *w.clocks.entry((self.slot, stream.0)).or_insert(0.0) += ns + spacing;
+        let dev = &w.devices[self.d()];
+        let spacing = dev.spec.kernel_spacing_us * 1e3;
+        // A factor in [1 - j, 1 + j] from the call number.
+        let u = crate::device::mix::fmix64(dev.calls) as f64 / u64::MAX as f64;
+        let jitter = 1.0 + dev.spec.jitter_pct / 100.0 * (2.0 * u - 1.0);
+        *w.clocks.entry((self.slot, stream.0)).or_insert(0.0) += (ns + spacing) * jitter;
     }
 
     fn run_kernel(
@@ -434,21 +453,36 @@ impl Context for SimContext {
 
     fn upload(&self, dst: DevPtr, src: &[u8]) -> Result<(), DeviceError> {
         let mut w = self.enter("cuMemcpyHtoD")?;
-        for (i, b) in src.iter().enumerate() {
-            w.mem
-                .write(dst + i as u64, 1, u64::from(*b))
-                .map_err(|why| illegal("cuMemcpyHtoD", &why))?;
+        let mut i = 0;
+        while i < src.len() {
+            let at = dst + i as u64;
+            // Whole aligned words at once (a MiB byte by byte is slow).
+            let word = src.get(i..i + 8).filter(|_| at % 8 == 0);
+            let done = match word.and_then(|b| <[u8; 8]>::try_from(b).ok()) {
+                Some(b) => w.mem.w64(at, u64::from_le_bytes(b)).map(|()| 8),
+                None => w.mem.write(at, 1, u64::from(src[i])).map(|()| 1),
+            };
+            i += done.map_err(|why| illegal("cuMemcpyHtoD", &why))?;
         }
         Ok(())
     }
 
     fn download(&self, src: DevPtr, dst: &mut [u8]) -> Result<(), DeviceError> {
         let w = self.enter("cuMemcpyDtoH")?;
-        for (i, b) in dst.iter_mut().enumerate() {
-            *b = w
+        let mut i = 0;
+        while i < dst.len() {
+            let at = src + i as u64;
+            let n = if at % 8 == 0 && i + 8 <= dst.len() {
+                8
+            } else {
+                1
+            };
+            let v = w
                 .mem
-                .read(src + i as u64, 1)
-                .map_err(|why| illegal("cuMemcpyDtoH", &why))? as u8;
+                .read(at, n as u32)
+                .map_err(|why| illegal("cuMemcpyDtoH", &why))?;
+            dst[i..i + n].copy_from_slice(&v.to_le_bytes()[..n]);
+            i += n;
         }
         Ok(())
     }
@@ -486,10 +520,13 @@ impl Context for SimContext {
 
     fn enable_peer(&self, peer: &dyn Context) -> Result<Result<(), String>, DeviceError> {
         let w = self.enter("cuCtxEnablePeerAccess")?;
-        Ok(if (peer.props().ordinal as usize) < w.devices.len() {
-            Ok(())
-        } else {
+        let slot = w.slots.get(&peer.props().ordinal).copied();
+        Ok(if slot.is_none_or(|s| s as usize >= w.devices.len()) {
             Err("the peer is not a device of this node".into())
+        } else if slot.is_some_and(|s| w.devices[self.d()].spec.no_peer_access.contains(&s)) {
+            Err("cuDeviceCanAccessPeer says the platform does not allow it".into())
+        } else {
+            Ok(())
         })
     }
 
