@@ -377,7 +377,7 @@ impl Context for CudaCompute {
                     sys::cuLaunchKernel(
                         f,
                         dim.grid.max(1),
-                        1,
+                        dim.grid_y.max(1),
                         1,
                         dim.block.max(1),
                         1,

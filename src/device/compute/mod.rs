@@ -90,11 +90,13 @@ impl Arg {
     }
 }
 
-/// Grid and block shape of a launch (x only: every shipped kernel is 1-D),
-/// and dynamic shared memory.
+/// Grid and block shape of a launch (blocks 1-D in x; grids in x, and in
+/// y for the built-in GEMMs' tiles), and dynamic shared memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dim {
     pub grid: u32,
+    /// Grid rows (1 for every kernel but the built-in GEMMs).
+    pub grid_y: u32,
     pub block: u32,
     pub shared_bytes: u32,
 }
@@ -103,8 +105,17 @@ impl Dim {
     pub const fn new(grid: u32, block: u32) -> Self {
         Self {
             grid,
+            grid_y: 1,
             block,
             shared_bytes: 0,
+        }
+    }
+
+    /// A grid of `grid` x `grid_y` blocks.
+    pub const fn new_2d(grid: u32, grid_y: u32, block: u32) -> Self {
+        Self {
+            grid_y,
+            ..Self::new(grid, block)
         }
     }
 }
