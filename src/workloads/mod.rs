@@ -3,4 +3,5 @@
 //! the simulated backend runs the same code a GPU does.
 
 pub mod burn;
+pub mod parity;
 pub mod wipe;
