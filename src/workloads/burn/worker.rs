@@ -150,8 +150,13 @@ impl Burn {
                 k: n,
                 dtype,
             };
+            let before = w.ctx.mem_info()?.0;
             w.gemm = Gemm::Lt(w.ctx.gemm_plan(spec, WORKSPACE_BYTES as u64)?);
-            ws_bytes = WORKSPACE_BYTES as u64;
+            // The plan's workspace, as the device counts it (none on a
+            // simulated GPU).
+            ws_bytes = before
+                .saturating_sub(w.ctx.mem_info()?.0)
+                .min(WORKSPACE_BYTES as u64);
             w.setup.detail = match crate::device::cublaslt::describe_loaded() {
                 Some(lib) => format!("cuBLASLt {lib}"),
                 None => "cuBLASLt".to_string(),

@@ -153,6 +153,9 @@ impl Context for RefContext {
     fn elapsed_ms(&self, _: Event, _: Event) -> Result<f32, DeviceError> {
         Ok(0.0)
     }
+    fn release(&self, _: &[Event]) -> Result<(), DeviceError> {
+        Ok(())
+    }
     fn wait(&self, _: Stream, _: Event) -> Result<(), DeviceError> {
         Ok(())
     }
