@@ -689,8 +689,11 @@ fn corrupted_transfer_fails_that_gpu_only() {
 fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "faults.json", |f| {
-        f["gpus"][0]["burn"]["mismatch_at_batch"] = json!(0);
-        f["gpus"][1]["burn"]["panic_at_batch"] = json!(0);
+        // GPU 0's GEMM flips one bit of C from its fifth product on (the
+        // first four make the reference); GPU 1's worker panics at its
+        // 50th driver call (the GEMM's set-up).
+        f["gpus"][0]["compute"]["gemm_corrupt"] = json!({"element": 3, "from_call": 5});
+        f["gpus"][1]["compute"]["panic_at_call"] = json!(50);
     });
     let (run, doc) = bench_json(&f, &["--tests", "gemm_bf16"]);
     run.assert_code(1);
@@ -723,7 +726,9 @@ fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
 fn out_of_memory_at_gemm_setup_names_the_holders_not_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "oom.json", |f| {
-        f["gpus"][0]["burn"] = json!({ "out_of_memory_free_bytes": 104857600u64 });
+        // 64 KiB of device memory: the GEMM's operands fit, its reference
+        // does not.
+        f["gpus"][0]["compute"]["memory_bytes"] = json!(65536);
         f["gpus"][0]["processes"] = json!([
             { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
         ]);
@@ -777,7 +782,7 @@ fn no_cuda_is_an_environment_error() {
 fn sigint_during_a_hung_gemm_gives_a_partial_report_and_130() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "hang.json", |f| {
-        f["gpus"][0]["burn"]["hang_at_batch"] = json!(0);
+        f["gpus"][0]["compute"]["hang_at_call"] = json!(50);
     });
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
         .env("GPUCTL_SIMULATE", &f)

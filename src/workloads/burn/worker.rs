@@ -449,6 +449,7 @@ impl Burn {
             }
             self.checksum_into(self.results[i].ptr, j)?;
         }
+        let done = self.ctx.record(S)?;
         self.cursor = next_cursor(cursor, products, nbuf);
 
         let (mut mismatched_products, mut mismatched_elements) = (0, 0);
@@ -474,11 +475,12 @@ impl Burn {
         }
         // The GEMM's device time for the batch, products and checksums:
         // what the HBM stream's next batch should last.
-        let device_batch = match (events.first(), events.last()) {
-            (Some(&(first, _)), Some(&(_, last))) => self.seconds(first, last)?,
-            _ => 0.0,
+        let device_batch = match events.first() {
+            Some(&(first, _)) => self.seconds(first, done)?,
+            None => 0.0,
         };
-        let all: Vec<Event> = events.iter().flat_map(|&(s, e)| [s, e]).collect();
+        let mut all: Vec<Event> = events.iter().flat_map(|&(s, e)| [s, e]).collect();
+        all.push(done);
         self.ctx.release(&all)?;
         let streamed = match &mut self.hbm {
             Some(h) => h.collect(self.ctx.as_ref(), device_batch)?,
