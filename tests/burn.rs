@@ -713,7 +713,7 @@ fn gpu_selection_burns_only_the_selected_gpus() {
 #[test]
 fn injected_fault_fails_only_that_gpu() {
     // The fault goes into the second batch's first product.
-    let b = burn(two().path(), &["--inject-fault", "1", "-d", "1500ms"]);
+    let b = burn(two().path(), &["--inject-fault", "1", "-d", "3s"]);
     assert_only_fails(&b, 1, &["result_mismatch"]);
     let g = b.report.gpu(1);
     let bs = burn_of(g);
@@ -754,7 +754,7 @@ fn every_injected_fault_shape_fails_that_gpu() {
                 "--inject-fault-kind",
                 kind,
                 "-d",
-                "1500ms",
+                "3s",
             ],
         );
         assert_eq!(b.report.exit_code, 1, "{kind}");
@@ -878,8 +878,7 @@ fn buffers_are_wiped_and_verified_before_they_are_freed() {
         // result buffer, each read back as zeros.
         let buffers = burn_of(g).result_buffers.unwrap() + 5;
         assert!(
-            c.message
-                .starts_with(&format!("{buffers} buffers (0 MiB) zeroed and verified")),
+            c.message.starts_with(&format!("{buffers} buffers (")),
             "{}",
             c.message
         );
@@ -908,7 +907,8 @@ fn a_corrupted_gemm_element_fails_that_gpu() {
 fn a_gpu_lost_mid_burn_stops_while_the_others_burn_on() {
     let v = compute(0, "lost_at_call", json!(MID_RUN_CALL));
     let b = burn(v.path(), &["-d", "2s"]);
-    assert_only_fails(&b, 0, &["burn_ran"]);
+    // The wipe cannot reach it either.
+    assert_only_fails(&b, 0, &["burn_ran", "memory_wipe"]);
     let g0 = b.report.gpu(0);
     let c = g0.check("burn_ran");
     assert!(
@@ -1497,7 +1497,7 @@ fn a_panicking_worker_fails_that_gpu_and_the_run_ends_on_time() {
     let started = std::time::Instant::now();
     let b = burn(v.path(), &["-d", "2s"]);
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
-    assert_only_fails(&b, 0, &["burn_ran", "memory_wipe"]);
+    assert_only_fails(&b, 0, &["burn_ran"]);
     let c = b.report.gpu(0).check("burn_ran");
     assert!(c.message.contains("crashed"), "{c:#?}");
     assert!(c.message.contains("simulated panic at call"), "{c:#?}");
@@ -1632,7 +1632,8 @@ fn mixed_mode_stream_mismatch_fails_that_gpu() {
         .collect();
     let v = compute(1, "memory_faults", json!(faults));
     let b = burn(v.path(), &["--mode", "mixed"]);
-    assert_only_fails(&b, 1, &["stream_mismatch"]);
+    // A bit stuck at 1 cannot be wiped either: the wipe's check finds it.
+    assert_only_fails(&b, 1, &["stream_mismatch", "memory_wipe"]);
     let c = b.report.gpu(1).check("stream_mismatch");
     let bad = burn_of(b.report.gpu(1))
         .stream
