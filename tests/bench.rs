@@ -24,6 +24,17 @@ fn variant(dir: &Path, name: &str, edits: &[(usize, Value)]) -> String {
     })
 }
 
+/// `two_h100.json` with no gap between simulated kernels: the GEMM
+/// metrics (the burn workload on simulated memory, 128 x 128 products)
+/// then time the simulated products alone, at the fixture's 700 TFLOP/s.
+fn gemm_ready(dir: &Path) -> String {
+    fixture_variant(dir, "two_h100.json", "gemm.json", |f| {
+        for g in f["gpus"].as_array_mut().unwrap() {
+            g["compute"]["kernel_spacing_us"] = json!(0.0);
+        }
+    })
+}
+
 fn bench_json(fixture: &str, args: &[&str]) -> (Run, Value) {
     let mut all = vec!["bench", "--json"];
     all.extend(args);
@@ -76,7 +87,8 @@ const METRICS: [&str; 11] = [
 
 #[test]
 fn healthy_run_measures_every_metric_and_passes() {
-    let (run, doc) = bench_json("two_h100.json", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, doc) = bench_json(&gemm_ready(dir.path()), &[]);
     run.assert_code(0);
     assert_eq!(doc["outcome"], "pass");
     assert_eq!(doc["command"], "bench");
@@ -113,11 +125,13 @@ fn healthy_run_measures_every_metric_and_passes() {
         // Two GPUs of one model: each is compared with their median.
         assert!(gates.iter().any(|g| g["source"] == "peers"));
         // Every buffer was wiped and verified before being freed: the
-        // bandwidth worker's 3 and five dtypes of 19 simulated GEMM buffers.
+        // bandwidth worker's 3 and, for each of five dtypes, the GEMM's
+        // operands, reference, checksum slots, compare counters and the
+        // one result buffer 1% of 2 MiB of simulated memory allows.
         let wipe = check(&doc, gpu, "memory_wipe");
         assert_eq!(wipe["status"], "pass");
         assert!(
-            wipe["message"].as_str().unwrap().starts_with("98 buffers"),
+            wipe["message"].as_str().unwrap().starts_with("33 buffers"),
             "{wipe}"
         );
     }
@@ -125,8 +139,9 @@ fn healthy_run_measures_every_metric_and_passes() {
 
 #[test]
 fn table_has_a_row_per_gpu_and_metric() {
+    let dir = tempfile::tempdir().unwrap();
     let run = run(
-        "two_h100.json",
+        &gemm_ready(dir.path()),
         &["bench", "--tests", "gemm_bf16,h2d", "-i", "0"],
     );
     run.assert_code(0);
@@ -170,7 +185,8 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
         "{wipe}"
     );
 
-    let (run, doc) = bench_json("two_h100.json", &["--quick", "-i", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, doc) = bench_json(&gemm_ready(dir.path()), &["--quick", "-i", "0"]);
     run.assert_code(0);
     let gemms: Vec<&str> = doc["gpus"][0]["bench"]["results"]
         .as_array()
@@ -185,8 +201,9 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
 
 #[test]
 fn min_above_the_measured_value_fails_with_value_threshold_and_distance() {
+    let dir = tempfile::tempdir().unwrap();
     let (run, doc) = bench_json(
-        "two_h100.json",
+        &gemm_ready(dir.path()),
         &["--tests", "gemm_bf16", "--min", "gemm_bf16=875TFLOPS"],
     );
     run.assert_code(1);
@@ -208,7 +225,7 @@ fn min_above_the_measured_value_fails_with_value_threshold_and_distance() {
         .starts_with("bench FAIL: GPU 0 gemm_bf16"));
     // Units convert: 0.5 PFLOPS passes.
     let (run, _) = bench_json(
-        "two_h100.json",
+        &gemm_ready(dir.path()),
         &["--tests", "gemm_bf16", "--min", "gemm_bf16=0.5PFLOPS"],
     );
     run.assert_code(0);

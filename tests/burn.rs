@@ -140,7 +140,10 @@ fn common_checksum(b: &Burned) -> String {
         .filter_map(|g| burn_of(g).reference_checksum.clone())
         .collect();
     assert!(!sums.is_empty(), "{:#?}", b.report);
-    assert!(sums.iter().all(|s| s == &sums[0] && s.len() == 16), "{sums:?}");
+    assert!(
+        sums.iter().all(|s| s == &sums[0] && s.len() == 16),
+        "{sums:?}"
+    );
     sums[0].clone()
 }
 
@@ -926,7 +929,10 @@ fn a_gpu_lost_mid_burn_stops_while_the_others_burn_on() {
     let b1 = burn_of(b.report.gpu(1));
     assert_eq!(b1.error, None);
     assert!(b1.batches > b0.batches, "{} vs {}", b1.batches, b0.batches);
-    assert_eq!(b.last_progress(0).error.as_deref(), Some(c.message.as_str()));
+    assert_eq!(
+        b.last_progress(0).error.as_deref(),
+        Some(c.message.as_str())
+    );
     assert!(b.progress_of(1).iter().all(|p| p.error.is_none()));
 }
 
@@ -952,10 +958,13 @@ fn set_up_error_fails_that_gpu() {
     assert_eq!(bs.power_avg_w, None, "no samples before set-up");
     assert!(bs.throttle.is_empty());
     assert_eq!(bs.matrix_size, None);
-    assert!(b
-        .report
-        .summary
-        .ends_with("GPU 0 - TFLOP/s, GPU 1 700 TFLOP/s"), "{}", b.report.summary);
+    assert!(
+        b.report
+            .summary
+            .ends_with("GPU 0 - TFLOP/s, GPU 1 700 TFLOP/s"),
+        "{}",
+        b.report.summary
+    );
 }
 
 // ------------------------------------------------------------ throttling

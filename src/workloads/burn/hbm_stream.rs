@@ -133,9 +133,7 @@ impl HbmStream {
         } else {
             format!("{} KiB", self.a.bytes >> 10)
         };
-        format!(
-            "HBM stream: 2 x {size} on a non-blocking stream, copies checked word by word"
-        )
+        format!("HBM stream: 2 x {size} on a non-blocking stream, copies checked word by word")
     }
 
     /// The buffers, for the wipe (after [`HbmStream::idle`]).

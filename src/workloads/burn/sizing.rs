@@ -266,7 +266,13 @@ mod tests {
         let gib = 1u64 << 30;
         // An H100 (80 GB), a 40 GB A100 and a 16 GB card keep every size.
         for total in [80 * gib, 40 * gib, 16 * gib] {
-            for d in [Dtype::Bf16, Dtype::Fp16, Dtype::Tf32, Dtype::Fp32, Dtype::Fp64] {
+            for d in [
+                Dtype::Bf16,
+                Dtype::Fp16,
+                Dtype::Tf32,
+                Dtype::Fp32,
+                Dtype::Fp64,
+            ] {
                 assert_eq!(fit_matrix_size(matrix_size(d), d, total), matrix_size(d));
             }
             assert_eq!(fit_matrix_size(8192, Dtype::Bf16, total), 8192);

@@ -3,8 +3,8 @@
 
 use super::*;
 use crate::device::burn::{BurnMode, Engine, FaultKind};
-use crate::device::compute::sim::{GemmCorrupt, SimCompute, SimContext, World};
 use crate::device::compute::sim::mem::{FaultKind as CellFault, MemoryFault};
+use crate::device::compute::sim::{GemmCorrupt, SimCompute, SimContext, World};
 use crate::device::compute::Props;
 use std::sync::{Arc, Mutex};
 
@@ -73,7 +73,10 @@ fn a_healthy_simulated_gpu_burns_small_products_and_verifies_them() {
         // also charges its memory traffic at 3000 GB/s).
         let per = b.gemm_seconds / b.products as f64;
         let expect = 2.0 * 128f64.powi(3) / 700e12 + 1e-6;
-        assert!(per >= expect - 1e-9 && per < expect + 1e-7, "{per} vs {expect}");
+        assert!(
+            per >= expect - 1e-9 && per < expect + 1e-7,
+            "{per} vs {expect}"
+        );
         let wipe = w.finish().unwrap();
         assert!(wipe.verified && wipe.nonzero_words == 0, "{wipe:?}");
         assert_eq!(wipe.buffers, 5 + s.result_buffers);
@@ -86,7 +89,11 @@ fn both_engines_agree_on_the_reference_of_a_tensor_core_product() {
     // the same exact sum, rounded once: one checksum across engines.
     let sums: Vec<u64> = [Engine::Cublas, Engine::Builtin]
         .into_iter()
-        .map(|e| start(sim_with(small()), &config(e)).unwrap().reference_checksum())
+        .map(|e| {
+            start(sim_with(small()), &config(e))
+                .unwrap()
+                .reference_checksum()
+        })
         .collect();
     assert_eq!(sums[0], sums[1]);
 }
@@ -142,7 +149,10 @@ fn a_stuck_bit_in_a_result_buffer_fails_the_products_written_there() {
     }
     // Every pass over the buffers writes the faulty one once.
     assert!(bad >= 2, "{bad} of {products}");
-    assert!(bad < products, "only the faulty buffer: {bad} of {products}");
+    assert!(
+        bad < products,
+        "only the faulty buffer: {bad} of {products}"
+    );
 }
 
 #[test]
@@ -202,7 +212,11 @@ fn mixed_mode_streams_and_verifies_on_simulated_memory() {
         ..config(Engine::Cublas)
     };
     let mut w = start(sim_with(small()), &cfg).unwrap();
-    assert!(w.setup().detail.contains("HBM stream: 2 x "), "{:?}", w.setup());
+    assert!(
+        w.setup().detail.contains("HBM stream: 2 x "),
+        "{:?}",
+        w.setup()
+    );
     let b = w.run_batch().unwrap();
     assert!(b.stream_bytes > b.stream_bytes_verified, "{b:?}");
     assert!(b.stream_bytes_verified > 0);

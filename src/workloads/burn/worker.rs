@@ -6,8 +6,8 @@
 use super::hbm_stream::HbmStream;
 use super::sizing::{
     buffer_of, checksum_words, fit_matrix_size, in_elem_bytes, last_writes, matrix_size,
-    next_cursor, operand_seeds, out_elem_bytes, product_flops, product_seconds,
-    products_per_batch, result_buffer_count, REFERENCE_SLOT, SLOT_COUNT,
+    next_cursor, operand_seeds, out_elem_bytes, product_flops, product_seconds, products_per_batch,
+    result_buffer_count, REFERENCE_SLOT, SLOT_COUNT,
 };
 use super::CROSS_CHECK_ENV;
 use crate::device::burn::{
@@ -15,9 +15,7 @@ use crate::device::burn::{
     VerificationMode, WipeReport,
 };
 use crate::device::burn_engine::verify;
-use crate::device::compute::{
-    download_u64, Arg, Context, Dim, Event, GemmSpec, Plan, Stream,
-};
+use crate::device::compute::{download_u64, Arg, Context, Dim, Event, GemmSpec, Plan, Stream};
 use crate::device::cublaslt::WORKSPACE_BYTES;
 use crate::device::DeviceError;
 use crate::workloads::wipe::{alloc, wipe_each, Buf};
@@ -28,7 +26,10 @@ const S: Stream = Stream::DEFAULT;
 
 enum Gemm {
     /// A built-in kernel by name and its launch shape.
-    Builtin { kernel: String, dim: Dim },
+    Builtin {
+        kernel: String,
+        dim: Dim,
+    },
     Lt(Plan),
 }
 
