@@ -50,14 +50,21 @@ pub struct ParityCase {
     pub error: Option<String>,
 }
 
-/// The first word where the GPU and the reference differ.
+/// The first word where the GPU and the reference differ; in JSON the
+/// words are hex strings (bit patterns, and beyond a double's integers).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Difference {
     pub buffer: String,
     /// Index of the 64-bit word in the buffer.
     pub word: u64,
+    #[serde(serialize_with = "hex")]
     pub gpu: u64,
+    #[serde(serialize_with = "hex")]
     pub reference: u64,
+}
+
+fn hex<S: serde::Serializer>(v: &u64, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&format!("{v:#018x}"))
 }
 
 /// How a buffer's words are compared.
@@ -221,23 +228,17 @@ fn compare(spec: &Spec, gpu: &Outcome, reference: &Outcome) -> (u64, Option<Diff
     let mut words = 0u64;
     for (i, b) in spec.bufs.iter().enumerate() {
         let (g, r) = (&gpu.words[i], &reference.words[i]);
-        let (g, r, close): (Vec<u64>, Vec<u64>, Box<dyn Fn(u64, u64) -> bool>) = match b.compare {
-            Compare::Exact => (g.clone(), r.clone(), Box::new(|x, y| x == y)),
+        let (g, r): (Vec<u64>, Vec<u64>) = match b.compare {
+            Compare::Exact | Compare::F32Within(_) => (g.clone(), r.clone()),
             Compare::ExactFirst(n) => (
                 g.iter().take(n).copied().collect(),
                 r.iter().take(n).copied().collect(),
-                Box::new(|x, y| x == y),
             ),
-            Compare::F32Within(t) => (
-                g.clone(),
-                r.clone(),
-                Box::new(move |x, y| f32_pair_close(x, y, t)),
-            ),
-            Compare::MtLog { of } => (
-                log_view(g, gpu.bases[of]),
-                log_view(r, reference.bases[of]),
-                Box::new(|x, y| x == y),
-            ),
+            Compare::MtLog { of } => (log_view(g, gpu.bases[of]), log_view(r, reference.bases[of])),
+        };
+        let close = |x: u64, y: u64| match b.compare {
+            Compare::F32Within(t) => f32_pair_close(x, y, t),
+            _ => x == y,
         };
         words += g.len().max(r.len()) as u64;
         let first = (0..g.len().max(r.len())).find(|&w| match (g.get(w), r.get(w)) {

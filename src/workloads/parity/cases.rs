@@ -9,7 +9,7 @@ use crate::device::memtest::MAX_RECORDS;
 use crate::device::mix;
 use crate::kernels::SELFTEST_BLOCK;
 
-const SEED: u64 = 0x5eed_0f_9a71_7e57;
+const SEED: u64 = 0x5EED_0F9A_717E_5700;
 /// The memtest buffer: 256 KiB, aligned to its size on both sides.
 const MT_BYTES: u64 = 256 << 10;
 const MT_WORDS: u64 = MT_BYTES / 8;

@@ -258,6 +258,12 @@ fn a_flipped_bit_fails_every_case_and_is_named() {
             assert_eq!(d.buffer, first, "{}", line(&c));
         }
     }
+    let c = run(&gpu, &reference).remove(0);
+    let json = serde_json::to_value(&c).unwrap();
+    assert_eq!(json["matched"], false);
+    assert_eq!(json["difference"]["word"], 0);
+    let (g, r) = (&json["difference"]["gpu"], &json["difference"]["reference"]);
+    assert!(g.as_str().unwrap().starts_with("0x") && g != r, "{json}");
     // An exponent bit of C is beyond the tolerance.
     let (gpu, reference) = (RefContext::new(&[], Some(30)), RefContext::new(&[], None));
     for c in run(&gpu, &reference) {
