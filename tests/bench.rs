@@ -338,7 +338,11 @@ fn gates_against_their_metric_are_refused() {
 fn builtin_expectation_fails_a_slow_gpu_and_can_be_turned_off() {
     let dir = tempfile::tempdir().unwrap();
     // Half speed at everything: below 60% of the bf16 peak and 70% of HBM.
-    let slow = variant(dir.path(), "slow.json", &[(1, json!({"scale": 0.5}))]);
+    let slow = fixture_variant(dir.path(), "two_h100.json", "slow.json", |f| {
+        f["gpus"][1]["bench"] = json!({"scale": 0.5});
+        // The GEMM metrics are the burn workload's, at the simulated rate.
+        f["gpus"][1]["compute"]["tflops"] = json!(350.0);
+    });
     let (run, doc) = bench_json(&slow, &["-i", "1", "--tests", "gemm_bf16,hbm_copy,h2d"]);
     run.assert_code(1);
     assert_eq!(failing(&doc, 0), ["gemm_bf16", "hbm_copy", "h2d"]);
@@ -380,7 +384,11 @@ fn builtin_expectation_fails_a_slow_gpu_and_can_be_turned_off() {
 #[test]
 fn builtin_kernel_has_no_gemm_expectation() {
     let dir = tempfile::tempdir().unwrap();
-    let slow = variant(dir.path(), "slow.json", &[(1, json!({"scale": 0.5}))]);
+    let slow = fixture_variant(dir.path(), "two_h100.json", "slow.json", |f| {
+        f["gpus"][1]["bench"] = json!({"scale": 0.5});
+        // The GEMM metrics are the burn workload's, at the simulated rate.
+        f["gpus"][1]["compute"]["tflops"] = json!(350.0);
+    });
     let (run, doc) = bench_json(
         &slow,
         &["-i", "1", "--tests", "gemm_bf16", "--engine", "builtin"],
