@@ -201,7 +201,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             }),
         ),
         Command::Schema => {
-            let _ = write_stdout(&crate::commands::check_types::schema());
+            let _ = write_stdout(&crate::commands::schema());
             return exit::SUCCESS;
         }
         Command::Completions { shell } => {
@@ -308,7 +308,7 @@ fn with_bundle(
 /// progress lines on stdout.
 fn run_diag(
     global: &crate::cli::GlobalArgs,
-    args: &crate::cli_diag::DiagArgs,
+    args: &crate::cli::DiagArgs,
 ) -> Result<Report, AppError> {
     let say = |line: &str| {
         if !global.quiet {
@@ -435,7 +435,8 @@ fn finish(
         }
         (Format::Table | Format::Csv, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
-            table::render(report, &options)
+            let section = crate::commands::registry::section(&report.command);
+            table::render(report, section, &options)
         }
     };
     let written = write_stdout(&text);

@@ -10,7 +10,6 @@
 //! key, flag, default, accepted range, unit and help. The flag's parser and
 //! help text (`cli.rs`), this file's checks and the docs derive from it.
 
-use crate::cli::FailOn;
 use crate::error::AppError;
 use crate::parse::{self, DurationRange, FloatRange, IntRange};
 use serde::Deserialize;
@@ -18,6 +17,15 @@ use std::io::Read;
 use std::path::Path;
 use std::time::Duration;
 use toml::Spanned;
+
+/// When `health` exits 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Only a FAIL fails the run.
+    Fail,
+    /// A WARN fails the run too.
+    Warn,
+}
 
 /// Largest config file read; a real one is a few hundred bytes.
 pub const MAX_BYTES: u64 = 1024 * 1024;
@@ -535,7 +543,7 @@ impl Validator<'_> {
         })?;
         // Each name as the flag checks it, named by the file's line and key.
         list.iter()
-            .map(|n| crate::commands::check_types::health_selector(n))
+            .map(|n| crate::model::checks::health_selector(n))
             .collect::<Result<Vec<_>, _>>()
             .map(Some)
             .map_err(|why| self.fail(r, key, &why))
@@ -545,7 +553,6 @@ impl Validator<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::checks::health::Thresholds;
 
     #[test]
     fn reads_every_health_key() {
@@ -674,23 +681,7 @@ mod tests {
     }
 
     #[test]
-    fn threshold_table_defaults_match_the_checks() {
-        let d = Thresholds::default();
-        assert_eq!(
-            TEMPERATURE_MARGIN_C.default_count(),
-            u64::from(d.temperature_margin_c)
-        );
-        assert_eq!(ECC_CORRECTED_MAX.default_count(), d.ecc_corrected_max);
-        assert_eq!(
-            REMAP_UNCORRECTABLE_MAX.default_count(),
-            d.remap_uncorrectable_max
-        );
-        assert_eq!(RETIRED_PAGES_MAX.default_count(), d.retired_pages_max);
-        assert_eq!(PCIE_REPLAY_MAX.default_count(), d.pcie_replay_max);
-        assert_eq!(NVLINK_CRC_MAX.default_count(), d.nvlink_crc_max);
-        assert_eq!(NVLINK_REPLAY_MAX.default_count(), d.nvlink_replay_max);
-        assert_eq!(NVLINK_RECOVERY_MAX.default_count(), d.nvlink_recovery_max);
-        assert_eq!(MEMORY_USED_MAX_PCT.default_percent(), d.memory_used_max_pct);
+    fn threshold_flags_and_help_follow_their_keys() {
         for spec in HEALTH_THRESHOLDS {
             let line = spec.help_line();
             assert!(line.contains("default:"), "{line}");

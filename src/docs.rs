@@ -249,6 +249,6 @@ pub fn generate(root: &Path) -> std::io::Result<()> {
     if let Some(dir) = schema.parent() {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(schema, crate::commands::check_types::schema())?;
+    std::fs::write(schema, crate::commands::schema())?;
     Ok(())
 }

@@ -1,16 +1,16 @@
 //! gpuctl: NVIDIA GPU fleet diagnostics and burn-in.
 //!
-//! Layout (see ARCHITECTURE.md): [`cli`] defines arguments, [`app`]
-//! dispatches and prints, [`commands`] hold one module per subcommand,
-//! [`checks`] judge readings, [`device`] is the only code that talks to the
-//! driver (real or simulated), and [`report`] is the one output model.
+//! Layout (see ARCHITECTURE.md, "Layers"): [`app`] dispatches and prints,
+//! [`commands`] hold one module per subcommand, [`cli`] defines arguments,
+//! [`harness`] runs work on every GPU, [`checks`] judge readings,
+//! [`config`] reads the config file, [`device`] is the only code that talks
+//! to the driver (real or simulated), and [`report`] is the one output
+//! model, with [`model`] the plain data every layer shares. A module uses
+//! only its own layer and those below (`tests/layers.rs`).
 
 pub mod app;
 pub mod checks;
 pub mod cli;
-pub mod cli_burn;
-pub mod cli_diag;
-pub mod cli_memtest;
 pub mod commands;
 pub mod config;
 pub mod device;
@@ -21,7 +21,9 @@ pub mod exit;
 pub mod harness;
 pub mod journal;
 pub mod kernels;
+pub mod model;
 pub mod outfile;
+pub mod panics;
 pub mod parse;
 pub mod report;
 pub mod signal;

@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 
 /// The host check a side file that could not be written becomes.
-pub const CHECK: &str = "output_file";
+pub const CHECK: &str = crate::model::checks::OUTPUT_FILE;
 
 /// One output a command was asked to produce, named by its option.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -47,7 +47,7 @@ fn committed_schema_is_the_one_derived_from_the_report_types() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let committed = std::fs::read_to_string(root.join(gpuctl::docs::SCHEMA_PATH)).unwrap();
     assert!(
-        committed == gpuctl::commands::check_types::schema(),
+        committed == gpuctl::commands::schema(),
         "src/report/schema.json is stale: run `cargo run -- generate-docs .` and commit"
     );
     // `gpuctl schema` prints the same text, so users need no source tree.
@@ -61,8 +61,7 @@ fn committed_schema_is_the_one_derived_from_the_report_types() {
 
 #[test]
 fn identity_fields_are_nullable_in_the_schema() {
-    let schema: serde_json::Value =
-        serde_json::from_str(&gpuctl::commands::check_types::schema()).unwrap();
+    let schema: serde_json::Value = serde_json::from_str(&gpuctl::commands::schema()).unwrap();
     let gpu = &schema["$defs"]["GpuReport"]["properties"];
     for field in ["name", "uuid", "pci_bus_id", "serial", "cuda_index", "lost"] {
         let types = gpu[field]["type"].to_string();

@@ -27,10 +27,15 @@ fn with_monitor(mutate: impl FnOnce(&mut Value)) -> Variant {
     })
 }
 
+/// Every line, each validated against `$defs/JsonLine` of the schema
+/// (samples, GPU and textfile events, the summary report).
 fn json_lines(stdout: &str) -> Vec<Value> {
     stdout
         .lines()
-        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .map(|l| {
+            common::assert_valid_line(l);
+            serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}"))
+        })
         .collect()
 }
 
@@ -118,6 +123,25 @@ fn csv_has_a_header_and_one_row_per_gpu_per_interval() {
         .unwrap();
     let rate: f64 = rows[2][rx].parse().expect("a rate in round two");
     assert!((1.5e6..2.5e6).contains(&rate), "{rate}");
+}
+
+#[test]
+fn the_schema_knows_monitor_lines_and_rejects_a_malformed_one() {
+    let v = with_monitor(|_| {});
+    let run = run(v.path(), &["monitor", "--json", "-c", "1"]);
+    run.assert_code(0);
+    let sample = run.stdout.lines().next().expect("a sample line");
+    assert!(common::line_errors(sample).is_empty(), "{sample}");
+    let mut bad: Value = serde_json::from_str(sample).unwrap();
+    bad["gpu"] = json!("zero");
+    assert!(!common::line_errors(&bad.to_string()).is_empty(), "{bad}");
+    let mut bad: Value = serde_json::from_str(sample).unwrap();
+    bad["breaker"] = json!("ajar");
+    assert!(!common::line_errors(&bad.to_string()).is_empty(), "{bad}");
+    let event = r#"{"event":"gpu_down","timestamp":"t","gpu":0,"uuid":"u","error":"lost"}"#;
+    assert!(common::line_errors(event).is_empty());
+    let unknown = r#"{"event":"gpu_sideways","timestamp":"t","gpu":0,"uuid":"u"}"#;
+    assert!(!common::line_errors(unknown).is_empty());
 }
 
 #[test]

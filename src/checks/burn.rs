@@ -7,6 +7,7 @@
 use super::remedy;
 use crate::device::burn::{BatchResult, BurnSetup, VerificationMode};
 use crate::device::{Blame, DeviceError, GpuProcess, Reading};
+use crate::model::stats::round1;
 use crate::report::{Check, CheckStatus};
 
 /// `verification_mode`: PASS when every product was compared bit for bit;
@@ -59,7 +60,7 @@ pub fn stream_summary(batches: &[BatchResult]) -> crate::report::burn_stream::St
     let bytes = batches.iter().map(|b| b.stream_bytes).sum::<u64>();
     let seconds = batches.iter().map(|b| b.stream_seconds).sum::<f64>();
     crate::report::burn_stream::StreamSummary {
-        gbps: (seconds > 0.0).then(|| (bytes as f64 / seconds / 1e8).round() / 10.0),
+        gbps: (seconds > 0.0).then(|| round1(bytes as f64 / seconds / 1e9)),
         bytes,
         bytes_verified: batches.iter().map(|b| b.stream_bytes_verified).sum(),
         mismatched_words: batches.iter().map(|b| b.stream_mismatched_words).sum(),

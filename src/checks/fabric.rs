@@ -5,7 +5,7 @@ use super::{remedy, unreadable};
 use crate::device::types::{FabricInfo, Reading};
 use crate::report::{Check, CheckStatus};
 
-pub const NAME: &str = "fabric";
+pub const NAME: &str = crate::model::checks::FABRIC;
 
 /// PASS registered successfully; FAIL registration failed or not started;
 /// WARN still in progress; SKIP no fabric (not an NVSwitch system).

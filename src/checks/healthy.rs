@@ -64,14 +64,7 @@ pub fn unhealthy(checks: &[Check]) -> impl Iterator<Item = &Check> {
         .filter(|c| c.status == CheckStatus::Fail || c.name == COVERAGE)
 }
 
-/// Why an unverified SKIP verified nothing, for the `coverage` message.
-pub fn why_unverified(check: &Check) -> &'static str {
-    if check.message.contains("no permission") {
-        "no permission"
-    } else {
-        "its source failed"
-    }
-}
+pub use crate::report::text::why_unverified;
 
 #[cfg(test)]
 mod tests {

@@ -5,11 +5,7 @@
 //! filled by [`fill`] when a GPU's checks go into its report. Any action
 //! that interrupts running jobs (reset, reboot, RMA) says to drain first.
 
-use crate::device::Gpu;
-use crate::report::Check;
-
-/// The placeholder [`fill`] replaces with the GPU's address.
-pub const GPU: &str = "{gpu}";
+pub use crate::report::text::{address, fill, fill_pair, FROM, GPU, TO};
 
 pub const RESET: &str =
     "drain the node, then reset the GPU (nvidia-smi -r -i {gpu}) or reboot; RMA if it recurs";
@@ -126,11 +122,6 @@ pub const MIG_UNTESTABLE: &str = "not a hardware fault (no RMA): {command} canno
 // `p2p`: a pair's remedies name both ends, `{from}` and `{to}`, filled by
 // [`fill_pair`] (a pair's fault may lie in either GPU or the link between).
 
-/// The placeholders [`fill_pair`] replaces with the sending and receiving
-/// GPU's address.
-pub const FROM: &str = "{from}";
-pub const TO: &str = "{to}";
-
 pub const P2P_CORRUPT: &str = "drain the node; reseat or replace the NVLink bridge / PCIe switch \
                                path between {from} and {to}, reset both GPUs (nvidia-smi -r -i \
                                {from}, then {to}) and rerun; RMA if it repeats";
@@ -151,44 +142,6 @@ pub const P2P_SLOW: &str =
 pub const P2P_NO_PAIRS: &str = "select at least two GPUs (-i), or skip p2p on a one-GPU node";
 pub const OUTPUT_FILE: &str = "free space or fix the permissions where the file goes, or name \
                                another path; the report on stdout is complete";
-
-/// The address a remedy names: the PCI bus id, else the NVML index (also
-/// accepted by `nvidia-smi -i`) when even the bus id is unknown.
-pub fn address(gpu: &Gpu) -> String {
-    if gpu.pci_bus_id.is_empty() {
-        gpu.index.to_string()
-    } else {
-        gpu.pci_bus_id.clone()
-    }
-}
-
-/// `checks` with every remedy template filled with `gpu`'s address.
-pub fn fill(mut checks: Vec<Check>, gpu: &Gpu) -> Vec<Check> {
-    let address = address(gpu);
-    for check in &mut checks {
-        if let Some(r) = &mut check.remedy {
-            if r.contains(GPU) {
-                *r = r.replace(GPU, &address);
-            }
-        }
-    }
-    checks
-}
-
-/// A pair's `checks` with `{from}`/`{to}` filled with its GPUs' addresses;
-/// a `{gpu}` (a shared remedy such as [`for_blame`]'s) names both.
-pub fn fill_pair(mut checks: Vec<Check>, from: &Gpu, to: &Gpu) -> Vec<Check> {
-    let (a, b) = (address(from), address(to));
-    for check in &mut checks {
-        if let Some(r) = &mut check.remedy {
-            *r = r
-                .replace(GPU, &format!("{a} and {b}"))
-                .replace(FROM, &a)
-                .replace(TO, &b);
-        }
-    }
-    checks
-}
 
 /// The remedy for an error, by whose fault it is: one table for every
 /// command (the harness's failures, typed device errors).
@@ -212,7 +165,8 @@ pub fn for_blame(blame: crate::device::Blame) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::report::CheckStatus;
+    use crate::device::Gpu;
+    use crate::report::{Check, CheckStatus};
 
     fn gpu(pci: &str) -> Gpu {
         Gpu {

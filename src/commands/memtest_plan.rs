@@ -1,26 +1,14 @@
 //! `memtest`'s plan: the chosen patterns, in order, and their phases.
 
-use crate::cli::{MemtestArgs, PatternChoice};
+use crate::cli::MemtestArgs;
 use crate::device::memtest::{phases, Pattern, Phase};
 use std::time::Duration;
-
-fn pattern_of(c: PatternChoice) -> Pattern {
-    match c {
-        PatternChoice::ZerosOnes => Pattern::ZerosOnes,
-        PatternChoice::WalkingOnes => Pattern::WalkingOnes,
-        PatternChoice::WalkingZeros => Pattern::WalkingZeros,
-        PatternChoice::MovingInversions => Pattern::MovingInversions,
-        PatternChoice::Address => Pattern::Address,
-        PatternChoice::Random => Pattern::Random,
-        PatternChoice::Modulo => Pattern::Modulo,
-    }
-}
 
 /// The chosen patterns, in the order given, each once (all when none),
 /// then retention when `--retention-pause` asks for it.
 pub fn chosen(args: &MemtestArgs) -> Vec<Pattern> {
     let mut out: Vec<Pattern> = Vec::new();
-    for p in args.patterns.iter().map(|&c| pattern_of(c)) {
+    for p in args.patterns.iter().copied() {
         if !out.contains(&p) {
             out.push(p);
         }

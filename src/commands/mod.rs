@@ -9,7 +9,6 @@ pub mod bench_gate;
 pub mod bench_verdict;
 pub mod bundle;
 pub mod burn;
-pub mod check_types;
 pub mod diag;
 pub mod health;
 pub mod list;
@@ -18,11 +17,14 @@ pub mod memtest_plan;
 pub mod monitor;
 pub mod p2p;
 pub mod probe;
+pub mod registry;
 
 use crate::cli::GlobalArgs;
 use crate::device::inventory::{self, Enumerate, Inventory};
 use crate::device::{select, Backend, Gpu};
 use crate::error::AppError;
+use crate::report::table::Overview;
+use registry::{spec, Spec};
 
 /// How a command's `--json` output is shaped.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,20 +37,20 @@ pub enum OutputMode {
     Lines,
 }
 
-/// Every command by name with its output shape: the one list that `app`
-/// uses to answer even a parse error in the right shape.
-pub const COMMANDS: &[(&str, OutputMode)] = &[
-    ("list", OutputMode::Document),
-    ("probe", OutputMode::Document),
-    ("health", OutputMode::Document),
-    ("burn", OutputMode::Document),
-    ("bench", OutputMode::Document),
-    ("p2p", OutputMode::Document),
-    ("memtest", OutputMode::Document),
-    ("monitor", OutputMode::Lines),
-    ("diag", OutputMode::Document),
-    ("completions", OutputMode::Document),
-    ("schema", OutputMode::Document),
+/// Every command by name, with its output shape and its table: the one
+/// list of commands (see [`registry`]).
+pub const COMMANDS: &[Spec] = &[
+    spec("list", OutputMode::Document, &list::render::Table),
+    spec("probe", OutputMode::Document, &Overview),
+    spec("health", OutputMode::Document, &health::render::Table),
+    spec("burn", OutputMode::Document, &burn::render::Table),
+    spec("bench", OutputMode::Document, &bench::render::Table),
+    spec("p2p", OutputMode::Document, &p2p::render::Table),
+    spec("memtest", OutputMode::Document, &memtest::render::Table),
+    spec("monitor", OutputMode::Lines, &monitor::Table),
+    spec("diag", OutputMode::Document, &Overview),
+    spec("completions", OutputMode::Document, &Overview),
+    spec("schema", OutputMode::Document, &Overview),
 ];
 
 /// Every file or address `command` was asked to write or serve, by option:
@@ -84,18 +86,12 @@ pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>>
 
 /// The command named `word`, as a static name; `gpuctl` when none is.
 pub fn known(word: &str) -> &'static str {
-    COMMANDS
-        .iter()
-        .find(|(name, _)| *name == word)
-        .map_or("gpuctl", |(name, _)| name)
+    registry::find(word).map_or("gpuctl", |spec| spec.name)
 }
 
 /// The output shape of the command named `name` (a document for unknowns).
 pub fn output_mode(name: &str) -> OutputMode {
-    COMMANDS
-        .iter()
-        .find(|(n, _)| *n == name)
-        .map_or(OutputMode::Document, |(_, mode)| *mode)
+    registry::find(name).map_or(OutputMode::Document, |spec| spec.output)
 }
 
 /// The backend, inventory and the GPUs the user selected: what every
@@ -282,4 +278,51 @@ impl Selected {
 /// one model then compute the same products, bit for bit).
 pub fn run_seed() -> u64 {
     crate::device::mix::clock_nanos_or(0x5eed)
+}
+
+/// The JSON Schema gpuctl publishes (`gpuctl schema`, the committed
+/// `src/report/schema.json`): the report's, with each check's value type
+/// (`model::checks`; a name it does not declare is invalid, but for diag's
+/// per-phase `diag_<phase>`) and every JSON Line any command prints (the report's
+/// events, and `monitor`'s samples and events).
+pub fn schema() -> String {
+    crate::report::stream::schema_with_lines::<monitor::lines::MonitorLine>(
+        &crate::model::checks::all(),
+        &[diag::CHECK_PREFIX],
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    /// Each command declares its required checks once, beside its code; the
+    /// fail-closed rule reads them. A typo there would require a check no
+    /// command reports, and fail every GPU: each must be a catalogued check.
+    #[test]
+    fn every_required_check_is_a_catalogued_check() {
+        let known: Vec<String> = crate::model::checks::all()
+            .into_iter()
+            .map(|t| t.name)
+            .collect();
+        let lists: [(&str, &[&str]); 10] = [
+            ("probe", &super::probe::REQUIRED),
+            ("probe --compute", &super::probe::REQUIRED_COMPUTE),
+            ("health", &super::health::REQUIRED),
+            ("burn", &super::burn::REQUIRED),
+            ("burn --mode mixed", &super::burn::REQUIRED_MIXED),
+            ("bench", &super::bench::REQUIRED),
+            ("memtest", super::memtest::REQUIRED),
+            ("p2p", &super::p2p::REQUIRED),
+            ("p2p --enable-only", &super::p2p::REQUIRED_ENABLE_ONLY),
+            ("monitor", &crate::checks::healthy::REQUIRED),
+        ];
+        for (command, required) in lists {
+            assert!(!required.is_empty(), "{command} requires nothing");
+            for name in required {
+                assert!(
+                    known.iter().any(|k| k == name),
+                    "{command} requires '{name}', which is not in model::checks"
+                );
+            }
+        }
+    }
 }

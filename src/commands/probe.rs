@@ -50,6 +50,18 @@ pub fn call_timeout(global: &GlobalArgs, args: &ProbeArgs) -> std::time::Duratio
     global.call_timeout.min(args.timeout - args.timeout / 4)
 }
 
+/// Whether nothing but the verdict is asked for: a text answer (which
+/// names GPUs by index), no GPU chosen by UUID or bus id, and no
+/// `CUDA_VISIBLE_DEVICES` to resolve. Then probe reads no identity and no
+/// driver versions (issue 21: only what the verdict needs).
+fn verdict_only(global: &GlobalArgs) -> bool {
+    global.format() == crate::cli::Format::Table
+        && !global.json_lines
+        && !global.verbose
+        && global.selectors().is_empty()
+        && crate::device::visible::visible_devices_env().is_none()
+}
+
 fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     let global = &GlobalArgs {
         call_timeout: call_timeout(global, args),
@@ -57,6 +69,8 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     };
     let mode = if args.compute {
         Enumerate::Full
+    } else if verdict_only(global) {
+        Enumerate::Verdict
     } else {
         Enumerate::NvmlOnly
     };
@@ -65,10 +79,6 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     let mut report = Report::new("probe");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let present = selected.gpus().filter(|g| g.lost.is_none()).count() as u32;
-    report
-        .host_checks
-        .push(basic::gpu_count(args.expect, present));
 
     let cuda = if args.compute {
         Some(selected.backend.cuda())
@@ -98,6 +108,17 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                         // per reading each fetching the handle again.
                         let r = api.probe_readings(gpu.index);
                         crate::trace::mark("probe: counters and temperature read");
+                        // Without the identity read (verdict only), a GPU
+                        // off the bus shows here first: say so as on_bus.
+                        if matches!(
+                            r.temperature_gpu_c,
+                            crate::device::Reading::Error {
+                                error: crate::device::QueryError::GpuLost
+                            }
+                        ) {
+                            let lost = basic::on_bus(Some(crate::device::inventory::LOST));
+                            return GpuReport::judged(gpu, vec![lost], required);
+                        }
                         checks = healthy::checks(&healthy::Readings {
                             lost: None,
                             ecc_uncorrected: &r.ecc_volatile_uncorrected,
@@ -155,6 +176,24 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     });
 
     crate::trace::mark("probe checks done");
+    // GPUs on the bus: those the inventory did not find lost, less those
+    // whose own reads found them lost (verdict-only mode).
+    let present = report
+        .gpus
+        .iter()
+        .filter(|g| {
+            g.lost.is_none()
+                && !g
+                    .checks
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.name == "on_bus" && c.status == CheckStatus::Fail)
+        })
+        .count() as u32;
+    report
+        .host_checks
+        .insert(0, basic::gpu_count(args.expect, present));
     let failing: Vec<String> = report
         .host_checks
         .iter()

@@ -146,7 +146,7 @@ impl Guard {
             .name(format!("gpuctl-{call}"))
             .spawn(move || {
                 // A panic drops `tx`: the caller reports the call as panicked.
-                crate::harness::report_panics_here();
+                crate::panics::report_panics_here();
                 let value = f();
                 done.store(true, Ordering::Relaxed);
                 let _ = tx.send(value);
@@ -371,7 +371,7 @@ impl NvmlApi for BoundedNvml {
         let spawned = std::thread::Builder::new()
             .name("gpuctl-watch_xids".into())
             .spawn(move || {
-                crate::harness::report_panics_here();
+                crate::panics::report_panics_here();
                 let _ = tx.send(inner.watch_xids(&ids, window, poll, &flag, &log));
             });
         if let Err(e) = spawned {

@@ -21,16 +21,7 @@ pub enum Engine {
     Builtin,
 }
 
-/// Operand type of the product (accumulation is at least fp32).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Dtype {
-    Bf16,
-    Fp16,
-    Tf32,
-    Fp32,
-    Fp64,
-}
+pub use crate::model::dtype::Dtype;
 
 /// What loads the GPU: the GEMM alone, or the GEMM with an HBM streaming
 /// copy running beside it on its own stream (issue 22).

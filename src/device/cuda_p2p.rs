@@ -443,13 +443,10 @@ fn elapsed_ms(start: sys::CUevent, end: sys::CUevent) -> Result<f64, String> {
     Ok(f64::from(ms))
 }
 
+/// The median of the times that measured something (finite, above zero).
 fn median(mut v: Vec<f64>) -> Option<f64> {
     v.retain(|x| x.is_finite() && *x > 0.0);
-    if v.is_empty() {
-        return None;
-    }
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
+    crate::model::stats::median(&v)
 }
 
 /// A fresh seed per copy: a buffer left over from an earlier copy never

@@ -8,64 +8,7 @@
 
 use super::{visible, Backend, CudaDevice, NvmlApi, NvmlIdentity, QueryError};
 use crate::error::AppError;
-use serde::Serialize;
-
-/// One physical GPU (or a CUDA-only device when NVML is missing).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Gpu {
-    /// NVML index (what `nvidia-smi` shows); the CUDA ordinal when NVML is
-    /// unavailable.
-    pub index: u32,
-    /// True when `index` is an NVML index, so NVML queries can use it.
-    #[serde(skip)]
-    pub has_nvml: bool,
-    pub name: String,
-    pub uuid: String,
-    /// As NVML prints it (`00000000:18:00.0`), else as CUDA does.
-    pub pci_bus_id: String,
-    /// The CUDA devices backed by this GPU in this process: one, several MIG
-    /// instances, or none when CUDA is unavailable or the GPU is hidden.
-    #[serde(skip)]
-    pub cuda: Vec<CudaDevice>,
-    /// Why NVML cannot reach the GPU (fallen off the bus), if so.
-    #[serde(skip)]
-    pub lost: Option<String>,
-}
-
-impl Gpu {
-    /// The CUDA ordinal of the whole GPU (not of a MIG instance).
-    pub fn cuda_index(&self) -> Option<u32> {
-        match self.cuda.as_slice() {
-            [one] if !one.uuid.starts_with("MIG-") => Some(one.ordinal),
-            _ => None,
-        }
-    }
-
-    /// Short label for messages: `GPU 0 (0000:18:00.0)`.
-    pub fn label(&self) -> String {
-        format!("GPU {} ({})", self.index, self.pci_bus_id)
-    }
-}
-
-/// Whether a driver library could be used, and if not, why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
-#[serde(rename_all = "snake_case", tag = "status", content = "message")]
-pub enum LibraryState {
-    Available,
-    Unavailable(String),
-    /// Not needed by this command, so never opened.
-    NotLoaded,
-}
-
-/// Driver-wide facts shown in every report.
-#[derive(Debug, Clone, PartialEq, Serialize, schemars::JsonSchema)]
-pub struct DriverInfo {
-    pub driver_version: Option<String>,
-    /// CUDA version the driver supports, as `13.0`.
-    pub cuda_driver_version: Option<String>,
-    pub nvml: LibraryState,
-    pub cuda: LibraryState,
-}
+pub use crate::model::gpu::{canonical_pci, nvml_pci_form, DriverInfo, Gpu, LibraryState};
 
 /// The GPUs this process may use, joined across NVML and CUDA.
 #[derive(Debug, Clone)]
@@ -82,6 +25,12 @@ pub enum Enumerate {
     /// NVML only: fast, for `probe`. `CUDA_VISIBLE_DEVICES` is applied by
     /// gpuctl itself, with indices in PCI order.
     NvmlOnly,
+    /// Only what a verdict needs: NVML's GPU count, no identity (name,
+    /// UUID, bus id) and no driver versions; each GPU's reads then fetch
+    /// its handle once. For a probe whose answer names GPUs by index only
+    /// (no `-i`, no `CUDA_VISIBLE_DEVICES`, text output): the caller
+    /// decides.
+    Verdict,
     /// NVML and CUDA, joined.
     Full,
 }
@@ -89,38 +38,6 @@ pub enum Enumerate {
 /// Formats a CUDA version integer (13000) as `13.0`.
 pub fn format_cuda_version(v: i32) -> String {
     format!("{}.{}", v / 1000, (v % 1000) / 10)
-}
-
-/// Canonical `domain:bus:device.function` (lowercase, 4-digit domain) for
-/// comparing NVML's `00000000:18:00.0` with CUDA's `0000:18:00.0`.
-pub fn canonical_pci(id: &str) -> Option<String> {
-    let id = id.trim();
-    let (head, function) = id.rsplit_once('.')?;
-    let mut parts: Vec<&str> = head.split(':').collect();
-    if parts.len() == 2 {
-        parts.insert(0, "0");
-    }
-    let [domain, bus, device] = parts.as_slice() else {
-        return None;
-    };
-    let num = |s: &str| u32::from_str_radix(s, 16).ok();
-    Some(format!(
-        "{:04x}:{:02x}:{:02x}.{:x}",
-        num(domain)?,
-        num(bus)?,
-        num(device)?,
-        num(function)?
-    ))
-}
-
-/// The one form gpuctl prints a PCI bus id in: NVML's, with an 8-digit
-/// domain and upper-case hex (`00000000:18:00.0`), whatever the source
-/// (NVML, CUDA's `0000:18:00.0`, the kernel log, sysfs).
-pub fn nvml_pci_form(id: &str) -> Option<String> {
-    let canonical = canonical_pci(id)?;
-    let (domain, rest) = canonical.split_once(':')?;
-    let domain = u32::from_str_radix(domain, 16).ok()?;
-    Some(format!("{domain:08X}:{}", rest.to_uppercase()))
 }
 
 /// Same physical GPU: equal UUIDs, or equal PCI bus ids (MIG instances
@@ -140,13 +57,14 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
     let visible_spec = visible::visible_devices_env();
     // NVML GPUs first: whether CUDA is needed for NvmlOnly depends on them.
     let nvml_gpus = match &nvml {
+        Ok(api) if mode == Enumerate::Verdict => Some(counted_gpus(api.as_ref())?),
         Ok(api) => Some(nvml_gpus(api.as_ref())?),
         Err(_) => None,
     };
     crate::trace::mark("NVML GPUs enumerated");
     let need_cuda = match mode {
         Enumerate::Full => true,
-        Enumerate::NvmlOnly => nvml_gpus
+        Enumerate::NvmlOnly | Enumerate::Verdict => nvml_gpus
             .as_deref()
             .is_some_and(|gpus| needs_cuda_order(gpus, visible_spec.as_deref())),
     };
@@ -205,11 +123,14 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
         };
     };
 
+    let verdict_only = mode == Enumerate::Verdict;
     let driver = DriverInfo {
-        driver_version: nvml.driver_version().ok(),
-        cuda_driver_version: nvml
-            .cuda_driver_version()
-            .ok()
+        driver_version: (!verdict_only)
+            .then(|| nvml.driver_version().ok())
+            .flatten(),
+        cuda_driver_version: (!verdict_only)
+            .then(|| nvml.cuda_driver_version().ok())
+            .flatten()
             .or(cuda_version)
             .map(format_cuda_version),
         nvml: nvml_state,
@@ -241,6 +162,30 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
 /// price, CUDA's initialisation, is paid only when the variable is set.
 fn needs_cuda_order(gpus: &[Gpu], spec: Option<&str>) -> bool {
     spec.is_some() && gpus.iter().any(|g| g.lost.is_none())
+}
+
+/// Why a GPU whose NVML calls answer "GPU is lost" is lost.
+pub const LOST: &str = "GPU has fallen off the bus (NVML: GPU is lost)";
+
+/// GPUs by index only ([`Enumerate::Verdict`]): one NVML call in all.
+/// Identity stays empty (unknown); a GPU that cannot be reached shows in
+/// its own reads, which then fail.
+fn counted_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
+    let count = nvml
+        .device_count()
+        .map_err(|e| AppError::environment(format!("NVML could not count GPUs: {e}")))?;
+    crate::trace::mark("NVML device count read");
+    Ok((0..count)
+        .map(|index| Gpu {
+            index,
+            has_nvml: true,
+            name: String::new(),
+            uuid: String::new(),
+            pci_bus_id: String::new(),
+            cuda: Vec::new(),
+            lost: None,
+        })
+        .collect())
 }
 
 fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
@@ -289,7 +234,7 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 pci_bus_id: nvml.lost_pci_bus_id(index).unwrap_or_default(),
                 cuda: Vec::new(),
                 lost: Some(match e {
-                    QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
+                    QueryError::GpuLost => LOST.into(),
                     QueryError::TimedOut { .. } => format!("{HUNG}: {e}"),
                     other => format!("NVML cannot reach the GPU: {other}"),
                 }),

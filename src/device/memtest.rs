@@ -32,45 +32,7 @@ pub const FLOOR_BYTES: u64 = 64 << 20;
 /// freeing memory).
 pub const ALLOC_RETRIES: u32 = 3;
 
-/// A test pattern, as `--patterns` names it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Pattern {
-    ZerosOnes,
-    WalkingOnes,
-    WalkingZeros,
-    MovingInversions,
-    Address,
-    Random,
-    Modulo,
-    /// Bit fade: not in [`Pattern::ALL`]; runs only with a pause.
-    Retention,
-}
-
-impl Pattern {
-    pub const ALL: [Pattern; 7] = [
-        Pattern::ZerosOnes,
-        Pattern::WalkingOnes,
-        Pattern::WalkingZeros,
-        Pattern::MovingInversions,
-        Pattern::Address,
-        Pattern::Random,
-        Pattern::Modulo,
-    ];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Pattern::ZerosOnes => "zeros-ones",
-            Pattern::WalkingOnes => "walking-ones",
-            Pattern::WalkingZeros => "walking-zeros",
-            Pattern::MovingInversions => "moving-inversions",
-            Pattern::Address => "address",
-            Pattern::Random => "random",
-            Pattern::Modulo => "modulo",
-            Pattern::Retention => "retention",
-        }
-    }
-}
+pub use crate::model::pattern::Pattern;
 
 /// How a word's value is derived (the kernel's `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -12,6 +12,7 @@
 
 pub mod bench;
 pub mod bench_pattern;
+mod board_report;
 pub mod bounded;
 pub mod burn;
 pub mod burn_engine;
@@ -52,8 +53,7 @@ pub use inventory::{Gpu, Inventory};
 pub use types::*;
 pub use xid_log::{XidLog, XidSeen};
 
-/// Environment variable naming a fixture that replaces the real libraries.
-pub const SIMULATE_ENV: &str = "GPUCTL_SIMULATE";
+pub use crate::model::gpu::{simulated, SIMULATE_ENV};
 
 /// The `index`-th NVIDIA display/3D controller under `root` (a
 /// `/sys/bus/pci/devices` directory) in PCI order, in NVML's form; `None`
@@ -78,12 +78,6 @@ pub fn os_pci_bus_id(root: &std::path::Path, index: u32, count: u32) -> Option<S
     (ids.len() == count as usize)
         .then(|| ids.into_iter().nth(index as usize))
         .flatten()
-}
-
-/// Whether this process runs on a simulated backend (the same rule as
-/// [`Backend::from_env`]), so every report can say so.
-pub fn simulated() -> bool {
-    std::env::var_os(SIMULATE_ENV).is_some_and(|p| !p.is_empty())
 }
 
 /// The management library (NVML), real or simulated.

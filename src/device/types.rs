@@ -5,8 +5,9 @@
 //! travels as data and becomes a SKIP, never a silent pass or a panic. The
 //! simulated backend deserializes these same types from a fixture file.
 
-use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
+
+pub use crate::model::gpu::{CudaDevice, PowerSource};
 
 /// Why a single NVML or CUDA query gave no value.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -59,7 +60,7 @@ pub enum Blame {
 }
 
 /// A process holding GPU memory, from NVML's running compute processes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GpuProcess {
     pub pid: u32,
@@ -415,19 +416,6 @@ impl ClockEvents {
     }
 }
 
-/// Which NVML power reading a figure comes from. On Ampere and later,
-/// NVML's power usage is a 1-second average, which smooths peaks and the
-/// time to plateau; `NVML_FI_DEV_POWER_INSTANT` is the instantaneous draw.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum PowerSource {
-    /// `NVML_FI_DEV_POWER_INSTANT` (field 186).
-    Instant,
-    /// `nvmlDeviceGetPowerUsage`: a 1-second average on Ampere and later.
-    #[default]
-    Average,
-}
-
 impl PowerSource {
     /// The source of a figure drawn from two: instant only when both were.
     pub fn merge(a: Option<Self>, b: Option<Self>) -> Option<Self> {
@@ -553,22 +541,6 @@ pub struct XidEvent {
     /// Where it was seen: `nvml_event` or `kernel_log`.
     pub source: String,
     pub detail: String,
-}
-
-/// What the CUDA driver says about one device it enumerates.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct CudaDevice {
-    /// Ordinal in this process, after `CUDA_VISIBLE_DEVICES`.
-    pub ordinal: u32,
-    pub name: String,
-    /// `GPU-...` or `MIG-...`, formatted like NVML's.
-    pub uuid: String,
-    /// PCI bus id as CUDA prints it (`0000:18:00.0`).
-    pub pci_bus_id: String,
-    pub compute_capability: (u32, u32),
-    pub sm_count: u32,
-    pub total_memory_bytes: u64,
 }
 
 /// Result of the compute self-test kernel on one device.

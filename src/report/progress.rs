@@ -50,6 +50,7 @@ pub struct PatternEvent {
     pub elapsed_s: f64,
     /// 1-based pass.
     pub pass: u32,
+    #[schemars(schema_with = "crate::model::pattern::name_schema")]
     pub pattern: &'static str,
     /// Bytes read plus written by this pattern in this pass.
     pub bytes: u64,

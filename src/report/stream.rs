@@ -9,7 +9,8 @@ use schemars::JsonSchema;
 
 /// One line of `--json-lines`: `burn`'s and `memtest`'s events as they
 /// happen, then the report (`"event":"report"`) as the last line. Told
-/// apart by `event`.
+/// apart by `event`. A command's own lines (`monitor --json`'s samples and
+/// events) join these in the published schema (`schema_with_lines`).
 #[derive(JsonSchema)]
 #[serde(untagged)]
 #[allow(dead_code)] // Only its schema is used.
@@ -25,16 +26,35 @@ pub enum JsonLine {
 /// Name of the JSON Lines definition in the schema's `$defs`.
 pub const JSON_LINE_DEF: &str = "JsonLine";
 
+fn line_ref() -> serde_json::Value {
+    serde_json::Value::String(format!("#/$defs/{JSON_LINE_DEF}"))
+}
+
 /// The JSON Schema of [`Report`] with [`JsonLine`] among its `$defs` and
 /// each check's value type from `checks` ([`values::constrain`]),
-/// pretty-printed and newline-terminated (the form committed as
-/// `schema.json`; `commands::check_types::schema` passes every check).
+/// pretty-printed and newline-terminated.
 pub fn schema_with(checks: &[CheckType]) -> String {
+    schema_with_lines::<JsonLine>(checks, &[])
+}
+
+/// [`schema_with`], with `L` (a command's own JSON Lines, defined with the
+/// command: `monitor`'s samples and events) also accepted as one line of
+/// `$defs/JsonLine`. The committed `schema.json` is this, with every check
+/// and every command's lines (`commands::schema`).
+/// With `prefixes`, a check's name must be one of `checks` or start with a
+/// prefix ([`values::constrain_names`]).
+pub fn schema_with_lines<L: JsonSchema>(checks: &[CheckType], prefixes: &[&str]) -> String {
     let mut generator = schemars::SchemaGenerator::default();
     // Registers JsonLine (and the events) as definitions of the root.
     let _ = generator.subschema_for::<JsonLine>();
+    let extra = generator.subschema_for::<L>().to_value();
     let mut schema = generator.into_root_schema_for::<Report>().to_value();
-    values::constrain(&mut schema, checks);
+    if extra.get("$ref").is_some() && extra.get("$ref") != Some(&line_ref()) {
+        if let Some(any) = schema["$defs"][JSON_LINE_DEF]["anyOf"].as_array_mut() {
+            any.push(extra);
+        }
+    }
+    values::constrain_names(&mut schema, checks, prefixes);
     // Serializing a `serde_json::Value` cannot fail.
     let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
     text.push('\n');

@@ -2,7 +2,7 @@
 //! name (null when nothing was measured or no limit applies), written into
 //! the schema so that a consumer, and every test that validates output,
 //! can rely on it. The list itself lives with the commands
-//! (`commands::check_types`), which know every check name.
+//! (`model::checks`), which know every check name.
 
 use serde_json::{json, Value};
 
@@ -69,6 +69,31 @@ pub struct CheckType {
 /// have these types` rule per check, and a line per check in the
 /// description of `value`.
 pub fn constrain(schema: &mut Value, types: &[CheckType]) {
+    constrain_names(schema, types, &[]);
+}
+
+/// [`constrain`], and `name` limited to the checks in `types` or a name
+/// starting with one of `prefixes` (checks named per run, such as diag's
+/// `diag_<phase>`): a check no catalogue declares fails validation.
+pub fn constrain_names(schema: &mut Value, types: &[CheckType], prefixes: &[&str]) {
+    if !prefixes.is_empty() {
+        let names: Vec<&str> = types.iter().map(|t| t.name.as_str()).collect();
+        let mut allowed = vec![json!({ "enum": names })];
+        allowed.extend(
+            prefixes
+                .iter()
+                .map(|p| json!({ "pattern": format!("^{p}[a-z0-9_]+$") })),
+        );
+        if let Some(name) = schema
+            .get_mut("$defs")
+            .and_then(|d| d.get_mut("Check"))
+            .and_then(|c| c.get_mut("properties"))
+            .and_then(|p| p.get_mut("name"))
+            .and_then(Value::as_object_mut)
+        {
+            name.insert("anyOf".to_string(), Value::Array(allowed));
+        }
+    }
     let Some(check) = schema
         .get_mut("$defs")
         .and_then(|d| d.get_mut("Check"))

@@ -172,16 +172,21 @@ fn line_validator() -> &'static jsonschema::Validator {
     })
 }
 
+/// Why `line` does not match `$defs/JsonLine` (empty when it does).
+pub fn line_errors(line: &str) -> Vec<String> {
+    let value: Value =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("line is not JSON ({e}): {line}"));
+    line_validator()
+        .iter_errors(&value)
+        .map(|e| format!("at '{}': {e}", e.instance_path()))
+        .collect()
+}
+
 /// Panics unless `line` (one line of a `--json-lines` stream: an event or
 /// the report) matches `$defs/JsonLine` of the schema, and prints no float
 /// in exponent form.
 pub fn assert_valid_line(line: &str) {
-    let value: Value =
-        serde_json::from_str(line).unwrap_or_else(|e| panic!("line is not JSON ({e}): {line}"));
-    let errors: Vec<String> = line_validator()
-        .iter_errors(&value)
-        .map(|e| format!("at '{}': {e}", e.instance_path()))
-        .collect();
+    let errors = line_errors(line);
     assert!(
         errors.is_empty(),
         "line does not match $defs/JsonLine:\n{}\n{line}",

@@ -8,8 +8,8 @@
 mod fabric;
 pub mod plan;
 
+use crate::cli::DiagArgs;
 use crate::cli::{Command, GlobalArgs};
-use crate::cli_diag::DiagArgs;
 use crate::error::AppError;
 use crate::report::diag::{DiagPhase, DiagSummary, PhaseOutcome};
 use crate::report::progress::ProgressSink;
@@ -371,27 +371,3 @@ pub fn plan_text(args: &DiagArgs) -> String {
     }
     out.trim_end().to_string()
 }
-
-/// `diag --help`'s long text (also the man page).
-pub const LONG_HELP: &str = "\
-LEVELS (every selected GPU at once; phases run in this order)
-  1  health --no-compute (driver, persistence, ECC, remapping, XIDs, ...) and the
-     NVSwitch fabric registration (SKIP where there is no fabric): seconds
-  2  health with the compute self-test, fabric, burn 30s, memtest 1 pass of
-     zeros-ones,address,random, p2p with 64 MiB copies, bench --quick: about 2 min
-  3  health, fabric, burn 10m, memtest 1 full pass, the full p2p matrix, the full
-     bench: about 15 min
-  4  level 3 with burn 1h and 3 memtest passes
-  The plan with each phase's duration is printed on stderr before the run;
-  --burn-duration and --memtest-passes override the level's.
-
-VERDICT
-  Each phase runs the same code as its command and its report is kept whole in
-  the JSON (diag.phases[].report). The diag has one check per phase
-  (diag_<phase>) and one per GPU and phase. The run stops at the first phase
-  that FAILs or cannot run (the rest are named as not run) unless --keep-going.
-
-EXIT
-  0 every phase passed (warnings allowed), 1 a phase failed or could not run,
-  2 bad option, 3 no driver or GPU, 130 interrupted (partial report naming the
-  phases not run).";

@@ -1,7 +1,7 @@
 //! What each `diag` level runs: the one table of phases, their options and
 //! their expected durations (printed before the run).
 
-use crate::cli_diag::DiagArgs;
+use crate::cli::DiagArgs;
 use std::time::Duration;
 
 /// One phase: the command it runs (the same code as that command) with its

@@ -16,16 +16,7 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::registry::Registry;
 use std::sync::atomic::AtomicU64;
 
-/// Which names and labels to emit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum MetricNames {
-    /// Prometheus conventions: `gpuctl_*`, base units, `_total` counters;
-    /// labels gpu, uuid, pci_bus_id, model, hostname.
-    Gpuctl,
-    /// dcgm-exporter's names (`DCGM_FI_DEV_*`, its units) and labels (gpu,
-    /// UUID, pci_bus_id, device, modelName, Hostname), all as gauges.
-    Dcgm,
-}
+pub use crate::model::monitor::MetricNames;
 
 /// Counter or gauge (gpuctl names; dcgm names are all gauges).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

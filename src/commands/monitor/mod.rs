@@ -16,13 +16,17 @@
 //! observes, it does not gate; a daemon is expected to stop on SIGTERM);
 //! SIGHUP is ignored.
 
+pub(crate) mod lines;
 pub mod metrics;
 pub mod query;
+mod render;
 pub mod sample;
 mod serve;
 mod stale;
 mod textfile;
 
+use self::render::{opt, opt_f, table_header, table_row};
+pub use self::render::{Table, CSV_COLUMNS};
 use self::sample::{Breaker, GpuId, GpuSample, Previous, RawReadings};
 use super::Selected;
 use crate::cli::{GlobalArgs, MonitorArgs};
@@ -31,7 +35,6 @@ use crate::device::{NvmlApi, Reading, XidEvent};
 use crate::error::AppError;
 use crate::harness::xids::XidWatch;
 use crate::report::{CheckStatus, GpuReport, MonitorSummary, Outcome, Report};
-use serde::Serialize;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::atomic::Ordering;
 use std::sync::{mpsc, Arc};
@@ -75,19 +78,6 @@ const XIDS_KEPT: usize = 32;
 /// The read timeout for an interval: most of the interval, at most 5 s.
 pub fn read_timeout(interval: Duration) -> Duration {
     (interval.mul_f64(0.9)).clamp(Duration::from_millis(50), MAX_READ_TIMEOUT)
-}
-
-/// A GPU state change or XID, as a JSON Lines event.
-#[derive(Debug, Clone, Serialize)]
-struct Event<'a> {
-    event: &'static str,
-    timestamp: &'a str,
-    gpu: u32,
-    uuid: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    xid: Option<u64>,
 }
 
 /// One reader thread's answer.
@@ -159,10 +149,7 @@ pub fn run(
                 s.address()
             ));
             if style == Style::Json {
-                let _ = out.line(&format!(
-                    "{{\"event\":\"listening\",\"address\":\"{}\"}}",
-                    s.address()
-                ));
+                let _ = out.line(&lines::listening(&s.address().to_string()));
             }
             Some(s)
         }
@@ -489,7 +476,7 @@ fn account(slot: &mut Slot, s: &GpuSample) {
         slot.power_n += 1;
         m.power_avg_w = Some(slot.power_sum / slot.power_n as f64);
         m.power_peak_w = Some(m.power_peak_w.map_or(p, |x| x.max(p)));
-        m.power_source = crate::device::PowerSource::merge(m.power_source, s.power_source);
+        m.power_source = crate::model::gpu::PowerSource::merge(m.power_source, s.power_source);
     }
     if let Some(e) = s.energy_j {
         let first = *slot.first_energy_j.get_or_insert(e);
@@ -645,7 +632,7 @@ fn event_line(
     xid: Option<u64>,
 ) -> String {
     match style {
-        Style::Json => serde_json::to_string(&Event {
+        Style::Json => serde_json::to_string(&lines::Event {
             event: kind,
             timestamp,
             gpu: id.gpu,
@@ -664,107 +651,6 @@ fn event_line(
             format!("# {timestamp} gpu {} {what}", id.gpu)
         }
     }
-}
-
-fn opt<T: std::fmt::Display>(v: Option<T>) -> String {
-    v.map_or_else(String::new, |x| x.to_string())
-}
-
-fn opt_f(v: Option<f64>, digits: usize) -> String {
-    v.map_or_else(String::new, |x| format!("{x:.digits$}"))
-}
-
-/// The CSV columns, in order (also the README's list).
-pub const CSV_COLUMNS: &[&str] = &[
-    "timestamp",
-    "gpu",
-    "uuid",
-    "up",
-    "healthy",
-    "power_w",
-    "energy_j",
-    "temperature_gpu_c",
-    "temperature_memory_c",
-    "sm_clock_mhz",
-    "memory_clock_mhz",
-    "utilization_gpu_pct",
-    "utilization_memory_pct",
-    "memory_used_bytes",
-    "memory_free_bytes",
-    "pcie_tx_bytes_per_s",
-    "pcie_rx_bytes_per_s",
-    "nvlink_tx_bytes_per_s",
-    "nvlink_rx_bytes_per_s",
-    "clock_events",
-    "clock_events_mask",
-    "ecc_volatile_corrected",
-    "ecc_volatile_uncorrected",
-    "remapped_rows_correctable",
-    "remapped_rows_uncorrectable",
-    "row_remap_pending",
-    "row_remap_failure",
-    "xid_count",
-    "processes",
-    "error",
-    "simulated",
-];
-
-/// Column titles and units, like `nvidia-smi dmon`, within 80 columns;
-/// on the simulated backend the banner first, every time.
-fn table_header() -> Vec<String> {
-    let banner =
-        crate::device::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
-    let titles = [
-        format!(
-            "# {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",
-            "gpu", "pwr", "gtmp", "mtmp", "sm", "mem", "sm%", "mem%", "fbuse", "fbfre", "rxpci", "txpci", "xid", "hlth", "state"
-        ),
-        format!(
-            "# {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",
-            "Idx", "W", "C", "C", "MHz", "MHz", "%", "%", "GiB", "GiB", "GB/s", "GB/s", "", "", ""
-        )
-        .trim_end()
-        .to_string(),
-    ];
-    banner.into_iter().chain(titles).collect()
-}
-
-fn table_row(s: &GpuSample) -> String {
-    let dash = |v: String| if v.is_empty() { "-".to_string() } else { v };
-    let gib = |b: Option<u64>| dash(opt_f(b.map(|x| x as f64 / (1u64 << 30) as f64), 1));
-    let gbs = |b: Option<f64>| dash(opt_f(b.map(|x| x / 1e9), 1));
-    let state = match (&s.error, s.up) {
-        (_, true) if s.clock_events.iter().any(|c| c != "gpu_idle") => {
-            format!("up [{}]", s.clock_events.join(","))
-        }
-        (_, true) => "up".to_string(),
-        (Some(e), false) => format!("DOWN: {e}"),
-        (None, false) => "DOWN".to_string(),
-    };
-    format!(
-        "  {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",
-        s.gpu,
-        dash(opt_f(s.power_w, 1)),
-        dash(opt(s.temperature_gpu_c)),
-        dash(opt(s.temperature_memory_c)),
-        dash(opt(s.sm_clock_mhz)),
-        dash(opt(s.memory_clock_mhz)),
-        dash(opt(s.utilization_gpu_pct)),
-        dash(opt(s.utilization_memory_pct)),
-        gib(s.memory_used_bytes),
-        gib(s.memory_free_bytes),
-        gbs(s.pcie_rx_bytes_per_s),
-        gbs(s.pcie_tx_bytes_per_s),
-        s.xid_count,
-        if !s.up {
-            "-"
-        } else if s.healthy {
-            "ok"
-        } else {
-            "BAD"
-        },
-        state
-    )
 }
 
 #[cfg(test)]

@@ -7,246 +7,78 @@
 
 use super::sample::GpuSample;
 use super::{opt, opt_f};
+pub use crate::model::monitor::{field, markdown_table, parse_query, Field, Query, FIELDS};
 
-/// One field: its gpuctl name (the CSV header), the other names accepted
-/// for it, how to read it, and its value in a sample (empty when unknown).
-pub struct Field {
-    pub name: &'static str,
-    pub aliases: &'static [&'static str],
-    pub about: &'static str,
-    value: fn(&GpuSample) -> String,
-}
-
-macro_rules! field {
-    ($name:literal, [$($alias:literal),*], $about:literal, $value:expr) => {
-        Field {
-            name: $name,
-            aliases: &[$($alias),*],
-            about: $about,
-            value: $value,
-        }
-    };
-}
-
-/// Every field, in the order `--help-query` and the README list them.
-pub const FIELDS: &[Field] = &[
-    field!("timestamp", [], "time of the sample, RFC 3339", |s| s
-        .timestamp
-        .clone()),
-    field!("gpu", ["index"], "GPU index (NVML order)", |s| s
-        .gpu
-        .to_string()),
-    field!("uuid", ["gpu_uuid"], "GPU UUID", |s| s.uuid.clone()),
-    field!("pci_bus_id", ["pci.bus_id"], "PCI bus id", |s| s
-        .pci_bus_id
-        .clone()),
-    field!("model", ["name", "gpu_name"], "product name", |s| s
-        .model
-        .clone()),
-    field!("up", [], "1: the last read succeeded", |s| u8::from(s.up)
-        .to_string()),
-    field!(
-        "healthy",
-        [],
-        "1: the probe's checks all pass (0 when down)",
-        |s| { u8::from(s.healthy).to_string() }
-    ),
-    field!("power_w", ["power.draw"], "power draw, W", |s| opt_f(
-        s.power_w, 2
-    )),
-    field!(
-        "energy_j",
-        [],
-        "energy since monitor started, J",
-        |s| opt_f(s.energy_j, 3)
-    ),
-    field!(
-        "temperature_gpu_c",
-        ["temperature.gpu"],
-        "GPU temperature, C",
-        |s| { opt(s.temperature_gpu_c) }
-    ),
-    field!(
-        "temperature_memory_c",
-        ["temperature.memory"],
-        "memory temperature, C",
-        |s| { opt(s.temperature_memory_c) }
-    ),
-    field!(
-        "sm_clock_mhz",
-        ["clocks.sm", "clocks.current.sm"],
-        "SM clock, MHz",
-        |s| { opt(s.sm_clock_mhz) }
-    ),
-    field!(
-        "memory_clock_mhz",
-        ["clocks.mem", "clocks.current.memory"],
-        "memory clock, MHz",
-        |s| { opt(s.memory_clock_mhz) }
-    ),
-    field!(
-        "utilization_gpu_pct",
-        ["utilization.gpu"],
-        "GPU utilization, %",
-        |s| { opt(s.utilization_gpu_pct) }
-    ),
-    field!(
-        "utilization_memory_pct",
-        ["utilization.memory"],
-        "memory utilization, %",
-        |s| { opt(s.utilization_memory_pct) }
-    ),
-    field!(
-        "memory_used_bytes",
-        ["memory.used"],
-        "memory used, bytes (nvidia-smi: MiB)",
-        |s| { opt(s.memory_used_bytes) }
-    ),
-    field!(
-        "memory_free_bytes",
-        ["memory.free"],
-        "memory free, bytes (nvidia-smi: MiB)",
-        |s| { opt(s.memory_free_bytes) }
-    ),
-    field!("pcie_tx_bytes_per_s", [], "PCIe transmit, bytes/s", |s| {
-        opt_f(s.pcie_tx_bytes_per_s, 0)
+/// How each field of [`FIELDS`] is read from a sample (empty when
+/// unknown), by its name; a test keeps the two lists in step.
+type Value = fn(&GpuSample) -> String;
+const VALUES: &[(&str, Value)] = &[
+    ("timestamp", |s| s.timestamp.clone()),
+    ("gpu", |s| s.gpu.to_string()),
+    ("uuid", |s| s.uuid.clone()),
+    ("pci_bus_id", |s| s.pci_bus_id.clone()),
+    ("model", |s| s.model.clone()),
+    ("up", |s| u8::from(s.up).to_string()),
+    ("healthy", |s| u8::from(s.healthy).to_string()),
+    ("power_w", |s| opt_f(s.power_w, 2)),
+    ("energy_j", |s| opt_f(s.energy_j, 3)),
+    ("temperature_gpu_c", |s| opt(s.temperature_gpu_c)),
+    ("temperature_memory_c", |s| opt(s.temperature_memory_c)),
+    ("sm_clock_mhz", |s| opt(s.sm_clock_mhz)),
+    ("memory_clock_mhz", |s| opt(s.memory_clock_mhz)),
+    ("utilization_gpu_pct", |s| opt(s.utilization_gpu_pct)),
+    ("utilization_memory_pct", |s| opt(s.utilization_memory_pct)),
+    ("memory_used_bytes", |s| opt(s.memory_used_bytes)),
+    ("memory_free_bytes", |s| opt(s.memory_free_bytes)),
+    ("pcie_tx_bytes_per_s", |s| opt_f(s.pcie_tx_bytes_per_s, 0)),
+    ("pcie_rx_bytes_per_s", |s| opt_f(s.pcie_rx_bytes_per_s, 0)),
+    ("nvlink_tx_bytes_per_s", |s| {
+        opt_f(s.nvlink_tx_bytes_per_s, 0)
     }),
-    field!("pcie_rx_bytes_per_s", [], "PCIe receive, bytes/s", |s| {
-        opt_f(s.pcie_rx_bytes_per_s, 0)
+    ("nvlink_rx_bytes_per_s", |s| {
+        opt_f(s.nvlink_rx_bytes_per_s, 0)
     }),
-    field!(
-        "nvlink_tx_bytes_per_s",
-        [],
-        "NVLink transmit, bytes/s",
-        |s| { opt_f(s.nvlink_tx_bytes_per_s, 0) }
-    ),
-    field!(
-        "nvlink_rx_bytes_per_s",
-        [],
-        "NVLink receive, bytes/s",
-        |s| { opt_f(s.nvlink_rx_bytes_per_s, 0) }
-    ),
-    field!(
-        "clock_events",
-        ["clocks_event_reasons.active"],
-        "active clock events, joined by a bar (CSV)",
-        |s| { s.clock_events.join("|") }
-    ),
-    field!("clock_events_mask", [], "NVML clock event mask, hex", |s| {
+    ("clock_events", |s| s.clock_events.join("|")),
+    ("clock_events_mask", |s| {
         s.clock_events_mask
             .map_or_else(String::new, |m| format!("{m:#x}"))
     }),
-    field!(
-        "ecc_volatile_corrected",
-        ["ecc.errors.corrected.volatile.total"],
-        "corrected ECC errors since driver load",
-        |s| { opt(s.ecc_volatile_corrected) }
-    ),
-    field!(
-        "ecc_volatile_uncorrected",
-        ["ecc.errors.uncorrected.volatile.total"],
-        "uncorrected ECC errors since driver load",
-        |s| { opt(s.ecc_volatile_uncorrected) }
-    ),
-    field!(
+    ("ecc_volatile_corrected", |s| opt(s.ecc_volatile_corrected)),
+    ("ecc_volatile_uncorrected", |s| {
+        opt(s.ecc_volatile_uncorrected)
+    }),
+    (
         "ecc_aggregate_corrected",
-        ["ecc.errors.corrected.aggregate.total"],
-        "corrected ECC errors, lifetime",
-        |s| { opt(s.ecc_aggregate_corrected) }
+        |s| opt(s.ecc_aggregate_corrected),
     ),
-    field!(
-        "ecc_aggregate_uncorrected",
-        ["ecc.errors.uncorrected.aggregate.total"],
-        "uncorrected ECC errors, lifetime",
-        |s| { opt(s.ecc_aggregate_uncorrected) }
-    ),
-    field!(
-        "remapped_rows_correctable",
-        ["remapped_rows.correctable"],
-        "rows remapped for correctable errors",
-        |s| { opt(s.remapped_rows_correctable) }
-    ),
-    field!(
-        "remapped_rows_uncorrectable",
-        ["remapped_rows.uncorrectable"],
-        "rows remapped for uncorrectable errors",
-        |s| { opt(s.remapped_rows_uncorrectable) }
-    ),
-    field!(
-        "row_remap_pending",
-        ["remapped_rows.pending"],
-        "1: a row remap waits for a GPU reset",
-        |s| { opt(s.row_remap_pending.map(u8::from)) }
-    ),
-    field!(
-        "row_remap_failure",
-        ["remapped_rows.failure"],
-        "1: a row remap failed",
-        |s| { opt(s.row_remap_failure.map(u8::from)) }
-    ),
-    field!("pcie_replays", [], "PCIe replay counter", |s| opt(
-        s.pcie_replays
-    )),
-    field!("xid_count", [], "XIDs seen since monitor started", |s| s
-        .xid_count
-        .to_string()),
-    field!("processes", [], "compute processes on the GPU", |s| {
-        opt(s.processes.as_ref().map(Vec::len))
+    ("ecc_aggregate_uncorrected", |s| {
+        opt(s.ecc_aggregate_uncorrected)
     }),
-    field!("error", [], "why the GPU is down (empty when up)", |s| {
-        s.error.clone().unwrap_or_default()
+    ("remapped_rows_correctable", |s| {
+        opt(s.remapped_rows_correctable)
     }),
-    field!(
-        "simulated",
-        [],
-        "1: the simulated backend, not hardware",
-        |s| { u8::from(s.simulated).to_string() }
-    ),
+    ("remapped_rows_uncorrectable", |s| {
+        opt(s.remapped_rows_uncorrectable)
+    }),
+    ("row_remap_pending", |s| {
+        opt(s.row_remap_pending.map(u8::from))
+    }),
+    ("row_remap_failure", |s| {
+        opt(s.row_remap_failure.map(u8::from))
+    }),
+    ("pcie_replays", |s| opt(s.pcie_replays)),
+    ("xid_count", |s| s.xid_count.to_string()),
+    ("processes", |s| opt(s.processes.as_ref().map(Vec::len))),
+    ("error", |s| s.error.clone().unwrap_or_default()),
+    ("simulated", |s| u8::from(s.simulated).to_string()),
 ];
 
-impl std::fmt::Debug for Field {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name)
-    }
-}
-
-/// `--query`'s value: the chosen fields, in the order given.
-#[derive(Debug, Clone)]
-pub struct Query(pub Vec<&'static Field>);
-
-impl Field {
-    pub fn value(&self, s: &GpuSample) -> String {
-        (self.value)(s)
-    }
-}
-
-/// The field a name or alias means (case-insensitive), if any.
-pub fn field(name: &str) -> Option<&'static Field> {
-    let name = name.trim();
-    FIELDS.iter().find(|f| {
-        f.name.eq_ignore_ascii_case(name) || f.aliases.iter().any(|a| a.eq_ignore_ascii_case(name))
-    })
-}
-
-/// `--query`'s parser: a comma-separated list of field names; an unknown
-/// or empty one is an error naming it and listing those accepted.
-pub fn parse_query(s: &str) -> Result<Query, String> {
-    s.split(',')
-        .map(|name| {
-            field(name).ok_or_else(|| {
-                let accepted: Vec<&str> = FIELDS
-                    .iter()
-                    .flat_map(|f| std::iter::once(f.name).chain(f.aliases.iter().copied()))
-                    .collect();
-                format!(
-                    "unknown field '{}'; accepted: {} (see gpuctl monitor --help)",
-                    name.trim(),
-                    accepted.join(", ")
-                )
-            })
-        })
-        .collect::<Result<_, _>>()
-        .map(Query)
+/// `field`'s value in `s` (empty when unknown).
+pub fn value(field: &Field, s: &GpuSample) -> String {
+    VALUES
+        .iter()
+        .find(|(name, _)| *name == field.name)
+        .map_or_else(String::new, |(_, v)| v(s))
 }
 
 /// The default CSV columns as fields.
@@ -270,7 +102,7 @@ pub fn csv_header(fields: &[&Field]) -> String {
 pub fn csv_row(fields: &[&Field], s: &GpuSample) -> String {
     fields
         .iter()
-        .map(|f| csv_field(&f.value(s)))
+        .map(|f| csv_field(&value(f, s)))
         .collect::<Vec<_>>()
         .join(",")
 }
@@ -283,7 +115,7 @@ fn width(f: &Field) -> usize {
 
 pub fn table_header(fields: &[&Field]) -> Vec<String> {
     let banner =
-        crate::device::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
+        crate::model::gpu::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
     let titles: Vec<String> = fields
         .iter()
         .map(|f| format!("{:>w$}", f.name, w = width(f)))
@@ -298,46 +130,12 @@ pub fn table_row(fields: &[&Field], s: &GpuSample) -> String {
     let cells: Vec<String> = fields
         .iter()
         .map(|f| {
-            let v = f.value(s);
+            let v = value(f, s);
             let v = if v.is_empty() { "-".to_string() } else { v };
             format!("{:>w$}", v, w = width(f))
         })
         .collect();
     format!("  {}", cells.join(" "))
-}
-
-/// `--query`'s long help: what it does and the table of fields.
-pub fn help() -> String {
-    let mut out = String::from(
-        "Columns to show, comma-separated, in this order (table and CSV; \
-         --json ignores it and prints whole samples). nvidia-smi's \
-         --query-gpu names are accepted where they mean the same.\n\n\
-         FIELD (ALIASES): MEANING\n",
-    );
-    for f in FIELDS {
-        let aliases = if f.aliases.is_empty() {
-            String::new()
-        } else {
-            format!(" ({})", f.aliases.join(", "))
-        };
-        out.push_str(&format!("{}{}: {}\n", f.name, aliases, f.about));
-    }
-    out
-}
-
-/// The README's table of `--query` fields (a test keeps it current).
-pub fn markdown_table() -> String {
-    let mut out = String::from("| Field | Also accepted | Meaning |\n|---|---|---|\n");
-    for f in FIELDS {
-        let aliases: Vec<String> = f.aliases.iter().map(|a| format!("`{a}`")).collect();
-        out.push_str(&format!(
-            "| `{}` | {} | {} |\n",
-            f.name,
-            aliases.join(", "),
-            f.about
-        ));
-    }
-    out
 }
 
 #[cfg(test)]
@@ -365,6 +163,13 @@ mod tests {
         ] {
             assert_eq!(field(smi).map(|f| f.name), Some(ours), "{smi}");
         }
+    }
+
+    #[test]
+    fn every_field_is_read_by_one_value_in_the_same_order() {
+        let fields: Vec<&str> = FIELDS.iter().map(|f| f.name).collect();
+        let values: Vec<&str> = VALUES.iter().map(|(n, _)| *n).collect();
+        assert_eq!(fields, values);
     }
 
     #[test]

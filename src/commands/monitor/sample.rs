@@ -51,8 +51,10 @@ impl RawReadings {
 }
 
 /// One GPU at one moment: the JSON Lines record (`"event":"sample"`).
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, schemars::JsonSchema)]
 pub struct GpuSample {
+    /// Always `sample`.
+    #[schemars(extend("const" = "sample"))]
     pub event: &'static str,
     pub timestamp: String,
     pub elapsed_s: f64,
@@ -67,13 +69,14 @@ pub struct GpuSample {
     /// Why not, when down.
     pub error: Option<String>,
     /// `closed`, `open` (backing off) or `half_open` (one retry).
+    #[schemars(extend("enum" = ["closed", "open", "half_open"]))]
     pub breaker: &'static str,
     /// The probe's checks all pass (false when down: fail closed).
     pub healthy: bool,
     pub power_w: Option<f64>,
     /// `instant` (NVML's instantaneous field) or `average` (its 1-second
     /// average); null without a power reading.
-    pub power_source: Option<crate::device::PowerSource>,
+    pub power_source: Option<crate::model::gpu::PowerSource>,
     pub energy_j: Option<f64>,
     pub temperature_gpu_c: Option<u32>,
     pub temperature_memory_c: Option<u32>,
@@ -155,7 +158,7 @@ impl GpuSample {
             uuid: id.uuid.clone(),
             pci_bus_id: id.pci_bus_id.clone(),
             model: id.model.clone(),
-            simulated: crate::device::simulated(),
+            simulated: crate::model::gpu::simulated(),
             breaker: "closed",
             ..Self::default()
         }

@@ -20,6 +20,29 @@ pub struct Textfile {
     failing: Option<String>,
 }
 
+/// `"event":"textfile_failing"`: `--textfile` writes started failing.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct TextfileFailing<'a> {
+    /// Always `textfile_failing`.
+    #[schemars(extend("const" = "textfile_failing"))]
+    event: &'static str,
+    timestamp: &'a str,
+    path: &'a str,
+    error: &'a str,
+}
+
+/// `"event":"textfile_recovered"`: `--textfile` written again after
+/// `failures` failed writes.
+#[derive(Debug, serde::Serialize, schemars::JsonSchema)]
+pub(crate) struct TextfileRecovered<'a> {
+    /// Always `textfile_recovered`.
+    #[schemars(extend("const" = "textfile_recovered"))]
+    event: &'static str,
+    timestamp: &'a str,
+    path: &'a str,
+    failures: u64,
+}
+
 /// A change worth telling the operator, once (not every interval).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Change {
@@ -46,21 +69,23 @@ impl Change {
 
     /// The JSON Lines event.
     pub fn event(&self, path: &Path, timestamp: &str) -> String {
-        let value = match self {
-            Change::Failing(e) => serde_json::json!({
-                "event": "textfile_failing",
-                "timestamp": timestamp,
-                "path": path.display().to_string(),
-                "error": e,
+        let path = path.display().to_string();
+        let line = match self {
+            Change::Failing(e) => serde_json::to_string(&TextfileFailing {
+                event: "textfile_failing",
+                timestamp,
+                path: &path,
+                error: e,
             }),
-            Change::Recovered { failures } => serde_json::json!({
-                "event": "textfile_recovered",
-                "timestamp": timestamp,
-                "path": path.display().to_string(),
-                "failures": failures,
+            Change::Recovered { failures } => serde_json::to_string(&TextfileRecovered {
+                event: "textfile_recovered",
+                timestamp,
+                path: &path,
+                failures: *failures,
             }),
         };
-        value.to_string()
+        // Serializing strings and numbers cannot fail.
+        line.unwrap_or_default()
     }
 }
 

@@ -3,7 +3,7 @@
 //! GitLab and GitHub show the results natively. The shape is checked in CI
 //! against `tests/junit.xsd`.
 
-use super::{CheckStatus, Report};
+use crate::report::{CheckStatus, Report};
 use std::fmt::Write;
 
 /// Text safe inside an XML attribute or element.

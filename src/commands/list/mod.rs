@@ -5,6 +5,8 @@
 //! or hung gets a FAIL check and the run exits 1, so an inventory never
 //! shows a dead GPU as if it were fine.
 
+pub mod render;
+
 use super::Selected;
 use crate::checks::{basic, unreadable};
 use crate::cli::GlobalArgs;

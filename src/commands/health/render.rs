@@ -1,30 +1,26 @@
-//! What a healthy table still says at a glance: the driver and CUDA
-//! versions in `list`'s and `health`'s header, and one line of numbers per
-//! GPU under `health`'s table (temperature, power, ECC and remap counts,
-//! PCIe link), read from the checks themselves so the line and the checks
-//! can never disagree.
+//! `health`'s part of the human table: the driver line above the GPU
+//! overview, and one line of numbers per GPU under it (temperature, power,
+//! ECC and remap counts, PCIe link), read from the checks themselves so
+//! the line and the checks can never disagree.
 
-use super::{Check, Report};
+use crate::report::layout::flow;
+use crate::report::table::{Options, Section};
+use crate::report::{Check, Report};
 
-/// The commands whose tables start with the driver line.
-const DRIVER_LINE_COMMANDS: [&str; 2] = ["list", "health"];
+/// `health`'s [`Section`]: the core's overview and problems, with the
+/// driver line before them and each GPU's numbers under the overview.
+pub struct Table;
 
-/// `driver 580.159.04  CUDA 13.0`, for `list` and `health`; None when the
-/// report has no driver facts (or is another command's).
-pub fn driver_line(report: &Report) -> Option<String> {
-    if !DRIVER_LINE_COMMANDS.contains(&report.command.as_str()) {
-        return None;
+impl Section for Table {
+    fn lead(&self, report: &Report, opts: &Options) -> String {
+        super::super::list::render::driver_line(report)
+            .map(|line| flow(&[line], "", "  ", opts.width))
+            .unwrap_or_default()
     }
-    let d = report.driver.as_ref()?;
-    if d.driver_version.is_none() && d.cuda_driver_version.is_none() {
-        return None;
+
+    fn glance(&self, report: &Report) -> Vec<(String, Vec<String>)> {
+        numbers(report)
     }
-    let or_dash = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
-    Some(format!(
-        "driver {}  CUDA {}",
-        or_dash(&d.driver_version),
-        or_dash(&d.cuda_driver_version)
-    ))
 }
 
 /// The number a check measured, as text (`-` when it measured none).
@@ -44,14 +40,11 @@ fn reading(checks: &[Check], name: &str, unit: &str) -> String {
     }
 }
 
-/// `health`: per GPU, its heading (`GPU 0  `) and the numbers behind its
-/// checks (`61 °C  698 W  ECC 0 uncorr 3 corr  remapped 0  PCIe Gen5 x16`:
+/// Per GPU, its heading (`GPU 0  `) and the numbers behind its checks
+/// (`61 °C  698 W  ECC 0 uncorr 3 corr  remapped 0  PCIe Gen5 x16`:
 /// volatile uncorrected and corrected ECC errors, rows remapped for
-/// uncorrectable errors); empty for other commands and GPUs with no checks.
+/// uncorrectable errors); none for GPUs with no checks or lost.
 pub fn numbers(report: &Report) -> Vec<(String, Vec<String>)> {
-    if report.command != "health" {
-        return Vec::new();
-    }
     report
         .gpus
         .iter()
@@ -82,7 +75,7 @@ pub fn numbers(report: &Report) -> Vec<(String, Vec<String>)> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::device::Gpu;
+    use crate::model::gpu::Gpu;
     use crate::report::{CheckStatus, GpuReport};
 
     fn health_with(checks: Vec<Check>) -> Report {
@@ -122,6 +115,9 @@ mod tests {
                 "PCIe Gen5 x16"
             ]
         );
-        assert!(numbers(&Report::new("burn")).is_empty());
+        // A lost GPU has no numbers to show.
+        let mut lost = r.clone();
+        lost.gpus[0].lost = Some("fell off the bus".into());
+        assert!(numbers(&lost).is_empty());
     }
 }

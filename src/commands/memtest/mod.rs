@@ -8,6 +8,8 @@
 //! and the row-remap state are read before and after; the verdict per GPU
 //! comes from mismatches, ECC/remap changes, XIDs, coverage and the wipe.
 
+pub mod render;
+
 use super::{harness_target, Selected};
 use crate::checks::{remedy, xid};
 use crate::cli::{GlobalArgs, MemtestArgs};
@@ -18,6 +20,7 @@ use crate::device::memtest::{
 use crate::device::{ErrorCounters, Gpu, GpuProcess, NvmlApi, QueryError, Reading, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Blame, Target, WorkError, Workload};
+use crate::model::stats::round1;
 use crate::report::progress::{PatternEvent, ProgressSink};
 use crate::report::{
     Check, CheckStatus, GpuReport, MemtestError, MemtestInjected, MemtestPattern, MemtestProcess,
@@ -149,10 +152,6 @@ impl Workload for MemtestWork {
 }
 
 type GpuRun = harness::GpuRun<MemtestWork>;
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
 
 fn gib(bytes: u64) -> f64 {
     bytes as f64 / (1u64 << 30) as f64

@@ -1,37 +1,75 @@
-//! `memtest`'s patterns as the CLI names them, with each one's fault model
-//! and source (the `--help` text and the man page come from here).
+//! `gpuctl memtest`'s options: patterns (`model::pattern`) with each one's
+//! fault model and source, passes, memory share, retention pause.
 
-use crate::parse::DurationRange;
-use clap::ValueEnum;
-use std::time::Duration;
+use super::*;
+
+pub const MEMTEST_PASSES: IntRange = IntRange::new(1, 10_000);
+
+pub const MEMTEST_MEMORY: FloatRange = FloatRange::new(1.0, false, 100.0);
+
+pub const MEMTEST_COVERAGE: FloatRange = FloatRange::new(0.0, false, 100.0);
+
+/// Any byte offset of a GPU's memory (256 TiB is far beyond any GPU).
+pub const INJECT_OFFSET: IntRange = IntRange::new(0, 1 << 48);
+
+pub const INJECT_BIT: IntRange = IntRange::new(0, 63);
+
+#[derive(Debug, Clone, Args)]
+pub struct MemtestArgs {
+    /// Repeat full passes until this much time has passed (at least one
+    /// pattern runs) [100ms to 7days; default: one pass].
+    #[arg(short, long, value_name = "DURATION", conflicts_with = "passes", allow_hyphen_values = true, value_parser = duration_in(BURN_DURATION))]
+    pub duration: Option<Duration>,
+    /// Full passes over every chosen pattern [1 to 10000; default: 1].
+    #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = count_in(MEMTEST_PASSES))]
+    pub passes: Option<u32>,
+    /// Patterns to run, comma-separated [default: all, in the order listed].
+    #[arg(long, value_enum, value_name = "NAMES", value_delimiter = ',')]
+    pub patterns: Vec<Pattern>,
+    /// Share of each GPU's free memory to test [1% to 100%; a bare number is
+    /// a percentage].
+    #[arg(long, value_name = "PCT", default_value = "98%", allow_hyphen_values = true, value_parser = fraction_in(MEMTEST_MEMORY))]
+    pub memory: f64,
+    /// WARN when the tested memory is below this share of the free memory
+    /// [0% to 100%].
+    #[arg(long, value_name = "PCT", default_value = "90%", allow_hyphen_values = true, value_parser = fraction_in(MEMTEST_COVERAGE))]
+    pub min_coverage: f64,
+    /// Telemetry sampling and progress interval [100ms to 1h].
+    #[arg(long, value_name = "DURATION", default_value = "500ms", allow_hyphen_values = true, value_parser = duration_in(BURN_INTERVAL))]
+    pub interval: Duration,
+    /// Add the retention (bit-fade) pattern: each of its two waits lasts
+    /// this long [1s to 1h; default: not run].
+    #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(MEMTEST_RETENTION))]
+    pub retention_pause: Option<Duration>,
+    /// Testing only: flip one bit on the GPU with this index after the
+    /// first pattern is written, to prove the flip is found.
+    #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
+    pub inject_fault: Option<u32>,
+    /// Testing only: byte offset of the word to flip (a multiple of 8).
+    #[arg(long, value_name = "BYTES", hide = true, default_value = "0", requires = "inject_fault", allow_hyphen_values = true, value_parser = offset_in(INJECT_OFFSET))]
+    pub inject_offset: u64,
+    /// Testing only: bit of the 64-bit word to flip [0 to 63].
+    #[arg(long, value_name = "BIT", hide = true, default_value = "0", requires = "inject_fault", allow_hyphen_values = true, value_parser = count_in(INJECT_BIT))]
+    pub inject_bit: u32,
+}
+
+fn offset_in(
+    range: IntRange,
+) -> impl Fn(&str) -> Result<u64, String> + Clone + Send + Sync + 'static {
+    move |s| {
+        let n = parse::integer(s, range)?;
+        if n % 8 != 0 {
+            return Err("expected a multiple of 8 (the offset of a 64-bit word)".into());
+        }
+        Ok(n)
+    }
+}
 
 /// `--retention-pause`: each of the retention pattern's two waits.
 pub const MEMTEST_RETENTION: DurationRange =
     DurationRange::new(Duration::from_secs(1), Duration::from_secs(3600));
 
-/// A `memtest` pattern.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum PatternChoice {
-    /// All zeros, then all ones: stuck bits.
-    ZerosOnes,
-    /// One bit set, walking through all 64 bits: stuck and shorted bits
-    /// (data lines).
-    WalkingOnes,
-    /// One bit clear, walking the same way.
-    WalkingZeros,
-    /// memtest86's moving inversions, word by word in address order, up
-    /// then down: coupling between cells.
-    MovingInversions,
-    /// Each word holds its own address: aliasing (address lines).
-    Address,
-    /// Random words from a new seed each run: pattern-sensitive faults.
-    Random,
-    /// memtest86's modulo-20: p every 20th word, the complement rewritten
-    /// around it, then p checked: disturbance.
-    Modulo,
-}
-
-pub(crate) const MEMTEST_LONG_HELP: &str = "\
+pub const MEMTEST_LONG_HELP: &str = "\
 PATTERNS (GPU kernels; every word checked is compared on the GPU)
   zeros-ones         all zeros, then all ones. Finds stuck bits.
   walking-ones       one bit set, walking through all 64 bits of every word (64 sweeps).

@@ -3,10 +3,49 @@
 //! rules come from. A check's value never changes type between GPUs, runs
 //! or statuses; null means nothing was measured.
 
-use super::bench_gate::Metric;
+use super::metric::Metric;
 use crate::report::values::{CheckType, Kind};
 
 use Kind::{Bool, Nothing, Number, Reasons, String as Text, Xids};
+
+/// A side file that could not be written (`outfile::side_file_failed`).
+pub const OUTPUT_FILE: &str = "output_file";
+/// diag's NVSwitch fabric registration check (`checks::fabric`).
+pub const FABRIC: &str = "fabric";
+
+/// Every check `health` reports, in report order; `--checks`/`--skip` take these or
+/// their prefixes (`ecc` selects every `ecc_*`).
+pub const HEALTH_CHECKS: [&str; 29] = [
+    "driver",
+    "cuda_driver",
+    "nvml",
+    "cuda",
+    "gpu_count",
+    "gpu_model",
+    "on_bus",
+    "ecc_mode",
+    "ecc_volatile_uncorrected",
+    "ecc_aggregate_uncorrected",
+    "ecc_corrected",
+    "row_remap_pending",
+    "row_remap_failure",
+    "row_remap_uncorrectable",
+    "retired_pages",
+    "xid",
+    "temperature",
+    "memory_temperature",
+    "power",
+    "power_limit",
+    "clock_events",
+    "pcie_link",
+    "pcie_replay",
+    "nvlink",
+    "persistence_mode",
+    "compute_mode",
+    "mig",
+    "memory_usage",
+    "compute_self_test",
+];
 
 /// (name, value, threshold) of every check but bench's metrics, which come
 /// from [`Metric::ALL`] (numbers with numeric limits).
@@ -17,9 +56,13 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("nvml", Nothing, Nothing),
     ("cuda", Nothing, Nothing),
     ("gpu_count", Number, Number),
+    // A side file (--junit, --save-baseline, --textfile, --report) not written.
+    (OUTPUT_FILE, Text, Nothing),
     // Per GPU (health, probe, list).
     ("gpu_model", Text, Text),
     ("on_bus", Nothing, Nothing),
+    // list: a GPU whose details could not be read.
+    ("details", Nothing, Nothing),
     ("ecc_mode", Bool, Bool),
     ("ecc_volatile_uncorrected", Number, Number),
     ("ecc_aggregate_uncorrected", Number, Number),
@@ -53,6 +96,8 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("throughput", Number, Number),
     ("throttle", Reasons, Nothing),
     ("memory_wipe", Number, Number),
+    // burn --mode mixed: the HBM stream beside the GEMM.
+    ("stream_mismatch", Number, Number),
     // memtest.
     ("memtest_ran", Number, Nothing),
     ("memory_errors", Number, Number),
@@ -61,6 +106,8 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("wipe", Number, Number),
     // bench.
     ("bench_ran", Number, Nothing),
+    ("bench_telemetry", Nothing, Nothing),
+    ("peer_comparison", Number, Nothing),
     // p2p, per pair.
     ("p2p_pairs", Number, Number),
     ("p2p_ran", Nothing, Nothing),
@@ -69,6 +116,8 @@ const TYPES: &[(&str, Kind, Kind)] = &[
     ("p2p_integrity", Number, Number),
     ("p2p_bandwidth", Number, Number),
     ("p2p_latency", Number, Number),
+    // diag: the NVSwitch fabric registration (checks::fabric).
+    (FABRIC, Text, Nothing),
 ];
 
 /// Every check with its types, in a stable order.
@@ -86,12 +135,6 @@ pub fn all() -> Vec<CheckType> {
     fixed.chain(bench).collect()
 }
 
-/// The JSON Schema gpuctl publishes (`gpuctl schema`, `schema.json`): the
-/// report's, with each check's value type.
-pub fn schema() -> std::string::String {
-    crate::report::stream::schema_with(&all())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,7 +142,7 @@ mod tests {
     #[test]
     fn every_health_check_has_one_declared_type() {
         let names: Vec<std::string::String> = all().into_iter().map(|t| t.name).collect();
-        for name in crate::commands::health::CHECK_NAMES {
+        for name in HEALTH_CHECKS {
             assert!(names.iter().any(|n| n == name), "{name} has no type");
         }
         let mut sorted = names.clone();
@@ -110,7 +153,8 @@ mod tests {
 
     #[test]
     fn the_schema_holds_a_rule_per_check() {
-        let schema: serde_json::Value = serde_json::from_str(&schema()).unwrap();
+        let schema: serde_json::Value =
+            serde_json::from_str(&crate::report::stream::schema_with(&all())).unwrap();
         let rules = schema["$defs"]["Check"]["allOf"].as_array().unwrap();
         assert_eq!(rules.len(), all().len());
         let pcie = rules
@@ -135,7 +179,7 @@ pub fn selects(name: &str, check: &str) -> bool {
 /// one of health's checks; else the one-line reason, which the caller
 /// prefixes with the option or the file, line and key.
 pub fn health_selector(name: &str) -> Result<std::string::String, std::string::String> {
-    let names = &crate::commands::health::CHECK_NAMES;
+    let names = &HEALTH_CHECKS;
     if names.iter().any(|c| selects(name, c)) {
         Ok(name.trim().to_string())
     } else {
@@ -179,7 +223,7 @@ impl clap::builder::TypedValueParser for HealthSelector {
         &self,
     ) -> Option<Box<dyn Iterator<Item = clap::builder::PossibleValue> + '_>> {
         Some(Box::new(
-            crate::commands::health::CHECK_NAMES
+            HEALTH_CHECKS
                 .iter()
                 .map(|n| clap::builder::PossibleValue::new(*n)),
         ))

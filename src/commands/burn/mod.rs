@@ -6,10 +6,12 @@
 //! GPU comes from mismatches, errors, XIDs, hardware slowdowns and
 //! throughput against the best GPU of the same model.
 
+pub mod render;
+
 use super::{harness_target, Selected};
 use crate::checks::{burn as burn_checks, xid};
-use crate::cli::{BurnArgs, DtypeChoice, FaultKindChoice, GlobalArgs};
-use crate::cli_burn::ModeChoice;
+use crate::cli::ModeChoice;
+use crate::cli::{BurnArgs, FaultKindChoice, GlobalArgs};
 use crate::device::burn::{
     BatchResult, BurnConfig, BurnSetup, BurnWorker, Dtype, Engine, FaultKind, WipeReport,
 };
@@ -17,11 +19,18 @@ use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, Gpu, PowerSource, QueryError, XidSeen};
 use crate::error::AppError;
 use crate::harness::{self, Target, WorkError, Workload};
+use crate::model::stats::{median, round1};
 use crate::report::progress::{ProgressEvent, ProgressSink};
 use crate::report::{BurnSummary, Check, CheckStatus, GpuReport, Report, ThrottleTime};
 use crate::signal;
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+/// The checks that define a passing burn (ARCHITECTURE.md, the fail-closed
+/// rule): the run itself and every product verified.
+pub const REQUIRED: [&str; 2] = ["burn_ran", "result_mismatch"];
+/// `--mode mixed`: the HBM stream beside the GEMM verified too.
+pub const REQUIRED_MIXED: [&str; 3] = [REQUIRED[0], REQUIRED[1], "stream_mismatch"];
 
 /// Batch in which `--inject-fault` corrupts a result (the second one, so a
 /// clean batch comes first).
@@ -78,19 +87,6 @@ fn checksum(run: &GpuRun) -> Option<u64> {
     run.setup.as_ref().map(|(_, c)| *c)
 }
 
-fn median(values: &[f64]) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
-    let mut v = values.to_vec();
-    v.sort_by(f64::total_cmp);
-    Some(v[v.len() / 2])
-}
-
-fn round1(x: f64) -> f64 {
-    (x * 10.0).round() / 10.0
-}
-
 pub fn run(
     global: &GlobalArgs,
     args: &BurnArgs,
@@ -99,13 +95,7 @@ pub fn run(
     let selected = Selected::open(global, Enumerate::Full)?;
     let cuda = selected.cuda_for("burn")?;
     let engine = super::choose_engine(cuda.as_ref(), args.engine)?;
-    let dtype = match args.dtype {
-        DtypeChoice::Bf16 => Dtype::Bf16,
-        DtypeChoice::Fp16 => Dtype::Fp16,
-        DtypeChoice::Tf32 => Dtype::Tf32,
-        DtypeChoice::Fp32 => Dtype::Fp32,
-        DtypeChoice::Fp64 => Dtype::Fp64,
-    };
+    let dtype = args.dtype;
     selected.check_inject_target(args.inject_fault)?;
     if let (Some(i), Err(_)) = (
         args.inject_reference_fault,
@@ -315,7 +305,10 @@ fn build_report(
                 crate::checks::health::Thresholds::default().temperature_margin_c,
             ));
             checks.push(throughput_check(&summary, best.get(gpu.name.as_str()).copied(), args));
-            let required: &[&str] = match args.mode { ModeChoice::Gemm => &["burn_ran", "result_mismatch"], ModeChoice::Mixed => &["burn_ran", "result_mismatch", "stream_mismatch"] };
+            let required: &[&str] = match args.mode {
+                ModeChoice::Gemm => &REQUIRED,
+                ModeChoice::Mixed => &REQUIRED_MIXED,
+            };
             let required = crate::report::Required { checks: required, deselected: &[] };
             GpuReport { burn: Some(summary), ..GpuReport::judged(gpu, checks, &required) }
         })
@@ -373,13 +366,7 @@ fn summarize(
                 Engine::Builtin => "builtin",
             },
         )),
-        dtype: Some(name(match dtype {
-            Dtype::Bf16 => "bf16",
-            Dtype::Fp16 => "fp16",
-            Dtype::Tf32 => "tf32",
-            Dtype::Fp32 => "fp32",
-            Dtype::Fp64 => "fp64",
-        })),
+        dtype: Some(name(dtype.name())),
         detail: run.setup.as_ref().map(|(s, _)| s.detail.clone()),
         matrix_size: run.setup.as_ref().map(|(s, _)| s.matrix_size),
         result_buffers: run.setup.as_ref().map(|(s, _)| s.result_buffers),
