@@ -21,8 +21,8 @@ pub mod values;
 
 pub use sections::*;
 
-use crate::model::gpu::{DriverInfo, Gpu};
 use crate::error::{AppError, ErrorKind};
+use crate::model::gpu::{DriverInfo, Gpu};
 use schemars::JsonSchema;
 use serde::Serialize;
 use serde_json::Value;

@@ -114,8 +114,8 @@ fn width(f: &Field) -> usize {
 }
 
 pub fn table_header(fields: &[&Field]) -> Vec<String> {
-    let banner =
-        crate::model::gpu::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
+    let banner = crate::model::gpu::simulated()
+        .then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
     let titles: Vec<String> = fields
         .iter()
         .map(|f| format!("{:>w$}", f.name, w = width(f)))

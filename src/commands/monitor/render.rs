@@ -61,8 +61,8 @@ pub const CSV_COLUMNS: &[&str] = &[
 /// Column titles and units, like `nvidia-smi dmon`, within 80 columns;
 /// on the simulated backend the banner first, every time.
 pub(super) fn table_header() -> Vec<String> {
-    let banner =
-        crate::model::gpu::simulated().then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
+    let banner = crate::model::gpu::simulated()
+        .then(|| format!("# {}", crate::report::table::SIMULATED_LINE));
     let titles = [
         format!(
             "# {:>3} {:>5} {:>4} {:>4} {:>4} {:>4} {:>3} {:>4} {:>5} {:>5} {:>5} {:>5} {:>3} {:>4}  {}",

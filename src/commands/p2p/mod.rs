@@ -346,7 +346,6 @@ fn query_text(e: &QueryError) -> String {
     e.to_string()
 }
 
-
 fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
     let failed: Vec<String> = summary
         .pairs
