@@ -173,7 +173,10 @@ fn burn(
 ) -> Result<Vec<BatchResult>, String> {
     println!("\n== {label} ==");
     let t0 = Instant::now();
-    let mut worker = cuda.start_burn(0, cfg).map_err(|e| e.to_string())?;
+    let mut worker = cuda
+        .open(0)
+        .and_then(|ctx| gpuctl::workloads::burn::start(ctx, cfg))
+        .map_err(|e| e.to_string())?;
     let s = worker.setup();
     println!(
         "  setup {:.2} s: n={} buffers={} memory={:.1} GiB reference_checksum={:#018x}\n  detail: {}",

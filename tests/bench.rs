@@ -51,7 +51,7 @@ fn sim_gbps(bytes: f64, gbps: f64) -> f64 {
 fn slow(share: f64) -> Value {
     json!({
         "bench": { "scale": share },
-        "compute": { "hbm_gbps": 3000.0 * share, "pcie_gbps": 55.0 * share }
+        "compute": { "hbm_gbps": 3000.0 * share, "pcie_gbps": 55.0 * share, "tflops": 700.0 * share }
     })
 }
 
@@ -62,6 +62,17 @@ fn value(doc: &Value, gpu: usize, metric: &str) -> f64 {
 /// Within the report's rounding of `want`.
 fn assert_near(got: f64, want: f64) {
     assert!((got / want - 1.0).abs() < 2e-3, "{got} vs {want}");
+}
+
+/// `two_h100.json` with no gap between simulated kernels: the GEMM
+/// metrics (the burn workload on simulated memory, 128 x 128 products)
+/// then time the simulated products alone, at the fixture's 700 TFLOP/s.
+fn gemm_ready(dir: &Path) -> String {
+    fixture_variant(dir, "two_h100.json", "gemm.json", |f| {
+        for g in f["gpus"].as_array_mut().unwrap() {
+            g["compute"]["kernel_spacing_us"] = json!(0.0);
+        }
+    })
 }
 
 fn bench_json(fixture: &str, args: &[&str]) -> (Run, Value) {
@@ -116,7 +127,8 @@ const METRICS: [&str; 11] = [
 
 #[test]
 fn healthy_run_measures_every_metric_and_passes() {
-    let (run, doc) = bench_json("two_h100.json", &[]);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, doc) = bench_json(&gemm_ready(dir.path()), &[]);
     run.assert_code(0);
     assert_eq!(doc["outcome"], "pass");
     assert_eq!(doc["command"], "bench");
@@ -163,12 +175,14 @@ fn healthy_run_measures_every_metric_and_passes() {
         // Two GPUs of one model: each is compared with their median.
         assert!(gates.iter().any(|g| g["source"] == "peers"));
         // Every buffer was wiped and verified before being freed: the
-        // bandwidth workload's 3 (checked on simulated memory) and five
-        // dtypes of 19 simulated GEMM buffers.
+        // bandwidth workload's 3 (checked on simulated memory) and, for
+        // each of five dtypes, the GEMM's operands, reference, checksum
+        // slots, compare counters and the one result buffer 1% of the
+        // simulated memory allows.
         let wipe = check(&doc, gpu, "memory_wipe");
         assert_eq!(wipe["status"], "pass");
         assert!(
-            wipe["message"].as_str().unwrap().starts_with("98 buffers"),
+            wipe["message"].as_str().unwrap().starts_with("33 buffers"),
             "{wipe}"
         );
     }
@@ -176,8 +190,9 @@ fn healthy_run_measures_every_metric_and_passes() {
 
 #[test]
 fn table_has_a_row_per_gpu_and_metric() {
+    let dir = tempfile::tempdir().unwrap();
     let run = run(
-        "two_h100.json",
+        &gemm_ready(dir.path()),
         &["bench", "--tests", "gemm_bf16,h2d", "-i", "0"],
     );
     run.assert_code(0);
@@ -222,7 +237,8 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
         "{wipe}"
     );
 
-    let (run, doc) = bench_json("two_h100.json", &["--quick", "-i", "0"]);
+    let dir = tempfile::tempdir().unwrap();
+    let (run, doc) = bench_json(&gemm_ready(dir.path()), &["--quick", "-i", "0"]);
     run.assert_code(0);
     let gemms: Vec<&str> = doc["gpus"][0]["bench"]["results"]
         .as_array()
@@ -237,8 +253,9 @@ fn tests_option_chooses_and_quick_keeps_one_gemm() {
 
 #[test]
 fn min_above_the_measured_value_fails_with_value_threshold_and_distance() {
+    let dir = tempfile::tempdir().unwrap();
     let (run, doc) = bench_json(
-        "two_h100.json",
+        &gemm_ready(dir.path()),
         &["--tests", "gemm_bf16", "--min", "gemm_bf16=875TFLOPS"],
     );
     run.assert_code(1);
@@ -260,7 +277,7 @@ fn min_above_the_measured_value_fails_with_value_threshold_and_distance() {
         .starts_with("bench FAIL: GPU 0 gemm_bf16"));
     // Units convert: 0.5 PFLOPS passes.
     let (run, _) = bench_json(
-        "two_h100.json",
+        &gemm_ready(dir.path()),
         &["--tests", "gemm_bf16", "--min", "gemm_bf16=0.5PFLOPS"],
     );
     run.assert_code(0);
@@ -764,8 +781,11 @@ fn corrupted_transfer_fails_that_gpu_only() {
 fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "faults.json", |f| {
-        f["gpus"][0]["burn"]["mismatch_at_batch"] = json!(0);
-        f["gpus"][1]["burn"]["panic_at_batch"] = json!(0);
+        // GPU 0's GEMM flips one bit of C from its fifth product on (the
+        // first four make the reference); GPU 1's worker panics at its
+        // 50th driver call (the GEMM's set-up).
+        f["gpus"][0]["compute"]["gemm_corrupt"] = json!({"element": 3, "from_call": 5});
+        f["gpus"][1]["compute"]["panic_at_call"] = json!(50);
     });
     let (run, doc) = bench_json(&f, &["--tests", "gemm_bf16"]);
     run.assert_code(1);
@@ -803,7 +823,9 @@ fn gemm_mismatch_panic_and_setup_error_fail_through_the_harness() {
 fn out_of_memory_at_gemm_setup_names_the_holders_not_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "oom.json", |f| {
-        f["gpus"][0]["burn"] = json!({ "out_of_memory_free_bytes": 104857600u64 });
+        // 64 KiB of device memory: the GEMM's operands fit, its reference
+        // does not.
+        f["gpus"][0]["compute"]["memory_bytes"] = json!(65536);
         f["gpus"][0]["processes"] = json!([
             { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
         ]);
@@ -858,7 +880,7 @@ fn no_cuda_is_an_environment_error() {
 fn sigint_during_a_hung_gemm_gives_a_partial_report_and_130() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "hang.json", |f| {
-        f["gpus"][0]["burn"]["hang_at_batch"] = json!(0);
+        f["gpus"][0]["compute"]["hang_at_call"] = json!(50);
     });
     let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_gpuctl"))
         .env("GPUCTL_SIMULATE", &f)

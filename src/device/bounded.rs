@@ -27,7 +27,6 @@
 //! `watch_xids` is long by design: its window is not bounded, only the time
 //! it takes to answer once the window ends or the caller asks it to stop.
 
-use super::burn::{BurnConfig, BurnWorker};
 use super::types::*;
 use super::{CudaApi, NvmlApi, XidLog};
 use std::collections::HashMap;
@@ -454,13 +453,13 @@ impl CudaApi for BoundedCuda {
         self.inner.self_test(ordinal, busy)
     }
 
-    // Not bounded here, like start_burn: health calls it on the harness's
+    // Not bounded here, like open: health calls it on the harness's
     // per-GPU thread, under its set-up deadline.
     fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
         self.inner.hold_context(ordinal)
     }
 
-    // Not bounded here, like start_burn: workloads open their context on
+    // Not bounded here, like open: workloads open their context on
     // the harness's per-GPU thread, under its set-up deadline, and every
     // later call under its step deadline.
     fn open(&self, ordinal: u32) -> Result<Box<dyn super::compute::Context>, QueryError> {
@@ -469,14 +468,6 @@ impl CudaApi for BoundedCuda {
 
     fn cublaslt_available(&self) -> Result<(), String> {
         self.inner.cublaslt_available()
-    }
-
-    fn start_burn(
-        &self,
-        ordinal: u32,
-        config: &BurnConfig,
-    ) -> Result<Box<dyn BurnWorker>, QueryError> {
-        self.inner.start_burn(ordinal, config)
     }
 
     fn start_memtest(

@@ -181,10 +181,17 @@ fn candidates() -> Vec<String> {
     names
 }
 
+static LIB: OnceLock<Result<LtLib, String>> = OnceLock::new();
+
 /// The library, loaded once per process.
 pub fn lib() -> Result<&'static LtLib, String> {
-    static LIB: OnceLock<Result<LtLib, String>> = OnceLock::new();
     LIB.get_or_init(load).as_ref().map_err(Clone::clone)
+}
+
+/// What [`LtLib::describe`] says of the library, if this process loaded it
+/// (a plan was made on a GPU); never loads it.
+pub fn describe_loaded() -> Option<String> {
+    LIB.get().and_then(|l| l.as_ref().ok()).map(LtLib::describe)
 }
 
 /// As [`lib`], as a host-library error.

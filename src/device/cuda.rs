@@ -100,18 +100,6 @@ impl CudaApi for RealCuda {
     }
 
     fn open(&self, ordinal: u32) -> Result<Box<dyn super::compute::Context>, QueryError> {
-        super::compute::cuda::open(ordinal).map_err(QueryError::from)
-    }
-
-    fn cublaslt_available(&self) -> Result<(), String> {
-        super::burn_engine::cublaslt_available()
-    }
-
-    fn start_burn(
-        &self,
-        ordinal: u32,
-        config: &super::burn::BurnConfig,
-    ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
         if self.no_device {
             return Err(DeviceError::HostLibrary {
                 library: super::cuerr::LIBCUDA.into(),
@@ -119,7 +107,11 @@ impl CudaApi for RealCuda {
             }
             .into());
         }
-        super::burn_engine::start(ordinal, config)
+        super::compute::cuda::open(ordinal).map_err(QueryError::from)
+    }
+
+    fn cublaslt_available(&self) -> Result<(), String> {
+        super::cublaslt::available()
     }
 
     fn start_memtest(

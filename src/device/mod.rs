@@ -2,7 +2,8 @@
 //!
 //! Two driver libraries sit behind two traits: [`NvmlApi`] (management:
 //! identity, telemetry, error counters, events) and [`CudaApi`] (compute:
-//! enumeration as applications see it, self-test kernel, GEMM burn). Each has
+//! enumeration as applications see it, self-test kernel, the GPU as
+//! capabilities for the workloads). Each has
 //! a real implementation that loads the library at run time and a simulated
 //! one driven by a fixture file (`GPUCTL_SIMULATE=path`), so every command runs
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
@@ -37,7 +38,6 @@ pub mod sim;
 mod sim_bench;
 mod sim_memtest;
 pub mod sim_p2p;
-mod sim_stream;
 pub mod types;
 pub mod visible;
 pub mod xid_log;
@@ -206,14 +206,6 @@ pub trait CudaApi: Send + Sync {
     fn open(&self, ordinal: u32) -> Result<Box<dyn compute::Context>, QueryError>;
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
-    /// Sets up a GEMM burn on `ordinal`: context, operands, reference
-    /// product and result buffers. Errors keep their [`DeviceError`] (as
-    /// [`QueryError::Device`]) so callers can tell whose fault they are.
-    fn start_burn(
-        &self,
-        ordinal: u32,
-        config: &burn::BurnConfig,
-    ) -> Result<Box<dyn burn::BurnWorker>, QueryError>;
     /// Sets up a memory test on `ordinal`: context, kernels and as much of
     /// the free memory as the config asks for (with allocation recovery).
     /// No default: a wrapper (`bounded`) that forgot to forward it would

@@ -122,8 +122,8 @@ pub struct SimGpu {
     #[serde(default)]
     pub hang_calls: Vec<String>,
     /// Falls off the bus once this many telemetry reads answered (lost
-    /// mid-run):
-    /// NVML then answers `GpuLost` and burn batches fail.
+    /// mid-run): NVML then answers `GpuLost` (the compute side loses it
+    /// with `compute.lost_at_call`).
     #[serde(default)]
     pub lost_after_reads: Option<u32>,
     /// Every NVML reading of this GPU (identity aside) is refused with
@@ -164,8 +164,6 @@ pub struct SimGpu {
     pub panic_on_details: bool,
     #[serde(default)]
     pub self_test: SimSelfTest,
-    #[serde(default)]
-    pub burn: SimBurn,
     /// GEMM rates under `bench` (its bandwidths come from `compute`).
     #[serde(default)]
     pub bench: super::sim_bench::SimBench,
@@ -198,186 +196,6 @@ pub struct SimMonitor {
     pub fail_first: u64,
 }
 
-/// How a simulated GPU behaves under `burn`.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SimBurn {
-    /// Throughput of the products.
-    pub tflops: f64,
-    /// Wall time of one batch.
-    pub batch_ms: u64,
-    /// This batch (0-based) returns one wrong product.
-    pub mismatch_at_batch: Option<u64>,
-    /// This batch fails with a CUDA error.
-    pub error_at_batch: Option<u64>,
-    /// Set-up fails with this message.
-    pub start_error: Option<String>,
-    /// Set-up runs out of memory with this much free (others hold the rest).
-    pub out_of_memory_free_bytes: Option<u64>,
-    /// The host's recomputation of the reference disagrees with the GPU.
-    pub anchor_fault: bool,
-    /// The engine does not reproduce its product bit for bit, even computed
-    /// again: the set-up fails (an intermittent fault or the library).
-    pub not_reproducible: bool,
-    /// Reference checksum (GPUs of one model agree unless a fixture says not).
-    pub checksum: u64,
-    /// Set-up takes this long (context, operands, reference product).
-    pub setup_ms: u64,
-    /// This batch panics (a bug in a worker must never pass or hang).
-    pub panic_at_batch: Option<u64>,
-    /// This batch never returns (a hung driver call).
-    pub hang_at_batch: Option<u64>,
-    /// `--mode mixed`: HBM streaming rate beside the GEMM, GB/s.
-    pub stream_gbps: f64,
-    /// `--mode mixed`: this batch's streamed destination has a wrong word.
-    pub stream_mismatch_at_batch: Option<u64>,
-}
-
-impl Default for SimBurn {
-    fn default() -> Self {
-        Self {
-            tflops: 700.0,
-            batch_ms: 100,
-            mismatch_at_batch: None,
-            error_at_batch: None,
-            start_error: None,
-            out_of_memory_free_bytes: None,
-            anchor_fault: false,
-            not_reproducible: false,
-            checksum: 0x0123_4567_89ab_cdef,
-            setup_ms: 0,
-            panic_at_batch: None,
-            hang_at_batch: None,
-            stream_gbps: 2000.0,
-            stream_mismatch_at_batch: None,
-        }
-    }
-}
-
-/// Side of the small result the simulated worker really checksums.
-const SIM_RESULT_N: u64 = 64;
-
-/// A simulated burn worker: sleeps like a batch, reports the fixture's rate
-/// and faults. Injected faults go through the real detection model: a
-/// small product-like result, the burn's checksum, and the fault shapes of
-/// `burn_engine::verify`, so a fault the checksum missed would pass here too.
-struct SimBurnWorker {
-    setup: super::burn::BurnSetup,
-    spec: SimBurn,
-    inject_at: Option<u64>,
-    inject_kind: super::burn::FaultKind,
-    mode: super::burn::BurnMode,
-    seed: u64,
-    batch: u64,
-    /// The simulated result (f32 bit patterns) and its checksum.
-    result: Vec<u64>,
-    result_sum: u64,
-    wiped: bool,
-    /// The fixture and this GPU's position in it, to fail batches once the
-    /// GPU is lost mid-run.
-    lost: Option<(Arc<Fixture>, usize)>,
-}
-
-impl SimBurnWorker {
-    /// Mismatched elements if the injected fault is caught (at least 1),
-    /// 0 if the checksum missed it.
-    fn injected_fault(&self) -> u64 {
-        use super::burn_engine::verify;
-        let rng = self.seed ^ self.batch.wrapping_mul(0x9E37_79B9);
-        let edits = verify::plan_fault(self.inject_kind, SIM_RESULT_N, 4, rng);
-        match verify::detects(&self.result, 4, self.result_sum, &edits) {
-            (true, changed) => changed.max(1),
-            (false, _) => 0,
-        }
-    }
-}
-
-impl super::burn::BurnWorker for SimBurnWorker {
-    fn setup(&self) -> &super::burn::BurnSetup {
-        &self.setup
-    }
-
-    fn reference_checksum(&self) -> u64 {
-        self.spec.checksum
-    }
-
-    fn run_batch(&mut self) -> Result<super::burn::BatchResult, DeviceError> {
-        let this = self.batch;
-        let seconds = self.spec.batch_ms as f64 / 1000.0;
-        std::thread::sleep(Duration::from_millis(self.spec.batch_ms));
-        if self.spec.panic_at_batch == Some(this) {
-            panic!("simulated worker bug in batch {this}");
-        }
-        if self.spec.hang_at_batch == Some(this) {
-            std::thread::sleep(Duration::from_secs(3600));
-        }
-        if let Some((fixture, pos)) = &self.lost {
-            if fixture.lost_mid_run(*pos) {
-                self.batch += 1;
-                return Err(DeviceError::Cuda {
-                    step: format!("batch {this}: the GPU fell off the bus"),
-                    code: 999,
-                    name: "CUDA_ERROR_UNKNOWN".into(),
-                });
-            }
-        }
-        if self.spec.error_at_batch == Some(this) {
-            self.batch += 1;
-            return Err(DeviceError::Cuda {
-                step: format!("batch {this}"),
-                code: 700,
-                name: "CUDA_ERROR_ILLEGAL_ADDRESS".into(),
-            });
-        }
-        let injected = if self.inject_at == Some(this) {
-            self.injected_fault()
-        } else {
-            0
-        };
-        self.batch += 1;
-        let fixture_wrong = self.spec.mismatch_at_batch == Some(this);
-        let wrong_products = u64::from(fixture_wrong || injected > 0);
-        let wrong_elements = u64::from(fixture_wrong) + injected;
-        let n = f64::from(self.setup.matrix_size);
-        let flop_per_product = 2.0 * n * n * n;
-        // Whole products that fit the batch at the fixture's rate; the batch
-        // never takes less time than its products (verification is extra).
-        let products = ((self.spec.tflops * 1e12 * seconds) / flop_per_product)
-            .floor()
-            .max(1.0) as u64;
-        let gemm_seconds = products as f64 * flop_per_product / (self.spec.tflops * 1e12);
-        let mut r = super::burn::BatchResult {
-            products,
-            flops: products as f64 * flop_per_product,
-            gemm_seconds,
-            batch_seconds: seconds.max(gemm_seconds / 0.98),
-            mismatched_products: wrong_products,
-            mismatched_elements: wrong_elements,
-            ..Default::default()
-        };
-        if self.mode == super::burn::BurnMode::Mixed {
-            let bad = self.spec.stream_mismatch_at_batch == Some(this);
-            super::sim_stream::add_batch(&mut r, self.spec.stream_gbps, self.seed ^ this, bad);
-        }
-        Ok(r)
-    }
-
-    fn finish(&mut self) -> Result<super::burn::WipeReport, DeviceError> {
-        let first = !self.wiped;
-        self.wiped = true;
-        Ok(super::burn::WipeReport {
-            buffers: if first {
-                self.setup.result_buffers + 3
-            } else {
-                0
-            },
-            bytes: if first { self.setup.memory_bytes } else { 0 },
-            verified: true,
-            nonzero_words: 0,
-        })
-    }
-}
-
 /// The CUDA driver's view of a simulated GPU.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -397,7 +215,7 @@ pub struct SimCuda {
     /// CUDA calls on this GPU block this many milliseconds.
     #[serde(default)]
     pub hang_ms: u64,
-    /// Which CUDA calls hang (`self_test`, `start_burn`); empty means both.
+    /// Which CUDA calls hang (`self_test`, `open`...); empty means every call.
     #[serde(default)]
     pub hang_calls: Vec<String>,
 }
@@ -801,87 +619,6 @@ impl CudaApi for SimCuda_ {
             Some(msg) => Err(msg.clone()),
             None => Ok(()),
         }
-    }
-
-    fn start_burn(
-        &self,
-        ordinal: u32,
-        config: &super::burn::BurnConfig,
-    ) -> Result<Box<dyn super::burn::BurnWorker>, QueryError> {
-        let gpu = self.gpu_of(ordinal, "start_burn")?;
-        std::thread::sleep(Duration::from_millis(gpu.burn.setup_ms));
-        if let Some(e) = &gpu.burn.start_error {
-            return Err(QueryError::Failed(e.clone()));
-        }
-        if let Some(free) = gpu.burn.out_of_memory_free_bytes {
-            return Err(DeviceError::OutOfMemory {
-                step: "cuMemAlloc result buffer 0".into(),
-                requested_bytes: 1 << 30,
-                free_bytes: free,
-            }
-            .into());
-        }
-        if gpu.burn.anchor_fault {
-            return Err(DeviceError::WrongResult {
-                step: "reference anchor".into(),
-                reason: "3 of 256 entries of C differ from the host's by more than the \
-                         tolerance: a deterministic datapath fault"
-                    .into(),
-            }
-            .into());
-        }
-        use super::burn_engine::verify;
-        let result: Vec<u64> = (0..SIM_RESULT_N * SIM_RESULT_N)
-            .map(|i| u64::from((verify::fill_value_f32(i, config.seed as u32) * 40.0).to_bits()))
-            .collect();
-        let result_sum = verify::checksum(&verify::words_of(&result, 4));
-        if gpu.burn.not_reproducible || config.inject_reference_fault {
-            return Err(DeviceError::WrongResult {
-                step: "reference product".into(),
-                reason: verify::NOT_REPRODUCED.into(),
-            }
-            .into());
-        }
-        let detail = match config.engine {
-            super::burn::Engine::Cublas => "simulated cuBLASLt",
-            super::burn::Engine::Builtin => "simulated built-in kernel",
-        };
-        let position = self.0.gpus.iter().position(|g| g.uuid == gpu.uuid);
-        // `bench` measures each dtype: the fixture's rate for it, if any.
-        let dtype = serde_json::to_value(config.dtype)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default();
-        let mut spec = gpu.burn.clone();
-        spec.tflops = gpu.bench.gemm(&dtype, spec.tflops);
-        Ok(Box::new(SimBurnWorker {
-            setup: super::burn::BurnSetup {
-                engine: config.engine,
-                dtype: config.dtype,
-                matrix_size: 8192,
-                result_buffers: 16,
-                memory_bytes: 16 << 30,
-                detail: detail.into(),
-                reference_products: 2,
-                verification: super::burn::VerificationMode::Exact,
-                anchor: Some(super::burn::AnchorResult {
-                    entries: (verify::ANCHOR_LINES * verify::ANCHOR_LINES) as u32,
-                    beyond_tolerance: 0,
-                    max_abs_error: 1.5e-5,
-                    tolerance: 2.4e-3,
-                }),
-            },
-            spec,
-            inject_at: config.inject_fault_at_batch,
-            inject_kind: config.inject_fault_kind,
-            mode: config.mode,
-            seed: config.seed,
-            batch: 0,
-            result,
-            result_sum,
-            wiped: false,
-            lost: position.map(|p| (self.0.clone(), p)),
-        }))
     }
 
     fn start_memtest(

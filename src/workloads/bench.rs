@@ -11,7 +11,7 @@
 //! memory, and the events read a clock advanced by the bytes each launch
 //! and copy moved: the figures come from this code's own byte counts.
 
-use super::wipe::wipe_each;
+use super::wipe::{wipe_each, Buf};
 use crate::device::bench::{BenchConfig, BenchWorker, Timed, Transfer};
 use crate::device::bench_pattern::{self as pattern, rep_seed, slot_of, SLOTS, SLOT_BYTES};
 use crate::device::burn::WipeReport;
@@ -259,9 +259,18 @@ impl Bench {
             &*self.ctx,
             STREAM,
             &[
-                (self.a, self.device_bytes),
-                (self.b, self.device_bytes),
-                (self.slots, SLOT_BYTES),
+                Buf {
+                    ptr: self.a,
+                    bytes: self.device_bytes,
+                },
+                Buf {
+                    ptr: self.b,
+                    bytes: self.device_bytes,
+                },
+                Buf {
+                    ptr: self.slots,
+                    bytes: SLOT_BYTES,
+                },
             ],
             self.wipe_counter,
         )?;

@@ -6,5 +6,6 @@
 
 pub mod bench;
 pub mod p2p;
+pub mod burn;
 pub mod parity;
 pub mod wipe;

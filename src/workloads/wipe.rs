@@ -1,41 +1,63 @@
-//! The verified wipe over [`Context`]: every device buffer a workload held
-//! is zeroed and read back as zero on the GPU (`gpuctl_count_nonzero`)
-//! before it is freed, so no test data outlives the test.
+//! The verified wipe of a workload's device buffers before they are freed:
+//! each is zeroed, then `gpuctl_count_nonzero` counts the 64-bit words that
+//! did not read back as zero, so no test data outlives the test unnoticed.
 
 use crate::device::burn::WipeReport;
 use crate::device::compute::{download_u64, Arg, Context, DevPtr, Dim, Stream};
 use crate::device::DeviceError;
 
-/// The wipe's check kernel (in the GEMM module; it requires a block of 256).
-pub const COUNT_NONZERO: &str = "gpuctl_count_nonzero";
-const BLOCK: u32 = 256;
+/// A device allocation a workload holds: its address and size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Buf {
+    pub ptr: DevPtr,
+    pub bytes: u64,
+}
 
-/// Zeroes and verifies each `(pointer, bytes)` of `bufs` after the work
-/// queued on `stream`, counting nonzero words into the 8-byte device word
-/// `counter`: the buffers, bytes and words that did not read back as zero.
+impl Buf {
+    /// No allocation (yet).
+    pub const NONE: Buf = Buf { ptr: 0, bytes: 0 };
+}
+
+/// Allocates `bytes` on `ctx`; out of memory is
+/// [`DeviceError::OutOfMemory`] with the free memory at that moment, its
+/// step naming the buffer (`cuMemAlloc result buffer 3`).
+pub fn alloc(ctx: &dyn Context, bytes: u64, what: &str) -> Result<Buf, DeviceError> {
+    match ctx.alloc(bytes)? {
+        Some(ptr) => Ok(Buf { ptr, bytes }),
+        None => Err(DeviceError::OutOfMemory {
+            step: format!("cuMemAlloc {what}"),
+            requested_bytes: bytes,
+            free_bytes: ctx.mem_info().map_or(0, |(free, _)| free),
+        }),
+    }
+}
+
+/// Zeroes and verifies each of `bufs` after the work queued on `stream`;
+/// `counter` is an 8-byte device word the count may use.
 pub fn wipe_each(
     ctx: &dyn Context,
     stream: Stream,
-    bufs: &[(DevPtr, u64)],
+    bufs: &[Buf],
     counter: DevPtr,
 ) -> Result<WipeReport, DeviceError> {
     ctx.sync(stream)?;
     let mut report = WipeReport::default();
-    for &(ptr, bytes) in bufs {
-        ctx.memset(stream, ptr, 0, bytes)?;
+    for buf in bufs {
+        ctx.memset(stream, buf.ptr, 0, buf.bytes)?;
         ctx.memset(stream, counter, 0, 8)?;
-        let words = bytes / 8;
-        let grid = words.div_ceil(u64::from(BLOCK) * 16).clamp(1, 65_535) as u32;
+        let words = buf.bytes / 8;
+        // Block 256 as the kernel requires; any grid (grid-stride loop).
+        let grid = words.div_ceil(256 * 16).clamp(1, 65_535) as u32;
         ctx.launch(
             stream,
-            COUNT_NONZERO,
-            Dim::new(grid, BLOCK),
-            &[Arg::U64(ptr), Arg::U64(words), Arg::U64(counter)],
+            "gpuctl_count_nonzero",
+            Dim::new(grid, 256),
+            &[Arg::U64(buf.ptr), Arg::U64(words), Arg::U64(counter)],
         )?;
         ctx.sync(stream)?;
         report.nonzero_words += download_u64(ctx, counter, 1)?.first().copied().unwrap_or(0);
         report.buffers += 1;
-        report.bytes += bytes;
+        report.bytes += buf.bytes;
     }
     report.verified = report.nonzero_words == 0;
     Ok(report)

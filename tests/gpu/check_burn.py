@@ -34,6 +34,11 @@ for engine in ["cublas", "builtin"]:
     check(all(l.get("event") == "progress" for l in lines[:-1]) and len(lines) > 2, f"{engine}: {len(lines) - 1} progress events before it")
     equal(b.get("engine"), engine, f"{engine}: engine used")
     equal(b.get("mismatched_products"), 0, f"{engine}: no mismatches in {b.get('products')} products")
+    # Issue 20: the workload over the capability layer keeps the full product
+    # on a GPU (it shrinks only on a device of a few MiB) and its overhead.
+    equal(b.get("matrix_size"), 16384, f"{engine}: bf16 products at n = 16384")
+    check((b.get("verification_overhead_pct") or 100) <= 5.0,
+          f"{engine}: verification overhead {b.get('verification_overhead_pct')}% <= 5%")
     print(f"info  {engine}: {b.get('detail')}, n={b.get('matrix_size')}, {b.get('result_buffers')} buffers, "
           f"TFLOP/s {b.get('tflops_min')}/{b.get('tflops_median')}/{b.get('tflops_max')}, verification overhead "
           f"{b.get('verification_overhead_pct')}%, power avg {b.get('power_avg_w')} W peak {b.get('power_peak_w')} W")

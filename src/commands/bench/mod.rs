@@ -305,7 +305,8 @@ impl Workload for BenchWork {
                 };
                 let worker = self
                     .cuda
-                    .start_burn(self.ordinal, &config)
+                    .open(self.ordinal)
+                    .and_then(|ctx| crate::workloads::burn::start(ctx, &config))
                     .map_err(|e| self.holders.work_error(self.ordinal, e))?;
                 self.burn = Some((dt, worker));
             }

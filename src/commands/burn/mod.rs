@@ -152,7 +152,8 @@ pub fn run(
                 inject_reference_fault: bad_reference.contains(&Some(ordinal)),
                 ..config.clone()
             };
-            cuda.start_burn(ordinal, &config)
+            cuda.open(ordinal)
+                .and_then(|ctx| crate::workloads::burn::start(ctx, &config))
                 .map(BurnWork)
                 .map_err(|e| holders.work_error(ordinal, e))
         },

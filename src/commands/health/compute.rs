@@ -116,7 +116,8 @@ pub(super) fn compute_tests(
                 .map_err(|e| holders.work_error(ordinal, e))?;
             crate::trace::mark(&format!("health: self-test ran on CUDA device {ordinal}"));
             let gemm = cuda
-                .start_burn(ordinal, &config)
+                .open(ordinal)
+                .and_then(|ctx| crate::workloads::burn::start(ctx, &config))
                 .map_err(|e| holders.work_error(ordinal, e))?;
             Ok(ComputeTest { self_test, gemm })
         },

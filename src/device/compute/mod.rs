@@ -90,12 +90,12 @@ impl Arg {
     }
 }
 
-/// Grid and block shape of a launch (blocks in x and y: the GEMM kernels
-/// tile C in two dimensions; every other shipped kernel is 1-D), and
-/// dynamic shared memory.
+/// Grid and block shape of a launch (blocks 1-D in x; grids in x, and in
+/// y for the built-in GEMMs' tiles), and dynamic shared memory.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Dim {
     pub grid: u32,
+    /// Grid rows (1 for every kernel but the built-in GEMMs).
     pub grid_y: u32,
     pub block: u32,
     pub shared_bytes: u32,
@@ -112,13 +112,11 @@ impl Dim {
         }
     }
 
-    /// A launch of `grid` x `grid_y` blocks.
-    pub const fn grid2(grid: u32, grid_y: u32, block: u32) -> Self {
+    /// A grid of `grid` x `grid_y` blocks.
+    pub const fn new_2d(grid: u32, grid_y: u32, block: u32) -> Self {
         Self {
-            grid,
             grid_y,
-            block,
-            shared_bytes: 0,
+            ..Self::new(grid, block)
         }
     }
 }

@@ -584,7 +584,7 @@ fn gemm() -> Vec<Spec> {
                 ],
                 steps: vec![step(
                     kernel,
-                    Dim::grid2(
+                    Dim::new_2d(
                         (GN / 128) as u32,
                         (GM / 128) as u32,
                         if tc { 128 } else { 256 },

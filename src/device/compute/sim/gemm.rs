@@ -13,21 +13,34 @@ pub fn reference_gemm(
     c: DevPtr,
 ) -> Result<(), String> {
     let eb = spec.input_bytes();
-    let load = |m: &Mem, p: DevPtr, i: u64| -> Result<f64, String> {
-        Ok(match spec.dtype {
-            Dtype::Bf16 => f64::from(f32::from_bits(u32::from(m.r16(p + eb * i)?) << 16)),
-            Dtype::Fp16 => f64::from(half_to_f32(m.r16(p + eb * i)?)),
-            Dtype::Tf32 | Dtype::Fp32 => f64::from(m.rf32(p + eb * i)?),
-            Dtype::Fp64 => m.rf64(p + eb * i)?,
-        })
+    // Each operand read once, word by word (a per-element read costs an
+    // address lookup per multiply-add: seconds for one small product in
+    // a debug build).
+    let load = |m: &Mem, p: DevPtr, count: u64| -> Result<Vec<f64>, String> {
+        (0..count)
+            .map(|i| {
+                let bits = m.read(p + eb * i, eb as u32)?;
+                Ok(match spec.dtype {
+                    Dtype::Bf16 => f64::from(f32::from_bits((bits as u32) << 16)),
+                    Dtype::Fp16 => f64::from(half_to_f32(bits as u16)),
+                    Dtype::Tf32 | Dtype::Fp32 => f64::from(f32::from_bits(bits as u32)),
+                    Dtype::Fp64 => f64::from_bits(bits),
+                })
+            })
+            .collect()
     };
-    for i in 0..spec.m {
-        for j in 0..spec.n {
+    let av = load(m, a, spec.m * spec.k)?;
+    let bv = load(m, b, spec.n * spec.k)?;
+    let k = spec.k as usize;
+    for i in 0..spec.m as usize {
+        let ar = &av[i * k..(i + 1) * k];
+        for j in 0..spec.n as usize {
+            let br = &bv[j * k..(j + 1) * k];
             let mut acc = 0f64;
-            for kk in 0..spec.k {
-                acc += load(m, a, i * spec.k + kk)? * load(m, b, j * spec.k + kk)?;
+            for (x, y) in ar.iter().zip(br) {
+                acc += x * y;
             }
-            let idx = i * spec.n + j;
+            let idx = (i * spec.n as usize + j) as u64;
             if spec.dtype == Dtype::Fp64 {
                 m.wf64(c + 8 * idx, acc)?;
             } else {

@@ -4,6 +4,18 @@
 
 use crate::device::burn::Dtype;
 
+/// One product's fixed buffers (A, B, the reference and one result) may
+/// take at most this share of the device's total memory: a GPU too small
+/// for the requested size (a simulated one, a few MiB) gets a smaller
+/// product rather than no burn. Every data-centre GPU keeps the full size
+/// (16384 bf16 takes 3 GiB, under a quarter of a 16 GB card).
+pub const FIT_SHARE: u64 = 4;
+/// The smallest product: one tile of the built-in kernels.
+pub const MIN_MATRIX_SIZE: u32 = 128;
+/// A host slower than the device by this factor sizes batches by its own
+/// clock (see [`product_seconds`]).
+pub const HOST_BOUND_FACTOR: f64 = 2.0;
+
 /// Square matrix size for the SIMT types: ~1.1 TFLOP per product, and a
 /// multiple of the built-in kernels' 128 x 128 tiles and 32-deep K steps.
 pub const MATRIX_SIZE: u32 = 8192;
@@ -64,9 +76,43 @@ pub fn product_flops(n: u64) -> f64 {
     2.0 * n * n * n
 }
 
+/// Bytes of one product's fixed buffers: A, B, the reference and one
+/// result buffer.
+pub fn fixed_bytes(n: u64, d: Dtype) -> u64 {
+    n * n * (2 * in_elem_bytes(d) + 2 * out_elem_bytes(d))
+}
+
+/// The matrix size to burn on a device of `total_bytes`: `n`, halved (a
+/// multiple of 128, at least [`MIN_MATRIX_SIZE`]) while its fixed buffers
+/// exceed [`FIT_SHARE`]'s share of the device.
+pub fn fit_matrix_size(n: u32, d: Dtype, total_bytes: u64) -> u32 {
+    let mut n = n.max(MIN_MATRIX_SIZE);
+    while n > MIN_MATRIX_SIZE && fixed_bytes(u64::from(n), d) > total_bytes / FIT_SHARE {
+        n = (n / 2).max(MIN_MATRIX_SIZE) / MIN_MATRIX_SIZE * MIN_MATRIX_SIZE;
+    }
+    n
+}
+
+/// The time of one product that a batch is sized by: the device's (event)
+/// time, unless the host took more than [`HOST_BOUND_FACTOR`] times as long
+/// to get the products done (a simulated GPU, whose kernels run on the
+/// host): then the host's, so that a batch stays near its target in wall
+/// time, which the harness's step deadline counts. On a GPU the two agree
+/// within the launch overhead and the device time decides.
+pub fn product_seconds(device_s: f64, wall_s: f64) -> f64 {
+    if wall_s.is_finite() && wall_s > HOST_BOUND_FACTOR * device_s {
+        wall_s
+    } else {
+        device_s
+    }
+}
+
 /// Result buffers that fit the budget after the fixed allocations.
+/// The margin is [`MARGIN_BYTES`], or a quarter of the budget where that is
+/// less (a device of a few MiB).
 pub fn result_buffer_count(budget: u64, fixed: u64, out_bytes: u64) -> u64 {
-    (budget.saturating_sub(fixed).saturating_sub(MARGIN_BYTES) / out_bytes.max(1))
+    let margin = MARGIN_BYTES.min(budget / 4);
+    (budget.saturating_sub(fixed).saturating_sub(margin) / out_bytes.max(1))
         .clamp(1, MAX_RESULT_BUFFERS)
 }
 
@@ -213,6 +259,49 @@ mod tests {
         ] {
             assert_eq!(matrix_size(d) % 128, 0);
         }
+    }
+
+    #[test]
+    fn real_gpus_keep_the_full_size_and_small_ones_shrink() {
+        let gib = 1u64 << 30;
+        // An H100 (80 GB), a 40 GB A100 and a 16 GB card keep every size.
+        for total in [80 * gib, 40 * gib, 16 * gib] {
+            for d in [
+                Dtype::Bf16,
+                Dtype::Fp16,
+                Dtype::Tf32,
+                Dtype::Fp32,
+                Dtype::Fp64,
+            ] {
+                assert_eq!(fit_matrix_size(matrix_size(d), d, total), matrix_size(d));
+            }
+            assert_eq!(fit_matrix_size(8192, Dtype::Bf16, total), 8192);
+        }
+        // A simulated GPU of 2 MiB: the smallest product.
+        assert_eq!(fit_matrix_size(16384, Dtype::Bf16, 2 << 20), 128);
+        assert_eq!(fit_matrix_size(8192, Dtype::Fp64, 2 << 20), 128);
+        // 4 MiB: 256 (768 KiB of fixed buffers fit in 1 MiB).
+        assert_eq!(fit_matrix_size(16384, Dtype::Bf16, 4 << 20), 256);
+        // Never below one tile, even on nothing.
+        assert_eq!(fit_matrix_size(16384, Dtype::Fp64, 0), MIN_MATRIX_SIZE);
+        assert_eq!(fixed_bytes(128, Dtype::Bf16), 128 * 128 * 12);
+    }
+
+    #[test]
+    fn batches_follow_the_slower_clock_only_when_the_host_lags() {
+        // A GPU: wall time a little above device time: device time.
+        assert_eq!(product_seconds(0.013, 0.0134), 0.013);
+        // A simulated GPU: 6 us of device time, 10 ms on the host.
+        assert_eq!(product_seconds(6e-6, 0.01), 0.01);
+        assert_eq!(product_seconds(0.013, f64::NAN), 0.013);
+    }
+
+    #[test]
+    fn a_small_budget_keeps_a_small_margin() {
+        let mib = 1u64 << 20;
+        // 1.8 MiB budget, 192 KiB fixed, 64 KiB results: margin 0.45 MiB.
+        let n = result_buffer_count(18 * mib / 10, 192 << 10, 64 << 10);
+        assert_eq!(n, 18);
     }
 
     #[test]
