@@ -46,11 +46,10 @@ fn sim_gbps(bytes: f64, gbps: f64) -> f64 {
     bytes / (bytes / gbps + 10.0)
 }
 
-/// A GPU at `share` of the default rates at everything: GEMM (the burn
-/// engine's `bench.scale`), device memory and host copies.
+/// A GPU at `share` of the default rates at everything: GEMM, device
+/// memory and host copies (the simulated GPU's `compute` rates).
 fn slow(share: f64) -> Value {
     json!({
-        "bench": { "scale": share },
         "compute": { "hbm_gbps": 3000.0 * share, "pcie_gbps": 55.0 * share, "tflops": 700.0 * share }
     })
 }

@@ -35,7 +35,6 @@ mod nvml_fields;
 pub mod p2p;
 pub mod select;
 pub mod sim;
-mod sim_bench;
 mod sim_memtest;
 pub mod sim_p2p;
 pub mod types;

@@ -164,9 +164,6 @@ pub struct SimGpu {
     pub panic_on_details: bool,
     #[serde(default)]
     pub self_test: SimSelfTest,
-    /// GEMM rates under `bench` (its bandwidths come from `compute`).
-    #[serde(default)]
-    pub bench: super::sim_bench::SimBench,
     #[serde(default)]
     pub memtest: super::sim_memtest::SimMemtest,
     /// What `monitor` reads beyond telemetry and error counters.
