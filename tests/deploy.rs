@@ -1086,7 +1086,10 @@ fn dcgm_rules_are_the_gpuctl_rules_under_dcgm_names() {
     );
     // Only dcgm names and labels are left, and the rules that matter most.
     assert!(fresh.contains("DCGM_FI_DEV_XID_ERRORS == 79 or"), "{fresh}");
-    assert!(!fresh.contains("DCGM_FI_DEV_XID_ERRORS == 13 "), "13 is not hardware");
+    assert!(
+        !fresh.contains("DCGM_FI_DEV_XID_ERRORS == 13 "),
+        "13 is not hardware"
+    );
     for name in gpuctl_names_in(&fresh) {
         assert!(
             [

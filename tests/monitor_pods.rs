@@ -116,7 +116,11 @@ fn the_gpu_a_container_holds_carries_its_pod_labels_in_both_name_sets() {
         }
         // Only the held GPU's series carry them.
         assert_eq!(series_with(&text, "pod=").len(), held.len(), "{names}");
-        promtool_accepts(&text);
+        // promtool's lint refuses dcgm-exporter's own camelCase labels
+        // (`modelName`), with or without pod labels: gpuctl's names only.
+        if names == "gpuctl" {
+            promtool_accepts(&text);
+        }
     }
     assert!(kubelet.calls() >= 2, "asked once per run at least");
 }
@@ -186,7 +190,10 @@ fn json_lines_tell_a_failing_kubelet_once_and_stay_json() {
         .collect();
     assert_eq!(events.len(), 1, "{}", run.stdout);
     assert_eq!(events[0]["socket"], socket.to_str().unwrap());
-    assert!(events[0]["error"].as_str().unwrap().contains("no such socket"));
+    assert!(events[0]["error"]
+        .as_str()
+        .unwrap()
+        .contains("no such socket"));
     assert_eq!(
         lines.iter().filter(|l| l["event"] == "sample").count(),
         6,
@@ -202,11 +209,14 @@ fn a_kubelet_that_never_answers_delays_nothing_past_the_read_timeout() {
     let t0 = Instant::now();
     let (run, text) = textfile_run("two_h100.json", &socket, &["-c", "3"]);
     run.assert_code(0);
-    // A 100 ms interval's read timeout is 90 ms: the first round waits for
-    // it once (plus a margin), later rounds never wait.
+    // The first round waits for the first answer once (at most 1 s and a
+    // margin at this interval), later rounds never wait.
     assert!(t0.elapsed() < Duration::from_secs(5), "{:?}", t0.elapsed());
     let warning = run.stderr_line();
-    assert!(warning.contains("did not answer") || warning.contains("no answer"), "{warning}");
+    assert!(
+        warning.contains("did not answer") || warning.contains("no answer"),
+        "{warning}"
+    );
     assert_eq!(series_with(&text, "gpuctl_gpu_up{").len(), 2, "{text}");
     assert!(!text.contains("pod="), "{text}");
 }
@@ -215,9 +225,16 @@ fn a_kubelet_that_never_answers_delays_nothing_past_the_read_timeout() {
 fn the_default_socket_is_the_kubelets_and_an_empty_one_is_refused() {
     // No kubelet here: the warning names the default socket.
     if !std::path::Path::new(kubelet_default()).exists() {
-        let run = run("two_h100.json", &["monitor", "-q", "-c", "1", "--pod-resources"]);
+        let run = run(
+            "two_h100.json",
+            &["monitor", "-q", "-c", "1", "--pod-resources"],
+        );
         run.assert_code(0);
-        assert!(run.stderr_line().contains(kubelet_default()), "{}", run.stderr);
+        assert!(
+            run.stderr_line().contains(kubelet_default()),
+            "{}",
+            run.stderr
+        );
     }
     let run = run("two_h100.json", &["monitor", "-c", "1", "--pod-resources="]);
     run.assert_code(2);

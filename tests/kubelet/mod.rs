@@ -67,7 +67,13 @@ pub struct NumaNode {
 
 /// One container of a pod holding `ids` of `resource`, as a kubelet
 /// reports it (CPUs and NUMA topology filled in, as a real one does).
-pub fn pod(namespace: &str, name: &str, container: &str, resource: &str, ids: &[&str]) -> PodResources {
+pub fn pod(
+    namespace: &str,
+    name: &str,
+    container: &str,
+    resource: &str,
+    ids: &[&str],
+) -> PodResources {
     PodResources {
         name: name.into(),
         namespace: namespace.into(),
@@ -121,7 +127,9 @@ impl Kubelet {
         listener.set_nonblocking(true).unwrap();
         let calls = Arc::new(AtomicUsize::new(0));
         let list = List {
-            answer: Arc::new(ListPodResourcesResponse { pod_resources: pods }),
+            answer: Arc::new(ListPodResourcesResponse {
+                pod_resources: pods,
+            }),
             calls: calls.clone(),
         };
         std::thread::spawn(move || {

@@ -219,7 +219,7 @@ pub fn run(
     let timeout = read_timeout(args.interval);
     let mut attribution = args.pod_resources.as_deref().map(|socket| {
         let gpus = slots.iter().map(|s| (s.id.uuid.clone(), s.nvml_index));
-        pods::Attribution::start(socket, args.interval, timeout, nvml.as_ref(), gpus)
+        pods::Attribution::start(socket, args.interval, nvml.as_ref(), gpus)
     });
     let start = Instant::now();
     let mut next_tick = start;
@@ -298,7 +298,11 @@ pub fn run(
         let new_xids: Vec<XidEvent> = xids.as_ref().map_or_else(Vec::new, XidWatch::take_events);
         let mut stream: Vec<String> = Vec::new();
         let pods_json = style == Style::Json;
-        stream.extend(attribution.as_mut().and_then(|p| p.refresh(out, pods_json, &timestamp)));
+        stream.extend(
+            attribution
+                .as_mut()
+                .and_then(|p| p.refresh(out, pods_json, &timestamp)),
+        );
         for (i, slot) in slots.iter_mut().enumerate() {
             let mut s = GpuSample::blank(&slot.id, timestamp.clone(), elapsed);
             s.pod = attribution.as_ref().and_then(|p| p.labels(&slot.id.uuid));

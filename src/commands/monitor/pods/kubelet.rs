@@ -198,7 +198,12 @@ mod tests {
     fn a_missing_socket_is_one_plain_error_without_a_connection_attempt() {
         let rt = runtime().unwrap();
         let dir = tempfile::tempdir().unwrap();
-        let err = list(&rt, &dir.path().join("kubelet.sock"), Duration::from_secs(1)).unwrap_err();
+        let err = list(
+            &rt,
+            &dir.path().join("kubelet.sock"),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
         assert!(err.starts_with("no such socket"), "{err}");
     }
 

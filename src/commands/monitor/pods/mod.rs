@@ -4,11 +4,11 @@
 //!
 //! The kubelet is asked (v1 `List`, [`kubelet`]) by a thread of its own once
 //! per interval, so a slow or hung kubelet never delays a sample; each round
-//! takes its latest answer. The first answer is awaited (at most the read
-//! timeout), so even `-c 1` carries the labels. A failed answer drops the
-//! labels (the metrics go on without them: a stale attribution would blame
-//! the wrong pod) and is told once on stderr and as a JSON Lines event, and
-//! again when answers come back.
+//! takes its latest answer. The first answer is awaited (at most
+//! [`list_timeout`] and half a second), so even `-c 1` carries the labels.
+//! A failed answer drops the labels (the metrics go on without them: a stale
+//! attribution would blame the wrong pod) and is told once on stderr and as
+//! a JSON Lines event, and again when answers come back.
 //!
 //! What dcgm-exporter does, and gpuctl with it
 //! (`internal/pkg/transformation/kubernetes.go`, `PodMapper`):
@@ -139,6 +139,14 @@ fn labels_for(holders: &Holders, ids: &[String]) -> Option<PodLabels> {
     })
 }
 
+/// How long one `List` may take: the interval, within 1 to 5 s. Answers
+/// come on their own thread, so only the first round ever waits for one; a
+/// kubelet on a busy node may take more than a short interval (dcgm-exporter
+/// allows 10 s).
+fn list_timeout(interval: Duration) -> Duration {
+    interval.clamp(Duration::from_secs(1), Duration::from_secs(5))
+}
+
 /// A change worth telling the operator, once (not every interval).
 #[derive(Debug, PartialEq, Eq)]
 pub enum Change {
@@ -197,16 +205,16 @@ pub struct Attribution {
 
 impl Attribution {
     /// Starts asking the kubelet at `socket` every `interval`, each answer
-    /// awaited at most `timeout`. `gpus`: each GPU's UUID and NVML index
-    /// (none when NVML cannot read it), whose MIG instances are read once
-    /// here, so a pod holding a MIG instance labels its GPU.
+    /// awaited at most [`list_timeout`]. `gpus`: each GPU's UUID and NVML
+    /// index (none when NVML cannot read it), whose MIG instances are read
+    /// once here, so a pod holding a MIG instance labels its GPU.
     pub fn start(
         socket: &Path,
         interval: Duration,
-        timeout: Duration,
         nvml: &dyn NvmlApi,
         gpus: impl Iterator<Item = (String, Option<u32>)>,
     ) -> Self {
+        let timeout = list_timeout(interval);
         let gpus = gpus
             .map(|(uuid, index)| {
                 let mut ids = vec![uuid.clone()];
@@ -259,10 +267,9 @@ impl Attribution {
         let mut latest = match self.first_wait.take() {
             Some(wait) => match self.answers.recv_timeout(wait) {
                 Ok(answer) => Some(answer),
-                Err(mpsc::RecvTimeoutError::Timeout) => Some(Err(format!(
-                    "no answer within {} ms",
-                    wait.as_millis()
-                ))),
+                Err(mpsc::RecvTimeoutError::Timeout) => {
+                    Some(Err(format!("no answer within {} ms", wait.as_millis())))
+                }
                 Err(mpsc::RecvTimeoutError::Disconnected) => None,
             },
             None => None,
@@ -378,9 +385,21 @@ mod tests {
     fn mig_instances_and_time_sliced_replicas_label_their_gpu() {
         let response = ListPodResourcesResponse {
             pod_resources: vec![
-                pod("a", "p1", &[("c1", "nvidia.com/mig-3g.40gb", &["MIG-1111"])]),
-                pod("b", "p2", &[("c2", "nvidia.com/mig-3g.40gb", &["MIG-2222"])]),
-                pod("c", "p3", &[("c3", GPU_RESOURCE, &["GPU-t::0", "GPU-t::1"])]),
+                pod(
+                    "a",
+                    "p1",
+                    &[("c1", "nvidia.com/mig-3g.40gb", &["MIG-1111"])],
+                ),
+                pod(
+                    "b",
+                    "p2",
+                    &[("c2", "nvidia.com/mig-3g.40gb", &["MIG-2222"])],
+                ),
+                pod(
+                    "c",
+                    "p3",
+                    &[("c3", GPU_RESOURCE, &["GPU-t::0", "GPU-t::1"])],
+                ),
                 pod("d", "p4", &[("c4", GPU_RESOURCE, &["MIG-GPU-old/1/0"])]),
             ],
         };
@@ -426,7 +445,10 @@ mod tests {
     fn changes_name_the_option_and_socket() {
         let socket = Path::new("/k.sock");
         let n = Change::Failing("no such socket".into()).notice(socket);
-        assert!(n.starts_with("--pod-resources /k.sock: no such socket"), "{n}");
+        assert!(
+            n.starts_with("--pod-resources /k.sock: no such socket"),
+            "{n}"
+        );
         let e: serde_json::Value =
             serde_json::from_str(&Change::Recovered.event(socket, "t")).unwrap();
         assert_eq!(e["event"], "pod_resources_recovered");
