@@ -190,6 +190,34 @@ impl Change {
     }
 }
 
+/// `--pod-resources`: the attribution, started (see [`Attribution::start`];
+/// `json`: changes are JSON Lines events too); none without the flag.
+pub fn start(
+    args: &crate::cli::MonitorArgs,
+    json: bool,
+    nvml: &dyn NvmlApi,
+    gpus: impl Iterator<Item = (String, Option<u32>)>,
+) -> Option<Attribution> {
+    let socket = args.pod_resources.as_deref()?;
+    let mut attribution = Attribution::start(socket, args.interval, nvml, gpus);
+    attribution.json = json;
+    Some(attribution)
+}
+
+/// One round's [`Attribution::refresh`], when the flag is on.
+pub fn refresh(
+    attribution: &mut Option<Attribution>,
+    out: &mut dyn MonitorOutput,
+    timestamp: &str,
+) -> Option<String> {
+    attribution.as_mut()?.refresh(out, timestamp)
+}
+
+/// The labels of a GPU, when the flag is on and a container holds it.
+pub fn labels(attribution: &Option<Attribution>, uuid: &str) -> Option<PodLabels> {
+    attribution.as_ref()?.labels(uuid)
+}
+
 /// The attribution of every monitored GPU, kept current by the kubelet's
 /// answers.
 pub struct Attribution {
@@ -201,6 +229,8 @@ pub struct Attribution {
     gpus: Vec<(String, Vec<String>)>,
     current: HashMap<String, PodLabels>,
     failing: Option<String>,
+    /// Tell changes as JSON Lines events too (`--json`).
+    json: bool,
 }
 
 impl Attribution {
@@ -253,17 +283,13 @@ impl Attribution {
             gpus,
             current: HashMap::new(),
             failing: None,
+            json: false,
         }
     }
 
     /// Takes the kubelet's latest answer, if one came since the last round;
-    /// tells a change once, on stderr and (`json`) as the event it returns.
-    pub fn refresh(
-        &mut self,
-        out: &mut dyn MonitorOutput,
-        json: bool,
-        timestamp: &str,
-    ) -> Option<String> {
+    /// tells a change once, on stderr and (`--json`) as the event it returns.
+    pub fn refresh(&mut self, out: &mut dyn MonitorOutput, timestamp: &str) -> Option<String> {
         let mut latest = match self.first_wait.take() {
             Some(wait) => match self.answers.recv_timeout(wait) {
                 Ok(answer) => Some(answer),
@@ -286,7 +312,7 @@ impl Attribution {
         }
         let change = self.apply(latest?)?;
         out.notice(&change.notice(&self.socket));
-        json.then(|| change.event(&self.socket, timestamp))
+        self.json.then(|| change.event(&self.socket, timestamp))
     }
 
     /// Takes one answer; returns the change it makes, if any.
@@ -356,6 +382,7 @@ mod tests {
                 .collect(),
             current: HashMap::new(),
             failing: None,
+            json: false,
         }
     }
 
