@@ -86,7 +86,9 @@ pub fn list(
 ) -> Result<ListPodResourcesResponse, String> {
     // As dcgm-exporter does: a missing socket says so plainly (the usual
     // cause: not on a Kubernetes node, or the directory is not mounted).
-    if !socket.exists() {
+    // Only "not found" is told here: any other failure (permission denied
+    // on the directory) is left to the connection, which names it.
+    if std::fs::symlink_metadata(socket).is_err_and(|e| e.kind() == std::io::ErrorKind::NotFound) {
         return Err("no such socket (is /var/lib/kubelet/pod-resources mounted?)".to_string());
     }
     rt.block_on(async {
