@@ -532,7 +532,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__monitor)
-            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --query --breaker-backoff --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --query --pod-resources --breaker-backoff --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -571,6 +571,10 @@ _gpuctl() {
                     return 0
                     ;;
                 --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --pod-resources)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

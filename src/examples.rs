@@ -70,6 +70,10 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[
             ("gpuctl monitor -d 1m --interval 5s", "a live table for a minute"),
             ("gpuctl monitor --csv -d 1h > gpus.csv", "an hour of samples as CSV"),
+            (
+                "gpuctl monitor --pod-resources --textfile /tmp/gpuctl.prom -d 1h",
+                "on a Kubernetes node: an hour of metrics for node_exporter, each GPU labelled with the pod, namespace and container holding it",
+            ),
         ],
     ),
     (

@@ -713,10 +713,11 @@ fn kubernetes_manifests_validate_and_kustomization_lists_them() {
     );
     let ds = fs::read_to_string(dir.join("daemonset.yaml")).unwrap();
     for needle in [
-        r#"args: ["monitor", "--quiet", "--listen", "0.0.0.0:9400", "--interval", "10s"]"#,
+        r#"args: ["monitor", "--quiet", "--listen", "0.0.0.0:9400", "--interval", "10s", "--pod-resources"]"#,
         r#"command: ["gpuctl", "probe", "--timeout", "3s"]"#,
         "timeoutSeconds: 5",
-        "runAsNonRoot: true",
+        // Root for the kubelet's pod-resources socket (issue 23).
+        "runAsUser: 0\n",
         "readOnlyRootFilesystem: true",
         // Every GPU whatever the container toolkit does (issue 23).
         "privileged: true",
@@ -737,6 +738,7 @@ fn kubernetes_manifests_validate_and_kustomization_lists_them() {
             "127.0.0.1:0",
             "--interval",
             "10s",
+            "--pod-resources",
             "-c",
             "1",
         ],

@@ -72,6 +72,11 @@ pub struct MonitorArgs {
     /// Columns to show (table and CSV), e.g. index,power.draw,temperature.gpu.
     #[arg(long, value_name = "FIELD,...", long_help = crate::model::monitor::query_help(), value_parser = crate::model::monitor::parse_query)]
     pub query: Option<crate::model::monitor::Query>,
+    /// Label each GPU's metrics with the pod, namespace and container the
+    /// kubelet gave it to, from its pod-resources API at SOCKET (default
+    /// /var/lib/kubelet/pod-resources/kubelet.sock), asked once per interval.
+    #[arg(long, value_name = "SOCKET", num_args = 0..=1, default_missing_value = crate::model::monitor::POD_RESOURCES_SOCKET, value_parser = crate::model::monitor::parse_pod_socket)]
+    pub pod_resources: Option<std::path::PathBuf>,
     /// Testing only: the circuit breaker's first back-off [100ms to 1h].
     #[arg(long, value_name = "DURATION", hide = true, default_value = "10s", allow_hyphen_values = true, value_parser = duration_in(MONITOR_INTERVAL))]
     pub breaker_backoff: Duration,

@@ -217,3 +217,18 @@ pub fn markdown_table() -> String {
     }
     out
 }
+
+/// Where the kubelet serves its pod-resources API (`monitor
+/// --pod-resources` without a value).
+pub const POD_RESOURCES_SOCKET: &str = "/var/lib/kubelet/pod-resources/kubelet.sock";
+
+/// `--pod-resources`' value: a path (the socket need not exist yet: the
+/// kubelet may start later, and a missing socket is a warning at run time).
+pub fn parse_pod_socket(value: &str) -> Result<std::path::PathBuf, String> {
+    if value.trim().is_empty() {
+        return Err(format!(
+            "empty path; give the kubelet's pod-resources socket, e.g. {POD_RESOURCES_SOCKET}"
+        ));
+    }
+    Ok(std::path::PathBuf::from(value))
+}

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|schema|parity|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|schema|parity|pods|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
@@ -86,6 +86,10 @@ if [[ $what == monitor || $what == all ]]; then
     echo "== monitor checks and figures"
     # shellcheck disable=SC2086
     python3 tests/gpu/check_monitor.py ${MONITOR_ARGS:---rss-minutes 1} 2>&1 | tee "$out/monitor.log" || rc=1
+fi
+if [[ $what == pods || $what == all ]]; then
+    echo "== monitor --pod-resources (issue 23): pod labels against a kubelet stand-in"
+    python3 tests/gpu/check_pods.py 2>&1 | tee "$out/pods.log" || rc=1
 fi
 if [[ $what == xidwatch || $what == all ]]; then
     echo "== XID watch and healthy rule (issue 19)"; python3 tests/gpu/check_xid_watch.py 2>&1 | tee "$out/xidwatch.log" || rc=1

@@ -377,7 +377,7 @@ type Labels = Vec<(String, String)>;
 
 pub(super) fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Labels {
     let l = |k: &str, v: &str| (k.to_string(), v.to_string());
-    match names {
+    let mut set = match names {
         MetricNames::Gpuctl => vec![
             l("gpu", &s.gpu.to_string()),
             l("uuid", &s.uuid),
@@ -393,7 +393,12 @@ pub(super) fn labels(s: &GpuSample, names: MetricNames, hostname: &str) -> Label
             l("modelName", &s.model),
             l(host_label(names), hostname),
         ],
+    };
+    // `--pod-resources`: who holds the GPU, on every per-GPU series.
+    if let Some(pod) = &s.pod {
+        set.extend(pod.pairs().map(|(k, v)| l(k, v)));
     }
+    set
 }
 
 /// The host's label name in each naming.

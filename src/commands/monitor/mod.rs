@@ -18,6 +18,7 @@
 
 pub(crate) mod lines;
 pub mod metrics;
+pub mod pods;
 pub mod query;
 mod render;
 pub mod sample;
@@ -203,6 +204,8 @@ pub fn run(
         .then(|| XidWatch::start_rearmed(nvml.clone(), indices, window, retry, stop));
 
     let timeout = read_timeout(args.interval);
+    let gpus = slots.iter().map(|s| (s.id.uuid.clone(), s.nvml_index));
+    let mut attribution = pods::start(args, style == Style::Json, nvml.as_ref(), gpus);
     let start = Instant::now();
     let mut next_tick = start;
     let mut rounds: u64 = 0;
@@ -279,8 +282,10 @@ pub fn run(
         let elapsed = now.duration_since(start).as_secs_f64();
         let new_xids: Vec<XidEvent> = xids.as_ref().map_or_else(Vec::new, XidWatch::take_events);
         let mut stream: Vec<String> = Vec::new();
+        stream.extend(pods::refresh(&mut attribution, out, &timestamp));
         for (i, slot) in slots.iter_mut().enumerate() {
             let mut s = GpuSample::blank(&slot.id, timestamp.clone(), elapsed);
+            s.pod = pods::labels(&attribution, &slot.id.uuid);
             for x in new_xids
                 .iter()
                 .filter(|x| x.gpu_index == slot.nvml_index.or(Some(u32::MAX)))

@@ -123,6 +123,9 @@ pub struct GpuSample {
     pub processes: Option<Vec<GpuProcess>>,
     /// Milliseconds the reads took.
     pub read_ms: Option<f64>,
+    /// Who holds the GPU (`--pod-resources`): labels on its metrics only.
+    #[serde(skip)]
+    pub pod: Option<super::pods::PodLabels>,
 }
 
 /// Who the GPU is: fixed for the run.
