@@ -26,3 +26,4 @@ pub mod parse;
 pub mod report;
 pub mod signal;
 pub mod trace;
+pub mod workloads;

@@ -127,7 +127,11 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                                 let label = format!("CUDA device {}", device.ordinal);
                                 checks.push(basic::self_test(
                                     &label,
-                                    &api.self_test(device.ordinal, std::time::Duration::ZERO),
+                                    &crate::workloads::selftest::run_on(
+                                        api.as_ref(),
+                                        device.ordinal,
+                                        std::time::Duration::ZERO,
+                                    ),
                                 ));
                             }
                         }

@@ -450,10 +450,6 @@ impl CudaApi for BoundedCuda {
             .call(None, "cuDeviceGet (enumeration)", move || inner.devices())?
     }
 
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-        self.inner.self_test(ordinal, busy)
-    }
-
     // Not bounded here, like start_burn: health calls it on the harness's
     // per-GPU thread, under its set-up deadline.
     fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
@@ -502,16 +498,6 @@ impl CudaApi for BoundedCuda {
         config: &super::p2p::P2pConfig,
     ) -> Result<super::p2p::PairMeasurement, QueryError> {
         self.inner.p2p_measure(a, b, config)
-    }
-
-    fn start_memtest(
-        &self,
-        ordinal: u32,
-        config: &super::memtest::MemtestConfig,
-    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
-        // Long by design (allocation with retries), bounded by memtest's
-        // set-up deadline like the burn's.
-        self.inner.start_memtest(ordinal, config)
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! Two driver libraries sit behind two traits: [`NvmlApi`] (management:
 //! identity, telemetry, error counters, events) and [`CudaApi`] (compute:
-//! enumeration as applications see it, self-test kernel, GEMM burn). Each has
+//! enumeration as applications see it, the GPU as capabilities for the
+//! workloads, GEMM burn). Each has
 //! a real implementation that loads the library at run time and a simulated
 //! one driven by a fixture file (`GPUCTL_SIMULATE=path`), so every command runs
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
@@ -18,7 +19,6 @@ pub mod compute;
 pub mod cublaslt;
 pub mod cuda;
 mod cuda_bench;
-mod cuda_memtest;
 mod cuda_p2p;
 pub mod cuerr;
 pub mod devbuf;
@@ -36,7 +36,6 @@ pub mod p2p;
 pub mod select;
 pub mod sim;
 mod sim_bench;
-mod sim_memtest;
 pub mod sim_p2p;
 mod sim_stream;
 pub mod types;
@@ -198,10 +197,6 @@ pub trait CudaApi: Send + Sync {
     /// Devices as this process sees them, after `CUDA_VISIBLE_DEVICES` and
     /// `CUDA_DEVICE_ORDER`; empty (not an error) when none is visible.
     fn devices(&self) -> Result<Vec<CudaDevice>, QueryError>;
-    /// Creates a context on `ordinal`, runs the self-test kernel and checks
-    /// every element against the host reference, then keeps the GPU busy
-    /// for `busy` so callers can sample it under load.
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError>;
     /// Retains `ordinal`'s primary context until the returned hold drops.
     /// Work that opens the context more than once in a row (health: the
     /// self-test, then the GEMM) holds it across: otherwise the context is
@@ -243,15 +238,6 @@ pub trait CudaApi: Send + Sync {
         b: u32,
         config: &p2p::P2pConfig,
     ) -> Result<p2p::PairMeasurement, QueryError>;
-    /// Sets up a memory test on `ordinal`: context, kernels and as much of
-    /// the free memory as the config asks for (with allocation recovery).
-    /// No default: a wrapper (`bounded`) that forgot to forward it would
-    /// answer "not supported" on every run.
-    fn start_memtest(
-        &self,
-        ordinal: u32,
-        config: &memtest::MemtestConfig,
-    ) -> Result<Box<dyn memtest::MemtestWorker>, QueryError>;
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

@@ -1,0 +1,200 @@
+//! The compute self-test as a workload over [`Context`]: the kernel
+//! `gpuctl_selftest` (`kernels/selftest.cu`) run once with zero iterations
+//! (the module load and first launch are paid outside the timed launch),
+//! once timed between two events, every element and block sum compared
+//! with the host reference ([`kernels::selftest_reference`]), then the GPU
+//! kept busy for the caller's period. Probe's compute test and health's
+//! self-test both run it; on the simulated GPU the kernel's Rust reference
+//! runs on simulated memory, so an injected fault is found by the same
+//! comparison.
+
+use crate::device::compute::{Arg, Context, DevPtr, Dim, Stream};
+use crate::device::{CudaApi, DeviceError, QueryError, SelfTestOutcome};
+use crate::kernels;
+use std::time::{Duration, Instant};
+
+/// Self-test size: 8 blocks of 256 threads per SM of a 132-SM H100 (a
+/// multiple of 256, ~270k threads), enough to touch every SM on any
+/// current GPU.
+pub const SELFTEST_N: u32 = 132 * 256 * 8;
+/// Loop iterations per thread: long enough to exercise the FP32/INT pipes,
+/// short enough that the host reference stays in the tens of milliseconds.
+pub const SELFTEST_ITERS: u32 = 256;
+/// Iterations per busy-phase launch: a few milliseconds on an H100.
+const BUSY_ITERS: u32 = 16_384;
+const S: Stream = Stream::DEFAULT;
+
+/// Opens CUDA ordinal `ordinal` and runs the self-test on it; the total
+/// time includes opening the context.
+pub fn run_on(
+    cuda: &dyn CudaApi,
+    ordinal: u32,
+    busy: Duration,
+) -> Result<SelfTestOutcome, QueryError> {
+    let started = Instant::now();
+    let ctx = cuda.open(ordinal)?;
+    crate::trace::mark(&format!("self-test: context on CUDA device {ordinal}"));
+    let mut outcome = run(ctx.as_ref(), busy)?;
+    outcome.total_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(outcome)
+}
+
+/// Runs the self-test on an open context and checks every value against
+/// the host reference, then keeps the GPU busy for `busy` so callers can
+/// sample it under load. Every step's error names it.
+pub fn run(ctx: &dyn Context, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
+    let started = Instant::now();
+    let bufs = Buffers::alloc(ctx)?;
+    let outcome = bufs.test(ctx, busy, fresh_seed(ctx.props().ordinal));
+    bufs.free(ctx);
+    let mut outcome = outcome?;
+    outcome.total_ms = started.elapsed().as_secs_f64() * 1e3;
+    Ok(outcome)
+}
+
+/// `"{step}: {error}"` as a typed error: the step is kept, and so is the
+/// driver's code (whose fault it is).
+fn at(step: &'static str) -> impl Fn(DeviceError) -> QueryError {
+    move |e| {
+        QueryError::Device(match e {
+            DeviceError::Cuda { step: s, code, name } => DeviceError::Cuda {
+                step: format!("{step}: {s}"),
+                code,
+                name,
+            },
+            other => other,
+        })
+    }
+}
+
+/// The kernel's output and block sums.
+struct Buffers {
+    out: DevPtr,
+    sums: DevPtr,
+    grid: u32,
+}
+
+impl Buffers {
+    fn alloc(ctx: &dyn Context) -> Result<Self, QueryError> {
+        let grid = SELFTEST_N.div_ceil(kernels::SELFTEST_BLOCK);
+        let take = |bytes: u64| -> Result<DevPtr, QueryError> {
+            let p = ctx
+                .alloc(bytes)
+                .map_err(at("device allocation failed"))?
+                .ok_or_else(|| {
+                    QueryError::from(DeviceError::OutOfMemory {
+                        step: "cuMemAlloc self-test buffers".into(),
+                        requested_bytes: bytes,
+                        free_bytes: 0,
+                    })
+                })?;
+            ctx.memset(S, p, 0, bytes)
+                .map_err(at("device allocation failed"))?;
+            Ok(p)
+        };
+        let out = take(u64::from(SELFTEST_N) * 4)?;
+        let sums = match take(u64::from(grid) * 4) {
+            Ok(s) => s,
+            Err(e) => {
+                let _ = ctx.free(out);
+                return Err(e);
+            }
+        };
+        Ok(Self { out, sums, grid })
+    }
+
+    fn free(self, ctx: &dyn Context) {
+        let _ = ctx.free(self.out);
+        let _ = ctx.free(self.sums);
+    }
+
+    /// One launch of `gpuctl_selftest(u32* out, u32* block_sums, u32 n,
+    /// u32 iters, u32 seed)`, block 256 (required by its reduction).
+    fn launch(&self, ctx: &dyn Context, iters: u32, seed: u32) -> Result<(), QueryError> {
+        let args = [
+            Arg::U64(self.out),
+            Arg::U64(self.sums),
+            Arg::U32(SELFTEST_N),
+            Arg::U32(iters),
+            Arg::U32(seed),
+        ];
+        let dim = Dim::new(self.grid, kernels::SELFTEST_BLOCK);
+        ctx.launch(S, kernels::SELFTEST_ENTRY, dim, &args)
+            .map_err(at("kernel launch failed"))
+    }
+
+    fn test(&self, ctx: &dyn Context, busy: Duration, seed: u32) -> Result<SelfTestOutcome, QueryError> {
+        // Warm-up with zero iterations: pays the JIT / lazy-loading cost
+        // outside the timed launch. The timed launch rewrites every output.
+        self.launch(ctx, 0, seed)?;
+        let start = ctx.record(S).map_err(at("event record failed"))?;
+        self.launch(ctx, SELFTEST_ITERS, seed)?;
+        let end = ctx.record(S).map_err(at("event record failed"))?;
+        // The host reference runs while the GPU works.
+        let (want_out, want_sums) =
+            kernels::selftest_reference(SELFTEST_N, SELFTEST_ITERS, seed, kernels::SELFTEST_BLOCK);
+        // A fault inside the kernel (Xid, ECC, illegal address) surfaces here.
+        ctx.sync(S).map_err(at("kernel execution failed"))?;
+        let kernel_ms = f64::from(ctx.elapsed_ms(start, end).map_err(at("event timing failed"))?);
+        let _ = ctx.release(&[start, end]);
+        let got_out = download_u32(ctx, self.out, want_out.len())?;
+        let got_sums = download_u32(ctx, self.sums, want_sums.len())?;
+        let mismatches =
+            count_mismatches(&got_out, &want_out) + count_mismatches(&got_sums, &want_sums);
+        // Keep the GPU busy so callers can sample it under load (idle PCIe
+        // links downtrain; throttle reasons only matter when busy). Results
+        // of these launches are not checked: the checked launch did that.
+        let busy_start = Instant::now();
+        while busy_start.elapsed() < busy {
+            self.launch(ctx, BUSY_ITERS, seed)?;
+            ctx.sync(S).map_err(at("kernel execution failed"))?;
+        }
+        Ok(SelfTestOutcome {
+            mismatches,
+            checked: (want_out.len() + want_sums.len()) as u64,
+            kernel_ms,
+            total_ms: 0.0,
+        })
+    }
+}
+
+fn download_u32(ctx: &dyn Context, src: DevPtr, n: usize) -> Result<Vec<u32>, QueryError> {
+    let mut bytes = vec![0u8; n * 4];
+    ctx.download(src, &mut bytes)
+        .map_err(at("copy to host failed"))?;
+    Ok(bytes
+        .chunks_exact(4)
+        .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+        .collect())
+}
+
+/// Differing positions, plus any the device did not return at all.
+fn count_mismatches(got: &[u32], want: &[u32]) -> u64 {
+    let differ = got.iter().zip(want).filter(|(g, w)| g != w).count();
+    (differ + want.len().abs_diff(got.len())) as u64
+}
+
+/// A different seed each run and GPU, so a stuck-at fault cannot hide
+/// behind a cached or precomputed answer (splitmix64 of time and ordinal).
+fn fresh_seed(ordinal: u32) -> u32 {
+    use crate::device::mix::{clock_nanos_or, splitmix64_finish, GOLDEN};
+    let z = splitmix64_finish(clock_nanos_or(0) ^ (u64::from(ordinal) << 56) ^ GOLDEN);
+    (z ^ (z >> 32)) as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn self_test_size_is_whole_blocks() {
+        assert_eq!(SELFTEST_N % kernels::SELFTEST_BLOCK, 0);
+    }
+
+    #[test]
+    fn missing_or_differing_elements_count() {
+        assert_eq!(count_mismatches(&[1, 2, 3], &[1, 2, 3]), 0);
+        assert_eq!(count_mismatches(&[1, 9, 3], &[1, 2, 3]), 1);
+        assert_eq!(count_mismatches(&[1], &[1, 2, 3]), 2);
+    }
+}
