@@ -13,6 +13,7 @@
 //! ordered). Time advances only in waits (retention).
 
 use super::memtest::{value, Phase};
+use std::ops::Range;
 use std::time::Duration;
 
 /// Words of one ordered step: 32 lanes of 16 bytes.
@@ -182,39 +183,51 @@ impl Memory {
             }
             return found;
         }
-        let steps = n.div_ceil(STEP_WORDS);
-        let per = steps.div_ceil(segments.max(1));
-        for seg in 0..segments.max(1) {
-            let first = (seg * per).min(steps);
-            let last = (first + per).min(steps);
-            for i in 0..last - first {
-                let step = if phase.descending {
-                    last - 1 - i
-                } else {
-                    first + i
-                };
-                let words = step * STEP_WORDS..((step + 1) * STEP_WORDS).min(n);
-                // A warp reads its whole step, then writes it.
-                let (check_only, write_only) = (
-                    Phase {
-                        write: None,
-                        ..*phase
-                    },
-                    Phase {
-                        check: None,
-                        ..*phase
-                    },
-                );
-                for w in words.clone() {
-                    self.visit(&check_only, w, &mut found);
-                }
-                for w in words {
-                    self.visit(&write_only, w, &mut found);
-                }
+        for words in ordered_steps(n, segments, phase.descending) {
+            // A warp reads its whole step, then writes it.
+            let (check_only, write_only) = (
+                Phase {
+                    write: None,
+                    ..*phase
+                },
+                Phase {
+                    check: None,
+                    ..*phase
+                },
+            );
+            for w in words.clone() {
+                self.visit(&check_only, w, &mut found);
+            }
+            for w in words {
+                self.visit(&write_only, w, &mut found);
             }
         }
         found
     }
+}
+
+/// The steps of an ordered walk over `words` words split among `segments`
+/// warps, in the order this model visits them: segment after segment, each
+/// walked up (or down when `descending`) one [`STEP_WORDS`] step at a time.
+/// The split is the kernel's (`gpuctl_memtest_ordered`): steps per warp
+/// rounded up, so trailing warps may have none. The simulated GPU's
+/// reference kernel walks the same steps.
+pub fn ordered_steps(
+    words: usize,
+    segments: usize,
+    descending: bool,
+) -> impl Iterator<Item = Range<usize>> {
+    let steps = words.div_ceil(STEP_WORDS);
+    let segments = segments.max(1);
+    let per = steps.div_ceil(segments);
+    (0..segments).flat_map(move |seg| {
+        let first = (seg * per).min(steps);
+        let last = (first + per).min(steps);
+        (0..last - first).map(move |i| {
+            let step = if descending { last - 1 - i } else { first + i };
+            step * STEP_WORDS..((step + 1) * STEP_WORDS).min(words)
+        })
+    })
 }
 
 /// Runs every phase of `plan` and returns all that was found.

@@ -47,6 +47,105 @@ impl Launch<'_> {
             )
         })
     }
+
+    /// Argument `i` as a u64 (a pointer or a 64-bit size).
+    pub fn u64(&self, i: usize) -> Result<u64, String> {
+        self.arg(i).map(Arg::u64)
+    }
+
+    /// Argument `i` as a u32.
+    pub fn u32(&self, i: usize) -> Result<u32, String> {
+        self.arg(i).map(Arg::u32)
+    }
+
+    /// Threads of the launch (grid x block); a launch without any is
+    /// refused, as the driver refuses it.
+    pub fn threads(&self) -> Result<u64, String> {
+        let t = u64::from(self.dim.grid) * u64::from(self.dim.block);
+        if t == 0 {
+            return Err(format!(
+                "invalid launch: grid {} x block {}",
+                self.dim.grid, self.dim.block
+            ));
+        }
+        Ok(t)
+    }
+
+    /// Refuses a block other than `block` for kernels whose shared-memory
+    /// reduction or tiling is written for exactly that many threads.
+    pub fn require_block(&self, kernel: &str, block: u32) -> Result<(), String> {
+        self.threads()?;
+        if self.dim.block != block {
+            return Err(format!(
+                "{kernel} needs blocks of {block} threads, launched with {}",
+                self.dim.block
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// Refuses a pointer not aligned to `align` bytes (a misaligned access
+/// faults on a GPU).
+fn aligned(what: &str, ptr: u64, align: u64) -> Result<u64, String> {
+    if ptr % align != 0 {
+        return Err(format!("misaligned address {ptr:#x} for {what} (needs {align})"));
+    }
+    Ok(ptr)
+}
+
+/// Reads `n` little-endian elements of `bytes` (2, 4 or 8) bytes from
+/// `addr`, word by word where they are packed in aligned words.
+fn read_elems(mem: &Mem, addr: u64, bytes: u32, n: u64) -> Result<Vec<u64>, String> {
+    let per = u64::from(8 / bytes);
+    let mut out = Vec::with_capacity(n as usize);
+    let mut i = 0;
+    while i < n {
+        let a = addr + i * u64::from(bytes);
+        if a % 8 == 0 && i + per <= n {
+            let w = mem.r64(a)?;
+            for e in 0..per {
+                out.push(if bytes == 8 {
+                    w
+                } else {
+                    (w >> (e * u64::from(bytes) * 8)) & ((1u64 << (bytes * 8)) - 1)
+                });
+            }
+            i += per;
+        } else {
+            out.push(mem.read(a, bytes)?);
+            i += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// Writes elements of `bytes` (2, 4 or 8) bytes from `addr` on, one
+/// aligned word at a time where whole words are covered (a store never
+/// touches bytes outside its elements).
+fn write_elems(mem: &mut Mem, addr: u64, bytes: u32, values: &[u64]) -> Result<(), String> {
+    let per = (8 / bytes) as usize;
+    let mask = if bytes == 8 {
+        u64::MAX
+    } else {
+        (1u64 << (bytes * 8)) - 1
+    };
+    let mut i = 0;
+    while i < values.len() {
+        let a = addr + i as u64 * u64::from(bytes);
+        if a % 8 == 0 && i + per <= values.len() {
+            let w = values[i..i + per]
+                .iter()
+                .enumerate()
+                .fold(0u64, |w, (e, &v)| w | ((v & mask) << (e as u32 * bytes * 8)));
+            mem.w64(a, w)?;
+            i += per;
+        } else {
+            mem.write(a, bytes, values[i])?;
+            i += 1;
+        }
+    }
+    Ok(())
 }
 
 /// Runs the reference of `kernel` on `mem`.
@@ -96,4 +195,55 @@ pub const ENTRY_POINTS: &[&str] = &[
 
 fn unknown(kernel: &str) -> String {
     format!("no reference for kernel {kernel}")
+}
+
+#[cfg(test)]
+pub(super) mod tests {
+    use super::*;
+    use crate::device::compute::sim::mem::{device_base, Arena, MemoryFault};
+
+    /// Device 0's first address in [`mem_with`]'s memory.
+    pub const BASE: u64 = device_base(0);
+
+    /// One device of 2 MiB with `faults`.
+    pub fn mem_with(faults: &[MemoryFault]) -> Mem {
+        Mem {
+            devices: vec![Arena::new(2 << 20, faults)],
+            host: Default::default(),
+        }
+    }
+
+    pub fn launch(dim: Dim, args: &[Arg]) -> Launch<'_> {
+        Launch {
+            device: 0,
+            dim,
+            args,
+        }
+    }
+
+    #[test]
+    fn every_entry_point_has_a_reference() {
+        let mut mem = mem_with(&[]);
+        for k in ENTRY_POINTS {
+            // No arguments: every reference refuses, none as unknown.
+            if let Err(e) = run(k, &mut mem, &launch(Dim::new(1, 256), &[])) {
+                assert_ne!(e, unknown(k), "{k}");
+            }
+        }
+        assert_eq!(
+            run("gpuctl_nope", &mut mem, &launch(Dim::new(1, 1), &[])),
+            Err(unknown("gpuctl_nope"))
+        );
+        // Every entry point of the shipped PTX is listed.
+        let mut shipped: Vec<&str> = crate::device::compute::Module::ALL
+            .iter()
+            .flat_map(|m| m.ptx().split(".entry ").skip(1))
+            .filter_map(|s| s.split('(').next())
+            .map(str::trim)
+            .collect();
+        shipped.sort_unstable();
+        let mut listed = ENTRY_POINTS.to_vec();
+        listed.sort_unstable();
+        assert_eq!(shipped, listed);
+    }
 }
