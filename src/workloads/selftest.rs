@@ -130,15 +130,18 @@ impl Buffers {
         let start = ctx.record(S).map_err(at("event record failed"))?;
         self.launch(ctx, SELFTEST_ITERS, seed)?;
         let end = ctx.record(S).map_err(at("event record failed"))?;
+        crate::trace::mark("self-test: kernel launched");
         // The host reference runs while the GPU works.
         let (want_out, want_sums) =
             kernels::selftest_reference(SELFTEST_N, SELFTEST_ITERS, seed, kernels::SELFTEST_BLOCK);
+        crate::trace::mark("self-test: host reference computed");
         // A fault inside the kernel (Xid, ECC, illegal address) surfaces here.
         ctx.sync(S).map_err(at("kernel execution failed"))?;
         let kernel_ms = f64::from(ctx.elapsed_ms(start, end).map_err(at("event timing failed"))?);
         let _ = ctx.release(&[start, end]);
         let got_out = download_u32(ctx, self.out, want_out.len())?;
         let got_sums = download_u32(ctx, self.sums, want_sums.len())?;
+        crate::trace::mark("self-test: results read back");
         let mismatches =
             count_mismatches(&got_out, &want_out) + count_mismatches(&got_sums, &want_sums);
         // Keep the GPU busy so callers can sample it under load (idle PCIe
