@@ -763,7 +763,7 @@ impl CudaApi for SimCuda_ {
             ordinal,
             name: gpu.name.clone(),
             compute_capability: c.map_or((9, 0), |c| c.compute_capability),
-            sm_count: c.map_or(4, |c| c.sm_count),
+            sm_count: gpu.compute.sm_count,
             l2_bytes: gpu.compute.l2_bytes,
             total_bytes: gpu.compute.memory_bytes,
         };

@@ -13,10 +13,9 @@ use crate::device::{CudaApi, DeviceError, QueryError, SelfTestOutcome};
 use crate::kernels;
 use std::time::{Duration, Instant};
 
-/// Self-test size: 8 blocks of 256 threads per SM of a 132-SM H100 (a
-/// multiple of 256, ~270k threads), enough to touch every SM on any
-/// current GPU.
-pub const SELFTEST_N: u32 = 132 * 256 * 8;
+/// Self-test size: 8 blocks of 256 threads per SM (on a 132-SM H100 or
+/// H200, 270,336 threads), enough to touch every SM.
+pub const BLOCKS_PER_SM: u32 = 8;
 /// Loop iterations per thread: long enough to exercise the FP32/INT pipes,
 /// short enough that the host reference stays in the tens of milliseconds.
 pub const SELFTEST_ITERS: u32 = 256;
@@ -44,7 +43,8 @@ pub fn run_on(
 /// sample it under load. Every step's error names it.
 pub fn run(ctx: &dyn Context, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
     let started = Instant::now();
-    let bufs = Buffers::alloc(ctx)?;
+    let n = ctx.props().sm_count.max(1) * BLOCKS_PER_SM * kernels::SELFTEST_BLOCK;
+    let bufs = Buffers::alloc(ctx, n)?;
     let outcome = bufs.test(ctx, busy, fresh_seed(ctx.props().ordinal));
     bufs.free(ctx);
     let mut outcome = outcome?;
@@ -71,12 +71,14 @@ fn at(step: &'static str) -> impl Fn(DeviceError) -> QueryError {
 struct Buffers {
     out: DevPtr,
     sums: DevPtr,
+    /// Threads (elements), a whole number of blocks.
+    n: u32,
     grid: u32,
 }
 
 impl Buffers {
-    fn alloc(ctx: &dyn Context) -> Result<Self, QueryError> {
-        let grid = SELFTEST_N.div_ceil(kernels::SELFTEST_BLOCK);
+    fn alloc(ctx: &dyn Context, n: u32) -> Result<Self, QueryError> {
+        let grid = n.div_ceil(kernels::SELFTEST_BLOCK);
         let take = |bytes: u64| -> Result<DevPtr, QueryError> {
             let p = ctx
                 .alloc(bytes)
@@ -92,7 +94,7 @@ impl Buffers {
                 .map_err(at("device allocation failed"))?;
             Ok(p)
         };
-        let out = take(u64::from(SELFTEST_N) * 4)?;
+        let out = take(u64::from(n) * 4)?;
         let sums = match take(u64::from(grid) * 4) {
             Ok(s) => s,
             Err(e) => {
@@ -100,7 +102,12 @@ impl Buffers {
                 return Err(e);
             }
         };
-        Ok(Self { out, sums, grid })
+        Ok(Self {
+            out,
+            sums,
+            n,
+            grid,
+        })
     }
 
     fn free(self, ctx: &dyn Context) {
@@ -114,7 +121,7 @@ impl Buffers {
         let args = [
             Arg::U64(self.out),
             Arg::U64(self.sums),
-            Arg::U32(SELFTEST_N),
+            Arg::U32(self.n),
             Arg::U32(iters),
             Arg::U32(seed),
         ];
@@ -133,7 +140,7 @@ impl Buffers {
         crate::trace::mark("self-test: kernel launched");
         // The host reference runs while the GPU works.
         let (want_out, want_sums) =
-            kernels::selftest_reference(SELFTEST_N, SELFTEST_ITERS, seed, kernels::SELFTEST_BLOCK);
+            kernels::selftest_reference(self.n, SELFTEST_ITERS, seed, kernels::SELFTEST_BLOCK);
         crate::trace::mark("self-test: host reference computed");
         // A fault inside the kernel (Xid, ECC, illegal address) surfaces here.
         ctx.sync(S).map_err(at("kernel execution failed"))?;
@@ -190,8 +197,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn self_test_size_is_whole_blocks() {
-        assert_eq!(SELFTEST_N % kernels::SELFTEST_BLOCK, 0);
+    fn an_h100_runs_the_same_self_test_as_before() {
+        // 132 SMs: the 270,336 threads the GPU figures were taken with.
+        assert_eq!(132 * BLOCKS_PER_SM * kernels::SELFTEST_BLOCK, 270_336);
     }
 
     #[test]
