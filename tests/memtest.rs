@@ -409,7 +409,10 @@ fn a_stuck_bit_declared_in_the_fixture_is_found_at_its_offset_and_bit() {
     );
     let m = mt(g);
     assert_eq!(m.mismatches, 1);
-    assert_eq!(m.errors[0].address, format!("{:#018x}", device_base(0) + 4096));
+    assert_eq!(
+        m.errors[0].address,
+        format!("{:#018x}", device_base(0) + 4096)
+    );
     assert!(m.injected.is_none());
     let c = g.check("memory_errors");
     assert_eq!(c.status, "fail");
@@ -420,15 +423,26 @@ fn a_stuck_bit_declared_in_the_fixture_is_found_at_its_offset_and_bit() {
     assert_eq!(m.wiped, Some(false));
     let w = g.check("wipe");
     assert_eq!(w.status, "fail");
-    assert!(w.message.contains("did not read back as zero"), "{}", w.message);
-    let ev = t.events.iter().find(|e| e.gpu == 0).expect("a pattern event");
+    assert!(
+        w.message.contains("did not read back as zero"),
+        "{}",
+        w.message
+    );
+    let ev = t
+        .events
+        .iter()
+        .find(|e| e.gpu == 0)
+        .expect("a pattern event");
     assert_eq!(ev.mismatches, 1);
     assert_gpu_passed(t.report.gpu(1));
 }
 
 #[test]
 fn a_stuck0_bit_is_found_where_ones_are_written() {
-    let v = with_faults(1, json!([{ "offset": 1_000_004, "bit": 40, "kind": "stuck0" }]));
+    let v = with_faults(
+        1,
+        json!([{ "offset": 1_000_004, "bit": 40, "kind": "stuck0" }]),
+    );
     let t = memtest(v.path(), &["--patterns", "zeros-ones"]);
     assert_eq!(t.code, 1);
     // Rounded down to its word; found by the check of the ones.
@@ -442,19 +456,29 @@ fn a_stuck0_bit_is_found_where_ones_are_written() {
             vec![40]
         )
     );
-    assert_eq!(mt(t.report.gpu(1)).wiped, Some(true), "zeros wipe a stuck0 bit");
+    assert_eq!(
+        mt(t.report.gpu(1)).wiped,
+        Some(true),
+        "zeros wipe a stuck0 bit"
+    );
     assert_gpu_passed(t.report.gpu(0));
 }
 
 #[test]
 fn walking_ones_find_a_stuck_bit_in_every_write_that_clears_it() {
-    let v = with_faults(0, json!([{ "offset": 65_536, "bit": 17, "kind": "stuck1" }]));
+    let v = with_faults(
+        0,
+        json!([{ "offset": 65_536, "bit": 17, "kind": "stuck1" }]),
+    );
     let t = memtest(v.path(), &["--patterns", "walking-ones"]);
     assert_eq!(t.code, 1);
     let m = mt(t.report.gpu(0));
     // 64 walking values; the one with bit 17 set reads right.
     assert_eq!(m.mismatches, 63);
-    assert!(m.errors.iter().all(|e| e.offset == 65_536 && e.flipped_bits == [17]));
+    assert!(m
+        .errors
+        .iter()
+        .all(|e| e.offset == 65_536 && e.flipped_bits == [17]));
 }
 
 #[test]
@@ -472,7 +496,11 @@ fn moving_inversions_find_a_coupling_fault_at_the_victim() {
     assert!(m.mismatches >= 1, "{m:#?}");
     for e in &m.errors {
         assert_eq!(e.pattern, "moving-inversions");
-        assert_eq!((e.offset, e.flipped_bits.as_slice()), (5120, &[5][..]), "{e:?}");
+        assert_eq!(
+            (e.offset, e.flipped_bits.as_slice()),
+            (5120, &[5][..]),
+            "{e:?}"
+        );
     }
     assert_gpu_passed(t.report.gpu(0));
 }
@@ -481,7 +509,10 @@ fn moving_inversions_find_a_coupling_fault_at_the_victim() {
 fn a_fault_outside_the_memory_under_test_is_not_reported() {
     // The flush buffer sits above the tested page: a stuck bit there is
     // never checked, and nothing is claimed about it.
-    let v = with_faults(0, json!([{ "offset": TESTED + 4096, "bit": 0, "kind": "stuck1" }]));
+    let v = with_faults(
+        0,
+        json!([{ "offset": TESTED + 4096, "bit": 0, "kind": "stuck1" }]),
+    );
     let t = memtest(v.path(), &["--patterns", "random"]);
     assert_eq!(t.code, 0, "{:#?}", t.report);
     assert_gpu_passed(t.report.gpu(0));
@@ -509,7 +540,11 @@ fn memory_held_by_another_process_lowers_coverage_and_is_named() {
     assert!(c.message.contains("pid 4242 (python3"), "{c:?}");
     let m = mt(g);
     assert_eq!(m.free_bytes, Some(5 << 20));
-    assert_eq!(m.target_bytes, Some(2 << 20), "50% of 5 MiB, in 2 MiB pages");
+    assert_eq!(
+        m.target_bytes,
+        Some(2 << 20),
+        "50% of 5 MiB, in 2 MiB pages"
+    );
     assert_eq!(m.tested_bytes, Some(2 << 20));
     assert_eq!(m.coverage_free_pct, Some(40.0));
     assert_eq!(m.other_processes[0].pid, 4242);

@@ -590,8 +590,9 @@ fn compute_tests(
             let _context = cuda
                 .hold_context(ordinal)
                 .map_err(|e| holders.work_error(ordinal, e))?;
-            let self_test = crate::workloads::selftest::run_on(cuda.as_ref(), ordinal, Duration::ZERO)
-                .map_err(|e| holders.work_error(ordinal, e))?;
+            let self_test =
+                crate::workloads::selftest::run_on(cuda.as_ref(), ordinal, Duration::ZERO)
+                    .map_err(|e| holders.work_error(ordinal, e))?;
             crate::trace::mark(&format!("health: self-test ran on CUDA device {ordinal}"));
             let gemm = cuda
                 .start_burn(ordinal, &config)

@@ -218,9 +218,7 @@ impl ContextMemtest {
         }
         let end = self.ctx.record(S).map_err(at("event record failed"))?;
         // A fault in the sweep (Xid, uncorrectable ECC) surfaces here.
-        self.ctx
-            .sync(S)
-            .map_err(at("memory test kernel failed"))?;
+        self.ctx.sync(S).map_err(at("memory test kernel failed"))?;
         let ms = self
             .ctx
             .elapsed_ms(start, end)

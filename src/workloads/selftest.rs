@@ -57,7 +57,11 @@ pub fn run(ctx: &dyn Context, busy: Duration) -> Result<SelfTestOutcome, QueryEr
 fn at(step: &'static str) -> impl Fn(DeviceError) -> QueryError {
     move |e| {
         QueryError::Device(match e {
-            DeviceError::Cuda { step: s, code, name } => DeviceError::Cuda {
+            DeviceError::Cuda {
+                step: s,
+                code,
+                name,
+            } => DeviceError::Cuda {
                 step: format!("{step}: {s}"),
                 code,
                 name,
@@ -102,12 +106,7 @@ impl Buffers {
                 return Err(e);
             }
         };
-        Ok(Self {
-            out,
-            sums,
-            n,
-            grid,
-        })
+        Ok(Self { out, sums, n, grid })
     }
 
     fn free(self, ctx: &dyn Context) {
@@ -130,7 +129,12 @@ impl Buffers {
             .map_err(at("kernel launch failed"))
     }
 
-    fn test(&self, ctx: &dyn Context, busy: Duration, seed: u32) -> Result<SelfTestOutcome, QueryError> {
+    fn test(
+        &self,
+        ctx: &dyn Context,
+        busy: Duration,
+        seed: u32,
+    ) -> Result<SelfTestOutcome, QueryError> {
         // Warm-up with zero iterations: pays the JIT / lazy-loading cost
         // outside the timed launch. The timed launch rewrites every output.
         self.launch(ctx, 0, seed)?;
@@ -144,7 +148,10 @@ impl Buffers {
         crate::trace::mark("self-test: host reference computed");
         // A fault inside the kernel (Xid, ECC, illegal address) surfaces here.
         ctx.sync(S).map_err(at("kernel execution failed"))?;
-        let kernel_ms = f64::from(ctx.elapsed_ms(start, end).map_err(at("event timing failed"))?);
+        let kernel_ms = f64::from(
+            ctx.elapsed_ms(start, end)
+                .map_err(at("event timing failed"))?,
+        );
         let _ = ctx.release(&[start, end]);
         let got_out = download_u32(ctx, self.out, want_out.len())?;
         let got_sums = download_u32(ctx, self.sums, want_sums.len())?;

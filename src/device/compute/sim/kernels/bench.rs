@@ -19,7 +19,11 @@ pub fn run(kernel: &str, mem: &mut Mem, launch: &Launch) -> Result<Cost, String>
 /// `gpuctl_bench_write(p, nvec, seed)`: word k is `word(seed, k)`.
 fn write(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
     l.threads()?;
-    let (p, nvec, seed) = (aligned("gpuctl_bench_write", l.u64(0)?, 16)?, l.u64(1)?, l.u64(2)?);
+    let (p, nvec, seed) = (
+        aligned("gpuctl_bench_write", l.u64(0)?, 16)?,
+        l.u64(1)?,
+        l.u64(2)?,
+    );
     for k in 0..2 * nvec {
         mem.w64(p + 8 * k, bench_pattern::word(seed, k))?;
     }
@@ -33,7 +37,11 @@ fn write(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
 /// out[1] = max(out[1], 1 + index of the last that differs).
 fn check(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
     l.threads()?;
-    let (p, nvec, seed) = (aligned("gpuctl_bench_check", l.u64(0)?, 16)?, l.u64(1)?, l.u64(2)?);
+    let (p, nvec, seed) = (
+        aligned("gpuctl_bench_check", l.u64(0)?, 16)?,
+        l.u64(1)?,
+        l.u64(2)?,
+    );
     let out = aligned("gpuctl_bench_check's out", l.u64(3)?, 8)?;
     let words = (0..2 * nvec)
         .map(|k| mem.r64(p + 8 * k))
@@ -85,18 +93,33 @@ mod tests {
             let want = seed ^ k.wrapping_mul(0x9E37_79B9_7F4A_7C15);
             assert_eq!(mem.r64(BASE + 8 * k).unwrap(), want);
         }
-        assert_eq!(mem.r64(BASE + 16 * nvec).unwrap(), 0, "nothing past the end");
-        let check = [Arg::U64(BASE), Arg::U64(nvec), Arg::U64(seed), Arg::U64(OUT)];
+        assert_eq!(
+            mem.r64(BASE + 16 * nvec).unwrap(),
+            0,
+            "nothing past the end"
+        );
+        let check = [
+            Arg::U64(BASE),
+            Arg::U64(nvec),
+            Arg::U64(seed),
+            Arg::U64(OUT),
+        ];
         run("gpuctl_bench_check", &mut mem, &launch(DIM, &check)).unwrap();
         assert_eq!((mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()), (0, 0));
         // Two corrupted words: counted, and the last one's index + 1.
         mem.w64(BASE + 8 * 17, 0).unwrap();
         mem.w64(BASE + 8 * 1500, 1).unwrap();
         run("gpuctl_bench_check", &mut mem, &launch(DIM, &check)).unwrap();
-        assert_eq!((mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()), (2, 1501));
+        assert_eq!(
+            (mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()),
+            (2, 1501)
+        );
         // Accumulated across launches, as the atomics do.
         run("gpuctl_bench_check", &mut mem, &launch(DIM, &check)).unwrap();
-        assert_eq!((mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()), (4, 1501));
+        assert_eq!(
+            (mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()),
+            (4, 1501)
+        );
     }
 
     #[test]

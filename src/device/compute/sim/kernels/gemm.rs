@@ -117,11 +117,7 @@ fn gemm(mem: &mut Mem, l: &Launch, op: Operand) -> Result<Cost, String> {
     );
     let dims = [l.arg(3)?.i32(), l.arg(4)?.i32(), l.arg(5)?.i32()];
     let [m, n, k] = dims.map(|d| d.max(0) as u64);
-    if dims.iter().any(|&d| d <= 0)
-        || m % TILE != 0
-        || n % TILE != 0
-        || k % op.k_step() != 0
-    {
+    if dims.iter().any(|&d| d <= 0) || m % TILE != 0 || n % TILE != 0 || k % op.k_step() != 0 {
         return Err(format!(
             "GEMM {m} x {n} x {k}: M and N must be multiples of {TILE}, K of {}",
             op.k_step()
@@ -142,7 +138,10 @@ fn gemm(mem: &mut Mem, l: &Launch, op: Operand) -> Result<Cost, String> {
             let (af, bf) = (as_f32(&av), as_f32(&bv));
             products(m, n, |i, j| {
                 let (ar, br) = (&af[i * k..(i + 1) * k], &bf[j * k..(j + 1) * k]);
-                let acc = ar.iter().zip(br).fold(0f32, |acc, (x, y)| x.mul_add(*y, acc));
+                let acc = ar
+                    .iter()
+                    .zip(br)
+                    .fold(0f32, |acc, (x, y)| x.mul_add(*y, acc));
                 u64::from(acc.to_bits())
             })
         }
@@ -303,7 +302,12 @@ mod tests {
     fn fills_write_the_burn_engines_operands() {
         let mut mem = mem_with(&[]);
         let n = 1001; // a tail that ends inside a word
-        run("gpuctl_fill_bf16", &mut mem, &launch(STRIDE, &fill_args(BASE, n, 9))).unwrap();
+        run(
+            "gpuctl_fill_bf16",
+            &mut mem,
+            &launch(STRIDE, &fill_args(BASE, n, 9)),
+        )
+        .unwrap();
         for i in [0u64, 1, 2, 3, 1000] {
             let bits = mem.r16(BASE + 2 * i).unwrap();
             // Independent: within bf16's rounding of the f32 value, which
@@ -312,7 +316,11 @@ mod tests {
             assert!((f32::from_bits(u32::from(bits) << 16) - f).abs() <= f.abs() / 256.0);
         }
         assert_eq!(mem.r16(BASE + 2 * n).unwrap(), 0, "nothing past n");
-        for (kernel, bytes) in [("gpuctl_fill_f16", 2), ("gpuctl_fill_f32", 4), ("gpuctl_fill_f64", 8)] {
+        for (kernel, bytes) in [
+            ("gpuctl_fill_f16", 2),
+            ("gpuctl_fill_f32", 4),
+            ("gpuctl_fill_f64", 8),
+        ] {
             run(kernel, &mut mem, &launch(STRIDE, &fill_args(BASE, 3, 9))).unwrap();
             let v = mem.read(BASE + 2 * bytes, bytes as u32).unwrap();
             let want = match bytes {
@@ -333,7 +341,11 @@ mod tests {
         let (pa, pb, pc) = (BASE, BASE + (256 << 10), BASE + (512 << 10));
         write_elems(&mut mem, pa, es, a).unwrap();
         write_elems(&mut mem, pb, es, b).unwrap();
-        let block = if kernel.ends_with("f32") || kernel.ends_with("f64") { 256 } else { 128 };
+        let block = if kernel.ends_with("f32") || kernel.ends_with("f64") {
+            256
+        } else {
+            128
+        };
         let args = [
             Arg::U64(pa),
             Arg::U64(pb),
@@ -342,7 +354,12 @@ mod tests {
             Arg::I32(mnk.1 as i32),
             Arg::I32(mnk.2 as i32),
         ];
-        let cost = run(kernel, &mut mem, &launch(Dim::new((mnk.1 / 128) as u32, block), &args)).unwrap();
+        let cost = run(
+            kernel,
+            &mut mem,
+            &launch(Dim::new((mnk.1 / 128) as u32, block), &args),
+        )
+        .unwrap();
         assert_eq!(cost.flops, 2 * mnk.0 * mnk.1 * mnk.2);
         mem
     }
@@ -380,18 +397,31 @@ mod tests {
     #[test]
     fn f64_and_tensor_core_gemms_compute_the_product() {
         let (m, n, k) = (128u64, 128, 32);
-        let a: Vec<u64> = (0..m * k).map(|x| verify::fill_value_f64(x, 1).to_bits()).collect();
-        let b: Vec<u64> = (0..n * k).map(|x| verify::fill_value_f64(x, 2).to_bits()).collect();
+        let a: Vec<u64> = (0..m * k)
+            .map(|x| verify::fill_value_f64(x, 1).to_bits())
+            .collect();
+        let b: Vec<u64> = (0..n * k)
+            .map(|x| verify::fill_value_f64(x, 2).to_bits())
+            .collect();
         let mem = gemm_of("gpuctl_gemm_f64", &a, &b, 8, (m, n, k));
-        let want: f64 = (0..k as usize).map(|x| f64::from_bits(a[5 * 32 + x]) * f64::from_bits(b[7 * 32 + x])).sum();
+        let want: f64 = (0..k as usize)
+            .map(|x| f64::from_bits(a[5 * 32 + x]) * f64::from_bits(b[7 * 32 + x]))
+            .sum();
         let got = mem.rf64(BASE + (512 << 10) + 8 * (5 * n + 7)).unwrap();
         assert!((got - want).abs() < 1e-12, "{got} {want}");
         // bf16 operands: products of values with 8-bit mantissas are exact.
-        let a16: Vec<u64> = (0..m * k).map(|x| u64::from(verify::f32_to_bf16(verify::fill_value_f32(x, 1)))).collect();
-        let b16: Vec<u64> = (0..n * k).map(|x| u64::from(verify::f32_to_bf16(verify::fill_value_f32(x, 2)))).collect();
+        let a16: Vec<u64> = (0..m * k)
+            .map(|x| u64::from(verify::f32_to_bf16(verify::fill_value_f32(x, 1))))
+            .collect();
+        let b16: Vec<u64> = (0..n * k)
+            .map(|x| u64::from(verify::f32_to_bf16(verify::fill_value_f32(x, 2))))
+            .collect();
         let mem = gemm_of("gpuctl_gemm_bf16", &a16, &b16, 2, (m, n, k));
         let want: f64 = (0..k as usize)
-            .map(|x| f64::from(verify::bf16_to_f32(a16[32 + x] as u16)) * f64::from(verify::bf16_to_f32(b16[64 + x] as u16)))
+            .map(|x| {
+                f64::from(verify::bf16_to_f32(a16[32 + x] as u16))
+                    * f64::from(verify::bf16_to_f32(b16[64 + x] as u16))
+            })
             .sum();
         let got = mem.rf32(BASE + (512 << 10) + 4 * (n + 2)).unwrap();
         assert_eq!(got, want as f32);
@@ -401,8 +431,20 @@ mod tests {
         assert_eq!(tf32_rna(0xBF80_1000), 0xBF80_2000);
         // A launch the kernel cannot run is refused.
         let mut mem = mem_with(&[]);
-        let bad = [Arg::U64(BASE), Arg::U64(BASE), Arg::U64(BASE), Arg::I32(128), Arg::I32(128), Arg::I32(20)];
-        assert!(run("gpuctl_gemm_bf16", &mut mem, &launch(Dim::new(1, 128), &bad)).is_err());
+        let bad = [
+            Arg::U64(BASE),
+            Arg::U64(BASE),
+            Arg::U64(BASE),
+            Arg::I32(128),
+            Arg::I32(128),
+            Arg::I32(20),
+        ];
+        assert!(run(
+            "gpuctl_gemm_bf16",
+            &mut mem,
+            &launch(Dim::new(1, 128), &bad)
+        )
+        .is_err());
     }
 
     #[test]
@@ -414,11 +456,27 @@ mod tests {
         got[1] = -2.0 * (1.0 + 1e-3); // beyond 1e-4
         got[2] = 3.0 * (1.0 + 1e-5); // within
         got[4] = f32::NAN;
-        let bits = |v: &[f32]| v.iter().map(|x| u64::from(x.to_bits())).collect::<Vec<u64>>();
+        let bits = |v: &[f32]| {
+            v.iter()
+                .map(|x| u64::from(x.to_bits()))
+                .collect::<Vec<u64>>()
+        };
         write_elems(&mut mem, c, 4, &bits(&got)).unwrap();
         write_elems(&mut mem, r, 4, &bits(&refs)).unwrap();
-        let args = [Arg::U64(c), Arg::U64(r), Arg::U64(5), Arg::F32(1e-4), Arg::U64(OUT), Arg::U64(OUT + 8)];
-        run("gpuctl_compare_f32", &mut mem, &launch(Dim::new(1, 256), &args)).unwrap();
+        let args = [
+            Arg::U64(c),
+            Arg::U64(r),
+            Arg::U64(5),
+            Arg::F32(1e-4),
+            Arg::U64(OUT),
+            Arg::U64(OUT + 8),
+        ];
+        run(
+            "gpuctl_compare_f32",
+            &mut mem,
+            &launch(Dim::new(1, 256), &args),
+        )
+        .unwrap();
         assert_eq!(mem.r64(OUT).unwrap(), 2, "the wrong element and the NaN");
         let sum = got.iter().fold(0u64, |s, x| s + u64::from(x.to_bits()));
         assert_eq!(mem.r64(OUT + 8).unwrap(), sum);
@@ -426,10 +484,25 @@ mod tests {
         let mut mem = mem_with(&[]);
         write_elems(&mut mem, c, 8, &[1.5f64.to_bits(), 2.0f64.to_bits()]).unwrap();
         write_elems(&mut mem, r, 8, &[1.5f64.to_bits(), 2.5f64.to_bits()]).unwrap();
-        let args = [Arg::U64(c), Arg::U64(r), Arg::U64(2), Arg::F64(0.1), Arg::U64(OUT), Arg::U64(OUT + 8)];
-        run("gpuctl_compare_f64", &mut mem, &launch(Dim::new(1, 256), &args)).unwrap();
+        let args = [
+            Arg::U64(c),
+            Arg::U64(r),
+            Arg::U64(2),
+            Arg::F64(0.1),
+            Arg::U64(OUT),
+            Arg::U64(OUT + 8),
+        ];
+        run(
+            "gpuctl_compare_f64",
+            &mut mem,
+            &launch(Dim::new(1, 256), &args),
+        )
+        .unwrap();
         assert_eq!(mem.r64(OUT).unwrap(), 1);
-        assert_eq!(mem.r64(OUT + 8).unwrap(), 1.5f64.to_bits().wrapping_add(2.0f64.to_bits()));
+        assert_eq!(
+            mem.r64(OUT + 8).unwrap(),
+            1.5f64.to_bits().wrapping_add(2.0f64.to_bits())
+        );
     }
 
     #[test]
@@ -441,7 +514,9 @@ mod tests {
         run("gpuctl_checksum_mix64", &mut mem, &launch(STRIDE, &args)).unwrap();
         // Independent: murmur3 fmix64 of word ^ index * golden ratio.
         let want = words.iter().enumerate().fold(0u64, |s, (i, &w)| {
-            s.wrapping_add(crate::device::mix::fmix64(w ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15)))
+            s.wrapping_add(crate::device::mix::fmix64(
+                w ^ (i as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15),
+            ))
         });
         assert_eq!(mem.r64(OUT).unwrap(), want);
         // Wipe the first 60 words: 41 left.
@@ -449,6 +524,11 @@ mod tests {
         let args = [Arg::U64(BASE), Arg::U64(101), Arg::U64(OUT + 8)];
         run("gpuctl_count_nonzero", &mut mem, &launch(STRIDE, &args)).unwrap();
         assert_eq!(mem.r64(OUT + 8).unwrap(), 41);
-        assert!(run("gpuctl_count_nonzero", &mut mem, &launch(Dim::new(1, 64), &args)).is_err());
+        assert!(run(
+            "gpuctl_count_nonzero",
+            &mut mem,
+            &launch(Dim::new(1, 64), &args)
+        )
+        .is_err());
     }
 }

@@ -54,7 +54,11 @@ fn fill(kind: u32, p0: u64, p1: u64, p2: u64) -> Fill {
         3 => Kind::Random,
         _ => Kind::Modulo,
     };
-    let p2 = if kind == Kind::Modulo && p2 > 0 { p2 } else { 1 };
+    let p2 = if kind == Kind::Modulo && p2 > 0 {
+        p2
+    } else {
+        1
+    };
     Fill { kind, p0, p1, p2 }
 }
 
@@ -64,11 +68,15 @@ impl Sweep {
         let base = aligned("a memtest buffer", l.u64(0)?, 16)?;
         let n16 = l.u64(1)?;
         if n16 >= 1 << 31 {
-            return Err(format!("memtest buffer of {n16} units: the kernel needs < 2^31"));
+            return Err(format!(
+                "memtest buffer of {n16} units: the kernel needs < 2^31"
+            ));
         }
         let mode = l.u32(2)?;
-        let check = (mode & 1 != 0).then(|| Ok::<_, String>(fill(l.u32(4)?, l.u64(5)?, l.u64(6)?, l.u64(7)?)));
-        let write = (mode & 2 != 0).then(|| Ok::<_, String>(fill(l.u32(8)?, l.u64(9)?, l.u64(10)?, l.u64(11)?)));
+        let check = (mode & 1 != 0)
+            .then(|| Ok::<_, String>(fill(l.u32(4)?, l.u64(5)?, l.u64(6)?, l.u64(7)?)));
+        let write = (mode & 2 != 0)
+            .then(|| Ok::<_, String>(fill(l.u32(8)?, l.u64(9)?, l.u64(10)?, l.u64(11)?)));
         let (sel, sel_m, sel_k) = (l.u32(12)?, l.u64(13)?, l.u64(14)?);
         // The kernel's `s.sel`: only the select entry point reads it, and
         // an invalid selection takes every word.
@@ -256,7 +264,12 @@ fn ordered(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
         // Lane by lane the first word of each unit, then the second.
         addrs.clear();
         addrs.extend(step.clone().step_by(2).map(|w| s.base + 8 * w as u64));
-        addrs.extend(step.clone().skip(1).step_by(2).map(|w| s.base + 8 * w as u64));
+        addrs.extend(
+            step.clone()
+                .skip(1)
+                .step_by(2)
+                .map(|w| s.base + 8 * w as u64),
+        );
         let got = read_words(mem, &s, &addrs)?;
         check_words(mem, &s, &addrs, &got)?;
         write_words(mem, &s, &addrs)?;
@@ -340,7 +353,11 @@ mod tests {
         let recs = (0..kept)
             .map(|i| {
                 let r = LOG + LOG_HEADER + RECORD_BYTES * i;
-                (mem.r64(r).unwrap(), mem.r64(r + 8).unwrap(), mem.r64(r + 16).unwrap())
+                (
+                    mem.r64(r).unwrap(),
+                    mem.r64(r + 8).unwrap(),
+                    mem.r64(r + 16).unwrap(),
+                )
             })
             .collect();
         (count, recs)
@@ -390,7 +407,11 @@ mod tests {
             let mut mem = mem_with(&[stuck]);
             let (count, recs) = run_pattern(&mut mem, pattern);
             assert!(count > 0, "{pattern:?}");
-            assert_eq!(count as usize, recs.len(), "{pattern:?}: every one recorded");
+            assert_eq!(
+                count as usize,
+                recs.len(),
+                "{pattern:?}: every one recorded"
+            );
             for (address, expected, actual) in recs {
                 assert_eq!(address, BASE + offset, "{pattern:?}");
                 assert_eq!(expected ^ actual, 1 << 3, "{pattern:?}");
@@ -456,7 +477,12 @@ mod tests {
         run(entry(&plan[0]), &mut mem, &launch(DIM, &args(&plan[0]))).unwrap();
         for i in 0..20u64 {
             let flip = [Arg::U64(BASE + 800 * i), Arg::U64(1 << i)];
-            run("gpuctl_memtest_flip", &mut mem, &launch(Dim::new(1, 1), &flip)).unwrap();
+            run(
+                "gpuctl_memtest_flip",
+                &mut mem,
+                &launch(Dim::new(1, 1), &flip),
+            )
+            .unwrap();
         }
         run(entry(&plan[1]), &mut mem, &launch(DIM, &args(&plan[1]))).unwrap();
         let (count, recs) = log(&mem);

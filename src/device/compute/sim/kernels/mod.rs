@@ -89,7 +89,9 @@ impl Launch<'_> {
 /// faults on a GPU).
 fn aligned(what: &str, ptr: u64, align: u64) -> Result<u64, String> {
     if ptr % align != 0 {
-        return Err(format!("misaligned address {ptr:#x} for {what} (needs {align})"));
+        return Err(format!(
+            "misaligned address {ptr:#x} for {what} (needs {align})"
+        ));
     }
     Ok(ptr)
 }
@@ -137,7 +139,9 @@ fn write_elems(mem: &mut Mem, addr: u64, bytes: u32, values: &[u64]) -> Result<(
             let w = values[i..i + per]
                 .iter()
                 .enumerate()
-                .fold(0u64, |w, (e, &v)| w | ((v & mask) << (e as u32 * bytes * 8)));
+                .fold(0u64, |w, (e, &v)| {
+                    w | ((v & mask) << (e as u32 * bytes * 8))
+                });
             mem.w64(a, w)?;
             i += per;
         } else {

@@ -43,7 +43,11 @@ pub fn run(kernel: &str, mem: &mut Mem, launch: &Launch) -> Result<Cost, String>
 
 /// `gpuctl_p2p_fill(buf, n, seed)`: buf[i] = mix(seed, i).
 fn fill(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
-    let (buf, n, seed) = (aligned("gpuctl_p2p_fill", l.u64(0)?, 8)?, l.u64(1)?, l.u64(2)?);
+    let (buf, n, seed) = (
+        aligned("gpuctl_p2p_fill", l.u64(0)?, 8)?,
+        l.u64(1)?,
+        l.u64(2)?,
+    );
     for i in 0..n {
         mem.w64(buf + 8 * i, mix::word(seed, i))?;
     }
@@ -56,7 +60,11 @@ fn fill(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
 /// `gpuctl_p2p_verify(buf, n, seed, out)`: out[0] += words differing
 /// from mix(seed, i); out[1] = max(out[1], 1 + the last one's index).
 fn verify(mem: &mut Mem, l: &Launch) -> Result<Cost, String> {
-    let (buf, n, seed) = (aligned("gpuctl_p2p_verify", l.u64(0)?, 8)?, l.u64(1)?, l.u64(2)?);
+    let (buf, n, seed) = (
+        aligned("gpuctl_p2p_verify", l.u64(0)?, 8)?,
+        l.u64(1)?,
+        l.u64(2)?,
+    );
     let out = aligned("gpuctl_p2p_verify's out", l.u64(3)?, 8)?;
     let (mut bad, mut last) = (0u64, 0u64);
     for i in 0..n {
@@ -126,18 +134,29 @@ mod tests {
     fn fill_copy_and_verify_count_a_corrupted_word() {
         let mut mem = mem_with(&[]);
         let (n, seed) = (999u64, 42);
-        run("gpuctl_p2p_fill", &mut mem, &launch(DIM, &[Arg::U64(BASE), Arg::U64(n), Arg::U64(seed)])).unwrap();
+        run(
+            "gpuctl_p2p_fill",
+            &mut mem,
+            &launch(DIM, &[Arg::U64(BASE), Arg::U64(n), Arg::U64(seed)]),
+        )
+        .unwrap();
         // Independent: murmur3 fmix64 of seed ^ i * golden ratio.
         let z = seed ^ 5u64.wrapping_mul(0x9E37_79B9_7F4A_7C15);
         assert_eq!(mem.r64(BASE + 40).unwrap(), mix::fmix64(z));
         assert_eq!(mem.r64(BASE + 8 * n).unwrap(), 0);
         // Copy 500 units (1000 words) to a second buffer, then verify it.
         let dst = BASE + 65536;
-        run("gpuctl_p2p_copy", &mut mem, &launch(DIM, &[Arg::U64(BASE), Arg::U64(dst), Arg::U64(500)])).unwrap();
+        run(
+            "gpuctl_p2p_copy",
+            &mut mem,
+            &launch(DIM, &[Arg::U64(BASE), Arg::U64(dst), Arg::U64(500)]),
+        )
+        .unwrap();
         let verify = [Arg::U64(dst), Arg::U64(n), Arg::U64(seed), Arg::U64(OUT)];
         run("gpuctl_p2p_verify", &mut mem, &launch(DIM, &verify)).unwrap();
         assert_eq!((mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()), (0, 0));
-        mem.w64(dst + 8 * 3, mem.r64(dst + 8 * 3).unwrap() ^ 1).unwrap();
+        mem.w64(dst + 8 * 3, mem.r64(dst + 8 * 3).unwrap() ^ 1)
+            .unwrap();
         mem.w64(dst + 8 * 700, 0).unwrap();
         run("gpuctl_p2p_verify", &mut mem, &launch(DIM, &verify)).unwrap();
         assert_eq!((mem.r64(OUT).unwrap(), mem.r64(OUT + 8).unwrap()), (2, 701));
@@ -146,9 +165,19 @@ mod tests {
     #[test]
     fn write_spin_and_pingpong_leave_what_both_gpus_would() {
         let mut mem = mem_with(&[]);
-        run("gpuctl_p2p_write", &mut mem, &launch(Dim::new(1, 1), &[Arg::U64(BASE + 4), Arg::U32(7)])).unwrap();
+        run(
+            "gpuctl_p2p_write",
+            &mut mem,
+            &launch(Dim::new(1, 1), &[Arg::U64(BASE + 4), Arg::U32(7)]),
+        )
+        .unwrap();
         assert_eq!(mem.r64(BASE).unwrap(), 7 << 32);
-        let spin = run("gpuctl_p2p_spin", &mut mem, &launch(Dim::new(1, 1), &[Arg::U64(5000)])).unwrap();
+        let spin = run(
+            "gpuctl_p2p_spin",
+            &mut mem,
+            &launch(Dim::new(1, 1), &[Arg::U64(5000)]),
+        )
+        .unwrap();
         assert_eq!(spin.wait_ns, 5000.0);
         let (a, b) = (BASE + 64, BASE + 128);
         let half = |mine, peer, first| {
@@ -162,8 +191,18 @@ mod tests {
             ]
         };
         // The waiter first, then the starter, as cuda_p2p.rs launches them.
-        run("gpuctl_p2p_pingpong", &mut mem, &launch(Dim::new(1, 1), &half(b, a, 0))).unwrap();
-        let cost = run("gpuctl_p2p_pingpong", &mut mem, &launch(Dim::new(1, 1), &half(a, b, 1))).unwrap();
+        run(
+            "gpuctl_p2p_pingpong",
+            &mut mem,
+            &launch(Dim::new(1, 1), &half(b, a, 0)),
+        )
+        .unwrap();
+        let cost = run(
+            "gpuctl_p2p_pingpong",
+            &mut mem,
+            &launch(Dim::new(1, 1), &half(a, b, 1)),
+        )
+        .unwrap();
         assert_eq!(mem.r32(a).unwrap(), 20, "the starter's flag: the last pong");
         assert_eq!(mem.r32(b).unwrap(), 19, "the waiter's flag: the last ping");
         assert_eq!(mem.r64(OUT).unwrap(), 1);

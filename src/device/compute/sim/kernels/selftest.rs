@@ -53,7 +53,9 @@ mod tests {
             mem.w64(sums + 8 * w, u64::MAX).unwrap();
         }
         run(SELFTEST_ENTRY, &mut mem, &launch(Dim::new(4, 256), &args)).unwrap();
-        let got: Vec<u32> = (0..u64::from(n)).map(|i| mem.r32(out + 4 * i).unwrap()).collect();
+        let got: Vec<u32> = (0..u64::from(n))
+            .map(|i| mem.r32(out + 4 * i).unwrap())
+            .collect();
         for (i, v) in got.iter().enumerate() {
             assert_eq!(*v, kernels::selftest_element(i as u32, 256, 0xC0FFEE));
         }
@@ -64,9 +66,19 @@ mod tests {
                 .fold(0u32, |s, v| s.wrapping_add(*v));
             assert_eq!(mem.r32(sums + 4 * b as u64).unwrap(), want, "block {b}");
         }
-        assert_eq!(mem.r32(sums + 12).unwrap(), 0, "a block past n sums nothing");
+        assert_eq!(
+            mem.r32(sums + 12).unwrap(),
+            0,
+            "a block past n sums nothing"
+        );
         // Independent: the hand-computed first element (kernels.rs).
-        let one = [Arg::U64(out), Arg::U64(sums), Arg::U32(1), Arg::U32(1), Arg::U32(1)];
+        let one = [
+            Arg::U64(out),
+            Arg::U64(sums),
+            Arg::U32(1),
+            Arg::U32(1),
+            Arg::U32(1),
+        ];
         run(SELFTEST_ENTRY, &mut mem, &launch(Dim::new(1, 256), &one)).unwrap();
         assert_eq!(mem.r32(out).unwrap(), 0x3B5C_64F1);
         assert_eq!(mem.r32(sums).unwrap(), 0x3B5C_64F1);
