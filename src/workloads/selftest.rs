@@ -209,6 +209,45 @@ mod tests {
         assert_eq!(132 * BLOCKS_PER_SM * kernels::SELFTEST_BLOCK, 270_336);
     }
 
+    fn one_sm() -> crate::device::compute::sim::SimContext {
+        let props = crate::device::compute::Props {
+            ordinal: 0,
+            name: "simulated".into(),
+            compute_capability: (9, 0),
+            sm_count: 1,
+            l2_bytes: 1 << 20,
+            total_bytes: 1 << 20,
+        };
+        crate::device::compute::sim::SimContext::standalone(props, 1 << 20)
+    }
+
+    #[test]
+    fn every_element_and_block_sum_of_a_healthy_gpu_is_checked() {
+        let o = run(&one_sm(), Duration::ZERO).unwrap();
+        // One SM: 8 blocks of 256 threads, and their 8 sums.
+        assert_eq!((o.mismatches, o.checked), (0, 2048 + 8));
+        assert!(o.kernel_ms > 0.0);
+    }
+
+    #[test]
+    fn a_corrupted_output_word_is_found_by_the_comparison() {
+        let ctx = one_sm();
+        let bufs = Buffers::alloc(&ctx, 2048).unwrap();
+        bufs.launch(&ctx, SELFTEST_ITERS, 7).unwrap();
+        // A bit of the output flips after the kernel wrote it.
+        let word = bufs.out + 8 * 100;
+        let world = ctx.world();
+        {
+            let mut w = world.lock().unwrap();
+            let v = w.mem().r64(word).unwrap();
+            w.mem().w64(word, v ^ (1 << 40)).unwrap();
+        }
+        let (want, _) = kernels::selftest_reference(2048, SELFTEST_ITERS, 7, 256);
+        let got = download_u32(&ctx, bufs.out, 2048).unwrap();
+        assert_eq!(count_mismatches(&got, &want), 1);
+        bufs.free(&ctx);
+    }
+
     #[test]
     fn missing_or_differing_elements_count() {
         assert_eq!(count_mismatches(&[1, 2, 3], &[1, 2, 3]), 0);

@@ -303,7 +303,7 @@ mod tests {
     const DIM: Dim = Dim::new(2, 64); // 4 warps
 
     /// The kernel's arguments for `phase` over [BASE, BASE + BYTES), as
-    /// cuda_memtest.rs passes them.
+    /// workloads::memtest passes them.
     fn args(phase: &Phase) -> Vec<Arg> {
         let zero = Fill {
             kind: Kind::Const,
