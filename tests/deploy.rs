@@ -424,6 +424,14 @@ fn burn_in_gate_passes_only_when_every_step_ran_and_passed() {
 
 /// A real `monitor` exposition on the simulator: two samples of the ECC
 /// fixture with PCIe and NVLink traffic, so every metric is present.
+/// Two active NVLinks with some errors, so their counters are exposed.
+fn nvlinks() -> serde_json::Value {
+    json!([
+        {"link": 0, "active": true, "crc_errors": 3, "replay_errors": 1, "recovery_errors": 0},
+        {"link": 1, "active": true, "crc_errors": 0, "replay_errors": 0, "recovery_errors": 0},
+    ])
+}
+
 fn exposition() -> String {
     let v = variant_of("ecc_error.json", |f| {
         for g in f["gpus"].as_array_mut().unwrap() {
@@ -434,6 +442,7 @@ fn exposition() -> String {
                 "nvlink_tx_bytes_per_s": 3_000_000,
                 "nvlink_rx_bytes_per_s": 4_000_000,
             });
+            g["nvlinks"] = nvlinks();
         }
     });
     let dir = tempfile::tempdir().unwrap();
@@ -568,12 +577,14 @@ fn promtool_checks_and_unit_tests_the_rules() {
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", text(&out));
-    let out = Command::new(&promtool)
-        .args(["test", "rules", "gpuctl-rules.test.yml"])
-        .current_dir(&dir)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out));
+    for tests in ["gpuctl-rules.test.yml", "gpuctl-rules-dcgm.test.yml"] {
+        let out = Command::new(&promtool)
+            .args(["test", "rules", tests])
+            .current_dir(&dir)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{tests}: {}", text(&out));
+    }
     // The tests can fail: a rule that stops firing is caught.
     let tmp = tempfile::tempdir().unwrap();
     let rules = fs::read_to_string(dir.join("gpuctl-rules.yml"))
@@ -971,8 +982,10 @@ fn health_unit_journal_recipe_reads_the_one_line_report() {
 /// `gpuctl-rules.yml` for `--metric-names dcgm`: each rule whose metrics
 /// all have a dcgm-exporter name in the same unit, renamed, with dcgm's
 /// label names (`UUID`, `Hostname`); a rule reading a metric dcgm names do
-/// not carry (the XID counters) is left out. The names come from monitor's
-/// own table, so the two files cannot drift.
+/// not carry (the XID counters) is left out, and the XID rules are made on
+/// dcgm's last-XID gauge instead ([`dcgm_xid_rules`]). The names come from
+/// monitor's own table and the XID classes from gpuctl's, so nothing can
+/// drift.
 fn dcgm_rules(gpuctl_rules: &str) -> String {
     use gpuctl::commands::monitor::metrics::{HEALTHY, METRICS, SAMPLED, UP};
     let (_, body) = gpuctl_rules.split_once("    rules:\n").unwrap();
@@ -981,7 +994,8 @@ fn dcgm_rules(gpuctl_rules: &str) -> String {
          # (dcgm-exporter's names and labels) by tests/deploy.rs: do not edit;\n\
          # run `GPUCTL_BLESS=1 cargo test --test deploy dcgm` after changing\n\
          # gpuctl-rules.yml. Rules on metrics dcgm names lack (the XID counters)\n\
-         # are left out.\ngroups:\n  - name: gpuctl-dcgm\n    rules:\n",
+         # are made on DCGM_FI_DEV_XID_ERRORS, the last XID, at the end.\n\
+         groups:\n  - name: gpuctl-dcgm\n    rules:\n",
     );
     let blocks: Vec<&str> = body
         .split("      - alert: ")
@@ -1009,7 +1023,49 @@ fn dcgm_rules(gpuctl_rules: &str) -> String {
             );
         }
     }
+    out.push_str(&dcgm_xid_rules());
     out
+}
+
+/// The XID rules on dcgm-exporter's names, which carry only the last XID
+/// per GPU (`DCGM_FI_DEV_XID_ERRORS`): any new XID warns; an XID of the
+/// hardware class (gpuctl's table, `checks::xid::is_hardware`) seen as the
+/// last XID at any minute of the last 10 is critical, so an application
+/// XID that follows it does not hide it for those 10 minutes.
+fn dcgm_xid_rules() -> String {
+    let hardware: Vec<String> = (1..=1000u64)
+        .filter(|&x| gpuctl::checks::xid::is_hardware(x))
+        .map(|x| format!("DCGM_FI_DEV_XID_ERRORS == {x}"))
+        .collect();
+    format!(
+        "
+      - alert: GpuctlXid
+        # A change of the last XID to a non-zero value is a new XID (the
+        # same number twice in a row is seen once).
+        expr: changes(DCGM_FI_DEV_XID_ERRORS[10m]) > 0 and DCGM_FI_DEV_XID_ERRORS > 0
+        labels:
+          severity: warning
+        annotations:
+          summary: \"XID errors on GPU {{{{ $labels.gpu }}}} of {{{{ $labels.Hostname }}}}\"
+          description: >-
+            GPU {{{{ $labels.gpu }}}} ({{{{ $labels.UUID }}}}) reported XID errors in
+            the last 10 minutes. `gpuctl health` classifies them.
+
+      - alert: GpuctlHardwareXid
+        # The hardware class of gpuctl's XID table (src/checks/xid.rs).
+        expr: >-
+          count_over_time(({})[10m:1m]) > 0
+        labels:
+          severity: critical
+        annotations:
+          summary: \"Hardware XID on GPU {{{{ $labels.gpu }}}} of {{{{ $labels.Hostname }}}}\"
+          description: >-
+            GPU {{{{ $labels.gpu }}}} ({{{{ $labels.UUID }}}}) reported XIDs that mean
+            a hardware fault in the last 10 minutes: drain the node and run
+            `gpuctl health` (it names the XID and its remedy).
+",
+        hardware.join(" or ")
+    )
 }
 
 #[test]
@@ -1027,6 +1083,11 @@ fn dcgm_rules_are_the_gpuctl_rules_under_dcgm_names() {
         path.display()
     );
     // Only dcgm names and labels are left, and the rules that matter most.
+    assert!(fresh.contains("DCGM_FI_DEV_XID_ERRORS == 79 or"), "{fresh}");
+    assert!(
+        !fresh.contains("DCGM_FI_DEV_XID_ERRORS == 13 "),
+        "13 is not hardware"
+    );
     for name in gpuctl_names_in(&fresh) {
         assert!(
             [
@@ -1045,6 +1106,9 @@ fn dcgm_rules_are_the_gpuctl_rules_under_dcgm_names() {
         "GpuctlGPUUnhealthy",
         "GpuctlUncorrectableECC",
         "GpuctlHighTemperature",
+        "GpuctlXid",
+        "GpuctlHardwareXid",
+        "GpuctlNVLinkRecovery",
     ] {
         assert!(
             fresh.contains(&format!("- alert: {alert}\n")),
@@ -1054,8 +1118,13 @@ fn dcgm_rules_are_the_gpuctl_rules_under_dcgm_names() {
     // A dcgm exposition from a real monitor has every name they use.
     let dir_t = tempfile::tempdir().unwrap();
     let file = dir_t.path().join("dcgm.prom");
+    let fixture = variant_of("ecc_error.json", |f| {
+        for g in f["gpus"].as_array_mut().unwrap() {
+            g["nvlinks"] = nvlinks();
+        }
+    });
     common::run(
-        "ecc_error.json",
+        fixture.path(),
         &[
             "monitor",
             "-q",

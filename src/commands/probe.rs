@@ -59,6 +59,18 @@ pub fn call_timeout(global: &GlobalArgs, args: &ProbeArgs) -> std::time::Duratio
     global.call_timeout.min(args.timeout - args.timeout / 4)
 }
 
+/// Whether nothing but the verdict is asked for: a text answer (which
+/// names GPUs by index), no GPU chosen by UUID or bus id, and no
+/// `CUDA_VISIBLE_DEVICES` to resolve. Then probe reads no identity and no
+/// driver versions (issue 21: only what the verdict needs).
+fn verdict_only(global: &GlobalArgs) -> bool {
+    global.format() == crate::cli::Format::Table
+        && !global.json_lines
+        && !global.verbose
+        && global.selectors().is_empty()
+        && crate::device::visible::visible_devices_env().is_none()
+}
+
 fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     let global = &GlobalArgs {
         call_timeout: call_timeout(global, args),
@@ -66,6 +78,8 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     };
     let mode = if args.compute {
         Enumerate::Full
+    } else if verdict_only(global) {
+        Enumerate::Verdict
     } else {
         Enumerate::NvmlOnly
     };
@@ -74,10 +88,6 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     let mut report = Report::new("probe");
     report.driver = Some(selected.inventory.driver.clone());
     report.warnings = selected.inventory.warnings.clone();
-    let present = selected.gpus().filter(|g| g.lost.is_none()).count() as u32;
-    report
-        .host_checks
-        .push(basic::gpu_count(args.expect, present));
 
     let cuda = if args.compute {
         Some(selected.backend.cuda())
@@ -119,15 +129,27 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                         // per reading each fetching the handle again.
                         let r = api.probe_readings(gpu.index);
                         crate::trace::mark("probe: counters and temperature read");
-                        healthy::checks(&healthy::Readings {
+                        // Without the identity read (verdict only), a GPU
+                        // off the bus shows here first: say so as on_bus.
+                        if matches!(
+                            r.temperature_gpu_c,
+                            crate::device::Reading::Error {
+                                error: crate::device::QueryError::GpuLost
+                            }
+                        ) {
+                            let lost = basic::on_bus(Some(crate::device::inventory::LOST));
+                            return (vec![lost], true);
+                        }
+                        let checks = healthy::checks(&healthy::Readings {
                             lost: None,
                             ecc_uncorrected: &r.ecc_volatile_uncorrected,
                             row_remap: &r.row_remap,
                             temperature: &r.temperature_gpu_c,
                             slowdown: &r.slowdown_c,
-                        })
+                        });
+                        (checks, false)
                     } else {
-                        vec![basic::on_bus(gpu.lost.as_deref())]
+                        (vec![basic::on_bus(gpu.lost.as_deref())], false)
                     }
                 })
             })
@@ -151,7 +173,9 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
             .zip(&gpus)
             .zip(compute.iter_mut())
             .map(|((h, gpu), compute)| match h.join() {
-                Ok(mut checks) => {
+                // Off the bus: on_bus alone says it.
+                Ok((checks, true)) => GpuReport::judged(gpu, checks, required),
+                Ok((mut checks, false)) => {
                     match cuda {
                         None => {}
                         Some(Err(e)) => checks.push(Check::new(
@@ -181,6 +205,24 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
     });
 
     crate::trace::mark("probe checks done");
+    // GPUs on the bus: those the inventory did not find lost, less those
+    // whose own reads found them lost (verdict-only mode).
+    let present = report
+        .gpus
+        .iter()
+        .filter(|g| {
+            g.lost.is_none()
+                && !g
+                    .checks
+                    .as_deref()
+                    .unwrap_or_default()
+                    .iter()
+                    .any(|c| c.name == "on_bus" && c.status == CheckStatus::Fail)
+        })
+        .count() as u32;
+    report
+        .host_checks
+        .insert(0, basic::gpu_count(args.expect, present));
     let failing: Vec<String> = report
         .host_checks
         .iter()

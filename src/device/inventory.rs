@@ -82,6 +82,12 @@ pub enum Enumerate {
     /// NVML only: fast, for `probe`. `CUDA_VISIBLE_DEVICES` is applied by
     /// gpuctl itself, with indices in PCI order.
     NvmlOnly,
+    /// Only what a verdict needs: NVML's GPU count, no identity (name,
+    /// UUID, bus id) and no driver versions; each GPU's reads then fetch
+    /// its handle once. For a probe whose answer names GPUs by index only
+    /// (no `-i`, no `CUDA_VISIBLE_DEVICES`, text output): the caller
+    /// decides.
+    Verdict,
     /// NVML and CUDA, joined.
     Full,
 }
@@ -140,13 +146,14 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
     let visible_spec = visible::visible_devices_env();
     // NVML GPUs first: whether CUDA is needed for NvmlOnly depends on them.
     let nvml_gpus = match &nvml {
+        Ok(api) if mode == Enumerate::Verdict => Some(counted_gpus(api.as_ref())?),
         Ok(api) => Some(nvml_gpus(api.as_ref())?),
         Err(_) => None,
     };
     crate::trace::mark("NVML GPUs enumerated");
     let need_cuda = match mode {
         Enumerate::Full => true,
-        Enumerate::NvmlOnly => nvml_gpus
+        Enumerate::NvmlOnly | Enumerate::Verdict => nvml_gpus
             .as_deref()
             .is_some_and(|gpus| needs_cuda_order(gpus, visible_spec.as_deref())),
     };
@@ -205,11 +212,14 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
         };
     };
 
+    let verdict_only = mode == Enumerate::Verdict;
     let driver = DriverInfo {
-        driver_version: nvml.driver_version().ok(),
-        cuda_driver_version: nvml
-            .cuda_driver_version()
-            .ok()
+        driver_version: (!verdict_only)
+            .then(|| nvml.driver_version().ok())
+            .flatten(),
+        cuda_driver_version: (!verdict_only)
+            .then(|| nvml.cuda_driver_version().ok())
+            .flatten()
             .or(cuda_version)
             .map(format_cuda_version),
         nvml: nvml_state,
@@ -241,6 +251,30 @@ pub fn enumerate(backend: &Backend, mode: Enumerate) -> Result<Inventory, AppErr
 /// price, CUDA's initialisation, is paid only when the variable is set.
 fn needs_cuda_order(gpus: &[Gpu], spec: Option<&str>) -> bool {
     spec.is_some() && gpus.iter().any(|g| g.lost.is_none())
+}
+
+/// Why a GPU whose NVML calls answer "GPU is lost" is lost.
+pub const LOST: &str = "GPU has fallen off the bus (NVML: GPU is lost)";
+
+/// GPUs by index only ([`Enumerate::Verdict`]): one NVML call in all.
+/// Identity stays empty (unknown); a GPU that cannot be reached shows in
+/// its own reads, which then fail.
+fn counted_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
+    let count = nvml
+        .device_count()
+        .map_err(|e| AppError::environment(format!("NVML could not count GPUs: {e}")))?;
+    crate::trace::mark("NVML device count read");
+    Ok((0..count)
+        .map(|index| Gpu {
+            index,
+            has_nvml: true,
+            name: String::new(),
+            uuid: String::new(),
+            pci_bus_id: String::new(),
+            cuda: Vec::new(),
+            lost: None,
+        })
+        .collect())
 }
 
 fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
@@ -289,7 +323,7 @@ fn nvml_gpus(nvml: &dyn NvmlApi) -> Result<Vec<Gpu>, AppError> {
                 pci_bus_id: nvml.lost_pci_bus_id(index).unwrap_or_default(),
                 cuda: Vec::new(),
                 lost: Some(match e {
-                    QueryError::GpuLost => "GPU has fallen off the bus (NVML: GPU is lost)".into(),
+                    QueryError::GpuLost => LOST.into(),
                     QueryError::TimedOut { .. } => format!("{HUNG}: {e}"),
                     other => format!("NVML cannot reach the GPU: {other}"),
                 }),

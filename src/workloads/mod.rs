@@ -3,4 +3,5 @@
 //! runs on a real GPU and on the simulated one.
 
 pub mod memtest;
+pub mod parity;
 pub mod selftest;

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|parity|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
@@ -9,6 +9,9 @@
 #   bench runs the latency/burn benchmarks; benchcmd checks the `gpuctl bench` command)
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
+#   (parity: issue 20's kernel parity check, every PTX kernel against its Rust reference on
+#   GPU 0; expects .dev/bin/kernel_parity, built here with `cargo build --release --example
+#   kernel_parity && cp target/release/examples/kernel_parity .dev/bin/`; PARITY overrides it)
 set -uo pipefail
 cd "$(dirname "$0")/../.." || exit 3
 what="${1:-all}"
@@ -40,6 +43,17 @@ if [[ $what == multi ]]; then
 fi
 if [[ $what == p2p ]]; then
     echo "== p2p checks (2+ GPUs)"; python3 tests/gpu/check_p2p.py 2>&1 | tee "$out/p2p.log" || rc=1
+fi
+if [[ $what == parity ]]; then
+    echo "== kernel parity (issue 20): every PTX kernel against its Rust reference"
+    parity="${PARITY:-.dev/bin/kernel_parity}"
+    if [[ ! -x $parity ]]; then
+        echo "FAIL  $parity is missing: cargo build --release --example kernel_parity, then copy it there"
+        rc=1
+    else
+        "$parity" 2>&1 | tee "$out/parity.log" || rc=1
+        "$parity" --json > "$out/parity.json" || rc=1
+    fi
 fi
 if [[ $what == ops || $what == all ]]; then
     echo "== operator checks (issue 24: 80 columns, one JSON document, numbers)"; python3 tests/gpu/check_ops.py 2>&1 | tee "$out/ops.log" || rc=1
