@@ -210,20 +210,20 @@ fn stream_in_arena(mem: &mut Mem, s: &Sweep) -> Result<Option<Cost>, String> {
         words += u64::from(take[0]) + u64::from(take[1]);
         if let Some(c) = &s.check {
             let got = [arena.get(w), arena.get(w + 1)];
-            for k in 0..2 {
+            for (k, (&taken, &value)) in take.iter().zip(&got).enumerate() {
                 let at = a + 8 * k as u64;
                 let want = memtest::value(c, at);
-                if take[k] && got[k] != want {
+                if taken && value != want {
                     count += 1;
                     if found.len() < MAX_RECORDS {
-                        found.push((at, want, got[k]));
+                        found.push((at, want, value));
                     }
                 }
             }
         }
         if let Some(f) = &s.write {
-            for k in 0..2 {
-                if take[k] {
+            for (k, &taken) in take.iter().enumerate() {
+                if taken {
                     arena.set(w + k, memtest::value(f, a + 8 * k as u64));
                 }
             }
