@@ -332,7 +332,7 @@ fn compute_self_test_error_fails() {
     assert_unhealthy(
         "selftest_error.json",
         &["--compute"],
-        &["GPU 0", "CUDA device 1", "CUDA_ERROR_LAUNCH_FAILED"],
+        &["GPU 0", "CUDA device 1", "CUDA_ERROR_ILLEGAL_ADDRESS"],
     );
     let (_, rep) = probe_json("selftest_error.json", &["--compute"]);
     assert_eq!(rep.gpu(0).check("compute_self_test").status, "fail");

@@ -8,16 +8,25 @@
 use super::Selected;
 use crate::checks::{basic, healthy};
 use crate::cli::{GlobalArgs, ProbeArgs};
+use crate::device::compute::Context;
 use crate::device::inventory::Enumerate;
+use crate::device::{CudaApi, QueryError, SelfTestOutcome};
 use crate::error::AppError;
 use crate::exit;
-use crate::report::{CheckStatus, GpuReport, Outcome, Report, Required};
+use crate::harness::{self, WorkError};
+use crate::report::{Check, CheckStatus, GpuReport, Outcome, Report, Required};
+use crate::workloads::selftest;
+use std::sync::atomic::AtomicBool;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// The checks that define a healthy GPU for `probe` (ARCHITECTURE.md):
 /// the one healthy rule's (`checks::healthy`).
 pub const REQUIRED: [&str; 4] = healthy::REQUIRED;
 /// With `--compute`, the self-test too.
 pub const REQUIRED_COMPUTE: [&str; 5] = healthy::REQUIRED_COMPUTE;
+/// The self-test's check.
+const COMPUTE: &str = healthy::COMPUTE;
 use std::sync::mpsc;
 
 pub fn run(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
@@ -95,13 +104,25 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         deselected: &[],
     };
     let required = &required;
-    // Self-tests are independent per GPU: run them side by side.
+    // The NVML reads are independent per GPU: run them side by side, and
+    // the self-tests on the harness beside them.
     report.gpus = std::thread::scope(|scope| {
+        let self_tests = match cuda {
+            Some(Ok(api)) => {
+                let api = api.clone();
+                let devices: Vec<Vec<u32>> = gpus
+                    .iter()
+                    .map(|g| g.cuda.iter().map(|d| d.ordinal).collect())
+                    .collect();
+                let bound = global.call_timeout;
+                Some(scope.spawn(move || self_tests(api, &devices, bound)))
+            }
+            _ => None,
+        };
         let handles: Vec<_> = gpus
             .iter()
             .map(|gpu| {
                 scope.spawn(move || {
-                    let mut checks = vec![];
                     if let (Some(api), None, true) = (nvml, &gpu.lost, gpu.has_nvml) {
                         // One thread per GPU (this one): its verdict reads
                         // one after another on one handle, not a thread
@@ -117,60 +138,68 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
                             }
                         ) {
                             let lost = basic::on_bus(Some(crate::device::inventory::LOST));
-                            return GpuReport::judged(gpu, vec![lost], required);
+                            return (vec![lost], true);
                         }
-                        checks = healthy::checks(&healthy::Readings {
+                        let checks = healthy::checks(&healthy::Readings {
                             lost: None,
                             ecc_uncorrected: &r.ecc_volatile_uncorrected,
                             row_remap: &r.row_remap,
                             temperature: &r.temperature_gpu_c,
                             slowdown: &r.slowdown_c,
                         });
+                        (checks, false)
                     } else {
-                        checks.push(basic::on_bus(gpu.lost.as_deref()));
+                        (vec![basic::on_bus(gpu.lost.as_deref())], false)
                     }
-                    match cuda {
-                        None => {}
-                        Some(Err(e)) => checks.push(crate::report::Check::new(
-                            "compute_self_test",
-                            CheckStatus::Fail,
-                            format!("--compute needs the CUDA driver: {e}"),
-                        )),
-                        Some(Ok(_)) if gpu.cuda.is_empty() => {
-                            checks.push(crate::report::Check::new(
-                                "compute_self_test",
-                                CheckStatus::Fail,
-                                "CUDA does not see this GPU",
-                            ))
-                        }
-                        Some(Ok(api)) => {
-                            for device in &gpu.cuda {
-                                let label = format!("CUDA device {}", device.ordinal);
-                                checks.push(basic::self_test(
-                                    &label,
-                                    &api.self_test(device.ordinal, std::time::Duration::ZERO),
-                                ));
-                            }
-                        }
-                    }
-                    GpuReport::judged(gpu, checks, required)
                 })
             })
             .collect();
+        let mut compute = match self_tests.map(|h| h.join()) {
+            Some(Ok(per_gpu)) => per_gpu,
+            Some(Err(_)) => gpus
+                .iter()
+                .map(|_| {
+                    vec![Check::new(
+                        COMPUTE,
+                        CheckStatus::Fail,
+                        "self-test thread panicked",
+                    )]
+                })
+                .collect(),
+            None => gpus.iter().map(|_| Vec::new()).collect(),
+        };
         handles
             .into_iter()
             .zip(&gpus)
-            .map(|(h, gpu)| {
-                h.join().unwrap_or_else(|_| {
-                    GpuReport::with_checks(
-                        gpu,
-                        vec![crate::report::Check::new(
-                            "probe",
+            .zip(compute.iter_mut())
+            .map(|((h, gpu), compute)| match h.join() {
+                // Off the bus: on_bus alone says it.
+                Ok((checks, true)) => GpuReport::judged(gpu, checks, required),
+                Ok((mut checks, false)) => {
+                    match cuda {
+                        None => {}
+                        Some(Err(e)) => checks.push(Check::new(
+                            COMPUTE,
                             CheckStatus::Fail,
-                            "probe thread panicked",
-                        )],
-                    )
-                })
+                            format!("--compute needs the CUDA driver: {e}"),
+                        )),
+                        Some(Ok(_)) if gpu.cuda.is_empty() => checks.push(Check::new(
+                            COMPUTE,
+                            CheckStatus::Fail,
+                            "CUDA does not see this GPU",
+                        )),
+                        Some(Ok(_)) => checks.append(compute),
+                    }
+                    GpuReport::judged(gpu, checks, required)
+                }
+                Err(_) => GpuReport::with_checks(
+                    gpu,
+                    vec![Check::new(
+                        "probe",
+                        CheckStatus::Fail,
+                        "probe thread panicked",
+                    )],
+                ),
             })
             .collect()
     });
@@ -214,4 +243,113 @@ fn probe(global: &GlobalArgs, args: &ProbeArgs) -> Result<Report, AppError> {
         report.summary = format!("unhealthy: {}", failing.join("; "));
     }
     Ok(report)
+}
+
+/// The self-test on the harness: one step on a context opened at set-up.
+/// An error opening or running it is the step's result, so the check says
+/// what the self-test said; a hang or a panic is the harness's verdict.
+struct SelfTestWork {
+    ctx: Result<Box<dyn Context>, QueryError>,
+    opened: Instant,
+    done: bool,
+}
+
+impl harness::Workload for SelfTestWork {
+    type Setup = ();
+    type Step = Result<SelfTestOutcome, QueryError>;
+    type Cleanup = ();
+
+    fn setup(&self) {}
+
+    fn step(&mut self) -> Result<Self::Step, WorkError> {
+        self.done = true;
+        let ctx = match &self.ctx {
+            Ok(ctx) => ctx,
+            Err(e) => return Ok(Err(e.clone())),
+        };
+        Ok(
+            selftest::run(ctx.as_ref(), Duration::ZERO).map(|o| SelfTestOutcome {
+                total_ms: self.opened.elapsed().as_secs_f64() * 1e3,
+                ..o
+            }),
+        )
+    }
+
+    fn verified(step: &Self::Step) -> u64 {
+        step.as_ref().map_or(0, |o| o.checked)
+    }
+
+    fn is_complete(&self) -> bool {
+        self.done
+    }
+
+    fn finish(&mut self) -> Result<(), WorkError> {
+        Ok(())
+    }
+}
+
+/// Never set: probe answers a signal by dying, as it always has.
+static NO_STOP: AtomicBool = AtomicBool::new(false);
+
+/// The self-test of every CUDA device of every GPU (`devices`: the CUDA
+/// ordinals per GPU), all at once on the harness, each bounded by `bound`;
+/// one `compute_self_test` check per device, per GPU.
+fn self_tests(cuda: Arc<dyn CudaApi>, devices: &[Vec<u32>], bound: Duration) -> Vec<Vec<Check>> {
+    let targets: Vec<harness::Target> = devices
+        .iter()
+        .flatten()
+        .map(|&ordinal| harness::Target {
+            nvml_index: None,
+            cuda_ordinal: Ok(ordinal),
+        })
+        .collect();
+    let options = harness::Options {
+        duration: Duration::ZERO,
+        max_steps: Some(1),
+        setup_timeout: bound,
+        step_timeout: bound,
+        sample_every: None,
+        watch_xids: false,
+        progress_every: Duration::from_secs(3600),
+    };
+    let result = harness::run(
+        &targets,
+        None,
+        &options,
+        &NO_STOP,
+        move |ordinal| {
+            let opened = Instant::now();
+            let ctx = cuda.open(ordinal);
+            crate::trace::mark(&format!("self-test: context on CUDA device {ordinal}"));
+            Ok(SelfTestWork {
+                ctx,
+                opened,
+                done: false,
+            })
+        },
+        &mut |_, _| {},
+    );
+    let mut runs = result.runs.iter();
+    devices
+        .iter()
+        .map(|ordinals| {
+            ordinals
+                .iter()
+                .zip(runs.by_ref())
+                .map(|(ordinal, run)| {
+                    let label = format!("CUDA device {ordinal}");
+                    match run.steps.first() {
+                        Some(outcome) => basic::self_test(&label, outcome),
+                        None => {
+                            let c = harness::completion_check(COMPUTE, "self-tests", run, false);
+                            Check {
+                                message: format!("{label}: {}", c.message),
+                                ..c
+                            }
+                        }
+                    }
+                })
+                .collect()
+        })
+        .collect()
 }

@@ -449,10 +449,6 @@ impl CudaApi for BoundedCuda {
             .call(None, "cuDeviceGet (enumeration)", move || inner.devices())?
     }
 
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-        self.inner.self_test(ordinal, busy)
-    }
-
     // Not bounded here, like open: health calls it on the harness's
     // per-GPU thread, under its set-up deadline.
     fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
@@ -468,16 +464,6 @@ impl CudaApi for BoundedCuda {
 
     fn cublaslt_available(&self) -> Result<(), String> {
         self.inner.cublaslt_available()
-    }
-
-    fn start_memtest(
-        &self,
-        ordinal: u32,
-        config: &super::memtest::MemtestConfig,
-    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
-        // Long by design (allocation with retries), bounded by memtest's
-        // set-up deadline like the burn's.
-        self.inner.start_memtest(ordinal, config)
     }
 }
 

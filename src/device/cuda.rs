@@ -1,32 +1,21 @@
 //! The real CUDA driver backend (libcuda.so.1, loaded at run time).
 //!
 //! Enumeration uses only `cuDevice*` queries (no context: creating one costs
-//! 200-340 ms per GPU); the self-test creates the primary context, runs the
-//! embedded PTX kernel and checks every value against the host reference.
+//! 200-340 ms per GPU); workloads (the self-test, memtest, ...) open a
+//! context as capabilities through [`CudaApi::open`] (`compute::cuda`).
 //!
 //! cudarc loads symbols lazily and *panics* when the library or a symbol is
 //! missing, so the library's presence is checked first and every entry point
 //! runs under `catch_unwind`: a broken driver becomes an error, not a crash.
 
 use super::cuerr::{cuda_err, describe, guarded, missing_symbol};
-use super::{CudaApi, CudaDevice, DeviceError, QueryError, SelfTestOutcome};
-use crate::kernels;
-use cudarc::driver::result::DriverError;
+use super::{CudaApi, CudaDevice, DeviceError, QueryError};
 use cudarc::driver::sys::{self, CUdevice_attribute_enum as Attr, CUresult};
-use cudarc::driver::{CudaContext, LaunchConfig, PushKernelArg};
-use cudarc::nvrtc::Ptx;
+use cudarc::driver::CudaContext;
 use std::ffi::{c_char, c_int, CStr};
 use std::mem::MaybeUninit;
 use std::panic::catch_unwind;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
-
-/// Self-test size: 8 blocks of 256 threads per SM of a 132-SM H100 (a multiple
-/// of 256, ~270k threads), enough to touch every SM on any current GPU.
-pub const SELFTEST_N: u32 = 132 * 256 * 8;
-/// Loop iterations per thread: long enough to exercise the FP32/INT pipes,
-/// short enough that the host reference stays in the tens of milliseconds.
-pub const SELFTEST_ITERS: u32 = 256;
 
 /// Opens the CUDA driver, or says plainly which library is missing.
 pub fn open() -> Result<Arc<dyn CudaApi>, String> {
@@ -81,13 +70,6 @@ impl CudaApi for RealCuda {
         })
     }
 
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-        if self.no_device {
-            return Err(QueryError::Failed("no CUDA device is visible".into()));
-        }
-        guarded(|| run_self_test(ordinal, busy))
-    }
-
     fn hold_context(&self, ordinal: u32) -> Result<super::ContextHold, QueryError> {
         if self.no_device {
             return Err(QueryError::Failed("no CUDA device is visible".into()));
@@ -112,15 +94,6 @@ impl CudaApi for RealCuda {
 
     fn cublaslt_available(&self) -> Result<(), String> {
         super::cublaslt::available()
-    }
-
-    fn start_memtest(
-        &self,
-        ordinal: u32,
-        config: &super::memtest::MemtestConfig,
-    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
-        super::cuda_memtest::start(ordinal, config)
-            .map(|w| Box::new(w) as Box<dyn super::memtest::MemtestWorker>)
     }
 }
 
@@ -237,130 +210,6 @@ fn pci_bus_id(dev: sys::CUdevice) -> Result<String, CUresult> {
     Ok(format!("{domain:04x}:{bus:02x}:{device:02x}.0"))
 }
 
-/// Context, module, launch, copy back, compare. Every step's error names it.
-/// Iterations per busy-phase launch: a few milliseconds on an H100.
-const BUSY_ITERS: u32 = 16_384;
-
-fn run_self_test(ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-    let started = Instant::now();
-    let n = SELFTEST_N;
-    let iters = SELFTEST_ITERS;
-    let block = kernels::SELFTEST_BLOCK;
-    let grid = n.div_ceil(block);
-    let seed = fresh_seed(ordinal);
-
-    let ctx =
-        CudaContext::new(ordinal as usize).map_err(|e| failed("context creation failed", e.0))?;
-    crate::trace::mark(&format!("self-test: context on CUDA device {ordinal}"));
-    let module = ctx
-        .load_module(Ptx::from_src(kernels::SELFTEST_PTX))
-        .map_err(|e| failed("module load failed", e.0))?;
-    let func = module
-        .load_function(kernels::SELFTEST_ENTRY)
-        .map_err(|e| failed("kernel lookup failed", e.0))?;
-    let stream = ctx.default_stream();
-    let alloc = |e: DriverError| failed("device allocation failed", e.0);
-    let mut out = stream.alloc_zeros::<u32>(n as usize).map_err(alloc)?;
-    let mut sums = stream.alloc_zeros::<u32>(grid as usize).map_err(alloc)?;
-    let timing = Some(sys::CUevent_flags::CU_EVENT_DEFAULT);
-    let ev = |e: DriverError| failed("event creation failed", e.0);
-    let start = ctx.new_event(timing).map_err(ev)?;
-    let end = ctx.new_event(timing).map_err(ev)?;
-
-    let cfg = LaunchConfig {
-        grid_dim: (grid, 1, 1),
-        block_dim: (block, 1, 1),
-        shared_mem_bytes: 0,
-    };
-    let launch_err = |e: DriverError| failed("kernel launch failed", e.0);
-    // Warm-up with zero iterations: pays the JIT / lazy-loading cost outside
-    // the timed launch. The timed launch rewrites every output.
-    let zero = 0u32;
-    let mut warm = stream.launch_builder(&func);
-    warm.arg(&mut out)
-        .arg(&mut sums)
-        .arg(&n)
-        .arg(&zero)
-        .arg(&seed);
-    // SAFETY: argument list matches gpuctl_selftest(u32*, u32*, u32, u32, u32);
-    // `out` has n elements and `sums` one per block, as the kernel writes.
-    unsafe { warm.launch(cfg) }.map_err(launch_err)?;
-
-    start
-        .record(&stream)
-        .map_err(|e| failed("event record failed", e.0))?;
-    let mut timed = stream.launch_builder(&func);
-    timed
-        .arg(&mut out)
-        .arg(&mut sums)
-        .arg(&n)
-        .arg(&iters)
-        .arg(&seed);
-    // SAFETY: as above.
-    unsafe { timed.launch(cfg) }.map_err(launch_err)?;
-    end.record(&stream)
-        .map_err(|e| failed("event record failed", e.0))?;
-
-    // The host reference runs while the GPU works.
-    let (want_out, want_sums) = kernels::selftest_reference(n, iters, seed, block);
-
-    // A fault inside the kernel (Xid, ECC, illegal address) surfaces here.
-    stream
-        .synchronize()
-        .map_err(|e| failed("kernel execution failed", e.0))?;
-    let kernel_ms = f64::from(
-        start
-            .elapsed_ms(&end)
-            .map_err(|e| failed("event timing failed", e.0))?,
-    );
-    let copy = |e: DriverError| failed("copy to host failed", e.0);
-    let got_out = stream.clone_dtoh(&out).map_err(copy)?;
-    let got_sums = stream.clone_dtoh(&sums).map_err(copy)?;
-    stream.synchronize().map_err(copy)?;
-
-    let mismatches =
-        count_mismatches(&got_out, &want_out) + count_mismatches(&got_sums, &want_sums);
-
-    // Keep the GPU busy so callers can sample it under load (idle PCIe
-    // links downtrain; throttle reasons only matter when busy). Results of
-    // these launches are not checked: the checked launch above did that.
-    let busy_start = Instant::now();
-    while busy_start.elapsed() < busy {
-        let heavy = BUSY_ITERS;
-        let mut load = stream.launch_builder(&func);
-        load.arg(&mut out)
-            .arg(&mut sums)
-            .arg(&n)
-            .arg(&heavy)
-            .arg(&seed);
-        // SAFETY: as above.
-        unsafe { load.launch(cfg) }.map_err(launch_err)?;
-        stream
-            .synchronize()
-            .map_err(|e| failed("kernel execution failed", e.0))?;
-    }
-    Ok(SelfTestOutcome {
-        mismatches,
-        checked: (want_out.len() + want_sums.len()) as u64,
-        kernel_ms,
-        total_ms: started.elapsed().as_secs_f64() * 1e3,
-    })
-}
-
-/// Differing positions, plus any the device did not return at all.
-fn count_mismatches(got: &[u32], want: &[u32]) -> u64 {
-    let differ = got.iter().zip(want).filter(|(g, w)| g != w).count();
-    (differ + want.len().abs_diff(got.len())) as u64
-}
-
-/// A different seed each run and GPU, so a stuck-at fault cannot hide behind
-/// a cached or precomputed answer (splitmix64 of time and ordinal).
-fn fresh_seed(ordinal: u32) -> u32 {
-    use super::mix::{clock_nanos_or, splitmix64_finish, GOLDEN};
-    let z = splitmix64_finish(clock_nanos_or(0) ^ (u64::from(ordinal) << 56) ^ GOLDEN);
-    (z ^ (z >> 32)) as u32
-}
-
 fn check(r: CUresult, what: &str) -> Result<(), QueryError> {
     match r {
         CUresult::CUDA_SUCCESS => Ok(()),
@@ -423,28 +272,11 @@ mod tests {
     }
 
     #[test]
-    fn mismatches_count_short_reads() {
-        assert_eq!(count_mismatches(&[1, 2, 3], &[1, 2, 3]), 0);
-        assert_eq!(count_mismatches(&[1, 9, 3], &[1, 2, 3]), 1);
-        assert_eq!(count_mismatches(&[1], &[1, 2, 3]), 2);
-    }
-
-    #[test]
     fn c_buffers_convert_without_panicking() {
         let with_nul = [b'H' as c_char, b'1' as c_char, 0, b'x' as c_char];
         assert_eq!(c_buf_to_string(&with_nul), "H1");
         let without = [b'a' as c_char, b'b' as c_char];
         assert_eq!(c_buf_to_string(&without), "ab");
-    }
-
-    #[test]
-    fn seeds_vary_with_ordinal() {
-        assert_ne!(fresh_seed(0), fresh_seed(1));
-    }
-
-    #[test]
-    fn self_test_size_is_whole_blocks() {
-        assert_eq!(SELFTEST_N % kernels::SELFTEST_BLOCK, 0);
     }
 
     #[test]

@@ -2,8 +2,8 @@
 //!
 //! Two driver libraries sit behind two traits: [`NvmlApi`] (management:
 //! identity, telemetry, error counters, events) and [`CudaApi`] (compute:
-//! enumeration as applications see it, self-test kernel, the GPU as
-//! capabilities for the workloads). Each has
+//! enumeration as applications see it, the GPU as capabilities for the
+//! workloads). Each has
 //! a real implementation that loads the library at run time and a simulated
 //! one driven by a fixture file (`GPUCTL_SIMULATE=path`), so every command runs
 //! end to end on a machine with no GPU. [`inventory`] joins the two views by
@@ -19,7 +19,6 @@ pub mod burn_engine;
 pub mod compute;
 pub mod cublaslt;
 pub mod cuda;
-mod cuda_memtest;
 pub mod cuerr;
 pub mod devbuf;
 pub mod inventory;
@@ -35,7 +34,6 @@ mod nvml_fields;
 pub mod p2p;
 pub mod select;
 pub mod sim;
-mod sim_memtest;
 pub mod sim_p2p;
 pub mod types;
 pub mod visible;
@@ -189,10 +187,6 @@ pub trait CudaApi: Send + Sync {
     /// Devices as this process sees them, after `CUDA_VISIBLE_DEVICES` and
     /// `CUDA_DEVICE_ORDER`; empty (not an error) when none is visible.
     fn devices(&self) -> Result<Vec<CudaDevice>, QueryError>;
-    /// Creates a context on `ordinal`, runs the self-test kernel and checks
-    /// every element against the host reference, then keeps the GPU busy
-    /// for `busy` so callers can sample it under load.
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError>;
     /// Retains `ordinal`'s primary context until the returned hold drops.
     /// Work that opens the context more than once in a row (health: the
     /// self-test, then the GEMM) holds it across: otherwise the context is
@@ -205,15 +199,6 @@ pub trait CudaApi: Send + Sync {
     fn open(&self, ordinal: u32) -> Result<Box<dyn compute::Context>, QueryError>;
     /// Whether cuBLASLt can be loaded here; the error says why not.
     fn cublaslt_available(&self) -> Result<(), String>;
-    /// Sets up a memory test on `ordinal`: context, kernels and as much of
-    /// the free memory as the config asks for (with allocation recovery).
-    /// No default: a wrapper (`bounded`) that forgot to forward it would
-    /// answer "not supported" on every run.
-    fn start_memtest(
-        &self,
-        ordinal: u32,
-        config: &memtest::MemtestConfig,
-    ) -> Result<Box<dyn memtest::MemtestWorker>, QueryError>;
 }
 
 /// Real or simulated libraries, each opened on first use so that a command

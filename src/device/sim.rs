@@ -40,8 +40,8 @@ pub struct Fixture {
     /// Peer-to-peer links as NVML reports them (`p2p`).
     #[serde(default)]
     pub p2p: super::sim_p2p::SimP2p,
-    /// UUIDs of GPUs a memory test has started on (their `memtest`
-    /// ECC and remap changes show from then on).
+    /// UUIDs of GPUs a compute context was opened on (a memory test
+    /// starting: their `memtest` ECC and remap changes show from then on).
     #[serde(skip)]
     pub memtest_started: Arc<Mutex<Vec<String>>>,
     /// Telemetry reads so far per GPU (fixture position), for
@@ -163,9 +163,7 @@ pub struct SimGpu {
     #[serde(default)]
     pub panic_on_details: bool,
     #[serde(default)]
-    pub self_test: SimSelfTest,
-    #[serde(default)]
-    pub memtest: super::sim_memtest::SimMemtest,
+    pub memtest: SimMemtest,
     /// What `monitor` reads beyond telemetry and error counters.
     #[serde(default)]
     pub monitor: SimMonitor,
@@ -212,24 +210,20 @@ pub struct SimCuda {
     /// CUDA calls on this GPU block this many milliseconds.
     #[serde(default)]
     pub hang_ms: u64,
-    /// Which CUDA calls hang (`self_test`, `open`...); empty means every call.
+    /// Which CUDA calls hang (`open`, `devices`, ...); empty means every call.
     #[serde(default)]
     pub hang_calls: Vec<String>,
 }
 
-/// Faults for the compute self-test.
+/// What NVML shows of a simulated GPU once a memory test has started on
+/// it (the test itself runs on the GPU's `compute` memory).
 #[derive(Debug, Clone, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SimSelfTest {
-    /// Elements the kernel gets wrong.
-    #[serde(default)]
-    pub mismatches: u64,
-    /// The test fails with this CUDA error.
-    #[serde(default)]
-    pub error: Option<String>,
-    /// The kernel never finishes (sleeps this long).
-    #[serde(default)]
-    pub hang_ms: u64,
+#[serde(deny_unknown_fields, default)]
+pub struct SimMemtest {
+    /// Added to the volatile ECC counts once the test has started.
+    pub ecc_during: Option<EccCounts>,
+    /// The row-remap state once the test has started.
+    pub remap_during: Option<RowRemap>,
 }
 
 impl Fixture {
@@ -565,26 +559,11 @@ impl CudaApi for SimCuda_ {
         Ok(Box::new(()))
     }
 
-    fn self_test(&self, ordinal: u32, busy: Duration) -> Result<SelfTestOutcome, QueryError> {
-        let gpu = self.gpu_of(ordinal, "self_test")?;
-        let t = &gpu.self_test;
-        if t.hang_ms > 0 {
-            std::thread::sleep(Duration::from_millis(t.hang_ms));
-        }
-        if let Some(e) = &t.error {
-            return Err(QueryError::Failed(e.clone()));
-        }
-        std::thread::sleep(busy);
-        Ok(SelfTestOutcome {
-            mismatches: t.mismatches,
-            checked: 270_336,
-            kernel_ms: 0.5,
-            total_ms: 250.0,
-        })
-    }
-
     fn open(&self, ordinal: u32) -> Result<Box<dyn super::compute::Context>, QueryError> {
         let gpu = self.gpu_of(ordinal, "open")?;
+        if let Ok(mut started) = self.0.memtest_started.lock() {
+            started.push(gpu.uuid.clone());
+        }
         let slot = self
             .0
             .gpus
@@ -600,7 +579,7 @@ impl CudaApi for SimCuda_ {
             ordinal,
             name: gpu.name.clone(),
             compute_capability: c.map_or((9, 0), |c| c.compute_capability),
-            sm_count: c.map_or(4, |c| c.sm_count),
+            sm_count: gpu.compute.sm_count,
             l2_bytes: gpu.compute.l2_bytes,
             total_bytes: gpu.compute.memory_bytes,
         };
@@ -616,14 +595,6 @@ impl CudaApi for SimCuda_ {
             Some(msg) => Err(msg.clone()),
             None => Ok(()),
         }
-    }
-
-    fn start_memtest(
-        &self,
-        ordinal: u32,
-        config: &super::memtest::MemtestConfig,
-    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
-        self.memtest(ordinal, config)
     }
 }
 
@@ -674,22 +645,6 @@ impl SimCuda_ {
 }
 
 impl SimCuda_ {
-    fn memtest(
-        &self,
-        ordinal: u32,
-        config: &super::memtest::MemtestConfig,
-    ) -> Result<Box<dyn super::memtest::MemtestWorker>, QueryError> {
-        let gpu = self.gpu_of(ordinal, "start_memtest")?;
-        let total = gpu.cuda.as_ref().map_or(0, |c| c.total_memory_bytes);
-        let free = gpu.details.memory.get().map_or(total, |m| m.free_bytes);
-        let worker = super::sim_memtest::start(&gpu.memtest, total, free, config)
-            .map_err(QueryError::Failed)?;
-        if let Ok(mut started) = self.0.memtest_started.lock() {
-            started.push(gpu.uuid.clone());
-        }
-        Ok(Box::new(worker))
-    }
-
     /// The fixture GPU behind a CUDA ordinal (a MIG instance maps to its
     /// parent).
     fn gpu_of(&self, ordinal: u32, call: &str) -> Result<&SimGpu, QueryError> {

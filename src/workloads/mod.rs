@@ -5,7 +5,9 @@
 //! gives them.
 
 pub mod bench;
-pub mod p2p;
 pub mod burn;
+pub mod memtest;
+pub mod p2p;
 pub mod parity;
+pub mod selftest;
 pub mod wipe;

@@ -74,6 +74,17 @@ if pdoc:
                 check(ok, f"GPU {pg['index']} probe {name} = {pc.get(name)!r} agrees with health ({hc.get(name)!r})")
     st = [c for g in pdoc["gpus"] for c in g["checks"] if c["name"] == "compute_self_test"]
     check(len(st) == len(gpus) and all(c["status"] == "pass" for c in st), "self-test passed on every GPU")
+    # Issue 20: the self-test (workloads::selftest) launches 8 blocks of 256
+    # threads per SM and checks every element and block sum: 271,392 on a
+    # 132-SM H100 or H200, as before the move.
+    sms = {g["index"]: (g.get("details") or {}).get("sm_count") for g in gpus}
+    for g in pdoc["gpus"]:
+        sm = sms.get(g["index"])
+        for c in g["checks"]:
+            if c["name"] == "compute_self_test" and isinstance(sm, int):
+                want = sm * 8 * 256 + sm * 8
+                check(f": {want} results correct" in c["message"],
+                      f"GPU {g['index']} self-test checked {want} results ({sm} SMs)", c["message"])
 
 # CUDA_VISIBLE_DEVICES by UUID (last GPU: not index 0 where there are several) and by index.
 if gpus:

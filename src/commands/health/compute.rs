@@ -111,9 +111,9 @@ pub(super) fn compute_tests(
             let _context = cuda
                 .hold_context(ordinal)
                 .map_err(|e| holders.work_error(ordinal, e))?;
-            let self_test = cuda
-                .self_test(ordinal, Duration::ZERO)
-                .map_err(|e| holders.work_error(ordinal, e))?;
+            let self_test =
+                crate::workloads::selftest::run_on(cuda.as_ref(), ordinal, Duration::ZERO)
+                    .map_err(|e| holders.work_error(ordinal, e))?;
             crate::trace::mark(&format!("health: self-test ran on CUDA device {ordinal}"));
             let gemm = cuda
                 .open(ordinal)

@@ -215,7 +215,8 @@ pub fn run(
         signal::stop_flag(),
         move |ordinal| {
             let worker = cuda
-                .start_memtest(ordinal, &config)
+                .open(ordinal)
+                .and_then(|ctx| crate::workloads::memtest::start(ctx, &config))
                 .map_err(|e| holders.work_error(ordinal, e))?;
             Ok(MemtestWork {
                 worker,

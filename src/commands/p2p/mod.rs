@@ -340,7 +340,6 @@ fn swap_measurement(m: PairMeasurement) -> PairMeasurement {
     }
 }
 
-
 fn finish(report: &mut Report, summary: P2pSummary, interrupted: bool) {
     let failed: Vec<String> = summary
         .pairs

@@ -52,6 +52,10 @@ pub struct SimCompute {
     pub peer_gbps: f64,
     /// L2 cache size the context reports.
     pub l2_bytes: u64,
+    /// SMs the context reports (workloads size their grids by it): few by
+    /// default, so debug builds run the kernels' references quickly.
+    /// `list` still shows the `cuda` section's count.
+    pub sm_count: u32,
     /// GEMM rate, TFLOP/s.
     pub tflops: f64,
     /// Time from one kernel's end to the next one's start, us.
@@ -82,6 +86,7 @@ impl Default for SimCompute {
         Self {
             memory_bytes: 16 << 20,
             l2_bytes: 256 << 10,
+            sm_count: 4,
             hbm_gbps: 3000.0,
             pcie_gbps: 55.0,
             peer_gbps: 390.0,

@@ -14,6 +14,7 @@
 //! reading both words of a unit before writing them.
 
 use super::{aligned, unknown, Cost, Launch, Mem};
+use crate::device::compute::sim::mem::Place;
 use crate::device::memtest::{self, Fill, Kind, Select, MAX_RECORDS};
 use crate::device::memtest_ref::ordered_steps;
 
@@ -160,6 +161,9 @@ fn read_words(mem: &Mem, s: &Sweep, addrs: &[u64]) -> Result<Vec<u64>, String> {
 /// `gpuctl_memtest_pass` / `_select`: unit by unit, the selected words of
 /// each read, checked, then written.
 fn stream(mem: &mut Mem, s: &Sweep) -> Result<Cost, String> {
+    if let Some(cost) = stream_in_arena(mem, s)? {
+        return Ok(cost);
+    }
     let mut words = 0;
     let mut addrs = Vec::with_capacity(2);
     for j in 0..s.n16 {
@@ -173,6 +177,73 @@ fn stream(mem: &mut Mem, s: &Sweep) -> Result<Cost, String> {
         write_words(mem, s, &addrs)?;
     }
     Ok(s.cost(words))
+}
+
+/// [`stream`] for a buffer inside one device's memory, on its words
+/// directly (the same order, checks and writes, without a lookup and an
+/// allocation per unit: debug builds run it in CI). Mismatches go into the
+/// log after the sweep, in the order they were found (the log lies outside
+/// the buffer). `None` when the buffer is not in one arena.
+fn stream_in_arena(mem: &mut Mem, s: &Sweep) -> Result<Option<Cost>, String> {
+    let (Some(last), true) = (
+        (s.base + 16 * s.n16).checked_sub(8),
+        s.n16 > 0 && !(s.log >= s.base && s.log < s.base + 16 * s.n16),
+    ) else {
+        return Ok(None);
+    };
+    let (Ok(Place::Device(d, w0)), Ok(Place::Device(d1, _))) = (mem.place(s.base), mem.place(last))
+    else {
+        return Ok(None);
+    };
+    if d != d1 {
+        return Ok(None);
+    }
+    let arena = &mut mem.devices[d];
+    let mut found: Vec<(u64, u64, u64)> = Vec::new();
+    let mut count = 0u64;
+    let mut words = 0u64;
+    for j in 0..s.n16 {
+        let idx = if s.descending { s.n16 - 1 - j } else { j };
+        let a = s.base + 16 * idx;
+        let w = w0 + 2 * idx as usize;
+        let take = [s.select.takes(a), s.select.takes(a + 8)];
+        words += u64::from(take[0]) + u64::from(take[1]);
+        if let Some(c) = &s.check {
+            let got = [arena.get(w), arena.get(w + 1)];
+            for (k, (&taken, &value)) in take.iter().zip(&got).enumerate() {
+                let at = a + 8 * k as u64;
+                let want = memtest::value(c, at);
+                if taken && value != want {
+                    count += 1;
+                    if found.len() < MAX_RECORDS {
+                        found.push((at, want, value));
+                    }
+                }
+            }
+        }
+        if let Some(f) = &s.write {
+            for (k, &taken) in take.iter().enumerate() {
+                if taken {
+                    arena.set(w + k, memtest::value(f, a + 8 * k as u64));
+                }
+            }
+        }
+    }
+    if count > 0 {
+        let (c0, r0) = (mem.r64(s.log)?, mem.r64(s.log + 8)?);
+        mem.w64(s.log, c0.wrapping_add(count))?;
+        mem.w64(s.log + 8, r0.wrapping_add(count))?;
+        for (i, (at, want, got)) in found.into_iter().enumerate() {
+            let slot = r0 + i as u64;
+            if slot < MAX_RECORDS as u64 {
+                let r = s.log + LOG_HEADER + RECORD_BYTES * slot;
+                mem.w64(r, at)?;
+                mem.w64(r + 8, want)?;
+                mem.w64(r + 16, got)?;
+            }
+        }
+    }
+    Ok(Some(s.cost(words)))
 }
 
 /// `gpuctl_memtest_ordered`: each warp's segment walked step by step.
@@ -232,7 +303,7 @@ mod tests {
     const DIM: Dim = Dim::new(2, 64); // 4 warps
 
     /// The kernel's arguments for `phase` over [BASE, BASE + BYTES), as
-    /// cuda_memtest.rs passes them.
+    /// workloads::memtest passes them.
     fn args(phase: &Phase) -> Vec<Arg> {
         let zero = Fill {
             kind: Kind::Const,
