@@ -191,8 +191,8 @@ pub trait CudaApi: Send + Sync {
     /// Work that opens the context more than once in a row (health: the
     /// self-test, then the GEMM) holds it across: otherwise the context is
     /// destroyed and made again in between, 100-200 ms per GPU that the
-    /// driver serializes across GPUs. No default, for the reason
-    /// `start_memtest` has none.
+    /// driver serializes across GPUs. No default: a wrapper (`bounded`)
+    /// that forgot to forward it would silently drop the hold.
     fn hold_context(&self, ordinal: u32) -> Result<ContextHold, QueryError>;
     /// Opens `ordinal` as capabilities ([`compute::Context`]): what every
     /// workload runs on.
