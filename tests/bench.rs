@@ -9,7 +9,7 @@
 //! simulated clock, which charges each operation its bytes at the
 //! fixture's rate (`hbm_gbps` 3000, `pcie_gbps` 55 by default) plus the
 //! kernel spacing (0.01 us here: [`run`] sets it, and 6 MiB of simulated
-//! memory per GPU, which gives buffers of 1 MiB: 40% of it over two, whole
+//! memory per GPU, which gives buffers of 1 MiB: half of it over two, whole
 //! MiB; the shipped fixtures have 2 MiB and no spacing, for burn and
 //! memtest). GEMM figures come from the burn workload on
 //! simulated memory at the fixture's `compute.tflops` (700).
@@ -870,8 +870,8 @@ fn out_of_memory_at_gemm_setup_names_the_holders_not_the_gpu() {
 fn out_of_memory_at_bandwidth_setup_names_the_holders_not_the_gpu() {
     let dir = tempfile::tempdir().unwrap();
     let f = fixture_variant(dir.path(), "two_h100.json", "oom_bench.json", |f| {
-        // 4 MiB: too little for two buffers of 1 MiB within 40% of it.
-        f["gpus"][0]["compute"]["memory_bytes"] = json!(4 << 20);
+        // 3 MiB: too little for two buffers of 1 MiB within half of it.
+        f["gpus"][0]["compute"]["memory_bytes"] = json!(3 << 20);
         f["gpus"][0]["processes"] = json!([
             { "pid": 4242, "name": "python3", "used_bytes": 75161927680u64 }
         ]);

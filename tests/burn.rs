@@ -739,7 +739,8 @@ fn injected_fault_fails_only_that_gpu() {
     assert_eq!(g.check("burn_ran").status, "pass");
     assert_eq!(burn_of(b.report.gpu(0)).mismatched_products, 0);
 
-    assert_eq!(b.last_progress(1).mismatches, 1);
+    // Progress lines may precede the last batch: never more than the report.
+    assert!(b.last_progress(1).mismatches <= 1);
     assert!(b.progress_of(0).iter().all(|p| p.mismatches == 0));
 }
 
@@ -902,7 +903,9 @@ fn a_corrupted_gemm_element_fails_that_gpu() {
     // the one element.
     assert!(bs.mismatched_elements >= bs.products);
     assert!(bs.mismatched_elements <= bs.products + 1, "{bs:?}");
-    assert_eq!(b.last_progress(0).mismatches, bs.mismatched_products);
+    // Progress lines come at most every interval: the last may precede the
+    // last batches, never count more than the report.
+    assert!(b.last_progress(0).mismatches <= bs.mismatched_products);
     assert_eq!(b.last_progress(1).mismatches, 0);
 }
 

@@ -374,7 +374,8 @@ fn burn_in_gate_passes_only_when_every_step_ran_and_passed() {
         ("GPUCTL_BURN_DURATION", "1s"),
     ];
     // diag's memtest runs its kernels' references on the simulated GPUs'
-    // memory: a few MiB each (2 MiB tested), quick in debug builds.
+    // memory: a few MiB each (2 MiB tested), quick in debug builds, and
+    // room for bench's two 1 MiB buffers (half of free memory over two).
     let small = |base: &str| {
         variant_of(base, |f| {
             for g in f["gpus"].as_array_mut().into_iter().flatten() {

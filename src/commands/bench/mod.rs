@@ -661,11 +661,15 @@ mod tests {
     /// The `memory_wipe` check of a run whose bandwidth worker wipes with
     /// `wipe` (the GPU is simulated; only the worker is replaced).
     fn wipe_check_after(wipe: Result<WipeReport, DeviceError>) -> Option<Check> {
-        let fixture = crate::device::sim::Fixture::load(std::path::Path::new(concat!(
+        let mut fixture = crate::device::sim::Fixture::load(std::path::Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/tests/fixtures/two_h100.json"
         )))
         .unwrap();
+        // Room for two 1 MiB buffers (the fixture's 2 MiB is burn's size).
+        for g in &mut fixture.gpus {
+            g.compute.memory_bytes = 6 << 20;
+        }
         let cuda = crate::device::sim::open_cuda(&Arc::new(fixture)).unwrap();
         let plan = Plan {
             metrics: vec![Metric::H2d],
