@@ -600,13 +600,13 @@ mod tests {
     #[test]
     fn too_little_memory_is_out_of_memory_at_sizing() {
         let small = SimCompute {
-            memory_bytes: 4 * MIB,
+            memory_bytes: 3 * MIB,
             ..spec()
         };
         let e = start(gpu(small), &config()).err().unwrap();
         assert!(
             matches!(e, DeviceError::OutOfMemory { ref step, free_bytes, .. }
-                if step == "sizing the benchmark buffers" && free_bytes == 4 * MIB),
+                if step == "sizing the benchmark buffers" && free_bytes == 3 * MIB),
             "{e:?}"
         );
         let tiny = BenchConfig {
