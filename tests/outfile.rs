@@ -130,7 +130,13 @@ fn a_side_file_that_fails_late_joins_the_report_and_keeps_the_verdict() {
     ];
     // The run passed on its GPUs: the report stays, with the two files as
     // FAIL host checks, and the exit code says the environment failed.
-    let run = run_no_file_space("two_h100.json", &args);
+    // 6 MiB per simulated GPU: room for bench's buffers.
+    let sized = common::variant(|f| {
+        for g in f["gpus"].as_array_mut().unwrap() {
+            g["compute"]["memory_bytes"] = serde_json::json!(6u64 << 20);
+        }
+    });
+    let run = run_no_file_space(sized.path(), &args);
     run.assert_code(3);
     let report = parse_report(&run.stdout);
     assert_eq!(report.outcome, "fail", "{report:#?}");
