@@ -1068,7 +1068,9 @@ fn dcgm_xid_rules() -> String {
       - alert: GpuctlHardwareXid
         # The hardware class of gpuctl's XID table (src/checks/xid.rs).
         expr: >-
-          count_over_time(({})[10m:1m]) > 0
+          count_over_time((
+          {}
+          )[10m:1m]) > 0
         labels:
           severity: critical
         annotations:
@@ -1078,7 +1080,8 @@ fn dcgm_xid_rules() -> String {
             a hardware fault in the last 10 minutes: drain the node and run
             `gpuctl health` (it names the XID and its remedy).
 ",
-        hardware.join(" or ")
+        // A folded scalar: one term a line, joined by spaces.
+        hardware.join(" or\n          ")
     )
 }
 
