@@ -158,6 +158,9 @@ where
     if let (Some(api), Some(_), false) = (&nvml, options.sample_every, interrupted) {
         final_samples(api, targets, &mut runs, options.step_timeout, stop);
     }
+    // One last progress call shows the final figures: the last step often
+    // ends after the last periodic call.
+    on_progress(&runs, begun.elapsed());
     // The watch returns promptly once stopped; a hung one is abandoned.
     let xids = xid_rx.map(xids::XidWatch::finish);
     RunResult {

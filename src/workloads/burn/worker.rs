@@ -445,7 +445,9 @@ impl Burn {
             self.product(self.results[i].ptr)?;
             let end = self.ctx.record(S)?;
             events.push((start, end));
-            if j == 0 && self.inject_at == Some(self.batch) {
+            // The fault goes into the batch's last product: its buffer is
+            // not overwritten in the batch, so every element is counted.
+            if j + 1 == products as usize && self.inject_at == Some(self.batch) {
                 self.inject_fault(i)?;
             }
             self.checksum_into(self.results[i].ptr, j)?;
