@@ -15,7 +15,7 @@ pub struct DiagArgs {
     /// a short burn, a fast memtest pass, a quick p2p and bench (about 2
     /// min); 3: a 10-minute burn with GEMM and HBM streaming together
     /// (burn --mode mixed), a full memtest pass, full bench and p2p (about
-    /// 15 min); 4: level 3 longer (an hour or more) [1 to 4].
+    /// 15 min); 4: level 3 longer, with memtest's retention pattern (an hour or more) [1 to 4].
     #[arg(short = 'r', long, value_name = "LEVEL", allow_hyphen_values = true, value_parser = level)]
     pub level: u32,
     /// Run every phase even after one FAILs (default: stop at the first FAIL).

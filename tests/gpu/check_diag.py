@@ -11,6 +11,7 @@ Modes:
   l3-collect     waits for it and prints every phase's duration.
 """
 import json
+import shutil
 import os
 import signal
 import subprocess
@@ -110,26 +111,37 @@ def levels():
             check(any(n.endswith("gpu0/xid.log") for n in names), "the bundle has the XID lines", names)
 
 
+# $OUT is emptied before each device call: the detached run keeps its files
+# here, and l3-collect copies them into $OUT.
+L3_DIR = os.environ.get("DIAG3_DIR", "/tmp/gpuctl-diag3")
+
+
 def l3_start():
-    path = os.path.join(OUT, "diag3.json")
-    with open(path, "w") as out, open(os.path.join(OUT, "diag3.err"), "w") as err:
+    os.makedirs(L3_DIR, exist_ok=True)
+    for name in ("diag3.json", "diag3.err", "diag3.rc"):
+        if os.path.exists(os.path.join(L3_DIR, name)):
+            os.remove(os.path.join(L3_DIR, name))
+    path = os.path.join(L3_DIR, "diag3.json")
+    with open(path, "w") as out, open(os.path.join(L3_DIR, "diag3.err"), "w") as err:
         subprocess.Popen(["bash", "-c", f"start=$(date +%s.%N); {GPUCTL} diag --level 3 --json; "
-                          f"echo $? $start $(date +%s.%N) > {OUT}/diag3.rc"],
+                          f"echo $? $start $(date +%s.%N) > {L3_DIR}/diag3.rc"],
                          stdout=out, stderr=err, start_new_session=True)
-    print(f"  started diag --level 3 (about 15 min); collect with run.sh diag3-collect")
+    print(f"  started diag --level 3 (about 15 min) in {L3_DIR}; collect with run.sh diag3-collect")
 
 
 def l3_collect():
-    rc_path = os.path.join(OUT, "diag3.rc")
-    deadline = time.time() + 540
+    rc_path = os.path.join(L3_DIR, "diag3.rc")
+    deadline = time.time() + float(os.environ.get("DIAG3_WAIT", "540"))
     while not os.path.exists(rc_path) and time.time() < deadline:
         time.sleep(5)
     if not os.path.exists(rc_path):
         print("  diag --level 3 is still running: run diag3-collect again")
         return
+    for name in ("diag3.json", "diag3.err", "diag3.rc"):
+        shutil.copy(os.path.join(L3_DIR, name), os.path.join(OUT, name))
     code, start, end = open(rc_path).read().split()
     secs = float(end) - float(start)
-    doc = json.load(open(os.path.join(OUT, "diag3.json")))
+    doc = json.load(open(os.path.join(L3_DIR, "diag3.json")))
     print(f"  level 3: exit {code} in {secs:.1f} s: {doc['summary']}")
     phase_table(doc)
     check(code == "0", "diag -r 3 passes on a healthy node", doc["summary"])

@@ -45,8 +45,14 @@ struct Level {
     mixed_burn: bool,
     memtest_passes: Option<u32>,
     fast_patterns: bool,
+    /// memtest's retention (bit-fade) pattern with this pause per wait.
+    retention: Option<Duration>,
     quick: bool,
 }
+
+/// Level 4's retention pause: each of the bit-fade pattern's two waits
+/// (zeros, then ones) lasts this long.
+pub const LEVEL4_RETENTION: Duration = Duration::from_secs(5 * 60);
 
 fn level(n: u32) -> Level {
     let min = |m: u64| Duration::from_secs(60 * m);
@@ -57,6 +63,7 @@ fn level(n: u32) -> Level {
             mixed_burn: false,
             memtest_passes: None,
             fast_patterns: false,
+            retention: None,
             quick: true,
         },
         2 => Level {
@@ -65,6 +72,7 @@ fn level(n: u32) -> Level {
             mixed_burn: false,
             memtest_passes: Some(1),
             fast_patterns: true,
+            retention: None,
             quick: true,
         },
         3 => Level {
@@ -73,6 +81,7 @@ fn level(n: u32) -> Level {
             mixed_burn: true,
             memtest_passes: Some(1),
             fast_patterns: false,
+            retention: None,
             quick: false,
         },
         _ => Level {
@@ -81,6 +90,7 @@ fn level(n: u32) -> Level {
             mixed_burn: true,
             memtest_passes: Some(3),
             fast_patterns: false,
+            retention: Some(LEVEL4_RETENTION),
             quick: false,
         },
     }
@@ -145,13 +155,19 @@ pub fn phases(args: &DiagArgs) -> Vec<PhaseSpec> {
         } else {
             "every pattern"
         };
+        let mut what = format!(
+            "{passes} pass{} of {patterns}",
+            if passes == 1 { "" } else { "es" }
+        );
+        if let Some(pause) = l.retention {
+            let text = humantime::format_duration(pause).to_string();
+            margs.extend(["--retention-pause".to_string(), text.clone()]);
+            what.push_str(&format!(", each ending with retention (bit fade, two {text} waits)"));
+        }
         out.push(PhaseSpec {
             name: "memtest",
             args: margs,
-            what: format!(
-                "{passes} pass{} of {patterns}",
-                if passes == 1 { "" } else { "es" }
-            ),
+            what,
             expected: None,
         });
     }
@@ -252,6 +268,15 @@ mod tests {
             .find(|p| p.name == "memtest")
             .unwrap();
         assert_eq!(memtest.args, ["--passes", "2"]);
+        let memtest4 = phases(&args(4))
+            .into_iter()
+            .find(|p| p.name == "memtest")
+            .unwrap();
+        assert_eq!(
+            memtest4.args,
+            ["--passes", "3", "--retention-pause", "5m"],
+            "level 4 adds the retention pattern"
+        );
         assert!(expected_total(&phases(&args(2))) < expected_total(&phases(&args(3))));
         assert!(expected_total(&phases(&args(3))) < expected_total(&phases(&args(4))));
     }
