@@ -23,7 +23,7 @@ fn device_base(d: u64) -> u64 {
 /// Each simulated GPU's memory: the L2 flush buffer (2 MiB) and the error
 /// log come out first, and 98% of the rest is just over 2 MiB, so the
 /// default `--memory` tests one 2 MiB page at 98% coverage.
-const MEMORY: u64 = 4_237_824;
+const MEMORY: u64 = SMALL_MEMORY;
 const FREE: u64 = MEMORY - (2 << 20) - 512;
 const TESTED: u64 = 2 << 20;
 /// The simulated GPUs' memory bandwidth, GB/s: the rate every pattern's

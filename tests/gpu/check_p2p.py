@@ -6,7 +6,8 @@ Runs `gpuctl p2p --json` at 1 GiB and 4 GiB, PyTorch's peer copy of the
 same sizes in the same run as the reference (`b.copy_(a)` cuda:0 -> cuda:1,
 and both directions at once), and prints the ratios; then the injected
 corruption (only that pair fails), `--enable-only`, `-i` with one GPU,
-CUDA_VISIBLE_DEVICES reversed, and the wall time of the whole matrix.
+CUDA_VISIBLE_DEVICES reversed, and the wall time of the whole matrix; on
+3+ GPUs, copies larger than fit: every round's as large as the first's.
 """
 import json
 import os
@@ -165,6 +166,20 @@ def main():
         if lat is not None:
             check(abs(lat - 2.3) <= 0.23 or lat < 2.3,
                   f"copy latency {lat} us within 10% of 2.3 us (or lower)")
+
+    # A pair's buffers end with the pair (issue 20 follow-up): asked for
+    # more than fits, each pair's copies shrink to a share of the free
+    # memory, and every round finds the same free memory as the first (a
+    # leak would shrink later rounds' copies to about 60%). Needs 3+ GPUs
+    # (two GPUs make one round).
+    if len(gpus) >= 3:
+        code, doc, _, secs = gpuctl_json("p2p", "--size-mib", "65536", "--repeats", "1")
+        equal(code, 0, "p2p --size-mib 65536 exit code")
+        words = [p["words_verified"] for p in (doc or {}).get("p2p", {}).get("pairs", [])]
+        if words:
+            print(f"  --size-mib 65536 in {secs:.1f} s: words verified per pair {min(words)} to {max(words)}")
+            check(min(words) > 0 and min(words) >= 0.95 * max(words),
+                  f"every round's copies as large as the first's ({min(words)} >= 95% of {max(words)} words)")
 
     # Injected corruption: only 0->1 fails.
     code, doc, _, _ = gpuctl_json("p2p", "--size-mib", "256", "--inject-corruption", "0:1")

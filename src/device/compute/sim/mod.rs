@@ -180,6 +180,9 @@ pub struct SimContext {
     slot: u32,
     props: Props,
     streams: Mutex<Vec<u64>>,
+    /// This context's live allocations (device and host), freed when it
+    /// is dropped, as a CUDA context's are.
+    owned: Mutex<Vec<DevPtr>>,
 }
 
 fn sim_err(step: &str, code: u32, name: &str) -> DeviceError {
@@ -208,7 +211,12 @@ impl SimContext {
             slot,
             props,
             streams: Mutex::new(vec![0]),
+            owned: Mutex::new(Vec::new()),
         }
+    }
+
+    fn own(&self) -> MutexGuard<'_, Vec<DevPtr>> {
+        self.owned.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// A context with its own world of one device (the reference in the
@@ -376,6 +384,18 @@ impl SimContext {
     }
 }
 
+/// Like a CUDA context's (`compute::cuda`), a simulated context's
+/// allocations end with it: a workload that opens one per task (p2p, a
+/// context per pair) leaves the GPU's memory as it found it.
+impl Drop for SimContext {
+    fn drop(&mut self) {
+        let owned = std::mem::take(&mut *self.own());
+        for ptr in owned {
+            let _ = self.free(ptr);
+        }
+    }
+}
+
 impl Context for SimContext {
     fn props(&self) -> &Props {
         &self.props
@@ -407,7 +427,9 @@ impl Context for SimContext {
             return Ok(None);
         }
         dev.allocs.insert(at, size);
-        Ok(Some(device_base(self.slot) + at))
+        let ptr = device_base(self.slot) + at;
+        self.own().push(ptr);
+        Ok(Some(ptr))
     }
 
     fn alloc_host(&self, bytes: u64) -> Result<Option<DevPtr>, DeviceError> {
@@ -418,10 +440,12 @@ impl Context for SimContext {
         });
         w.mem.host.insert(base, vec![0; words]);
         w.host_owner.insert(base, self.slot);
+        self.own().push(base);
         Ok(Some(base))
     }
 
     fn free(&self, ptr: DevPtr) -> Result<(), DeviceError> {
+        self.own().retain(|&p| p != ptr);
         let mut w = self.lock();
         if w.mem.host.remove(&ptr).is_some() {
             w.host_owner.remove(&ptr);

@@ -35,6 +35,31 @@ fn buffers_hold_what_is_written_and_are_freed() {
 }
 
 #[test]
+fn a_dropped_context_frees_what_it_held_and_only_that() {
+    let world = Arc::new(Mutex::new(World::new(vec![SimCompute {
+        memory_bytes: 1 << 20,
+        ..SimCompute::default()
+    }])));
+    let keeper = SimContext::open(Arc::clone(&world), 0, props(0));
+    let kept = keeper.alloc(4096).unwrap().unwrap();
+    super::super::upload_u64(&keeper, kept, &[7]).unwrap();
+    for _ in 0..3 {
+        // Another context on the same GPU takes most of what is left and
+        // ends without freeing it (p2p opens one per pair).
+        let ctx = SimContext::open(Arc::clone(&world), 0, props(0));
+        let big = ctx.alloc((1 << 20) - 8192).unwrap();
+        assert!(big.is_some(), "the last context's buffers were not freed");
+        let freed = ctx.alloc(256).unwrap().unwrap();
+        ctx.free(freed).unwrap();
+        ctx.alloc_host(4096).unwrap().unwrap();
+    }
+    // The keeper's buffer survived the others' ends, untouched.
+    assert_eq!(keeper.mem_info().unwrap().0, (1 << 20) - 4096);
+    assert_eq!(super::super::download_u64(&keeper, kept, 1).unwrap(), [7]);
+    assert!(world.lock().unwrap().mem().host.is_empty());
+}
+
+#[test]
 fn events_time_what_the_stream_moved() {
     let ctx = SimContext::standalone(props(0), 1 << 22);
     let a = ctx.alloc(1 << 20).unwrap().unwrap();
