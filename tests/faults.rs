@@ -206,7 +206,8 @@ fn hung_readings_after_a_good_identity_fail_that_gpu_only() {
     let c = rep.gpu(1).check("ecc_volatile_uncorrected");
     assert_eq!(c.status, "fail");
     assert!(
-        c.message.contains(&format!("did not answer within {CALL_TIMEOUT}")),
+        c.message
+            .contains(&format!("did not answer within {CALL_TIMEOUT}")),
         "{}",
         c.message
     );

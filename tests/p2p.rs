@@ -246,9 +246,12 @@ fn every_round_finds_the_memory_the_last_round_used_free_again() {
     assert_eq!(p2p.with_status("pass").len(), 12);
     let copy = (SIM_MEMORY as f64 * 0.4 / 2.0) as u64 >> 20 << 20;
     assert_eq!(copy, 3 << 20);
+    // The summary keeps the size asked for; each pair says what it copied.
+    assert_eq!(p2p.size_bytes, Some(64 << 20));
     // Verified on the receiver: one way and both ways, by the copy engine
     // and by the SM kernel.
     for p in &p2p.pairs {
+        assert_eq!(p.copy_bytes, Some(copy), "{}->{}", p.from.index, p.to.index);
         assert_eq!(
             p.words_verified,
             4 * copy / 8,

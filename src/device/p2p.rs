@@ -112,6 +112,9 @@ impl Integrity {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct PairMeasurement {
+    /// Bytes per copy: the size asked for, less where the two GPUs' free
+    /// memory could not hold it.
+    pub copy_bytes: u64,
     pub ce_gbps: [Option<f64>; 2],
     /// Both directions at once, the sum of the two.
     pub ce_both_gbps: Option<f64>,

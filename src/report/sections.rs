@@ -267,7 +267,9 @@ pub struct BurnSummary {
 pub struct P2pSummary {
     /// `--enable-only`: peer access checked and enabled, nothing measured.
     pub enable_only: bool,
-    /// Bytes per copy; null with `--enable-only`.
+    /// Bytes per copy asked for (`--size-mib`); null with `--enable-only`.
+    /// A pair whose GPUs' free memory could not hold it copies less: its
+    /// `copy_bytes` says what it copied.
     pub size_bytes: Option<u64>,
     /// Wall time of every pair together.
     pub seconds: f64,
@@ -305,6 +307,9 @@ pub struct P2pPair {
     pub can_access_peer: Option<bool>,
     /// Peer access enabled (or already enabled) from `from` to `to`.
     pub peer_access_enabled: Option<bool>,
+    /// Bytes per copy in this pair's bandwidth runs (the asked size, less
+    /// where free memory could not hold it); null when nothing was copied.
+    pub copy_bytes: Option<u64>,
     /// Copy engine (cuMemcpyPeerAsync), one way, GB/s, median.
     pub ce_gbps: Option<f64>,
     /// Copy engine, both directions at once (sum), GB/s.

@@ -251,7 +251,10 @@ pub fn measure(
     let words = bytes / 8;
     let reps = config.repeats.max(1);
     let sides = [Side::new(a, bytes)?, Side::new(b, bytes)?];
-    let mut m = PairMeasurement::default();
+    let mut m = PairMeasurement {
+        copy_bytes: bytes,
+        ..PairMeasurement::default()
+    };
     let ordinals = [a.props().ordinal, b.props().ordinal];
     let mut counter = u64::from(ordinals[0]) << 32 | u64::from(ordinals[1]);
     let total = (WARMUP + reps) as usize;

@@ -361,6 +361,7 @@ pub struct P2pPair {
     pub expected_gbps: Option<f64>,
     pub can_access_peer: Option<bool>,
     pub peer_access_enabled: Option<bool>,
+    pub copy_bytes: Option<u64>,
     pub ce_gbps: Option<f64>,
     pub ce_both_gbps: Option<f64>,
     pub sm_gbps: Option<f64>,

@@ -162,7 +162,9 @@ pub fn phases(args: &DiagArgs) -> Vec<PhaseSpec> {
         if let Some(pause) = l.retention {
             let text = humantime::format_duration(pause).to_string();
             margs.extend(["--retention-pause".to_string(), text.clone()]);
-            what.push_str(&format!(", each ending with retention (bit fade, two {text} waits)"));
+            what.push_str(&format!(
+                ", each ending with retention (bit fade, two {text} waits)"
+            ));
         }
         out.push(PhaseSpec {
             name: "memtest",

@@ -47,6 +47,7 @@ pub(super) fn pair_checks(
         expected_gbps: None,
         can_access_peer: None,
         peer_access_enabled: None,
+        copy_bytes: None,
         ce_gbps: None,
         ce_both_gbps: None,
         sm_gbps: None,
@@ -163,6 +164,7 @@ pub(super) fn pair_checks(
             return (pair, checks);
         }
     };
+    pair.copy_bytes = (m.copy_bytes > 0).then_some(m.copy_bytes);
     pair.ce_gbps = m.ce_gbps[dir].map(round1);
     pair.ce_both_gbps = m.ce_both_gbps.map(round1);
     pair.sm_gbps = m.sm_gbps[dir].map(round1);
