@@ -58,6 +58,25 @@ pub fn main() -> i32 {
 /// Parses `args` and runs the command.
 pub fn run(args: Vec<OsString>) -> i32 {
     let sniffed = Sniffed::from_args(&args);
+    // The config file's values for this command, as flags (`probe` has no
+    // table and stays fast).
+    let args = if sniffed.is_probe() {
+        args
+    } else {
+        match crate::config::apply(&crate::cli::command(), &args) {
+            Ok(args) => args,
+            Err(e) => {
+                return finish(
+                    sniffed.command,
+                    &Report::from_error(sniffed.command, &e),
+                    sniffed.format,
+                    false,
+                    sniffed.verbose,
+                    sniffed.lines,
+                )
+            }
+        }
+    };
     let cli = match crate::cli::parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -203,6 +222,18 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Schema => {
             let _ = write_stdout(&crate::commands::schema());
             return exit::SUCCESS;
+        }
+        Command::Config {
+            action: crate::cli::ConfigAction::Show { path },
+        } => {
+            let cmd = crate::cli::command();
+            match crate::config::show(&cmd, path.config.as_deref(), format == Format::Json) {
+                Ok(text) => {
+                    let _ = write_stdout(&text);
+                    return exit::SUCCESS;
+                }
+                Err(e) => ("config", Err(e)),
+            }
         }
         Command::Completions { shell } => {
             let script = crate::docs::completions(*shell);

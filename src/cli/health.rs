@@ -116,9 +116,8 @@ pub struct HealthArgs {
     /// Exit 1 on FAIL only (default), or on WARN too.
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
-    /// TOML file with a [health] table of defaults for these options.
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
     /// Also write an RMA bundle (.tar.gz named by host, time and verdict)
     /// into this directory.
     #[arg(long, value_name = "DIR")]

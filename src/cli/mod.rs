@@ -6,6 +6,7 @@
 
 mod bench;
 mod burn;
+mod config_file;
 mod diag;
 mod health;
 mod memtest;
@@ -15,6 +16,7 @@ mod probe;
 
 pub use bench::*;
 pub use burn::*;
+pub use config_file::*;
 pub use diag::*;
 pub use health::*;
 pub use memtest::*;
@@ -248,6 +250,12 @@ pub enum Command {
     /// and bench as one run with one verdict.
     #[command(after_long_help = diag::LONG_HELP)]
     Diag(Box<diag::DiagArgs>),
+    /// The config file: every command's effective settings and where each
+    /// came from.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

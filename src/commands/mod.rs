@@ -51,6 +51,7 @@ pub const COMMANDS: &[Spec] = &[
     spec("diag", OutputMode::Document, &Overview),
     spec("completions", OutputMode::Document, &Overview),
     spec("schema", OutputMode::Document, &Overview),
+    spec("config", OutputMode::Document, &Overview),
 ];
 
 /// Every file or address `command` was asked to write or serve, by option:
