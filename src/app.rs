@@ -188,10 +188,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
         ),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
-            (
-                "burn",
-                commands::burn::run(&cli.global, args, sink.as_ref()),
-            )
+            let run = |sink: &dyn ProgressSink| commands::burn::run(&cli.global, args, sink);
+            ("burn", with_events("burn", args.events.events.as_deref(), sink, run))
         }
         Command::Bench(args) => ("bench", commands::bench::run(&cli.global, args)),
         Command::P2p(args) => ("p2p", commands::p2p::run(&cli.global, args)),
@@ -199,10 +197,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
             // Bars need a length: the duration, or about one default pass.
             let total = args.duration.unwrap_or(std::time::Duration::from_secs(30));
             let sink = progress_sink(&cli.global, total);
-            (
-                "memtest",
-                commands::memtest::run(&cli.global, args, sink.as_ref()),
-            )
+            let run = |sink: &dyn ProgressSink| commands::memtest::run(&cli.global, args, sink);
+            let events = args.events.events.as_deref();
+            ("memtest", with_events("memtest", events, sink, run))
         }
         Command::Monitor(args) => {
             let mut out = MonitorStdout {
@@ -397,6 +394,31 @@ fn progress_sink(
     } else {
         Box::new(progress::Silent)
     }
+}
+
+/// Runs a command with `--events PATH`: the file is created first (a
+/// failure is an environment error before any GPU work), gets every event
+/// as it happens and, last, the report line; a write that failed joins the
+/// report as a host check.
+fn with_events(
+    name: &str,
+    path: Option<&std::path::Path>,
+    sink: Box<dyn ProgressSink>,
+    run: impl FnOnce(&dyn ProgressSink) -> Result<Report, AppError>,
+) -> Result<Report, AppError> {
+    use crate::report::events::EventsFile;
+    let Some(path) = path else {
+        return run(sink.as_ref());
+    };
+    let file = EventsFile::create(path).map_err(|e| {
+        AppError::environment(format!("--events '{}': cannot create: {e}", path.display()))
+    })?;
+    let sink = file.tee(sink);
+    let mut report = run(sink.as_ref()).unwrap_or_else(|e| Report::from_error(name, &e));
+    if let Err(e) = file.finish(&report) {
+        crate::outfile::side_file_failed(&mut report, "--events", file.path(), &e);
+    }
+    Ok(report)
 }
 
 /// The end of probe's one line on a simulated backend, so a simulated

@@ -52,6 +52,8 @@ pub struct MemtestArgs {
     #[arg(long, value_name = "BIT", hide = true, default_value = "0", requires = "inject_fault", allow_hyphen_values = true, value_parser = count_in(INJECT_BIT))]
     pub inject_bit: u32,
     #[command(flatten)]
+    pub events: crate::cli::EventsPath,
+    #[command(flatten)]
     pub config: crate::cli::ConfigPath,
 }
 

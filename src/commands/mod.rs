@@ -64,6 +64,8 @@ pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>>
         path.as_deref().map(|path| Output::File { option, path })
     }
     match command {
+        Command::Burn(args) => file("--events", &args.events.events).into_iter().collect(),
+        Command::Memtest(args) => file("--events", &args.events.events).into_iter().collect(),
         Command::Bench(args) => [
             file("--save-baseline", &args.save_baseline),
             file("--junit", &args.junit),

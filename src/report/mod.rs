@@ -9,6 +9,7 @@
 pub mod board;
 pub mod burn_stream;
 pub mod diag;
+pub mod events;
 pub mod interrupt;
 pub mod json;
 pub mod layout;
