@@ -160,11 +160,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             false,
         );
     }
-    if format == Format::Csv && !matches!(cli.command, Command::Monitor(_)) {
-        let error = AppError::usage(
-            "--format csv: only `monitor` prints CSV; other commands take table or json"
-                .to_string(),
-        );
+    if format == Format::Csv && !commands::CSV_COMMANDS.contains(&sniffed.command) {
+        let error = AppError::usage(format!(
+            "--format csv: only {} print CSV; `{}` takes table or json",
+            commands::CSV_COMMANDS.join(", "),
+            sniffed.command
+        ));
         return finish(
             sniffed.command,
             &Report::from_error(sniffed.command, &error),
@@ -175,7 +176,21 @@ pub fn run(args: Vec<OsString>) -> i32 {
         );
     }
     let (name, result) = match &cli.command {
-        Command::List => ("list", commands::list::run(&cli.global)),
+        Command::List(args) => {
+            let result = commands::list::run(&cli.global);
+            let columns = match (&args.query, format) {
+                (Some(q), Format::Table | Format::Csv) => Some(q.clone()),
+                (None, Format::Csv) => Some(crate::model::list_query::defaults()),
+                _ => None,
+            };
+            if let (Ok(report), Some(columns)) = (&result, columns) {
+                if report.error.is_none() {
+                    let text = list_columns(report, &columns, format);
+                    return finish_text(Some(text), "list", report, format, false, false, false);
+                }
+            }
+            ("list", result)
+        }
         Command::Probe(args) => {
             crate::signal::probe_answers_signals(probe_signal_answer(format));
             ("probe", commands::probe::run(&cli.global, args))
@@ -285,7 +300,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
 /// by name; `probe` answers signals its own way, and the rest touch no GPU.
 fn stops_on_signal(command: &Command) -> Option<&'static str> {
     Some(match command {
-        Command::List => "list",
+        Command::List(_) => "list",
         Command::Health(_) => "health",
         Command::Burn(_) => "burn",
         Command::Bench(_) => "bench",
@@ -441,6 +456,45 @@ fn finish(
     verbose: bool,
     lines: bool,
 ) -> i32 {
+    finish_text(None, command, report, format, is_probe, verbose, lines)
+}
+
+/// `list --query` / `list --format csv`: the chosen columns, one row per
+/// GPU, as CSV or as an aligned table.
+fn list_columns(report: &Report, columns: &crate::model::list_query::ListQuery, format: Format) -> String {
+    use crate::report::csv;
+    let header: Vec<&str> = columns.0.iter().map(|c| c.field.name).collect();
+    let pointers: Vec<(&str, &str)> = columns.0.iter().map(|c| (c.field.name, c.pointer)).collect();
+    let rows = csv::columns(report, &pointers);
+    if format == Format::Csv {
+        return csv::table(&header, &rows);
+    }
+    let widths: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| rows.iter().map(|r| r[i].chars().count()).chain([h.len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(header.clone());
+    for row in &rows {
+        out.push_str(&line(row.iter().map(|c| if c.is_empty() { "-" } else { c.as_str() }).collect()));
+    }
+    out
+}
+
+/// [`finish`], printing `text` instead of rendering the report when given.
+fn finish_text(
+    text: Option<String>,
+    command: &str,
+    report: &Report,
+    format: Format,
+    is_probe: bool,
+    verbose: bool,
+    lines: bool,
+) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format != Format::Json) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
@@ -464,6 +518,7 @@ fn finish(
         );
     }
     let text = match (format, &report.error) {
+        _ if text.is_some() => text.unwrap_or_default(),
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
         // A JSON Lines stream ends with (or answers an error as) one line,
         // the report.
@@ -486,6 +541,8 @@ fn finish(
         (Format::Table | Format::Csv, None) if is_probe => {
             format!("{}{}\n", report.summary, simulated_mark(report))
         }
+        (Format::Csv, None) if report.command == "health" => crate::report::csv::checks(report),
+        (Format::Csv, None) if report.command == "bench" => crate::report::csv::bench(report),
         (Format::Table | Format::Csv, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
             let section = crate::commands::registry::section(&report.command);

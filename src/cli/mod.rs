@@ -10,6 +10,7 @@ mod config_file;
 mod diag;
 mod events;
 mod health;
+mod list;
 mod memtest;
 mod monitor;
 mod p2p;
@@ -21,6 +22,7 @@ pub use config_file::*;
 pub use diag::*;
 pub use events::*;
 pub use health::*;
+pub use list::*;
 pub use memtest::*;
 pub use monitor::*;
 pub use p2p::*;
@@ -155,7 +157,8 @@ pub enum Format {
     Table,
     /// One JSON document for scripts (`gpuctl schema` prints its schema).
     Json,
-    /// CSV rows (`monitor` only; its `--csv` is the same).
+    /// CSV rows: `list` (one row per GPU), `health` (one per check),
+    /// `bench` (one per GPU per metric), `monitor` (its `--csv`).
     Csv,
 }
 
@@ -220,7 +223,7 @@ fn fraction_in(
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List GPUs with identity, memory, versions, modes, limits and PCIe links.
-    List,
+    List(ListArgs),
     /// Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes:
     /// exits 0 (healthy) or 1 (unhealthy), never anything else.
     #[command(after_long_help = PROBE_LONG_HELP)]

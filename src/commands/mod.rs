@@ -54,6 +54,9 @@ pub const COMMANDS: &[Spec] = &[
     spec("config", OutputMode::Document, &Overview),
 ];
 
+/// The commands `--format csv` prints (`report::csv`; monitor its own rows).
+pub const CSV_COMMANDS: &[&str] = &["list", "health", "bench", "monitor"];
+
 /// Every file or address `command` was asked to write or serve, by option:
 /// `app` validates them all ([`crate::outfile::check_all`]) before the
 /// command starts, so none is found unwritable after the work.

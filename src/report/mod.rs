@@ -8,6 +8,7 @@
 
 pub mod board;
 pub mod burn_stream;
+pub mod csv;
 pub mod diag;
 pub mod events;
 pub mod interrupt;
