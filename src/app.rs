@@ -204,7 +204,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
             let run = |sink: &dyn ProgressSink| commands::burn::run(&cli.global, args, sink);
-            ("burn", with_events("burn", args.events.events.as_deref(), sink, run))
+            (
+                "burn",
+                with_events("burn", args.events.events.as_deref(), sink, run),
+            )
         }
         Command::Bench(args) => ("bench", commands::bench::run(&cli.global, args)),
         Command::P2p(args) => ("p2p", commands::p2p::run(&cli.global, args)),
@@ -461,10 +464,18 @@ fn finish(
 
 /// `list --query` / `list --format csv`: the chosen columns, one row per
 /// GPU, as CSV or as an aligned table.
-fn list_columns(report: &Report, columns: &crate::model::list_query::ListQuery, format: Format) -> String {
+fn list_columns(
+    report: &Report,
+    columns: &crate::model::list_query::ListQuery,
+    format: Format,
+) -> String {
     use crate::report::csv;
     let header: Vec<&str> = columns.0.iter().map(|c| c.field.name).collect();
-    let pointers: Vec<(&str, &str)> = columns.0.iter().map(|c| (c.field.name, c.pointer)).collect();
+    let pointers: Vec<(&str, &str)> = columns
+        .0
+        .iter()
+        .map(|c| (c.field.name, c.pointer))
+        .collect();
     let rows = csv::columns(report, &pointers);
     if format == Format::Csv {
         return csv::table(&header, &rows);
@@ -472,15 +483,29 @@ fn list_columns(report: &Report, columns: &crate::model::list_query::ListQuery, 
     let widths: Vec<usize> = header
         .iter()
         .enumerate()
-        .map(|(i, h)| rows.iter().map(|r| r[i].chars().count()).chain([h.len()]).max().unwrap_or(0))
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([h.len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         format!("{}\n", padded.join("  ").trim_end())
     };
     let mut out = line(header.clone());
     for row in &rows {
-        out.push_str(&line(row.iter().map(|c| if c.is_empty() { "-" } else { c.as_str() }).collect()));
+        out.push_str(&line(
+            row.iter()
+                .map(|c| if c.is_empty() { "-" } else { c.as_str() })
+                .collect(),
+        ));
     }
     out
 }

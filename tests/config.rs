@@ -71,7 +71,14 @@ fn a_burn_table_sets_the_burn_and_a_flag_beats_it() {
     // The flag wins over the file.
     let (r, _) = json_run(
         f.path(),
-        &["burn", "-q", "--config", &cfg.path, "--expect-tflops", "650"],
+        &[
+            "burn",
+            "-q",
+            "--config",
+            &cfg.path,
+            "--expect-tflops",
+            "650",
+        ],
         &[],
     );
     let rep = r.report();
@@ -105,7 +112,11 @@ fn a_memtest_table_chooses_the_work_and_a_typed_rival_rules_a_key_out() {
     assert_eq!(rep.exit_code, 0, "{}", r.stdout);
     let m = rep.gpu(0).memtest.as_ref().expect("memtest section");
     let names: Vec<&str> = m.patterns.iter().map(|p| p.pattern.as_str()).collect();
-    assert_eq!(names, ["address", "random"], "the file's patterns still apply");
+    assert_eq!(
+        names,
+        ["address", "random"],
+        "the file's patterns still apply"
+    );
     // Both in the file: refused, naming both keys and lines.
     let cfg = config("[memtest]\nduration = \"1s\"\npasses = 2\n");
     let r = run(f.path(), &["memtest", "--config", &cfg.path]);
@@ -263,8 +274,14 @@ fn config_show_says_where_each_value_came_from() {
     assert_eq!(t["source"], format!("file:{}:3", cfg.path));
     assert_eq!(t["flag"], "--tolerance");
     let d = shown(&doc, "burn", "duration");
-    assert_eq!((d["value"].as_str(), d["source"].as_str()), (Some("30s"), Some("default")));
-    assert_eq!(shown(&doc, "memtest", "patterns")["source"], format!("file:{}:5", cfg.path));
+    assert_eq!(
+        (d["value"].as_str(), d["source"].as_str()),
+        (Some("30s"), Some("default"))
+    );
+    assert_eq!(
+        shown(&doc, "memtest", "patterns")["source"],
+        format!("file:{}:5", cfg.path)
+    );
     assert_eq!(shown(&doc, "health", "ecc_corrected_max")["value"], "1000");
     assert_eq!(doc["search_order"][2], "/etc/gpuctl/config.toml");
 
@@ -283,7 +300,11 @@ fn config_show_says_where_each_value_came_from() {
     // The user's config dir ($XDG_CONFIG_HOME/gpuctl/config.toml).
     let xdg = cfg.dir.path().join("xdg");
     std::fs::create_dir_all(xdg.join("gpuctl")).unwrap();
-    std::fs::write(xdg.join("gpuctl").join("config.toml"), "[p2p]\nrepeats = 3\n").unwrap();
+    std::fs::write(
+        xdg.join("gpuctl").join("config.toml"),
+        "[p2p]\nrepeats = 3\n",
+    )
+    .unwrap();
     let (_, doc) = json_run(
         "two_h100.json",
         &["config", "show"],
@@ -295,8 +316,16 @@ fn config_show_says_where_each_value_came_from() {
     // None found: every value is its default, and the table says so.
     let r = run("two_h100.json", &["config", "show"]);
     r.assert_code(0);
-    assert!(r.stdout.starts_with("config file: none found"), "{}", r.stdout);
-    assert!(r.stdout.lines().all(|l| l.chars().count() <= 80), "{}", r.stdout);
+    assert!(
+        r.stdout.starts_with("config file: none found"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.lines().all(|l| l.chars().count() <= 80),
+        "{}",
+        r.stdout
+    );
     let (_, doc) = json_run("two_h100.json", &["config", "show"], &[]);
     assert_eq!(doc["config_file"], Value::Null);
 
@@ -309,13 +338,19 @@ fn config_show_says_where_each_value_came_from() {
 
 #[test]
 fn the_readme_lists_every_table_and_key() {
-    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
-    let start = readme.find("## Config file").expect("README has a Config file section");
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let start = readme
+        .find("## Config file")
+        .expect("README has a Config file section");
     let section = &readme[start..];
     let section = &section[..section[3..].find("\n## ").map_or(section.len(), |i| i + 3)];
     let (_, doc) = json_run("two_h100.json", &["config", "show"], &[]);
     for (table, rows) in doc["tables"].as_object().unwrap() {
-        assert!(section.contains(&format!("`[{table}]`")), "[{table}] missing");
+        assert!(
+            section.contains(&format!("`[{table}]`")),
+            "[{table}] missing"
+        );
         for row in rows.as_array().unwrap() {
             let key = row["key"].as_str().unwrap();
             let flag = row["flag"].as_str().unwrap();

@@ -10,7 +10,12 @@ use serde_json::{json, Value};
 /// Parses simple CSV (no quoted commas in these fixtures' values).
 fn rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut lines = text.lines();
-    let header = lines.next().expect("a header").split(',').map(String::from).collect();
+    let header = lines
+        .next()
+        .expect("a header")
+        .split(',')
+        .map(String::from)
+        .collect();
     let rows = lines
         .map(|l| l.split(',').map(String::from).collect::<Vec<_>>())
         .collect();
@@ -43,7 +48,13 @@ fn list_csv_is_one_row_per_gpu_with_the_query_columns() {
     // nvidia-smi's names choose gpuctl's columns, in the order given.
     let r = run(
         "two_h100.json",
-        &["list", "--format", "csv", "--query", "name,index,memory.total"],
+        &[
+            "list",
+            "--format",
+            "csv",
+            "--query",
+            "name,index,memory.total",
+        ],
     );
     let (header, body) = rows(&r.stdout);
     assert_eq!(header, ["model", "gpu", "memory_total_bytes"]);
@@ -59,7 +70,11 @@ fn list_csv_is_one_row_per_gpu_with_the_query_columns() {
     // An unknown field names the option and the fields accepted.
     let r = run("two_h100.json", &["list", "--query", "gpu,bogus"]);
     r.assert_code(2);
-    assert!(r.stderr_line().contains("unknown field 'bogus'"), "{}", r.stderr);
+    assert!(
+        r.stderr_line().contains("unknown field 'bogus'"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[test]
@@ -74,7 +89,16 @@ fn health_csv_is_one_row_per_check_with_its_verdict() {
     let (header, body) = rows(&r.stdout);
     assert_eq!(
         header,
-        ["gpu", "uuid", "check", "status", "value", "unit", "threshold", "message"]
+        [
+            "gpu",
+            "uuid",
+            "check",
+            "status",
+            "value",
+            "unit",
+            "threshold",
+            "message"
+        ]
     );
     let checks: usize = doc["host_checks"].as_array().unwrap().len()
         + doc["gpus"]
@@ -84,8 +108,14 @@ fn health_csv_is_one_row_per_check_with_its_verdict() {
             .map(|g| g["checks"].as_array().unwrap().len())
             .sum::<usize>();
     assert_eq!(body.len(), checks);
-    let count = body.iter().find(|r| r[2] == "gpu_count").expect("gpu_count row");
-    assert_eq!((count[0].as_str(), count[3].as_str(), count[6].as_str()), ("", "fail", "3"));
+    let count = body
+        .iter()
+        .find(|r| r[2] == "gpu_count")
+        .expect("gpu_count row");
+    assert_eq!(
+        (count[0].as_str(), count[3].as_str(), count[6].as_str()),
+        ("", "fail", "3")
+    );
     let gpu1: Vec<&Vec<String>> = body.iter().filter(|r| r[0] == "1").collect();
     assert!(!gpu1.is_empty() && gpu1.iter().all(|r| r[1] == UUID1));
 }
@@ -99,14 +129,29 @@ fn bench_csv_is_one_row_per_gpu_per_metric() {
             g["compute"]["kernel_spacing_us"] = json!(0.01);
         }
     });
-    let args = ["bench", "--quick", "--tests", "hbm_copy,h2d", "--min", "h2d=1000000"];
+    let args = [
+        "bench",
+        "--quick",
+        "--tests",
+        "hbm_copy,h2d",
+        "--min",
+        "h2d=1000000",
+    ];
     let mut csv_args = args.to_vec();
     csv_args.extend(["--format", "csv"]);
     let r = run(&fixture, &csv_args);
     let doc = json_of(&fixture, &args);
-    assert_eq!(r.code, doc["exit_code"].as_i64().unwrap() as i32, "{}", r.stderr);
+    assert_eq!(
+        r.code,
+        doc["exit_code"].as_i64().unwrap() as i32,
+        "{}",
+        r.stderr
+    );
     let (header, body) = rows(&r.stdout);
-    assert_eq!(header, ["gpu", "metric", "value", "unit", "threshold", "status"]);
+    assert_eq!(
+        header,
+        ["gpu", "metric", "value", "unit", "threshold", "status"]
+    );
     assert_eq!(body.len(), 4, "{}", r.stdout);
     for row in &body {
         let gpu = &doc["gpus"][row[0].parse::<usize>().unwrap()];

@@ -48,7 +48,9 @@ fn burn_json_and_events_give_one_document_and_the_stream_in_the_file() {
     let progress: Vec<&Value> = lines.iter().filter(|l| l["event"] == "progress").collect();
     for gpu in [0, 1] {
         assert!(
-            progress.iter().any(|p| p["gpu"] == gpu && p["tflops"].is_number()),
+            progress
+                .iter()
+                .any(|p| p["gpu"] == gpu && p["tflops"].is_number()),
             "GPU {gpu} has progress with a figure"
         );
     }
@@ -84,7 +86,11 @@ fn memtest_table_and_events_put_patterns_in_the_file() {
         ],
     );
     r.assert_code(0);
-    assert!(r.stdout.contains("memtest passed"), "the table: {}", r.stdout);
+    assert!(
+        r.stdout.contains("memtest passed"),
+        "the table: {}",
+        r.stdout
+    );
     assert!(!r.stdout.contains("\"event\""), "{}", r.stdout);
     let lines = lines_of(&events);
     let patterns: Vec<(i64, &str)> = lines
@@ -93,7 +99,11 @@ fn memtest_table_and_events_put_patterns_in_the_file() {
         .map(|l| (l["gpu"].as_i64().unwrap(), l["pattern"].as_str().unwrap()))
         .collect();
     for gpu in [0, 1] {
-        let mine: Vec<&str> = patterns.iter().filter(|p| p.0 == gpu).map(|p| p.1).collect();
+        let mine: Vec<&str> = patterns
+            .iter()
+            .filter(|p| p.0 == gpu)
+            .map(|p| p.1)
+            .collect();
         assert_eq!(mine, ["address", "random"], "GPU {gpu}");
     }
     assert_eq!(lines.last().unwrap()["event"], "report");

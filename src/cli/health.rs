@@ -43,7 +43,8 @@ Serial numbers are shown for RMA tickets.
 
 CONFIG FILE (--config PATH, else $GPUCTL_CONFIG, else /etc/gpuctl/config.toml, else
 ~/.config/gpuctl/config.toml; TOML, at most 1 MiB; flags win; values take the flags'
-forms and ranges, durations and versions as quoted strings)
+forms and ranges, durations and versions as quoted strings; `gpuctl config show`
+lists every table and key and where each value came from)
   [health]
   expect_gpus = 8
   min_driver = \"535.104\"

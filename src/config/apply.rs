@@ -59,9 +59,8 @@ impl Loaded {
 /// line, key and value.
 pub fn load_checked(cmd: &clap::Command, found: Found) -> Result<Loaded, AppError> {
     let (text, raw) = file::read(&found.path)?;
-    let fail = |msg: String| {
-        AppError::usage(format!("config file '{}' {msg}", found.path.display()))
-    };
+    let fail =
+        |msg: String| AppError::usage(format!("config file '{}' {msg}", found.path.display()));
     let mut entries = Vec::new();
     for r in raw {
         entries.push(check(cmd, &text, r).map_err(fail)?);
@@ -206,7 +205,10 @@ pub fn apply(cmd: &clap::Command, args: &[OsString]) -> Result<Vec<OsString>, Ap
     let typed = |id: &str| sub.value_source(id) == Some(ValueSource::CommandLine);
     let mut added: Vec<(&Entry, &clap::Arg)> = Vec::new();
     for entry in loaded.entries.iter().filter(|e| e.table == name) {
-        let Some(arg) = subcmd.get_arguments().find(|a| a.get_id() == entry.spec.arg) else {
+        let Some(arg) = subcmd
+            .get_arguments()
+            .find(|a| a.get_id() == entry.spec.arg)
+        else {
             continue;
         };
         if typed(entry.spec.arg) {

@@ -60,7 +60,11 @@ pub fn search_order() -> Vec<String> {
 /// exist), then [`SYSTEM_CONFIG`], then the user's config dir, each only if
 /// it exists. None: defaults only.
 pub fn discover(explicit: Option<&Path>) -> Result<Option<Found>, AppError> {
-    discover_in(explicit, &|name| std::env::var_os(name), Path::new(SYSTEM_CONFIG))
+    discover_in(
+        explicit,
+        &|name| std::env::var_os(name),
+        Path::new(SYSTEM_CONFIG),
+    )
 }
 
 /// [`discover`] over a given environment and system path (tests never touch

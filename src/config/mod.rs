@@ -222,7 +222,6 @@ pub const SINCE: DurationRange =
 pub const COMPUTE_TIMEOUT: DurationRange =
     DurationRange::new(Duration::from_millis(1), Duration::from_secs(3600));
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

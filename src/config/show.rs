@@ -98,9 +98,9 @@ fn as_json(loaded: Option<&Loaded>, tables: &[(&str, Vec<Setting>)]) -> String {
         .map(|(name, settings)| {
             let rows: Vec<Value> = settings
                 .iter()
-                .map(|s| {
-                    json!({"key": s.key, "flag": s.flag, "value": s.value, "source": s.source})
-                })
+                .map(
+                    |s| json!({"key": s.key, "flag": s.flag, "value": s.value, "source": s.source}),
+                )
                 .collect();
             (name.to_string(), Value::Array(rows))
         })

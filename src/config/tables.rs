@@ -4,9 +4,8 @@
 //! README's list (checked by a test) and the parser derive from here.
 
 use super::{
-    ECC_CORRECTED_MAX, MEMORY_USED_MAX_PCT, NVLINK_CRC_MAX, NVLINK_RECOVERY_MAX,
-    NVLINK_REPLAY_MAX, PCIE_REPLAY_MAX, REMAP_UNCORRECTABLE_MAX, RETIRED_PAGES_MAX,
-    TEMPERATURE_MARGIN_C,
+    ECC_CORRECTED_MAX, MEMORY_USED_MAX_PCT, NVLINK_CRC_MAX, NVLINK_RECOVERY_MAX, NVLINK_REPLAY_MAX,
+    PCIE_REPLAY_MAX, REMAP_UNCORRECTABLE_MAX, RETIRED_PAGES_MAX, TEMPERATURE_MARGIN_C,
 };
 
 /// What TOML value a key takes; the text handed to the flag's parser.
@@ -59,7 +58,11 @@ impl TableSpec {
 
     /// `a, b, c`: the keys, as errors list them.
     pub fn key_names(&self) -> String {
-        self.keys.iter().map(|k| k.key).collect::<Vec<_>>().join(", ")
+        self.keys
+            .iter()
+            .map(|k| k.key)
+            .collect::<Vec<_>>()
+            .join(", ")
     }
 }
 

@@ -63,11 +63,7 @@ const CATALOGUE: &[(Source, &str)] = &[
         "/details/cuda_driver_version",
     ),
     (
-        own!(
-            "compute_capability",
-            ["compute_cap"],
-            "compute capability"
-        ),
+        own!("compute_capability", ["compute_cap"], "compute capability"),
         "/details/compute_capability",
     ),
     (
@@ -75,11 +71,7 @@ const CATALOGUE: &[(Source, &str)] = &[
         "/details/sm_count",
     ),
     (
-        own!(
-            "persistence_mode",
-            [],
-            "1: persistence mode on"
-        ),
+        own!("persistence_mode", [], "1: persistence mode on"),
         "/details/persistence_mode",
     ),
     (
@@ -103,11 +95,7 @@ const CATALOGUE: &[(Source, &str)] = &[
         "/details/power_limit_max_w",
     ),
     (
-        own!(
-            "temperature_slowdown_c",
-            [],
-            "slowdown temperature, C"
-        ),
+        own!("temperature_slowdown_c", [], "slowdown temperature, C"),
         "/details/temperature_slowdown_c",
     ),
     (
@@ -202,7 +190,9 @@ pub fn parse_list_query(s: &str) -> Result<ListQuery, String> {
         .map(|name| {
             column(name).ok_or_else(|| {
                 let accepted: Vec<&str> = entries()
-                    .flat_map(|c| std::iter::once(c.field.name).chain(c.field.aliases.iter().copied()))
+                    .flat_map(|c| {
+                        std::iter::once(c.field.name).chain(c.field.aliases.iter().copied())
+                    })
                     .collect();
                 format!(
                     "unknown field '{}'; accepted: {}",
@@ -240,7 +230,11 @@ mod tests {
 
     #[test]
     fn every_field_resolves_and_names_are_unique() {
-        assert_eq!(entries().count(), CATALOGUE.len(), "a monitor field is missing");
+        assert_eq!(
+            entries().count(),
+            CATALOGUE.len(),
+            "a monitor field is missing"
+        );
         let mut names: Vec<&str> = entries()
             .flat_map(|c| std::iter::once(c.field.name).chain(c.field.aliases.iter().copied()))
             .map(|n| n)
@@ -258,11 +252,22 @@ mod tests {
         let names: Vec<&str> = q.0.iter().map(|c| c.field.name).collect();
         assert_eq!(
             names,
-            ["gpu", "model", "memory_total_bytes", "pcie_link_gen_current"]
+            [
+                "gpu",
+                "model",
+                "memory_total_bytes",
+                "pcie_link_gen_current"
+            ]
         );
         // The same field as monitor's: one declaration.
-        assert!(std::ptr::eq(column("gpu").unwrap().field, monitor::field("gpu").unwrap()));
+        assert!(std::ptr::eq(
+            column("gpu").unwrap().field,
+            monitor::field("gpu").unwrap()
+        ));
         let err = parse_list_query("gpu,bogus").unwrap_err();
-        assert!(err.contains("unknown field 'bogus'") && err.contains("memory.total"), "{err}");
+        assert!(
+            err.contains("unknown field 'bogus'") && err.contains("memory.total"),
+            "{err}"
+        );
     }
 }

@@ -93,7 +93,11 @@ pub fn bench(report: &Report) -> String {
     let header = ["gpu", "metric", "value", "unit", "threshold", "status"];
     let mut rows = Vec::new();
     for g in &report.gpus {
-        let results = g.bench.as_ref().map(|b| b.results.as_slice()).unwrap_or(&[]);
+        let results = g
+            .bench
+            .as_ref()
+            .map(|b| b.results.as_slice())
+            .unwrap_or(&[]);
         let checks = g.checks.as_deref().unwrap_or(&[]);
         for r in results {
             let check = checks.iter().find(|c| c.name == r.metric);

@@ -64,9 +64,8 @@ impl Settings {
     /// The flags, or the defaults. Every value was validated by the flag's
     /// parser (`parse.rs`) on the way in, the config file's too.
     pub fn resolve(args: &HealthArgs) -> Result<Self, AppError> {
-        let count = |flag: Option<u64>, spec: config::ThresholdSpec| {
-            flag.unwrap_or(spec.default_count())
-        };
+        let count =
+            |flag: Option<u64>, spec: config::ThresholdSpec| flag.unwrap_or(spec.default_count());
         let margin_default =
             u32::try_from(config::TEMPERATURE_MARGIN_C.default_count()).unwrap_or(u32::MAX);
         Ok(Self {
