@@ -97,7 +97,7 @@ fn check(cmd: &clap::Command, text: &str, r: RawEntry) -> Result<Entry, String> 
             table.name, spec.key
         )
     };
-    let value = flag_text(spec.kind, r.value.get_ref()).map_err(|why| bad(why))?;
+    let value = flag_text(spec.kind, r.value.get_ref()).map_err(&bad)?;
     if !matches!(spec.kind, Kind::Switch | Kind::Negated) {
         let arg = find_arg(cmd, table.name, spec.arg).ok_or_else(|| bad("no such flag"))?;
         parse_as_flag(arg, &value).map_err(|why| bad(&why))?;

@@ -237,7 +237,6 @@ mod tests {
         );
         let mut names: Vec<&str> = entries()
             .flat_map(|c| std::iter::once(c.field.name).chain(c.field.aliases.iter().copied()))
-            .map(|n| n)
             .collect();
         let all = names.len();
         names.sort_unstable();
