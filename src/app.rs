@@ -185,7 +185,8 @@ pub fn run(args: Vec<OsString>) -> i32 {
             };
             if let (Ok(report), Some(columns)) = (&result, columns) {
                 if report.error.is_none() {
-                    let text = list_columns(report, &columns, format);
+                    let text =
+                        crate::report::csv::list_columns(report, &columns, format == Format::Csv);
                     return finish_text(Some(text), "list", report, format, false, false, false);
                 }
             }
@@ -206,7 +207,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
             let run = |sink: &dyn ProgressSink| commands::burn::run(&cli.global, args, sink);
             (
                 "burn",
-                with_events("burn", args.events.events.as_deref(), sink, run),
+                commands::events::with_events("burn", args.events.events.as_deref(), sink, run),
             )
         }
         Command::Bench(args) => ("bench", commands::bench::run(&cli.global, args)),
@@ -217,7 +218,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
             let sink = progress_sink(&cli.global, total);
             let run = |sink: &dyn ProgressSink| commands::memtest::run(&cli.global, args, sink);
             let events = args.events.events.as_deref();
-            ("memtest", with_events("memtest", events, sink, run))
+            (
+                "memtest",
+                commands::events::with_events("memtest", events, sink, run),
+            )
         }
         Command::Monitor(args) => {
             let mut out = MonitorStdout {
@@ -414,31 +418,6 @@ fn progress_sink(
     }
 }
 
-/// Runs a command with `--events PATH`: the file is created first (a
-/// failure is an environment error before any GPU work), gets every event
-/// as it happens and, last, the report line; a write that failed joins the
-/// report as a host check.
-fn with_events(
-    name: &str,
-    path: Option<&std::path::Path>,
-    sink: Box<dyn ProgressSink>,
-    run: impl FnOnce(&dyn ProgressSink) -> Result<Report, AppError>,
-) -> Result<Report, AppError> {
-    use crate::report::events::EventsFile;
-    let Some(path) = path else {
-        return run(sink.as_ref());
-    };
-    let file = EventsFile::create(path).map_err(|e| {
-        AppError::environment(format!("--events '{}': cannot create: {e}", path.display()))
-    })?;
-    let sink = file.tee(sink);
-    let mut report = run(sink.as_ref()).unwrap_or_else(|e| Report::from_error(name, &e));
-    if let Err(e) = file.finish(&report) {
-        crate::outfile::side_file_failed(&mut report, "--events", file.path(), &e);
-    }
-    Ok(report)
-}
-
 /// The end of probe's one line on a simulated backend, so a simulated
 /// `healthy` can never pass for a real one.
 fn simulated_mark(report: &Report) -> &'static str {
@@ -460,54 +439,6 @@ fn finish(
     lines: bool,
 ) -> i32 {
     finish_text(None, command, report, format, is_probe, verbose, lines)
-}
-
-/// `list --query` / `list --format csv`: the chosen columns, one row per
-/// GPU, as CSV or as an aligned table.
-fn list_columns(
-    report: &Report,
-    columns: &crate::model::list_query::ListQuery,
-    format: Format,
-) -> String {
-    use crate::report::csv;
-    let header: Vec<&str> = columns.0.iter().map(|c| c.field.name).collect();
-    let pointers: Vec<(&str, &str)> = columns
-        .0
-        .iter()
-        .map(|c| (c.field.name, c.pointer))
-        .collect();
-    let rows = csv::columns(report, &pointers);
-    if format == Format::Csv {
-        return csv::table(&header, &rows);
-    }
-    let widths: Vec<usize> = header
-        .iter()
-        .enumerate()
-        .map(|(i, h)| {
-            rows.iter()
-                .map(|r| r[i].chars().count())
-                .chain([h.len()])
-                .max()
-                .unwrap_or(0)
-        })
-        .collect();
-    let line = |cells: Vec<&str>| {
-        let padded: Vec<String> = cells
-            .iter()
-            .zip(&widths)
-            .map(|(c, w)| format!("{c:<w$}"))
-            .collect();
-        format!("{}\n", padded.join("  ").trim_end())
-    };
-    let mut out = line(header.clone());
-    for row in &rows {
-        out.push_str(&line(
-            row.iter()
-                .map(|c| if c.is_empty() { "-" } else { c.as_str() })
-                .collect(),
-        ));
-    }
-    out
 }
 
 /// [`finish`], printing `text` instead of rendering the report when given.

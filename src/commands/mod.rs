@@ -10,6 +10,7 @@ pub mod bench_verdict;
 pub mod bundle;
 pub mod burn;
 pub mod diag;
+pub mod events;
 pub mod health;
 pub mod list;
 pub mod memtest;

@@ -4,6 +4,7 @@
 //! writes its own rows as it samples.
 
 use super::{GpuReport, Report};
+use crate::model::list_query::ListQuery;
 use serde_json::Value;
 
 /// A CSV field, quoted when it holds a comma, quote or newline.
@@ -128,6 +129,49 @@ pub fn columns(report: &Report, columns: &[(&str, &str)]) -> Vec<Vec<String>> {
                 .collect()
         })
         .collect()
+}
+
+/// `list --query` / `list --format csv`: the chosen columns, one row per
+/// GPU, as CSV or as an aligned table (`-` where unknown).
+pub fn list_columns(report: &Report, columns: &ListQuery, as_csv: bool) -> String {
+    let header: Vec<&str> = columns.0.iter().map(|c| c.field.name).collect();
+    let pointers: Vec<(&str, &str)> = columns
+        .0
+        .iter()
+        .map(|c| (c.field.name, c.pointer))
+        .collect();
+    let rows = self::columns(report, &pointers);
+    if as_csv {
+        return table(&header, &rows);
+    }
+    let widths: Vec<usize> = header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            rows.iter()
+                .map(|r| r[i].chars().count())
+                .chain([h.len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<&str>| {
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
+        format!("{}\n", padded.join("  ").trim_end())
+    };
+    let mut out = line(header.clone());
+    for row in &rows {
+        out.push_str(&line(
+            row.iter()
+                .map(|c| if c.is_empty() { "-" } else { c.as_str() })
+                .collect(),
+        ));
+    }
+    out
 }
 
 #[cfg(test)]
