@@ -25,6 +25,9 @@ _gpuctl() {
             gpuctl,completions)
                 cmd="gpuctl__subcmd__completions"
                 ;;
+            gpuctl,config)
+                cmd="gpuctl__subcmd__config"
+                ;;
             gpuctl,diag)
                 cmd="gpuctl__subcmd__diag"
                 ;;
@@ -49,6 +52,9 @@ _gpuctl() {
             gpuctl,schema)
                 cmd="gpuctl__subcmd__schema"
                 ;;
+            gpuctl__subcmd__config,show)
+                cmd="gpuctl__subcmd__config__subcmd__show"
+                ;;
             *)
                 ;;
         esac
@@ -56,7 +62,7 @@ _gpuctl() {
 
     case "${cmd}" in
         gpuctl)
-            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p memtest monitor diag schema completions health"
+            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version list probe burn bench p2p memtest monitor diag config schema completions health"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -86,7 +92,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__bench)
-            opts="-i -q -v -h -V --tests --quick --engine --min --max --thresholds --no-builtin-thresholds --save-baseline --baseline --tolerance --junit --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --tests --quick --engine --min --max --thresholds --no-builtin-thresholds --save-baseline --baseline --tolerance --junit --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -128,6 +134,10 @@ _gpuctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
@@ -152,7 +162,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__burn)
-            opts="-d -i -q -v -h -V --duration --engine --mode --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --inject-reference-fault --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --engine --mode --dtype --memory --tolerance --expect-tflops --interval --inject-fault --inject-fault-kind --inject-reference-fault --events --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -203,6 +213,14 @@ _gpuctl() {
                     return 0
                     ;;
                 --inject-reference-fault)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --events)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -259,8 +277,72 @@ _gpuctl() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        gpuctl__subcmd__config)
+            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version show"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --gpu)
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        gpuctl__subcmd__config__subcmd__show)
+            opts="-i -q -v -h -V --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --gpu)
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                -i)
+                    COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
+                    return 0
+                    ;;
+                --format)
+                    COMPREPLY=($(compgen -W "table json csv" -- "${cur}"))
+                    return 0
+                    ;;
+                --call-timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         gpuctl__subcmd__diag)
-            opts="-r -i -q -v -h -V --level --keep-going --burn-duration --memtest-passes --expect-gpus --report --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-r -i -q -v -h -V --level --keep-going --burn-duration --memtest-passes --expect-gpus --report --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -287,6 +369,10 @@ _gpuctl() {
                     return 0
                     ;;
                 --report)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -428,12 +514,16 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__list)
-            opts="-i -q -v -h -V --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --query --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --query)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
@@ -458,7 +548,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__memtest)
-            opts="-d -i -q -v -h -V --duration --passes --patterns --memory --min-coverage --interval --retention-pause --inject-fault --inject-offset --inject-bit --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -i -q -v -h -V --duration --passes --patterns --memory --min-coverage --interval --retention-pause --inject-fault --inject-offset --inject-bit --events --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -508,6 +598,14 @@ _gpuctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --events)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
@@ -532,7 +630,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__monitor)
-            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --query --pod-resources --breaker-backoff --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-d -c -i -q -v -h -V --interval --duration --count --csv --listen --textfile --metric-names --query --pod-resources --breaker-backoff --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -582,6 +680,10 @@ _gpuctl() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --gpu)
                     COMPREPLY=($(compgen -W "all $(timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | sed -n 's/^ *"\(index\|uuid\|pci_bus_id\)": "\{0,1\}\([^",]*\)"\{0,1\},\{0,1\}$/\2/p')" -- "${cur}"))
                     return 0
@@ -606,7 +708,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__p2p)
-            opts="-i -q -v -h -V --enable-only --size-mib --repeats --warn-below --min-bandwidth --timeout --inject-corruption --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --enable-only --size-mib --repeats --warn-below --min-bandwidth --timeout --inject-corruption --config --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -633,6 +735,10 @@ _gpuctl() {
                     return 0
                     ;;
                 --inject-corruption)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

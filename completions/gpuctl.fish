@@ -27,7 +27,7 @@ end
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -43,13 +43,15 @@ complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "p2p" -d 'Peer-to-peer
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "memtest" -d 'Memory test at HBM speed: every pattern over (nearly) all free memory, errors with address and bits, ECC cross-check, wiped after'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "monitor" -d 'Telemetry at an interval: a live table, CSV or JSON Lines, and Prometheus metrics over HTTP (--listen) or for node_exporter (--textfile)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "diag" -d 'Node acceptance by level (1 to 4): health, fabric, burn, memtest, p2p and bench as one run with one verdict'
+complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "config" -d 'The config file: every command\'s effective settings and where each came from'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "schema" -d 'Print the JSON Schema of the `--json` report (JSON Schema 2020-12)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "completions" -d 'Print a shell completion script (bash, zsh, fish, elvish, powershell)'
 complete -c gpuctl -n "__fish_gpuctl_needs_command" -f -a "health" -d 'Node health report: every check per GPU with value, threshold and remedy'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l query -d 'Columns to show, comma-separated (a table, or CSV with --format csv); nvidia-smi\'s --query-gpu names are accepted where they mean the same' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand list" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -62,7 +64,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l timeout -d 'Uppe
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l compute -d 'Also create a context and run a self-test kernel on each GPU'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand probe" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -92,10 +94,12 @@ low-bit\t'The lowest bit of one element flipped'
 same-bit-two-words\t'The same bit flipped in two elements'
 stuck-bit-row\t'One bit stuck at 1 across a row of the result'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l inject-reference-fault -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l events -d 'Also write the event stream (the lines --json-lines prints: progress, then the report as the last line) to this file, as it happens, while stdout takes the table or the --json document. `-` is refused: use --json-lines for the stream on stdout' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -114,10 +118,11 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l save-baseline -d
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l baseline -d 'Fail a metric more than --tolerance worse than this baseline; a baseline from another GPU model or driver is refused' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tolerance -d 'Allowed shortfall against the baseline and against the median of the run\'s GPUs of the same model [0% to 50%]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l junit -d 'Also write the results as JUnit XML (one testcase per GPU and metric)' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l quick -d 'Pre-job check in under 5 s: bf16 GEMM only, smaller buffers, fewer repetitions (other GEMM metrics are not measured)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l no-builtin-thresholds -d 'Do not apply gpuctl\'s built-in expectations per GPU model'
@@ -133,10 +138,11 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l warn-below -d 'WAR
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l min-bandwidth -d 'FAIL a pair whose copy-engine bandwidth (GB/s, one way) is below this [above 0 up to 100000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l timeout -d 'Give up on pairs not finished this long after their round began [1s to 1h]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l inject-corruption -d 'Testing only: corrupt the data copied from GPU A to GPU B (NVML indices A:B), to prove that corruption fails that pair alone' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l enable-only -d 'Only check and enable peer access for every pair; copy nothing'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand p2p" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -161,10 +167,12 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l retention-paus
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-fault -d 'Testing only: flip one bit on the GPU with this index after the first pattern is written, to prove the flip is found' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-offset -d 'Testing only: byte offset of the word to flip (a multiple of 8)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l inject-bit -d 'Testing only: bit of the 64-bit word to flip [0 to 63]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l events -d 'Also write the event stream (the lines --json-lines prints: progress, then the report as the last line) to this file, as it happens, while stdout takes the table or the --json document. `-` is refused: use --json-lines for the stream on stdout' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand memtest" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -182,10 +190,11 @@ dcgm\t'dcgm-exporter\'s names (`DCGM_FI_DEV_*`, its units) and labels (gpu, UUID
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l query -d 'Columns to show (table and CSV), e.g. index,power.draw,temperature.gpu' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l pod-resources -d 'Label each GPU\'s metrics with the pod, namespace and container the kubelet gave it to, from its pod-resources API at SOCKET (default /var/lib/kubelet/pod-resources/kubelet.sock), asked once per interval' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l breaker-backoff -d 'Testing only: the circuit breaker\'s first back-off [100ms to 1h]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l csv -d 'Print CSV with a header line instead of the table'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand monitor" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -199,10 +208,11 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l burn-duration -d 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l memtest-passes -d 'The memtest phase\'s full passes instead of the level\'s [1 to 10000]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l expect-gpus -d 'Fail unless exactly this many GPUs are present (health\'s --expect-gpus) [0 to 1024]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l report -d 'Also write an RMA bundle (.tar.gz named by host, time and verdict) into this directory' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l keep-going -d 'Run every phase even after one FAILs (default: stop at the first FAIL)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
@@ -211,10 +221,34 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s q -l quiet -d 'No
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand diag" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and not __fish_seen_subcommand_from show" -f -a "show" -d 'Print every command\'s config keys: the effective value and where it came from (default, file:PATH:LINE, env GPUCTL_CONFIG=PATH:LINE), which file was found and the search order (`--json`: one document)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -l format -d 'Output format' -r -f -a "table\t'A table for people'
+json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -s q -l quiet -d 'No progress output on stderr'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand config; and __fish_seen_subcommand_from show" -s V -l version -d 'Print version'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -225,7 +259,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand schema" -s V -l version -d
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand completions" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
@@ -242,7 +276,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l since -d 'Scan 
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l compute-timeout -d 'Fail a self-test that has not finished after this long [1ms to 1h; default: 10s]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l fail-on -d 'Exit 1 on FAIL only (default), or on WARN too' -r -f -a "fail\t'Only a FAIL fails the run'
 warn\t'A WARN fails the run too'"
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file with a [health] table of defaults for these options' -r -F
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l config -d 'TOML file of defaults for this command\'s options, in a table named after it (`gpuctl config show` lists every key); flags win. Else $GPUCTL_CONFIG, /etc/gpuctl/config.toml, ~/.config/gpuctl/config.toml' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l report -d 'Also write an RMA bundle (.tar.gz named by host, time and verdict) into this directory' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l temperature-margin-c -d 'WARN when a temperature is within this many °C of its slowdown threshold [0 to 50 °C; default: 5 °C]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l ecc-corrected-max -d 'WARN above this many corrected ECC errors since reset [0 to 1000000000; default: 1000]' -r
@@ -314,7 +348,7 @@ compute_self_test\t''"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s i -l gpu -d 'GPUs to use: indices (as nvidia-smi numbers them), UUIDs or unique prefixes, PCI bus ids, a comma list, or `all`; each must exist' -f -a "all (timeout -s KILL 1 gpuctl list --json --call-timeout 300ms 2>/dev/null | string match -r -g '^\s*\"(?:index|uuid|pci_bus_id)\": \"?([^\",]+)\"?,?\$')"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l format -d 'Output format' -r -f -a "table\t'A table for people'
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
-csv\t'CSV rows (`monitor` only; its `--csv` is the same)'"
+csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'

@@ -58,6 +58,25 @@ pub fn main() -> i32 {
 /// Parses `args` and runs the command.
 pub fn run(args: Vec<OsString>) -> i32 {
     let sniffed = Sniffed::from_args(&args);
+    // The config file's values for this command, as flags (`probe` has no
+    // table and stays fast).
+    let args = if sniffed.is_probe() {
+        args
+    } else {
+        match crate::config::apply(&crate::cli::command(), &args) {
+            Ok(args) => args,
+            Err(e) => {
+                return finish(
+                    sniffed.command,
+                    &Report::from_error(sniffed.command, &e),
+                    sniffed.format,
+                    false,
+                    sniffed.verbose,
+                    sniffed.lines,
+                )
+            }
+        }
+    };
     let cli = match crate::cli::parse_from(&args) {
         Ok(cli) => cli,
         Err(e) => {
@@ -141,11 +160,12 @@ pub fn run(args: Vec<OsString>) -> i32 {
             false,
         );
     }
-    if format == Format::Csv && !matches!(cli.command, Command::Monitor(_)) {
-        let error = AppError::usage(
-            "--format csv: only `monitor` prints CSV; other commands take table or json"
-                .to_string(),
-        );
+    if format == Format::Csv && !commands::CSV_COMMANDS.contains(&sniffed.command) {
+        let error = AppError::usage(format!(
+            "--format csv: only {} print CSV; `{}` takes table or json",
+            commands::CSV_COMMANDS.join(", "),
+            sniffed.command
+        ));
         return finish(
             sniffed.command,
             &Report::from_error(sniffed.command, &error),
@@ -156,7 +176,22 @@ pub fn run(args: Vec<OsString>) -> i32 {
         );
     }
     let (name, result) = match &cli.command {
-        Command::List => ("list", commands::list::run(&cli.global)),
+        Command::List(args) => {
+            let result = commands::list::run(&cli.global);
+            let columns = match (&args.query, format) {
+                (Some(q), Format::Table | Format::Csv) => Some(q.clone()),
+                (None, Format::Csv) => Some(crate::model::list_query::defaults()),
+                _ => None,
+            };
+            if let (Ok(report), Some(columns)) = (&result, columns) {
+                if report.error.is_none() {
+                    let text =
+                        crate::report::csv::list_columns(report, &columns, format == Format::Csv);
+                    return finish_text(Some(text), "list", report, format, false, false, false);
+                }
+            }
+            ("list", result)
+        }
         Command::Probe(args) => {
             crate::signal::probe_answers_signals(probe_signal_answer(format));
             ("probe", commands::probe::run(&cli.global, args))
@@ -169,9 +204,10 @@ pub fn run(args: Vec<OsString>) -> i32 {
         ),
         Command::Burn(args) => {
             let sink = progress_sink(&cli.global, args.duration);
+            let run = |sink: &dyn ProgressSink| commands::burn::run(&cli.global, args, sink);
             (
                 "burn",
-                commands::burn::run(&cli.global, args, sink.as_ref()),
+                commands::events::with_events("burn", args.events.events.as_deref(), sink, run),
             )
         }
         Command::Bench(args) => ("bench", commands::bench::run(&cli.global, args)),
@@ -180,9 +216,11 @@ pub fn run(args: Vec<OsString>) -> i32 {
             // Bars need a length: the duration, or about one default pass.
             let total = args.duration.unwrap_or(std::time::Duration::from_secs(30));
             let sink = progress_sink(&cli.global, total);
+            let run = |sink: &dyn ProgressSink| commands::memtest::run(&cli.global, args, sink);
+            let events = args.events.events.as_deref();
             (
                 "memtest",
-                commands::memtest::run(&cli.global, args, sink.as_ref()),
+                commands::events::with_events("memtest", events, sink, run),
             )
         }
         Command::Monitor(args) => {
@@ -203,6 +241,18 @@ pub fn run(args: Vec<OsString>) -> i32 {
         Command::Schema => {
             let _ = write_stdout(&crate::commands::schema());
             return exit::SUCCESS;
+        }
+        Command::Config {
+            action: crate::cli::ConfigAction::Show { path },
+        } => {
+            let cmd = crate::cli::command();
+            match crate::config::show(&cmd, path.config.as_deref(), format == Format::Json) {
+                Ok(text) => {
+                    let _ = write_stdout(&text);
+                    return exit::SUCCESS;
+                }
+                Err(e) => ("config", Err(e)),
+            }
         }
         Command::Completions { shell } => {
             let script = crate::docs::completions(*shell);
@@ -257,7 +307,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
 /// by name; `probe` answers signals its own way, and the rest touch no GPU.
 fn stops_on_signal(command: &Command) -> Option<&'static str> {
     Some(match command {
-        Command::List => "list",
+        Command::List(_) => "list",
         Command::Health(_) => "health",
         Command::Burn(_) => "burn",
         Command::Bench(_) => "bench",
@@ -388,6 +438,19 @@ fn finish(
     verbose: bool,
     lines: bool,
 ) -> i32 {
+    finish_text(None, command, report, format, is_probe, verbose, lines)
+}
+
+/// [`finish`], printing `text` instead of rendering the report when given.
+fn finish_text(
+    text: Option<String>,
+    command: &str,
+    report: &Report,
+    format: Format,
+    is_probe: bool,
+    verbose: bool,
+    lines: bool,
+) -> i32 {
     if let (Some(err), false) = (&report.error, is_probe && format != Format::Json) {
         // `gpuctl list: error: ...`, or `gpuctl: error: ...` before a command is known.
         let who = if command == "gpuctl" {
@@ -411,6 +474,7 @@ fn finish(
         );
     }
     let text = match (format, &report.error) {
+        _ if text.is_some() => text.unwrap_or_default(),
         (Format::Json, _) if report.event.is_some() => json::render_line(report),
         // A JSON Lines stream ends with (or answers an error as) one line,
         // the report.
@@ -433,6 +497,8 @@ fn finish(
         (Format::Table | Format::Csv, None) if is_probe => {
             format!("{}{}\n", report.summary, simulated_mark(report))
         }
+        (Format::Csv, None) if report.command == "health" => crate::report::csv::checks(report),
+        (Format::Csv, None) if report.command == "bench" => crate::report::csv::bench(report),
         (Format::Table | Format::Csv, None) => {
             let options = table::Options::from_env(std::io::stdout().is_terminal(), verbose);
             let section = crate::commands::registry::section(&report.command);

@@ -87,6 +87,16 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         ],
     ),
     (
+        "config",
+        &[
+            ("gpuctl config show", "every command's settings and where each came from"),
+            (
+                "gpuctl config show --config /etc/gpuctl/burnin.toml --json",
+                "the same for a given file, as one JSON document",
+            ),
+        ],
+    ),
+    (
         "schema",
         &[("gpuctl schema > gpuctl.schema.json", "the JSON Schema of every --json report and --json-lines line")],
     ),

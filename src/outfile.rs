@@ -63,6 +63,14 @@ pub fn check_file(path: &Path) -> Result<(), String> {
     if text.is_empty() {
         return Err("the path is empty; give a file name".to_string());
     }
+    if text == "-" {
+        // Not stdout: that takes the report. A file named `-` is `./-`.
+        return Err(
+            "'-' is not stdout here (stdout takes the report); give a file name, \
+                    or ./- for a file of that name"
+                .to_string(),
+        );
+    }
     if text.ends_with('/') {
         return Err("names a directory; give a file name".to_string());
     }

@@ -61,6 +61,8 @@ pub struct BenchArgs {
     /// Also write the results as JUnit XML (one testcase per GPU and metric).
     #[arg(long, value_name = "PATH")]
     pub junit: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
 }
 
 pub const BENCH_LONG_HELP: &str = "\

@@ -114,6 +114,10 @@ pub struct BurnArgs {
     pub inject_fault_kind: FaultKindChoice,
     #[arg(long, value_name = "GPU", hide = true, allow_hyphen_values = true, value_parser = count_in(INJECT_FAULT))]
     pub inject_reference_fault: Option<u32>,
+    #[command(flatten)]
+    pub events: crate::cli::EventsPath,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
 }
 
 /// What `burn` loads the GPU with.

@@ -35,6 +35,8 @@ pub struct DiagArgs {
     /// into this directory.
     #[arg(long, value_name = "DIR")]
     pub report: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
 }
 
 fn level(s: &str) -> Result<u32, String> {

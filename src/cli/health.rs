@@ -43,7 +43,8 @@ Serial numbers are shown for RMA tickets.
 
 CONFIG FILE (--config PATH, else $GPUCTL_CONFIG, else /etc/gpuctl/config.toml, else
 ~/.config/gpuctl/config.toml; TOML, at most 1 MiB; flags win; values take the flags'
-forms and ranges, durations and versions as quoted strings)
+forms and ranges, durations and versions as quoted strings; `gpuctl config show`
+lists every table and key and where each value came from)
   [health]
   expect_gpus = 8
   min_driver = \"535.104\"
@@ -116,9 +117,8 @@ pub struct HealthArgs {
     /// Exit 1 on FAIL only (default), or on WARN too.
     #[arg(long, value_enum, value_name = "LEVEL")]
     pub fail_on: Option<FailOn>,
-    /// TOML file with a [health] table of defaults for these options.
-    #[arg(long, value_name = "PATH")]
-    pub config: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
     /// Also write an RMA bundle (.tar.gz named by host, time and verdict)
     /// into this directory.
     #[arg(long, value_name = "DIR")]

@@ -51,6 +51,10 @@ pub struct MemtestArgs {
     /// Testing only: bit of the 64-bit word to flip [0 to 63].
     #[arg(long, value_name = "BIT", hide = true, default_value = "0", requires = "inject_fault", allow_hyphen_values = true, value_parser = count_in(INJECT_BIT))]
     pub inject_bit: u32,
+    #[command(flatten)]
+    pub events: crate::cli::EventsPath,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
 }
 
 fn offset_in(

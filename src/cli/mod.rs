@@ -6,8 +6,11 @@
 
 mod bench;
 mod burn;
+mod config_file;
 mod diag;
+mod events;
 mod health;
+mod list;
 mod memtest;
 mod monitor;
 mod p2p;
@@ -15,8 +18,11 @@ mod probe;
 
 pub use bench::*;
 pub use burn::*;
+pub use config_file::*;
 pub use diag::*;
+pub use events::*;
 pub use health::*;
+pub use list::*;
 pub use memtest::*;
 pub use monitor::*;
 pub use p2p::*;
@@ -151,7 +157,8 @@ pub enum Format {
     Table,
     /// One JSON document for scripts (`gpuctl schema` prints its schema).
     Json,
-    /// CSV rows (`monitor` only; its `--csv` is the same).
+    /// CSV rows: `list` (one row per GPU), `health` (one per check),
+    /// `bench` (one per GPU per metric), `monitor` (its `--csv`).
     Csv,
 }
 
@@ -216,7 +223,7 @@ fn fraction_in(
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// List GPUs with identity, memory, versions, modes, limits and PCIe links.
-    List,
+    List(ListArgs),
     /// Fast health probe for Docker HEALTHCHECK and Kubernetes exec probes:
     /// exits 0 (healthy) or 1 (unhealthy), never anything else.
     #[command(after_long_help = PROBE_LONG_HELP)]
@@ -248,6 +255,12 @@ pub enum Command {
     /// and bench as one run with one verdict.
     #[command(after_long_help = diag::LONG_HELP)]
     Diag(Box<diag::DiagArgs>),
+    /// The config file: every command's effective settings and where each
+    /// came from.
+    Config {
+        #[command(subcommand)]
+        action: ConfigAction,
+    },
     /// Print the JSON Schema of the `--json` report (JSON Schema 2020-12).
     Schema,
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell).

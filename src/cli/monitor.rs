@@ -80,4 +80,6 @@ pub struct MonitorArgs {
     /// Testing only: the circuit breaker's first back-off [100ms to 1h].
     #[arg(long, value_name = "DURATION", hide = true, default_value = "10s", allow_hyphen_values = true, value_parser = duration_in(MONITOR_INTERVAL))]
     pub breaker_backoff: Duration,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
 }

@@ -98,4 +98,6 @@ pub struct P2pArgs {
     /// indices A:B), to prove that corruption fails that pair alone.
     #[arg(long, value_name = "A:B", hide = true, value_parser = parse_gpu_pair)]
     pub inject_corruption: Option<(u32, u32)>,
+    #[command(flatten)]
+    pub config: crate::cli::ConfigPath,
 }

@@ -10,6 +10,7 @@ pub mod bench_verdict;
 pub mod bundle;
 pub mod burn;
 pub mod diag;
+pub mod events;
 pub mod health;
 pub mod list;
 pub mod memtest;
@@ -51,7 +52,11 @@ pub const COMMANDS: &[Spec] = &[
     spec("diag", OutputMode::Document, &Overview),
     spec("completions", OutputMode::Document, &Overview),
     spec("schema", OutputMode::Document, &Overview),
+    spec("config", OutputMode::Document, &Overview),
 ];
+
+/// The commands `--format csv` prints (`report::csv`; monitor its own rows).
+pub const CSV_COMMANDS: &[&str] = &["list", "health", "bench", "monitor"];
 
 /// Every file or address `command` was asked to write or serve, by option:
 /// `app` validates them all ([`crate::outfile::check_all`]) before the
@@ -63,6 +68,8 @@ pub fn outputs(command: &crate::cli::Command) -> Vec<crate::outfile::Output<'_>>
         path.as_deref().map(|path| Output::File { option, path })
     }
     match command {
+        Command::Burn(args) => file("--events", &args.events.events).into_iter().collect(),
+        Command::Memtest(args) => file("--events", &args.events.events).into_iter().collect(),
         Command::Bench(args) => [
             file("--save-baseline", &args.save_baseline),
             file("--junit", &args.junit),

@@ -8,6 +8,7 @@
 pub mod checks;
 pub mod dtype;
 pub mod gpu;
+pub mod list_query;
 pub mod metric;
 pub mod monitor;
 pub mod pattern;

@@ -8,7 +8,9 @@
 
 pub mod board;
 pub mod burn_stream;
+pub mod csv;
 pub mod diag;
+pub mod events;
 pub mod interrupt;
 pub mod json;
 pub mod layout;

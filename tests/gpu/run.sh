@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
-#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|schema|parity|pods|all]
+#   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|columns|schema|parity|pods|all]
 #   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
 #   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
@@ -57,6 +57,9 @@ if [[ $what == parity ]]; then
 fi
 if [[ $what == ops || $what == all ]]; then
     echo "== operator checks (issue 24: 80 columns, one JSON document, numbers)"; python3 tests/gpu/check_ops.py 2>&1 | tee "$out/ops.log" || rc=1
+fi
+if [[ $what == columns || $what == all ]]; then
+    echo "== every command at COLUMNS=80, CSV, --events, --config (issue 24, second look)"; python3 tests/gpu/check_columns.py 2>&1 | tee "$out/columns.log" || rc=1
 fi
 if [[ $what == schema || $what == all ]]; then
     echo "== schema checks (issue 20: real JSON against schema.json, catalogued check names)"; python3 tests/gpu/check_schema.py 2>&1 | tee "$out/schema.log" || rc=1

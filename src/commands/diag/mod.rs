@@ -57,7 +57,7 @@ pub fn run(global: &GlobalArgs, args: &DiagArgs, hooks: Hooks<'_>) -> Result<Rep
         }
         (hooks.starting)(i, specs.len(), spec);
         let began = Instant::now();
-        let result = run_phase(global, spec, hooks.sink);
+        let result = run_phase(global, spec, args.config.config.as_deref(), hooks.sink);
         let seconds = Some(began.elapsed().as_secs_f64());
         let phase = match result {
             Err(e) if i == 0 => return Err(e),
@@ -115,10 +115,16 @@ fn outcome_of(report: &Report) -> PhaseOutcome {
 }
 
 /// The phase's options as its command parses them (defaults, ranges and
-/// all), so a phase runs exactly what its command line says.
-fn parse_phase(spec: &PhaseSpec) -> Result<Command, AppError> {
+/// all), so a phase runs exactly what its command line says; the config
+/// file's table of that command fills what the phase does not set, as it
+/// would on the command line (`config::apply`).
+fn parse_phase(spec: &PhaseSpec, config: Option<&std::path::Path>) -> Result<Command, AppError> {
     let mut argv: Vec<OsString> = vec!["gpuctl".into(), spec.name.into()];
     argv.extend(spec.args.iter().map(OsString::from));
+    if let Some(path) = config {
+        argv.extend(["--config".into(), path.as_os_str().to_owned()]);
+    }
+    let argv = crate::config::apply(&crate::cli::command(), &argv)?;
     crate::cli::parse_from(&argv)
         .map(|cli| cli.command)
         .map_err(|e| {
@@ -134,6 +140,7 @@ fn parse_phase(spec: &PhaseSpec) -> Result<Command, AppError> {
 fn run_phase(
     global: &GlobalArgs,
     spec: &PhaseSpec,
+    config: Option<&std::path::Path>,
     sink: &dyn Fn(Duration) -> Box<dyn ProgressSink>,
 ) -> Result<Report, AppError> {
     use crate::commands as c;
@@ -141,7 +148,7 @@ fn run_phase(
         return fabric::run(global);
     }
     let length = spec.expected.unwrap_or(Duration::from_secs(30));
-    match parse_phase(spec)? {
+    match parse_phase(spec, config)? {
         Command::Health(a) => c::health::run(global, &a),
         Command::Burn(a) => c::burn::run(global, &a, sink(length).as_ref()),
         Command::Memtest(a) => c::memtest::run(global, &a, sink(length).as_ref()),

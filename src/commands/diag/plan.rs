@@ -224,6 +224,7 @@ mod tests {
             memtest_passes: None,
             expect_gpus: None,
             report: None,
+            config: Default::default(),
         }
     }
 

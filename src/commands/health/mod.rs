@@ -14,7 +14,7 @@ use super::Selected;
 use crate::checks::health::{self as hc, LoadSummary, Thresholds};
 use crate::checks::{basic, xid};
 use crate::cli::{FailOn, GlobalArgs, HealthArgs};
-use crate::config::{self, HealthConfig};
+use crate::config;
 use crate::device::burn::{BatchResult, BurnConfig, BurnWorker, Dtype, Engine, WipeReport};
 use crate::device::inventory::Enumerate;
 use crate::device::{ClockEvents, CudaApi, Gpu, NvmlApi, PcieLink, SelfTestOutcome};
@@ -45,7 +45,8 @@ const GEMM_MEMORY_FRACTION: f64 = 0.02;
 /// Telemetry sampling period under load.
 const SAMPLE_EVERY: Duration = Duration::from_millis(20);
 
-/// Flags over config file over defaults.
+/// Flags (the config file's values arrive as flags: `config::apply`) over
+/// defaults.
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub thresholds: Thresholds,
@@ -60,93 +61,41 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Flags win over the config file, which wins over the defaults.
-    /// Both were validated by the same parser (`parse.rs`) on the way in.
+    /// The flags, or the defaults. Every value was validated by the flag's
+    /// parser (`parse.rs`) on the way in, the config file's too.
     pub fn resolve(args: &HealthArgs) -> Result<Self, AppError> {
-        let file = match config::discover(args.config.as_deref())? {
-            Some((path, _)) => config::load(&path)?.health,
-            None => HealthConfig::default(),
-        };
-        let only = if args.checks.is_empty() {
-            file.checks.clone().unwrap_or_default()
-        } else {
-            args.checks.clone()
-        };
-        let skip = if args.skip.is_empty() {
-            file.skip.clone().unwrap_or_default()
-        } else {
-            args.skip.clone()
-        };
-        // Every entry was checked where it was read (the flag's value
-        // parser, the config file's line and key): model::checks::health_selector.
-        let count = |flag: Option<u64>, file: Option<u64>, spec: config::ThresholdSpec| {
-            flag.or(file).unwrap_or(spec.default_count())
-        };
+        let count =
+            |flag: Option<u64>, spec: config::ThresholdSpec| flag.unwrap_or(spec.default_count());
         let margin_default =
             u32::try_from(config::TEMPERATURE_MARGIN_C.default_count()).unwrap_or(u32::MAX);
         Ok(Self {
             thresholds: Thresholds {
-                min_driver: args.min_driver.clone().or(file.min_driver),
-                min_cuda: args.min_cuda.clone().or(file.min_cuda),
-                expect_model: args.expect_model.clone().or(file.expect_model),
-                temperature_margin_c: args
-                    .temperature_margin_c
-                    .or(file.temperature_margin_c)
-                    .unwrap_or(margin_default),
-                ecc_corrected_max: count(
-                    args.ecc_corrected_max,
-                    file.ecc_corrected_max,
-                    config::ECC_CORRECTED_MAX,
-                ),
+                min_driver: args.min_driver.clone(),
+                min_cuda: args.min_cuda.clone(),
+                expect_model: args.expect_model.clone(),
+                temperature_margin_c: args.temperature_margin_c.unwrap_or(margin_default),
+                ecc_corrected_max: count(args.ecc_corrected_max, config::ECC_CORRECTED_MAX),
                 remap_uncorrectable_max: count(
                     args.remap_uncorrectable_max,
-                    file.remap_uncorrectable_max,
                     config::REMAP_UNCORRECTABLE_MAX,
                 ),
-                retired_pages_max: count(
-                    args.retired_pages_max,
-                    file.retired_pages_max,
-                    config::RETIRED_PAGES_MAX,
-                ),
-                pcie_replay_max: count(
-                    args.pcie_replay_max,
-                    file.pcie_replay_max,
-                    config::PCIE_REPLAY_MAX,
-                ),
-                nvlink_crc_max: count(
-                    args.nvlink_crc_max,
-                    file.nvlink_crc_max,
-                    config::NVLINK_CRC_MAX,
-                ),
-                nvlink_replay_max: count(
-                    args.nvlink_replay_max,
-                    file.nvlink_replay_max,
-                    config::NVLINK_REPLAY_MAX,
-                ),
-                nvlink_recovery_max: count(
-                    args.nvlink_recovery_max,
-                    file.nvlink_recovery_max,
-                    config::NVLINK_RECOVERY_MAX,
-                ),
+                retired_pages_max: count(args.retired_pages_max, config::RETIRED_PAGES_MAX),
+                pcie_replay_max: count(args.pcie_replay_max, config::PCIE_REPLAY_MAX),
+                nvlink_crc_max: count(args.nvlink_crc_max, config::NVLINK_CRC_MAX),
+                nvlink_replay_max: count(args.nvlink_replay_max, config::NVLINK_REPLAY_MAX),
+                nvlink_recovery_max: count(args.nvlink_recovery_max, config::NVLINK_RECOVERY_MAX),
                 memory_used_max_pct: args
                     .memory_used_max_pct
-                    .or(file.memory_used_max_pct)
                     .unwrap_or(config::MEMORY_USED_MAX_PCT.default_percent()),
             },
-            expect_gpus: args.expect_gpus.or(file.expect_gpus),
-            watch: args.watch.or(file.watch).unwrap_or(Duration::ZERO),
-            since: args
-                .since
-                .or(file.since)
-                .unwrap_or(Duration::from_secs(24 * 3600)),
-            compute: !args.no_compute && file.compute.unwrap_or(true),
-            compute_timeout: args
-                .compute_timeout
-                .or(file.compute_timeout)
-                .unwrap_or(Duration::from_secs(10)),
-            only,
-            skip,
-            fail_on: args.fail_on.or(file.fail_on).unwrap_or(FailOn::Fail),
+            expect_gpus: args.expect_gpus,
+            watch: args.watch.unwrap_or(Duration::ZERO),
+            since: args.since.unwrap_or(Duration::from_secs(24 * 3600)),
+            compute: !args.no_compute,
+            compute_timeout: args.compute_timeout.unwrap_or(Duration::from_secs(10)),
+            only: args.checks.clone(),
+            skip: args.skip.clone(),
+            fail_on: args.fail_on.unwrap_or(FailOn::Fail),
         })
     }
 

@@ -475,6 +475,7 @@ mod tests {
             min_bandwidth: None,
             timeout: Duration::from_secs(1),
             inject_corruption: None,
+            config: Default::default(),
         }
     }
 
