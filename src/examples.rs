@@ -91,8 +91,8 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         &[
             ("gpuctl config show", "every command's settings and where each came from"),
             (
-                "gpuctl config show --config /etc/gpuctl/burnin.toml --json",
-                "the same for a given file, as one JSON document",
+                "gpuctl config show --json | jq '.tables.burn'",
+                "burn's settings and their sources, from one JSON document",
             ),
         ],
     ),
