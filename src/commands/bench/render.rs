@@ -27,7 +27,7 @@ fn bench_table(report: &Report, opts: &Options) -> String {
         }
     };
     let mut grid = Grid::new(&[
-        "GPU", "Metric", "Median", "Min-max", "Spread", "Limit", "SM MHz", "Status",
+        "GPU", "Metric", "Regime", "Median", "Min-max", "Spread", "Limit", "SM MHz", "Status",
     ]);
     let mut records = String::new();
     let mut notes = String::new();
@@ -42,9 +42,11 @@ fn bench_table(report: &Report, opts: &Options) -> String {
                     format!("{} {}", if r.higher_is_better { ">=" } else { "<=" }, n(v))
                 });
             let status = check.map_or(CheckStatus::Skip, |c| c.status);
+            let regime = r.regime.map_or("-", |x| x.name());
             let cells = vec![
                 g.index.to_string(),
                 r.metric.clone(),
+                regime.to_string(),
                 format!("{} {}", n(r.value), r.unit),
                 format!("{}-{}", n(r.min), n(r.max)),
                 format!("{:.1}%", r.spread_pct),
@@ -60,14 +62,17 @@ fn bench_table(report: &Report, opts: &Options) -> String {
             let head = format!("GPU {}  ", g.index);
             let mut fields = vec![
                 status.label().into(),
-                cells[1].clone(),
-                format!("median {}", cells[2]),
+                match r.regime {
+                    Some(x) => format!("{} ({})", cells[1], x.name()),
+                    None => cells[1].clone(),
+                },
+                format!("median {}", cells[3]),
                 format!(
                     "min-max {} ({} spread, {} reps)",
-                    cells[3], cells[4], r.repetitions
+                    cells[4], cells[5], r.repetitions
                 ),
-                format!("limit {}", cells[5]),
-                format!("SM min {} MHz, {telemetry}", cells[6]),
+                format!("limit {}", cells[6]),
+                format!("SM min {} MHz, {telemetry}", cells[7]),
             ];
             if r.throttled {
                 let why = format!("throttled: {}", r.clock_events.join(", "));
@@ -112,7 +117,8 @@ mod tests {
             monitor: None,
             bench: Some(crate::report::BenchSummary {
                 results: vec![crate::report::BenchResult {
-                    metric: "launch_latency".into(),
+                    metric: "gemm_bf16_sustained".into(),
+                    regime: Some(crate::model::metric::Regime::Sustained),
                     unit: "TFLOP/s".into(),
                     value: 3000.0,
                     min: 55.55,
@@ -141,6 +147,7 @@ mod tests {
         let drawn = crate::report::table::render(&report, &Table, &opts);
         assert!(!drawn.contains("PCI bus id"), "{drawn}");
         assert!(out.contains("3000 TFLOP/s"), "{out}");
+        assert!(out.contains("sustained"), "{out}");
         assert!(
             out.contains("throttled: sw_power_cap (700 W, 88 °C)"),
             "{out}"

@@ -16,6 +16,7 @@ pub(super) fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)
     let mismatches = steps.iter().map(|s| s.mismatches).sum();
     let mut r = BenchResult {
         metric: metric.name().to_string(),
+        regime: metric.regime(),
         unit: metric.unit().to_string(),
         higher_is_better: metric.higher_is_better(),
         value: gate::round2(value),
