@@ -195,6 +195,14 @@ impl Metric {
         }
     }
 
+    /// Timed on the host's wall clock, not with CUDA events: the host's CPU
+    /// load and clock are in the figure, so it is gated only by explicit
+    /// limits (`--max`, the thresholds file), never relative to a baseline
+    /// or the run's other GPUs.
+    pub fn host_timed(self) -> bool {
+        self == Metric::LaunchOverheadUs
+    }
+
     /// Latency is better low; everything else high.
     pub fn higher_is_better(self) -> bool {
         self.kind() != Kind::Latency
@@ -349,7 +357,7 @@ mod tests {
         }
         let gemms: Vec<Metric> = Metric::ALL
             .into_iter()
-            .filter(|m| m.dtype().is_some())
+            .filter(|m| m.regime() == Some(Regime::Burst))
             .collect();
         assert_eq!(gemms, Dtype::ALL.map(Metric::gemm));
         assert_eq!(Metric::HbmCopy.dtype(), None);

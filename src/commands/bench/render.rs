@@ -27,7 +27,7 @@ fn bench_table(report: &Report, opts: &Options) -> String {
         }
     };
     let mut grid = Grid::new(&[
-        "GPU", "Metric", "Regime", "Median", "Min-max", "Spread", "Limit", "SM MHz", "Status",
+        "GPU", "Metric", "Median", "Min-max", "Spread", "Limit", "SM MHz", "Status",
     ]);
     let mut records = String::new();
     let mut notes = String::new();
@@ -42,11 +42,15 @@ fn bench_table(report: &Report, opts: &Options) -> String {
                     format!("{} {}", if r.higher_is_better { ">=" } else { "<=" }, n(v))
                 });
             let status = check.map_or(CheckStatus::Skip, |c| c.status);
-            let regime = r.regime.map_or("-", |x| x.name());
+            // The regime beside a GEMM metric's name, unless the name says
+            // it (`gemm_bf16 (burst)`, `gemm_bf16_sustained`).
+            let metric = match r.regime {
+                Some(x) if !r.metric.ends_with(x.name()) => format!("{} ({})", r.metric, x.name()),
+                _ => r.metric.clone(),
+            };
             let cells = vec![
                 g.index.to_string(),
-                r.metric.clone(),
-                regime.to_string(),
+                metric,
                 format!("{} {}", n(r.value), r.unit),
                 format!("{}-{}", n(r.min), n(r.max)),
                 format!("{:.1}%", r.spread_pct),
@@ -62,17 +66,14 @@ fn bench_table(report: &Report, opts: &Options) -> String {
             let head = format!("GPU {}  ", g.index);
             let mut fields = vec![
                 status.label().into(),
-                match r.regime {
-                    Some(x) => format!("{} ({})", cells[1], x.name()),
-                    None => cells[1].clone(),
-                },
-                format!("median {}", cells[3]),
+                cells[1].clone(),
+                format!("median {}", cells[2]),
                 format!(
                     "min-max {} ({} spread, {} reps)",
-                    cells[4], cells[5], r.repetitions
+                    cells[3], cells[4], r.repetitions
                 ),
-                format!("limit {}", cells[6]),
-                format!("SM min {} MHz, {telemetry}", cells[7]),
+                format!("limit {}", cells[5]),
+                format!("SM min {} MHz, {telemetry}", cells[6]),
             ];
             if r.throttled {
                 let why = format!("throttled: {}", r.clock_events.join(", "));
@@ -120,10 +121,10 @@ mod tests {
                     metric: "gemm_bf16_sustained".into(),
                     regime: Some(crate::model::metric::Regime::Sustained),
                     unit: "TFLOP/s".into(),
-                    value: 3000.0,
-                    min: 55.55,
-                    max: 3000.0,
-                    spread_pct: 100.0,
+                    value: 701.0,
+                    min: 695.5,
+                    max: 705.0,
+                    spread_pct: 1.36,
                     sm_clock_min_mhz: Some(1980),
                     power_max_w: Some(700.0),
                     temperature_max_c: Some(88),
@@ -146,8 +147,16 @@ mod tests {
         // The whole section, as the core draws it: no GPU overview.
         let drawn = crate::report::table::render(&report, &Table, &opts);
         assert!(!drawn.contains("PCI bus id"), "{drawn}");
-        assert!(out.contains("3000 TFLOP/s"), "{out}");
-        assert!(out.contains("sustained"), "{out}");
+        assert!(out.contains("701 TFLOP/s"), "{out}");
+        assert!(out.contains("gemm_bf16_sustained"), "{out}");
+        // A burst figure says so beside its name.
+        let mut burst = report.clone();
+        if let Some(b) = burst.gpus[0].bench.as_mut() {
+            b.results[0].metric = "gemm_bf16".into();
+            b.results[0].regime = Some(crate::model::metric::Regime::Burst);
+        }
+        let out = bench_table(&burst, &opts);
+        assert!(out.contains("gemm_bf16 (burst)"), "{out}");
         assert!(
             out.contains("throttled: sw_power_cap (700 W, 88 °C)"),
             "{out}"
