@@ -285,9 +285,7 @@ pub fn builtin_limit(sheet: &Datasheet, metric: Metric, cublas: bool) -> Option<
             };
             peak * gemm_expectation(metric)?.share
         }
-        (None, Metric::HbmCopy | Metric::HbmRead | Metric::HbmWrite) => {
-            sheet.memory * MEMORY_SHARE
-        }
+        (None, Metric::HbmCopy | Metric::HbmRead | Metric::HbmWrite) => sheet.memory * MEMORY_SHARE,
         (None, Metric::H2d | Metric::D2h) => sheet.host_link * HOST_LINK_SHARE,
         _ => return None,
     };
@@ -487,7 +485,10 @@ mod tests {
         );
         let err =
             parse_thresholds_file("[min]\nh2d = 48\nlaunch_overhead_us = \"5us\"\n").unwrap_err();
-        assert!(err.starts_with("line 3: [min] launch_overhead_us:"), "{err}");
+        assert!(
+            err.starts_with("line 3: [min] launch_overhead_us:"),
+            "{err}"
+        );
         assert!(err.contains("better low"), "{err}");
         assert!(parse_thresholds_file("[max]\ngemm_bf16 = 900\n").is_err());
         assert!(check_direction(Metric::KernelSpacingUs, false).is_ok());

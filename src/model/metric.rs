@@ -41,7 +41,10 @@ fn unknown(name: &str) -> String {
     if name == RETIRED_LAUNCH_LATENCY {
         RETIRED_WHY.to_string()
     } else {
-        format!("unknown metric '{name}'; expected one of: {}", metric_names())
+        format!(
+            "unknown metric '{name}'; expected one of: {}",
+            metric_names()
+        )
     }
 }
 
@@ -276,9 +279,7 @@ fn group(name: &str) -> Vec<Metric> {
         "gemm" => Dtype::ALL
             .map(Metric::gemm)
             .into_iter()
-            .chain(
-                Metric::SUSTAINED_BY_DEFAULT.map(|d| Metric::gemm_in(d, Regime::Sustained)),
-            )
+            .chain(Metric::SUSTAINED_BY_DEFAULT.map(|d| Metric::gemm_in(d, Regime::Sustained)))
             .collect(),
         "hbm" => vec![Metric::HbmCopy, Metric::HbmRead, Metric::HbmWrite],
         "pcie" => vec![Metric::H2d, Metric::D2h],

@@ -443,11 +443,14 @@ impl Bench {
     /// descheduled thread makes single launches slow, not the median).
     fn launch_overhead_inner(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
         let launches = launches.max(1);
+        // A stream of its own, as the reference (benches/floor/launch.cu)
+        // launches on.
+        let stream = self.ctx.stream()?;
         let once = || -> Result<f64, DeviceError> {
             let start = std::time::Instant::now();
             self.ctx
-                .launch(STREAM, "gpuctl_bench_empty", Dim::new(1, 1), &[])?;
-            self.ctx.sync(STREAM)?;
+                .launch(stream, "gpuctl_bench_empty", Dim::new(1, 1), &[])?;
+            self.ctx.sync(stream)?;
             Ok(start.elapsed().as_secs_f64())
         };
         for _ in 0..WARMUP {

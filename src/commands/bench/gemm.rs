@@ -55,7 +55,11 @@ pub(super) type GemmStep = (Vec<f64>, Option<String>, u64, u64);
 impl BenchWork {
     /// Runs `dtype`'s GEMM in `regime`: one burst, or the whole sustained
     /// regime (warm-up and measured batches).
-    pub(super) fn gemm_step(&mut self, dtype: Dtype, regime: Regime) -> Result<GemmStep, WorkError> {
+    pub(super) fn gemm_step(
+        &mut self,
+        dtype: Dtype,
+        regime: Regime,
+    ) -> Result<GemmStep, WorkError> {
         let metric = Metric::gemm_in(dtype, regime);
         if self.burn.as_ref().map(|(m, _)| *m) != Some(metric) {
             // Wipe and free the previous operands (and the bandwidth
