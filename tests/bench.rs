@@ -392,6 +392,20 @@ fn max_on_latency_fails_above_it() {
         msg.contains("2.00 us is 33.3% above the threshold <= 1.50 us"),
         "{msg}"
     );
+    // The host launch overhead is gated by a thresholds file the same way:
+    // no host launches and waits for a kernel in 1 ns.
+    let file = dir.path().join("t.toml");
+    std::fs::write(&file, "[max]\nlaunch_overhead_us = \"1ns\"\n").unwrap();
+    let path = file.to_str().unwrap();
+    let (run, doc) = bench_json(&f, &["--tests", "latency", "--thresholds", path, "-i", "1"]);
+    run.assert_code(1);
+    assert_eq!(failing(&doc, 0), ["launch_overhead_us"]);
+    let c = check(&doc, 0, "launch_overhead_us");
+    assert_eq!(c["threshold"], 0.001);
+    assert!(c["message"]
+        .as_str()
+        .unwrap()
+        .contains("above the threshold <= 0.00 us (thresholds file)"));
 }
 
 #[test]
