@@ -107,12 +107,12 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s q -l quiet -d 'No
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s v -l verbose -d 'Show skipped checks in tables too (they are always counted, and always in JSON)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand burn" -s V -l version -d 'Print version'
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tests -d 'What to measure, comma-separated: all, gemm, hbm, pcie, latency, or metric names (gemm_bf16, hbm_copy, h2d, launch_latency, ...)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l tests -d 'What to measure, comma-separated: all, gemm, hbm, pcie, latency, or metric names (gemm_bf16, gemm_bf16_sustained, hbm_copy, h2d, kernel_spacing_us, launch_overhead_us, ...)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l engine -d 'GEMM implementation (auto: cuBLASLt when it loads, else built-in)' -r -f -a "auto\t'cuBLASLt when it loads, else the built-in kernel'
 cublas\t'cuBLASLt only (an environment error when it is missing)'
 builtin\t'gpuctl\'s own tensor-core kernel, needs only the driver'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l min -d 'Fail a GPU whose METRIC is below VALUE, e.g. gemm_bf16=700TFLOPS, hbm_copy=2.5TB/s, h2d=48GB/s (repeatable; replaces the built-in expectation for that metric)' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l max -d 'Fail a GPU whose METRIC is above VALUE, e.g. launch_latency=5us (repeatable)' -r
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l max -d 'Fail a GPU whose METRIC is above VALUE, e.g. launch_overhead_us=20us (repeatable)' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l thresholds -d 'TOML file with [min] and [max] tables of metric = value (command-line values win)' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l save-baseline -d 'Write this node\'s results (with GPU model, driver and gpuctl version) as a baseline file' -r -F
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l baseline -d 'Fail a metric more than --tolerance worse than this baseline; a baseline from another GPU model or driver is refused' -r -F
@@ -124,7 +124,7 @@ complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l format -d 'Outpu
 json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
 csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
-complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l quick -d 'Pre-job check in under 5 s: bf16 GEMM only, smaller buffers, fewer repetitions (other GEMM metrics are not measured)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l quick -d 'Short pre-job check: bf16 GEMM only (burst and a shorter sustained regime), smaller buffers, fewer repetitions (other GEMM metrics are not measured)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l no-builtin-thresholds -d 'Do not apply gpuctl\'s built-in expectations per GPU model'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand bench" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'

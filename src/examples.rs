@@ -48,7 +48,7 @@ pub const EXAMPLES: &[(&str, &[(&str, &str)])] = &[
         "bench",
         &[
             ("gpuctl bench --quick", "every metric, briefly, against the built-in expectations"),
-            ("gpuctl bench --min gemm_bf16=700TFLOPS --max launch_latency=5us --json > bench.json", "gate on your own limits"),
+            ("gpuctl bench --min gemm_bf16=700TFLOPS --max launch_overhead_us=20us --json > bench.json", "gate on your own limits"),
         ],
     ),
     (

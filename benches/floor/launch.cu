@@ -3,8 +3,9 @@
 //     host clock), one at a time, the median of 2000;
 //   GPU kernel spacing: 1000 empty kernels captured into a CUDA graph and replayed, event
 //     timed, per kernel, the median of 50 replays.
-// gpuctl bench's `launch_latency` is the second (see CHANGELOG); this program gives the
-// floor of both for the same card. Build and run on the GPU host:
+// gpuctl bench reports both: `launch_overhead_us` (the first) and `kernel_spacing_us` (the
+// second); this program is their like-for-like reference on the same card (issue 21). Build
+// and run on the GPU host:
 //   nvcc -O2 -o /tmp/launch benches/floor/launch.cu && /tmp/launch
 #include <cuda_runtime.h>
 #include <stdio.h>

@@ -6,7 +6,10 @@
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
-pub use crate::model::metric::{metric_names, parse_limit, parse_tests, parse_value, Kind, Metric};
+pub use crate::model::dtype::Dtype;
+pub use crate::model::metric::{
+    metric_named, metric_names, parse_limit, parse_tests, parse_value, Kind, Metric, Regime,
+};
 pub use crate::model::stats::{median, round2};
 
 /// A limit on a metric: a floor for rates, a ceiling for latency.
@@ -89,12 +92,7 @@ pub fn parse_thresholds_file(text: &str) -> Result<BTreeMap<Metric, Limit>, Stri
                 .count()
                 + 1;
             let at = |why: String| format!("line {line}: [{heading}] {name}: {why}");
-            let metric = Metric::from_name(name).ok_or_else(|| {
-                at(format!(
-                    "unknown metric '{name}'; expected one of: {}",
-                    metric_names()
-                ))
-            })?;
+            let metric = metric_named(name).map_err(at)?;
             check_direction(metric, at_least).map_err(at)?;
             let value = spanned.get_ref();
             let text = match value {
@@ -142,6 +140,10 @@ pub struct Datasheet {
 /// pinned copies 86% of PCIe Gen5 x16; the shares leave a wide margin below
 /// that so only a real fault (or a wrong part) fails.
 pub const GEMM_SHARE: f64 = 0.60;
+/// The sustained regime's share: the power cap takes 10-15% off the burst
+/// figure on an SXM card (H200 bf16: 701 vs 786 TFLOP/s), more on a PCIe
+/// card's lower cap.
+pub const GEMM_SUSTAINED_SHARE: f64 = 0.55;
 pub const MEMORY_SHARE: f64 = 0.70;
 pub const HOST_LINK_SHARE: f64 = 0.70;
 
@@ -231,17 +233,60 @@ pub fn datasheet(name: &str) -> Option<&'static Datasheet> {
         .map(|(_, d)| d)
 }
 
+/// A built-in GEMM expectation: which dtypes, which regime it gates, and
+/// the share of the datasheet peak it asks for. One per dtype: the regime
+/// a fleet cares about for it.
+#[derive(Debug, Clone, Copy)]
+pub struct GemmExpectation {
+    pub dtypes: &'static [Dtype],
+    /// The figure it gates: `gemm_<dtype>` (burst) or
+    /// `gemm_<dtype>_sustained`; the other regime's figure is not gated.
+    pub regime: Regime,
+    pub share: f64,
+}
+
+/// The tensor-core dtypes are gated sustained (what a training job gets
+/// once the power cap binds); fp32 and fp64 burst (their sustained figures
+/// are measured only when named).
+pub const GEMM_EXPECTATIONS: [GemmExpectation; 2] = [
+    GemmExpectation {
+        dtypes: &[Dtype::Bf16, Dtype::Fp16, Dtype::Tf32],
+        regime: Regime::Sustained,
+        share: GEMM_SUSTAINED_SHARE,
+    },
+    GemmExpectation {
+        dtypes: &[Dtype::Fp32, Dtype::Fp64],
+        regime: Regime::Burst,
+        share: GEMM_SHARE,
+    },
+];
+
+/// The expectation that gates `metric`, if one does (a GEMM metric in the
+/// regime its dtype's expectation declares).
+pub fn gemm_expectation(metric: Metric) -> Option<&'static GemmExpectation> {
+    let (dtype, regime) = metric.gemm_of()?;
+    GEMM_EXPECTATIONS
+        .iter()
+        .find(|e| e.regime == regime && e.dtypes.contains(&dtype))
+}
+
 /// The built-in expectation for `metric` on `sheet`: a floor, or None
-/// where gpuctl sets none (launch latency, fp64 without a datasheet
-/// figure, GEMM on the built-in kernel, which is not tuned to peak).
+/// where gpuctl sets none (the launch metrics, a GEMM regime its dtype's
+/// expectation does not gate, fp64 without a datasheet figure, GEMM on the
+/// built-in kernel, which is not tuned to peak).
 pub fn builtin_limit(sheet: &Datasheet, metric: Metric, cublas: bool) -> Option<Limit> {
-    let value = match metric {
-        Metric::GemmBf16 | Metric::GemmFp16 if cublas => sheet.bf16 * GEMM_SHARE,
-        Metric::GemmTf32 if cublas => sheet.tf32 * GEMM_SHARE,
-        Metric::GemmFp32 if cublas => sheet.fp32 * GEMM_SHARE,
-        Metric::GemmFp64 if cublas => sheet.fp64? * GEMM_SHARE,
-        Metric::HbmCopy | Metric::HbmRead | Metric::HbmWrite => sheet.memory * MEMORY_SHARE,
-        Metric::H2d | Metric::D2h => sheet.host_link * HOST_LINK_SHARE,
+    let value = match (metric.dtype(), metric) {
+        (Some(dtype), _) if cublas => {
+            let peak = match dtype {
+                Dtype::Bf16 | Dtype::Fp16 => sheet.bf16,
+                Dtype::Tf32 => sheet.tf32,
+                Dtype::Fp32 => sheet.fp32,
+                Dtype::Fp64 => sheet.fp64?,
+            };
+            peak * gemm_expectation(metric)?.share
+        }
+        (None, Metric::HbmCopy | Metric::HbmRead | Metric::HbmWrite) => sheet.memory * MEMORY_SHARE,
+        (None, Metric::H2d | Metric::D2h) => sheet.host_link * HOST_LINK_SHARE,
         _ => return None,
     };
     Some(Limit {
@@ -377,8 +422,8 @@ mod tests {
         assert_eq!(parse_value(Metric::HbmCopy, "2.5TB/s"), Ok(2500.0));
         assert_eq!(parse_value(Metric::H2d, "48GB/s"), Ok(48.0));
         assert_eq!(parse_value(Metric::H2d, "48"), Ok(48.0));
-        assert_eq!(parse_value(Metric::LaunchLatency, "5us"), Ok(5.0));
-        assert_eq!(parse_value(Metric::LaunchLatency, "1500ns"), Ok(1.5));
+        assert_eq!(parse_value(Metric::KernelSpacingUs, "5us"), Ok(5.0));
+        assert_eq!(parse_value(Metric::LaunchOverheadUs, "1500ns"), Ok(1.5));
         assert!(parse_value(Metric::H2d, "48TFLOPS").is_err());
         assert!(parse_value(Metric::GemmBf16, "-1").is_err());
         assert!(parse_value(Metric::GemmBf16, "0").is_err());
@@ -403,7 +448,11 @@ mod tests {
             parse_tests("pcie,gemm_bf16").unwrap(),
             vec![Metric::GemmBf16, Metric::H2d, Metric::D2h]
         );
-        assert_eq!(parse_tests("all").unwrap().len(), 11);
+        // Every metric but the two sustained figures measured by name.
+        assert_eq!(parse_tests("all").unwrap().len(), 15);
+        assert!(!parse_tests("all")
+            .unwrap()
+            .contains(&Metric::GemmFp64Sustained));
         assert!(parse_tests("gemm,bogus").is_err());
         assert!(parse_tests(",").is_err());
     }
@@ -411,13 +460,16 @@ mod tests {
     #[test]
     fn thresholds_file_has_min_and_max() {
         let t = parse_thresholds_file(
-            "[min]\ngemm_bf16 = \"700TFLOPS\"\nh2d = 48\n[max]\nlaunch_latency = \"5us\"\n",
+            "[min]\ngemm_bf16 = \"700TFLOPS\"\nh2d = 48\n[max]\nkernel_spacing_us = \"5us\"\n",
         )
         .unwrap();
         assert_eq!(t[&Metric::GemmBf16].value, 700.0);
         assert!(t[&Metric::GemmBf16].at_least);
         assert_eq!(t[&Metric::H2d].value, 48.0);
-        assert!(!t[&Metric::LaunchLatency].at_least);
+        assert!(!t[&Metric::KernelSpacingUs].at_least);
+        let err = parse_thresholds_file("[max]\nlaunch_latency = \"5us\"\n").unwrap_err();
+        assert!(err.starts_with("line 2: [max] launch_latency: "), "{err}");
+        assert!(err.contains("kernel_spacing_us"), "{err}");
         assert!(parse_thresholds_file("[min]\nnope = 1\n").is_err());
         assert!(parse_thresholds_file("[minimum]\n").is_err());
         assert!(parse_thresholds_file("[min]\nh2d = \"48TFLOPS\"\n").is_err());
@@ -425,16 +477,21 @@ mod tests {
 
     #[test]
     fn a_gate_against_its_metric_is_refused_with_its_line() {
-        let err = parse_thresholds_file("[max]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap_err();
+        let err =
+            parse_thresholds_file("[max]\nh2d = 48\nlaunch_overhead_us = \"5us\"\n").unwrap_err();
         assert!(
             err.starts_with("line 2: [max] h2d: h2d is better high"),
             "{err}"
         );
-        let err = parse_thresholds_file("[min]\nh2d = 48\nlaunch_latency = \"5us\"\n").unwrap_err();
-        assert!(err.starts_with("line 3: [min] launch_latency:"), "{err}");
+        let err =
+            parse_thresholds_file("[min]\nh2d = 48\nlaunch_overhead_us = \"5us\"\n").unwrap_err();
+        assert!(
+            err.starts_with("line 3: [min] launch_overhead_us:"),
+            "{err}"
+        );
         assert!(err.contains("better low"), "{err}");
         assert!(parse_thresholds_file("[max]\ngemm_bf16 = 900\n").is_err());
-        assert!(check_direction(Metric::LaunchLatency, false).is_ok());
+        assert!(check_direction(Metric::KernelSpacingUs, false).is_ok());
         assert!(check_direction(Metric::HbmCopy, true).is_ok());
     }
 
@@ -449,12 +506,29 @@ mod tests {
         );
         assert_eq!(datasheet("NVIDIA L40S").unwrap().model, "L40S");
         assert!(datasheet("NVIDIA GeForce RTX 4090").is_none());
-        let bf16 = builtin_limit(h100, Metric::GemmBf16, true).unwrap();
-        assert_eq!(bf16.value, 593.4);
-        // Measured H100 figures clear every expectation.
+        // bf16 is gated sustained (55% of 989), its burst figure not at all.
+        let bf16 = builtin_limit(h100, Metric::GemmBf16Sustained, true).unwrap();
+        assert_eq!(bf16.value, 543.95);
+        assert!(builtin_limit(h100, Metric::GemmBf16, true).is_none());
+        // fp64 is gated burst (60% of 67), its sustained figure not at all.
+        assert_eq!(
+            builtin_limit(h100, Metric::GemmFp64, true).unwrap().value,
+            40.2
+        );
+        assert!(builtin_limit(h100, Metric::GemmFp64Sustained, true).is_none());
+        // Each dtype has one expectation, in one regime.
+        for d in Dtype::ALL {
+            let gated: Vec<Regime> = [Regime::Burst, Regime::Sustained]
+                .into_iter()
+                .filter(|&r| gemm_expectation(Metric::gemm_in(d, r)).is_some())
+                .collect();
+            assert_eq!(gated.len(), 1, "{d:?}");
+        }
+        // Measured H100 figures clear every expectation (sustained:
+        // PyTorch's back-to-back loop, ENGINEERING.md section 7).
         for (m, measured) in [
-            (Metric::GemmBf16, 775.0),
-            (Metric::GemmTf32, 392.0),
+            (Metric::GemmBf16Sustained, 677.0),
+            (Metric::GemmTf32Sustained, 353.0),
             (Metric::GemmFp32, 51.0),
             (Metric::GemmFp64, 55.0),
             (Metric::HbmCopy, 3000.0),
@@ -463,8 +537,9 @@ mod tests {
             let l = builtin_limit(h100, m, true).unwrap();
             assert_eq!(shortfall_pct(measured, &l), None, "{m:?}");
         }
-        assert!(builtin_limit(h100, Metric::GemmBf16, false).is_none());
-        assert!(builtin_limit(h100, Metric::LaunchLatency, true).is_none());
+        assert!(builtin_limit(h100, Metric::GemmBf16Sustained, false).is_none());
+        assert!(builtin_limit(h100, Metric::KernelSpacingUs, true).is_none());
+        assert!(builtin_limit(h100, Metric::LaunchOverheadUs, true).is_none());
     }
 
     #[test]
@@ -474,7 +549,7 @@ mod tests {
         assert_eq!(shortfall_pct(2900.0, &floor), None);
         let off = shortfall_pct(2565.0, &floor).unwrap();
         assert!((off - 10.0).abs() < 1e-9);
-        let ceiling = relative_limit(Metric::LaunchLatency, 2.0, 0.05, Source::Peers);
+        let ceiling = relative_limit(Metric::KernelSpacingUs, 2.0, 0.05, Source::Peers);
         assert_eq!(ceiling.value, 2.1);
         assert!(shortfall_pct(2.5, &ceiling).is_some());
         assert_eq!(shortfall_pct(1.0, &ceiling), None);

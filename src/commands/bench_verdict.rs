@@ -137,6 +137,14 @@ pub fn validate_baseline(b: &Baseline) -> Result<(), String> {
             return Err(format!("{at}: key 'metrics' is empty"));
         }
         for (name, v) in &g.metrics {
+            if name == crate::model::metric::RETIRED_LAUNCH_LATENCY {
+                // A baseline from before the split: its figure was the
+                // kernel spacing, under a name that no longer gates.
+                return Err(format!(
+                    "{at}: key 'metrics.{name}': {}; record a new baseline with --save-baseline",
+                    crate::model::metric::RETIRED_WHY
+                ));
+            }
             if Metric::from_name(name).is_none() {
                 return Err(format!(
                     "{at}: key 'metrics.{name}' is not a bench metric (known: {})",
@@ -344,7 +352,8 @@ mod tests {
             ("hbm_copy", 0.0),
             ("hbm_copy", -5.0),
             ("hbm_copy", f64::INFINITY),
-            ("launch_latency", 1e300),
+            ("kernel_spacing_us", 1e300),
+            ("launch_latency", 1.0),
             ("hbm_kopy", 3000.0),
         ] {
             let e = validate_baseline(&baseline(&[(key, v)])).unwrap_err();

@@ -55,11 +55,17 @@ pub trait BenchWorker: Send {
     /// Warm-up, then `reps` timed repetitions of `what`, then a check of
     /// the data moved.
     fn transfer(&mut self, what: Transfer, reps: u32) -> Result<Timed, DeviceError>;
-    /// `reps` repetitions, each timing `launches` back-to-back empty kernels
-    /// (replayed from a CUDA graph, so the GPU's launch-to-completion time
-    /// is measured, not the host's CPU); seconds per kernel for each
+    /// GPU kernel spacing: `reps` repetitions, each timing `launches`
+    /// back-to-back empty kernels replayed from a CUDA graph (the GPU's
+    /// time from one kernel to the next, the host's CPU out of it); seconds
+    /// per kernel for each repetition.
+    fn kernel_spacing(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError>;
+    /// Host launch overhead: `reps` repetitions of `launches` empty kernels,
+    /// each launched alone and waited for (stream synchronise) before the
+    /// next, timed on the host's wall clock from before the launch to the
+    /// return of the wait; the median seconds per launch of each
     /// repetition.
-    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError>;
+    fn launch_overhead(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError>;
     /// Overwrites the device buffers with zeros and verifies it, before they
     /// are freed (dropping the worker without this still wipes them, but
     /// the result is lost). Call once, after the last measurement or an

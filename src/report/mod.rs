@@ -34,7 +34,10 @@ use serde_json::Value;
 /// 3: `--json` is one document for every command (burn's and memtest's
 /// events only with `--json-lines`, typed in `$defs/JsonLine`); floats
 /// rounded to 4 decimal places.
-pub const SCHEMA_VERSION: u32 = 3;
+/// 4: bench's `launch_latency` check and result split into
+/// `kernel_spacing_us` and `launch_overhead_us`; GEMM results carry a
+/// `regime`, and `gemm_<dtype>_sustained` joins them (issue 21).
+pub const SCHEMA_VERSION: u32 = 4;
 
 /// Verdict of one check.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]

@@ -58,6 +58,9 @@ pub struct BenchSummary {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, JsonSchema)]
 pub struct BenchResult {
     pub metric: String,
+    /// A GEMM metric's regime: `burst` (after idle, boost clock) or
+    /// `sustained` (back to back, at the power cap); null for the others.
+    pub regime: Option<crate::model::metric::Regime>,
     pub unit: String,
     pub higher_is_better: bool,
     /// Median of the repetitions.

@@ -1,7 +1,8 @@
 //! `bench`'s bandwidth and launch measurements over [`Context`]: HBM copy,
 //! read and write kernels from `kernels/bench.cu`, pinned host transfers
 //! through the copy engines, and empty kernels replayed from a graph, all
-//! timed with events after a warm-up. Every buffer holds a per-word
+//! timed with events after a warm-up; and the host's launch overhead, one
+//! empty kernel launched and waited for at a time on the host's clock. Every buffer holds a per-word
 //! pattern with a fresh seed per repetition ([`pattern`]), checked word by
 //! word on the GPU after every repetition (d2h: the last one, on the
 //! host); a mismatch is [`DeviceError::WrongResult`]. The device buffers
@@ -405,7 +406,7 @@ impl Bench {
         }
     }
 
-    fn launch_latency_inner(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
+    fn kernel_spacing_inner(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
         let launches = launches.max(1);
         // The empty kernels are captured once into a graph and the graph is
         // replayed: each rep then times the GPU taking `launches` kernels
@@ -434,6 +435,38 @@ impl Bench {
         )?;
         Ok(seconds.iter().map(|s| s / f64::from(launches)).collect())
     }
+
+    /// One empty kernel launched, then its stream synchronised, one at a
+    /// time: the host's wall clock from before `cuLaunchKernel` to the
+    /// return of `cuStreamSynchronize`, what a program waiting for each
+    /// small kernel pays. The median of each repetition's launches (a
+    /// descheduled thread makes single launches slow, not the median).
+    fn launch_overhead_inner(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
+        let launches = launches.max(1);
+        // A stream of its own, as the reference (benches/floor/launch.cu)
+        // launches on.
+        let stream = self.ctx.stream()?;
+        let once = || -> Result<f64, DeviceError> {
+            let start = std::time::Instant::now();
+            self.ctx
+                .launch(stream, "gpuctl_bench_empty", Dim::new(1, 1), &[])?;
+            self.ctx.sync(stream)?;
+            Ok(start.elapsed().as_secs_f64())
+        };
+        for _ in 0..WARMUP {
+            once()?;
+        }
+        (0..reps.clamp(1, 1000))
+            .map(|_| {
+                let each = (0..launches)
+                    .map(|_| once())
+                    .collect::<Result<Vec<f64>, DeviceError>>()?;
+                crate::model::stats::median(&each).ok_or_else(|| {
+                    DeviceError::Invalid("launch overhead: no launch was timed".into())
+                })
+            })
+            .collect()
+    }
 }
 
 /// The bytes of `words` (to copy a pinned buffer in or out in one call).
@@ -459,8 +492,12 @@ impl BenchWorker for Bench {
         self.transfer_inner(what, reps)
     }
 
-    fn launch_latency(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
-        self.launch_latency_inner(reps, launches)
+    fn kernel_spacing(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
+        self.kernel_spacing_inner(reps, launches)
+    }
+
+    fn launch_overhead(&mut self, reps: u32, launches: u32) -> Result<Vec<f64>, DeviceError> {
+        self.launch_overhead_inner(reps, launches)
     }
 
     fn finish(&mut self) -> Result<WipeReport, DeviceError> {
@@ -541,11 +578,16 @@ mod tests {
             }
         }
         // Each empty kernel costs the kernel spacing alone.
-        let lat = w.launch_latency(3, 50).unwrap();
+        let lat = w.kernel_spacing(3, 50).unwrap();
         assert_eq!(lat.len(), 3);
         for s in lat {
             assert!((s * 1e6 - 0.5).abs() < 1e-4, "{s}");
         }
+        // The host's launch and wait, timed on its own clock: a real time,
+        // whatever the simulated GPU's spacing.
+        let overhead = w.launch_overhead(3, 20).unwrap();
+        assert_eq!(overhead.len(), 3);
+        assert!(overhead.iter().all(|s| s.is_finite() && *s > 0.0));
         let wipe = w.finish().unwrap();
         assert_eq!((wipe.buffers, wipe.bytes), (3, 2 * MIB + SLOT_BYTES));
         assert!(wipe.verified);

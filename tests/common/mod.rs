@@ -234,7 +234,7 @@ pub fn parse_report(stdout: &str) -> Report {
     let report: Report = serde_json::from_value(value.clone())
         .unwrap_or_else(|e| panic!("report does not match the typed mirror ({e}):\n{stdout}"));
     // Invariants every report keeps.
-    assert_eq!(report.schema_version, 3);
+    assert_eq!(report.schema_version, 4);
     // Every test runs on the simulated backend, and every report must say so.
     assert!(report.simulated, "a simulated run not marked simulated");
     assert_eq!(report.tool.name, "gpuctl");

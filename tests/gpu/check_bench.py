@@ -2,11 +2,16 @@
 call (copy_ 4 GiB, pinned H2D/D2H 1 GiB, 8192^3 matmul per dtype), ratios
 printed; the built-in GEMM kernel's figures; 10 back-to-back runs with
 (max - min) / median per metric; a --min above the measured value exits 1; a
-baseline with 5% tolerance passes; --quick under 5 s and default under 20 s.
+baseline with 5% tolerance passes; --quick under 10 s and default under 60 s
+(the sustained regime of bf16, fp16 and tf32 adds about 5 s each, issue 21).
+
+Run-to-run spread: at most 2% for every metric but the host copies (h2d,
+d2h), which issue 21 exempts: their spread is reported beside PyTorch's own
+over as many runs of its pinned copies in the same call, never failed.
 
 Run on a GPU machine: python3 tests/gpu/check_bench.py
 Env: REPEAT_MODE=default|quick (default: default, or quick when a default run
-took over 16 s) and REPEATS=10.
+took over 35 s) and REPEATS=10.
 """
 import json
 import os
@@ -35,11 +40,19 @@ print(f"info  card: {name}")
 # --quick first (cold), then a default run.
 code, doc, err, secs, quick = bench("--quick")
 equal(code, 0, f"--quick exit code ({doc and doc.get('summary')} {err.strip()[:300]})")
-check(secs < 5.0, f"--quick took {secs:.2f} s (goal < 5 s)")
+check(secs < 10.0, f"--quick took {secs:.2f} s (goal < 10 s)")
 code, doc, err, secs, res = bench()
 default_secs = secs
 equal(code, 0, f"default run exit code ({doc and doc.get('summary')} {err.strip()[:300]})")
-check(secs <= 20.0, f"default run took {secs:.2f} s (goal <= 20 s)")
+check(secs <= 60.0, f"default run took {secs:.2f} s (goal <= 60 s)")
+# Both launch metrics, each in us, and the regime of every GEMM figure.
+for m in ("kernel_spacing_us", "launch_overhead_us"):
+    check(m in res and res[m]["unit"] == "us", f"{m} reported in us ({res.get(m, {}).get('value')})")
+check("launch_latency" not in res, "launch_latency is no longer reported")
+for dt in ("bf16", "fp16", "tf32", "fp32", "fp64"):
+    equal(res.get(f"gemm_{dt}", {}).get("regime"), "burst", f"gemm_{dt} labelled burst")
+for dt in ("bf16", "fp16", "tf32"):
+    equal(res.get(f"gemm_{dt}_sustained", {}).get("regime"), "sustained", f"gemm_{dt}_sustained labelled")
 with open(os.path.join(OUT, "bench_default.json"), "w") as f:
     json.dump(doc, f, indent=1)
 for m, r in res.items():
@@ -50,6 +63,7 @@ print(f"info  bandwidth worker: {(doc['gpus'][0].get('bench') or {}).get('detail
 
 # PyTorch in the same call.
 ref = {}
+torch_series = {}
 try:
     import torch
     dev = torch.device("cuda:0")
@@ -78,6 +92,14 @@ try:
     d = torch.empty(n, dtype=torch.uint8, device=dev)
     ref["h2d"] = n / timed(lambda: d.copy_(h, non_blocking=True), 10) / 1e9
     ref["d2h"] = n / timed(lambda: h.copy_(d, non_blocking=True), 10) / 1e9
+    # PyTorch's own run-to-run spread of the host copies: as many runs as
+    # gpuctl's repeats below, each the median of 10 copies.
+    torch_series = {
+        "h2d": [n / timed(lambda: d.copy_(h, non_blocking=True), 10) / 1e9
+                for _ in range(int(os.environ.get("REPEATS", "10")))],
+        "d2h": [n / timed(lambda: h.copy_(d, non_blocking=True), 10) / 1e9
+                for _ in range(int(os.environ.get("REPEATS", "10")))],
+    }
     del h, d
     k = 8192
     for metric, dt, tf32 in [("gemm_bf16", torch.bfloat16, False), ("gemm_fp16", torch.float16, False),
@@ -115,7 +137,7 @@ code, doc, err, secs, _ = bench("--quick", "--tests", "hbm_copy", "--min", "hbm_
 equal(code, 1, "--min hbm_copy=10TB/s exits 1")
 
 # Repeatability, with a baseline saved by the first run and applied by the last.
-mode = os.environ.get("REPEAT_MODE") or ("quick" if default_secs > 16 else "default")
+mode = os.environ.get("REPEAT_MODE") or ("quick" if default_secs > 35 else "default")
 repeats = int(os.environ.get("REPEATS", "10"))
 extra = ["--quick"] if mode == "quick" else []
 base = os.path.join(OUT, "baseline.json")
@@ -134,8 +156,15 @@ for i in range(repeats):
         equal(code, 0, f"run {i + 1} against the baseline with 5% tolerance passes ({fails})")
     else:
         equal(code, 0, f"repeat run {i + 1} ({mode}) exit code, {secs:.1f} s")
+HOST_COPIES = ("h2d", "d2h")  # issue 21: reported beside PyTorch's spread, not gated
 for m, xs in series.items():
     spread = (max(xs) - min(xs)) / median(xs) * 100
     print(f"spread {m}: {spread:.2f}% over {len(xs)} {mode} runs (min {min(xs):.2f}, median {median(xs):.2f}, max {max(xs):.2f})")
-    check(spread <= 2.0, f"{m} run-to-run spread {spread:.2f}% (goal <= 2%)")
+    if m in HOST_COPIES:
+        ts = torch_series.get(m)
+        theirs = (f"PyTorch {(max(ts) - min(ts)) / median(ts) * 100:.2f}% over {len(ts)} runs "
+                  f"(min {min(ts):.2f}, median {median(ts):.2f}, max {max(ts):.2f})") if ts else "PyTorch not measured"
+        print(f"info  {m} run-to-run spread {spread:.2f}% (host copy: reported, not gated); {theirs}")
+    else:
+        check(spread <= 2.0, f"{m} run-to-run spread {spread:.2f}% (goal <= 2%)")
 finish()

@@ -18,14 +18,23 @@ ratio computed in this run on this card, a compact table at the end:
 - monitor: a whole `gpuctl monitor -c 1 --csv` process against a whole
   `nvidia-smi --query-gpu` process with the fields both read.
 - launch: benches/floor/launch.cu's host launch overhead (launch to
-  completion, one kernel at a time) and GPU kernel spacing (graph replay),
-  beside `gpuctl bench --tests latency` (today the graph spacing).
-- GEMM: `gpuctl bench` (bursts of ~25 ms after 50 ms idle, n = 16384, fp32
-  output) against benches/gemm_ref.cu (cuBLASLt, same n, dtypes, output
-  type and burst-after-idle protocol, built here with nvcc); `gpuctl burn
-  -d 30s` (bf16) against the same program's sustained mode for 30 s, with
-  burn's verification overhead printed beside it, and the power source
-  (`instant` or `average`) burn's JSON names for its peaks and plateau.
+  completion on a stream of its own, one kernel at a time, median of 2000)
+  and GPU kernel spacing (graph of 1000 replayed, median of 50), each beside
+  its `gpuctl bench --tests latency` metric: `launch_overhead_us` and
+  `kernel_spacing_us` (goal: within 1.05x of the reference), interleaved
+  three times so a noisy host shows as spread rather than a ratio.
+- GEMM: `gpuctl bench` per dtype in both regimes against
+  benches/gemm_ref.cu (cuBLASLt, the same n read from bench's detail,
+  dtypes and output type, built here with nvcc): burst (`gemm_<dtype>`, 25
+  ms after 50 ms idle, 10 bursts) against its burst mode, sustained
+  (`gemm_<dtype>_sustained`: 1.5 s warm-up, then 3 s in 0.5 s batches back
+  to back) against its sustained mode with the same batch and warm-up;
+  goal >= 1.00x each. `gpuctl burn -d 30s` (bf16) against the same
+  program's 30 s sustained mode, with burn's verification overhead printed
+  beside it, and the power source (`instant` or `average`) burn's JSON
+  names for its peaks and plateau.
+
+Run only a part: LIKEFORLIKE_PARTS=launch,gemm (default: every part).
 """
 import json
 import os
@@ -168,21 +177,41 @@ def monitor_part():
         t["nvidia-smi same fields"] * 1e3)
 
 
+def bench_results(*args, timeout=300):
+    code, out, err, _ = gpuctl("bench", "-i", "0", *args, "--json", timeout=timeout)
+    doc = json.loads(out) if out.strip() else {}
+    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
+    return code, results, err
+
+
 def launch_part():
     if not shutil.which("nvcc"):
         print("  nvcc not found: launch floors not measured")
         return
     subprocess.run(["nvcc", "-O2", "-o", "/tmp/launch", "benches/floor/launch.cu"], check=True)
-    out = subprocess.run(["/tmp/launch"], capture_output=True, text=True, check=True).stdout
-    print("  " + out.strip().replace("\n", "\n  "))
-    figures = [float(l.split()[3]) for l in out.splitlines()]
-    code, out, err, _ = gpuctl("bench", "-i", "0", "--tests", "latency", "--json", timeout=120)
-    doc = json.loads(out) if out.strip() else {}
-    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
-    v = results.get("launch_latency", {}).get("value")
-    row("C host launch overhead us (launch to completion)", figures[0])
-    if v is not None:
-        row("bench launch_latency us vs C graph spacing", v, figures[1], 1.05, higher_is_better=False)
+    # Interleaved: reference, gpuctl, three times; the medians compared.
+    ref = {"launch_overhead_us": [], "kernel_spacing_us": []}
+    mine = {"launch_overhead_us": [], "kernel_spacing_us": []}
+    for _ in range(3):
+        out = subprocess.run(["/tmp/launch"], capture_output=True, text=True, check=True).stdout
+        print("  " + out.strip().replace("\n", "\n  "))
+        overhead, spacing = [float(l.split()[3]) for l in out.splitlines()]
+        ref["launch_overhead_us"].append(overhead)
+        ref["kernel_spacing_us"].append(spacing)
+        code, results, err = bench_results("--tests", "latency", timeout=120)
+        check(code == 0, "bench --tests latency exits 0", err[-300:])
+        for m in mine:
+            v = results.get(m, {}).get("value")
+            check(v is not None and results[m].get("unit") == "us", f"bench reports {m} in us ({v})")
+            if v is not None:
+                mine[m].append(v)
+        check("launch_latency" not in results, "bench no longer reports launch_latency")
+    for m, label in (("launch_overhead_us", "host launch overhead (launch+sync, one at a time)"),
+                     ("kernel_spacing_us", "GPU kernel spacing (graph replay)")):
+        if mine[m]:
+            print(f"  {m}: gpuctl {mine[m]} us, reference {ref[m]} us")
+            row(f"bench {m} vs C {label}"[:52], median(mine[m]), median(ref[m]), 1.05,
+                higher_is_better=False)
 
 
 def gemm_part():
@@ -196,17 +225,30 @@ def gemm_part():
         print(f"  gemm_ref {' '.join(args)}: {out.strip()}")
         return float(out.split()[4])
 
-    code, out, err, _ = gpuctl("bench", "-i", "0", "--tests", "gemm_bf16,gemm_fp16,gemm_tf32", "--json",
-                               timeout=300)
-    doc = json.loads(out) if out.strip() else {}
-    results = {r["metric"]: r for r in ((doc.get("gpus") or [{}])[0].get("bench") or {}).get("results", [])}
-    for dt in ("bf16", "fp16", "tf32"):
-        r = results.get(f"gemm_{dt}", {})
-        v = r.get("value")
-        if v is None:
-            check(False, f"bench gemm_{dt} measured", err[-300:])
-            continue
-        row(f"bench gemm_{dt} burst TFLOP/s vs cuBLASLt burst", v, ref(dt, "16384", "burst", "10"), 1.00)
+    # Every dtype in both regimes, in one bench run (bursts first, then the
+    # sustained regime of each dtype: the same order as a default run).
+    dtypes = ("bf16", "fp16", "tf32", "fp32", "fp64")
+    tests = ",".join([f"gemm_{d}" for d in dtypes] + [f"gemm_{d}_sustained" for d in dtypes])
+    code, results, err = bench_results("--tests", tests, timeout=300)
+    check(code == 0, "bench GEMM run (both regimes, every dtype) exits 0", err[-300:])
+    for dt in dtypes:
+        for metric, regime in ((f"gemm_{dt}", "burst"), (f"gemm_{dt}_sustained", "sustained")):
+            r = results.get(metric, {})
+            v = r.get("value")
+            if v is None:
+                check(False, f"bench {metric} measured", err[-300:])
+                continue
+            check(r.get("regime") == regime, f"{metric} labelled {regime} ({r.get('regime')})")
+            # The same n as bench's (its detail ends "n = N, <regime>: ...").
+            n = (r.get("detail") or "").split("n = ")[-1].split(",")[0].strip()
+            if regime == "burst":
+                theirs = ref(dt, n, "burst", "10")
+            else:
+                # bench's sustained protocol: 1.5 s warm-up, 3 s in 0.5 s batches.
+                theirs = ref(dt, n, "sustained", "3.0", "0.5", "1.5")
+            print(f"  {metric}: {v} TFLOP/s (spread {r.get('spread_pct')}%, "
+                  f"sm {r.get('sm_clock_min_mhz')}-{r.get('sm_clock_max_mhz')} MHz, {r.get('power_max_w')} W)")
+            row(f"bench {metric} vs cuBLASLt {regime} n={n}", v, theirs, 1.00)
     code, out, err, _ = gpuctl("burn", "-i", "0", "-d", "30s", "--dtype", "bf16", "--json", timeout=120)
     rep = report_of(out) or {}
     b = (rep.get("gpus") or [{}])[0].get("burn", {})
@@ -230,7 +272,11 @@ def main():
     name = subprocess.run(["nvidia-smi", "-i", "0", "--query-gpu=name,driver_version",
                            "--format=csv,noheader"], capture_output=True, text=True).stdout.strip()
     print(f"card: {name}")
-    for part in (memtest_part, probe_part, monitor_part, launch_part, gemm_part):
+    chosen = [p for p in os.environ.get("LIKEFORLIKE_PARTS", "").split(",") if p]
+    parts = (memtest_part, probe_part, monitor_part, launch_part, gemm_part)
+    for part in parts:
+        if chosen and part.__name__.removesuffix("_part") not in chosen:
+            continue
         try:
             part()
         except Exception as e:  # one part failing must not hide the others' figures

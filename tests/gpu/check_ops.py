@@ -44,7 +44,7 @@ for cmd in commands:
     code, out, err, _ = gpuctl(*cmd, "--json", timeout=900)
     try:
         doc = json.loads(out)
-        check(doc.get("schema_version") == 3 and "event" not in doc, f"{name} --json: one document, schema 3")
+        check(doc.get("schema_version") == 4 and "event" not in doc, f"{name} --json: one document, schema 4")
         check(doc.get("simulated") is False, f"{name} --json: simulated false")
     except json.JSONDecodeError as e:
         check(False, f"{name} --json: one document", f"{e}: {out[:200]!r}")

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # The whole GPU check in one call on a GPU machine (never in CI):
 #   bash tests/gpu/run.sh [foundation|health|burn|burnverify|faults|report|multi|p2p|memtest|monitor|xidwatch|rss-start|rss-collect|deploy|bench|benchcmd|outfile|likeforlike|mixed|diag|diag3-start|diag3-collect|verify19|ops|columns|schema|parity|pods|all]
-#   (likeforlike: issue 21's measurements in one call, ~5 min: memtest vs PyTorch copy, probe vs
-#   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi; a table at the end)
+#   (likeforlike: issue 21's measurements in one call, ~6 min: memtest vs PyTorch copy, probe vs
+#   nvidia-smi and the bare C verdict-only program, monitor vs nvidia-smi, bench's launch metrics
+#   vs benches/floor/launch.cu, bench's GEMM per dtype, burst and sustained, vs benches/gemm_ref.cu;
+#   a table at the end; LIKEFORLIKE_PARTS=launch,gemm runs only those parts)
 #   (monitor: MONITOR_ARGS='--rss-minutes 1' by default; the 10-minute RSS run outlasts one
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;

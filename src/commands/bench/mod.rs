@@ -3,8 +3,9 @@
 //!
 //! Per GPU, one harness worker runs the measurements in turn: HBM copy,
 //! read and write kernels and pinned host transfers (each byte moved is
-//! checked), kernel launch latency, then GEMM per dtype through the burn
-//! engine (event-timed, every product verified). Each result is the median
+//! checked), GPU kernel spacing and host launch overhead, then GEMM per
+//! dtype through the burn engine (event-timed, every product verified):
+//! bursts after idle, then the sustained regime ([`gemm`]). Each result is the median
 //! of its repetitions with min, max and spread, and the clocks, power,
 //! temperature and clock event reasons sampled while it ran. Gates (limits,
 //! built-in expectations, a baseline, the run's other GPUs of the same
@@ -14,6 +15,7 @@
 //!
 //! [`bench_gate`]: super::bench_gate
 
+mod gemm;
 mod junit;
 pub mod render;
 mod results;
@@ -45,16 +47,17 @@ pub const REQUIRED: [&str; 1] = ["bench_ran"];
 
 /// Context creation and buffer allocation longer than this is a hang.
 const SETUP_TIMEOUT: Duration = Duration::from_secs(60);
-/// The longest step is a GEMM dtype's set-up plus one burst (under 2 s).
+/// The longest step is a GEMM dtype's set-up plus its sustained regime
+/// (about 5 s on an H100: [`gemm::Sustained::FULL`]).
 const STEP_TIMEOUT: Duration = Duration::from_secs(60);
 /// Telemetry period: several samples inside a one-second GEMM batch.
 const SAMPLE_EVERY: Duration = Duration::from_millis(100);
 /// Share of free memory for the GEMM operands and result buffers: small, so
 /// the burn engine keeps one result buffer and a batch stays a short burst.
 const GEMM_MEMORY: f64 = 0.01;
-/// Device time of one GEMM repetition: a burst, as a matmul benchmark
-/// measures (a sustained load runs into the power cap; that is `burn`'s
-/// business).
+/// Device time of one GEMM repetition in the burst regime, as a matmul
+/// benchmark measures (a sustained load runs into the power cap: the
+/// sustained regime, [`gemm::Sustained`]).
 const GEMM_BURST_S: f64 = 0.025;
 /// Idle before each burst, so one burst's power draw does not cap the next.
 const GEMM_IDLE: Duration = Duration::from_millis(50);
@@ -71,37 +74,42 @@ struct Plan {
     metrics: Vec<Metric>,
     /// GEMM bursts per dtype: the repetitions.
     gemm_batches: u32,
+    /// The sustained regime's warm-up and measured device time.
+    sustained: gemm::Sustained,
     hbm_reps: u32,
     host_reps: u32,
     latency_reps: u32,
+    /// Empty kernels per graph (kernel spacing).
     launches: u32,
+    /// Empty kernels launched and waited for one at a time, per repetition
+    /// (launch overhead).
+    overhead_launches: u32,
     config: BenchConfig,
 }
 
 fn plan(args: &BenchArgs) -> Plan {
     let mut metrics = args.tests.0.clone();
     if args.quick {
-        // One GEMM dtype (bf16 when asked for) keeps --quick under 5 s.
-        let gemms: Vec<Metric> = metrics
-            .iter()
-            .copied()
-            .filter(|m| m.dtype().is_some())
-            .collect();
-        if gemms.len() > 1 {
-            let keep = if gemms.contains(&Metric::GemmBf16) {
-                Metric::GemmBf16
+        // One GEMM dtype (bf16 when asked for), in the regimes asked for,
+        // keeps --quick short.
+        let dtypes: Vec<Dtype> = metrics.iter().filter_map(|m| m.dtype()).collect();
+        if let Some(&first) = dtypes.first() {
+            let keep = if dtypes.contains(&Dtype::Bf16) {
+                Dtype::Bf16
             } else {
-                gemms[0]
+                first
             };
-            metrics.retain(|m| m.dtype().is_none() || *m == keep);
+            metrics.retain(|m| m.dtype().is_none_or(|d| d == keep));
         }
         Plan {
             metrics,
             gemm_batches: 5,
+            sustained: gemm::Sustained::QUICK,
             hbm_reps: 10,
             host_reps: 5,
             latency_reps: 10,
             launches: 200,
+            overhead_launches: 100,
             config: BenchConfig {
                 device_bytes: 1 << 30,
                 host_bytes: 256 << 20,
@@ -111,10 +119,12 @@ fn plan(args: &BenchArgs) -> Plan {
         Plan {
             metrics,
             gemm_batches: 10,
+            sustained: gemm::Sustained::FULL,
             hbm_reps: 20,
             host_reps: 20,
             latency_reps: 20,
             launches: 1000,
+            overhead_launches: 500,
             config: BenchConfig {
                 device_bytes: 4 << 30,
                 host_bytes: 1 << 30,
@@ -160,7 +170,8 @@ struct BenchWork {
     tasks: VecDeque<Metric>,
     bench: Option<Box<dyn BenchWorker>>,
     bench_detail: Option<String>,
-    burn: Option<(Dtype, Box<dyn BurnWorker>)>,
+    /// The GEMM worker and the metric (dtype and regime) it was set up for.
+    burn: Option<(Metric, Box<dyn BurnWorker>)>,
     /// Wipes finished so far: the bandwidth worker's and one per GEMM dtype.
     wiped: Option<WipeReport>,
     /// Turns an out-of-memory set-up into an error naming the holders.
@@ -185,7 +196,9 @@ impl BenchWork {
             .filter(|m| m.dtype().is_none())
             .chain(plan.metrics.iter().filter(|m| m.dtype().is_some()));
         for &m in order {
-            let times = if m.dtype().is_some() {
+            // A burst is one step each; the sustained regime's batches run
+            // back to back in one step.
+            let times = if m.regime() == Some(gate::Regime::Burst) {
                 plan.gemm_batches
             } else {
                 1
@@ -293,56 +306,31 @@ impl Workload for BenchWork {
                 .map(|s| rate(t.bytes_per_rep as f64 / 1e9, *s))
                 .collect::<Result<Vec<f64>, WorkError>>()?;
             (samples, None, t.verified_bytes, 0)
-        } else if let Some(dt) = metric.dtype() {
-            if self.burn.as_ref().map(|(d, _)| *d) != Some(dt) {
-                // Wipe and free the previous operands (and the bandwidth
-                // buffers) before allocating these.
-                self.release_burn()?;
-                self.release_bench()?;
-                let config = BurnConfig {
-                    batch_seconds: GEMM_BURST_S,
-                    ..BurnConfig::new(self.engine, dt, GEMM_MEMORY, self.seed)
-                };
-                let worker = self
-                    .cuda
-                    .open(self.ordinal)
-                    .and_then(|ctx| crate::workloads::burn::start(ctx, &config))
-                    .map_err(|e| self.holders.work_error(self.ordinal, e))?;
-                self.burn = Some((dt, worker));
-            }
-            let Some((_, worker)) = self.burn.as_mut() else {
-                return Err(WorkError::new("GEMM worker missing", Blame::Unknown));
-            };
-            std::thread::sleep(GEMM_IDLE);
-            let batch = worker.run_batch().map_err(WorkError::from)?;
-            let tflops = rate(batch.flops / 1e12, batch.gemm_seconds)?;
-            let setup = worker.setup();
-            let engine = match setup.engine {
-                Engine::Cublas => "cublas",
-                Engine::Builtin => "builtin",
-            };
-            let detail = format!("{engine}: {}, n = {}", setup.detail, setup.matrix_size);
-            (
-                vec![tflops],
-                Some(detail),
-                batch.products,
-                batch.mismatched_products,
-            )
+        } else if let Some((dtype, regime)) = metric.gemm_of() {
+            self.gemm_step(dtype, regime)?
         } else {
-            let (reps, launches) = (self.plan.latency_reps, self.plan.launches);
-            let per_launch = self
-                .bench()?
-                .launch_latency(reps, launches)
-                .map_err(WorkError::from)?;
-            let samples: Vec<f64> = per_launch.iter().map(|s| s * 1e6).collect();
+            let reps = self.plan.latency_reps;
+            let (per_launch, launches) = if metric == Metric::LaunchOverheadUs {
+                let n = self.plan.overhead_launches;
+                (self.bench()?.launch_overhead(reps, n), n)
+            } else {
+                let n = self.plan.launches;
+                (self.bench()?.kernel_spacing(reps, n), n)
+            };
+            let samples: Vec<f64> = (per_launch.map_err(WorkError::from)?)
+                .iter()
+                .map(|s| s * 1e6)
+                .collect();
             if samples.iter().any(|s| !(s.is_finite() && *s > 0.0)) {
                 return Err(WorkError::new(
-                    "launch latency: a repetition took no time: the timing is broken",
+                    format!(
+                        "{}: a repetition took no time: the timing is broken",
+                        metric.name()
+                    ),
                     Blame::Unknown,
                 ));
             }
-            let launches = u64::from(self.plan.latency_reps) * u64::from(self.plan.launches);
-            (samples, None, launches, 0)
+            (samples, None, u64::from(reps) * u64::from(launches), 0)
         };
         Ok(Measured {
             metric,
@@ -590,7 +578,7 @@ mod tests {
             at_least: false,
             source: Source::File,
         }];
-        let c = judge(&mut r, Metric::LaunchLatency, 0, &gates, None);
+        let c = judge(&mut r, Metric::KernelSpacingUs, 0, &gates, None);
         assert_eq!(c.status, CheckStatus::Fail);
         assert!(
             c.message.contains("20.0% above the threshold <= 5.00 us"),
@@ -650,8 +638,11 @@ mod tests {
         fn transfer(&mut self, _: Transfer, _: u32) -> Result<Timed, DeviceError> {
             Ok(Timed::default())
         }
-        fn launch_latency(&mut self, _: u32, _: u32) -> Result<Vec<f64>, DeviceError> {
+        fn kernel_spacing(&mut self, _: u32, _: u32) -> Result<Vec<f64>, DeviceError> {
             Ok(vec![1e-6])
+        }
+        fn launch_overhead(&mut self, _: u32, _: u32) -> Result<Vec<f64>, DeviceError> {
+            Ok(vec![5e-6])
         }
         fn finish(&mut self) -> Result<WipeReport, DeviceError> {
             self.wipe.clone()
@@ -674,10 +665,12 @@ mod tests {
         let plan = Plan {
             metrics: vec![Metric::H2d],
             gemm_batches: 1,
+            sustained: gemm::Sustained::QUICK,
             hbm_reps: 1,
             host_reps: 1,
             latency_reps: 1,
             launches: 1,
+            overhead_launches: 1,
             config: BenchConfig {
                 device_bytes: 1 << 20,
                 host_bytes: 1 << 20,

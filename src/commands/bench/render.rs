@@ -42,9 +42,15 @@ fn bench_table(report: &Report, opts: &Options) -> String {
                     format!("{} {}", if r.higher_is_better { ">=" } else { "<=" }, n(v))
                 });
             let status = check.map_or(CheckStatus::Skip, |c| c.status);
+            // The regime beside a GEMM metric's name, unless the name says
+            // it (`gemm_bf16 (burst)`, `gemm_bf16_sustained`).
+            let metric = match r.regime {
+                Some(x) if !r.metric.ends_with(x.name()) => format!("{} ({})", r.metric, x.name()),
+                _ => r.metric.clone(),
+            };
             let cells = vec![
                 g.index.to_string(),
-                r.metric.clone(),
+                metric,
                 format!("{} {}", n(r.value), r.unit),
                 format!("{}-{}", n(r.min), n(r.max)),
                 format!("{:.1}%", r.spread_pct),
@@ -112,12 +118,13 @@ mod tests {
             monitor: None,
             bench: Some(crate::report::BenchSummary {
                 results: vec![crate::report::BenchResult {
-                    metric: "launch_latency".into(),
+                    metric: "gemm_bf16_sustained".into(),
+                    regime: Some(crate::model::metric::Regime::Sustained),
                     unit: "TFLOP/s".into(),
-                    value: 3000.0,
-                    min: 55.55,
-                    max: 3000.0,
-                    spread_pct: 100.0,
+                    value: 701.0,
+                    min: 695.5,
+                    max: 705.0,
+                    spread_pct: 1.36,
                     sm_clock_min_mhz: Some(1980),
                     power_max_w: Some(700.0),
                     temperature_max_c: Some(88),
@@ -140,7 +147,16 @@ mod tests {
         // The whole section, as the core draws it: no GPU overview.
         let drawn = crate::report::table::render(&report, &Table, &opts);
         assert!(!drawn.contains("PCI bus id"), "{drawn}");
-        assert!(out.contains("3000 TFLOP/s"), "{out}");
+        assert!(out.contains("701 TFLOP/s"), "{out}");
+        assert!(out.contains("gemm_bf16_sustained"), "{out}");
+        // A burst figure says so beside its name.
+        let mut burst = report.clone();
+        if let Some(b) = burst.gpus[0].bench.as_mut() {
+            b.results[0].metric = "gemm_bf16".into();
+            b.results[0].regime = Some(crate::model::metric::Regime::Burst);
+        }
+        let out = bench_table(&burst, &opts);
+        assert!(out.contains("gemm_bf16 (burst)"), "{out}");
         assert!(
             out.contains("throttled: sw_power_cap (700 W, 88 °C)"),
             "{out}"

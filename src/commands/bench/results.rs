@@ -16,6 +16,7 @@ pub(super) fn measure(run: &GpuRun, metric: Metric) -> Option<(BenchResult, u64)
     let mismatches = steps.iter().map(|s| s.mismatches).sum();
     let mut r = BenchResult {
         metric: metric.name().to_string(),
+        regime: metric.regime(),
         unit: metric.unit().to_string(),
         higher_is_better: metric.higher_is_better(),
         value: gate::round2(value),
@@ -96,7 +97,10 @@ pub(super) fn build_report(
     let models: Vec<&str> = gpus.iter().map(|g| g.name.as_str()).collect();
     let figures: Vec<BTreeMap<Metric, verdict::Figure>> = (measured.iter())
         .map(|rs| {
+            // A host-timed figure says more about the host than the GPU:
+            // no peer compares it.
             rs.iter()
+                .filter(|(m, _)| !m.host_timed())
                 .map(|(m, (r, _))| {
                     (
                         *m,
@@ -140,10 +144,11 @@ pub(super) fn build_report(
                 }
                 None => {}
             }
-            // Every metric, launch latency included: it is timed on the GPU
-            // (a replayed CUDA graph), not on the host's CPU, and held within
-            // 1% across runs on an H100.
-            if let Some(v) = baseline.and_then(|b| b.reference(&gpu.uuid, &gpu.name, metric)) {
+            // Every metric timed on the GPU, kernel spacing included (a
+            // replayed CUDA graph, within 1% across runs on an H100); not
+            // the host-timed launch overhead (the host's CPU is in it).
+            let relative = baseline.filter(|_| !metric.host_timed());
+            if let Some(v) = relative.and_then(|b| b.reference(&gpu.uuid, &gpu.name, metric)) {
                 gates.push(gate::relative_limit(
                     metric,
                     v,
