@@ -2,9 +2,12 @@
 """CI check: `gpuctl bench --junit` output validates against tests/junit.xsd,
 and its counts agree with its testcases. Runs the debug binary on the
 simulated backend: a passing run, a failing one (a --min above the value)
-and one with a GPU that could not be measured.
+and one with a GPU that could not be measured. Each fixture's simulated GPUs
+get 6 MiB (the shipped 2 MiB cannot hold bench's buffers at its memory
+share), and the failing cases must fail the testcase they are about.
 
 Usage: python3 tests/validate_junit.py [path/to/gpuctl]   (needs `xmlschema`)"""
+import json
 import os
 import subprocess
 import sys
@@ -19,15 +22,32 @@ schema = xmlschema.XMLSchema(os.path.join(ROOT, "tests", "junit.xsd"))
 fixtures = os.path.join(ROOT, "tests", "fixtures")
 passed = failed = 0
 
+# (name, fixture, args, exit code, testcases that must fail)
 cases = [
-    ("pass", "two_h100.json", ["--tests", "pcie,latency"], 0),
-    ("fail", "two_h100.json", ["--tests", "pcie", "--min", "h2d=60GB/s"], 1),
-    ("mig", "mig.json", ["--tests", "h2d"], 1),
+    ("pass", "two_h100.json", ["--tests", "pcie,latency"], 0, set()),
+    ("fail", "two_h100.json", ["--tests", "pcie", "--min", "h2d=60GB/s"], 1, {"h2d"}),
+    ("mig", "mig.json", ["--tests", "h2d"], 1, {"bench_ran"}),
 ]
+
+
+def sized(tmp, fixture):
+    """The fixture with 6 MiB per simulated GPU, as tests/bench.rs runs it."""
+    with open(os.path.join(fixtures, fixture)) as f:
+        doc = json.load(f)
+    for g in doc.get("gpus", []):
+        g.setdefault("compute", {})
+        g["compute"]["memory_bytes"] = 6 << 20
+        g["compute"].setdefault("kernel_spacing_us", 0.01)
+    path = os.path.join(tmp, "sized-" + fixture)
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
 with tempfile.TemporaryDirectory() as tmp:
-    for name, fixture, args, want in cases:
+    for name, fixture, args, want, must_fail in cases:
         path = os.path.join(tmp, f"{name}.xml")
-        env = dict(os.environ, GPUCTL_SIMULATE=os.path.join(fixtures, fixture))
+        env = dict(os.environ, GPUCTL_SIMULATE=sized(tmp, fixture))
         p = subprocess.run([GPUCTL, "bench", "--junit", path, *args], env=env,
                            capture_output=True, text=True, timeout=120)
         errors = []
@@ -43,6 +63,9 @@ with tempfile.TemporaryDirectory() as tmp:
                 errors.append("failures count disagrees with <failure> elements")
             if want == 1 and not root.findall("./testsuite/testcase/failure"):
                 errors.append("a failing run has no <failure>")
+            failing = {c.get("name") for c in cases_ if c.find("failure") is not None}
+            if failing != must_fail:
+                errors.append(f"failing testcases {sorted(failing)}, expected {sorted(must_fail)}")
         else:
             errors.append("no JUnit file written")
         ok = not errors

@@ -17,6 +17,10 @@ def run(args, env=None, timeout=600):
     """Runs a command; returns (exit code, stdout, stderr, seconds)."""
     full_env = dict(os.environ)
     full_env.pop("GPUCTL_SIMULATE", None)
+    # A dry run of a script on a machine without a GPU (with an nvidia-smi
+    # stand-in on PATH): GPUCTL_CHECK_SIMULATE=fixture.json. Never on a GPU.
+    if os.environ.get("GPUCTL_CHECK_SIMULATE"):
+        full_env["GPUCTL_SIMULATE"] = os.environ["GPUCTL_CHECK_SIMULATE"]
     if env:
         for k, v in env.items():
             if v is None:

@@ -358,8 +358,20 @@ pub fn plan_text(args: &DiagArgs) -> String {
     let specs = plan::phases(args);
     let about =
         |d: Duration| humantime::format_duration(Duration::from_secs(d.as_secs())).to_string();
+    // A phase without an expected time (memtest: it depends on the memory
+    // size) is named beside the total.
+    let untimed: Vec<&str> = specs
+        .iter()
+        .filter(|s| s.expected.is_none())
+        .map(|s| s.name)
+        .collect();
+    let plus = if untimed.is_empty() {
+        String::new()
+    } else {
+        format!(" plus {}", untimed.join(" and "))
+    };
     let mut out = format!(
-        "gpuctl diag level {}: {} phases, about {} plus memtest{}\n",
+        "gpuctl diag level {}: {} phases, about {}{plus}{}\n",
         args.level,
         specs.len(),
         about(plan::expected_total(&specs)),

@@ -249,6 +249,19 @@ mod tests {
     }
 
     #[test]
+    fn the_plan_names_memtest_beside_the_total_only_where_it_runs() {
+        let first = |level| {
+            crate::commands::diag::plan_text(&args(level))
+                .lines()
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        };
+        assert!(!first(1).contains("memtest"), "{}", first(1));
+        assert!(first(2).contains(" plus memtest "), "{}", first(2));
+    }
+
+    #[test]
     fn levels_grow_longer_and_overrides_win() {
         let burn = |a: &DiagArgs| {
             phases(a)
