@@ -400,7 +400,7 @@ _gpuctl() {
             return 0
             ;;
         gpuctl__subcmd__health)
-            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute-timeout --fail-on --config --report --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --checks --skip --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
+            opts="-i -q -v -h -V --expect-gpus --expect-model --min-driver --min-cuda --watch --since --no-compute --compute --compute-timeout --fail-on --config --report --temperature-margin-c --ecc-corrected-max --remap-uncorrectable-max --retired-pages-max --pcie-replay-max --nvlink-crc-max --nvlink-replay-max --nvlink-recovery-max --memory-used-max-pct --checks --skip --gpu --json --json-lines --format --quiet --call-timeout --verbose --help --version"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -351,6 +351,7 @@ json\t'One JSON document for scripts (`gpuctl schema` prints its schema)'
 csv\t'CSV rows: `list` (one row per GPU), `health` (one per check), `bench` (one per GPU per metric), `monitor` (its `--csv`)'"
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l call-timeout -d 'Bound on each driver call (NVML, and CUDA\'s enumeration); a GPU whose call does not answer in time is reported hung (FAIL) instead of hanging the command [100ms to 10m]' -r
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l no-compute -d 'Skip the compute self-test (and with it the checks judged under load)'
+complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l compute -d 'Run the compute self-test (the default): overrides `compute = false` in the config file\'s `[health]`'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json -d 'Print one JSON document on stdout (same as `--format json`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -l json-lines -d 'JSON Lines on stdout: burn\'s and memtest\'s events as they happen, then the report as the last line (`gpuctl schema`: `$defs/JsonLine`)'
 complete -c gpuctl -n "__fish_gpuctl_using_subcommand health" -s q -l quiet -d 'No progress output on stderr'

@@ -361,3 +361,30 @@ fn the_readme_lists_every_table_and_key() {
         }
     }
 }
+
+/// `[health] compute = false` is `--no-compute`; `--compute` on the command
+/// line undoes it (a switch in the file is otherwise one-way), and the two
+/// flags together are refused.
+#[test]
+fn health_compute_false_in_the_file_is_undone_by_compute() {
+    let c = config("[health]\ncompute = false\n");
+    let self_test = |doc: &Value| -> Option<String> {
+        doc["gpus"][0]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["name"] == "compute_self_test")
+            .map(|c| c["status"].as_str().unwrap().to_string())
+    };
+    let (_, off) = json_run("two_h100.json", &["health", "--config", &c.path], &[]);
+    assert_ne!(self_test(&off).as_deref(), Some("pass"), "{off:#}");
+    let (r, on) = json_run(
+        "two_h100.json",
+        &["health", "--config", &c.path, "--compute"],
+        &[],
+    );
+    r.assert_code(0);
+    assert_eq!(self_test(&on).as_deref(), Some("pass"), "{on:#}");
+    let both = run("two_h100.json", &["health", "--compute", "--no-compute"]);
+    both.assert_code(2);
+}

@@ -105,6 +105,10 @@ pub struct HealthArgs {
     /// Skip the compute self-test (and with it the checks judged under load).
     #[arg(long)]
     pub no_compute: bool,
+    /// Run the compute self-test (the default): overrides `compute = false`
+    /// in the config file's `[health]`.
+    #[arg(long, conflicts_with = "no_compute")]
+    pub compute: bool,
     /// Fail a self-test that has not finished after this long [1ms to 1h; default: 10s].
     #[arg(long, value_name = "DURATION", allow_hyphen_values = true, value_parser = duration_in(config::COMPUTE_TIMEOUT))]
     pub compute_timeout: Option<Duration>,

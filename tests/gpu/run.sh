@@ -9,6 +9,8 @@
 #   device call, so it is split: rss-start starts it detached (setsid), and rss-collect, in a
 #   later call on the same warm machine, waits for it and prints the figures;
 #   bench runs the latency/burn benchmarks; benchcmd checks the `gpuctl bench` command)
+# A dry run without a GPU: GPUCTL=target/debug/gpuctl GPUCTL_CHECK_SIMULATE=tests/fixtures/two_h100.json
+# with an nvidia-smi stand-in on PATH (tests/gpu/common.py passes the fixture on).
 # Expects the release binary at .dev/bin/gpuctl (build here with
 # `cargo build --release && mkdir -p .dev/bin && cp target/release/gpuctl .dev/bin/`).
 #   (parity: issue 20's kernel parity check, every PTX kernel against its Rust reference on
