@@ -10,6 +10,8 @@
 //! used by the simulator and the tests; `memtest_ref` runs the phases on a
 //! model memory with injected faults, to show what each pattern catches.
 
+use super::compute::{Arg, DevPtr};
+use crate::kernels;
 use serde::Serialize;
 use std::time::Duration;
 
@@ -141,6 +143,53 @@ impl Phase {
             select: Select::All,
             wait: None,
         }
+    }
+
+    /// The sweep kernel this phase launches: the ordered walk takes every
+    /// word; a selection streams.
+    pub fn kernel(&self) -> &'static str {
+        if self.ordered {
+            kernels::MEMTEST_ORDERED_ENTRY
+        } else if self.select != Select::All {
+            kernels::MEMTEST_SELECT_ENTRY
+        } else {
+            kernels::MEMTEST_PASS_ENTRY
+        }
+    }
+
+    /// The sweep kernels' arguments for this phase over `bytes` at `ptr`,
+    /// mismatches logged at `log`: their ABI (the LAUNCH comment in
+    /// kernels/memtest.cu), for the GPU and the simulated kernels alike.
+    pub fn kernel_args(&self, ptr: DevPtr, bytes: u64, log: DevPtr) -> Vec<Arg> {
+        const NONE: Fill = Fill {
+            kind: Kind::Const,
+            p0: 0,
+            p1: 0,
+            p2: 0,
+        };
+        let (c, w) = (self.check.unwrap_or(NONE), self.write.unwrap_or(NONE));
+        let mode = u32::from(self.check.is_some())
+            | (u32::from(self.write.is_some()) << 1)
+            | (u32::from(self.ordered) << 2);
+        let (sel, sel_m, sel_k) = self.select.abi();
+        vec![
+            Arg::U64(ptr),
+            Arg::U64(bytes / 16),
+            Arg::U32(mode),
+            Arg::U32(u32::from(self.descending)),
+            Arg::U32(c.kind as u32),
+            Arg::U64(c.p0),
+            Arg::U64(c.p1),
+            Arg::U64(c.p2),
+            Arg::U32(w.kind as u32),
+            Arg::U64(w.p0),
+            Arg::U64(w.p1),
+            Arg::U64(w.p2),
+            Arg::U32(sel),
+            Arg::U64(sel_m),
+            Arg::U64(sel_k),
+            Arg::U64(log),
+        ]
     }
 
     /// (bytes read, bytes written) of a sweep over `total` bytes.

@@ -154,42 +154,11 @@ impl ContextMemtest {
 
     /// Launches `phase`'s kernel over one buffer (no wait).
     fn launch(&self, ptr: DevPtr, bytes: u64, phase: &Phase) -> Result<(), String> {
-        let (c, w) = (phase.check.unwrap_or(ZERO), phase.write.unwrap_or(ZERO));
-        let mode = u32::from(phase.check.is_some())
-            | (u32::from(phase.write.is_some()) << 1)
-            | (u32::from(phase.ordered) << 2);
-        let (sel, sel_m, sel_k) = phase.select.abi();
         let n16 = bytes / 16;
         let blocks = (n16.div_ceil(u64::from(BLOCK)).min(u64::from(self.grid))).max(1) as u32;
-        // The ordered walk takes every word; a selection streams.
-        let kernel = if phase.ordered {
-            kernels::MEMTEST_ORDERED_ENTRY
-        } else if phase.select != memtest::Select::All {
-            kernels::MEMTEST_SELECT_ENTRY
-        } else {
-            kernels::MEMTEST_PASS_ENTRY
-        };
-        // The sweep kernels' ABI (the LAUNCH comment in kernels/memtest.cu).
-        let args = [
-            Arg::U64(ptr),
-            Arg::U64(n16),
-            Arg::U32(mode),
-            Arg::U32(u32::from(phase.descending)),
-            Arg::U32(c.kind as u32),
-            Arg::U64(c.p0),
-            Arg::U64(c.p1),
-            Arg::U64(c.p2),
-            Arg::U32(w.kind as u32),
-            Arg::U64(w.p0),
-            Arg::U64(w.p1),
-            Arg::U64(w.p2),
-            Arg::U32(sel),
-            Arg::U64(sel_m),
-            Arg::U64(sel_k),
-            Arg::U64(self.log),
-        ];
+        let args = phase.kernel_args(ptr, bytes, self.log);
         self.ctx
-            .launch(S, kernel, Dim::new(blocks, BLOCK), &args)
+            .launch(S, phase.kernel(), Dim::new(blocks, BLOCK), &args)
             .map_err(at("kernel launch failed"))
     }
 

@@ -305,45 +305,11 @@ mod tests {
     /// The kernel's arguments for `phase` over [BASE, BASE + BYTES), as
     /// workloads::memtest passes them.
     fn args(phase: &Phase) -> Vec<Arg> {
-        let zero = Fill {
-            kind: Kind::Const,
-            p0: 0,
-            p1: 0,
-            p2: 0,
-        };
-        let (c, w) = (phase.check.unwrap_or(zero), phase.write.unwrap_or(zero));
-        let mode = u32::from(phase.check.is_some())
-            | (u32::from(phase.write.is_some()) << 1)
-            | (u32::from(phase.ordered) << 2);
-        let (sel, sel_m, sel_k) = phase.select.abi();
-        vec![
-            Arg::U64(BASE),
-            Arg::U64(BYTES / 16),
-            Arg::U32(mode),
-            Arg::U32(u32::from(phase.descending)),
-            Arg::U32(c.kind as u32),
-            Arg::U64(c.p0),
-            Arg::U64(c.p1),
-            Arg::U64(c.p2),
-            Arg::U32(w.kind as u32),
-            Arg::U64(w.p0),
-            Arg::U64(w.p1),
-            Arg::U64(w.p2),
-            Arg::U32(sel),
-            Arg::U64(sel_m),
-            Arg::U64(sel_k),
-            Arg::U64(LOG),
-        ]
+        phase.kernel_args(BASE, BYTES, LOG)
     }
 
     fn entry(phase: &Phase) -> &'static str {
-        if phase.ordered {
-            "gpuctl_memtest_ordered"
-        } else if phase.select != Select::All {
-            "gpuctl_memtest_select"
-        } else {
-            "gpuctl_memtest_pass"
-        }
+        phase.kernel()
     }
 
     /// (count, records) of the log.
